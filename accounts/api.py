@@ -1,0 +1,53 @@
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from .choices import SECOND_FACTOR_ROLES
+
+
+class LoginThrottle(AnonRateThrottle):
+    scope = "login"
+
+
+class TokenRequest(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp_token = serializers.CharField(required=False, help_text="TOTP code; required for regulators and finance officers when 2FA is on")
+
+
+class ObtainTokenView(APIView):
+    """POST username and password (and otp_token where 2FA applies) → {"token": ...}.
+    Failed attempts count towards the same lockout as the login page (django-axes)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(request=TokenRequest, responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}))
+    def post(self, request):
+        data = TokenRequest(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+        if user is None or not user.is_active:
+            return Response(
+                {"detail": _("用户名或密码错误，或账户已被锁定。 (Wrong credentials or account locked.)")},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if settings.OTP_REQUIRED and user.role in SECOND_FACTOR_ROLES:
+            token = data.validated_data.get("otp_token", "")
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is None or not device.verify_token(token):
+                return Response(
+                    {"otp_token": [_("需要有效的动态验证码。 (A valid TOTP code is required.)")]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})

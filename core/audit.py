@@ -1,0 +1,74 @@
+"""Audit trail helpers: services call `record(...)` in the same transaction as the change.
+
+    before = snapshot(obj)
+    obj.status = "revoked"; obj.save()
+    record(actor=user, action=AuditEvent.Action.TRANSITION, instance=obj, before=before, note=reason)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .middleware import current_request_id
+from .models import AuditEvent
+
+Action = AuditEvent.Action
+
+
+def _json_value(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(instance: models.Model) -> dict:
+    """JSON-safe values of the instance's concrete fields (foreign keys as ids)."""
+    return {
+        f.name: _json_value(getattr(instance, f.attname))
+        for f in instance._meta.concrete_fields
+        if f.name not in ("created_at", "updated_at")
+    }
+
+
+def diff(before: dict | None, after: dict | None) -> dict:
+    before, after = before or {}, after or {}
+    keys = list(dict.fromkeys([*before, *after]))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def record(*, actor, action: str, instance: models.Model, before: dict | None = None,
+           note: str = "", changes: dict | None = None) -> AuditEvent:
+    """Append one audit event; `changes` overrides the computed before/after diff when given."""
+    after = None if action == Action.DELETE else snapshot(instance)
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEvent.objects.create(
+        actor=actor if is_user else None,
+        actor_label=(actor.get_full_name() or actor.get_username()) if is_user else (str(actor) if actor else "系统"),
+        request_id=current_request_id(),
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(instance)),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:300],
+        changes=changes if changes is not None else diff(before, after),
+        note=note,
+    )
+
+
+def history(instance: models.Model):
+    """Audit events of one record, newest first, for its page."""
+    return AuditEvent.objects.for_object(instance).select_related("actor")

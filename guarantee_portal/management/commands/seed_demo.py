@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts import demo as accounts_demo
+from accounts.services import regions_load
+from institutions import demo as institutions_demo
+
+
+class Command(BaseCommand):
+    help = "Load deterministic demo data (re-runnable): regions, Sichuan institutions, one login per role."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            regions = regions_load()
+            institutions = institutions_demo.seed()
+            users = accounts_demo.seed({i.name: i for i in institutions})
+        self.stdout.write(f"regions: {regions}, institutions: {len(institutions)}")
+        self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s):" % accounts_demo.DEMO_PASSWORD))
+        for user, scope in users:
+            self.stdout.write(f"  {user.username:<16} {user.get_role_display():<8} {scope}")
+        self.stdout.write("Open http://127.0.0.1:8000/")

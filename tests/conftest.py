@@ -1,0 +1,54 @@
+import pytest
+from django.test import Client
+
+from accounts.services import regions_load
+
+from .factories import InstitutionFactory, UserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """All of China's regions are reference data every test may use: load them once per session."""
+    with django_db_blocker.unblock():
+        regions_load()
+
+
+@pytest.fixture
+def chengdu_institution(db):
+    return InstitutionFactory(region_id="510104", level="county", name="成都测试融资担保有限公司")
+
+
+@pytest.fixture
+def mianyang_institution(db):
+    return InstitutionFactory(region_id="510703", level="county", name="绵阳测试融资担保有限公司")
+
+
+@pytest.fixture
+def users(db, chengdu_institution, mianyang_institution):
+    """One user per role and jurisdiction used across tenant-isolation matrices."""
+    return {
+        "admin": UserFactory(username="t_admin", role="admin"),
+        "sc_regulator": UserFactory(username="t_sc_reg", role="regulator", region_id="510000"),
+        "cd_regulator": UserFactory(username="t_cd_reg", role="regulator", region_id="510100"),
+        "my_regulator": UserFactory(username="t_my_reg", role="regulator", region_id="510700"),
+        "sc_finance": UserFactory(username="t_sc_fin", role="finance", region_id="510000"),
+        "cd_finance": UserFactory(username="t_cd_fin", role="finance", region_id="510100"),
+        "cd_filer": UserFactory(username="t_cd_filer", role="filer", institution=chengdu_institution),
+        "cd_approver": UserFactory(username="t_cd_appr", role="approver", institution=chengdu_institution),
+        "my_filer": UserFactory(username="t_my_filer", role="filer", institution=mianyang_institution),
+        "zj_regulator": UserFactory(username="t_zj_reg", role="regulator", region_id="330000"),
+    }
+
+
+@pytest.fixture
+def client_for():
+    """client_for(user) → a Django test client logged in as that user (no second factor needed:
+    OTP_REQUIRED is off outside production)."""
+
+    def make(user):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
