@@ -1,0 +1,53 @@
+"""Quarterly reporting periods: "2025Q2" ⇄ (2025, 2), period ends and Chinese labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
+_QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    year: int
+    quarter: int
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        match = _PERIOD.match(text.strip().upper())
+        if not match:
+            raise ValueError(f"报告期格式应为 YYYYQn，如 2025Q2 / period must look like 2025Q2: {text!r}")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def containing(cls, day: dt.date) -> Period:
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.quarter}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年第{self.quarter}季度"
+
+    @property
+    def end(self) -> dt.date:
+        month, day = _QUARTER_END[self.quarter]
+        return dt.date(self.year, month, day)
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, self.quarter * 3 - 2, 1)
+
+    def previous(self) -> Period:
+        return Period(self.year, self.quarter - 1) if self.quarter > 1 else Period(self.year - 1, 4)
+
+    def next(self) -> Period:
+        return Period(self.year, self.quarter + 1) if self.quarter < 4 else Period(self.year + 1, 1)
+
+    def prior_year_end(self) -> Period:
+        """The Q4 whose closing values are this year's opening values."""
+        return Period(self.year - 1, 4)
