@@ -3,7 +3,8 @@
     .venv/bin/python scripts/screenshot.py --base http://127.0.0.1:8000 --user cd_regulator \
         --out /tmp/shots /  /institutions/
 
-Uses Debian's chromium (apt-get install chromium fonts-noto-cjk) driven by Playwright.
+Uses Debian's chromium (apt-get install chromium fonts-noto-cjk) driven by Playwright
+(pip install -e '.[browser]'; Playwright cannot download browsers here, so none is downloaded).
 """
 
 import argparse
@@ -35,7 +36,8 @@ def main():
             page.goto(f"{args.base}/accounts/login/")
             page.fill("#id_username", args.user)
             page.fill("#id_password", args.password)
-            page.click("button[type=submit]")
+            with page.expect_navigation():
+                page.click("button[type=submit]")
         for path in args.paths:
             page.goto(f"{args.base}{path}")
             page.wait_for_timeout(600)  # let charts draw
