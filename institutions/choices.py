@@ -19,3 +19,16 @@ class InstitutionStatus(models.TextChoices):
     SUSPENDED = "suspended", _("暂停业务")
     EXITING = "exiting", _("退出中")
     DEREGISTERED = "deregistered", _("已注销")
+
+
+class ListBatchStatus(models.TextChoices):
+    """Kept by the finance bureau with the regulator: one proposes, the other confirms."""
+
+    DRAFT = "draft", _("草拟")
+    PROPOSED = "proposed", _("待确认")
+    CONFIRMED = "confirmed", _("已确认发布")
+
+
+class ListAction(models.TextChoices):
+    INCLUDE = "include", _("纳入")
+    REMOVE = "remove", _("移出")
