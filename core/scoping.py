@@ -39,6 +39,8 @@ def subtree_prefix(code: str) -> str:
 def region_subtree_q(lookup: str, code: str) -> Q:
     """Rows whose region (reached through `lookup`, a path to a Region code) lies in `code`'s subtree."""
     prefix = subtree_prefix(code)
+    if lookup.endswith("_id"):  # a prefix lookup needs the related key itself (the join is trimmed)
+        lookup = lookup[: -len("_id")] + "__pk"
     if len(prefix) == 6:
         return Q(**{lookup: code})
     return Q(**{f"{lookup}__startswith": prefix})
