@@ -13,6 +13,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         regions_load()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Production hashing costs ~0.3 s per password; tests only need passwords to round-trip."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def chengdu_institution(db):
     return InstitutionFactory(region_id="510104", level="county", name="成都测试融资担保有限公司")
