@@ -23,7 +23,7 @@ def main():
     parser.add_argument("--base", default="http://127.0.0.1:8000")
     parser.add_argument("--user", default="")
     parser.add_argument("--password", default="Danbao@2026")
-    parser.add_argument("--out", default="/tmp/shots")
+    parser.add_argument("--out", default="var/shots")
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--lang", default="")
     args = parser.parse_args()
