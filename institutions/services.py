@@ -80,6 +80,16 @@ def require_region_officer(actor, region_code: str, roles=("regulator", "finance
         raise PermissionDenied(_("该地区不在您的辖区内。 (Region outside your jurisdiction.)"))
 
 
+def require_licence_authority(actor, institution: Institution) -> None:
+    """Licences are issued, cancelled and revoked by the provincial regulator (条例 arts. 7, 8): an
+    administrator, or a regulator of the holder's province itself."""
+    if actor is None or _is_admin(actor):
+        return
+    require_regulator_of(actor, institution)
+    if actor.region_id != institution.region_id[:2] + "0000":
+        raise PermissionDenied(_("许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)"))
+
+
 # --- licences --------------------------------------------------------------------------------------
 
 def licence_setting_for(region_code: str, on: dt.date | None = None) -> ProvinceLicenceSetting:
@@ -128,7 +138,7 @@ def _province_of(licences) -> str:
 @transaction.atomic
 def licence_issue(*, actor, institution: Institution, number: str, issued_on: dt.date, business_scope: str = "",
                   issuing_authority: str = "", with_notice: bool = True) -> Licence:
-    require_regulator_of(actor, institution)
+    require_licence_authority(actor, institution)
     setting = licence_number_validate(number, institution.region_id, issued_on)
     if Licence.objects.filter(number=number).exists():
         raise ValidationError({"number": _("许可证编号%(n)s已存在。(Licence number already exists.)") % {"n": number}})
@@ -153,7 +163,7 @@ def licence_issue(*, actor, institution: Institution, number: str, issued_on: dt
 def licence_change(*, actor, licence: Licence, note: str = "", **fields) -> Licence:
     """Change or replace a licence (换发/变更): the number stays; scope, authority, date may change."""
     licence = Licence.objects.select_for_update().select_related("institution").get(pk=licence.pk)
-    require_regulator_of(actor, licence.institution)
+    require_licence_authority(actor, licence.institution)
     if licence.status != LicenceStatus.VALID:
         raise ValidationError(_("只能变更有效的许可证。 (Only a valid licence can be changed.)"))
     allowed = {"business_scope", "issuing_authority", "issued_on"}
@@ -176,7 +186,7 @@ def _lock_valid(actor, licences) -> list[Licence]:
     if not ordered:
         raise ValidationError(_("请至少选择一个许可证。 (Select at least one licence.)"))
     for lic in ordered:
-        require_regulator_of(actor, lic.institution)
+        require_licence_authority(actor, lic.institution)
         if lic.status != LicenceStatus.VALID:
             raise ValidationError(_("许可证%(n)s当前状态为“%(s)s”，不能再操作。(Licence %(n)s is not valid.)") % {
                 "n": lic.number, "s": lic.get_status_display()})
