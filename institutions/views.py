@@ -355,7 +355,7 @@ def govlist(request):
     batches = GovListBatch.objects.for_user(request.user).annotate(
         n_include=Count("entries", filter=Q(entries__action=ListAction.INCLUDE)),
         n_remove=Count("entries", filter=Q(entries__action=ListAction.REMOVE)),
-    ).select_related("region", "proposed_by", "confirmed_by")
+    ).select_related("region", "proposed_by", "confirmed_by").order_by("-published_on", "-id")
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
     form = BatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -547,7 +547,7 @@ NOTICE_COLUMNS = [("id", "编号"), ("title", "标题"), ("kind", "类型"), ("i
 
 
 def public_notices(request):
-    notices = selectors.public_notices().annotate(n_items=Count("items"))
+    notices = selectors.public_notices().annotate(n_items=Count("items")).order_by("-published_on", "-id")
     if request.GET.get("format"):
         rows = [{"id": n.pk, "title": n.title, "kind": n.get_kind_display(), "issuing_body": n.issuing_body,
                  "published_on": n.published_on, "period_label": n.period_label, "document_no": n.document_no,
