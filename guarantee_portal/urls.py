@@ -9,6 +9,7 @@ from . import views
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("", include("institutions.api.urls")),
 ]
 
 urlpatterns = [
