@@ -371,7 +371,7 @@ def govlist_batch_propose(*, actor, batch: GovListBatch) -> GovListBatch:
 def govlist_batch_confirm(*, actor, batch: GovListBatch) -> GovListBatch:
     """The other side confirms (finance bureau ↔ regulator): the batch takes effect on its publication
     date, a public notice lists the changes and `government_backed_changed` is sent."""
-    batch = GovListBatch.objects.select_for_update().select_related("proposed_by").get(pk=batch.pk)
+    batch = GovListBatch.objects.select_for_update().get(pk=batch.pk)
     require_region_officer(actor, batch.region_id)
     if batch.status != ListBatchStatus.PROPOSED:
         raise ValidationError(_("只有待确认的批次可以确认。 (Only a proposed batch can be confirmed.)"))
