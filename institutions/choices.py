@@ -32,3 +32,64 @@ class ListBatchStatus(models.TextChoices):
 class ListAction(models.TextChoices):
     INCLUDE = "include", _("纳入")
     REMOVE = "remove", _("移出")
+
+
+class LicenceStatus(models.TextChoices):
+    VALID = "valid", _("有效")
+    CANCELLED = "cancelled", _("已注销")
+    REVOKED = "revoked", _("已吊销")
+
+
+class DutyKind(models.TextChoices):
+    """What a holder must do after a revocation; the deadlines come from ProvinceLicenceSetting."""
+
+    ANNOUNCE = "announce", _("在媒体公告吊销事项")
+    RETURN_LICENCE = "return_licence", _("向属地金融局交回许可证")
+    MARKET_REGULATOR = "market_regulator", _("向属地市场监管部门申请变更或注销登记")
+    RECONSIDERATION = "reconsideration", _("申请行政复议（权利期限）")
+    LAWSUIT = "lawsuit", _("提起行政诉讼（权利期限）")
+
+
+class NoticeKind(models.TextChoices):
+    ISSUE = "issue", _("颁发许可证")
+    CANCEL = "cancel", _("注销许可证")
+    REVOKE = "revoke", _("吊销许可证")
+    LIST_CHANGE = "list_change", _("政府性融资担保机构名单变动")
+
+
+class NoticeStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+
+
+class BankKind(models.TextChoices):
+    HEAD_OFFICE = "head_office", _("总行")
+    BRANCH = "branch", _("分支行")
+
+
+class CompensationScope(models.TextChoices):
+    PRINCIPAL = "principal", _("仅本金")
+    PRINCIPAL_NORMAL_INTEREST = "principal_interest", _("本金及正常利息")
+    ALL = "all", _("本金、全部利息及费用")
+
+
+class Severity(models.TextChoices):
+    ERROR = "error", _("错误")
+    BREACH = "breach", _("违规")
+    WARNING = "warning", _("提示")
+
+
+class RuleCode(models.TextChoices):
+    """Kinds of policy rule; the parameters (value, region, severity, dates, source) are data rows."""
+
+    NAME_KEYWORD = "name_keyword", _("机构名称应含关键词")
+    PAID_IN_MIN = "paid_in_min", _("实缴资本下限（万元）")
+    BANK_SHARE_MIN = "bank_share_min", _("银行分担比例下限")
+    FUND_SHARE_MIN = "fund_share_min", _("国家融资担保基金分担比例下限")
+    REGUARANTEE_GE_FUND = "reguarantee_ge_fund", _("再担保分担比例不低于国家基金")
+    MARGIN_MAX = "margin_max", _("保证金比例上限")
+    GRACE_MIN = "grace_min", _("代偿宽限期下限（天）")
+    SCOPE_REQUIRED = "scope_required", _("代偿范围要求")
+    H2H_BANK_SHARE = "h2h_bank_share", _("总对总：银行分担比例")
+    H2H_SINGLE_CLIENT_MAX = "h2h_single_client_max", _("总对总：单户上限（万元）")
+    H2H_RATE_CAP_MAX = "h2h_rate_cap_max", _("总对总：代偿率上限")

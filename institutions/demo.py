@@ -47,4 +47,101 @@ def seed() -> list[Institution]:
             staff_count=12 + _stable_int(name + "s", 60),
         )
         institutions.append(institution)
-    return institutions
+    extra = seed_registry(institutions)
+    return institutions + extra["branches"]
+
+
+# --- registry extension: licences, cross-province branches, banks, agreements, one list batch ---------
+
+# name, parent name, region, legal-entity number for the credit code
+BRANCHES = [
+    ("四川省金玉融资担保有限公司重庆分公司", "四川省金玉融资担保有限公司", "500103", 1),
+    ("成都中小企业融资担保有限责任公司温州分公司", "成都中小企业融资担保有限责任公司", "330302", 2),
+    ("绵阳科发融资担保有限公司西安分公司", "绵阳科发融资担保有限公司", "610113", 3),
+]
+
+# name, kind, parent, region
+BANKS = [
+    ("中国工商银行股份有限公司", "head_office", None, None),
+    ("中国工商银行股份有限公司四川省分行", "branch", "中国工商银行股份有限公司", "510000"),
+    ("中国建设银行股份有限公司", "head_office", None, None),
+    ("中国建设银行股份有限公司四川省分行", "branch", "中国建设银行股份有限公司", "510000"),
+    ("成都银行股份有限公司", "head_office", None, "510100"),
+    ("绵阳市商业银行股份有限公司", "head_office", None, "510700"),
+    ("温州银行股份有限公司", "head_office", None, "330300"),
+]
+
+# institution, bank, start, end, credit line (万元), shares (bank, guarantor, re-guarantor, fund, gov), margin, grace,
+# scope, 总对总, rate cap, single-client limit
+AGREEMENTS = [
+    ("成都中小企业融资担保有限责任公司", "中国工商银行股份有限公司四川省分行", "2024-01-01", "2026-12-31", 100000,
+     ("0.20", "0.40", "0.20", "0.20", "0"), "0", 30, "principal_interest", False, None, None),
+    ("成都中小企业融资担保有限责任公司", "成都银行股份有限公司", "2025-03-01", "2027-02-28", 50000,
+     ("0.10", "0.90", "0", "0", "0"), "0.10", 15, "all", False, None, None),  # bank share below 20%
+    ("成都中小企业融资担保有限责任公司温州分公司", "温州银行股份有限公司", "2025-01-01", "2026-12-31", 20000,
+     ("0.20", "0.80", "0", "0", "0"), "0.10", 15, "all", False, None, None),  # Wenzhou: margin, grace, scope
+    ("四川省信用再担保有限公司", "中国建设银行股份有限公司", "2024-07-01", "2027-06-30", 300000,
+     ("0.20", "0.30", "0.20", "0.10", "0.20"), "0", 60, "principal_interest", True, "0.05", "2000"),  # 总对总 limits
+    ("绵阳科发融资担保有限公司", "绵阳市商业银行股份有限公司", "2025-01-01", "2027-12-31", 30000,
+     ("0.20", "0.60", "0.20", "0", "0"), "0", 30, "principal_interest", False, None, None),
+    ("四川省金玉融资担保有限公司", "中国工商银行股份有限公司", "2023-01-01", "2025-12-31", 80000,
+     ("0.30", "0.70", "0", "0", "0"), "0", 30, "principal_interest", False, None, None),
+]
+
+GOV_BATCH_TITLE = "四川省政府性融资担保机构名单（2024年第一批）"
+
+
+def seed_registry(institutions: list[Institution]) -> dict:
+    """Idempotent: creates only what is missing (a re-run records no audit events)."""
+    from .models import Agreement, Bank, GovListBatch, Licence
+    from .services import (
+        agreement_save,
+        govlist_batch_confirm,
+        govlist_batch_create,
+        govlist_batch_propose,
+        govlist_entry_set,
+        licence_issue,
+    )
+
+    by_name = {i.name: i for i in institutions}
+    for n, inst in enumerate(institutions, start=1):
+        if not Licence.objects.filter(institution=inst).exists():
+            licence_issue(actor=None, institution=inst, number=f"川A2{n:05d}", with_notice=False,
+                          issued_on=dt.date(2018, 6, 30) + dt.timedelta(days=_stable_int(inst.name + "l", 900)),
+                          business_scope="借款类担保业务、发行债券担保业务和其他融资担保业务")
+    branches = []
+    for name, parent_name, region, n in BRANCHES:
+        parent = by_name[parent_name]
+        branch, _created = institution_upsert(
+            actor=None, credit_code=demo_credit_code(region, 800 + n), name=name, kind="branch", parent=parent,
+            cross_province_branch=True, region_id=region, level="county", ownership=parent.ownership,
+            registered_capital=Decimal(0), paid_in_capital=Decimal(0), established_on=dt.date(2019, 5, 1),
+        )
+        branches.append(branch)
+        by_name[name] = branch
+    banks = {}
+    for name, kind, parent, region in BANKS:
+        banks[name], _ = Bank.objects.get_or_create(
+            name=name, defaults={"kind": kind, "parent": banks.get(parent), "region_id": region})
+    for inst_name, bank_name, start, end, line, shares, margin, grace, scope, h2h, cap, single in AGREEMENTS:
+        inst, bank = by_name[inst_name], banks[bank_name]
+        if Agreement.objects.filter(institution=inst, bank=bank, starts_on=start).exists():
+            continue
+        agreement_save(
+            actor=None, institution=inst, bank=bank, starts_on=dt.date.fromisoformat(start), ends_on=dt.date.fromisoformat(end),
+            credit_line=Decimal(line), share_bank=Decimal(shares[0]), share_guarantor=Decimal(shares[1]),
+            share_reguarantor=Decimal(shares[2]), share_national_fund=Decimal(shares[3]), share_gov_fund=Decimal(shares[4]),
+            margin_ratio=Decimal(margin), grace_days=grace, compensation_scope=scope, head_to_head=h2h,
+            compensation_rate_cap=Decimal(cap) if cap else None, single_client_limit=Decimal(single) if single else None,
+        )
+    if not GovListBatch.objects.filter(title=GOV_BATCH_TITLE).exists():
+        batch = govlist_batch_create(actor=None, region_code="510000", title=GOV_BATCH_TITLE, published_on=dt.date(2024, 6, 30),
+                                     note="由省财政厅会同省地方金融监管局确认发布（演示数据）。")
+        listed = [i for i in institutions if i.ownership == Ownership.STATE][:12]
+        for k, inst in enumerate(listed):
+            govlist_entry_set(actor=None, batch=batch, institution=inst, action="include",
+                              capital_replenishment=True, risk_compensation=k % 2 == 0,
+                              national_fund_equity=k % 4 == 0, national_fund_reguarantee=k % 3 != 2)
+        govlist_batch_propose(actor=None, batch=batch)
+        govlist_batch_confirm(actor=None, batch=batch)
+    return {"branches": branches, "banks": len(banks)}

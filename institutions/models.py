@@ -8,7 +8,21 @@ from accounts.models import Region
 from core.models import TimeStampedModel
 from core.scoping import Scope, ScopedQuerySet
 
-from .choices import EntityKind, InstitutionStatus, ListAction, ListBatchStatus, Ownership
+from .choices import (
+    BankKind,
+    CompensationScope,
+    DutyKind,
+    EntityKind,
+    InstitutionStatus,
+    LicenceStatus,
+    ListAction,
+    ListBatchStatus,
+    NoticeKind,
+    NoticeStatus,
+    Ownership,
+    RuleCode,
+    Severity,
+)
 from .validators import validate_credit_code
 
 MONEY = {"max_digits": 16, "decimal_places": 2}  # 万元, 2 decimals
@@ -83,6 +97,8 @@ class GovListBatch(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    proposed_at = models.DateTimeField(_("提交确认时间"), null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
 
     objects = GovListBatchQuerySet.as_manager()
 
@@ -124,3 +140,265 @@ class GovListEntry(models.Model):
 
     def __str__(self):
         return f"{self.batch}: {self.get_action_display()} {self.institution}"
+
+
+RATIO = {"max_digits": 7, "decimal_places": 4}  # fractions: 0.2000 = 20%
+
+
+class PolicyRuleQuerySet(ScopedQuerySet):
+    scope = Scope(everyone=True)
+
+
+class PolicyRule(TimeStampedModel):
+    """One policy parameter (threshold, ratio, required value) with the region it applies to (none =
+    national), its severity, effective period and source. The most specific region wins."""
+
+    code = models.CharField(_("规则"), max_length=32, choices=RuleCode.choices)
+    region_code = models.CharField(
+        _("适用地区代码"), max_length=6, blank=True, help_text=_("GB/T 2260 代码；留空表示全国适用")
+    )
+    severity = models.CharField(_("严重程度"), max_length=8, choices=Severity.choices)
+    value = models.DecimalField(_("参数值"), max_digits=18, decimal_places=4, null=True, blank=True)
+    text_value = models.CharField(_("参数文本"), max_length=100, blank=True)
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
+    source = models.CharField(_("依据"), max_length=255)
+
+    objects = PolicyRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code", "region_code", "-effective_from"]
+        verbose_name = _("政策规则参数")
+        verbose_name_plural = _("政策规则参数")
+
+    def __str__(self):
+        return f"{self.get_code_display()} {self.region_code or _('全国')} {self.value if self.value is not None else self.text_value}"
+
+
+class ProvinceLicenceSettingQuerySet(ScopedQuerySet):
+    scope = Scope(everyone=True)
+
+
+class ProvinceLicenceSetting(TimeStampedModel):
+    """Per-province licence rules: number pattern and the duties and appeal periods after a revocation."""
+
+    province_code = models.CharField(_("省份代码"), max_length=6)
+    abbreviation = models.CharField(_("省份简称"), max_length=2)
+    number_pattern = models.CharField(_("许可证编号格式（正则）"), max_length=120)
+    issuing_authority = models.CharField(_("发证机关"), max_length=120)
+    announce_days = models.PositiveSmallIntegerField(_("公告期限（天）"))
+    return_days = models.PositiveSmallIntegerField(_("交回许可证期限（天）"))
+    market_regulator_days = models.PositiveSmallIntegerField(_("申请市场监管变更/注销期限（天）"))
+    reconsideration_days = models.PositiveSmallIntegerField(_("行政复议期限（天）"))
+    lawsuit_months = models.PositiveSmallIntegerField(_("行政诉讼期限（月）"))
+    reconsideration_body = models.CharField(_("复议机关"), max_length=120, blank=True)
+    court = models.CharField(_("管辖法院"), max_length=120, blank=True)
+    effective_from = models.DateField(_("生效日期"))
+    source = models.CharField(_("依据"), max_length=255)
+
+    objects = ProvinceLicenceSettingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["province_code", "-effective_from"]
+        verbose_name = _("许可证省级设置")
+        verbose_name_plural = _("许可证省级设置")
+
+    def __str__(self):
+        return f"{self.province_code} {self.abbreviation} ({self.effective_from})"
+
+
+class LicenceQuerySet(ScopedQuerySet):
+    # The register of licences is public by law (notices publish them); changing one needs the
+    # holder to be in the actor's scope, which services check through Institution.objects.for_user.
+    scope = Scope(region="institution__region_id", institution="institution_id", public=models.Q(pk__isnull=False))
+
+
+class Licence(TimeStampedModel):
+    """融资担保业务经营许可证. Issued, changed (number kept), cancelled (注销) or revoked (吊销)."""
+
+    number = models.CharField(_("许可证编号"), max_length=32, unique=True)
+    institution = models.ForeignKey(Institution, verbose_name=_("持证机构"), on_delete=models.PROTECT, related_name="licences")
+    issuing_authority = models.CharField(_("发证机关"), max_length=120)
+    issued_on = models.DateField(_("发证日期"), null=True, blank=True)
+    business_scope = models.TextField(_("业务范围"), blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=LicenceStatus.choices, default=LicenceStatus.VALID)
+    cancelled_on = models.DateField(_("注销日期"), null=True, blank=True)
+    cancel_reason = models.CharField(_("注销原因"), max_length=255, blank=True)
+    revoked_on = models.DateField(_("吊销日期"), null=True, blank=True)
+    revocation_decision_no = models.CharField(_("吊销决定文号"), max_length=100, blank=True)
+    revocation_reason = models.CharField(_("吊销原因"), max_length=255, blank=True)
+
+    objects = LicenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("融资担保业务经营许可证")
+        verbose_name_plural = _("融资担保业务经营许可证")
+        indexes = [models.Index(fields=["institution", "status"])]
+
+    def __str__(self):
+        return self.number
+
+
+class LicenceDutyQuerySet(ScopedQuerySet):
+    scope = Scope(region="licence__institution__region_id", institution="licence__institution_id")
+
+
+class LicenceDuty(models.Model):
+    """A deadline the holder of a revoked licence must meet (or may use, for appeals)."""
+
+    licence = models.ForeignKey(Licence, verbose_name=_("许可证"), on_delete=models.CASCADE, related_name="duties")
+    kind = models.CharField(_("事项"), max_length=20, choices=DutyKind.choices)
+    due_on = models.DateField(_("期限"))
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+
+    objects = LicenceDutyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["licence", "due_on", "kind"]
+        constraints = [models.UniqueConstraint(fields=["licence", "kind"], name="one_duty_per_kind")]
+        verbose_name = _("吊销后义务")
+        verbose_name_plural = _("吊销后义务")
+
+    def __str__(self):
+        return f"{self.licence}: {self.get_kind_display()} {self.due_on}"
+
+    @property
+    def is_right(self) -> bool:
+        return self.kind in (DutyKind.RECONSIDERATION, DutyKind.LAWSUIT)
+
+    def state(self, today) -> str:
+        if self.done_on:
+            return "done"
+        return "overdue" if today > self.due_on and not self.is_right else "open"
+
+
+class NoticeQuerySet(ScopedQuerySet):
+    scope = Scope(region="region_id", public=models.Q(status=NoticeStatus.PUBLISHED))
+
+
+class Notice(TimeStampedModel):
+    """公告: generated from licence actions and list changes; public once published, at a stable URL."""
+
+    region = models.ForeignKey(Region, verbose_name=_("发布地区"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("公告类型"), max_length=16, choices=NoticeKind.choices)
+    title = models.CharField(_("标题"), max_length=255)
+    document_no = models.CharField(_("文号"), max_length=100, blank=True)
+    issuing_body = models.CharField(_("发布机关"), max_length=120)
+    published_on = models.DateField(_("公告日期"), null=True, blank=True)
+    period_label = models.CharField(_("公告期间"), max_length=60, blank=True, help_text=_("公告未载明日期时填写，如“2020年7-9月”"))
+    body = models.TextField(_("正文"), blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+        verbose_name = _("公告")
+        verbose_name_plural = _("公告")
+
+    def __str__(self):
+        return self.title
+
+
+class NoticeItemQuerySet(ScopedQuerySet):
+    scope = Scope(region="notice__region_id", public=models.Q(notice__status=NoticeStatus.PUBLISHED))
+
+
+class NoticeItem(models.Model):
+    """One row of a notice's table: the company and licence number as published."""
+
+    notice = models.ForeignKey(Notice, verbose_name=_("公告"), on_delete=models.CASCADE, related_name="items")
+    seq = models.PositiveIntegerField(_("序号"))
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    licence = models.ForeignKey(Licence, verbose_name=_("许可证"), null=True, blank=True, on_delete=models.PROTECT, related_name="notice_items")
+    institution_name = models.CharField(_("机构名称"), max_length=200)
+    licence_number = models.CharField(_("许可证编号"), max_length=32, blank=True)
+    remark = models.CharField(_("备注"), max_length=255, blank=True)
+
+    objects = NoticeItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["notice", "seq"]
+        constraints = [models.UniqueConstraint(fields=["notice", "seq"], name="notice_item_seq")]
+        verbose_name = _("公告条目")
+        verbose_name_plural = _("公告条目")
+
+    def __str__(self):
+        return f"{self.seq}. {self.institution_name} {self.licence_number}"
+
+
+class BankQuerySet(ScopedQuerySet):
+    scope = Scope(everyone=True)
+
+
+class Bank(TimeStampedModel):
+    name = models.CharField(_("银行名称"), max_length=200, unique=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=BankKind.choices, default=BankKind.HEAD_OFFICE)
+    parent = models.ForeignKey("self", verbose_name=_("总行"), null=True, blank=True, on_delete=models.PROTECT, related_name="branches")
+    region = models.ForeignKey(Region, verbose_name=_("所在地区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    objects = BankQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("银行")
+        verbose_name_plural = _("银行")
+
+    def __str__(self):
+        return self.name
+
+
+class AgreementQuerySet(ScopedQuerySet):
+    scope = Scope(region="institution__region_id", institution="institution_id")
+
+
+class Agreement(TimeStampedModel):
+    """银担合作协议: how a bank and a guarantee company share the risk of guaranteed loans."""
+
+    institution = models.ForeignKey(Institution, verbose_name=_("担保机构"), on_delete=models.PROTECT, related_name="agreements")
+    bank = models.ForeignKey(Bank, verbose_name=_("合作银行"), on_delete=models.PROTECT, related_name="agreements")
+    starts_on = models.DateField(_("起始日期"))
+    ends_on = models.DateField(_("到期日期"))
+    credit_line = models.DecimalField(_("授信额度（万元）"), **MONEY, validators=[MinValueValidator(0)])
+    share_bank = models.DecimalField(_("银行分担比例"), **RATIO, validators=[MinValueValidator(0)])
+    share_guarantor = models.DecimalField(_("担保机构分担比例"), **RATIO, validators=[MinValueValidator(0)])
+    share_reguarantor = models.DecimalField(_("再担保机构分担比例"), **RATIO, default=0, validators=[MinValueValidator(0)])
+    share_national_fund = models.DecimalField(_("国家融资担保基金分担比例"), **RATIO, default=0, validators=[MinValueValidator(0)])
+    share_gov_fund = models.DecimalField(_("政府风险补偿资金分担比例"), **RATIO, default=0, validators=[MinValueValidator(0)])
+    margin_ratio = models.DecimalField(_("保证金比例"), **RATIO, default=0, validators=[MinValueValidator(0)])
+    grace_days = models.PositiveIntegerField(_("代偿宽限期（天）"), default=0)
+    compensation_scope = models.CharField(_("代偿范围"), max_length=20, choices=CompensationScope.choices)
+    head_to_head = models.BooleanField(_("总对总批量担保"), default=False)
+    compensation_rate_cap = models.DecimalField(_("代偿率上限"), **RATIO, null=True, blank=True)
+    single_client_limit = models.DecimalField(_("单户上限（万元）"), **MONEY, null=True, blank=True)
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ends_on", "id"]
+        verbose_name = _("银担合作协议")
+        verbose_name_plural = _("银担合作协议")
+
+    def __str__(self):
+        return f"{self.bank} — {self.institution}"
+
+    @property
+    def share_total(self):
+        return (self.share_bank + self.share_guarantor + self.share_reguarantor
+                + self.share_national_fund + self.share_gov_fund)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if None not in (self.share_bank, self.share_guarantor) and self.share_total != 1:
+            errors["share_bank"] = _("各方分担比例之和须恰为100%%，当前为%(total)s%%。(Risk shares must sum to exactly 100%%.)") % {
+                "total": (self.share_total * 100).normalize()}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("到期日期早于起始日期。(End date is before the start date.)")
+        if errors:
+            raise ValidationError(errors)

@@ -1,7 +1,11 @@
 import datetime as dt
 
-from .choices import ListAction, ListBatchStatus
-from .models import GovListEntry
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Q, Subquery
+
+from .choices import ListAction, ListBatchStatus, NoticeStatus
+from .models import GovListEntry, Institution, Licence, Notice, NoticeItem, PolicyRule
+from .rules import applicable_rules
 
 
 def government_backed_ids(*, on: dt.date, institution_ids=None) -> set[int]:
@@ -16,3 +20,91 @@ def government_backed_ids(*, on: dt.date, institution_ids=None) -> set[int]:
     for institution_id, action in entries.values_list("institution_id", "action"):
         latest[institution_id] = action
     return {i for i, action in latest.items() if action == ListAction.INCLUDE}
+
+
+def current_government_list(*, on: dt.date) -> list[GovListEntry]:
+    """The entries (with the four flags) that put each listed institution on the list on `on`."""
+    entries = (
+        GovListEntry.objects.for_user(AnonymousUser())
+        .filter(batch__published_on__lte=on)
+        .select_related("institution__region", "batch")
+        .order_by("institution_id", "batch__published_on", "batch_id")
+    )
+    latest = {}
+    for entry in entries:
+        latest[entry.institution_id] = entry
+    rows = [e for e in latest.values() if e.action == ListAction.INCLUDE]
+    return sorted(rows, key=lambda e: (e.institution.region_id, e.institution.name))
+
+
+def policy_rules():
+    return list(PolicyRule.objects.all())
+
+
+def rules_for(region_code: str, on: dt.date | None = None, rules=None) -> dict:
+    return applicable_rules(rules if rules is not None else policy_rules(), region_code=region_code,
+                            on=on or dt.date.today())
+
+
+def latest_licence(field: str):
+    return Subquery(Licence.objects.filter(institution=OuterRef("pk")).order_by("-id").values(field)[:1])
+
+
+SORTS = {
+    "name": ("name", "id"), "-name": ("-name", "-id"),
+    "region": ("region_id", "name"), "-region": ("-region_id", "-name"),
+    "paid_in": ("paid_in_capital", "id"), "-paid_in": ("-paid_in_capital", "-id"),
+    "established": ("established_on", "id"), "-established": ("-established_on", "-id"),
+    "licence": ("licence_number", "id"), "-licence": ("-licence_number", "-id"),
+}
+
+
+def institution_list(user, params, *, today: dt.date | None = None):
+    """The regulator's filtered, sorted list (a queryset; callers paginate). `params` is a dict of
+    GET values: region, level, ownership, kind, status, licence, gov, q, sort."""
+    qs = (
+        Institution.objects.for_user(user)
+        .select_related("region")
+        .annotate(licence_number=latest_licence("number"), licence_status=latest_licence("status"))
+    )
+    region = (params.get("region") or "").strip()
+    if region.isdigit() and len(region) == 6:
+        from core.scoping import region_subtree_q
+
+        qs = qs.filter(region_subtree_q("region_id", region))
+    for field in ("level", "ownership", "kind", "status"):
+        if params.get(field):
+            qs = qs.filter(**{field: params[field]})
+    licence = params.get("licence")
+    if licence == "none":
+        qs = qs.filter(licence_status__isnull=True)
+    elif licence:
+        qs = qs.filter(licence_status=licence)
+    gov = params.get("gov")
+    if gov in ("1", "0"):
+        ids = government_backed_ids(on=today or dt.date.today())
+        qs = qs.filter(pk__in=ids) if gov == "1" else qs.exclude(pk__in=ids)
+    q = (params.get("q") or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(name__icontains=q) | Q(credit_code__iexact=q.upper())
+            | Exists(Licence.objects.filter(institution=OuterRef("pk"), number__icontains=q))
+        )
+    return qs.order_by(*SORTS.get(params.get("sort") or "", ("region_id", "name", "id")))
+
+
+def public_register():
+    """Licences with their holders, as the public may read them."""
+    return (
+        Licence.objects.for_user(AnonymousUser())
+        .select_related("institution__region")
+        .order_by("institution__region_id", "number")
+    )
+
+
+def public_notices():
+    return Notice.objects.for_user(AnonymousUser()).filter(status=NoticeStatus.PUBLISHED)
+
+
+def notice_items(notice):
+    return NoticeItem.objects.filter(notice=notice).select_related("licence").order_by("seq")

@@ -1,14 +1,41 @@
+"""Institution registry services: `<entity>_<verb>`, keyword-only, atomic, audited, authority re-checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import audit
+from core.scoping import can_see, subtree_prefix
 
-from .models import Institution
+from .choices import DutyKind, LicenceStatus, ListAction, ListBatchStatus, NoticeKind, NoticeStatus
+from .models import (
+    Agreement,
+    GovListBatch,
+    GovListEntry,
+    Institution,
+    Licence,
+    LicenceDuty,
+    Notice,
+    NoticeItem,
+    ProvinceLicenceSetting,
+)
+from .rules import add_months
+from .signals import government_backed_changed, institution_attributes_changed
+
+WATCHED_ATTRIBUTES = ("region_id", "ownership")
 
 
 @transaction.atomic
 def institution_upsert(*, actor, credit_code: str, **fields) -> tuple[Institution, bool]:
     """Create the institution with this credit code, or update the fields that differ; audited.
-    Returns (institution, created). Re-running with the same values changes nothing."""
+    Returns (institution, created). Re-running with the same values changes nothing. A change of region
+    or ownership sends `institution_attributes_changed`."""
     institution = Institution.objects.select_for_update().filter(credit_code=credit_code).first()
     if institution is None:
         institution = Institution(credit_code=credit_code, **fields)
@@ -24,4 +51,382 @@ def institution_upsert(*, actor, credit_code: str, **fields) -> tuple[Institutio
     if after != before:
         institution.save()
         audit.record(actor=actor, action=audit.Action.UPDATE, instance=institution, before=before)
+        if any(before.get(f.removesuffix("_id")) != after.get(f.removesuffix("_id")) for f in WATCHED_ATTRIBUTES):
+            institution_attributes_changed.send(sender=Institution, institution_ids=[institution.pk])
     return institution, False
+
+
+# --- authority -------------------------------------------------------------------------------------
+
+def _is_admin(user) -> bool:
+    return bool(user and (user.is_superuser or getattr(user, "role", "") == "admin"))
+
+
+def require_regulator_of(actor, institution: Institution) -> None:
+    """Licence actions and agreement edits: an administrator, or a regulator whose jurisdiction holds it."""
+    if actor is None:
+        return  # system (demo seed, migrations)
+    if not (_is_admin(actor) or getattr(actor, "role", "") == "regulator") or not can_see(actor, institution):
+        raise PermissionDenied(_("无权管理该机构。 (Not allowed to manage this institution.)"))
+
+
+def require_region_officer(actor, region_code: str, roles=("regulator", "finance")) -> None:
+    if actor is None or _is_admin(actor):
+        return
+    if getattr(actor, "role", "") not in roles or not actor.region_id:
+        raise PermissionDenied(_("无权执行该操作。 (Not allowed.)"))
+
+    if not region_code.startswith(subtree_prefix(actor.region_id)):
+        raise PermissionDenied(_("该地区不在您的辖区内。 (Region outside your jurisdiction.)"))
+
+
+def require_licence_authority(actor, institution: Institution) -> None:
+    """Licences are issued, cancelled and revoked by the provincial regulator (条例 arts. 7, 8): an
+    administrator, or a regulator of the holder's province itself."""
+    if actor is None or _is_admin(actor):
+        return
+    require_regulator_of(actor, institution)
+    if actor.region_id != institution.region_id[:2] + "0000":
+        raise PermissionDenied(_("许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)"))
+
+
+# --- licences --------------------------------------------------------------------------------------
+
+def licence_setting_for(region_code: str, on: dt.date | None = None) -> ProvinceLicenceSetting:
+    on = on or timezone.localdate()
+    setting = (
+        ProvinceLicenceSetting.objects.filter(province_code=region_code[:2] + "0000", effective_from__lte=on)
+        .order_by("-effective_from").first()
+    )
+    if setting is None:
+        raise ValidationError({"number": _("%(p)s尚未配置许可证设置（编号格式、期限）。(No licence settings for province %(p)s.)") % {
+            "p": region_code[:2] + "0000"}})
+    return setting
+
+
+def licence_number_validate(number: str, region_code: str, on: dt.date | None = None) -> ProvinceLicenceSetting:
+    setting = licence_setting_for(region_code, on)
+    if not re.fullmatch(setting.number_pattern, number or ""):
+        raise ValidationError({"number": _(
+            "许可证编号“%(n)s”不符合%(abbr)s的编号格式（首字应为“%(abbr)s”）。(Licence number %(n)s does not match the province pattern.)"
+        ) % {"n": number, "abbr": setting.abbreviation}})
+    return setting
+
+
+def _notice_for(*, actor, kind, region_code, title, issuing_body, published_on, period_label="", document_no="",
+                body="", rows) -> Notice:
+    notice = Notice.objects.create(
+        region_id=region_code, kind=kind, title=title, issuing_body=issuing_body, published_on=published_on,
+        period_label=period_label, document_no=document_no, body=body, created_by=actor if actor else None,
+    )
+    NoticeItem.objects.bulk_create([
+        NoticeItem(notice=notice, seq=n, institution=inst, licence=lic, institution_name=inst.name,
+                   licence_number=lic.number if lic else "", remark=remark)
+        for n, (inst, lic, remark) in enumerate(rows, start=1)
+    ])
+    audit.record(actor=actor, action=audit.Action.CREATE, instance=notice, note=_("由系统根据许可证或名单变动生成"))
+    return notice
+
+
+def _province_of(licences) -> str:
+    provinces = {lic.institution.region_id[:2] for lic in licences}
+    if len(provinces) != 1:
+        raise ValidationError(_("一份公告只能包含同一省份的许可证。 (One notice covers licences of one province.)"))
+    return provinces.pop() + "0000"
+
+
+@transaction.atomic
+def licence_issue(*, actor, institution: Institution, number: str, issued_on: dt.date, business_scope: str = "",
+                  issuing_authority: str = "", with_notice: bool = True) -> Licence:
+    require_licence_authority(actor, institution)
+    setting = licence_number_validate(number, institution.region_id, issued_on)
+    if Licence.objects.filter(number=number).exists():
+        raise ValidationError({"number": _("许可证编号%(n)s已存在。(Licence number already exists.)") % {"n": number}})
+    if Licence.objects.filter(institution=institution, status=LicenceStatus.VALID).exists():
+        raise ValidationError(_("该机构已持有有效许可证。 (The institution already holds a valid licence.)"))
+    licence = Licence(
+        number=number, institution=institution, issued_on=issued_on, business_scope=business_scope,
+        issuing_authority=issuing_authority or setting.issuing_authority,
+    )
+    licence.full_clean()
+    licence.save()
+    audit.record(actor=actor, action=audit.Action.CREATE, instance=licence)
+    if with_notice:
+        _notice_for(
+            actor=actor, kind=NoticeKind.ISSUE, region_code=setting.province_code, issuing_body=licence.issuing_authority,
+            title=_("关于颁发融资担保业务经营许可证的公告"), published_on=issued_on, rows=[(institution, licence, "")],
+        )
+    return licence
+
+
+@transaction.atomic
+def licence_change(*, actor, licence: Licence, note: str = "", **fields) -> Licence:
+    """Change or replace a licence (换发/变更): the number stays; scope, authority, date may change."""
+    licence = Licence.objects.select_for_update().select_related("institution").get(pk=licence.pk)
+    require_licence_authority(actor, licence.institution)
+    if licence.status != LicenceStatus.VALID:
+        raise ValidationError(_("只能变更有效的许可证。 (Only a valid licence can be changed.)"))
+    allowed = {"business_scope", "issuing_authority", "issued_on"}
+    if set(fields) - allowed:
+        raise ValidationError(_("许可证编号与持证机构不可变更。 (Number and holder cannot change.)"))
+    before = audit.snapshot(licence)
+    for name, value in fields.items():
+        setattr(licence, name, value)
+    licence.full_clean()
+    licence.save()
+    audit.record(actor=actor, action=audit.Action.UPDATE, instance=licence, before=before, note=note)
+    return licence
+
+
+def _lock_valid(actor, licences) -> list[Licence]:
+    ids = [lic.pk for lic in licences]
+    locked = list(Licence.objects.select_for_update().filter(pk__in=ids).select_related("institution").order_by("pk"))
+    by_id = {lic.pk: lic for lic in locked}
+    ordered = [by_id[i] for i in ids if i in by_id]
+    if not ordered:
+        raise ValidationError(_("请至少选择一个许可证。 (Select at least one licence.)"))
+    for lic in ordered:
+        require_licence_authority(actor, lic.institution)
+        if lic.status != LicenceStatus.VALID:
+            raise ValidationError(_("许可证%(n)s当前状态为“%(s)s”，不能再操作。(Licence %(n)s is not valid.)") % {
+                "n": lic.number, "s": lic.get_status_display()})
+    return ordered
+
+
+@transaction.atomic
+def licences_cancel(*, actor, licences, reason: str, on: dt.date | None = None, period_label: str = "",
+                    title: str = "") -> Notice:
+    """注销 one or more licences (e.g. on the companies' application); one draft notice lists them all."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写注销原因。 (A reason is required.)")})
+    ordered = _lock_valid(actor, licences)
+    province = _province_of(ordered)
+    setting = licence_setting_for(province, on)
+    for lic in ordered:
+        before = audit.snapshot(lic)
+        lic.status, lic.cancelled_on, lic.cancel_reason = LicenceStatus.CANCELLED, on, reason
+        lic.save(update_fields=["status", "cancelled_on", "cancel_reason", "updated_at"])
+        audit.record(actor=actor, action=audit.Action.TRANSITION, instance=lic, before=before, note=reason)
+    return _notice_for(
+        actor=actor, kind=NoticeKind.CANCEL, region_code=province, issuing_body=setting.issuing_authority,
+        title=title or _("关于注销部分融资担保机构融资担保业务经营许可证的公告"), published_on=on, period_label=period_label,
+        body=_("%(reason)s，依据《中华人民共和国行政许可法》《融资担保公司监督管理条例》《融资担保业务经营许可证管理办法》等规定，注销下列机构的融资担保业务经营许可证。") % {"reason": reason},
+        rows=[(lic.institution, lic, "") for lic in ordered],
+    )
+
+
+@transaction.atomic
+def licences_revoke(*, actor, licences, decision_no: str, on: dt.date, reason: str, title: str = "") -> Notice:
+    """吊销 one or more licences; computes each holder's duties from the province's settings."""
+    if on is None:
+        raise ValidationError({"on": _("请填写吊销决定日期。 (The decision date is required.)")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写吊销原因。 (A reason is required.)")})
+    ordered = _lock_valid(actor, licences)
+    province = _province_of(ordered)
+    setting = licence_setting_for(province, on)
+    deadlines = {
+        DutyKind.ANNOUNCE: on + dt.timedelta(days=setting.announce_days),
+        DutyKind.RETURN_LICENCE: on + dt.timedelta(days=setting.return_days),
+        DutyKind.MARKET_REGULATOR: on + dt.timedelta(days=setting.market_regulator_days),
+        DutyKind.RECONSIDERATION: on + dt.timedelta(days=setting.reconsideration_days),
+        DutyKind.LAWSUIT: add_months(on, setting.lawsuit_months),
+    }
+    notes = {DutyKind.RECONSIDERATION: setting.reconsideration_body, DutyKind.LAWSUIT: setting.court}
+    for lic in ordered:
+        before = audit.snapshot(lic)
+        lic.status, lic.revoked_on = LicenceStatus.REVOKED, on
+        lic.revocation_decision_no, lic.revocation_reason = decision_no, reason
+        lic.save(update_fields=["status", "revoked_on", "revocation_decision_no", "revocation_reason", "updated_at"])
+        audit.record(actor=actor, action=audit.Action.TRANSITION, instance=lic, before=before, note=reason)
+        LicenceDuty.objects.bulk_create([
+            LicenceDuty(licence=lic, kind=kind, due_on=due, note=notes.get(kind, "")) for kind, due in deadlines.items()
+        ])
+    body = _(
+        "%(reason)s，决定吊销下列机构的融资担保业务经营许可证。上述公司自即日起停止新增融资担保业务，"
+        "于%(a)s日内在媒体公告吊销事项，%(r)s日内向属地金融局交回许可证，%(m)s日内向属地市场监管部门申请变更或注销登记。"
+        "如有异议，可于%(d)s日内向%(body)s申请行政复议，或于%(mo)s个月内向%(court)s提起行政诉讼；复议和诉讼期间不停止执行。"
+    ) % {"reason": reason, "a": setting.announce_days, "r": setting.return_days, "m": setting.market_regulator_days,
+         "d": setting.reconsideration_days, "body": setting.reconsideration_body, "mo": setting.lawsuit_months,
+         "court": setting.court}
+    return _notice_for(
+        actor=actor, kind=NoticeKind.REVOKE, region_code=province, issuing_body=setting.issuing_authority,
+        title=title or _("关于吊销部分融资担保机构融资担保业务经营许可证的公告"), published_on=on, document_no=decision_no,
+        body=body, rows=[(lic.institution, lic, "") for lic in ordered],
+    )
+
+
+@transaction.atomic
+def licence_duty_complete(*, actor, duty: LicenceDuty, done_on: dt.date) -> LicenceDuty:
+    duty = LicenceDuty.objects.select_for_update().select_related("licence__institution").get(pk=duty.pk)
+    require_regulator_of(actor, duty.licence.institution)
+    before = audit.snapshot(duty)
+    duty.done_on = done_on
+    duty.save(update_fields=["done_on"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, instance=duty, before=before)
+    return duty
+
+
+# --- notices ---------------------------------------------------------------------------------------
+
+def _require_notice_editor(actor, notice: Notice) -> None:
+    if actor is None:
+        return
+    if not (_is_admin(actor) or getattr(actor, "role", "") in ("regulator", "finance")):
+        raise PermissionDenied(_("无权编辑公告。 (Not allowed to edit notices.)"))
+    require_region_officer(actor, notice.region_id)
+
+
+@transaction.atomic
+def notice_update(*, actor, notice: Notice, **fields) -> Notice:
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    _require_notice_editor(actor, notice)
+    if notice.status != NoticeStatus.DRAFT:
+        raise ValidationError(_("已发布的公告不能修改。 (A published notice cannot be edited.)"))
+    allowed = {"title", "document_no", "issuing_body", "published_on", "period_label", "body"}
+    before = audit.snapshot(notice)
+    for name, value in fields.items():
+        if name not in allowed:
+            raise ValidationError(_("字段%(f)s不可修改。") % {"f": name})
+        setattr(notice, name, value)
+    notice.full_clean()
+    notice.save()
+    audit.record(actor=actor, action=audit.Action.UPDATE, instance=notice, before=before)
+    return notice
+
+
+@transaction.atomic
+def notice_publish(*, actor, notice: Notice) -> Notice:
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    _require_notice_editor(actor, notice)
+    if notice.status != NoticeStatus.DRAFT:
+        raise ValidationError(_("公告已发布。 (Already published.)"))
+    if not notice.published_on and not notice.period_label:
+        raise ValidationError({"published_on": _("请填写公告日期或公告期间。 (A date or period is required.)")})
+    before = audit.snapshot(notice)
+    notice.status, notice.published_at = NoticeStatus.PUBLISHED, timezone.now()
+    notice.save(update_fields=["status", "published_at", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=notice, before=before)
+    return notice
+
+
+# --- government-backed list ------------------------------------------------------------------------
+
+@transaction.atomic
+def govlist_batch_create(*, actor, region_code: str, title: str, published_on: dt.date | None = None,
+                         note: str = "") -> GovListBatch:
+    require_region_officer(actor, region_code)
+    batch = GovListBatch(region_id=region_code, title=title, published_on=published_on, note=note)
+    batch.full_clean()
+    batch.save()
+    audit.record(actor=actor, action=audit.Action.CREATE, instance=batch)
+    return batch
+
+
+def _editable_batch(actor, batch: GovListBatch) -> GovListBatch:
+    batch = GovListBatch.objects.select_for_update().get(pk=batch.pk)
+    require_region_officer(actor, batch.region_id)
+    if batch.status != ListBatchStatus.DRAFT:
+        raise ValidationError(_("只有草拟中的批次可以修改。 (Only a draft batch can be edited.)"))
+    return batch
+
+
+@transaction.atomic
+def govlist_entry_set(*, actor, batch: GovListBatch, institution: Institution, action: str, reason: str = "",
+                      capital_replenishment=False, risk_compensation=False, national_fund_equity=False,
+                      national_fund_reguarantee=False) -> GovListEntry:
+    """Include (with the four flags) or remove (with a reason) one institution in a draft batch."""
+    batch = _editable_batch(actor, batch)
+    if not institution.region_id.startswith(batch.region_id[:2] if batch.region_id.endswith("0000") else batch.region_id[:4]):
+        raise ValidationError(_("机构不在名单所属地区。 (Institution outside the list's region.)"))
+    if action == ListAction.REMOVE and not reason.strip():
+        raise ValidationError({"reason": _("移出名单须填写理由。 (A removal needs a reason.)")})
+    entry = GovListEntry.objects.filter(batch=batch, institution=institution).first()
+    before = audit.snapshot(entry) if entry else None
+    entry = entry or GovListEntry(batch=batch, institution=institution)
+    entry.action, entry.reason = action, reason
+    entry.capital_replenishment, entry.risk_compensation = capital_replenishment, risk_compensation
+    entry.national_fund_equity, entry.national_fund_reguarantee = national_fund_equity, national_fund_reguarantee
+    entry.full_clean()
+    entry.save()
+    audit.record(actor=actor, action=audit.Action.UPDATE if before else audit.Action.CREATE, instance=entry, before=before)
+    return entry
+
+
+@transaction.atomic
+def govlist_batch_propose(*, actor, batch: GovListBatch) -> GovListBatch:
+    batch = _editable_batch(actor, batch)
+    if not batch.entries.exists():
+        raise ValidationError(_("批次没有任何条目。 (The batch has no entries.)"))
+    if not batch.published_on:
+        raise ValidationError({"published_on": _("请填写发布日期。 (A publication date is required.)")})
+    before = audit.snapshot(batch)
+    batch.status, batch.proposed_by, batch.proposed_at = ListBatchStatus.PROPOSED, actor, timezone.now()
+    batch.save(update_fields=["status", "proposed_by", "proposed_at", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=batch, before=before)
+    return batch
+
+
+@transaction.atomic
+def govlist_batch_confirm(*, actor, batch: GovListBatch) -> GovListBatch:
+    """The other side confirms (finance bureau ↔ regulator): the batch takes effect on its publication
+    date, a public notice lists the changes and `government_backed_changed` is sent."""
+    batch = GovListBatch.objects.select_for_update().get(pk=batch.pk)
+    require_region_officer(actor, batch.region_id)
+    if batch.status != ListBatchStatus.PROPOSED:
+        raise ValidationError(_("只有待确认的批次可以确认。 (Only a proposed batch can be confirmed.)"))
+    proposer = batch.proposed_by
+    if actor is not None and proposer is not None and (actor.pk == proposer.pk or (actor.role == proposer.role and not _is_admin(actor))):
+        raise PermissionDenied(_("须由另一方（财政部门或监管部门）确认。 (The other side must confirm.)"))
+    before = audit.snapshot(batch)
+    batch.status, batch.confirmed_by, batch.confirmed_at = ListBatchStatus.CONFIRMED, actor, timezone.now()
+    batch.save(update_fields=["status", "confirmed_by", "confirmed_at", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=batch, before=before)
+    entries = list(batch.entries.select_related("institution").order_by("action", "institution__name"))
+    licences = {lic.institution_id: lic for lic in Licence.objects.filter(
+        institution__in=[e.institution_id for e in entries], status=LicenceStatus.VALID)}
+    notice = _notice_for(
+        actor=actor, kind=NoticeKind.LIST_CHANGE, region_code=batch.region_id,
+        issuing_body=str(_("财政部门、地方金融监管部门")), title=batch.title, published_on=batch.published_on, body=batch.note,
+        rows=[(e.institution, licences.get(e.institution_id), f"{e.get_action_display()}{('：' + e.reason) if e.reason else ''}")
+              for e in entries],
+    )
+    notice.status, notice.published_at = NoticeStatus.PUBLISHED, timezone.now()
+    notice.save(update_fields=["status", "published_at"])
+    ids = [e.institution_id for e in entries]
+    on = batch.published_on
+    government_backed_changed.send(sender=GovListBatch, institution_ids=ids, on=on)
+    return batch
+
+
+# --- banks and agreements --------------------------------------------------------------------------
+
+AGREEMENT_FIELDS = (
+    "bank", "starts_on", "ends_on", "credit_line", "share_bank", "share_guarantor", "share_reguarantor",
+    "share_national_fund", "share_gov_fund", "margin_ratio", "grace_days", "compensation_scope", "head_to_head",
+    "compensation_rate_cap", "single_client_limit",
+)
+
+
+@transaction.atomic
+def agreement_save(*, actor, institution: Institution, agreement: Agreement | None = None, **fields) -> Agreement:
+    """Create or update an agreement (regulator of the institution, or the company itself)."""
+    if actor is not None and not _is_admin(actor):
+        own = getattr(actor, "role", "") in ("filer", "approver") and actor.institution_id == institution.pk
+        if not own:
+            require_regulator_of(actor, institution)
+    if agreement is not None:
+        agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+        if agreement.institution_id != institution.pk:
+            raise PermissionDenied(_("协议不属于该机构。"))
+        before = audit.snapshot(agreement)
+    else:
+        agreement, before = Agreement(institution=institution), None
+    for name, value in fields.items():
+        if name not in AGREEMENT_FIELDS:
+            raise ValidationError(_("字段%(f)s不可修改。") % {"f": name})
+        setattr(agreement, name, value)
+    agreement.full_clean()
+    agreement.save()
+    audit.record(actor=actor, action=audit.Action.UPDATE if before else audit.Action.CREATE, instance=agreement, before=before)
+    return agreement

@@ -40,7 +40,7 @@ def test_seed_demo_is_deterministic_and_rerunnable(demo):
     call_command("seed_demo", stdout=StringIO())
     assert sorted(Institution.objects.values_list("credit_code", "name", "region_id", "level")) == first
     assert AuditEvent.objects.count() == events  # nothing changed, so nothing recorded
-    assert len(first) == 88
+    assert len(first) == 88 + 3  # + the cross-province branches of institutions.demo.BRANCHES
     assert Institution.objects.filter(level="province").count() == 2
     assert Institution.objects.filter(region__code__startswith="51").count() == 88
     assert set(User.objects.values_list("username", flat=True)) == set(DEMO_HOME)

@@ -1,0 +1,246 @@
+"""API for the registry. Every queryset starts from `for_user`; writes go through the services, which
+re-check authority (Django PermissionDenied → 403, ValidationError → 400)."""
+
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..models import Agreement, Bank, GovListBatch, GovListEntry, Institution, Licence, Notice, NoticeItem
+from . import serializers as s
+
+
+@contextmanager
+def service_errors():
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+
+
+class WriteRoles(permissions.BasePermission):
+    """Reads: any authenticated user (rows limited by for_user). Writes: the view's `write_roles`."""
+
+    def has_permission(self, request, view):
+        if not request.user.is_authenticated:
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        role = "admin" if request.user.is_superuser else request.user.role
+        return role == "admin" or role in getattr(view, "write_roles", ())
+
+
+class InstitutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Institutions, addressed by unified social credit code. Regulators create and update within their
+    jurisdiction (create is an upsert by credit code)."""
+
+    serializer_class = s.InstitutionSerializer
+    permission_classes = [WriteRoles]
+    write_roles = ("regulator",)
+    lookup_field = "credit_code"
+    filterset_fields = ["region", "level", "ownership", "status", "kind"]
+
+    def get_queryset(self):
+        return Institution.objects.for_user(self.request.user).select_related("parent").order_by("region_id", "name")
+
+    def _save(self, serializer, credit_code):
+        data = dict(serializer.validated_data)
+        data.pop("credit_code", None)
+        parent_code = data.pop("parent_credit_code", None)
+        if parent_code:
+            data["parent"] = get_object_or_404(Institution.objects.for_user(self.request.user), credit_code=parent_code)
+        user = self.request.user
+        region = data.get("region") or (serializer.instance.region if serializer.instance else None)
+        with service_errors():
+            if not user.is_superuser and user.role != "admin":
+                if region is None or not user.region.contains(region.code):
+                    raise DjangoPermissionDenied("该地区不在您的辖区内。 (Region outside your jurisdiction.)")
+                existing = Institution.objects.filter(credit_code=credit_code).first()
+                if existing and not Institution.objects.for_user(user).filter(pk=existing.pk).exists():
+                    raise DjangoPermissionDenied("无权管理该机构。 (Not allowed to manage this institution.)")
+            institution, _created = services.institution_upsert(actor=user, credit_code=credit_code, **data)
+        serializer.instance = institution
+
+    def perform_create(self, serializer):
+        self._save(serializer, serializer.validated_data["credit_code"])
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance.credit_code)
+
+
+class LicenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """The licence register (public by law, so every user reads all of it); issue, change, cancel and
+    revoke are for the provincial regulator of the holder."""
+
+    serializer_class = s.LicenceSerializer
+    permission_classes = [WriteRoles]
+    write_roles = ("regulator",)
+    filterset_fields = ["status", "number"]
+
+    def get_queryset(self):
+        return Licence.objects.for_user(self.request.user).select_related("institution").order_by("number")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        institution = Institution.objects.for_user(self.request.user).filter(pk=data["institution"].pk).first()
+        if institution is None:
+            raise PermissionDenied("无权管理该机构。 (Not allowed to manage this institution.)")
+        with service_errors():
+            serializer.instance = services.licence_issue(
+                actor=self.request.user, institution=institution, number=data["number"], issued_on=data["issued_on"],
+                business_scope=data.get("business_scope", ""), issuing_authority=data.get("issuing_authority", ""))
+
+    def _manageable(self, ids):
+        licences = list(Licence.objects.filter(institution__in=Institution.objects.for_user(self.request.user), pk__in=ids))
+        if len(licences) != len(set(ids)):
+            raise PermissionDenied("无权管理所选许可证。 (Not allowed to manage these licences.)")
+        return sorted(licences, key=lambda lic: ids.index(lic.pk))
+
+    @extend_schema(request=s.LicenceChangeSerializer, responses=s.LicenceSerializer)
+    @action(detail=True, methods=["post"])
+    def change(self, request, pk=None):
+        licence = self._manageable([int(pk)])[0]
+        data = s.LicenceChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with service_errors():
+            licence = services.licence_change(actor=request.user, licence=licence, **data.validated_data)
+        return Response(s.LicenceSerializer(licence).data)
+
+    @extend_schema(request=s.CancelSerializer, responses=s.NoticeSerializer)
+    @action(detail=False, methods=["post"])
+    def cancel(self, request):
+        data = s.CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        licences = self._manageable(fields.pop("licences"))
+        with service_errors():
+            notice = services.licences_cancel(actor=request.user, licences=licences, **fields)
+        return Response(s.NoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RevokeSerializer, responses=s.NoticeSerializer)
+    @action(detail=False, methods=["post"])
+    def revoke(self, request):
+        data = s.RevokeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        licences = self._manageable(fields.pop("licences"))
+        with service_errors():
+            notice = services.licences_revoke(actor=request.user, licences=licences, **fields)
+        return Response(s.NoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
+
+
+class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Published notices (everyone) and the drafts of the user's jurisdiction; publish is a write."""
+
+    serializer_class = s.NoticeSerializer
+    permission_classes = [WriteRoles]
+    write_roles = ("regulator", "finance")
+    filterset_fields = ["kind", "status"]
+
+    def get_queryset(self):
+        return Notice.objects.for_user(self.request.user).prefetch_related(
+            Prefetch("items", queryset=NoticeItem.objects.order_by("seq"))).order_by("-published_on", "-id")
+
+    @extend_schema(request=None, responses=s.NoticeSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        notice = self.get_object()
+        with service_errors():
+            notice = services.notice_publish(actor=request.user, notice=notice)
+        return Response(s.NoticeSerializer(notice).data)
+
+
+class BankViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Banks are reference data every user reads; regulators add them."""
+
+    serializer_class = s.BankSerializer
+    permission_classes = [WriteRoles]
+    write_roles = ("regulator",)
+
+    def get_queryset(self):
+        return Bank.objects.for_user(self.request.user).order_by("name")
+
+
+class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                       mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Bank–guarantee agreements with their rule findings. The company and its regulators write."""
+
+    serializer_class = s.AgreementSerializer
+    permission_classes = [WriteRoles]
+    write_roles = ("regulator", "filer", "approver")
+
+    def get_queryset(self):
+        return Agreement.objects.for_user(self.request.user).select_related("institution", "bank").order_by("ends_on", "id")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "rules": selectors.policy_rules()}
+
+    def _save(self, serializer):
+        data = dict(serializer.validated_data)
+        institution = data.pop("institution", None) or serializer.instance.institution
+        if not Institution.objects.for_user(self.request.user).filter(pk=institution.pk).exists():
+            raise PermissionDenied("无权管理该机构。 (Not allowed to manage this institution.)")
+        with service_errors():
+            serializer.instance = services.agreement_save(actor=self.request.user, institution=institution,
+                                                          agreement=serializer.instance, **data)
+
+    perform_create = _save
+    perform_update = _save
+
+
+class GovListBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Government-backed list batches: create, set entries, propose, confirm (by the other side)."""
+
+    serializer_class = s.GovListBatchSerializer
+    permission_classes = [WriteRoles]
+    write_roles = ("regulator", "finance")
+
+    def get_queryset(self):
+        return GovListBatch.objects.for_user(self.request.user).prefetch_related(
+            Prefetch("entries", queryset=GovListEntry.objects.select_related("institution"))).order_by("-published_on", "-id")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        with service_errors():
+            serializer.instance = services.govlist_batch_create(
+                actor=self.request.user, region_code=data["region"].code, title=data["title"],
+                published_on=data.get("published_on"), note=data.get("note", ""))
+
+    @extend_schema(request=s.GovListEntrySerializer, responses=s.GovListBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def entries(self, request, pk=None):
+        batch = self.get_object()
+        data = s.GovListEntrySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        institution = Institution.objects.for_user(request.user).filter(pk=fields.pop("institution").pk).first()
+        if institution is None:
+            raise PermissionDenied("无权管理该机构。")
+        with service_errors():
+            services.govlist_entry_set(actor=request.user, batch=batch, institution=institution, **fields)
+        return Response(s.GovListBatchSerializer(self.get_queryset().get(pk=batch.pk)).data)
+
+    @extend_schema(request=None, responses=s.GovListBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def propose(self, request, pk=None):
+        with service_errors():
+            batch = services.govlist_batch_propose(actor=request.user, batch=self.get_object())
+        return Response(s.GovListBatchSerializer(batch).data)
+
+    @extend_schema(request=None, responses=s.GovListBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        with service_errors():
+            batch = services.govlist_batch_confirm(actor=request.user, batch=self.get_object())
+        return Response(s.GovListBatchSerializer(batch).data)

@@ -1,0 +1,128 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ListAction
+from .models import Agreement, Bank, Notice
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class Bootstrap:
+    """Bootstrap 5 classes on every widget."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select form-select-sm"
+            else:
+                css = "form-control form-control-sm"
+            widget.attrs["class"] = css
+
+
+class LicenceIssueForm(Bootstrap, forms.Form):
+    number = forms.CharField(label=_("许可证编号"), max_length=32)
+    issued_on = forms.DateField(label=_("发证日期"), widget=DATE)
+    issuing_authority = forms.CharField(label=_("发证机关"), max_length=120, required=False,
+                                        help_text=_("留空则使用本省设置中的发证机关"))
+    business_scope = forms.CharField(label=_("业务范围"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class LicenceChangeForm(Bootstrap, forms.Form):
+    issued_on = forms.DateField(label=_("发证（换发）日期"), widget=DATE)
+    issuing_authority = forms.CharField(label=_("发证机关"), max_length=120)
+    business_scope = forms.CharField(label=_("业务范围"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    note = forms.CharField(label=_("变更说明"), max_length=255)
+
+
+class CancelForm(Bootstrap, forms.Form):
+    reason = forms.CharField(label=_("注销原因"), max_length=255, initial=_("根据公司申请"))
+    on = forms.DateField(label=_("注销日期"), widget=DATE, required=False)
+    period_label = forms.CharField(label=_("公告期间（无具体日期时）"), max_length=60, required=False)
+    title = forms.CharField(label=_("公告标题"), max_length=255, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("on") and not data.get("period_label"):
+            raise forms.ValidationError(_("请填写注销日期或公告期间。"))
+        return data
+
+
+class RevokeForm(Bootstrap, forms.Form):
+    decision_no = forms.CharField(label=_("吊销决定文号"), max_length=100, required=False)
+    on = forms.DateField(label=_("决定日期"), widget=DATE)
+    reason = forms.CharField(label=_("吊销原因"), max_length=255, initial=_("根据整改验收结果"))
+    title = forms.CharField(label=_("公告标题"), max_length=255, required=False)
+
+
+class NoticeForm(Bootstrap, forms.ModelForm):
+    class Meta:
+        model = Notice
+        fields = ["title", "document_no", "issuing_body", "published_on", "period_label", "body"]
+        widgets = {"published_on": DATE, "body": forms.Textarea(attrs={"rows": 6})}
+
+
+class BatchForm(Bootstrap, forms.Form):
+    title = forms.CharField(label=_("批次名称"), max_length=200)
+    published_on = forms.DateField(label=_("发布日期"), widget=DATE, required=False)
+    note = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class EntryForm(Bootstrap, forms.Form):
+    institution = forms.ModelChoiceField(label=_("机构"), queryset=None)
+    action = forms.ChoiceField(label=_("变动"), choices=ListAction.choices)
+    reason = forms.CharField(label=_("理由"), max_length=500, required=False)
+    capital_replenishment = forms.BooleanField(label=_("建立资本金持续补充机制"), required=False)
+    risk_compensation = forms.BooleanField(label=_("建立风险补偿机制"), required=False)
+    national_fund_equity = forms.BooleanField(label=_("国家融资担保基金股权投资"), required=False)
+    national_fund_reguarantee = forms.BooleanField(label=_("与国家融资担保基金开展再担保合作"), required=False)
+
+    def __init__(self, *args, institutions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = institutions
+
+
+class PercentField(forms.DecimalField):
+    """Entered as a percentage (20 = 20%), stored as a fraction (0.2000)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=7, decimal_places=2, min_value=0, max_value=100, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal) and not isinstance(self.widget, forms.HiddenInput):
+            return (value * 100).normalize()
+        return value
+
+    def clean(self, value):
+        value = super().clean(value)
+        return None if value is None else (value / 100).quantize(Decimal("0.0001"))
+
+
+class AgreementForm(Bootstrap, forms.ModelForm):
+    share_bank = PercentField(label=_("银行分担比例（%）"))
+    share_guarantor = PercentField(label=_("担保机构分担比例（%）"))
+    share_reguarantor = PercentField(label=_("再担保机构分担比例（%）"))
+    share_national_fund = PercentField(label=_("国家融资担保基金分担比例（%）"))
+    share_gov_fund = PercentField(label=_("政府风险补偿资金分担比例（%）"))
+    margin_ratio = PercentField(label=_("保证金比例（%）"))
+    compensation_rate_cap = PercentField(label=_("代偿率上限（%）"), required=False)
+
+    class Meta:
+        model = Agreement
+        fields = ["bank", "starts_on", "ends_on", "credit_line", "share_bank", "share_guarantor", "share_reguarantor",
+                  "share_national_fund", "share_gov_fund", "margin_ratio", "grace_days", "compensation_scope",
+                  "head_to_head", "compensation_rate_cap", "single_client_limit"]
+        widgets = {"starts_on": DATE, "ends_on": DATE}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bank"].queryset = Bank.objects.all()
+
+    def _post_clean(self):
+        # the model's clean (shares sum to 100%) runs in the service; here only the fields
+        pass
