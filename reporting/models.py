@@ -282,6 +282,9 @@ class Reminder(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.institution_id} {self.year}Q{self.quarter} {self.event}{self.event_key}"
+
 
 class NotificationQuerySet(ScopedQuerySet):
     def for_user(self, user):
@@ -304,3 +307,6 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title

@@ -38,5 +38,6 @@ GOOD_Q1 = {
 }
 
 # Prior year Q4: closing balances equal GOOD_Q2's openings.
-PRIOR_Q4 = {**GOOD_Q2, "fin_balance": "200000", "compensation_receivable": "600", "compensation_cumulative": "4500",
+PRIOR_Q4 = {**GOOD_Q2, "fin_balance": "200000", "fin_new": "100000", "compensation_receivable": "600",
+            "compensation_balance_opening": "400", "compensation_cumulative": "4500",
             "released_cumulative": "800000"}
