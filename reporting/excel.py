@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import xlsxwriter
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DET
 from django.db import transaction
 from python_calamine import CalamineWorkbook
@@ -261,7 +262,7 @@ def precheck(data: bytes) -> tuple[list[UploadError], dict]:
                 if el.tag == f"{{{_NS['m']}}}row":
                     el.clear()
             formulas[name] = cells
-    except (DET.DefusedXmlException, DET.ParseError, KeyError, zipfile.BadZipFile, OSError, EOFError,
+    except (DefusedXmlException, DET.ParseError, KeyError, zipfile.BadZipFile, OSError, EOFError,
             zipfile.LargeZipFile, RuntimeError, ValueError):
         return [_err("工作簿内部结构损坏，无法读取", "the workbook's internal structure is broken")], {}
     return [], formulas
