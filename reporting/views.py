@@ -347,7 +347,8 @@ def review(request, pk):
 @login_required
 def completeness(request):
     _require_regulator(request.user)
-    p = _period_arg(request)
+    latest = selectors.filings_for(request.user).order_by("-year", "-quarter").values_list("year", "quarter").first()
+    p = _period_arg(request, Period(*latest) if latest else None)
     board = selectors.completeness(request.user, p)
     state = request.GET.get("state", "")
     rows = board["rows"]
@@ -362,8 +363,11 @@ def completeness(request):
     chart = [{"name": str(label), "value": c[key]} for key, label in (
         ("accepted", _("已受理")), ("submitted", _("待审核")), ("returned", _("已退回")), ("draft", _("更正中")),
         ("nil", _("零报告")), ("late", _("逾期报送")), ("missing", _("未报送")))]
+    periods = _recent_periods(12)
+    if p not in periods:
+        periods.append(p)
     return render(request, "reporting/completeness.html", {
-        "period": p, "periods": _recent_periods(), "counts": c, "page": page, "chart": chart, "state": state,
+        "period": p, "periods": periods, "counts": c, "page": page, "chart": chart, "state": state,
         "query": f"period={p}" + (f"&state={state}" if state else ""),
     })
 
