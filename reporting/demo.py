@@ -4,8 +4,8 @@ re-runnable (the demo periods are deleted and rebuilt) and fast (bulk inserts).
 
 The numbers are internally consistent: the balance-sheet identity, fin_balance roll-forward,
 compensation roll-forward, year-start = prior Q4, YTD flows monotonic within a year, cumulative
-figures monotonic, sub-items ≤ totals, counts ≤ counts. They spread the indicators: leverage 0.6–13×
-(three above the 10× cap), average fee rate 0.6–2.4 %, compensation rate 0.3–7 %, a few single-client
+figures monotonic, sub-items ≤ totals, counts ≤ counts. They spread the indicators: leverage about 1–14.5×
+(four above the 10× cap in 2024Q3), average fee rate 0.6–2.4 %, compensation rate 0.3–7 %, a few single-client
 concentrations above 10 % of net assets, one guarantee to a controlling shareholder (explained).
 
 Lifecycle mix: most filings accepted; some late; in 2024Q4 some still submitted (queue), returned
