@@ -10,6 +10,7 @@ from . import views
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include("institutions.api.urls")),
+    path("", include("reporting.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include("core.urls")),
     path("", include("institutions.urls")),
+    path("reporting/", include("reporting.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),

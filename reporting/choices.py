@@ -21,3 +21,35 @@ class FilingStatus(models.TextChoices):
     SUBMITTED = "submitted", _("已报送")
     RETURNED = "returned", _("已退回")
     ACCEPTED = "accepted", _("已受理")
+
+
+class RuleKind(models.TextChoices):
+    """The fixed set of rule kinds the evaluator in validation.py understands."""
+
+    IDENTITY = "identity", _("恒等/合计关系")
+    ROLL_FORWARD = "roll_forward", _("余额滚动关系")
+    BOUND = "bound", _("取值界限")
+    COUNT_LE_COUNT = "count_le_count", _("户数不超过笔数")
+    CONTINUITY = "continuity", _("与上期衔接")
+    YTD_MONOTONIC = "ytd_monotonic", _("本年累计数不减")
+    QOQ_CHANGE = "qoq_change", _("环比异动")
+    REQUIRED = "required", _("必填")
+
+
+class Severity(models.TextChoices):
+    ERROR = "error", _("错误（阻止报送）")
+    WARNING = "warning", _("提示（须说明）")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("网页填报")
+    EXCEL = "excel", _("Excel导入")
+    API = "api", _("接口报送")
+    SYSTEM = "system", _("系统")
+
+
+class ReminderEvent(models.TextChoices):
+    BEFORE = "before", _("截止前提醒")
+    DUE = "due", _("截止日提醒")
+    OVERDUE = "overdue", _("逾期催报")
+    MANUAL = "manual", _("人工催报")

@@ -18,7 +18,7 @@ from core.models import TimeStampedModel
 from core.scoping import Scope, ScopedQuerySet
 from institutions.models import Institution
 
-from .choices import Basis, FilingStatus, Unit
+from .choices import Basis, Channel, FilingStatus, ReminderEvent, RuleKind, Severity, Unit
 from .periods import Period
 
 
@@ -97,6 +97,11 @@ class Filing(TimeStampedModel):
     current_version = models.ForeignKey(
         "FilingVersion", verbose_name=_("当前版本"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    due_date = models.DateField(_("报送截止日"), null=True, blank=True)
+    first_submitted_at = models.DateTimeField(_("首次报送时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    risk_score = models.IntegerField(_("风险分"), default=0, help_text="review-queue order: see services.risk_score")
+    warning_count = models.PositiveIntegerField(_("提示数"), default=0)
 
     objects = FilingQuerySet.as_manager()
 
@@ -116,6 +121,15 @@ class Filing(TimeStampedModel):
     @property
     def period(self) -> Period:
         return Period(self.year, self.quarter)
+
+    @property
+    def is_late(self) -> bool:
+        """Filed after the due date (a filing never submitted is missing, not late)."""
+        if not self.due_date or not self.first_submitted_at:
+            return False
+        from django.utils import timezone
+
+        return timezone.localdate(self.first_submitted_at) > self.due_date
 
 
 class FilingVersionQuerySet(ScopedQuerySet):
@@ -140,6 +154,14 @@ class FilingVersion(models.Model):
     )
     ruleset_version = models.CharField(_("校验规则版本"), max_length=64, blank=True)
     values_hash = models.CharField(_("数据摘要（SHA-256）"), max_length=64, blank=True)
+    channel = models.CharField(_("报送渠道"), max_length=8, choices=Channel.choices, default=Channel.WEB)
+    explanations = models.JSONField(_("提示说明"), default=dict, blank=True, help_text="{rule id: text}")
+    findings = models.JSONField(_("校验结果"), default=list, blank=True, help_text="findings at submission")
+    review_comments = models.JSONField(_("退回意见"), default=dict, blank=True, help_text="{field code or '_': text}")
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = FilingVersionQuerySet.as_manager()
 
@@ -164,3 +186,127 @@ class FilingVersion(models.Model):
         """SHA-256 of the canonical JSON of the values and the nil-return flag, shown on the receipt."""
         payload = json.dumps({"nil_return": self.nil_return, "values": self.values}, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class ValidationRuleQuerySet(ScopedQuerySet):
+    scope = Scope(everyone=True)
+
+    def in_force(self, day):
+        return self.filter(active=True, effective_from__lte=day).filter(
+            models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=day)
+        )
+
+
+class ValidationRule(TimeStampedModel):
+    """One validation rule as data: the evaluator (validation.py) knows the kinds, never the rules.
+    A regulator may deactivate a rule or change its severity; every change is audited."""
+
+    rule_id = models.CharField(_("规则编号"), max_length=32, unique=True)
+    kind = models.CharField(_("规则类型"), max_length=16, choices=RuleKind.choices)
+    fields = models.JSONField(_("涉及字段"), default=list)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    severity = models.CharField(_("严重程度"), max_length=8, choices=Severity.choices, default=Severity.ERROR)
+    message_zh = models.CharField(_("提示信息（中文）"), max_length=300)
+    message_en = models.CharField(_("提示信息（英文）"), max_length=300)
+    citation = models.CharField(_("依据"), max_length=300, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
+
+    objects = ValidationRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["rule_id"]
+        verbose_name = _("校验规则")
+        verbose_name_plural = _("校验规则")
+
+    def __str__(self):
+        return f"{self.rule_id} {self.message_zh}"
+
+
+class DueDateSettingQuerySet(ScopedQuerySet):
+    scope = Scope(everyone=True)
+
+
+class DueDateSetting(TimeStampedModel):
+    """Per-province filing deadline and reminder schedule (a row with no province is the national default)."""
+
+    region = models.ForeignKey(
+        "accounts.Region", verbose_name=_("省份"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    days_after_quarter_end = models.PositiveSmallIntegerField(_("季末后报送天数"), default=15)
+    remind_days_before = models.PositiveSmallIntegerField(_("截止前几天提醒"), default=5)
+    overdue_days_after = models.PositiveSmallIntegerField(_("逾期几天后催报"), default=1)
+    effective_from = models.DateField(_("生效日期"))
+    source = models.CharField(_("依据"), max_length=300, blank=True)
+
+    objects = DueDateSettingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region_id", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "effective_from"], name="one_due_setting_per_region_date")
+        ]
+        verbose_name = _("报送期限设置")
+        verbose_name_plural = _("报送期限设置")
+
+    def __str__(self):
+        return f"{self.region_id or '全国'} +{self.days_after_quarter_end}"
+
+
+class ReminderQuerySet(ScopedQuerySet):
+    scope = Scope(region="institution__region_id", institution="institution_id")
+
+
+class Reminder(models.Model):
+    """One reminder event for one institution and period; the unique constraint means it is sent once."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    event = models.CharField(_("提醒类型"), max_length=8, choices=ReminderEvent.choices)
+    event_key = models.CharField(max_length=16, default="", blank=True, help_text="day of a manual reminder")
+    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recipients = models.PositiveSmallIntegerField(default=0)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "year", "quarter", "event", "event_key"], name="reminder_sent_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.institution_id} {self.year}Q{self.quarter} {self.event}{self.event_key}"
+
+
+class NotificationQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+
+class Notification(models.Model):
+    """An in-app message to one user (reminders, returns, acceptances)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reporting_notifications")
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title

@@ -1,18 +1,65 @@
+"""Every write and state transition of the quarterly report (keyword-only, atomic, audited).
+
+Lifecycle: draft → submitted → accepted, or submitted → returned (comments per field) → resubmitted;
+after acceptance an amendment opens a new version with a reason. Maker/checker: a filer (or approver)
+prepares the draft, only the company approver submits. Transitions are conditional updates, so two
+concurrent submits of the same draft produce exactly one submitted version.
+"""
+
+from __future__ import annotations
+
 import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core import audit
+from core.scoping import can_see
+from institutions.models import Institution
+
+from . import validation
+from .choices import Channel, FilingStatus, Unit
 from .fields_file import read_fields
-from .models import FieldDefinition, ReportTemplate
+from .models import (
+    DueDateSetting,
+    FieldDefinition,
+    Filing,
+    FilingVersion,
+    Notification,
+    ReportTemplate,
+    ValidationRule,
+)
+from .periods import Period
+from .signals import filing_accepted, filing_submitted
+
+RULES_V1 = Path(__file__).parent / "data" / "validation_rules_v1.json"
+DEFAULT_DUE_DAYS = 15
+MAX_ABS = Decimal("1e13")  # 万元: far above any Chinese guarantee company, below DecimalField limits
+OPENING_FIELDS = {"fin_balance_opening": "fin_balance", "compensation_balance_opening": "compensation_receivable"}
 
 
+class FilingError(Exception):
+    """A refused action; `findings` carries the validation findings when the refusal is about data."""
+
+    def __init__(self, message: str, *, findings=None, errors=None, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.findings = findings or []
+        self.errors = errors or []
+        self.code = code
+
+
+# ---------------------------------------------------------------------------------------------- template
 @transaction.atomic
 def template_load(*, path: Path, version: int, name: str, effective_from: dt.date,
                   effective_to: dt.date | None = None, source: str = "") -> ReportTemplate:
     """Create or update one template version from a fields file; idempotent. Version 1 is installed by
     migration 0002; later versions add or retire fields through this loader, without code changes."""
-    template, _ = ReportTemplate.objects.update_or_create(
+    template, _created = ReportTemplate.objects.update_or_create(
         version=version,
         defaults={"name": name, "effective_from": effective_from, "effective_to": effective_to, "source": source},
     )
@@ -22,3 +69,374 @@ def template_load(*, path: Path, version: int, name: str, effective_from: dt.dat
         FieldDefinition.objects.update_or_create(template=template, code=codes[-1], defaults=row)
     template.fields.exclude(code__in=codes).delete()
     return template
+
+
+def template_for(period: Period) -> ReportTemplate:
+    template = ReportTemplate.objects.in_force(period.end)
+    if template is None:
+        raise FilingError(_("报告期 %(p)s 没有适用的报表模板 / no template for this period") % {"p": period})
+    return template
+
+
+def template_fields(template: ReportTemplate) -> list[FieldDefinition]:
+    return list(template.fields.order_by("order"))
+
+
+# ---------------------------------------------------------------------------------------------- rules
+@transaction.atomic
+def rules_load(*, path: Path = RULES_V1, effective_from: dt.date = dt.date(2019, 1, 1)) -> int:
+    """Install the ruleset file (idempotent: existing rules keep their regulator-set severity/active)."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    for row in rows:
+        ValidationRule.objects.get_or_create(rule_id=row["rule_id"], defaults={**row, "effective_from": effective_from})
+    return len(rows)
+
+
+def rule_specs(day: dt.date) -> list[validation.RuleSpec]:
+    return [
+        validation.RuleSpec(rule_id=r.rule_id, kind=r.kind, fields=tuple(r.fields), params=r.params,
+                            severity=r.severity, message_zh=r.message_zh, message_en=r.message_en, citation=r.citation)
+        for r in ValidationRule.objects.in_force(day)
+    ]
+
+
+@transaction.atomic
+def rule_update(*, actor, rule: ValidationRule, active: bool | None = None, severity: str | None = None,
+                note: str = "") -> ValidationRule:
+    """A regulator switches a rule off/on or changes its severity, without a release; audited."""
+    if not (actor.is_system_admin or actor.is_regulator):
+        raise FilingError(_("只有监管人员可以修改校验规则 / only regulators may change rules"), code="forbidden")
+    rule = ValidationRule.objects.select_for_update().get(pk=rule.pk)
+    before = audit.snapshot(rule)
+    if active is not None:
+        rule.active = active
+    if severity is not None:
+        if severity not in (validation.ERROR, validation.WARNING):
+            raise FilingError(_("严重程度无效 / invalid severity"))
+        rule.severity = severity
+    rule.save()
+    audit.record(actor=actor, action=audit.Action.UPDATE, instance=rule, before=before, note=note)
+    return rule
+
+
+# ---------------------------------------------------------------------------------------------- periods
+def due_settings(period: Period) -> dict:
+    """{province code or None (national default): DueDateSetting in force at the period end} (one query)."""
+    out = {}
+    for s in DueDateSetting.objects.filter(effective_from__lte=period.end).order_by("effective_from"):
+        out[s.region_id] = s
+    return out
+
+
+def due_setting_for(region_code: str, period: Period, settings: dict | None = None):
+    settings = due_settings(period) if settings is None else settings
+    return settings.get(region_code[:2] + "0000") or settings.get(None)
+
+
+def due_date(region_code: str, period: Period, settings: dict | None = None) -> dt.date:
+    """Quarter end + the days set for the institution's province (else the national row, else 15)."""
+    setting = due_setting_for(region_code, period, settings)
+    return period.end + dt.timedelta(days=setting.days_after_quarter_end if setting else DEFAULT_DUE_DAYS)
+
+
+# ---------------------------------------------------------------------------------------------- values
+def parse_values(raw: dict, fields: list[FieldDefinition], *, where=None) -> tuple[dict[str, str], list[dict]]:
+    """Normalise {code: value} from any channel to {code: canonical decimal string}; empty values dropped.
+
+    Errors are dicts {field, message_zh, message_en} (plus whatever `where(code)` adds, e.g. sheet/cell).
+    Money: finite decimals with at most 2 places; counts: whole numbers ≥ 0.
+    """
+    by_code = {f.code: f for f in fields}
+    values, errors = {}, []
+
+    def err(code, zh, en):
+        errors.append({"field": code, "message_zh": zh, "message_en": en, **(where(code) if where else {})})
+
+    for code, value in raw.items():
+        if code not in by_code:
+            err(code, f"未知字段代码 {code}（模板中没有此字段）", f"unknown field code {code!r} (not in the template)")
+            continue
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            err(code, f"{by_code[code].label_zh}（{code}）应为数字", f"{code} must be a number")
+            continue
+        text = str(value).strip().replace(",", "")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            err(code, f"{by_code[code].label_zh}（{code}）应为数字，收到“{text[:40]}”", f"{code} must be a number, got {text[:40]!r}")
+            continue
+        if not number.is_finite() or abs(number) >= MAX_ABS:
+            err(code, f"{by_code[code].label_zh}（{code}）数值超出范围", f"{code} is out of range")
+            continue
+        if by_code[code].unit == Unit.COUNT:
+            if number != number.to_integral_value() or number < 0:
+                err(code, f"{by_code[code].label_zh}（{code}）应为非负整数，收到 {text[:40]}",
+                    f"{code} must be a whole number ≥ 0, got {text[:40]}")
+                continue
+            values[code] = str(int(number))
+        else:
+            if number.as_tuple().exponent < -2 and number != number.quantize(Decimal("0.01")):
+                err(code, f"{by_code[code].label_zh}（{code}）最多保留两位小数（万元）", f"{code} allows at most 2 decimal places")
+                continue
+            values[code] = str(number.quantize(Decimal("0.01")))
+    return values, errors
+
+
+def _dec(values: dict) -> dict[str, Decimal]:
+    return {k: Decimal(v) for k, v in values.items() if v not in (None, "")}
+
+
+def submitted_version(institution_id: int, period: Period) -> FilingVersion | None:
+    """The latest submitted version of an institution's filing for a period (what later periods compare with)."""
+    return (
+        FilingVersion.objects.filter(filing__institution_id=institution_id, filing__year=period.year,
+                                     filing__quarter=period.quarter, submitted_at__isnull=False)
+        .order_by("-number")
+        .first()
+    )
+
+
+def comparison_values(institution_id: int, period: Period) -> tuple[dict | None, dict | None]:
+    """(previous quarter, prior year Q4) submitted values as Decimals, or None where there is none."""
+    prev = submitted_version(institution_id, period.previous())
+    prior = prev if period.quarter == 1 else submitted_version(institution_id, period.prior_year_end())
+    return (prev.decimal_values() if prev else None, prior.decimal_values() if prior else None)
+
+
+def opening_values(institution_id: int, period: Period) -> dict[str, str]:
+    """Year-start balances prefilled from the prior year's Q4 filing (closing → opening)."""
+    prior = submitted_version(institution_id, period.prior_year_end())
+    if prior is None or prior.nil_return:
+        return {code: "0.00" for code in OPENING_FIELDS} if prior is not None else {}
+    return {code: prior.values[src] for code, src in OPENING_FIELDS.items() if src in prior.values}
+
+
+def check(*, institution_id: int, period: Period, values: dict[str, str], nil_return: bool = False,
+          template: ReportTemplate | None = None) -> tuple[list[validation.Finding], str]:
+    """Findings for values against the rules in force at the period end, and the ruleset version."""
+    template = template or template_for(period)
+    rules = rule_specs(period.end)
+    previous, prior = comparison_values(institution_id, period)
+    codes = list(template.fields.order_by("order").values_list("code", flat=True))
+    findings = validation.evaluate(rules, _dec(values), quarter=period.quarter, template_codes=codes,
+                                   previous=previous, prior_year_end=prior, nil_return=nil_return)
+    return findings, validation.ruleset_version(rules)
+
+
+def risk_score(findings: list[validation.Finding], explanations: dict) -> int:
+    """Review-queue order: 10 per warning, 20 more per unexplained one, 15 per large change (QOQ),
+    30 for a prohibited balance (BND-31, 条例 art. 17)."""
+    score = 0
+    for f in findings:
+        if f.severity != validation.WARNING:
+            continue
+        score += 10
+        if not (explanations.get(f.rule_id) or "").strip():
+            score += 20
+        if f.kind == "qoq_change":
+            score += 15
+        if f.rule_id == "BND-31":
+            score += 30
+    return score
+
+
+# ---------------------------------------------------------------------------------------------- authority
+def _company_user_of(actor, institution_id: int) -> bool:
+    return actor.is_company_user and actor.institution_id == institution_id
+
+
+def _require_maker(actor, institution_id: int):
+    if not (_company_user_of(actor, institution_id) or actor.is_system_admin):
+        raise FilingError(_("只有本机构填报人员可以填报 / only the institution's own users may file"), code="forbidden")
+
+
+def _require_checker(actor, institution_id: int):
+    if not ((_company_user_of(actor, institution_id) and actor.role == "approver") or actor.is_system_admin):
+        raise FilingError(_("须由本机构审核人报送（填报人编制、审核人报送）/ only the institution's approver may submit"),
+                          code="forbidden")
+
+
+def _require_reviewer(actor, filing: Filing):
+    if not ((actor.is_regulator and can_see(actor, filing)) or actor.is_system_admin):
+        raise FilingError(_("只有辖区监管人员可以审核 / only the competent regulator may review"), code="forbidden")
+
+
+# ---------------------------------------------------------------------------------------------- lifecycle
+def _notify(users, *, title: str, body: str = "", url: str = ""):
+    Notification.objects.bulk_create([Notification(user=u, title=title, body=body, url=url) for u in users])
+
+
+def _company_users(institution_id: int):
+    from accounts.models import User
+
+    return list(User.objects.filter(institution_id=institution_id, is_active=True))
+
+
+def _filing_for_update(institution: Institution, period: Period, actor) -> Filing:
+    template = template_for(period)
+    try:
+        with transaction.atomic():
+            filing, created = Filing.objects.get_or_create(
+                institution=institution, year=period.year, quarter=period.quarter,
+                defaults={"template": template, "due_date": due_date(institution.region_id, period)},
+            )
+    except IntegrityError:  # created concurrently
+        created = False
+    filing = Filing.objects.select_for_update().get(institution=institution, year=period.year, quarter=period.quarter)
+    if created:
+        audit.record(actor=actor, action=audit.Action.CREATE, instance=filing, note=_("创建报表"))
+    return filing
+
+
+@transaction.atomic
+def filing_save_draft(*, actor, institution: Institution, period: Period, values: dict, nil_return: bool = False,
+                      channel: str = Channel.WEB, merge: bool = False):
+    """Create or replace the open draft (merge=True updates only the given fields, for the web form).
+    Returns (filing, version, findings). Bad values raise FilingError with `errors`; nothing is stored."""
+    _require_maker(actor, institution.pk)
+    filing = _filing_for_update(institution, period, actor)
+    fields = template_fields(filing.template)
+    clean, errors = parse_values(values, fields)
+    if errors:
+        raise FilingError(_("数据格式有误，未保存 / invalid values, nothing saved"), errors=errors)
+    version = filing.current_version
+    if filing.status == FilingStatus.SUBMITTED:
+        raise FilingError(_("报表已报送，正在审核中，不能修改 / submitted filings cannot be edited"), code="conflict")
+    if filing.status == FilingStatus.ACCEPTED:
+        raise FilingError(_("报表已受理；如需更正请发起更正并说明原因 / accepted: open an amendment with a reason"),
+                          code="conflict")
+    if version is None or version.is_frozen:
+        number = (version.number + 1) if version else 1
+        base = dict(version.values) if (version and merge) else {}
+        if number == 1 and not nil_return:
+            base = {**opening_values(institution.pk, period), **base}
+        version = FilingVersion.objects.create(filing=filing, number=number, values=base, created_by=actor,
+                                               channel=channel, reason=version.reason if version else "")
+        filing.current_version = version
+        filing.save(update_fields=["current_version", "updated_at"])
+    before = audit.snapshot(version)
+    version.values = {**version.values, **clean} if merge else clean
+    if merge:
+        for code, raw in values.items():  # a field emptied in the form is removed
+            if code in version.values and (raw is None or str(raw).strip() == ""):
+                version.values.pop(code)
+    version.nil_return = nil_return
+    if nil_return:
+        version.values = {}
+    version.channel = channel
+    version.save()
+    audit.record(actor=actor, action=audit.Action.UPDATE, instance=version, before=before,
+                 note=_("保存草稿（%(c)s）") % {"c": Channel(channel).label})
+    findings, _rs = check(institution_id=institution.pk, period=period, values=version.values,
+                          nil_return=version.nil_return, template=filing.template)
+    return filing, version, findings
+
+
+@transaction.atomic
+def filing_amend(*, actor, filing: Filing, reason: str) -> FilingVersion:
+    """After acceptance: open a new version (copy of the accepted one) with a reason; the accepted
+    version stays readable."""
+    _require_maker(actor, filing.institution_id)
+    if not reason.strip():
+        raise FilingError(_("更正须填写原因 / an amendment needs a reason"))
+    updated = Filing.objects.filter(pk=filing.pk, status=FilingStatus.ACCEPTED).update(
+        status=FilingStatus.DRAFT, updated_at=timezone.now())
+    if not updated:
+        raise FilingError(_("只有已受理的报表可以更正 / only accepted filings can be amended"), code="conflict")
+    filing.refresh_from_db()
+    before = audit.snapshot(filing)
+    old = filing.current_version
+    version = FilingVersion.objects.create(filing=filing, number=old.number + 1, values=dict(old.values),
+                                           nil_return=old.nil_return, reason=reason.strip(), created_by=actor,
+                                           channel=old.channel)
+    filing.current_version = version
+    filing.save(update_fields=["current_version", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=filing, before={**before, "status": "accepted"},
+                 note=_("发起更正：%(r)s") % {"r": reason.strip()})
+    return version
+
+
+@transaction.atomic
+def filing_submit(*, actor, filing: Filing, explanations: dict | None = None) -> FilingVersion:
+    """Submit the open draft: blocking errors refuse it, every warning needs an explanation (keyed by
+    rule id). Stores ruleset version, findings, explanations and the values hash; one winner under
+    concurrency (conditional update on the unsubmitted version)."""
+    _require_checker(actor, filing.institution_id)
+    explanations = {k: str(v).strip() for k, v in (explanations or {}).items() if str(v).strip()}
+    filing = Filing.objects.select_related("current_version", "template").get(pk=filing.pk)
+    version = filing.current_version
+    if version is None or version.is_frozen or filing.status not in (FilingStatus.DRAFT, FilingStatus.RETURNED):
+        raise FilingError(_("没有可报送的草稿 / there is no open draft to submit"), code="conflict")
+    findings, ruleset = check(institution_id=filing.institution_id, period=filing.period, values=version.values,
+                              nil_return=version.nil_return, template=filing.template)
+    if validation.blocking(findings):
+        raise FilingError(_("存在校验错误，不能报送 / blocking errors prevent submission"), findings=findings)
+    missing = validation.unexplained(findings, explanations)
+    if missing:
+        raise FilingError(_("以下提示须逐条说明原因后方可报送 / each warning needs an explanation: %(ids)s")
+                          % {"ids": ", ".join(sorted({f.rule_id for f in missing}))}, findings=findings,
+                          code="explanations")
+    now = timezone.now()
+    kept = {f.rule_id: explanations[f.rule_id] for f in findings if f.rule_id in explanations}
+    won = FilingVersion.objects.filter(pk=version.pk, submitted_at__isnull=True).update(
+        submitted_at=now, submitted_by=actor, ruleset_version=ruleset, values_hash=version.compute_hash(),
+        explanations=kept, findings=[f.as_dict() for f in findings],
+    )
+    if not won:
+        raise FilingError(_("该版本已被报送 / this version has already been submitted"), code="conflict")
+    before = audit.snapshot(filing)
+    Filing.objects.filter(pk=filing.pk).update(
+        status=FilingStatus.SUBMITTED, first_submitted_at=filing.first_submitted_at or now,
+        risk_score=risk_score(findings, kept), warning_count=len(findings), updated_at=now,
+    )
+    filing.refresh_from_db()
+    version.refresh_from_db()
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=filing, before=before,
+                 note=_("报送第 %(n)s 版（规则集 %(rs)s）") % {"n": version.number, "rs": ruleset})
+    filing_submitted.send(sender=Filing, filing=filing, version=version, actor=actor)
+    return version
+
+
+@transaction.atomic
+def filing_return(*, actor, filing: Filing, comments: dict, note: str = "") -> Filing:
+    """Return a submitted filing with comments per field (key "_" for a general comment)."""
+    _require_reviewer(actor, filing)
+    comments = {k: str(v).strip() for k, v in comments.items() if str(v).strip()}
+    if note.strip():
+        comments["_"] = note.strip()
+    if not comments:
+        raise FilingError(_("退回须填写意见 / a return needs at least one comment"))
+    codes = set(filing.template.fields.values_list("code", flat=True)) | {"_"}
+    unknown = sorted(set(comments) - codes)
+    if unknown:
+        raise FilingError(_("未知字段：%(c)s / unknown fields") % {"c": ", ".join(unknown)})
+    before = audit.snapshot(filing)
+    now = timezone.now()
+    if not Filing.objects.filter(pk=filing.pk, status=FilingStatus.SUBMITTED).update(
+            status=FilingStatus.RETURNED, updated_at=now):
+        raise FilingError(_("只有已报送的报表可以退回 / only submitted filings can be returned"), code="conflict")
+    FilingVersion.objects.filter(pk=filing.current_version_id).update(review_comments=comments, reviewed_at=now,
+                                                                      reviewed_by=actor)
+    filing.refresh_from_db()
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=filing, before=before,
+                 note=_("退回修改：%(c)s") % {"c": "；".join(f"{k}: {v}" for k, v in comments.items())})
+    _notify(_company_users(filing.institution_id), title=_("%(p)s 季度报表被退回") % {"p": filing.period.label},
+            body="\n".join(f"{k}: {v}" for k, v in comments.items()), url=f"/reporting/filings/{filing.pk}/")
+    return filing
+
+
+@transaction.atomic
+def filing_accept(*, actor, filing: Filing, note: str = "") -> Filing:
+    _require_reviewer(actor, filing)
+    before = audit.snapshot(filing)
+    now = timezone.now()
+    if not Filing.objects.filter(pk=filing.pk, status=FilingStatus.SUBMITTED).update(
+            status=FilingStatus.ACCEPTED, accepted_at=now, updated_at=now):
+        raise FilingError(_("只有已报送的报表可以受理 / only submitted filings can be accepted"), code="conflict")
+    FilingVersion.objects.filter(pk=filing.current_version_id).update(reviewed_at=now, reviewed_by=actor)
+    filing.refresh_from_db()
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=filing, before=before, note=note or _("受理"))
+    filing_accepted.send(sender=Filing, filing=filing, version=filing.current_version, actor=actor)
+    return filing

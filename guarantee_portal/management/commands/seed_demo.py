@@ -4,6 +4,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from accounts.services import regions_load
 from institutions import demo as institutions_demo
+from reporting import demo as reporting_demo
 
 
 class Command(BaseCommand):
@@ -14,7 +15,9 @@ class Command(BaseCommand):
             regions = regions_load()
             institutions = institutions_demo.seed()
             users = accounts_demo.seed({i.name: i for i in institutions})
+            filings = reporting_demo.seed(institutions)
         self.stdout.write(f"regions: {regions}, institutions: {len(institutions)}")
+        self.stdout.write(f"quarterly filings 2023Q1–2024Q4: {filings}")
         self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s):" % accounts_demo.DEMO_PASSWORD))
         for user, scope in users:
             self.stdout.write(f"  {user.username:<16} {user.get_role_display():<8} {scope}")

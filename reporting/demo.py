@@ -1,0 +1,328 @@
+"""Demo filings: 8 quarters, 2023Q1–2024Q4 (fixed, so the data do not depend on the day the seed runs),
+for every demo institution. Deterministic (one RNG per institution, seeded by its credit code),
+re-runnable (the demo periods are deleted and rebuilt) and fast (bulk inserts).
+
+The numbers are internally consistent: the balance-sheet identity, fin_balance roll-forward,
+compensation roll-forward, year-start = prior Q4, YTD flows monotonic within a year, cumulative
+figures monotonic, sub-items ≤ totals, counts ≤ counts. They spread the indicators: leverage about 1–14.5×
+(four above the 10× cap in 2024Q3), average fee rate 0.6–2.4 %, compensation rate 0.3–7 %, a few single-client
+concentrations above 10 % of net assets, one guarantee to a controlling shareholder (explained).
+
+Lifecycle mix: most filings accepted; some late; in 2024Q4 some still submitted (queue), returned
+with comments, in draft, or missing; a few accepted filings amended (version 2 with a reason); two
+mutual-aid institutions file nil returns from 2024Q2; one institution misses 2024Q2 as well.
+
+Bulk inserts send no filing_submitted/filing_accepted signals: dependent demo data (indicators) are
+computed from the stored versions after this seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+from . import services, validation
+from .choices import Channel, FilingStatus
+from .models import Filing, FilingVersion
+from .periods import Period
+
+FIRST, LAST = Period(2023, 1), Period(2024, 4)
+CENT = Decimal("0.01")
+
+
+def demo_periods() -> list[Period]:
+    out, p = [], FIRST
+    while p <= LAST:
+        out.append(p)
+        p = p.next()
+    return out
+
+
+def _rng(key: str) -> random.Random:
+    return random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))
+
+
+def _d(x) -> Decimal:
+    return Decimal(str(x)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _s(x) -> str:
+    return str(_d(x))
+
+
+def _n(x) -> str:
+    return str(int(x))
+
+
+def series(key: str, paid_in: Decimal, *, profile: dict | None = None) -> dict[Period, dict[str, str]]:
+    """One institution's 8 quarters of values (pure)."""
+    rng = _rng(key)
+    profile = profile or {}
+    paid_in = Decimal(paid_in)
+    leverage = Decimal(str(profile.get("leverage", round(rng.uniform(0.6, 8.5), 2))))
+    fee_rate = Decimal(str(profile.get("fee_rate", round(rng.uniform(0.006, 0.024), 4))))
+    comp_rate = Decimal(str(profile.get("comp_rate", round(rng.uniform(0.003, 0.05), 4))))
+    top1_share = Decimal(str(profile.get("top1_share", round(rng.uniform(0.02, 0.09), 3))))
+    growth = [Decimal(str(round(rng.uniform(-0.03, 0.07), 4))) for _ in range(8)]
+    avg_size = Decimal(rng.choice([150, 220, 300, 450, 600, 800]))
+    net_assets = _d(paid_in * Decimal(str(round(rng.uniform(1.02, 1.25), 3))))
+    balance = _d(net_assets * leverage)
+    comp_receivable = _d(balance * Decimal("0.004"))
+    comp_cum = _d(comp_receivable * 6)
+    released_cum = _d(balance * Decimal("2.5"))
+    out = {}
+    ytd = {}
+    opening = {}
+    for i, p in enumerate(demo_periods()):
+        if p.quarter == 1:
+            ytd = dict.fromkeys(("new", "released", "comp", "comp_n", "recovery", "writeoff", "op_income", "fee_fin",
+                                 "fee_nonfin", "nonfin_new", "profit", "provision", "new_clients", "first", "smagri_new",
+                                 "le5", "le10", "annual", "annual_le5", "fee_le5", "annual_gt5", "fee_gt5", "smagri_new_cl"), Decimal(0))
+            opening = {"fin": balance, "comp": comp_receivable}
+        prev_balance = balance
+        balance = _d(prev_balance * (1 + growth[i]))
+        new_q = _d(max(prev_balance * Decimal("0.22"), balance - prev_balance + prev_balance * Decimal("0.08")))
+        released_q = prev_balance + new_q - balance
+        ytd["new"] += new_q
+        ytd["released"] += released_q
+        comp_q = _d(released_q * comp_rate)
+        rec_q = _d(comp_q * Decimal("0.3"))
+        wo_q = _d(comp_q * Decimal("0.1"))
+        ytd["comp"] += comp_q
+        ytd["comp_n"] += max(Decimal(1), (comp_q / avg_size).to_integral_value()) if comp_q > 0 else 0
+        ytd["recovery"] += rec_q
+        ytd["writeoff"] += wo_q
+        comp_receivable = opening["comp"] + ytd["comp"] - ytd["recovery"] - ytd["writeoff"]
+        comp_cum += comp_q
+        released_cum += released_q
+        annual_q = _d(new_q * Decimal("0.85"))
+        le5_share = Decimal(str(round(rng.uniform(0.45, 0.8), 3)))
+        annual_le5_q = _d(annual_q * le5_share)
+        fee_le5_q = _d(annual_le5_q * fee_rate * Decimal("0.9"))
+        fee_gt5_q = _d((annual_q - annual_le5_q) * fee_rate * Decimal("1.15"))
+        ytd["annual"] += annual_q
+        ytd["annual_le5"] += annual_le5_q
+        ytd["annual_gt5"] += annual_q - annual_le5_q
+        ytd["fee_le5"] += fee_le5_q
+        ytd["fee_gt5"] += fee_gt5_q
+        ytd["fee_fin"] += fee_le5_q + fee_gt5_q
+        nonfin_new_q = _d(new_q * Decimal("0.15"))
+        ytd["nonfin_new"] += nonfin_new_q
+        ytd["fee_nonfin"] += _d(nonfin_new_q * Decimal("0.005"))
+        ytd["op_income"] += _d((fee_le5_q + fee_gt5_q) * Decimal("1.25") + nonfin_new_q * Decimal("0.005"))
+        ytd["provision"] += _d(new_q * Decimal("0.001"))
+        profit_q = _d(net_assets * Decimal(str(round(rng.uniform(-0.004, 0.012), 4))))
+        ytd["profit"] += profit_q
+        net_assets = _d(net_assets + profit_q)
+        ytd["le5"] += _d(new_q * le5_share)
+        ytd["le10"] += _d(new_q * min(Decimal("0.97"), le5_share + Decimal("0.15")))
+        ytd["smagri_new"] += _d(new_q * Decimal("0.7"))
+        clients_q = int(new_q / avg_size) + 1
+        ytd["new_clients"] += clients_q
+        ytd["smagri_new_cl"] += int(clients_q * 0.8)
+        ytd["first"] += int(clients_q * 0.15)
+        count = int(balance / avg_size) + 1
+        clients = int(count * 0.86) + 1
+        loan = _d(balance * Decimal("0.8"))
+        bond = _d(balance * Decimal("0.12"))
+        unearned = _d(ytd["fee_fin"] * Decimal("0.5") + balance * Decimal("0.002"))
+        comp_reserve = _d(balance * Decimal("0.012"))
+        margin_recv = _d(balance * Decimal("0.01"))
+        other_liab = _d(net_assets * Decimal("0.05"))
+        liabilities = unearned + comp_reserve + margin_recv + other_liab
+        total_assets = net_assets + liabilities
+        equity_inv = _d(total_assets * Decimal("0.06"))
+        margin_paid = _d(balance * Decimal("0.02"))
+        cash = total_assets - equity_inv - margin_paid - comp_receivable - _d(total_assets * Decimal("0.1"))
+        top1 = _d(net_assets * top1_share)
+        bank_shared = _d(loan * Decimal("0.5"))
+        v = {
+            "total_assets": total_assets, "monetary_funds": cash, "margin_deposits_paid": margin_paid,
+            "compensation_receivable": comp_receivable, "equity_investments": equity_inv,
+            "equity_in_guarantee_companies": _d(equity_inv * Decimal("0.3")), "entrusted_loans": Decimal(0),
+            "assets_class_1": _d(total_assets * Decimal("0.45")), "assets_class_2": _d(total_assets * Decimal("0.35")),
+            "assets_class_3": _d(total_assets * Decimal("0.2")), "total_liabilities": liabilities,
+            "margin_deposits_received": margin_recv, "unearned_reserve": unearned, "compensation_reserve": comp_reserve,
+            "net_assets": net_assets, "paid_in_capital": paid_in, "general_risk_reserve": _d(net_assets * Decimal("0.02")),
+            "operating_income": ytd["op_income"], "guarantee_fee_income": ytd["fee_fin"] + ytd["fee_nonfin"],
+            "fin_fee_income": ytd["fee_fin"], "extra_charges": Decimal(0), "net_profit": ytd["profit"],
+            "compensation_reserve_provision": ytd["provision"],
+            "fin_balance_opening": opening["fin"], "fin_new": ytd["new"], "fin_released": ytd["released"],
+            "fin_balance": balance, "loan_balance": loan, "loan_small_micro_le5m": _d(loan * Decimal("0.5")),
+            "loan_farmer_le2m": _d(loan * Decimal("0.1")), "loan_housing": _d(loan * Decimal("0.03")),
+            "bond_balance": bond, "bond_aa_balance": _d(bond * Decimal("0.9")), "other_fin_balance": balance - loan - bond,
+            "nonfin_balance": _d(balance * Decimal("0.2")), "nonfin_new": ytd["nonfin_new"],
+            "fin_liability_reported": _d(balance * Decimal("0.85")),
+            "small_micro_balance": _d(balance * Decimal("0.6")), "agri_balance": _d(balance * Decimal("0.2")),
+            "farmer_small_micro_balance": _d(balance * Decimal("0.65")),
+            "small_micro_agri_new": ytd["smagri_new"], "new_single_le5m": ytd["le5"], "new_single_le10m": ytd["le10"],
+            "annualized_new_amount": ytd["annual"], "annualized_new_amount_le5m": ytd["annual_le5"],
+            "fee_new_le5m": ytd["fee_le5"], "annualized_new_amount_gt5m": ytd["annual_gt5"], "fee_new_gt5m": ytd["fee_gt5"],
+            "compensation": ytd["comp"], "compensation_balance_opening": opening["comp"], "recovery": ytd["recovery"],
+            "loss_writeoff": ytd["writeoff"], "compensation_cumulative": comp_cum, "released_cumulative": released_cum,
+            "overdue_uncompensated": _d(comp_q * Decimal("0.05")), "top1_client_liability": top1,
+            "top1_group_liability": _d(top1 * Decimal("1.3")), "top10_clients_liability": _d(top1 * Decimal("6")),
+            "related_party_balance": Decimal(0), "controller_guarantee_balance": Decimal(profile.get("controller", 0)),
+            "bank_credit_line": _d(balance * Decimal("2")), "bank_shared_balance": bank_shared,
+            "bank_risk_amount": _d(bank_shared * Decimal(str(round(rng.uniform(0.1, 0.3), 3)))),
+            "reguarantee_balance": _d(balance * Decimal("0.3")), "batch_zdz_balance": _d(balance * Decimal("0.15")),
+        }
+        values = {k: _s(x) for k, x in v.items()}
+        values.update({
+            "fin_inforce_count": _n(count), "fin_inforce_clients": _n(clients),
+            "small_micro_agri_clients": _n(clients * 0.75), "farmer_small_micro_clients": _n(clients * 0.8),
+            "new_clients": _n(ytd["new_clients"]), "small_micro_agri_new_clients": _n(ytd["smagri_new_cl"]),
+            "first_loan_clients": _n(ytd["first"]), "compensation_count": _n(ytd["comp_n"]),
+            "partner_banks": _n(5 + rng.randint(0, 20)), "staff_count": _n(12 + rng.randint(0, 60)),
+        })
+        out[p] = values
+    return out
+
+
+# Which institutions (by position in the award list) get which story.
+PROFILES = {
+    3: {"leverage": 11.5}, 17: {"leverage": 12.8}, 41: {"leverage": 10.6},  # above the 10× cap (LEV-01)
+    8: {"top1_share": 0.13}, 29: {"top1_share": 0.16},  # single-client concentration > 10 % (CON-01)
+    12: {"fee_rate": 0.028}, 33: {"fee_rate": 0.019},  # fee rate above 1 % / 1.5 % (FEE-01/02)
+    22: {"comp_rate": 0.07}, 51: {"comp_rate": 0.062},  # compensation rate above 5 %
+    60: {"controller": 500},  # prohibited guarantee to the controlling shareholder (explained warning)
+}
+MISSING_LAST = {5, 26, 47, 70}
+MISSING_EXTRA = {70: Period(2024, 2)}
+RETURNED_LAST = {9, 38, 64}
+SUBMITTED_LAST = {2, 11, 19, 27, 35, 44, 52, 58, 66, 73, 80, 86}
+DRAFT_LAST = {14, 77}
+AMENDED = {(6, Period(2024, 2)): "审计调整：净利润与担保赔偿准备金更正", (31, Period(2024, 3)): "补录遗漏的非融资担保业务",
+           (55, Period(2023, 4)): "年报审计后调整资产负债数据"}
+RETURNED_EARLIER = {(15, Period(2024, 3)), (40, Period(2024, 1)), (62, Period(2023, 3))}
+NIL_FROM = Period(2024, 2)
+NIL_INSTITUTIONS = {24, 68}
+
+
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
+
+
+@transaction.atomic
+def seed(institutions) -> dict:
+    """Rebuild the demo filings of 2023Q1–2024Q4 for `institutions` (the award-list order)."""
+    periods = demo_periods()
+    template = services.template_for(LAST)
+    codes = list(template.fields.order_by("order").values_list("code", flat=True))
+    inst_ids = [i.pk for i in institutions]
+    existing = Filing.objects.filter(institution_id__in=inst_ids, year__in={p.year for p in periods})
+    existing.update(current_version=None)
+    FilingVersion.objects.filter(filing__in=existing).delete()
+    existing.delete()
+    users = {u.institution_id: u for u in User.objects.filter(institution_id__in=inst_ids, role="approver")}
+    makers = {u.institution_id: u for u in User.objects.filter(institution_id__in=inst_ids, role="filer")}
+    reviewer = User.objects.filter(role="regulator", region_id="510000").first()
+    rules = {p: services.rule_specs(p.end) for p in periods}
+    rulesets = {p: validation.ruleset_version(r) for p, r in rules.items()}
+    due_settings = {p: services.due_settings(p) for p in periods}
+    filings, versions_by_key = [], {}
+    stats = {"filings": 0, "versions": 0, "late": 0, "missing": 0, "nil": 0, "returned": 0, "amended": 0}
+    for n, inst in enumerate(institutions, start=1):
+        data = series(inst.credit_code, inst.paid_in_capital, profile=PROFILES.get(n))
+        nil_inst = n in NIL_INSTITUTIONS
+        rng = _rng(inst.credit_code + "life")
+        prev_values = None
+        for p in periods:
+            last = p == LAST
+            if (last and n in MISSING_LAST) or MISSING_EXTRA.get(n) == p:
+                stats["missing"] += 1
+                continue
+            nil = nil_inst and p >= NIL_FROM
+            values = {} if nil else data[p]
+            due = services.due_date(inst.region_id, p, due_settings[p])
+            late = rng.random() < 0.1
+            submitted_day = due + dt.timedelta(days=rng.randint(1, 12)) if late else due - dt.timedelta(days=rng.randint(0, 12))
+            submitted_at = _at(submitted_day, 9 + rng.randint(0, 8))
+            if last and n in DRAFT_LAST:
+                status = FilingStatus.DRAFT
+            elif last and n in RETURNED_LAST:
+                status = FilingStatus.RETURNED
+            elif last and n in SUBMITTED_LAST:
+                status = FilingStatus.SUBMITTED
+            else:
+                status = FilingStatus.ACCEPTED
+            prior_q4 = data.get(p.prior_year_end())
+            findings = validation.evaluate(rules[p], services._dec(values), quarter=p.quarter, template_codes=codes,
+                                           previous=services._dec(prev_values) if prev_values else None,
+                                           prior_year_end=services._dec(prior_q4) if prior_q4 else None,
+                                           nil_return=nil)
+            if validation.blocking(findings):
+                raise RuntimeError(f"demo data inconsistent: {inst.name} {p}: {[f.message_en for f in findings]}")
+            explanations = {f.rule_id: "经核实数据无误：" + ("历史存量业务，正在压降。" if f.rule_id == "BND-31" else "业务调整所致。")
+                            for f in findings}
+            if not nil:
+                prev_values = values
+            filing = Filing(institution=inst, year=p.year, quarter=p.quarter, template=template, status=status,
+                            due_date=due, first_submitted_at=None if status == FilingStatus.DRAFT else submitted_at,
+                            accepted_at=submitted_at + dt.timedelta(days=3) if status == FilingStatus.ACCEPTED else None,
+                            risk_score=services.risk_score(findings, explanations), warning_count=len(findings))
+            filings.append(filing)
+            stats["filings"] += 1
+            stats["late"] += late and status != FilingStatus.DRAFT
+            stats["nil"] += nil
+            maker, checker = makers.get(inst.pk), users.get(inst.pk)
+            vlist = []
+
+            def version(number, vals, *, frozen=True, reason="", comments=None, at=submitted_at,
+                        _maker=maker, _checker=checker, _nil=nil, _p=p, _findings=findings, _exp=explanations):
+                fv = FilingVersion(number=number, values=vals, nil_return=_nil, reason=reason, created_by=_maker,
+                                   channel=Channel.WEB if number % 2 else Channel.EXCEL,
+                                   review_comments=comments or {})
+                if frozen:
+                    fv.submitted_at, fv.submitted_by = at, _checker
+                    fv.ruleset_version = rulesets[_p]
+                    fv.values_hash = fv.compute_hash()
+                    fv.findings = [f.as_dict() for f in _findings]
+                    fv.explanations = _exp
+                    if comments:
+                        fv.reviewed_at, fv.reviewed_by = at + dt.timedelta(days=2), reviewer
+                return fv
+
+            if status == FilingStatus.DRAFT:
+                vlist.append(version(1, values, frozen=False))
+            elif status == FilingStatus.RETURNED:
+                wrong = {**values, "staff_count": "0"} if values else values
+                vlist.append(version(1, wrong, comments={"staff_count": "从业人员数填报为0，请核实", "_": "请核实后重新报送"}))
+                stats["returned"] += 1
+            elif (n, p) in RETURNED_EARLIER:
+                wrong = {**values, "staff_count": "0"} if values else values
+                vlist.append(version(1, wrong, comments={"staff_count": "从业人员数填报为0，请核实"}))
+                vlist.append(version(2, values, at=submitted_at + dt.timedelta(days=4)))
+                stats["returned"] += 1
+            elif (n, p) in AMENDED:
+                first = dict(values)
+                if first:
+                    first["net_profit"] = _s(Decimal(first["net_profit"]) + 12)
+                    first["net_assets"] = _s(Decimal(first["net_assets"]) + 12)
+                    first["total_assets"] = _s(Decimal(first["total_assets"]) + 12)
+                    first["monetary_funds"] = _s(Decimal(first["monetary_funds"]) + 12)
+                vlist.append(version(1, first))
+                vlist.append(version(2, values, reason=AMENDED[(n, p)], at=submitted_at + dt.timedelta(days=40)))
+                stats["amended"] += 1
+            else:
+                vlist.append(version(1, values))
+            versions_by_key[len(filings) - 1] = vlist
+    Filing.objects.bulk_create(filings, batch_size=500)
+    all_versions = []
+    for idx, vlist in versions_by_key.items():
+        for v in vlist:
+            v.filing = filings[idx]
+            all_versions.append(v)
+    FilingVersion.objects.bulk_create(all_versions, batch_size=500)
+    for idx, vlist in versions_by_key.items():
+        filings[idx].current_version = vlist[-1]
+    Filing.objects.bulk_update(filings, ["current_version"], batch_size=500)
+    stats["versions"] = len(all_versions)
+    return stats

@@ -1,0 +1,99 @@
+"""Reminders to institutions that have not filed: N days before the due date, on the due date and
+when overdue (days from the per-province DueDateSetting), plus manual bulk reminders from the board.
+Each (institution, period, event) is recorded once in `Reminder` (unique constraint): the row's
+creator sends, so a reminder is never sent twice even if beat runs twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from accounts.models import User
+from institutions.models import Institution
+
+from . import selectors, services
+from .choices import ReminderEvent
+from .models import Filing, Notification, Reminder
+from .periods import Period
+
+
+def _unfiled(period: Period, institution_qs):
+    filed = Filing.objects.filter(year=period.year, quarter=period.quarter, first_submitted_at__isnull=False)
+    return institution_qs.exclude(pk__in=filed.values("institution_id")).order_by("pk")
+
+
+def _event_for(today: dt.date, due: dt.date, setting) -> str | None:
+    before = setting.remind_days_before if setting else 5
+    overdue = setting.overdue_days_after if setting else 1
+    if today == due:
+        return ReminderEvent.DUE
+    if due - dt.timedelta(days=before) <= today < due:
+        return ReminderEvent.BEFORE
+    if today >= due + dt.timedelta(days=overdue):
+        return ReminderEvent.OVERDUE
+    return None
+
+
+_TEXT = {
+    ReminderEvent.BEFORE: ("{p}季度报表将于{d}截止，请按时报送", "The {p} quarterly report is due on {d}."),
+    ReminderEvent.DUE: ("{p}季度报表今日（{d}）截止，请尽快报送", "The {p} quarterly report is due today ({d})."),
+    ReminderEvent.OVERDUE: ("{p}季度报表已逾期（截止日{d}），请立即报送", "The {p} quarterly report is overdue (due {d})."),
+    ReminderEvent.MANUAL: ("监管部门催报：请尽快报送{p}季度报表（截止日{d}）", "Regulator reminder: file the {p} report (due {d})."),
+}
+
+
+def _send(institution: Institution, period: Period, event: str, due: dt.date, *, actor=None, key: str = "") -> bool:
+    """Record the reminder; only the call that creates the row sends it."""
+    try:
+        with transaction.atomic():
+            reminder = Reminder.objects.create(institution=institution, year=period.year, quarter=period.quarter,
+                                               event=event, event_key=key, sent_by=actor)
+            users = list(User.objects.filter(institution=institution, is_active=True))
+            zh, en = _TEXT[event]
+            title = zh.format(p=period.label, d=due.isoformat())
+            url = reverse("reporting:filing_edit", args=[str(period)])
+            Notification.objects.bulk_create([Notification(user=u, title=title, body=en.format(p=period, d=due), url=url)
+                                              for u in users])
+            reminder.recipients = len(users)
+            reminder.save(update_fields=["recipients"])
+            mails = [(title, f"{institution.name}：\n{title}\n{en.format(p=period, d=due)}", settings.DEFAULT_FROM_EMAIL,
+                      [u.email]) for u in users if u.email]
+            transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
+    except IntegrityError:
+        return False
+    return True
+
+
+def remind_due(today: dt.date) -> dict:
+    """The scheduled run (Celery beat, daily): the last two quarters, each unfiled obliged institution."""
+    sent = {}
+    period = Period.containing(today).previous()
+    for p in (period.previous(), period):
+        settings_by_region = services.due_settings(p)
+        for inst in _unfiled(p, selectors.obliged_institutions(p)):
+            setting = services.due_setting_for(inst.region_id, p, settings_by_region)
+            due = services.due_date(inst.region_id, p, settings_by_region)
+            event = _event_for(today, due, setting)
+            if event and _send(inst, p, event, due):
+                sent[event] = sent.get(event, 0) + 1
+    return sent
+
+
+def remind_manual(*, actor, period: Period, institution_ids=None, today: dt.date | None = None) -> int:
+    """Bulk reminders from the completeness board, to unfiled institutions in the actor's scope; once a day."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    qs = selectors.obliged_institutions(period).filter(pk__in=Institution.objects.for_user(actor).values("pk"))
+    if institution_ids:
+        qs = qs.filter(pk__in=institution_ids)
+    settings_by_region = services.due_settings(period)
+    n = 0
+    for inst in _unfiled(period, qs):
+        n += _send(inst, period, ReminderEvent.MANUAL, services.due_date(inst.region_id, period, settings_by_region),
+                   actor=actor, key=today.isoformat())
+    return n

@@ -1,0 +1,70 @@
+"""Reads used by views, API and tasks; every queryset starts from `for_user`."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from institutions.choices import InstitutionStatus
+from institutions.models import Institution
+
+from .choices import FilingStatus
+from .models import Filing
+from .periods import Period
+
+
+def obliged_institutions(period: Period):
+    """Institutions that must file for `period`: operating institutions (the lead adds the licence
+    condition after the registry merge). Unscoped; callers narrow with `for_user`."""
+    return Institution.objects.filter(status=InstitutionStatus.OPERATING)
+
+
+def filings_for(user, period: Period | None = None):
+    qs = Filing.objects.for_user(user).select_related("institution", "institution__region", "current_version")
+    if period:
+        qs = qs.filter(year=period.year, quarter=period.quarter)
+    return qs
+
+
+def review_queue(user):
+    """Submitted filings in the user's jurisdiction, riskiest first, then oldest submission."""
+    return filings_for(user).filter(status=FilingStatus.SUBMITTED).order_by("-risk_score", "first_submitted_at", "pk")
+
+
+def completeness(user, period: Period) -> dict:
+    """Counts and rows for the board: every obliged institution in scope with its filing (or none)."""
+    from django.utils import timezone
+
+    institutions = obliged_institutions(period).filter(
+        pk__in=Institution.objects.for_user(user).values("pk")).select_related("region").order_by("region_id", "name")
+    filings = {f.institution_id: f for f in filings_for(user, period).select_related(None).only(
+        "id", "institution_id", "status", "due_date", "first_submitted_at", "current_version__nil_return",
+        "current_version__number").select_related("current_version")}
+    today = timezone.localdate()
+    rows = []
+    counts = {k: 0 for k in ("obliged", "filed", "accepted", "submitted", "returned", "draft", "nil", "late",
+                             "missing", "amended")}
+    from .services import due_date, due_settings
+
+    settings = due_settings(period)
+    for inst in institutions:
+        f = filings.get(inst.pk)
+        due = f.due_date if f and f.due_date else due_date(inst.region_id, period, settings)
+        filed = bool(f and f.first_submitted_at)
+        state = "missing" if not filed else f.status
+        late = bool(filed and f.is_late) or (not filed and today > due)
+        nil = bool(f and f.current_version and f.current_version.nil_return and filed)
+        counts["obliged"] += 1
+        counts["filed"] += filed
+        counts["nil"] += nil
+        counts["late"] += late
+        counts["amended"] += bool(f and f.current_version and f.current_version.number > 1 and filed)
+        if not filed:
+            counts["missing"] += 1
+        elif f.status in counts:
+            counts[f.status] += 1
+        rows.append({"institution": inst, "filing": f, "state": state, "late": late, "nil": nil, "due": due})
+    return {"counts": counts, "rows": rows}
+
+
+def period_filter_q(period: Period) -> Q:
+    return Q(year=period.year, quarter=period.quarter)

@@ -1,0 +1,22 @@
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping, key):
+    return (mapping or {}).get(key, [])
+
+
+@register.filter
+def wan(value):
+    """A decimal string as 12,345.67 (counts without decimals); empty → —."""
+    if value in (None, ""):
+        return "—"
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return value
+    return f"{d:,.0f}" if d == d.to_integral_value() and "." not in str(value) else f"{d:,.2f}"

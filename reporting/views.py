@@ -1,0 +1,450 @@
+"""Pages of the quarterly report: company filing (web form by section, Excel, receipt), regulator
+review queue, review page, completeness board, rules, exports. Every queryset starts from for_user."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core import audit
+from institutions.models import Institution
+
+from . import excel, exports, receipts, selectors, services, validation
+from .choices import Channel, FilingStatus, Severity
+from .models import Filing, FilingVersion, Notification, ValidationRule
+from .periods import Period
+
+SECTIONS = {
+    "A": _("A 资产负债"), "B": _("B 损益"), "C": _("C 担保业务"), "D": _("D 支小支农"), "E": _("E 费率"),
+    "F": _("F 代偿与回收"), "G": _("G 集中度与关联"), "H": _("H 银担合作与再担保"), "I": _("I 人员"),
+}
+
+
+def filing_period_default() -> Period:
+    """The quarter being filed now: the last completed one."""
+    return Period.containing(timezone.localdate()).previous()
+
+
+def _period_arg(request, default: Period | None = None) -> Period:
+    text = request.GET.get("period") or request.POST.get("period")
+    if not text:
+        return default or filing_period_default()
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _require_regulator(user):
+    if not (user.is_regulator or user.is_system_admin):
+        raise PermissionDenied
+
+
+def _require_company(user):
+    if not user.is_company_user:
+        raise PermissionDenied
+
+
+def _sections(fields, values, previous, findings_by_field, comments=None):
+    out = {}
+    for f in fields:
+        out.setdefault(f.section, {"code": f.section, "title": SECTIONS.get(f.section, f.section), "rows": []})["rows"].append({
+            "field": f, "value": values.get(f.code, ""), "previous": (previous or {}).get(f.code),
+            "findings": findings_by_field.get(f.code, []), "comment": (comments or {}).get(f.code, ""),
+        })
+    return list(out.values())
+
+
+def _by_field(findings):
+    out = {}
+    for f in findings:
+        for code in f.fields[:1] if f.kind != "required" else f.fields:
+            out.setdefault(code, []).append(f)
+    return out
+
+
+def _previous_values(institution_id, period):
+    prev = services.submitted_version(institution_id, period.previous())
+    return prev.values if prev else None
+
+
+# ---------------------------------------------------------------------------------------------- lists
+@login_required
+def filing_list(request):
+    user = request.user
+    if not (user.is_company_user or user.is_regulator or user.is_system_admin):
+        raise PermissionDenied
+    qs = selectors.filings_for(user).select_related("template")
+    period_text = request.GET.get("period", "")
+    status = request.GET.get("status", "")
+    if period_text:
+        p = _period_arg(request)
+        qs = qs.filter(year=p.year, quarter=p.quarter)
+    if status in FilingStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("-year", "-quarter", "institution__region_id", "institution__name"), 30).get_page(
+        request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in (("period", period_text), ("status", status)) if v)
+    return render(request, "reporting/filing_list.html", {
+        "page": page, "query": query, "statuses": FilingStatus.choices, "status": status, "period_text": period_text,
+        "filing_period": filing_period_default(), "periods": _recent_periods(),
+    })
+
+
+def _recent_periods(n=8):
+    p = filing_period_default()
+    out = []
+    for _i in range(n):
+        out.append(p)
+        p = p.previous()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- company form
+@login_required
+def filing_edit(request, period):
+    """The web form by section: previous period beside each field, findings inline (htmx)."""
+    _require_company(request.user)
+    try:
+        p = Period.parse(period)
+    except ValueError as exc:
+        raise Http404(str(exc)) from exc
+    institution = request.user.institution
+    filing = Filing.objects.filter(institution=institution, year=p.year, quarter=p.quarter).select_related(
+        "current_version", "template").first()
+    if filing and filing.status in (FilingStatus.SUBMITTED, FilingStatus.ACCEPTED):
+        return redirect("reporting:filing", pk=filing.pk)
+    template = filing.template if filing else services.template_for(p)
+    fields = services.template_fields(template)
+    if request.method == "POST":
+        raw = {f.code: request.POST.get(f.code, "") for f in fields}
+        nil = request.POST.get("nil_return") == "1"
+        try:
+            filing, _version, _f = services.filing_save_draft(actor=request.user, institution=institution, period=p,
+                                                              values=raw, nil_return=nil, channel=Channel.WEB, merge=True)
+        except services.FilingError as exc:
+            for e in exc.errors:
+                messages.error(request, e["message_zh"])
+            if not exc.errors:
+                messages.error(request, exc.message)
+            return redirect("reporting:filing_edit", period=str(p))
+        messages.success(request, _("草稿已保存。"))
+        return redirect("reporting:filing", pk=filing.pk)
+    version = filing.current_version if filing else None
+    values = dict(version.values) if version and not version.is_frozen else (dict(version.values) if version else {})
+    if not version:
+        values = services.opening_values(institution.pk, p)
+    findings, _rs = services.check(institution_id=institution.pk, period=p, values=values,
+                                   nil_return=bool(version and version.nil_return), template=template)
+    comments = version.review_comments if version else {}
+    return render(request, "reporting/filing_form.html", {
+        "period": p, "filing": filing, "institution": institution, "version": version,
+        "sections": _sections(fields, values, _previous_values(institution.pk, p), _by_field(findings), comments),
+        "findings": findings, "fields": fields, "general_comment": comments.get("_", ""),
+    })
+
+
+@login_required
+@require_POST
+def filing_check(request, period):
+    """htmx: findings for the values in the form, nothing saved."""
+    _require_company(request.user)
+    p = Period.parse(period)
+    template = services.template_for(p)
+    fields = services.template_fields(template)
+    clean, errors = services.parse_values({f.code: request.POST.get(f.code, "") for f in fields}, fields)
+    findings = []
+    if not errors:
+        findings, _rs = services.check(institution_id=request.user.institution_id, period=p, values=clean,
+                                       nil_return=request.POST.get("nil_return") == "1", template=template)
+    by_field = _by_field(findings)
+    return render(request, "reporting/_findings.html", {
+        "findings": findings, "errors": errors, "codes": [f.code for f in fields], "by_field": by_field, "oob": True,
+    })
+
+
+# ---------------------------------------------------------------------------------------------- filing page
+def _filing_or_404(user, pk):
+    return get_object_or_404(
+        selectors.filings_for(user).select_related("template", "current_version__submitted_by",
+                                                  "current_version__created_by").prefetch_related(
+            Prefetch("versions", queryset=FilingVersion.objects.select_related("submitted_by", "created_by"))),
+        pk=pk,
+    )
+
+
+def _version_findings(filing, version):
+    if version is None:
+        return []
+    if version.is_frozen:
+        return [validation.Finding(**f) for f in version.findings]
+    findings, _rs = services.check(institution_id=filing.institution_id, period=filing.period, values=version.values,
+                                   nil_return=version.nil_return, template=filing.template)
+    return findings
+
+
+@login_required
+def filing_detail(request, pk):
+    filing = _filing_or_404(request.user, pk)
+    version = filing.current_version
+    number = request.GET.get("v")
+    if number and number.isdigit():
+        version = next((v for v in filing.versions.all() if v.number == int(number)), None) or version
+    findings = _version_findings(filing, version)
+    fields = services.template_fields(filing.template)
+    user = request.user
+    own = user.is_company_user and user.institution_id == filing.institution_id
+    return render(request, "reporting/filing_detail.html", {
+        "filing": filing, "version": version, "findings": findings,
+        "sections": _sections(fields, version.values if version else {}, _previous_values(filing.institution_id, filing.period),
+                              _by_field(findings), version.review_comments if version else {}),
+        "warnings": [f for f in findings if f.severity == Severity.WARNING],
+        "errors": validation.blocking(findings),
+        "can_edit": own and filing.status in (FilingStatus.DRAFT, FilingStatus.RETURNED),
+        "can_submit": own and user.role == "approver" and version is not None and not version.is_frozen
+        and filing.status in (FilingStatus.DRAFT, FilingStatus.RETURNED),
+        "can_amend": own and filing.status == FilingStatus.ACCEPTED,
+        "can_review": (user.is_regulator or user.is_system_admin) and filing.status == FilingStatus.SUBMITTED,
+        "events": audit.history(filing)[:30],
+        "general_comment": (version.review_comments or {}).get("_", "") if version else "",
+    })
+
+
+@login_required
+@require_POST
+def filing_submit(request, pk):
+    filing = _filing_or_404(request.user, pk)
+    explanations = {k[4:]: v for k, v in request.POST.items() if k.startswith("exp_")}
+    try:
+        services.filing_submit(actor=request.user, filing=filing, explanations=explanations)
+    except services.FilingError as exc:
+        messages.error(request, exc.message)
+        return redirect("reporting:filing", pk=pk)
+    messages.success(request, _("报表已报送，回执已生成。"))
+    return redirect("reporting:receipt", pk=pk)
+
+
+@login_required
+@require_POST
+def filing_amend(request, pk):
+    filing = _filing_or_404(request.user, pk)
+    try:
+        services.filing_amend(actor=request.user, filing=filing, reason=request.POST.get("reason", ""))
+    except services.FilingError as exc:
+        messages.error(request, exc.message)
+        return redirect("reporting:filing", pk=pk)
+    messages.success(request, _("已发起更正，请修改后重新报送。"))
+    return redirect("reporting:filing_edit", period=str(filing.period))
+
+
+@login_required
+def receipt(request, pk):
+    filing = _filing_or_404(request.user, pk)
+    version = filing.current_version
+    if version is None or not version.is_frozen:
+        raise Http404(_("尚未报送，没有回执"))
+    return render(request, "reporting/receipt.html", {"filing": filing, "version": version})
+
+
+@login_required
+def receipt_pdf(request, pk):
+    filing = _filing_or_404(request.user, pk)
+    version = filing.current_version
+    if version is None or not version.is_frozen:
+        raise Http404(_("尚未报送，没有回执"))
+    response = HttpResponse(receipts.receipt_pdf(filing, version), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{filing.institution.credit_code}-{filing.period}-v{version.number}.pdf"'
+    return response
+
+
+# ---------------------------------------------------------------------------------------------- excel
+@login_required
+def excel_download(request, period):
+    _require_company(request.user)
+    p = Period.parse(period)
+    content = excel.workbook_for(institution=request.user.institution, period=p)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="quarterly-{request.user.institution.credit_code}-{p}.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def excel_upload(request, period):
+    _require_company(request.user)
+    p = Period.parse(period)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要上传的 Excel 文件 / choose a file"))
+        return redirect("reporting:filing_edit", period=str(p))
+    result = excel.import_upload(actor=request.user, institution=request.user.institution, period=p,
+                                 data=upload.read(), filename=upload.name)
+    if result.errors:
+        if result.annotated:
+            response = HttpResponse(result.annotated,
+                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            response["Content-Disposition"] = f'attachment; filename="findings-{p}.xlsx"'
+            response["X-Upload-Errors"] = str(len(result.errors))
+            return response
+        for e in result.errors[:20]:
+            messages.error(request, f"{e.message_zh} / {e.message_en}")
+        return redirect("reporting:filing_edit", period=str(p))
+    messages.success(request, _("Excel 已导入为草稿（%(n)s 个字段）。") % {"n": len(result.version.values)})
+    return redirect("reporting:filing", pk=result.filing.pk)
+
+
+# ---------------------------------------------------------------------------------------------- regulator
+@login_required
+def review_queue(request):
+    _require_regulator(request.user)
+    page = Paginator(selectors.review_queue(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "reporting/review_queue.html", {"page": page})
+
+
+@login_required
+def review(request, pk):
+    _require_regulator(request.user)
+    filing = _filing_or_404(request.user, pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "accept":
+                services.filing_accept(actor=request.user, filing=filing, note=request.POST.get("note", ""))
+                messages.success(request, _("已受理。"))
+            elif action == "return":
+                comments = {k[4:]: v for k, v in request.POST.items() if k.startswith("cmt_")}
+                services.filing_return(actor=request.user, filing=filing, comments=comments, note=request.POST.get("note", ""))
+                messages.success(request, _("已退回并通知机构。"))
+            else:
+                raise services.FilingError(_("未知操作"))
+        except services.FilingError as exc:
+            messages.error(request, exc.message)
+            return redirect("reporting:review", pk=pk)
+        return redirect("reporting:review_queue")
+    version = filing.current_version
+    findings = _version_findings(filing, version)
+    fields = services.template_fields(filing.template)
+    return render(request, "reporting/review.html", {
+        "filing": filing, "version": version, "findings": findings,
+        "sections": _sections(fields, version.values if version else {}, _previous_values(filing.institution_id, filing.period),
+                              _by_field(findings)),
+        "can_review": filing.status == FilingStatus.SUBMITTED, "events": audit.history(filing)[:30],
+    })
+
+
+@login_required
+def completeness(request):
+    _require_regulator(request.user)
+    latest = selectors.filings_for(request.user).order_by("-year", "-quarter").values_list("year", "quarter").first()
+    p = _period_arg(request, Period(*latest) if latest else None)
+    board = selectors.completeness(request.user, p)
+    state = request.GET.get("state", "")
+    rows = board["rows"]
+    if state == "late":
+        rows = [r for r in rows if r["late"]]
+    elif state == "nil":
+        rows = [r for r in rows if r["nil"]]
+    elif state:
+        rows = [r for r in rows if r["state"] == state]
+    page = Paginator(rows, 40).get_page(request.GET.get("page"))
+    c = board["counts"]
+    chart = [{"name": str(label), "value": c[key]} for key, label in (
+        ("accepted", _("已受理")), ("submitted", _("待审核")), ("returned", _("已退回")), ("draft", _("更正中")),
+        ("nil", _("零报告")), ("late", _("逾期报送")), ("missing", _("未报送")))]
+    periods = _recent_periods(12)
+    if p not in periods:
+        periods.append(p)
+    return render(request, "reporting/completeness.html", {
+        "period": p, "periods": periods, "counts": c, "page": page, "chart": chart, "state": state,
+        "query": f"period={p}" + (f"&state={state}" if state else ""),
+    })
+
+
+@login_required
+@require_POST
+def remind(request):
+    """Bulk reminders to the institutions that have not filed (one manual reminder per institution a day)."""
+    _require_regulator(request.user)
+    p = _period_arg(request)
+    ids = [int(i) for i in request.POST.getlist("institution") if i.isdigit()]
+    from .reminders import remind_manual
+
+    sent = remind_manual(actor=request.user, period=p, institution_ids=ids or None)
+    messages.success(request, _("已向 %(n)s 家机构发送催报提醒（今日已提醒的不重复发送）。") % {"n": sent})
+    return redirect(f"{reverse('reporting:completeness')}?period={p}")
+
+
+@login_required
+def rules(request):
+    if not (request.user.is_regulator or request.user.is_system_admin or request.user.is_company_user):
+        raise PermissionDenied
+    editable = request.user.is_regulator or request.user.is_system_admin
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        rule = get_object_or_404(ValidationRule.objects.for_user(request.user), pk=request.POST.get("rule"))
+        try:
+            services.rule_update(actor=request.user, rule=rule,
+                                 active={"on": True, "off": False}.get(request.POST.get("active", "")),
+                                 severity=request.POST.get("severity") or None, note=request.POST.get("note", ""))
+        except services.FilingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("规则 %(r)s 已更新。") % {"r": rule.rule_id})
+        return redirect("reporting:rules")
+    rows = ValidationRule.objects.for_user(request.user).order_by("rule_id")
+    today = timezone.localdate()
+    return render(request, "reporting/rules.html", {
+        "rules": rows, "editable": editable, "severities": Severity.choices,
+        "ruleset_version": validation.ruleset_version(services.rule_specs(today)),
+    })
+
+
+@login_required
+def rule_history(request, pk):
+    rule = get_object_or_404(ValidationRule.objects.for_user(request.user), pk=pk)
+    return render(request, "reporting/rule_history.html", {"rule": rule, "events": audit.history(rule)})
+
+
+@login_required
+def export_aggregate(request):
+    _require_regulator(request.user)
+    p = _period_arg(request)
+    region = request.user.region_id or "510000"
+    content = exports.aggregate_xlsx(user=request.user, period=p, region_code=region)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="aggregate-{region}-{p}.xlsx"'
+    return response
+
+
+@login_required
+def export_csv(request):
+    _require_regulator(request.user)
+    p = _period_arg(request)
+    buffer = io.StringIO()
+    exports.filings_csv(csv.writer(buffer), user=request.user, period=p)
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="filings-{p}.csv"'
+    return response
+
+
+@login_required
+def notifications(request):
+    page = Paginator(Notification.objects.for_user(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "reporting/notifications.html", {"page": page})
+
+
+def institution_for_user(user) -> Institution | None:
+    return user.institution if user.is_company_user else None

@@ -1,0 +1,139 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reporting import services
+from reporting.models import Filing, FilingVersion, Notification, ValidationRule
+from reporting.periods import Period
+from tests.factories import InstitutionFactory
+
+from .helpers import GOOD_Q2, file_and_submit, history
+
+USERS = ["admin", "sc_regulator", "cd_regulator", "my_regulator", "sc_finance", "cd_finance", "cd_filer",
+         "cd_approver", "my_filer", "zj_regulator"]
+
+
+@pytest.fixture
+def submitted(users, chengdu_institution):
+    history(chengdu_institution, users)
+    return file_and_submit(chengdu_institution, "2025Q2", GOOD_Q2, maker=users["cd_filer"], checker=users["cd_approver"])
+
+
+def row(**kw):
+    return {u: kw.get(u, kw.get("default")) for u in USERS}
+
+
+READ = row(default=200, my_regulator=404, my_filer=404, zj_regulator=404)
+MATRIX = {
+    "/reporting/filings/": row(default=200, sc_finance=403, cd_finance=403),
+    "/reporting/filings/{pk}/": READ,
+    "/reporting/filings/{pk}/receipt/": READ,
+    "/reporting/filings/{pk}/receipt.pdf": READ,
+    "/reporting/file/2025Q3/": row(default=403, cd_filer=200, cd_approver=200, my_filer=200),
+    "/reporting/file/2025Q3/template.xlsx": row(default=403, cd_filer=200, cd_approver=200, my_filer=200),
+    "/reporting/review/": row(default=403, admin=200, sc_regulator=200, cd_regulator=200, my_regulator=200, zj_regulator=200),
+    "/reporting/review/{pk}/": row(default=403, admin=200, sc_regulator=200, cd_regulator=200, my_regulator=404, zj_regulator=404),
+    "/reporting/completeness/?period=2025Q2": row(default=403, admin=200, sc_regulator=200, cd_regulator=200, my_regulator=200, zj_regulator=200),
+    "/reporting/rules/": row(default=200, sc_finance=403, cd_finance=403),
+    "/reporting/exports/aggregate.xlsx?period=2025Q2": row(default=403, admin=200, sc_regulator=200, cd_regulator=200, my_regulator=200, zj_regulator=200),
+    "/reporting/exports/filings.csv?period=2025Q2": row(default=403, admin=200, sc_regulator=200, cd_regulator=200, my_regulator=200, zj_regulator=200),
+    "/reporting/notifications/": row(default=200),
+}
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_page_isolation_matrix(submitted, users, client_for, who):
+    client = client_for(users[who])
+    got = {url: client.get(url.format(pk=submitted.pk)).status_code for url in MATRIX}
+    assert got == {url: expected[who] for url, expected in MATRIX.items()}
+
+
+def test_anonymous_is_sent_to_login(submitted, client):
+    for url in MATRIX:
+        assert client.get(url.format(pk=submitted.pk)).status_code == 302
+
+
+@pytest.mark.parametrize("who,status", [("my_regulator", 404), ("cd_filer", 403), ("cd_approver", 403), ("sc_finance", 403),
+                                        ("zj_regulator", 404)])
+def test_review_actions_refused_outside_authority(submitted, users, client_for, who, status):
+    r = client_for(users[who]).post(f"/reporting/review/{submitted.pk}/", {"action": "accept"})
+    assert r.status_code == status
+    submitted.refresh_from_db()
+    assert submitted.status == "submitted"
+
+
+def test_regulator_returns_with_field_comments_and_accepts(submitted, users, client_for):
+    c = client_for(users["cd_regulator"])
+    r = c.post(f"/reporting/review/{submitted.pk}/", {"action": "return", "cmt_staff_count": "请核实", "note": "退回"})
+    assert r.status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.status == "returned"
+    assert submitted.current_version.review_comments == {"staff_count": "请核实", "_": "退回"}
+
+
+def test_other_company_cannot_submit_or_amend(submitted, users, client_for):
+    for who in ("my_filer", "cd_regulator"):
+        assert client_for(users[who]).post(f"/reporting/filings/{submitted.pk}/submit/").status_code in (302, 404)
+        assert client_for(users[who]).post(f"/reporting/filings/{submitted.pk}/amend/", {"reason": "x"}).status_code in (302, 404)
+    assert FilingVersion.objects.filter(filing=submitted).count() == 1
+
+
+def test_rules_post_only_for_regulators(users, client_for):
+    rule = ValidationRule.objects.get(rule_id="QOQ-01")
+    assert client_for(users["cd_filer"]).post("/reporting/rules/", {"rule": rule.pk, "active": "off"}).status_code == 403
+    assert client_for(users["cd_regulator"]).post("/reporting/rules/", {"rule": rule.pk, "active": "off", "severity": "warning"}).status_code == 302
+    rule.refresh_from_db()
+    assert rule.active is False
+
+
+def test_web_form_saves_draft_and_htmx_check(users, client_for, chengdu_institution):
+    history(chengdu_institution, users)
+    c = client_for(users["cd_filer"])
+    page = c.get("/reporting/file/2025Q2/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="fin_balance_opening" value="200000.00"' in html  # prefilled from 2024Q4
+    r = c.post("/reporting/file/2025Q2/check/", {**GOOD_Q2, "net_assets": "1"})
+    body = r.content.decode()
+    assert "IDN-01" in body and 'id="fnd-net_assets" hx-swap-oob="true"' in body
+    r = c.post("/reporting/file/2025Q2/", GOOD_Q2)
+    filing = Filing.objects.get(institution=chengdu_institution, year=2025, quarter=2)
+    assert r.status_code == 302 and r["Location"] == f"/reporting/filings/{filing.pk}/"
+    assert filing.current_version.values["net_assets"] == "35000.00"
+    r = client_for(users["cd_approver"]).post(f"/reporting/filings/{filing.pk}/submit/")
+    assert r["Location"] == f"/reporting/filings/{filing.pk}/receipt/"
+    receipt = client_for(users["cd_approver"]).get(r["Location"]).content.decode()
+    filing.refresh_from_db()
+    assert filing.current_version.values_hash in receipt and filing.current_version.ruleset_version in receipt
+    pdf = client_for(users["cd_approver"]).get(f"/reporting/filings/{filing.pk}/receipt.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+Q2 = Period(2025, 2)
+
+
+def _bulk(n, period=Q2, status="submitted"):
+    insts = InstitutionFactory.create_batch(n, region_id="510104")
+    template = services.template_for(period)
+    filings = Filing.objects.bulk_create([Filing(institution=i, year=period.year, quarter=period.quarter, template=template,
+                                                 status=status) for i in insts])
+    versions = FilingVersion.objects.bulk_create([FilingVersion(filing=f, number=1, values={}, nil_return=True) for f in filings])
+    for f, v in zip(filings, versions, strict=True):
+        f.current_version = v
+    Filing.objects.bulk_update(filings, ["current_version"])
+
+
+@pytest.mark.parametrize("url", ["/reporting/filings/", "/reporting/review/", "/reporting/completeness/?period=2025Q2",
+                                 "/reporting/rules/", "/reporting/notifications/"])
+def test_list_query_count_does_not_grow_with_rows(users, client_for, url):
+    c = client_for(users["sc_regulator"])
+    _bulk(3)
+    Notification.objects.bulk_create([Notification(user=users["sc_regulator"], title="t") for _ in range(3)])
+    c.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert c.get(url).status_code == 200
+    _bulk(12)
+    Notification.objects.bulk_create([Notification(user=users["sc_regulator"], title="t") for _ in range(12)])
+    with CaptureQueriesContext(connection) as large:
+        assert c.get(url).status_code == 200
+    assert len(large) == len(small)
