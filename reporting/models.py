@@ -164,3 +164,4 @@ class FilingVersion(models.Model):
         """SHA-256 of the canonical JSON of the values and the nil-return flag, shown on the receipt."""
         payload = json.dumps({"nil_return": self.nil_return, "values": self.values}, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode()).hexdigest()
+from .indicator_models import *  # noqa: E402,F401,F403
