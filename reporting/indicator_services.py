@@ -335,7 +335,7 @@ def _clean_threshold(fields: dict) -> dict:
 
 
 @transaction.atomic
-def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "", **fields):
+def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "", code: str = "", **fields):
     """Create or change a threshold (audit trail), then recompute exactly the filings the old or new
     version applies to. Returns (threshold, job or None)."""
     fields = _clean_threshold(fields)
@@ -354,7 +354,7 @@ def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "",
         audit.record(actor=actor, action=audit.Action.UPDATE, instance=threshold, before=before, note=note)
     else:
         before_obj = None
-        threshold = Threshold(code=fields.pop("code", None) or "", **fields)
+        threshold = Threshold(code=code, **fields)
         threshold.full_clean()
         threshold.save()
         audit.record(actor=actor, action=audit.Action.CREATE, instance=threshold, note=note)

@@ -10,7 +10,7 @@ from reporting.models import Filing, FilingVersion, ReportTemplate
 BASE = {
     "total_assets": "50000", "compensation_receivable": "2000", "equity_in_guarantee_companies": "1000",
     "assets_class_1": "20000", "assets_class_2": "15000", "assets_class_3": "9600", "total_liabilities": "10000",
-    "unearned_reserve": "500", "compensation_reserve": "1500", "net_assets": "40000",
+    "unearned_reserve": "500", "compensation_reserve": "2500", "net_assets": "40000",
     "guarantee_fee_income": "2000", "fin_fee_income": "1800", "extra_charges": "0",
     "fin_new": "100000", "fin_released": "40000", "fin_balance": "260000",
     "loan_balance": "200000", "loan_small_micro_le5m": "80000", "loan_farmer_le2m": "20000", "loan_housing": "10000",

@@ -26,10 +26,10 @@ EXPECTED = {
     "class12_asset_ratio": D("0.729167"),         # 35000 / (50000 − 2000)
     "class1_asset_ratio": D("0.416667"),          # 20000 / 48000
     "class3_asset_ratio": D("0.2"),               # 9600 / 48000
-    "capital_adequacy_ratio": D("0.84"),          # (40000 + 500 + 1500) / 50000
+    "capital_adequacy_ratio": D("0.86"),          # (40000 + 500 + 2500) / 50000
     "unearned_reserve_ratio": D("0.25"),          # 500 / 2000
-    "compensation_reserve_ratio": D("0.006818"),  # 1500 / 220000
-    "provision_coverage": D("1"),                 # (1500 + 500) / 2000
+    "compensation_reserve_ratio": D("0.011364"),  # 2500 / 220000
+    "provision_coverage": D("1.5"),               # (2500 + 500) / 2000
     "compensation_rate": D("0.02"),               # 800 / 40000
     "cumulative_compensation_rate": D("0.0125"),  # 5000 / 400000
     "recovery_rate": D("0.12"),                   # 300 / (1700 + 800)
