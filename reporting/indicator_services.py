@@ -78,11 +78,12 @@ class Policy:
         return self._params[day]
 
 
-def thresholds_in_force(*, region_code: str, on: dt.date, gov_backed: bool,
-                        small_business_focus: bool | None, quarter: int | None = None, policy=None) -> list:
-    policy = policy or Policy(parameters=[])
+def thresholds_in_force(*, region_code: str, on: dt.date, gov_backed: bool, small_business_focus: bool | None,
+                        quarter: int | None = None, thresholds=None) -> list:
+    """The thresholds (all rows unless given) that apply to a subject on a date."""
+    thresholds = Threshold.objects.all() if thresholds is None else thresholds
     subject = ind.Subject(region_code, on, quarter or Period.containing(on).quarter, gov_backed, small_business_focus)
-    return [t for t in policy.thresholds if ind.threshold_applies(t, subject)]
+    return [t for t in thresholds if ind.threshold_applies(t, subject)]
 
 
 def counted_filings():

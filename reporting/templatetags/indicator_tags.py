@@ -1,0 +1,32 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def ind_value(value, unit):
+    """An indicator value for display: ratios stored as decimals are shown as %; undefined as —."""
+    if value is None or value == "":
+        return "—"
+    value = Decimal(value)
+    if unit == "percent":
+        return f"{value * 100:.2f}%"
+    if unit == "ratio":
+        return _("%(v)s 倍") % {"v": f"{value:.2f}"}
+    if unit == "boolean":
+        return _("是") if value == 1 else _("否")
+    return f"{value:,.2f}"
+
+
+@register.filter
+def limit_value(threshold):
+    """A threshold's limit in its indicator's unit."""
+    return ind_value(threshold.value, threshold.indicator_def.unit)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
