@@ -44,7 +44,7 @@ class ObtainTokenView(APIView):
         if settings.OTP_REQUIRED and user.role in SECOND_FACTOR_ROLES:
             token = data.validated_data.get("otp_token", "")
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-            if device is None or not device.verify_token(token):
+            if not token or device is None or not device.verify_token(token):
                 return Response(
                     {"otp_token": [_("需要有效的动态验证码。 (A valid TOTP code is required.)")]},
                     status=status.HTTP_400_BAD_REQUEST,

@@ -36,10 +36,18 @@ def _json_value(value):
     return value
 
 
+def _field_value(field, instance):
+    value = getattr(instance, field.attname)
+    if isinstance(field, models.DecimalField) and value is not None:
+        # "30000" and "30000.00" are the same amount: compare and store at the column's scale.
+        value = Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
+    return _json_value(value)
+
+
 def snapshot(instance: models.Model) -> dict:
     """JSON-safe values of the instance's concrete fields (foreign keys as ids)."""
     return {
-        f.name: _json_value(getattr(instance, f.attname))
+        f.name: _field_value(f, instance)
         for f in instance._meta.concrete_fields
         if f.name not in ("created_at", "updated_at")
     }

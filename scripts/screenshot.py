@@ -23,7 +23,7 @@ def main():
     parser.add_argument("--base", default="http://127.0.0.1:8000")
     parser.add_argument("--user", default="")
     parser.add_argument("--password", default="Danbao@2026")
-    parser.add_argument("--out", default="/tmp/shots")
+    parser.add_argument("--out", default="var/shots")
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--lang", default="")
     args = parser.parse_args()
@@ -37,10 +37,10 @@ def main():
             page.fill("#id_username", args.user)
             page.fill("#id_password", args.password)
             with page.expect_navigation():
-                page.click("button[type=submit]")
+                page.press("#id_password", "Enter")  # the header holds other forms (language switch)
         for path in args.paths:
             page.goto(f"{args.base}{path}")
-            page.wait_for_timeout(600)  # let charts draw
+            page.wait_for_timeout(1500)  # let chart animations finish
             name = re.sub(r"[^A-Za-z0-9]+", "_", f"{args.user}_{path}").strip("_") or "root"
             target = out / f"{name}.png"
             page.screenshot(path=str(target), full_page=True)

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connections
 from django.test import Client
 
 from accounts.services import regions_load
@@ -6,11 +7,25 @@ from accounts.services import regions_load
 from .factories import InstitutionFactory, UserFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def tasks_run_in_process():
+    """Even with REDIS_URL set (CI), tests run tasks in-process; tests/test_worker.py switches this off
+    around a real worker."""
+    from guarantee_portal.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """All of China's regions are reference data every test may use: load them once per session."""
+    """All of China's regions are reference data every test may use: load them once per session.
+    Tests marked `serialized_rollback=True` (those that commit, e.g. for a real worker) get this
+    reference data back after their flush: it is serialized again once it is complete."""
     with django_db_blocker.unblock():
         regions_load()
+        for alias in connections:
+            connections[alias]._test_serialized_contents = connections[alias].creation.serialize_db_to_string()
 
 
 @pytest.fixture(autouse=True)

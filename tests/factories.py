@@ -25,8 +25,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     last_name = "测"
     first_name = factory.Sequence(lambda n: f"试{n}")
-    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+    @factory.post_generation
+    def password(user, create, extracted, **kwargs):
+        user.set_password(extracted or TEST_PASSWORD)
+        if create:
+            user.save(update_fields=["password"])

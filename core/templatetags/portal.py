@@ -1,0 +1,32 @@
+"""Number formatting the Chinese supervisory way: amounts in 万元 with thousands separators and two
+decimals, ratios stored as decimals shown as percentages, undefined values as —."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+UNDEFINED = "—"
+
+
+def _decimal(value):
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+@register.filter
+def money(value, places=2):
+    """Decimal("82000") → "82,000.00"."""
+    number = _decimal(value)
+    return UNDEFINED if number is None else f"{number:,.{int(places)}f}"
+
+
+@register.filter
+def pct(value, places=2):
+    """Decimal("0.0125") → "1.25%"."""
+    number = _decimal(value)
+    return UNDEFINED if number is None else f"{number * 100:,.{int(places)}f}%"

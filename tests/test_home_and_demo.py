@@ -1,0 +1,92 @@
+"""The demo as a new user meets it: seed twice, log in as each role, see the real scope."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.demo import DEMO_PASSWORD
+from accounts.models import User
+from core.models import AuditEvent
+from institutions.models import Institution
+
+pytestmark = pytest.mark.django_db
+
+# username → text the home page must show: name, role and scope.
+DEMO_HOME = {
+    "admin": ["系统管理员", "全国"],
+    "sc_regulator": ["王监管", "监管人员", "四川省（510000，省级）", "辖区内融资担保机构"],
+    "cd_regulator": ["李监管", "四川省成都市（510100，市级）"],
+    "sc_finance": ["张财政", "财政人员", "四川省（510000，省级）"],
+    "cd_finance": ["刘财政", "四川省成都市（510100，市级）"],
+    "cdzx_filer": ["陈填报", "填报员", "成都中小企业融资担保有限责任公司"],
+    "cdzx_approver": ["杨审核", "审核人/负责人", "成都中小企业融资担保有限责任公司"],
+    "mykf_filer": ["赵填报", "绵阳科发融资担保有限公司"],
+    "mykf_approver": ["黄审核", "绵阳科发融资担保有限公司"],
+}
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", stdout=StringIO())
+
+
+def test_seed_demo_is_deterministic_and_rerunnable(demo):
+    first = sorted(Institution.objects.values_list("credit_code", "name", "region_id", "level"))
+    events = AuditEvent.objects.count()
+    call_command("seed_demo", stdout=StringIO())
+    assert sorted(Institution.objects.values_list("credit_code", "name", "region_id", "level")) == first
+    assert AuditEvent.objects.count() == events  # nothing changed, so nothing recorded
+    assert len(first) == 88
+    assert Institution.objects.filter(level="province").count() == 2
+    assert Institution.objects.filter(region__code__startswith="51").count() == 88
+    assert set(User.objects.values_list("username", flat=True)) == set(DEMO_HOME)
+
+
+@pytest.mark.parametrize("username", sorted(DEMO_HOME))
+def test_each_demo_login_sees_its_scope(demo, username):
+    client = Client()
+    login = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
+    assert login.status_code == 302
+    page = client.get("/").content.decode()
+    for text in DEMO_HOME[username]:
+        assert text in page
+
+
+def test_regulator_home_counts_its_jurisdiction(demo, client_for):
+    sc = client_for(User.objects.get(username="sc_regulator")).get("/")
+    cd = client_for(User.objects.get(username="cd_regulator")).get("/")
+    assert sc.context["institution_count"] == 88
+    assert cd.context["institution_count"] == Institution.objects.filter(region__code__startswith="5101").count()
+    assert {c["name"] for c in sc.context["by_child"]} >= {"成都市", "绵阳市"}
+    assert sum(c["value"] for c in sc.context["by_child"]) + sc.context["own_level_count"] == 88
+
+
+def test_anonymous_visitor_is_sent_to_login(db):
+    response = Client().get("/")
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/")
+
+
+def test_language_switch_to_english(demo, client_for):
+    client = client_for(User.objects.get(username="cd_regulator"))
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/").content.decode()
+    assert 'lang="en"' in page
+    assert "Workbench" in page
+
+
+def test_home_query_count_does_not_depend_on_institution_count(demo, client_for):
+    client = client_for(User.objects.get(username="sc_regulator"))
+    with CaptureQueriesContext(connection) as before:
+        client.get("/")
+    Institution.objects.filter(region__code__startswith="5107").update(region_id="510781")
+    with CaptureQueriesContext(connection) as after:
+        client.get("/")
+    assert len(after) == len(before)
+
+
+def test_health_check(db):
+    assert Client().get("/healthz").json() == {"status": "ok", "regions": True}
