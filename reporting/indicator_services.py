@@ -36,6 +36,8 @@ from .models import Filing
 from .periods import Period
 
 CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
+RUN_FIELDS = ["version", "region_code", "gov_backed", "small_business_focus", "compliant_thresholds", "compute_count",
+              "computed_at"]
 THRESHOLD_FIELDS = ("indicator", "comparator", "value", "severity", "scope", "region_code", "region_name",
                     "effective_from", "effective_to", "source", "confidence", "q4_only")
 
@@ -128,6 +130,7 @@ def institution_indicators_compute(*, institution_id: int, filing_ids=None, poli
             gov_on[end] = institution_id in government_backed_ids(on=end, institution_ids=[institution_id])
     values_rows, breach_rows, ids = [], [], [f.pk for f in filings]
     runs = {r.filing_id: r for r in IndicatorRun.objects.filter(filing_id__in=ids)}
+    new_runs = []
     for f in filings:
         period, region = f.period, f.institution.region_id
         computed, subject, judged = evaluate_filing(
@@ -141,14 +144,19 @@ def institution_indicators_compute(*, institution_id: int, filing_ids=None, poli
                             severity=t.severity, **common)
             for t, v, ok in judged if not ok
         ]
-        run = runs.get(f.pk) or IndicatorRun(filing_id=f.pk, institution_id=institution_id, year=f.year, quarter=f.quarter)
+        run = runs.get(f.pk)
+        if run is None:
+            run = IndicatorRun(filing_id=f.pk, institution_id=institution_id, year=f.year, quarter=f.quarter)
+            new_runs.append(run)
         run.version_id = f.current_version_id
         run.region_code = region
         run.gov_backed = subject.gov_backed
         run.small_business_focus = subject.small_business_focus
         run.compliant_thresholds = sorted(t.pk for t, _v, ok in judged if ok)
         run.compute_count += 1
-        run.save()
+        run.computed_at = timezone.now()
+    IndicatorRun.objects.bulk_create(new_runs)
+    IndicatorRun.objects.bulk_update(list(runs.values()), RUN_FIELDS)
     IndicatorValue.objects.filter(filing_id__in=ids).delete()
     IndicatorBreach.objects.filter(filing_id__in=ids).delete()
     IndicatorValue.objects.bulk_create(values_rows, batch_size=2000)
@@ -183,39 +191,44 @@ def warning_cases_sync(*, institution_id: int) -> None:
     }
     runs = {Period(r.year, r.quarter): r for r in IndicatorRun.objects.filter(institution_id=institution_id)}
     cases = {(c.threshold_id, Period(c.year, c.quarter)): c for c in WarningCase.objects.filter(institution_id=institution_id)}
-    for (tid, period), b in sorted(breaches.items(), key=lambda kv: kv[0][1]):
+
+    def proposer(tid, period, case_filing_id):
+        """The filing that proposes closing the case, or None while it stands."""
+        if (tid, period) not in breaches:
+            run = runs.get(period)
+            return run.filing_id if run else case_filing_id
+        later = [p for p, r in runs.items() if p > period and tid in (r.compliant_thresholds or [])]
+        return runs[min(later)].filing_id if later else None
+
+    new_cases = []
+    for (tid, period), b in breaches.items():
         level, p = 1, period.previous()
         while (tid, p) in breaches:
             level, p = level + 1, p.previous()
-        cells = cells_for(b.indicator, b.filing.current_version.values)
+        by = proposer(tid, period, b.filing_id)
         fields = {"filing_id": b.filing_id, "severity": b.severity, "severity_rank": SEVERITY_RANK[b.severity],
-                  "level": level, "value": b.value, "cells": cells}
-        case = cases.get((tid, period))
+                  "level": level, "value": b.value, "cells": cells_for(b.indicator, b.filing.current_version.values),
+                  "close_proposed": by is not None, "close_proposed_by_id": by}
+        case = cases.pop((tid, period), None)
         if case is None:
-            WarningCase.objects.create(institution_id=institution_id, threshold_id=tid, year=period.year,
-                                       quarter=period.quarter, **fields)
-            continue
-        changed = {k: v for k, v in fields.items() if getattr(case, k) != v}
-        if case.close_proposed and case.status != WarningStatus.CLOSED:
-            changed.update(close_proposed=False, close_proposed_by=None)
-        if changed:
-            for k, v in changed.items():
-                setattr(case, k, v)
-            case.save()
-    for (tid, period), case in cases.items():
-        if case.status == WarningStatus.CLOSED or case.close_proposed:
-            continue
-        proposer = None
-        if (tid, period) not in breaches:
-            run = runs.get(period)
-            proposer = run.filing_id if run else case.filing_id
+            new_cases.append(WarningCase(institution_id=institution_id, threshold_id=tid, year=period.year,
+                                         quarter=period.quarter, **fields))
         else:
-            later = [p for p, r in runs.items() if p > period and tid in (r.compliant_thresholds or [])]
-            if later:
-                proposer = runs[min(later)].filing_id
-        if proposer is not None:
-            case.close_proposed, case.close_proposed_by_id = True, proposer
-            case.save(update_fields=["close_proposed", "close_proposed_by", "updated_at"])
+            _update_case(case, fields)
+    WarningCase.objects.bulk_create(new_cases)
+    for (tid, period), case in cases.items():  # cases whose breach went away (amended filing, changed rule)
+        by = proposer(tid, period, case.filing_id)
+        _update_case(case, {"close_proposed": by is not None, "close_proposed_by_id": by})
+
+
+def _update_case(case, fields):
+    if case.status == WarningStatus.CLOSED:
+        fields = {k: v for k, v in fields.items() if not k.startswith("close_proposed")}
+    changed = [k for k, v in fields.items() if getattr(case, k) != v]
+    if changed:
+        for k in changed:
+            setattr(case, k, fields[k])
+        case.save(update_fields=[k.removesuffix("_id") for k in changed] + ["updated_at"])
 
 
 # --- enqueueing -------------------------------------------------------------------------------------
