@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
 
-from .indicator_models import Threshold
+from .indicator_models import ParameterKey, Threshold
 
 
 class ThresholdForm(forms.ModelForm):
@@ -49,3 +49,17 @@ class ThresholdForm(forms.ModelForm):
 
 class CloseWarningForm(forms.Form):
     note = forms.CharField(label=_("处理说明"), widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}))
+
+
+class ParameterForm(forms.Form):
+    key = forms.ChoiceField(label=_("参数"), choices=ParameterKey.choices)
+    value = forms.DecimalField(label=_("取值"), max_digits=24, decimal_places=6)
+    effective_from = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_to = forms.DateField(label=_("失效日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.CharField(label=_("依据"), max_length=300)
+    note = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-select" if isinstance(field.widget, forms.Select) else "form-control")

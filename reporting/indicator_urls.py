@@ -10,6 +10,7 @@ urlpatterns = [
     path("warnings/", views.warnings, name="warnings"),
     path("warnings/<int:pk>/", views.warning_detail, name="warning_detail"),
     path("thresholds/", views.thresholds, name="thresholds"),
+    path("thresholds/parameters/", views.parameters, name="parameters"),
     path("thresholds/new/", views.threshold_edit, name="threshold_new"),
     path("thresholds/<int:pk>/", views.threshold_edit, name="threshold_detail"),
 ]

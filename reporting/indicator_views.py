@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -16,13 +17,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from core.audit import history
-from core.models import Job
+from core.models import AuditEvent, Job
 from core.scoping import COMPANY_ROLES, REGION_ROLES, region_subtree_q
 from institutions.models import Institution
 
 from . import indicator_selectors as sel
 from . import indicators as ind
-from .indicator_forms import CloseWarningForm, ThresholdForm
+from .indicator_forms import CloseWarningForm, ParameterForm, ThresholdForm
 from .indicator_models import (
     IndicatorBreach,
     IndicatorRun,
@@ -37,6 +38,7 @@ from .indicator_models import (
 from .indicator_services import (
     can_edit_threshold,
     cells_for,
+    parameter_save,
     threshold_preview,
     threshold_save,
     warning_case_acknowledge,
@@ -332,3 +334,30 @@ def threshold_edit(request, pk=None):
         "cleared_total": sum(len(p["cleared"]) for p in preview or []),
     })
 
+
+
+@login_required
+def parameters(request):
+    """Computation parameters (liability weights, net-asset deduction, focus-test shares) with their
+    history; administrators set a value from a date, which recomputes the filings it changes."""
+    _require(request.user, REGULATOR_ROLES)
+    is_admin = _role(request.user) == "admin"
+    form = ParameterForm(request.POST or None)
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                _param, job = parameter_save(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, "；".join(exc.messages))
+            else:
+                messages.success(request, _("参数已保存；受影响的报表正在重新计算（任务 #%(job)s）。") % {"job": job.pk}
+                                 if job else _("参数已保存；没有受影响的报表。"))
+                return redirect("reporting:parameters")
+    rows = list(PolicyParameter.objects.for_user(request.user))
+    events = AuditEvent.objects.filter(
+        content_type=ContentType.objects.get_for_model(PolicyParameter)).select_related("actor")[:50]
+    return render(request, "reporting/indicators/parameters.html", {
+        "rows": rows, "form": form, "is_admin": is_admin, "events": events,
+    })

@@ -30,3 +30,19 @@ def limit_value(threshold):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.inclusion_tag("reporting/indicators/_filing_summary.html")
+def filing_indicator_summary(filing):
+    """Indicators of one filing with their breaches, for inclusion on the filing page (two queries):
+    {% load indicator_tags %}{% filing_indicator_summary filing %}"""
+    from reporting.indicator_models import IndicatorBreach, IndicatorValue
+    from reporting.indicators import INDICATORS
+
+    values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
+    breached = {}
+    for b in IndicatorBreach.objects.filter(filing=filing).select_related("threshold"):
+        breached.setdefault(b.indicator, []).append(b.threshold)
+    rows = [{"code": c, "def": d, "value": values[c], "breaches": breached.get(c, [])}
+            for c, d in INDICATORS.items() if c in values]
+    return {"filing": filing, "rows": rows}

@@ -215,7 +215,7 @@ def _count(client, url):
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("url_name", ["dashboard", "warnings", "thresholds", "drill_rule", "drill_value", "peer",
+@pytest.mark.parametrize("url_name", ["dashboard", "warnings", "thresholds", "parameters", "drill_rule", "drill_value", "peer",
                                       "institution", "filing", "api_filing", "api_series", "api_thresholds"])
 def test_query_count_independent_of_institutions(client_for, users, data, url_name):
     inst, f = data[("cd", 2)].institution, data[("cd", 2)]
@@ -223,6 +223,7 @@ def test_query_count_independent_of_institutions(client_for, users, data, url_na
         "dashboard": reverse("reporting:dashboard"),
         "warnings": reverse("reporting:warnings"),
         "thresholds": reverse("reporting:thresholds"),
+        "parameters": reverse("reporting:parameters"),
         "drill_rule": reverse("reporting:indicator_drill") + "?period=2025Q2&rule=CON-01",
         "drill_value": reverse("reporting:indicator_drill") + "?period=2025Q2&code=leverage&lo=5&hi=7",
         "peer": reverse("reporting:dashboard") + f"?institution={inst.pk}",
@@ -238,3 +239,31 @@ def test_query_count_independent_of_institutions(client_for, users, data, url_na
     before = _count(client, url)
     _more_institutions(6)
     assert _count(client, url) == before
+
+
+def test_filing_summary_include(data):
+    from django.template import Context, Template
+
+    html = Template("{% load indicator_tags %}{% filing_indicator_summary filing %}").render(
+        Context({"filing": data[("cd", 2)]}))
+    assert "11.00%" in html and "CON-01" in html
+    assert reverse("reporting:filing_indicators", args=[data[("cd", 2)].pk]) in html
+
+
+def test_parameters_page_and_admin_only_writes(client_for, users, data, django_capture_on_commit_callbacks):
+    url = reverse("reporting:parameters")
+    assert status_matrix(client_for, users, url) == {
+        n: 200 if n in ("admin", "sc_regulator", "cd_regulator", "my_regulator", "zj_regulator") else 403 for n in ALL}
+    form = {"key": "weight_housing", "value": "0.5", "effective_from": "2025-04-01", "source": "测试", "note": ""}
+    assert client_for(users["sc_regulator"]).post(url, form).status_code == 403
+    assert client_for(users["cd_filer"]).post(url, form).status_code == 403
+    from reporting.indicator_models import IndicatorValue, PolicyParameter
+
+    assert not PolicyParameter.objects.filter(key="weight_housing", effective_from="2025-04-01").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for(users["admin"]).post(url, form).status_code == 302
+    # housing 10000 weighted 0.5 instead of 0.3: +2000 in Q2 only
+    assert IndicatorValue.objects.get(filing=data[("cd", 2)], code="fin_liability_balance").value == 222000
+    assert IndicatorValue.objects.get(filing=data[("cd", 1)], code="fin_liability_balance").value == 220000
+    page = client_for(users["cd_regulator"]).get(url)
+    assert len(page.context["events"]) == 1

@@ -84,7 +84,8 @@ def test_regional_threshold_recomputes_exactly_its_region(users, spread, django_
     after = counts()
     changed = {fid for fid in after if after[fid] != before[fid]}
     assert changed == {spread[("510104", 2)].pk, spread[("510107", 2)].pk}  # Chengdu, Q2 only
-    assert Job.objects.get(pk=job.pk).status == "done"
+    job.refresh_from_db()
+    assert (job.status, job.total, job.done_count, job.params["filings"]) == ("done", 2, 2, 2)  # one task per institution
     # leverage 220000/29000 = 7.59 complies; 220000/18333.33 = 12 breaches
     assert set(IndicatorBreach.objects.filter(threshold=t).values_list("filing_id", flat=True)) == {
         spread[("510107", 2)].pk}
@@ -162,3 +163,26 @@ def test_attribute_change_recomputes_all_filings_of_the_institution(spread, djan
         institution_attributes_changed.send(sender=None, institution_ids=[inst.pk])
     after = counts()
     assert {fid for fid in after if after[fid] != before[fid]} == {spread[("330302", 1)].pk, spread[("330302", 2)].pk}
+
+
+def test_filing_no_longer_counted_loses_its_results(chengdu_institution):
+    f = make_filing(chengdu_institution, 2025, 2, top1_client_liability="4400")
+    institution_indicators_compute(institution_id=chengdu_institution.pk)
+    assert IndicatorValue.objects.filter(filing=f).count() == 28
+    f.current_version.submitted_at = None  # e.g. a new draft version became current after a return
+    f.current_version.save()
+    assert institution_indicators_compute(institution_id=chengdu_institution.pk, filing_ids=[f.pk]) == []
+    assert not IndicatorValue.objects.filter(filing=f).exists()
+    assert not IndicatorBreach.objects.filter(filing=f).exists()
+    assert not IndicatorRun.objects.filter(filing=f).exists()
+
+
+def test_demo_seed_computes_every_counted_filing(chengdu_institution, mianyang_institution):
+    from reporting import indicator_demo
+
+    make_filing(chengdu_institution, 2025, 1)
+    make_filing(chengdu_institution, 2025, 2)
+    make_filing(mianyang_institution, 2025, 2, submitted=False)
+    result = indicator_demo.seed()
+    assert result == {"thresholds_created": 0, "parameters_created": 0, "institutions": 1, "filings": 2}
+    assert IndicatorRun.objects.count() == 2
