@@ -100,7 +100,9 @@ def breaches_by_city(user, period: Period) -> list[dict]:
     regions = (IndicatorBreach.objects.for_user(user)
                .filter(year=period.year, quarter=period.quarter, severity__in=["breach", "warning"])
                .values_list("institution__region_id", flat=True))
-    per_city = Counter(code[:4] + "00" for code in regions)
+    # a city regulator sees its counties; everyone else cities
+    by_county = bool(getattr(user, "region_id", None)) and user.region_id.endswith("00") and not user.region_id.endswith("0000")
+    per_city = Counter(code if by_county else code[:4] + "00" for code in regions)
     names = dict(Region.objects.filter(code__in=per_city).values_list("code", "name"))
     return [{"name": names.get(c, c), "value": n, "url": drill_url(period=str(period), city=c)}
             for c, n in sorted(per_city.items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -184,9 +184,9 @@ def indicator_drill(request):
             qs = qs.filter(threshold__code=rule)
             title += " · " + _("规则 %(rule)s") % {"rule": rule}
         if city:
-            if not city.isdigit():
+            if not (city.isdigit() and len(city) == 6):
                 raise Http404
-            qs = qs.filter(region_subtree_q("institution__region_id", city[:4] + "00"),
+            qs = qs.filter(region_subtree_q("institution__region_id", city),
                            severity__in=[Severity.BREACH, Severity.WARNING])
             title += " · " + city
         qs = qs.order_by("institution__name", "threshold__code")

@@ -65,8 +65,12 @@ def test_dashboard_by_role(client_for, users, data):
     cd = client_for(users["cd_regulator"]).get(reverse("reporting:dashboard"))
     assert cd.context["institution_count"] == 1
     assert [r["name"] for r in cd.context["charts"]["by_rule"]] == ["CON-01"]
+    assert [(r["name"], r["value"]) for r in cd.context["charts"]["by_city"]] == [("锦江区", 1)]  # counties
     sc = client_for(users["sc_regulator"]).get(reverse("reporting:dashboard"))
     assert sc.context["institution_count"] == 2
+    assert [(r["name"], r["value"]) for r in sc.context["charts"]["by_city"]] == [("成都市", 1), ("绵阳市", 1)]
+    drill = client_for(users["sc_regulator"]).get(sc.context["charts"]["by_city"][1]["url"]).context["page"]
+    assert [b.institution.name for b in drill] == ["绵阳测试融资担保有限公司"]
     zj = client_for(users["zj_regulator"]).get(reverse("reporting:dashboard"))
     assert zj.context["period"] is None
     filer = client_for(users["my_filer"]).get(reverse("reporting:dashboard"))
