@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.api import ObtainTokenView
+from reporting import indicator_api
 
 from . import views
 
@@ -11,6 +12,7 @@ api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include("institutions.api.urls")),
     path("", include("reporting.api.urls")),
+    *indicator_api.urlpatterns,
 ]
 
 urlpatterns = [

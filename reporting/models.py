@@ -310,3 +310,4 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+from .indicator_models import *  # noqa: E402,F401,F403

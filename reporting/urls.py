@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import indicator_urls, views
 
 app_name = "reporting"
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("exports/aggregate.xlsx", views.export_aggregate, name="export_aggregate"),
     path("exports/filings.csv", views.export_csv, name="export_csv"),
     path("notifications/", views.notifications, name="notifications"),
+    *indicator_urls.urlpatterns,
 ]

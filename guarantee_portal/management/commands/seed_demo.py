@@ -5,6 +5,7 @@ from accounts import demo as accounts_demo
 from accounts.services import regions_load
 from institutions import demo as institutions_demo
 from reporting import demo as reporting_demo
+from reporting import indicator_demo
 
 
 class Command(BaseCommand):
@@ -16,8 +17,10 @@ class Command(BaseCommand):
             institutions = institutions_demo.seed()
             users = accounts_demo.seed({i.name: i for i in institutions})
             filings = reporting_demo.seed(institutions)
+            indicators = indicator_demo.seed()
         self.stdout.write(f"regions: {regions}, institutions: {len(institutions)}")
         self.stdout.write(f"quarterly filings 2023Q1–2024Q4: {filings}")
+        self.stdout.write(f"indicators: {indicators}")
         self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s):" % accounts_demo.DEMO_PASSWORD))
         for user, scope in users:
             self.stdout.write(f"  {user.username:<16} {user.get_role_display():<8} {scope}")

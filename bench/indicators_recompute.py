@@ -1,0 +1,179 @@
+"""Benchmark: recomputing indicators for every institution × 8 quarters, against one SQL statement
+computing the leverage of the same rows (same data, same run); single-filing recompute; dashboard
+query counts at two sizes.
+
+    .venv/bin/python bench/indicators_recompute.py            # 5,600 institutions × 8 quarters
+    .venv/bin/python bench/indicators_recompute.py --small    # 300 institutions
+    DATABASE_URL=postgres://… .venv/bin/python bench/indicators_recompute.py
+
+Runs in a throwaway test database (created and dropped here); prints ratios, asserts nothing.
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guarantee_portal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+QUARTERS = [(2024, 1), (2024, 2), (2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3), (2025, 4)]
+WEIGHTED = ("0.75*(v.small + v.farmer) + 0.30*v.housing + 1.00*(v.loan - v.small - v.farmer - v.housing)"
+            " + 0.80*v.bond_aa + 1.00*(v.bond - v.bond_aa) + 1.00*v.other")
+FIELDS = {"loan": "loan_balance", "small": "loan_small_micro_le5m", "farmer": "loan_farmer_le2m",
+          "housing": "loan_housing", "bond": "bond_balance", "bond_aa": "bond_aa_balance", "other": "other_fin_balance",
+          "net": "net_assets", "equity": "equity_in_guarantee_companies"}
+
+
+def leverage_sql(filing_ids=None) -> str:
+    """One statement: leverage of every counted filing's current version, from the JSON values."""
+    if connection.vendor == "postgresql":
+        cols = ", ".join(f"(fv.\"values\"->>'{code}')::numeric AS {alias}" for alias, code in FIELDS.items())
+    else:
+        cols = ", ".join(f"CAST(json_extract(fv.\"values\", '$.{code}') AS REAL) AS {alias}" for alias, code in FIELDS.items())
+    where = "fv.submitted_at IS NOT NULL"
+    if filing_ids:
+        where += f" AND f.id IN ({', '.join(str(int(i)) for i in filing_ids)})"
+    # built from constants and integer ids only
+    return (f"SELECT v.id, ({WEIGHTED}) / NULLIF(v.net - v.equity, 0) FROM (SELECT f.id, {cols} "  # noqa: S608
+            f"FROM reporting_filing f JOIN reporting_filingversion fv ON fv.id = f.current_version_id WHERE {where}) v")
+
+
+def make_data(n: int):
+    from institutions.demo import demo_credit_code
+    from institutions.models import Institution
+    from reporting.models import Filing, FilingVersion, ReportTemplate
+    from tests.indicators.factories import BASE
+
+    cities = ["510104", "510107", "510703", "510603", "330302", "420102", "371502", "500113"]
+    Institution.objects.bulk_create([
+        Institution(name=f"基准{i}号融资担保有限公司", credit_code=demo_credit_code(cities[i % 8], 5_000_000 + i),
+                    region_id=cities[i % 8], level="county", registered_capital=Decimal(30000), paid_in_capital=Decimal(30000))
+        for i in range(n)], batch_size=2000)
+    template = ReportTemplate.objects.get(version=1)
+    institutions = list(Institution.objects.filter(name__startswith="基准").values_list("pk", flat=True))
+    Filing.objects.bulk_create([Filing(institution_id=i, year=y, quarter=q, template=template, status="accepted")
+                                for i in institutions for y, q in QUARTERS], batch_size=5000)
+    rnd = random.Random(1)
+    from django.utils import timezone
+
+    now = timezone.now()
+    versions = []
+    for fid in Filing.objects.values_list("pk", flat=True):
+        values = dict(BASE)
+        values["net_assets"] = str(Decimal(rnd.randint(15000, 60000)))
+        values["top1_client_liability"] = str(Decimal(rnd.randint(1000, 6000)))
+        versions.append(FilingVersion(filing_id=fid, number=1, values=values, submitted_at=now))
+    FilingVersion.objects.bulk_create(versions, batch_size=5000)
+    pairs = FilingVersion.objects.values_list("filing_id", "pk")
+    with connection.cursor() as cur:
+        cur.execute("UPDATE reporting_filing SET current_version_id = (SELECT v.id FROM reporting_filingversion v "
+                    "WHERE v.filing_id = reporting_filing.id)")
+    return institutions, len(pairs)
+
+
+def timed(fn, repeat=1):
+    best = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        elapsed = time.perf_counter() - t0
+        best = elapsed if best is None else min(best, elapsed)
+    return best, result
+
+
+def dashboard_queries(client) -> int:
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/reporting/indicators/").status_code == 200
+    return len(ctx.captured_queries)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", action="store_true", help="300 institutions instead of 5,600")
+    parser.add_argument("--institutions", type=int)
+    args = parser.parse_args()
+    n = args.institutions or (300 if args.small else 5600)
+
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        from accounts.models import User
+        from accounts.services import regions_load
+        from reporting.indicator_models import IndicatorBreach, IndicatorRun, IndicatorValue, WarningCase
+        from reporting.indicator_services import (
+            Policy,
+            filing_indicators_compute,
+            institution_indicators_compute,
+        )
+        from reporting.models import Filing
+
+        regions_load()
+        t0 = time.perf_counter()
+        institutions, filings = make_data(n)
+        print(f"database: {connection.vendor}; {len(institutions)} institutions × {len(QUARTERS)} quarters = "
+              f"{filings} filings (data built in {time.perf_counter() - t0:.1f}s)")
+
+        sql_time, rows = timed(lambda: _fetch(leverage_sql()), repeat=3)
+        print(f"one SQL statement, leverage of {len(rows)} filings: {sql_time:.3f}s")
+
+        def recompute_all():
+            policy = Policy()
+            for institution_id in institutions:
+                institution_indicators_compute(institution_id=institution_id, policy=policy)
+
+        full_time, _ = timed(recompute_all)
+        values = IndicatorValue.objects.count()
+        print(f"recompute all indicators (28 per filing, thresholds, warning cases), one task body per institution: "
+              f"{full_time:.1f}s for {values} values — {full_time / len(institutions) * 1000:.1f} ms per institution")
+        print(f"RATIO full recompute ÷ SQL leverage: {full_time / sql_time:.0f}×")
+
+        # agreement: the SQL leverage equals the stored leverage for every row (to 6 decimals)
+        stored = dict(IndicatorValue.objects.filter(code="leverage").values_list("filing_id", "value"))
+        mismatches = sum(1 for fid, lev in rows
+                         if (lev is None) != (stored[fid] is None)
+                         or (lev is not None and abs(Decimal(str(lev)) - stored[fid]) > Decimal("0.000001")))
+        print(f"SQL vs stored leverage mismatches: {mismatches}")
+
+        filing = Filing.objects.order_by("pk").first()
+        single_sql, _ = timed(lambda: _fetch(leverage_sql([filing.pk])), repeat=20)
+        single, _ = timed(lambda: filing_indicators_compute(filing=filing), repeat=20)
+        print(f"single-filing recompute: {single * 1000:.1f} ms (best of 20); one-row SQL leverage {single_sql * 1000:.2f} ms; "
+              f"RATIO {single / single_sql:.0f}×")
+
+        from django.test import Client
+
+        admin = User.objects.create(username="bench_admin", role="admin", is_staff=True)
+        client = Client()
+        client.force_login(admin)
+        dashboard_queries(client)
+        full_q = dashboard_queries(client)
+        keep = institutions[: max(8, n // 50)]
+        for model in (WarningCase, IndicatorBreach, IndicatorValue, IndicatorRun):
+            model.objects.exclude(institution_id__in=keep).delete()
+        small_q = dashboard_queries(client)
+        print(f"dashboard queries: {full_q} with {n} institutions, {small_q} with {len(keep)} institutions")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def _fetch(sql):
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,446 @@
+"""Computing indicators for filings, judging them against the thresholds in force, keeping warning
+cases in step, and changing policy (thresholds, parameters) with recomputation of exactly the filings
+the change affects. Formulas live in `indicators.py`; this module only loads and stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from types import SimpleNamespace
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core import audit
+from core.jobs import job_enqueue
+from core.scoping import ADMIN_ROLE, region_subtree_q
+from institutions.selectors import government_backed_ids
+
+from . import indicators as ind
+from .indicator_models import (
+    SEVERITY_RANK,
+    IndicatorBreach,
+    IndicatorRun,
+    IndicatorValue,
+    ParameterKey,
+    PolicyParameter,
+    Severity,
+    Threshold,
+    WarningCase,
+    WarningStatus,
+)
+from .models import Filing
+from .periods import Period
+
+CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
+RUN_FIELDS = ["version", "region_code", "gov_backed", "small_business_focus", "compliant_thresholds", "compute_count",
+              "computed_at"]
+THRESHOLD_FIELDS = ("indicator", "comparator", "value", "severity", "scope", "region_code", "region_name",
+                    "effective_from", "effective_to", "source", "confidence", "q4_only")
+
+
+# --- policy in force --------------------------------------------------------------------------------
+
+
+def params_for(day: dt.date, rows) -> ind.Params:
+    """The parameters in force on `day` from parameter rows (latest start on or before `day`)."""
+    chosen: dict[str, tuple] = {}
+    for r in rows:
+        in_force = r.effective_from <= day and (r.effective_to is None or r.effective_to >= day)
+        if in_force and (r.key not in chosen or r.effective_from > chosen[r.key][0]):
+            chosen[r.key] = (r.effective_from, r.value)
+    missing = [k for k in ParameterKey.values if k not in chosen]
+    if missing:
+        raise ValidationError(
+            f"{day} 无生效的指标计算参数 / no indicator parameter in force on {day}: {', '.join(missing)}"
+        )
+    v = {k: val for k, (_start, val) in chosen.items()}
+    return ind.Params(
+        weight_small_micro_farmer=v["weight_small_micro_farmer"], weight_housing=v["weight_housing"],
+        weight_bond_aa=v["weight_bond_aa"], weight_other=v["weight_other"],
+        deduct_guarantee_equity=v["deduct_guarantee_equity"] != 0,
+        sbf_balance_share=v["sbf_balance_share"], sbf_client_share=v["sbf_client_share"],
+    )
+
+
+class Policy:
+    """Parameters and thresholds loaded once (two queries) for a batch of computations."""
+
+    def __init__(self, parameters=None, thresholds=None):
+        self.parameters = list(PolicyParameter.objects.all()) if parameters is None else parameters
+        self.thresholds = list(Threshold.objects.all()) if thresholds is None else thresholds
+        self._params: dict[dt.date, ind.Params] = {}
+
+    def params(self, day: dt.date) -> ind.Params:
+        if day not in self._params:
+            self._params[day] = params_for(day, self.parameters)
+        return self._params[day]
+
+
+def thresholds_in_force(*, region_code: str, on: dt.date, gov_backed: bool, small_business_focus: bool | None,
+                        quarter: int | None = None, thresholds=None) -> list:
+    """The thresholds (all rows unless given) that apply to a subject on a date."""
+    thresholds = Threshold.objects.all() if thresholds is None else thresholds
+    subject = ind.Subject(region_code, on, quarter or Period.containing(on).quarter, gov_backed, small_business_focus)
+    return [t for t in thresholds if ind.threshold_applies(t, subject)]
+
+
+def counted_filings():
+    """Filings whose current version was submitted (submitted or accepted)."""
+    return Filing.objects.filter(current_version__submitted_at__isnull=False)
+
+
+# --- computation ------------------------------------------------------------------------------------
+
+
+def evaluate_filing(values: dict, *, region_code: str, period: Period, gov_backed: bool, policy: Policy):
+    """Pure part of one filing's computation: (indicator values, subject, [(threshold, value, complies)])."""
+    computed = ind.compute_all(values, policy.params(period.end))
+    subject = ind.Subject(region_code, period.end, period.quarter, gov_backed, ind.subject_focus(computed))
+    return computed, subject, ind.evaluate(computed, subject, policy.thresholds)
+
+
+@transaction.atomic
+def institution_indicators_compute(*, institution_id: int, filing_ids=None, policy: Policy | None = None) -> list[int]:
+    """(Re)compute every counted filing of one institution (or the given ones); idempotent. Returns the
+    filing ids computed. Warning cases of the institution are brought in step afterwards."""
+    policy = policy or Policy()
+    filings = counted_filings().filter(institution_id=institution_id).select_related("current_version", "institution")
+    if filing_ids is not None:
+        filings = filings.filter(pk__in=list(filing_ids))
+    filings = list(filings)
+    # Computation is skipped for filings no longer counted (e.g. returned): their stored results go.
+    stale = IndicatorRun.objects.filter(institution_id=institution_id)
+    if filing_ids is not None:
+        stale = stale.filter(filing_id__in=list(filing_ids))
+    stale_ids = set(stale.values_list("filing_id", flat=True)) - {f.pk for f in filings}
+    if stale_ids:
+        _delete_results(stale_ids)
+    if not filings:
+        if stale_ids:
+            warning_cases_sync(institution_id=institution_id)
+        return []
+    gov_on = {}
+    for f in filings:
+        end = f.period.end
+        if end not in gov_on:
+            gov_on[end] = institution_id in government_backed_ids(on=end, institution_ids=[institution_id])
+    values_rows, breach_rows, ids = [], [], [f.pk for f in filings]
+    runs = {r.filing_id: r for r in IndicatorRun.objects.filter(filing_id__in=ids)}
+    new_runs = []
+    for f in filings:
+        period, region = f.period, f.institution.region_id
+        computed, subject, judged = evaluate_filing(
+            f.current_version.decimal_values(), region_code=region, period=period, gov_backed=gov_on[period.end],
+            policy=policy,
+        )
+        common = {"filing_id": f.pk, "institution_id": institution_id, "year": f.year, "quarter": f.quarter}
+        values_rows += [IndicatorValue(code=c, value=v, **common) for c, v in computed.items()]
+        breach_rows += [
+            IndicatorBreach(threshold_id=t.pk, indicator=t.indicator, value=v, comparator=t.comparator, limit=t.value,
+                            severity=t.severity, **common)
+            for t, v, ok in judged if not ok
+        ]
+        run = runs.get(f.pk)
+        if run is None:
+            run = IndicatorRun(filing_id=f.pk, institution_id=institution_id, year=f.year, quarter=f.quarter)
+            new_runs.append(run)
+        run.version_id = f.current_version_id
+        run.region_code = region
+        run.gov_backed = subject.gov_backed
+        run.small_business_focus = subject.small_business_focus
+        run.compliant_thresholds = sorted(t.pk for t, _v, ok in judged if ok)
+        run.compute_count += 1
+        run.computed_at = timezone.now()
+    IndicatorRun.objects.bulk_create(new_runs)
+    IndicatorRun.objects.bulk_update(list(runs.values()), RUN_FIELDS)
+    IndicatorValue.objects.filter(filing_id__in=ids).delete()
+    IndicatorBreach.objects.filter(filing_id__in=ids).delete()
+    IndicatorValue.objects.bulk_create(values_rows, batch_size=2000)
+    IndicatorBreach.objects.bulk_create(breach_rows, batch_size=2000)
+    warning_cases_sync(institution_id=institution_id)
+    return ids
+
+
+def _delete_results(filing_ids):
+    IndicatorValue.objects.filter(filing_id__in=filing_ids).delete()
+    IndicatorBreach.objects.filter(filing_id__in=filing_ids).delete()
+    IndicatorRun.objects.filter(filing_id__in=filing_ids).delete()
+
+
+def filing_indicators_compute(*, filing: Filing, policy: Policy | None = None) -> list[int]:
+    return institution_indicators_compute(institution_id=filing.institution_id, filing_ids=[filing.pk], policy=policy)
+
+
+def cells_for(indicator_code: str, values: dict) -> dict:
+    """The report cells behind an indicator: {field code: value string or None}."""
+    return {c: values.get(c) for c in ind.INDICATORS[indicator_code].inputs}
+
+
+def warning_cases_sync(*, institution_id: int) -> None:
+    """Open, escalate and propose closing warning cases of one institution from its stored breaches;
+    idempotent. A case's level is the number of consecutive quarters, ending with its own, in which
+    the same rule was breached; a later quarter judged compliant with the rule proposes closing."""
+    breaches = {
+        (b.threshold_id, Period(b.year, b.quarter)): b
+        for b in IndicatorBreach.objects.filter(institution_id=institution_id, severity__in=CASE_SEVERITIES)
+        .select_related("filing__current_version")
+    }
+    runs = {Period(r.year, r.quarter): r for r in IndicatorRun.objects.filter(institution_id=institution_id)}
+    cases = {(c.threshold_id, Period(c.year, c.quarter)): c for c in WarningCase.objects.filter(institution_id=institution_id)}
+
+    def proposer(tid, period, case_filing_id):
+        """The filing that proposes closing the case, or None while it stands."""
+        if (tid, period) not in breaches:
+            run = runs.get(period)
+            return run.filing_id if run else case_filing_id
+        later = [p for p, r in runs.items() if p > period and tid in (r.compliant_thresholds or [])]
+        return runs[min(later)].filing_id if later else None
+
+    new_cases = []
+    for (tid, period), b in breaches.items():
+        level, p = 1, period.previous()
+        while (tid, p) in breaches:
+            level, p = level + 1, p.previous()
+        by = proposer(tid, period, b.filing_id)
+        fields = {"filing_id": b.filing_id, "severity": b.severity, "severity_rank": SEVERITY_RANK[b.severity],
+                  "level": level, "value": b.value, "cells": cells_for(b.indicator, b.filing.current_version.values),
+                  "close_proposed": by is not None, "close_proposed_by_id": by}
+        case = cases.pop((tid, period), None)
+        if case is None:
+            new_cases.append(WarningCase(institution_id=institution_id, threshold_id=tid, year=period.year,
+                                         quarter=period.quarter, **fields))
+        else:
+            _update_case(case, fields)
+    WarningCase.objects.bulk_create(new_cases)
+    for (tid, period), case in cases.items():  # cases whose breach went away (amended filing, changed rule)
+        by = proposer(tid, period, case.filing_id)
+        _update_case(case, {"close_proposed": by is not None, "close_proposed_by_id": by})
+
+
+def _update_case(case, fields):
+    if case.status == WarningStatus.CLOSED:
+        fields = {k: v for k, v in fields.items() if not k.startswith("close_proposed")}
+    changed = [k for k, v in fields.items() if getattr(case, k) != v]
+    if changed:
+        for k in changed:
+            setattr(case, k, fields[k])
+        case.save(update_fields=[k.removesuffix("_id") for k in changed] + ["updated_at"])
+
+
+# --- enqueueing -------------------------------------------------------------------------------------
+
+
+def indicators_recompute_enqueue(*, filing_ids, user=None, reason: str = ""):
+    """One job row for the user; one task per institution, sent after commit. None if nothing to do."""
+    by_institution: dict[str, list[int]] = defaultdict(list)
+    rows = Filing.objects.filter(pk__in=list(filing_ids)).values_list("institution_id", "pk")
+    for institution_id, pk in rows.order_by("institution_id", "pk"):
+        by_institution[str(institution_id)].append(pk)
+    if not by_institution:
+        return None
+    from .indicator_tasks import recompute_job
+
+    return job_enqueue(kind="indicators.recompute", task=recompute_job,
+                       params={"institutions": dict(by_institution), "reason": reason,
+                               "filings": sum(len(v) for v in by_institution.values())}, user=user)
+
+
+def filings_for_institutions(institution_ids, *, since: dt.date | None = None) -> list[int]:
+    qs = counted_filings().filter(institution_id__in=list(institution_ids))
+    if since is not None:
+        p = Period.containing(since)
+        # period end on or after `since`: every quarter from the one containing `since`
+        qs = qs.filter(Q(year__gt=p.year) | Q(year=p.year, quarter__gte=p.quarter))
+    return list(qs.values_list("pk", flat=True))
+
+
+# --- thresholds: authority, affected filings, what-if, edits ----------------------------------------
+
+
+def can_edit_threshold(user, region_code: str) -> bool:
+    """Administrators edit every threshold; a regulator only regional ones inside its jurisdiction."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == ADMIN_ROLE or user.is_superuser:
+        return True
+    return bool(user.role == "regulator" and user.region_id and region_code
+                and ind.region_contains(user.region_id, region_code))
+
+
+def _subject(run: IndicatorRun) -> ind.Subject:
+    period = Period(run.year, run.quarter)
+    return ind.Subject(run.region_code, period.end, run.quarter, run.gov_backed, run.small_business_focus)
+
+
+def _candidate_runs(versions, user=None):
+    """Runs a threshold version could apply to (period years and region), to be tested exactly."""
+    qs = IndicatorRun.objects.all() if user is None else IndicatorRun.objects.for_user(user)
+    cond = Q(pk__in=[])
+    for t in versions:
+        c = Q(year__gte=t.effective_from.year)
+        if t.effective_to:
+            c &= Q(year__lte=t.effective_to.year)
+        if t.region_code:
+            c &= region_subtree_q("region_code", t.region_code)
+        cond |= c
+    return qs.filter(cond).select_related("institution")
+
+
+def filings_affected_by_threshold(before, after) -> set[int]:
+    """Filings to which the old or the new version of a threshold applies."""
+    versions = [t for t in (before, after) if t is not None]
+    return {r.filing_id for r in _candidate_runs(versions)
+            if any(ind.threshold_applies(t, _subject(r)) for t in versions)}
+
+
+def _breaching(threshold, runs, values) -> set[int]:
+    out = set()
+    for r in runs:
+        value = values.get((r.filing_id, threshold.indicator))
+        if ind.threshold_applies(threshold, _subject(r)) and ind.judge(threshold.comparator, value, threshold.value) is False:
+            out.add(r.filing_id)
+    return out
+
+
+def threshold_preview(*, threshold: Threshold | None, proposed: dict, user=None) -> list[dict]:
+    """What-if: per quarter, the institutions that would newly breach or clear if `threshold` (None for
+    a new one) took the `proposed` field values — judged by the same functions as the computation,
+    on the stored indicator values. [{"period", "newly": [(institution id, name, value)], "cleared": [...]}]"""
+    new = SimpleNamespace(**{f: proposed.get(f, getattr(threshold, f, None)) for f in THRESHOLD_FIELDS})
+    versions = [new] if threshold is None else [threshold, new]
+    runs = list(_candidate_runs(versions, user))
+    codes = {t.indicator for t in versions}
+    values = {
+        (fid, code): v for fid, code, v in IndicatorValue.objects.filter(
+            filing_id__in=[r.filing_id for r in runs], code__in=codes).values_list("filing_id", "code", "value")
+    }
+    before = _breaching(threshold, runs, values) if threshold is not None else set()
+    after = _breaching(new, runs, values)
+    by_period: dict[Period, dict] = {}
+    for r in runs:
+        if r.filing_id in before ^ after:
+            period = Period(r.year, r.quarter)
+            entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})
+            key = "newly" if r.filing_id in after else "cleared"
+            entry[key].append({"institution_id": r.institution_id, "institution": r.institution.name,
+                               "filing_id": r.filing_id, "value": values.get((r.filing_id, new.indicator))})
+    for entry in by_period.values():
+        entry["newly"].sort(key=lambda e: e["institution"])
+        entry["cleared"].sort(key=lambda e: e["institution"])
+    return [by_period[p] for p in sorted(by_period, reverse=True)]
+
+
+def _clean_threshold(fields: dict) -> dict:
+    fields = {k: v for k, v in fields.items() if k in THRESHOLD_FIELDS}
+    if fields.get("indicator") not in ind.INDICATORS:
+        raise ValidationError(f"未知指标 / unknown indicator: {fields.get('indicator')!r}")
+    if fields.get("comparator") not in ind.COMPARATORS:
+        raise ValidationError(f"未知比较符 / unknown comparator: {fields.get('comparator')!r}")
+    if fields.get("effective_to") and fields["effective_to"] < fields["effective_from"]:
+        raise ValidationError("失效日期早于生效日期 / effective_to is before effective_from")
+    fields["region_code"] = fields.get("region_code") or ""
+    if not isinstance(fields.get("value"), Decimal):
+        fields["value"] = Decimal(str(fields["value"]))
+    return fields
+
+
+@transaction.atomic
+def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "", code: str = "", **fields):
+    """Create or change a threshold (audit trail), then recompute exactly the filings the old or new
+    version applies to. Returns (threshold, job or None)."""
+    fields = _clean_threshold(fields)
+    if not can_edit_threshold(actor, fields["region_code"]):
+        raise PermissionDenied("无权修改该地区的阈值 / not allowed to edit thresholds of this region")
+    if threshold is not None:
+        threshold = Threshold.objects.select_for_update().get(pk=threshold.pk)
+        if not can_edit_threshold(actor, threshold.region_code):
+            raise PermissionDenied("无权修改该阈值 / not allowed to edit this threshold")
+        before_obj = SimpleNamespace(**{f: getattr(threshold, f) for f in THRESHOLD_FIELDS})
+        before = audit.snapshot(threshold)
+        for k, v in fields.items():
+            setattr(threshold, k, v)
+        threshold.full_clean()
+        threshold.save()
+        audit.record(actor=actor, action=audit.Action.UPDATE, instance=threshold, before=before, note=note)
+    else:
+        before_obj = None
+        threshold = Threshold(code=code, **fields)
+        threshold.full_clean()
+        threshold.save()
+        audit.record(actor=actor, action=audit.Action.CREATE, instance=threshold, note=note)
+    affected = filings_affected_by_threshold(before_obj, threshold)
+    job = indicators_recompute_enqueue(filing_ids=affected, user=actor, reason=f"threshold {threshold.code}")
+    return threshold, job
+
+
+@transaction.atomic
+def parameter_save(*, actor, key: str, value: Decimal, effective_from: dt.date, source: str,
+                   effective_to: dt.date | None = None, note: str = ""):
+    """Set a computation parameter from a date (a new row, or the row starting that day changed) and
+    recompute exactly the filings whose parameters in force change. Administrators only."""
+    if not (actor.is_authenticated and (actor.role == ADMIN_ROLE or actor.is_superuser)):
+        raise PermissionDenied("仅系统管理员可修改指标计算参数 / only administrators change indicator parameters")
+    if key not in ParameterKey.values:
+        raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
+    periods = sorted({Period(y, q) for y, q in IndicatorRun.objects.values_list("year", "quarter").distinct()})
+    rows_before = list(PolicyParameter.objects.all())
+    old = {p: params_for(p.end, rows_before) for p in periods}
+    param = PolicyParameter.objects.filter(key=key, effective_from=effective_from).first()
+    before = audit.snapshot(param) if param else None
+    param = param or PolicyParameter(key=key, effective_from=effective_from)
+    param.value, param.effective_to, param.source, param.note = Decimal(str(value)), effective_to, source, note
+    param.full_clean()
+    param.save()
+    audit.record(actor=actor, action=audit.Action.UPDATE if before else audit.Action.CREATE, instance=param,
+                 before=before)
+    rows_after = list(PolicyParameter.objects.all())
+    changed = [p for p in periods if params_for(p.end, rows_after) != old[p]]
+    cond = Q(pk__in=[])
+    for p in changed:
+        cond |= Q(year=p.year, quarter=p.quarter)
+    affected = list(IndicatorRun.objects.filter(cond).values_list("filing_id", flat=True))
+    job = indicators_recompute_enqueue(filing_ids=affected, user=actor, reason=f"parameter {key}")
+    return param, job
+
+
+# --- warning case transitions -----------------------------------------------------------------------
+
+
+def _check_case_authority(actor, case):
+    if actor.role not in ("regulator", ADMIN_ROLE) and not actor.is_superuser:
+        raise PermissionDenied("仅监管人员可处理预警 / only regulators handle warnings")
+    if not WarningCase.objects.for_user(actor).filter(pk=case.pk).exists():
+        raise PermissionDenied("无权处理该预警 / not allowed to handle this warning")
+
+
+@transaction.atomic
+def warning_case_acknowledge(*, actor, case: WarningCase, note: str = "") -> WarningCase:
+    _check_case_authority(actor, case)
+    before = audit.snapshot(case)
+    updated = WarningCase.objects.filter(pk=case.pk, status=WarningStatus.OPEN).update(
+        status=WarningStatus.ACKNOWLEDGED, assigned_to=actor, updated_at=timezone.now())
+    if not updated:
+        raise ValidationError("只有待处理的预警可以确认 / only open warnings can be acknowledged")
+    case.refresh_from_db()
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=case, before=before, note=note)
+    return case
+
+
+@transaction.atomic
+def warning_case_close(*, actor, case: WarningCase, note: str) -> WarningCase:
+    _check_case_authority(actor, case)
+    if not note.strip():
+        raise ValidationError("关闭预警须填写处理说明 / a note is required to close a warning")
+    before = audit.snapshot(case)
+    updated = WarningCase.objects.filter(pk=case.pk).exclude(status=WarningStatus.CLOSED).update(
+        status=WarningStatus.CLOSED, note=note.strip(), closed_at=timezone.now(), closed_by=actor,
+        updated_at=timezone.now())
+    if not updated:
+        raise ValidationError("预警已关闭 / the warning is already closed")
+    case.refresh_from_db()
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=case, before=before, note=note)
+    return case
