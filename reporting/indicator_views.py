@@ -222,7 +222,7 @@ def indicator_drill(request):
 
 
 @login_required
-def warnings(request):
+def warning_list(request):
     _require(request.user, REGULATOR_ROLES)
     qs = WarningCase.objects.for_user(request.user).select_related("institution", "threshold", "assigned_to")
     f = {k: request.GET.get(k, "") for k in ("status", "severity", "level", "rule", "q", "mine")}
