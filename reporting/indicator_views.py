@@ -289,7 +289,7 @@ def thresholds(request):
     indicator = request.GET.get("indicator", "")
     if indicator:
         qs = qs.filter(indicator=indicator)
-    page = Paginator(qs.order_by("indicator", "code"), 50).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by("code"), 50).get_page(request.GET.get("page"))
     jobs = Job.objects.for_user(request.user).filter(kind="indicators.recompute")[:5]
     return render(request, "reporting/indicators/thresholds.html", {
         "page": page, "indicator": indicator, "indicators": ind.INDICATORS, "jobs": jobs,
