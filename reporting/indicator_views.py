@@ -305,7 +305,9 @@ def threshold_edit(request, pk=None):
     threshold = get_object_or_404(Threshold.objects.for_user(request.user), pk=pk) if pk else None
     editable = can_edit_threshold(request.user, threshold.region_code) if threshold else True
     preview = None
-    form = ThresholdForm(request.POST or None, instance=threshold)
+    # the form binds to its own copy: validating a ModelForm writes the proposal into its instance, and
+    # the what-if must compare the stored threshold with the proposal
+    form = ThresholdForm(request.POST or None, instance=Threshold.objects.get(pk=threshold.pk) if threshold else None)
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
