@@ -179,7 +179,7 @@ def indicator_drill(request):
     title = period.label
     if rule or city:
         qs = (IndicatorBreach.objects.for_user(request.user).filter(year=period.year, quarter=period.quarter)
-              .select_related("institution", "threshold"))
+              .select_related("institution__region", "threshold"))
         if rule:
             qs = qs.filter(threshold__code=rule)
             title += " · " + _("规则 %(rule)s") % {"rule": rule}
@@ -195,7 +195,7 @@ def indicator_drill(request):
         if code not in ind.INDICATORS:
             raise Http404
         qs = (IndicatorValue.objects.for_user(request.user).filter(year=period.year, quarter=period.quarter, code=code)
-              .select_related("institution"))
+              .select_related("institution__region"))
         try:
             if request.GET.get("lo"):
                 qs = qs.filter(value__gte=Decimal(request.GET["lo"]))
@@ -209,6 +209,17 @@ def indicator_drill(request):
             qs = qs.filter(filing__indicator_run__gov_backed=True)
         qs = qs.order_by("-value", "institution__name")
         title += " · " + ind.INDICATORS[code].name_zh
+        unit = ind.INDICATORS[code].unit
+        lo, hi = request.GET.get("lo"), request.GET.get("hi")
+        if lo or hi:
+            from .templatetags.indicator_tags import ind_value
+
+            title += "（" + " ".join(filter(None, [ind_value(lo, unit) + " ≤" if lo else "", _("指标值"),
+                                                  "< " + ind_value(hi, unit) if hi else ""])) + "）"
+        if request.GET.get("undefined"):
+            title += "（" + _("无定义") + "）"
+        if request.GET.get("gov"):
+            title += " · " + _("政府性融资担保机构")
         kind = "value"
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
