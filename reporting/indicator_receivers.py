@@ -5,6 +5,7 @@ from django.dispatch import receiver
 
 from institutions.signals import government_backed_changed, institution_attributes_changed
 
+from . import indicator_tasks  # noqa: F401  (registers the Celery tasks in workers: autodiscovery reads tasks.py only)
 from .indicator_services import filings_for_institutions, indicators_recompute_enqueue
 from .signals import filing_accepted, filing_submitted
 

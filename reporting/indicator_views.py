@@ -179,7 +179,7 @@ def indicator_drill(request):
     title = period.label
     if rule or city:
         qs = (IndicatorBreach.objects.for_user(request.user).filter(year=period.year, quarter=period.quarter)
-              .select_related("institution", "threshold"))
+              .select_related("institution__region", "threshold"))
         if rule:
             qs = qs.filter(threshold__code=rule)
             title += " · " + _("规则 %(rule)s") % {"rule": rule}
@@ -195,7 +195,7 @@ def indicator_drill(request):
         if code not in ind.INDICATORS:
             raise Http404
         qs = (IndicatorValue.objects.for_user(request.user).filter(year=period.year, quarter=period.quarter, code=code)
-              .select_related("institution"))
+              .select_related("institution__region"))
         try:
             if request.GET.get("lo"):
                 qs = qs.filter(value__gte=Decimal(request.GET["lo"]))
@@ -209,6 +209,17 @@ def indicator_drill(request):
             qs = qs.filter(filing__indicator_run__gov_backed=True)
         qs = qs.order_by("-value", "institution__name")
         title += " · " + ind.INDICATORS[code].name_zh
+        unit = ind.INDICATORS[code].unit
+        lo, hi = request.GET.get("lo"), request.GET.get("hi")
+        if lo or hi:
+            from .templatetags.indicator_tags import ind_value
+
+            title += "（" + " ".join(filter(None, [ind_value(lo, unit) + " ≤" if lo else "", _("指标值"),
+                                                  "< " + ind_value(hi, unit) if hi else ""])) + "）"
+        if request.GET.get("undefined"):
+            title += "（" + _("无定义") + "）"
+        if request.GET.get("gov"):
+            title += " · " + _("政府性融资担保机构")
         kind = "value"
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
@@ -222,7 +233,7 @@ def indicator_drill(request):
 
 
 @login_required
-def warnings(request):
+def warning_list(request):
     _require(request.user, REGULATOR_ROLES)
     qs = WarningCase.objects.for_user(request.user).select_related("institution", "threshold", "assigned_to")
     f = {k: request.GET.get(k, "") for k in ("status", "severity", "level", "rule", "q", "mine")}
@@ -289,7 +300,7 @@ def thresholds(request):
     indicator = request.GET.get("indicator", "")
     if indicator:
         qs = qs.filter(indicator=indicator)
-    page = Paginator(qs.order_by("indicator", "code"), 50).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by("code"), 50).get_page(request.GET.get("page"))
     jobs = Job.objects.for_user(request.user).filter(kind="indicators.recompute")[:5]
     return render(request, "reporting/indicators/thresholds.html", {
         "page": page, "indicator": indicator, "indicators": ind.INDICATORS, "jobs": jobs,
@@ -305,7 +316,9 @@ def threshold_edit(request, pk=None):
     threshold = get_object_or_404(Threshold.objects.for_user(request.user), pk=pk) if pk else None
     editable = can_edit_threshold(request.user, threshold.region_code) if threshold else True
     preview = None
-    form = ThresholdForm(request.POST or None, instance=threshold)
+    # the form binds to its own copy: validating a ModelForm writes the proposal into its instance, and
+    # the what-if must compare the stored threshold with the proposal
+    form = ThresholdForm(request.POST or None, instance=Threshold.objects.get(pk=threshold.pk) if threshold else None)
     if request.method == "POST":
         if not editable:
             raise PermissionDenied

@@ -1,6 +1,8 @@
 """Tenant isolation for every indicator page and endpoint, writes refused to outsiders, and query
 counts that do not grow with the number of institutions."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -271,3 +273,18 @@ def test_parameters_page_and_admin_only_writes(client_for, users, data, django_c
     assert IndicatorValue.objects.get(filing=data[("cd", 1)], code="fin_liability_balance").value == 220000
     page = client_for(users["cd_regulator"]).get(url)
     assert len(page.context["events"]) == 1
+
+
+def test_edit_preview_through_the_page_compares_with_the_stored_threshold(client_for, users, data):
+    con01 = Threshold.objects.get(code="CON-01")
+    url = reverse("reporting:threshold_detail", args=[con01.pk])
+    form = _form(code="CON-01", indicator="single_client_concentration", comparator="<=", value="0.12",
+                 severity="breach", scope="all", region_code="", effective_from="2017-10-01", source=con01.source,
+                 action="preview")
+    response = client_for(users["admin"]).post(url, form)
+    preview = response.context["preview"]
+    # 11% breached 10%; under a 12% cap all four filings clear
+    assert sorted((str(p["period"]), len(p["cleared"]), len(p["newly"])) for p in preview) == [
+        ("2025Q1", 2, 0), ("2025Q2", 2, 0)]
+    assert response.context["threshold"].value == Decimal("0.1")
+    assert Threshold.objects.get(code="CON-01").value == Decimal("0.1")

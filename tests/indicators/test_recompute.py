@@ -186,3 +186,27 @@ def test_demo_seed_computes_every_counted_filing(chengdu_institution, mianyang_i
     result = indicator_demo.seed()
     assert result == {"thresholds_created": 0, "parameters_created": 0, "institutions": 1, "filings": 2}
     assert IndicatorRun.objects.count() == 2
+
+
+@pytest.mark.parametrize("change", [
+    {"value": Decimal("9")},
+    {"value": Decimal("12"), "comparator": "<"},
+    {"scope": "all"},
+    {"region_code": "510100", "region_name": "成都市"},
+    {"effective_to": dt.date(2025, 3, 31)},
+    {"effective_from": dt.date(2025, 4, 1), "value": Decimal("7")},
+    {"indicator": "single_client_concentration", "value": Decimal("0.1"), "comparator": ">="},
+])
+def test_preview_agrees_with_the_stored_result_for_any_change(users, spread, django_capture_on_commit_callbacks, change):
+    lev01 = Threshold.objects.get(code="LEV-01")
+    fields = {f: getattr(lev01, f) for f in ("indicator", "comparator", "value", "severity", "scope", "region_code",
+                                             "region_name", "effective_from", "effective_to", "source", "confidence",
+                                             "q4_only")}
+    proposed = {**fields, **change}
+    old = set(IndicatorBreach.objects.filter(threshold=lev01).values_list("filing_id", flat=True))
+    preview = threshold_preview(threshold=lev01, proposed=proposed, user=users["admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        threshold_save(actor=users["admin"], threshold=lev01, **proposed)
+    new = set(IndicatorBreach.objects.filter(threshold=lev01).values_list("filing_id", flat=True))
+    assert {e["filing_id"] for p in preview for e in p["newly"]} == new - old
+    assert {e["filing_id"] for p in preview for e in p["cleared"]} == old - new
