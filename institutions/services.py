@@ -139,7 +139,7 @@ def _province_of(licences) -> str:
 def licence_issue(*, actor, institution: Institution, number: str, issued_on: dt.date, business_scope: str = "",
                   issuing_authority: str = "", with_notice: bool = True) -> Licence:
     require_licence_authority(actor, institution)
-    setting = licence_number_validate(number, institution.region_id, issued_on)
+    setting = licence_number_validate(number, institution.region_id)  # the pattern in force today
     if Licence.objects.filter(number=number).exists():
         raise ValidationError({"number": _("许可证编号%(n)s已存在。(Licence number already exists.)") % {"n": number}})
     if Licence.objects.filter(institution=institution, status=LicenceStatus.VALID).exists():

@@ -8,6 +8,7 @@ urlpatterns = [
     path("institutions/", views.institution_list, name="list"),
     path("institutions/export.xlsx", views.institution_export, name="export"),
     path("institutions/own/", views.own_institution, name="own"),
+    path("institutions/import/", views.registry_import, name="import"),
     path("institutions/<int:pk>/", views.institution_detail, name="detail"),
     path("institutions/<int:pk>/licences/new/", views.licence_issue, name="licence_issue"),
     path("licences/<int:pk>/", views.licence_detail, name="licence"),

@@ -576,3 +576,29 @@ def public_notice(request, pk):
 
 def json_dump(rows) -> str:
     return json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+# --- registry import -------------------------------------------------------------------------------
+
+@role_required("regulator")
+def registry_import(request):
+    from .excel import ImportFailed, template_workbook
+    from .excel import registry_import as run_import
+
+    if request.GET.get("template"):
+        response = HttpResponse(template_workbook(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = 'attachment; filename="registry-import-template.xlsx"'
+        return response
+    errors, result = [], None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = [_("请选择要上传的 .xlsx 文件。")]
+        elif upload.size > 20 * 1024 * 1024:
+            errors = [_("文件超过20MB。")]
+        else:
+            try:
+                result = run_import(upload.read(), actor=request.user)
+            except ImportFailed as exc:
+                errors = exc.errors
+    return render(request, "institutions/import.html", {"errors": errors, "result": result})
