@@ -184,6 +184,31 @@ def tab_agreements(request, institution):
     return {"agreements": agreements, "today": timezone.localdate()}
 
 
+def tab_people(request, institution):
+    from .forms import ManagerForm, ShareholderForm
+    from .models import Manager, Shareholder
+
+    return {
+        "shareholders": list(Shareholder.objects.for_user(request.user).filter(institution=institution)),
+        "managers": list(Manager.objects.for_user(request.user).filter(institution=institution)),
+        "can_edit": _can_edit_company(request.user, institution),
+        "shareholder_form": ShareholderForm(), "manager_form": ManagerForm(),
+    }
+
+
+def tab_changes(request, institution):
+    from .forms import ChangeFilingForm
+    from .models import ChangeFiling
+
+    filings = list(ChangeFiling.objects.for_user(request.user).filter(institution=institution).select_related("reviewed_by"))
+    return {"filings": filings, "filing_form": ChangeFilingForm(), "is_company": request.user.institution_id == institution.pk,
+            "can_review": _can_manage(request.user)}
+
+
+def _can_edit_company(user, institution) -> bool:
+    return _can_manage(user) or (user.role in ("filer", "approver") and user.institution_id == institution.pk)
+
+
 def tab_history(request, institution):
     return {"events": audit.history(institution)[:200]}
 
@@ -602,3 +627,85 @@ def registry_import(request):
             except ImportFailed as exc:
                 errors = exc.errors
     return render(request, "institutions/import.html", {"errors": errors, "result": result})
+
+
+# --- shareholders, managers, change filings --------------------------------------------------------
+
+def _tab_url(institution, tab):
+    return reverse("institutions:detail", args=[institution.pk]) + f"?tab={tab}"
+
+
+@login_required
+@require_POST
+def people_edit(request, pk, what):
+    from .forms import ManagerForm, ShareholderForm
+    from .models import Manager, Shareholder
+
+    institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    if not _can_edit_company(request.user, institution):
+        raise PermissionDenied
+    try:
+        if what == "delete_shareholder":
+            services.registry_row_delete(actor=request.user, row=get_object_or_404(Shareholder, pk=request.POST.get("id"), institution=institution))
+        elif what == "delete_manager":
+            services.registry_row_delete(actor=request.user, row=get_object_or_404(Manager, pk=request.POST.get("id"), institution=institution))
+        elif what in ("shareholder", "manager"):
+            form = (ShareholderForm if what == "shareholder" else ManagerForm)(request.POST)
+            if not form.is_valid():
+                messages.error(request, "；".join(f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{'；'.join(e)}"
+                                                 for f, e in form.errors.items()))
+                return redirect(_tab_url(institution, "people"))
+            save = services.shareholder_save if what == "shareholder" else services.manager_save
+            save(actor=request.user, institution=institution, **form.cleaned_data)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已保存。"))
+    return redirect(_tab_url(institution, "people"))
+
+
+@login_required
+@require_POST
+def change_filing_submit(request, pk):
+    from .forms import ChangeFilingForm
+
+    institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    form = ChangeFilingForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.change_filing_submit(actor=request.user, institution=institution, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("变更已报备。"))
+    else:
+        messages.error(request, "；".join("；".join(e) for e in form.errors.values()))
+    return redirect(_tab_url(institution, "changes"))
+
+
+@role_required("regulator")
+@require_POST
+def change_filing_review(request, pk):
+    from .models import ChangeFiling
+
+    filing = get_object_or_404(ChangeFiling.objects.for_user(request.user), pk=pk)
+    try:
+        services.change_filing_review(actor=request.user, filing=filing, acknowledge=request.POST.get("decision") == "acknowledge",
+                                      note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect(_tab_url(filing.institution, "changes"))
+
+
+@login_required
+def change_filing_document(request, pk):
+    from django.http import FileResponse
+
+    from .models import ChangeFiling
+
+    filing = get_object_or_404(ChangeFiling.objects.for_user(request.user), pk=pk)
+    if not filing.document:
+        raise Http404
+    return FileResponse(filing.document.open("rb"), as_attachment=True, filename=f"change-filing-{filing.pk}.pdf")
