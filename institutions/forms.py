@@ -155,3 +155,26 @@ class ChangeFilingForm(Bootstrap, forms.Form):
         if doc and (not doc.name.lower().endswith(".pdf") or doc.size > 10 * 1024 * 1024):
             raise forms.ValidationError(_("请上传10MB以内的PDF文件。"))
         return doc
+
+
+class InstitutionForm(Bootstrap, forms.ModelForm):
+    class Meta:
+        from .models import Institution
+
+        model = Institution
+        fields = ["name", "kind", "parent", "cross_province_branch", "region", "level", "ownership", "registered_capital",
+                  "paid_in_capital", "established_on", "legal_representative", "address", "status", "is_reguarantee",
+                  "credit_reference_access", "staff_count"]
+        widgets = {"established_on": DATE}
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.models import Region
+
+        from .models import Institution
+
+        self.fields["parent"].queryset = Institution.objects.for_user(user).filter(kind="legal_entity")
+        self.fields["region"].queryset = Region.objects.subtree(user.region_id) if user.region_id else Region.objects.all()
+
+    def _post_clean(self):
+        pass  # the service validates the model (full_clean) and reports errors back to the form

@@ -391,8 +391,11 @@ def govlist_batch_confirm(*, actor, batch: GovListBatch) -> GovListBatch:
         rows=[(e.institution, licences.get(e.institution_id), f"{e.get_action_display()}{('：' + e.reason) if e.reason else ''}")
               for e in entries],
     )
+    before_publish = audit.snapshot(notice)
     notice.status, notice.published_at = NoticeStatus.PUBLISHED, timezone.now()
     notice.save(update_fields=["status", "published_at"])
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=notice, before=before_publish,
+                 note=_("名单批次确认后自动发布"))
     ids = [e.institution_id for e in entries]
     on = batch.published_on
     government_backed_changed.send(sender=GovListBatch, institution_ids=ids, on=on)

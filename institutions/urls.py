@@ -10,6 +10,7 @@ urlpatterns = [
     path("institutions/own/", views.own_institution, name="own"),
     path("institutions/import/", views.registry_import, name="import"),
     path("institutions/<int:pk>/", views.institution_detail, name="detail"),
+    path("institutions/<int:pk>/edit/", views.institution_edit, name="edit"),
     path("institutions/<int:pk>/licences/new/", views.licence_issue, name="licence_issue"),
     path("institutions/<int:pk>/people/<str:what>/", views.people_edit, name="people_edit"),
     path("institutions/<int:pk>/changes/new/", views.change_filing_submit, name="change_filing_submit"),

@@ -709,3 +709,26 @@ def change_filing_document(request, pk):
     if not filing.document:
         raise Http404
     return FileResponse(filing.document.open("rb"), as_attachment=True, filename=f"change-filing-{filing.pk}.pdf")
+
+
+@role_required("regulator")
+def institution_edit(request, pk):
+    """Change registered items (audited; a change of region or ownership notifies the indicators)."""
+    from .forms import InstitutionForm
+
+    institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    form = InstitutionForm(request.POST or None, instance=institution, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = {f: form.cleaned_data[f] for f in InstitutionForm.Meta.fields}
+        try:
+            if not request.user.is_superuser and request.user.role != "admin" and \
+                    not request.user.region.contains(fields["region"].code):
+                raise PermissionDenied
+            institution.refresh_from_db()
+            services.institution_upsert(actor=request.user, credit_code=institution.credit_code, **fields)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("机构信息已保存。"))
+            return redirect("institutions:detail", pk=pk)
+    return render(request, "institutions/institution_edit.html", {"form": form, "institution": institution})

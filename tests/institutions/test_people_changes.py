@@ -84,3 +84,17 @@ def test_people_pages(users, chengdu_institution, client_for):
     delete = reverse("institutions:people_edit", args=[chengdu_institution.pk, "delete_manager"])
     assert filer.post(delete, {"id": Manager.objects.get().pk}).status_code == 302
     assert not Manager.objects.exists()
+
+
+def test_controlling_parties_selector(users, chengdu_institution, mianyang_institution):
+    from institutions.selectors import controlling_parties
+
+    services.shareholder_save(actor=None, institution=chengdu_institution, name="甲", share_ratio=Decimal("0.5"), is_controlling=True,
+                              identifier="91510100MA0000000X")
+    services.shareholder_save(actor=None, institution=chengdu_institution, name="乙", share_ratio=Decimal("0.2"))
+    services.shareholder_save(actor=None, institution=mianyang_institution, name="丙", kind="person", share_ratio=Decimal("0.1"),
+                              is_actual_controller=True)
+    assert controlling_parties([chengdu_institution.pk, mianyang_institution.pk]) == {
+        chengdu_institution.pk: [{"name": "甲", "identifier": "91510100MA0000000X", "controlling": True, "actual_controller": False}],
+        mianyang_institution.pk: [{"name": "丙", "identifier": "", "controlling": False, "actual_controller": True}],
+    }
