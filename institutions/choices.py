@@ -94,6 +94,7 @@ class RuleCode(models.TextChoices):
     H2H_SINGLE_CLIENT_MAX = "h2h_single_client_max", _("总对总：单户上限（万元）")
     H2H_RATE_CAP_MAX = "h2h_rate_cap_max", _("总对总：代偿率上限")
     CHANGE_FILING_DAYS = "change_filing_days", _("变更事项备案期限（天）")
+    AGREEMENT_REMINDER_DAYS = "agreement_reminder_days", _("合作协议到期提醒（提前天数）")
     CROSS_PROVINCE_CAPITAL_MIN = "cross_province_capital_min", _("跨省设立分支机构的注册资本下限（万元）")
 
 

@@ -402,8 +402,10 @@ class Agreement(TimeStampedModel):
 
         errors = {}
         if None not in (self.share_bank, self.share_guarantor) and self.share_total != 1:
-            errors["share_bank"] = _("各方分担比例之和须恰为100%%，当前为%(total)s%%。(Risk shares must sum to exactly 100%%.)") % {
-                "total": (self.share_total * 100).normalize()}
+            from .rules import pct
+
+            errors["share_bank"] = _("各方分担比例之和须恰为100%%，当前为%(total)s。(Risk shares must sum to exactly 100%%.)") % {
+                "total": pct(self.share_total)}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("到期日期早于起始日期。(End date is before the start date.)")
         if errors:

@@ -179,9 +179,12 @@ def tab_licences(request, institution):
 def tab_agreements(request, institution):
     agreements = list(Agreement.objects.for_user(request.user).filter(institution=institution).select_related("bank"))
     rules = selectors.rules_for(institution.region_id)
+    today = timezone.localdate()
     for a in agreements:
         a.findings = agreement_findings(a, rules)
-    return {"agreements": agreements, "today": timezone.localdate()}
+        a.expiring = today <= a.ends_on <= today + dt.timedelta(days=_reminder_days(rules))
+        a.expired = a.ends_on < today
+    return {"agreements": agreements, "today": today}
 
 
 def tab_people(request, institution):
@@ -444,13 +447,21 @@ def agreement_list(request):
     today = timezone.localdate()
     rows = list(page.object_list)
     for a in rows:
-        a.findings = agreement_findings(a, selectors.rules_for(a.institution.region_id, today, rules))
-        a.expiring = today <= a.ends_on <= today + dt.timedelta(days=60)
+        applicable = selectors.rules_for(a.institution.region_id, today, rules)
+        a.findings = agreement_findings(a, applicable)
+        a.expiring = today <= a.ends_on <= today + dt.timedelta(days=_reminder_days(applicable))
         a.expired = a.ends_on < today
     only = request.GET.get("findings") == "1"
     return render(request, "institutions/agreement_list.html", {
         "page": page, "rows": [a for a in rows if a.findings] if only else rows, "q": request.GET.get("q", ""),
         "only_findings": only, "query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v})})
+
+
+def _reminder_days(applicable: dict) -> int:
+    from .choices import RuleCode
+
+    rule = applicable.get(RuleCode.AGREEMENT_REMINDER_DAYS)
+    return int(rule.value) if rule is not None and rule.value is not None else 0
 
 
 @login_required
