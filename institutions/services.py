@@ -337,7 +337,7 @@ def govlist_entry_set(*, actor, batch: GovListBatch, institution: Institution, a
                       national_fund_reguarantee=False) -> GovListEntry:
     """Include (with the four flags) or remove (with a reason) one institution in a draft batch."""
     batch = _editable_batch(actor, batch)
-    if not institution.region_id.startswith(batch.region_id[:2] if batch.region_id.endswith("0000") else batch.region_id[:4]):
+    if not institution.region_id.startswith(subtree_prefix(batch.region_id)):
         raise ValidationError(_("机构不在名单所属地区。 (Institution outside the list's region.)"))
     if action == ListAction.REMOVE and not reason.strip():
         raise ValidationError({"reason": _("移出名单须填写理由。 (A removal needs a reason.)")})

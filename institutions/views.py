@@ -438,23 +438,33 @@ def govlist_batch(request, pk):
 
 @login_required
 def agreement_list(request):
+    """Agreements in scope with their rule findings; `findings=1` keeps only those breaking a rule
+    (evaluated over all rows before paginating, from the rules loaded once)."""
     qs = Agreement.objects.for_user(request.user).select_related("bank", "institution__region")
     if request.GET.get("q"):
         q = request.GET["q"].strip()
         qs = qs.filter(Q(institution__name__icontains=q) | Q(bank__name__icontains=q))
-    page = Paginator(qs.order_by("ends_on", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    qs = qs.order_by("ends_on", "id")
     rules = selectors.policy_rules()
     today = timezone.localdate()
-    rows = list(page.object_list)
-    for a in rows:
+
+    def evaluate(a):
         applicable = selectors.rules_for(a.institution.region_id, today, rules)
         a.findings = agreement_findings(a, applicable)
         a.expiring = today <= a.ends_on <= today + dt.timedelta(days=_reminder_days(applicable))
         a.expired = a.ends_on < today
+        return a
+
     only = request.GET.get("findings") == "1"
+    if only:
+        page = Paginator([a for a in map(evaluate, qs) if a.findings], PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = list(page.object_list)
+    else:
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [evaluate(a) for a in page.object_list]
     return render(request, "institutions/agreement_list.html", {
-        "page": page, "rows": [a for a in rows if a.findings] if only else rows, "q": request.GET.get("q", ""),
-        "only_findings": only, "query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v})})
+        "page": page, "rows": rows, "q": request.GET.get("q", ""), "only_findings": only,
+        "query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v})})
 
 
 def _reminder_days(applicable: dict) -> int:
