@@ -328,12 +328,15 @@ def licence_action(request, action):
                 return redirect("institutions:notice", pk=notice.pk)
         else:
             confirming = True
-    candidates = []
+    candidates, q = None, (request.GET.get("q") or "").strip()
     if not ids:
-        candidates = list(manageable.filter(status=LicenceStatus.VALID).select_related("institution").order_by("number")[:500])
+        valid = manageable.filter(status=LicenceStatus.VALID).select_related("institution").order_by("number")
+        if q:
+            valid = valid.filter(Q(number__icontains=q) | Q(institution__name__icontains=q))
+        candidates = Paginator(valid, 100).get_page(request.GET.get("page"))
     return render(request, "institutions/licence_action.html", {
         "action": action, "licences": licences, "form": form, "confirming": confirming, "candidates": candidates,
-        "ids": ids})
+        "ids": ids, "q": q, "page": candidates, "query": urlencode({"q": q}) if q else ""})
 
 
 # --- notices (regulator) ---------------------------------------------------------------------------

@@ -77,3 +77,14 @@ def test_agreement_findings_filter_covers_all_pages(users, client_for):
     assert first.context["page"].paginator.count == 59
     assert len(first.context["rows"]) == 50
     assert all(a.findings for a in first.context["rows"])
+
+
+def test_licence_selection_page_is_paginated_and_searchable(users, client_for):
+    add_rows(3, 0)
+    client = client_for(users["sc_regulator"])
+    url = reverse("institutions:licence_action", args=["cancel"])
+    small = count(client, url)
+    add_rows(120, 100)
+    assert count(client, url) == small
+    page = client.get(url, {"q": "计数101融资"})
+    assert [lic.number for lic in page.context["candidates"]] == ["川A500101"]
