@@ -93,3 +93,33 @@ class RuleCode(models.TextChoices):
     H2H_BANK_SHARE = "h2h_bank_share", _("总对总：银行分担比例")
     H2H_SINGLE_CLIENT_MAX = "h2h_single_client_max", _("总对总：单户上限（万元）")
     H2H_RATE_CAP_MAX = "h2h_rate_cap_max", _("总对总：代偿率上限")
+    CHANGE_FILING_DAYS = "change_filing_days", _("变更事项备案期限（天）")
+    AGREEMENT_REMINDER_DAYS = "agreement_reminder_days", _("合作协议到期提醒（提前天数）")
+    CROSS_PROVINCE_CAPITAL_MIN = "cross_province_capital_min", _("跨省设立分支机构的注册资本下限（万元）")
+
+
+class ShareholderKind(models.TextChoices):
+    COMPANY = "company", _("企业")
+    PERSON = "person", _("自然人")
+    GOVERNMENT = "government", _("政府或国资机构")
+
+
+class ManagerRole(models.TextChoices):
+    DIRECTOR = "director", _("董事")
+    SUPERVISOR = "supervisor", _("监事")
+    SENIOR = "senior", _("高级管理人员")
+
+
+class ChangeItem(models.TextChoices):
+    NAME = "name", _("机构名称")
+    SHAREHOLDERS = "shareholders", _("持股5%以上股东")
+    MANAGERS = "managers", _("董事、监事、高级管理人员")
+    CAPITAL = "capital", _("注册资本")
+    ADDRESS = "address", _("住所")
+    OTHER = "other", _("其他登记事项")
+
+
+class ChangeFilingStatus(models.TextChoices):
+    FILED = "filed", _("已报备")
+    ACKNOWLEDGED = "acknowledged", _("已确认")
+    RETURNED = "returned", _("退回补正")

@@ -144,4 +144,23 @@ def seed_registry(institutions: list[Institution]) -> dict:
                               national_fund_equity=k % 4 == 0, national_fund_reguarantee=k % 3 != 2)
         govlist_batch_propose(actor=None, batch=batch)
         govlist_batch_confirm(actor=None, batch=batch)
+    _seed_people(by_name["成都中小企业融资担保有限责任公司"])
     return {"branches": branches, "banks": len(banks)}
+
+
+def _seed_people(inst: Institution) -> None:
+    """Synthetic shareholders, managers and one change filing for the demo company (idempotent)."""
+    from .models import ChangeFiling, Manager, Shareholder
+    from .services import change_filing_submit, manager_save, shareholder_save
+
+    if not Shareholder.objects.filter(institution=inst).exists():
+        shareholder_save(actor=None, institution=inst, name="成都市国有资产投资运营有限公司（演示）", kind="government",
+                         share_ratio=Decimal("0.6"), is_controlling=True, is_actual_controller=True)
+        shareholder_save(actor=None, institution=inst, name="四川产业发展投资有限公司（演示）", kind="company",
+                         share_ratio=Decimal("0.25"))
+    if not Manager.objects.filter(institution=inst).exists():
+        for name, role, title in (("周董事", "director", "董事长"), ("吴监事", "supervisor", "监事会主席"), ("郑经理", "senior", "总经理")):
+            manager_save(actor=None, institution=inst, name=name, role=role, title=title, since=dt.date(2022, 1, 1))
+    if not ChangeFiling.objects.filter(institution=inst).exists():
+        change_filing_submit(actor=None, institution=inst, item="managers", description="总经理由王某变更为郑经理（演示）",
+                             changed_on=dt.date(2025, 9, 1), filed_on=dt.date(2025, 9, 20))

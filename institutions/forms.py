@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import ListAction
+from .choices import ChangeItem, ListAction, ManagerRole, ShareholderKind
 from .models import Agreement, Bank, Notice
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -126,3 +126,55 @@ class AgreementForm(Bootstrap, forms.ModelForm):
     def _post_clean(self):
         # the model's clean (shares sum to 100%) runs in the service; here only the fields
         pass
+
+
+class ShareholderForm(Bootstrap, forms.Form):
+    name = forms.CharField(label=_("股东名称"), max_length=200)
+    kind = forms.ChoiceField(label=_("股东类型"), choices=ShareholderKind.choices)
+    identifier = forms.CharField(label=_("统一社会信用代码/证件号码"), max_length=32, required=False)
+    share_ratio = PercentField(label=_("持股比例（%）"))
+    is_controlling = forms.BooleanField(label=_("控股股东"), required=False)
+    is_actual_controller = forms.BooleanField(label=_("实际控制人"), required=False)
+
+
+class ManagerForm(Bootstrap, forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=64)
+    role = forms.ChoiceField(label=_("类别"), choices=ManagerRole.choices)
+    title = forms.CharField(label=_("职务"), max_length=64)
+    since = forms.DateField(label=_("任职日期"), widget=DATE, required=False)
+
+
+class ChangeFilingForm(Bootstrap, forms.Form):
+    item = forms.ChoiceField(label=_("变更事项"), choices=ChangeItem.choices)
+    description = forms.CharField(label=_("变更内容"), widget=forms.Textarea(attrs={"rows": 3}))
+    changed_on = forms.DateField(label=_("变更日期"), widget=DATE)
+    document = forms.FileField(label=_("证明文件（PDF）"), required=False)
+
+    def clean_document(self):
+        doc = self.cleaned_data.get("document")
+        if doc and (not doc.name.lower().endswith(".pdf") or doc.size > 10 * 1024 * 1024):
+            raise forms.ValidationError(_("请上传10MB以内的PDF文件。"))
+        return doc
+
+
+class InstitutionForm(Bootstrap, forms.ModelForm):
+    class Meta:
+        from .models import Institution
+
+        model = Institution
+        fields = ["name", "kind", "parent", "cross_province_branch", "region", "level", "ownership", "registered_capital",
+                  "paid_in_capital", "established_on", "legal_representative", "address", "status", "is_reguarantee",
+                  "credit_reference_access", "staff_count"]
+        widgets = {"established_on": DATE}
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.models import Region
+
+        from .models import Institution
+
+        self.fields["parent"].queryset = Institution.objects.for_user(user).filter(kind="legal_entity")
+        self.fields["region"].queryset = Region.objects.subtree(user.region_id) if user.region_id else Region.objects.all()
+
+    def _post_clean(self):
+        pass  # the service validates the model (full_clean) and reports errors back to the form

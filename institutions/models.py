@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -10,6 +12,8 @@ from core.scoping import Scope, ScopedQuerySet
 
 from .choices import (
     BankKind,
+    ChangeFilingStatus,
+    ChangeItem,
     CompensationScope,
     DutyKind,
     EntityKind,
@@ -17,11 +21,13 @@ from .choices import (
     LicenceStatus,
     ListAction,
     ListBatchStatus,
+    ManagerRole,
     NoticeKind,
     NoticeStatus,
     Ownership,
     RuleCode,
     Severity,
+    ShareholderKind,
 )
 from .validators import validate_credit_code
 
@@ -396,9 +402,103 @@ class Agreement(TimeStampedModel):
 
         errors = {}
         if None not in (self.share_bank, self.share_guarantor) and self.share_total != 1:
-            errors["share_bank"] = _("各方分担比例之和须恰为100%%，当前为%(total)s%%。(Risk shares must sum to exactly 100%%.)") % {
-                "total": (self.share_total * 100).normalize()}
+            from .rules import pct
+
+            errors["share_bank"] = _("各方分担比例之和须恰为100%%，当前为%(total)s。(Risk shares must sum to exactly 100%%.)") % {
+                "total": pct(self.share_total)}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("到期日期早于起始日期。(End date is before the start date.)")
         if errors:
             raise ValidationError(errors)
+
+
+class ShareholderQuerySet(ScopedQuerySet):
+    scope = Scope(region="institution__region_id", institution="institution_id")
+
+
+class Shareholder(TimeStampedModel):
+    """A shareholder holding 5% or more, with the controlling-shareholder and actual-controller flags."""
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="shareholders")
+    name = models.CharField(_("股东名称"), max_length=200)
+    kind = models.CharField(_("股东类型"), max_length=16, choices=ShareholderKind.choices, default=ShareholderKind.COMPANY)
+    identifier = models.CharField(_("统一社会信用代码/证件号码"), max_length=32, blank=True)
+    share_ratio = models.DecimalField(_("持股比例"), **RATIO, validators=[MinValueValidator(0)])
+    is_controlling = models.BooleanField(_("控股股东"), default=False)
+    is_actual_controller = models.BooleanField(_("实际控制人"), default=False)
+
+    objects = ShareholderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["institution", "-share_ratio", "name"]
+        constraints = [models.UniqueConstraint(fields=["institution", "name"], name="one_shareholder_row")]
+        verbose_name = _("股东")
+        verbose_name_plural = _("股东")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.share_ratio is not None and not (Decimal("0.05") <= self.share_ratio <= 1):
+            raise ValidationError({"share_ratio": _("登记持股5%%以上的股东，比例应在5%%至100%%之间。(Share must be 5%%–100%%.)")})
+
+
+class ManagerQuerySet(ScopedQuerySet):
+    scope = Scope(region="institution__region_id", institution="institution_id")
+
+
+class Manager(TimeStampedModel):
+    """A director, supervisor or senior manager."""
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="managers")
+    name = models.CharField(_("姓名"), max_length=64)
+    role = models.CharField(_("类别"), max_length=16, choices=ManagerRole.choices)
+    title = models.CharField(_("职务"), max_length=64)
+    since = models.DateField(_("任职日期"), null=True, blank=True)
+
+    objects = ManagerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["institution", "role", "name"]
+        verbose_name = _("董监高")
+        verbose_name_plural = _("董监高")
+
+    def __str__(self):
+        return f"{self.name}（{self.title}）"
+
+
+class ChangeFilingQuerySet(ScopedQuerySet):
+    scope = Scope(region="institution__region_id", institution="institution_id")
+
+
+class ChangeFiling(TimeStampedModel):
+    """变更备案: a company reports a change of a registered item; the regulator acknowledges it."""
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="change_filings")
+    item = models.CharField(_("变更事项"), max_length=16, choices=ChangeItem.choices)
+    description = models.TextField(_("变更内容"))
+    changed_on = models.DateField(_("变更日期"))
+    due_on = models.DateField(_("备案期限"))
+    filed_on = models.DateField(_("报备日期"))
+    document = models.FileField(_("证明文件"), upload_to="change_filings/%Y/", blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=ChangeFilingStatus.choices, default=ChangeFilingStatus.FILED)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("报备人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    review_note = models.CharField(_("确认意见"), max_length=255, blank=True)
+
+    objects = ChangeFilingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-filed_on", "-id"]
+        verbose_name = _("变更备案")
+        verbose_name_plural = _("变更备案")
+
+    def __str__(self):
+        return f"{self.institution} {self.get_item_display()} {self.changed_on}"
+
+    @property
+    def is_late(self) -> bool:
+        return self.filed_on > self.due_on

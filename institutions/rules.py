@@ -55,9 +55,15 @@ def institution_findings(institution, rules: dict) -> list[Finding]:
     if rule and rule.text_value and rule.text_value not in institution.name:
         out.append(Finding(rule.code, rule.severity, _("机构名称未含“%(kw)s”字样（存在历史名称的情形）。") % {"kw": rule.text_value}, rule.source))
     rule = rules.get(RuleCode.PAID_IN_MIN)
-    if rule and rule.value is not None and institution.paid_in_capital < rule.value:
+    if rule and rule.value is not None and institution.kind == "legal_entity" and institution.paid_in_capital < rule.value:
         out.append(Finding(rule.code, rule.severity, _("实缴资本%(v)s万元，低于%(min)s万元。") % {
             "v": f"{institution.paid_in_capital:,.2f}", "min": f"{rule.value:,.0f}"}, rule.source))
+    rule = rules.get(RuleCode.CROSS_PROVINCE_CAPITAL_MIN)
+    parent = institution.parent if institution.parent_id else None
+    if rule and rule.value is not None and institution.cross_province_branch and parent is not None \
+            and parent.registered_capital < rule.value:
+        out.append(Finding(rule.code, rule.severity, _("跨省分支机构的法人机构注册资本%(v)s万元，低于%(min)s万元。") % {
+            "v": f"{parent.registered_capital:,.2f}", "min": f"{rule.value:,.0f}"}, rule.source))
     return sorted(out, key=lambda f: SEVERITY_ORDER[f.severity])
 
 

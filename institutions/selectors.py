@@ -108,3 +108,17 @@ def public_notices():
 
 def notice_items(notice):
     return NoticeItem.objects.filter(notice=notice).select_related("licence").order_by("seq")
+
+
+def controlling_parties(institution_ids) -> dict[int, list[dict]]:
+    """Controlling shareholders and actual controllers per institution (name and identifier), for later
+    checks that a guarantee client is not one of them (条例 art. 17)."""
+    from .models import Shareholder
+
+    out: dict[int, list[dict]] = {}
+    rows = Shareholder.objects.filter(institution_id__in=institution_ids).filter(
+        Q(is_controlling=True) | Q(is_actual_controller=True)).order_by("institution_id", "name")
+    for s in rows:
+        out.setdefault(s.institution_id, []).append({
+            "name": s.name, "identifier": s.identifier, "controlling": s.is_controlling, "actual_controller": s.is_actual_controller})
+    return out

@@ -139,7 +139,7 @@ def _province_of(licences) -> str:
 def licence_issue(*, actor, institution: Institution, number: str, issued_on: dt.date, business_scope: str = "",
                   issuing_authority: str = "", with_notice: bool = True) -> Licence:
     require_licence_authority(actor, institution)
-    setting = licence_number_validate(number, institution.region_id, issued_on)
+    setting = licence_number_validate(number, institution.region_id)  # the pattern in force today
     if Licence.objects.filter(number=number).exists():
         raise ValidationError({"number": _("许可证编号%(n)s已存在。(Licence number already exists.)") % {"n": number}})
     if Licence.objects.filter(institution=institution, status=LicenceStatus.VALID).exists():
@@ -337,7 +337,7 @@ def govlist_entry_set(*, actor, batch: GovListBatch, institution: Institution, a
                       national_fund_reguarantee=False) -> GovListEntry:
     """Include (with the four flags) or remove (with a reason) one institution in a draft batch."""
     batch = _editable_batch(actor, batch)
-    if not institution.region_id.startswith(batch.region_id[:2] if batch.region_id.endswith("0000") else batch.region_id[:4]):
+    if not institution.region_id.startswith(subtree_prefix(batch.region_id)):
         raise ValidationError(_("机构不在名单所属地区。 (Institution outside the list's region.)"))
     if action == ListAction.REMOVE and not reason.strip():
         raise ValidationError({"reason": _("移出名单须填写理由。 (A removal needs a reason.)")})
@@ -391,8 +391,11 @@ def govlist_batch_confirm(*, actor, batch: GovListBatch) -> GovListBatch:
         rows=[(e.institution, licences.get(e.institution_id), f"{e.get_action_display()}{('：' + e.reason) if e.reason else ''}")
               for e in entries],
     )
+    before_publish = audit.snapshot(notice)
     notice.status, notice.published_at = NoticeStatus.PUBLISHED, timezone.now()
     notice.save(update_fields=["status", "published_at"])
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=notice, before=before_publish,
+                 note=_("名单批次确认后自动发布"))
     ids = [e.institution_id for e in entries]
     on = batch.published_on
     government_backed_changed.send(sender=GovListBatch, institution_ids=ids, on=on)
@@ -430,3 +433,109 @@ def agreement_save(*, actor, institution: Institution, agreement: Agreement | No
     agreement.save()
     audit.record(actor=actor, action=audit.Action.UPDATE if before else audit.Action.CREATE, instance=agreement, before=before)
     return agreement
+
+
+# --- shareholders, managers, change filings --------------------------------------------------------
+
+def require_company_or_regulator(actor, institution: Institution) -> None:
+    """The company's own users, its regulators, or an administrator."""
+    if actor is None or _is_admin(actor):
+        return
+    if getattr(actor, "role", "") in ("filer", "approver") and actor.institution_id == institution.pk:
+        return
+    require_regulator_of(actor, institution)
+
+
+@transaction.atomic
+def shareholder_save(*, actor, institution: Institution, name: str, **fields):
+    from .models import Shareholder
+
+    require_company_or_regulator(actor, institution)
+    row = Shareholder.objects.select_for_update().filter(institution=institution, name=name).first()
+    before = audit.snapshot(row) if row else None
+    row = row or Shareholder(institution=institution, name=name)
+    for key, value in fields.items():
+        setattr(row, key, value)
+    row.full_clean()
+    others = Shareholder.objects.filter(institution=institution).exclude(pk=row.pk)
+    if row.is_controlling and others.filter(is_controlling=True).exists():
+        raise ValidationError({"is_controlling": _("已登记其他控股股东。 (Another controlling shareholder is recorded.)")})
+    total = sum((s.share_ratio for s in others), row.share_ratio)
+    if total > 1:
+        raise ValidationError({"share_ratio": _("持股比例合计超过100%%。 (Shares exceed 100%%.)")})
+    row.save()
+    audit.record(actor=actor, action=audit.Action.UPDATE if before else audit.Action.CREATE, instance=row, before=before)
+    return row
+
+
+@transaction.atomic
+def manager_save(*, actor, institution: Institution, name: str, role: str, title: str, since=None):
+    from .models import Manager
+
+    require_company_or_regulator(actor, institution)
+    row = Manager(institution=institution, name=name, role=role, title=title, since=since)
+    row.full_clean()
+    row.save()
+    audit.record(actor=actor, action=audit.Action.CREATE, instance=row)
+    return row
+
+
+@transaction.atomic
+def registry_row_delete(*, actor, row) -> None:
+    """Remove a shareholder or manager row (recorded in the institution's audit trail)."""
+    require_company_or_regulator(actor, row.institution)
+    audit.record(actor=actor, action=audit.Action.DELETE, instance=row, before=audit.snapshot(row),
+                 changes={k: [v, None] for k, v in audit.snapshot(row).items()})
+    row.delete()
+
+
+def change_filing_due(changed_on: dt.date, region_code: str) -> dt.date:
+    from .choices import RuleCode
+    from .selectors import rules_for
+
+    rule = rules_for(region_code, changed_on).get(RuleCode.CHANGE_FILING_DAYS)
+    if rule is None or rule.value is None:
+        raise ValidationError(_("未配置变更备案期限。 (No change-filing deadline configured.)"))
+    return changed_on + dt.timedelta(days=int(rule.value))
+
+
+@transaction.atomic
+def change_filing_submit(*, actor, institution: Institution, item: str, description: str, changed_on: dt.date,
+                         document=None, filed_on: dt.date | None = None):
+    """The company files a change of a registered item; the due date comes from the policy row."""
+    from .models import ChangeFiling
+
+    if actor is not None and not _is_admin(actor) and not (
+            getattr(actor, "role", "") in ("filer", "approver") and actor.institution_id == institution.pk):
+        raise PermissionDenied(_("只有本机构人员可以报备变更。 (Only the company files its changes.)"))
+    filed_on = filed_on or timezone.localdate()
+    if changed_on > filed_on:
+        raise ValidationError({"changed_on": _("变更日期不能晚于报备日期。 (The change date is after the filing date.)")})
+    filing = ChangeFiling(institution=institution, item=item, description=description, changed_on=changed_on,
+                          due_on=change_filing_due(changed_on, institution.region_id), filed_on=filed_on,
+                          filed_by=actor if actor else None)
+    if document is not None:
+        filing.document = document
+    filing.full_clean()
+    filing.save()
+    audit.record(actor=actor, action=audit.Action.CREATE, instance=filing)
+    return filing
+
+
+@transaction.atomic
+def change_filing_review(*, actor, filing, acknowledge: bool, note: str = ""):
+    from .choices import ChangeFilingStatus
+    from .models import ChangeFiling
+
+    filing = ChangeFiling.objects.select_for_update().select_related("institution").get(pk=filing.pk)
+    require_regulator_of(actor, filing.institution)
+    if filing.status != ChangeFilingStatus.FILED:
+        raise ValidationError(_("该备案已处理。 (Already reviewed.)"))
+    if not acknowledge and not note.strip():
+        raise ValidationError({"note": _("退回须说明理由。 (A return needs a reason.)")})
+    before = audit.snapshot(filing)
+    filing.status = ChangeFilingStatus.ACKNOWLEDGED if acknowledge else ChangeFilingStatus.RETURNED
+    filing.reviewed_by, filing.reviewed_at, filing.review_note = actor, timezone.now(), note
+    filing.save()
+    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=filing, before=before, note=note)
+    return filing

@@ -179,9 +179,37 @@ def tab_licences(request, institution):
 def tab_agreements(request, institution):
     agreements = list(Agreement.objects.for_user(request.user).filter(institution=institution).select_related("bank"))
     rules = selectors.rules_for(institution.region_id)
+    today = timezone.localdate()
     for a in agreements:
         a.findings = agreement_findings(a, rules)
-    return {"agreements": agreements, "today": timezone.localdate()}
+        a.expiring = today <= a.ends_on <= today + dt.timedelta(days=_reminder_days(rules))
+        a.expired = a.ends_on < today
+    return {"agreements": agreements, "today": today}
+
+
+def tab_people(request, institution):
+    from .forms import ManagerForm, ShareholderForm
+    from .models import Manager, Shareholder
+
+    return {
+        "shareholders": list(Shareholder.objects.for_user(request.user).filter(institution=institution)),
+        "managers": list(Manager.objects.for_user(request.user).filter(institution=institution)),
+        "can_edit": _can_edit_company(request.user, institution),
+        "shareholder_form": ShareholderForm(), "manager_form": ManagerForm(),
+    }
+
+
+def tab_changes(request, institution):
+    from .forms import ChangeFilingForm
+    from .models import ChangeFiling
+
+    filings = list(ChangeFiling.objects.for_user(request.user).filter(institution=institution).select_related("reviewed_by"))
+    return {"filings": filings, "filing_form": ChangeFilingForm(), "is_company": request.user.institution_id == institution.pk,
+            "can_review": _can_manage(request.user)}
+
+
+def _can_edit_company(user, institution) -> bool:
+    return _can_manage(user) or (user.role in ("filer", "approver") and user.institution_id == institution.pk)
 
 
 def tab_history(request, institution):
@@ -300,12 +328,15 @@ def licence_action(request, action):
                 return redirect("institutions:notice", pk=notice.pk)
         else:
             confirming = True
-    candidates = []
+    candidates, q = None, (request.GET.get("q") or "").strip()
     if not ids:
-        candidates = list(manageable.filter(status=LicenceStatus.VALID).select_related("institution").order_by("number")[:500])
+        valid = manageable.filter(status=LicenceStatus.VALID).select_related("institution").order_by("number")
+        if q:
+            valid = valid.filter(Q(number__icontains=q) | Q(institution__name__icontains=q))
+        candidates = Paginator(valid, 100).get_page(request.GET.get("page"))
     return render(request, "institutions/licence_action.html", {
         "action": action, "licences": licences, "form": form, "confirming": confirming, "candidates": candidates,
-        "ids": ids})
+        "ids": ids, "q": q, "page": candidates, "query": urlencode({"q": q}) if q else ""})
 
 
 # --- notices (regulator) ---------------------------------------------------------------------------
@@ -410,22 +441,40 @@ def govlist_batch(request, pk):
 
 @login_required
 def agreement_list(request):
+    """Agreements in scope with their rule findings; `findings=1` keeps only those breaking a rule
+    (evaluated over all rows before paginating, from the rules loaded once)."""
     qs = Agreement.objects.for_user(request.user).select_related("bank", "institution__region")
     if request.GET.get("q"):
         q = request.GET["q"].strip()
         qs = qs.filter(Q(institution__name__icontains=q) | Q(bank__name__icontains=q))
-    page = Paginator(qs.order_by("ends_on", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    qs = qs.order_by("ends_on", "id")
     rules = selectors.policy_rules()
     today = timezone.localdate()
-    rows = list(page.object_list)
-    for a in rows:
-        a.findings = agreement_findings(a, selectors.rules_for(a.institution.region_id, today, rules))
-        a.expiring = today <= a.ends_on <= today + dt.timedelta(days=60)
+
+    def evaluate(a):
+        applicable = selectors.rules_for(a.institution.region_id, today, rules)
+        a.findings = agreement_findings(a, applicable)
+        a.expiring = today <= a.ends_on <= today + dt.timedelta(days=_reminder_days(applicable))
         a.expired = a.ends_on < today
+        return a
+
     only = request.GET.get("findings") == "1"
+    if only:
+        page = Paginator([a for a in map(evaluate, qs) if a.findings], PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = list(page.object_list)
+    else:
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [evaluate(a) for a in page.object_list]
     return render(request, "institutions/agreement_list.html", {
-        "page": page, "rows": [a for a in rows if a.findings] if only else rows, "q": request.GET.get("q", ""),
-        "only_findings": only, "query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v})})
+        "page": page, "rows": rows, "q": request.GET.get("q", ""), "only_findings": only,
+        "query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v})})
+
+
+def _reminder_days(applicable: dict) -> int:
+    from .choices import RuleCode
+
+    rule = applicable.get(RuleCode.AGREEMENT_REMINDER_DAYS)
+    return int(rule.value) if rule is not None and rule.value is not None else 0
 
 
 @login_required
@@ -576,3 +625,134 @@ def public_notice(request, pk):
 
 def json_dump(rows) -> str:
     return json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+# --- registry import -------------------------------------------------------------------------------
+
+@role_required("regulator")
+def registry_import(request):
+    from .excel import ImportFailed, template_workbook
+    from .excel import registry_import as run_import
+
+    if request.GET.get("template"):
+        response = HttpResponse(template_workbook(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = 'attachment; filename="registry-import-template.xlsx"'
+        return response
+    errors, result = [], None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = [_("请选择要上传的 .xlsx 文件。")]
+        elif upload.size > 20 * 1024 * 1024:
+            errors = [_("文件超过20MB。")]
+        else:
+            try:
+                result = run_import(upload.read(), actor=request.user)
+            except ImportFailed as exc:
+                errors = exc.errors
+    return render(request, "institutions/import.html", {"errors": errors, "result": result})
+
+
+# --- shareholders, managers, change filings --------------------------------------------------------
+
+def _tab_url(institution, tab):
+    return reverse("institutions:detail", args=[institution.pk]) + f"?tab={tab}"
+
+
+@login_required
+@require_POST
+def people_edit(request, pk, what):
+    from .forms import ManagerForm, ShareholderForm
+    from .models import Manager, Shareholder
+
+    institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    if not _can_edit_company(request.user, institution):
+        raise PermissionDenied
+    try:
+        if what == "delete_shareholder":
+            services.registry_row_delete(actor=request.user, row=get_object_or_404(Shareholder, pk=request.POST.get("id"), institution=institution))
+        elif what == "delete_manager":
+            services.registry_row_delete(actor=request.user, row=get_object_or_404(Manager, pk=request.POST.get("id"), institution=institution))
+        elif what in ("shareholder", "manager"):
+            form = (ShareholderForm if what == "shareholder" else ManagerForm)(request.POST)
+            if not form.is_valid():
+                messages.error(request, "；".join(f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{'；'.join(e)}"
+                                                 for f, e in form.errors.items()))
+                return redirect(_tab_url(institution, "people"))
+            save = services.shareholder_save if what == "shareholder" else services.manager_save
+            save(actor=request.user, institution=institution, **form.cleaned_data)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已保存。"))
+    return redirect(_tab_url(institution, "people"))
+
+
+@login_required
+@require_POST
+def change_filing_submit(request, pk):
+    from .forms import ChangeFilingForm
+
+    institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    form = ChangeFilingForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.change_filing_submit(actor=request.user, institution=institution, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("变更已报备。"))
+    else:
+        messages.error(request, "；".join("；".join(e) for e in form.errors.values()))
+    return redirect(_tab_url(institution, "changes"))
+
+
+@role_required("regulator")
+@require_POST
+def change_filing_review(request, pk):
+    from .models import ChangeFiling
+
+    filing = get_object_or_404(ChangeFiling.objects.for_user(request.user), pk=pk)
+    try:
+        services.change_filing_review(actor=request.user, filing=filing, acknowledge=request.POST.get("decision") == "acknowledge",
+                                      note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect(_tab_url(filing.institution, "changes"))
+
+
+@login_required
+def change_filing_document(request, pk):
+    from django.http import FileResponse
+
+    from .models import ChangeFiling
+
+    filing = get_object_or_404(ChangeFiling.objects.for_user(request.user), pk=pk)
+    if not filing.document:
+        raise Http404
+    return FileResponse(filing.document.open("rb"), as_attachment=True, filename=f"change-filing-{filing.pk}.pdf")
+
+
+@role_required("regulator")
+def institution_edit(request, pk):
+    """Change registered items (audited; a change of region or ownership notifies the indicators)."""
+    from .forms import InstitutionForm
+
+    institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    form = InstitutionForm(request.POST or None, instance=institution, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = {f: form.cleaned_data[f] for f in InstitutionForm.Meta.fields}
+        try:
+            if not request.user.is_superuser and request.user.role != "admin" and \
+                    not request.user.region.contains(fields["region"].code):
+                raise PermissionDenied
+            institution.refresh_from_db()
+            services.institution_upsert(actor=request.user, credit_code=institution.credit_code, **fields)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("机构信息已保存。"))
+            return redirect("institutions:detail", pk=pk)
+    return render(request, "institutions/institution_edit.html", {"form": form, "institution": institution})

@@ -153,3 +153,54 @@ def test_schema_lists_registry_endpoints(client):
     for path in ("/api/v1/institutions/{credit_code}/", "/api/v1/licences/revoke/", "/api/v1/govlist-batches/{id}/confirm/",
                  "/api/v1/agreements/", "/api/v1/banks/", "/api/v1/notices/"):
         assert path in schema
+
+
+API_LISTS = ["/api/v1/institutions/", "/api/v1/licences/", "/api/v1/agreements/", "/api/v1/notices/", "/api/v1/banks/",
+             "/api/v1/govlist-batches/"]
+
+
+@pytest.mark.parametrize("url", API_LISTS)
+def test_api_list_query_count_independent_of_rows(url, users):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.institutions.test_query_counts import add_rows
+
+    client = api(users["admin"])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    add_rows(2, 0)
+    from institutions.models import Notice, NoticeItem
+
+    def notices(n, start):
+        for k in range(start, start + n):
+            notice = Notice.objects.create(region_id="510000", kind="cancel", title=f"公告{k}", issuing_body="x", status="published")
+            NoticeItem.objects.create(notice=notice, seq=1, institution_name="甲", licence_number="川A1")
+
+    notices(2, 0)
+    small = count()
+    add_rows(30, 100)
+    notices(20, 100)
+    assert count() == small
+
+
+def test_bank_and_notice_writes(users, registry_objects):
+    assert api(users["cd_filer"]).post("/api/v1/banks/", {"name": "新银行", "kind": "head_office"}, format="json").status_code == 403
+    assert api(users["sc_finance"]).post("/api/v1/banks/", {"name": "新银行", "kind": "head_office"}, format="json").status_code == 403
+    assert api(users["cd_regulator"]).post("/api/v1/banks/", {"name": "新银行", "kind": "head_office"}, format="json").status_code == 201
+    from institutions.models import Notice
+
+    notice = Notice.objects.get(items__licence=registry_objects["cd_licence"])
+    url = f"/api/v1/notices/{notice.pk}/publish/"
+    assert api(users["cd_filer"]).post(url).status_code == 403
+    assert api(users["cd_regulator"]).post(url).status_code == 404  # a draft of the province: not in the city's view
+    assert api(users["sc_regulator"]).post(url).status_code == 200
+    notice.refresh_from_db()
+    assert notice.status == "published"
+    assert api(users["sc_regulator"]).post(url).status_code == 400  # already published
+    assert api(users["cd_regulator"]).get(f"/api/v1/notices/{notice.pk}/").json()["items"] == [
+        {"seq": 1, "institution_name": "成都测试融资担保有限公司", "licence_number": "川A100001", "remark": ""}]

@@ -40,6 +40,10 @@ PAGES = {
     "detail_cd": (lambda o: reverse("institutions:detail", args=[o["cd_licence"].institution_id]), expect(CD_SEERS)),
     "detail_my": (lambda o: reverse("institutions:detail", args=[o["my_licence"].institution_id]), expect(MY_SEERS)),
     "detail_cd_history": (lambda o: reverse("institutions:detail", args=[o["cd_licence"].institution_id]) + "?tab=history", expect(CD_SEERS)),
+    "detail_cd_people": (lambda o: reverse("institutions:detail", args=[o["cd_licence"].institution_id]) + "?tab=people", expect(CD_SEERS)),
+    "detail_cd_changes": (lambda o: reverse("institutions:detail", args=[o["cd_licence"].institution_id]) + "?tab=changes", expect(CD_SEERS)),
+    "detail_my_agreements": (lambda o: reverse("institutions:detail", args=[o["my_licence"].institution_id]) + "?tab=agreements", expect(MY_SEERS)),
+    "import": (lambda o: reverse("institutions:import"), expect(REGULATORS, FINANCE | COMPANY)),
     "own": (lambda o: reverse("institutions:own"), expect(COMPANY)),
     "licence_cd": (lambda o: reverse("institutions:licence", args=[o["cd_licence"].pk]),
                    expect({"admin", "sc_regulator", "cd_regulator"}, FINANCE | COMPANY)),
@@ -121,3 +125,30 @@ def test_company_sees_only_its_own_agreements_and_institution(users, registry_ob
     cd_filer = users["cd_filer"]
     assert list(Agreement.objects.for_user(cd_filer)) == [registry_objects["cd_agreement"]]
     assert set(Licence.objects.for_user(AnonymousUser()).values_list("number", flat=True)) == {"川A100001", "川A100002"}
+
+
+def test_company_creates_agreement_and_sees_findings_and_reminder(users, registry_objects, client_for):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client = client_for(users["cd_filer"])
+    ends = timezone.localdate() + dt.timedelta(days=30)
+    response = client.post(reverse("institutions:agreement_new"), {
+        "bank": registry_objects["bank"].pk, "starts_on": "2025-01-01", "ends_on": ends.isoformat(), "credit_line": "8000",
+        "share_bank": "10", "share_guarantor": "90", "share_reguarantor": "0", "share_national_fund": "0", "share_gov_fund": "0",
+        "margin_ratio": "0", "grace_days": "30", "compensation_scope": "principal_interest"})
+    assert response.status_code == 302
+    created = Agreement.objects.get(credit_line=8000)
+    assert created.institution == users["cd_filer"].institution
+    page = client.get(reverse("institutions:agreements")).content.decode()
+    assert "银行分担比例10%，低于20%。" in page and "即将到期" in page
+    bad = client.post(reverse("institutions:agreement_new"), {
+        "bank": registry_objects["bank"].pk, "starts_on": "2025-01-01", "ends_on": "2026-01-01", "credit_line": "9000",
+        "share_bank": "10", "share_guarantor": "80", "share_reguarantor": "0", "share_national_fund": "0", "share_gov_fund": "0",
+        "margin_ratio": "0", "grace_days": "30", "compensation_scope": "principal_interest"})
+    assert bad.status_code == 200 and "各方分担比例之和须恰为100%，当前为90%。" in bad.content.decode()
+    assert not Agreement.objects.filter(credit_line=9000).exists()
+    # another company cannot create for the Chengdu institution
+    other = client_for(users["my_filer"]).post(reverse("institutions:agreement_new") + f"?institution={created.institution_id}", {})
+    assert other.status_code == 404

@@ -34,6 +34,7 @@ URLS = {
     "list_filtered": ("sc_regulator", lambda: reverse("institutions:list") + "?gov=1&licence=valid&q=计数&sort=-paid_in"),
     "agreements": ("sc_regulator", lambda: reverse("institutions:agreements")),
     "agreements_company": ("cd_filer", lambda: reverse("institutions:agreements")),
+    "agreements_findings": ("sc_regulator", lambda: reverse("institutions:agreements") + "?findings=1"),
     "govlist": ("sc_finance", lambda: reverse("institutions:govlist")),
     "notices": ("sc_regulator", lambda: reverse("institutions:notices")),
     "public_register": (None, lambda: reverse("institutions:public_register")),
@@ -64,3 +65,26 @@ def test_list_query_count_is_pinned(users, client_for):
     (savepoint, update, release) of a first request after login: 11, for 30 rows as for 3."""
     add_rows(30, 0)
     assert count(client_for(users["sc_regulator"]), reverse("institutions:list")) == 11
+
+
+def test_agreement_findings_filter_covers_all_pages(users, client_for):
+    add_rows(60, 0)  # 60 agreements, all with a bank share of 10% (a national warning)
+    from institutions.models import Agreement
+
+    Agreement.objects.filter(institution__name="计数55融资担保有限公司").update(share_bank=Decimal("0.2"), share_guarantor=Decimal("0.8"))
+    client = client_for(users["sc_regulator"])
+    first = client.get(reverse("institutions:agreements") + "?findings=1")
+    assert first.context["page"].paginator.count == 59
+    assert len(first.context["rows"]) == 50
+    assert all(a.findings for a in first.context["rows"])
+
+
+def test_licence_selection_page_is_paginated_and_searchable(users, client_for):
+    add_rows(3, 0)
+    client = client_for(users["sc_regulator"])
+    url = reverse("institutions:licence_action", args=["cancel"])
+    small = count(client, url)
+    add_rows(120, 100)
+    assert count(client, url) == small
+    page = client.get(url, {"q": "计数101融资"})
+    assert [lic.number for lic in page.context["candidates"]] == ["川A500101"]

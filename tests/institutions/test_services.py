@@ -180,3 +180,14 @@ def test_agreement_rules_fund_and_head_to_head():
     assert (found[0].code, found[0].severity, found[0].message) == ("share_total", "error", "各方分担比例之和为110%，须恰为100%。")
     with pytest.raises(ValidationError):
         bad_sum.full_clean()
+
+
+def test_cross_province_branch_needs_parent_capital_of_one_billion():
+    parent = InstitutionFactory(name="四川甲融资担保有限公司", registered_capital=Decimal("50000"))
+    branch = InstitutionFactory(name="四川甲融资担保有限公司重庆分公司", region_id="500103", kind="branch", parent=parent,
+                                cross_province_branch=True, registered_capital=0, paid_in_capital=0)
+    findings = institution_findings(branch, selectors.rules_for("500103", dt.date(2025, 1, 1)))
+    assert [(f.code, f.severity, f.message) for f in findings] == [
+        ("cross_province_capital_min", "breach", "跨省分支机构的法人机构注册资本50,000.00万元，低于100,000万元。")]
+    parent.registered_capital = Decimal("100000")
+    assert institution_findings(branch, selectors.rules_for("500103", dt.date(2025, 1, 1))) == []
