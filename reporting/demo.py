@@ -197,7 +197,7 @@ PROFILES = {
 MISSING_LAST = {5, 26, 47, 70}
 MISSING_EXTRA = {70: Period(2024, 2)}
 RETURNED_LAST = {9, 38, 64}
-SUBMITTED_LAST = {2, 11, 19, 27, 35, 44, 52, 58, 66, 73, 80, 86}
+SUBMITTED_LAST = {2, 11, 19, 27, 35, 44, 52, 58, 60, 66, 73, 80, 86}
 DRAFT_LAST = {14, 77}
 AMENDED = {(6, Period(2024, 2)): "审计调整：净利润与担保赔偿准备金更正", (31, Period(2024, 3)): "补录遗漏的非融资担保业务",
            (55, Period(2023, 4)): "年报审计后调整资产负债数据"}

@@ -68,10 +68,16 @@ def _sections(fields, values, previous, findings_by_field, comments=None):
 
 
 def _by_field(findings):
+    """Findings shown beside each field: a relation rule under its first field; a missing required
+    field gets a short note of its own (the full list is in the side panel)."""
     out = {}
     for f in findings:
-        for code in f.fields[:1] if f.kind != "required" else f.fields:
-            out.setdefault(code, []).append(f)
+        if f.kind == "required":
+            for code in f.fields:
+                out.setdefault(code, []).append({"rule_id": f.rule_id, "severity": f.severity,
+                                                 "message_zh": _("未填报"), "kind": f.kind})
+        elif f.fields:
+            out.setdefault(f.fields[0], []).append(f)
     return out
 
 
