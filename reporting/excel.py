@@ -44,7 +44,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
-_CELL = re.compile(r"^([A-Z]+)(\d+)$")
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")  # quick test before locating the cells with a parser
 
 
 @dataclass
@@ -256,6 +256,9 @@ def precheck(data: bytes) -> tuple[list[UploadError], dict]:
             if path not in names:
                 continue
             cells = []
+            if not _FORMULA_TAG.search(zf.read(path)):
+                formulas[name] = cells
+                continue
             for _event, el in DET.iterparse(zf.open(path), forbid_dtd=True, forbid_entities=True):
                 if el.tag == f"{{{_NS['m']}}}c" and el.find("m:f", _NS) is not None:
                     cells.append(el.get("r"))
