@@ -277,7 +277,8 @@ def _cell(row0: int, col0: int) -> str:
 
 
 def parse(data: bytes, *, fields) -> tuple[list[UploadError], dict, dict, dict]:
-    """(errors, meta, raw values {code: value}, cell of each code)."""
+    """(errors, meta, raw values {code: value}, cell of each code). Structural errors come back with
+    an empty meta; row errors with the meta read, so the identity can be checked first."""
     errors, formulas = precheck(data)
     if errors:
         return errors, {}, {}, {}
@@ -361,11 +362,11 @@ def import_upload(*, actor, institution, period: Period, data: bytes, filename: 
     template = services.template_for(period)
     fields = services.template_fields(template)
     errors, meta, raw, where = parse(data, fields=fields)
-    if errors:
+    if errors and not meta:
         return ImportResult(errors=errors)
-    errors = _check_identity(meta, institution=institution, period=period, template_version=template.version)
-    if errors:
-        return ImportResult(errors=errors)
+    identity = _check_identity(meta, institution=institution, period=period, template_version=template.version)
+    if identity or errors:  # a wrong template/institution/period explains any row errors: report it first
+        return ImportResult(errors=identity or errors)
     _clean, value_errors = services.parse_values(raw, fields, where=lambda code: {"cell": where.get(code, "")})
     if value_errors:
         return ImportResult(errors=[_err(e["message_zh"], e["message_en"], DATA_SHEET, e.get("cell", "")) for e in value_errors])

@@ -425,6 +425,52 @@ def rule_history(request, pk):
 
 
 @login_required
+def findings_workbook(request, pk):
+    """The filing's values in the Excel layout with offending cells highlighted and commented."""
+    filing = _filing_or_404(request.user, pk)
+    if not (request.user.is_company_user or request.user.is_regulator or request.user.is_system_admin):
+        raise PermissionDenied
+    version = filing.current_version
+    if version is None:
+        raise Http404
+    content = excel.workbook_for(institution=filing.institution, period=filing.period, values=version.values,
+                                 findings=_version_findings(filing, version))
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="findings-{filing.institution.credit_code}-{filing.period}-v{version.number}.xlsx"'
+    return response
+
+
+@login_required
+def due_settings(request):
+    _require_regulator(request.user)
+    if request.method == "POST":
+        import datetime as dt
+
+        try:
+            region = request.POST.get("region") or None
+            services.due_setting_save(
+                actor=request.user, region_code=region,
+                days_after_quarter_end=int(request.POST.get("days_after_quarter_end", "")),
+                remind_days_before=int(request.POST.get("remind_days_before", "")),
+                overdue_days_after=int(request.POST.get("overdue_days_after", "")),
+                effective_from=dt.date.fromisoformat(request.POST.get("effective_from", "")),
+                source=request.POST.get("source", "")[:300],
+            )
+        except (ValueError, TypeError):
+            messages.error(request, _("请填写有效的天数和日期 / enter valid days and a date"))
+        except services.FilingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("报送期限已保存。"))
+        return redirect("reporting:due_settings")
+    from .models import DueDateSetting
+
+    rows = DueDateSetting.objects.for_user(request.user).select_related("region")
+    province = (request.user.region_id or "")[:2] + "0000" if request.user.region_id else ""
+    return render(request, "reporting/due_settings.html", {"rows": rows, "province": province})
+
+
+@login_required
 def export_aggregate(request):
     _require_regulator(request.user)
     p = _period_arg(request)
