@@ -296,6 +296,8 @@ def filing_save_draft(*, actor, institution: Institution, period: Period, values
     """Create or replace the open draft (merge=True updates only the given fields, for the web form).
     Returns (filing, version, findings). Bad values raise FilingError with `errors`; nothing is stored."""
     _require_maker(actor, institution.pk)
+    if period.start > timezone.localdate():
+        raise FilingError(_("报告期 %(p)s 尚未开始，不能填报 / the period has not started") % {"p": period})
     filing = _filing_for_update(institution, period, actor)
     fields = template_fields(filing.template)
     clean, errors = parse_values(values, fields)
