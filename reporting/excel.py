@@ -65,7 +65,6 @@ class ImportResult:
     filing: object = None
     version: object = None
     findings: list = field(default_factory=list)
-    annotated: bytes | None = None
 
 
 def _err(zh, en, sheet="", cell=""):
@@ -176,7 +175,21 @@ def workbook_for(*, institution, period: Period, values: dict | None = None, fin
     meta.hide()
     meta.protect("")
     wb.close()
-    return buffer.getvalue()
+    return _lock_structure(buffer.getvalue())
+
+
+def _lock_structure(data: bytes) -> bytes:
+    """Protect the workbook structure (no adding, deleting, renaming or unhiding sheets): xlsxwriter
+    protects sheets only, so insert <workbookProtection lockStructure="1"/> into workbook.xml."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                content = content.replace(b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>', 1)
+            z.writestr(info, content)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------- pre-checks

@@ -298,16 +298,14 @@ def excel_upload(request, period):
     result = excel.import_upload(actor=request.user, institution=request.user.institution, period=p,
                                  data=upload.read(), filename=upload.name)
     if result.errors:
-        if result.annotated:
-            response = HttpResponse(result.annotated,
-                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            response["Content-Disposition"] = f'attachment; filename="findings-{p}.xlsx"'
-            response["X-Upload-Errors"] = str(len(result.errors))
-            return response
+        messages.error(request, _("Excel 未导入，未保存任何数据 / nothing was saved"))
         for e in result.errors[:20]:
             messages.error(request, f"{e.message_zh} / {e.message_en}")
         return redirect("reporting:filing_edit", period=str(p))
     messages.success(request, _("Excel 已导入为草稿（%(n)s 个字段）。") % {"n": len(result.version.values)})
+    if result.findings:
+        messages.warning(request, _("发现 %(n)s 条校验结果，可在本页下载“校验标注工作簿”查看标注的单元格。")
+                         % {"n": len(result.findings)})
     return redirect("reporting:filing", pk=result.filing.pk)
 
 
