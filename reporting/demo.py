@@ -324,5 +324,31 @@ def seed(institutions) -> dict:
     for idx, vlist in versions_by_key.items():
         filings[idx].current_version = vlist[-1]
     Filing.objects.bulk_update(filings, ["current_version"], batch_size=500)
+    _audit(filings, versions_by_key)
     stats["versions"] = len(all_versions)
     return stats
+
+
+def _audit(filings, versions_by_key):
+    """One audit row per demo filing saying what the seed recorded (the trail is append-only, so a
+    re-run adds rows for the new filings; the old ones keep theirs)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.models import AuditEvent
+
+    ct = ContentType.objects.get_for_model(Filing)
+    rows = []
+    for idx, f in enumerate(filings):
+        steps = []
+        for v in versions_by_key[idx]:
+            if v.submitted_at:
+                steps.append(f"第{v.number}版报送于{timezone.localtime(v.submitted_at):%Y-%m-%d %H:%M}"
+                             + (f"（更正原因：{v.reason}）" if v.reason else "") + ("，被退回" if v.review_comments else ""))
+            else:
+                steps.append(f"第{v.number}版草稿")
+        if f.accepted_at:
+            steps.append(f"受理于{timezone.localtime(f.accepted_at):%Y-%m-%d}")
+        rows.append(AuditEvent(actor=None, actor_label="演示数据", action=AuditEvent.Action.CREATE, content_type=ct,
+                               object_id=str(f.pk), object_repr=f"{f.institution.name} {f.period.label}"[:300],
+                               changes={}, note="演示数据导入：" + "；".join(steps)))
+    AuditEvent.objects.bulk_create(rows, batch_size=500)
