@@ -15,6 +15,7 @@ NAV = [
     ({"regulator", "admin"}, _("风险预警"), "reporting:warnings", "exclamation-triangle"),
     ({"regulator", "admin"}, _("政策阈值"), "reporting:thresholds", "sliders"),
     ({"regulator", "admin"}, _("校验规则"), "reporting:rules", "check2-square"),
+    ({"regulator", "filer", "approver", "admin"}, _("消息"), "reporting:notifications", "bell"),
     ({"finance", "regulator", "admin"}, _("政府性机构名单"), "institutions:govlist", "patch-check"),
     ({"regulator", "filer", "approver", "admin"}, _("银担合作"), "institutions:agreements", "bank"),
     ({"regulator", "admin"}, _("公告"), "institutions:notices", "megaphone"),

@@ -44,7 +44,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
-_CELL = re.compile(r"^([A-Z]+)(\d+)$")
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")  # quick test before locating the cells with a parser
 
 
 @dataclass
@@ -65,7 +65,6 @@ class ImportResult:
     filing: object = None
     version: object = None
     findings: list = field(default_factory=list)
-    annotated: bytes | None = None
 
 
 def _err(zh, en, sheet="", cell=""):
@@ -176,7 +175,21 @@ def workbook_for(*, institution, period: Period, values: dict | None = None, fin
     meta.hide()
     meta.protect("")
     wb.close()
-    return buffer.getvalue()
+    return _lock_structure(buffer.getvalue())
+
+
+def _lock_structure(data: bytes) -> bytes:
+    """Protect the workbook structure (no adding, deleting, renaming or unhiding sheets): xlsxwriter
+    protects sheets only, so insert <workbookProtection lockStructure="1"/> into workbook.xml."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                content = content.replace(b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>', 1)
+            z.writestr(info, content)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------- pre-checks
@@ -256,6 +269,9 @@ def precheck(data: bytes) -> tuple[list[UploadError], dict]:
             if path not in names:
                 continue
             cells = []
+            if not _FORMULA_TAG.search(zf.read(path)):
+                formulas[name] = cells
+                continue
             for _event, el in DET.iterparse(zf.open(path), forbid_dtd=True, forbid_entities=True):
                 if el.tag == f"{{{_NS['m']}}}c" and el.find("m:f", _NS) is not None:
                     cells.append(el.get("r"))
@@ -274,7 +290,8 @@ def _cell(row0: int, col0: int) -> str:
 
 
 def parse(data: bytes, *, fields) -> tuple[list[UploadError], dict, dict, dict]:
-    """(errors, meta, raw values {code: value}, cell of each code)."""
+    """(errors, meta, raw values {code: value}, cell of each code). Structural errors come back with
+    an empty meta; row errors with the meta read, so the identity can be checked first."""
     errors, formulas = precheck(data)
     if errors:
         return errors, {}, {}, {}
@@ -358,11 +375,11 @@ def import_upload(*, actor, institution, period: Period, data: bytes, filename: 
     template = services.template_for(period)
     fields = services.template_fields(template)
     errors, meta, raw, where = parse(data, fields=fields)
-    if errors:
+    if errors and not meta:
         return ImportResult(errors=errors)
-    errors = _check_identity(meta, institution=institution, period=period, template_version=template.version)
-    if errors:
-        return ImportResult(errors=errors)
+    identity = _check_identity(meta, institution=institution, period=period, template_version=template.version)
+    if identity or errors:  # a wrong template/institution/period explains any row errors: report it first
+        return ImportResult(errors=identity or errors)
     _clean, value_errors = services.parse_values(raw, fields, where=lambda code: {"cell": where.get(code, "")})
     if value_errors:
         return ImportResult(errors=[_err(e["message_zh"], e["message_en"], DATA_SHEET, e.get("cell", "")) for e in value_errors])

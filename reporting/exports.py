@@ -42,20 +42,26 @@ def aggregate(user, period: Period, region_code: str):
     the whole jurisdiction, then each city, with province/city/county-level institutions apart."""
     template = services.template_for(period)
     fields = services.template_fields(template)
-    rows = latest_values(user, period)
+    filings = selectors.filings_for(user, period).filter(first_submitted_at__isnull=False)
+    rows = (FilingVersion.objects.filter(filing__in=filings.values("pk"), submitted_at__isnull=False)
+            .order_by("filing_id", "-number")
+            .values_list("filing_id", "values", "filing__institution__region_id", "filing__institution__level"))
+    latest = {}
+    for filing_id, values, region, level in rows:
+        latest.setdefault(filing_id, (values, region, level))  # first row per filing = latest version
     names = dict(Region.objects.filter(code__startswith=region_code[:2], level="city").values_list("code", "name"))
-    columns = ["合计"] + [f"{lvl}级机构" for lvl in ("省", "市", "县")] + sorted({inst.region_id[:4] + "00" for inst, _v in rows})
-    sums = {c: {f.code: Decimal(0) for f in fields} for c in columns}
+    columns = ["合计"] + [f"{lvl}级机构" for lvl in ("省", "市", "县")] + sorted({r[:4] + "00" for _v, r, _l in latest.values()})
+    codes = [f.code for f in fields]
+    sums = {c: dict.fromkeys(codes, Decimal(0)) for c in columns}
     counts = dict.fromkeys(columns, 0)
     level_col = {"province": "省级机构", "city": "市级机构", "county": "县级机构"}
-    for inst, version in rows:
-        targets = ["合计", level_col.get(inst.level, "县级机构"), inst.region_id[:4] + "00"]
-        values = version.decimal_values()
-        for c in targets:
+    for values, region, level in latest.values():
+        own = {code: Decimal(values[code]) for code in codes if values.get(code) not in (None, "")}
+        for c in ("合计", level_col.get(level, "县级机构"), region[:4] + "00"):
             counts[c] += 1
-            for code, v in values.items():
-                if code in sums[c]:
-                    sums[c][code] += v
+            target = sums[c]
+            for code, v in own.items():
+                target[code] += v
     labels = {c: names.get(c, c) for c in columns}
     return fields, columns, labels, sums, counts
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -127,8 +128,6 @@ class Filing(TimeStampedModel):
         """Filed after the due date (a filing never submitted is missing, not late)."""
         if not self.due_date or not self.first_submitted_at:
             return False
-        from django.utils import timezone
-
         return timezone.localdate(self.first_submitted_at) > self.due_date
 
 

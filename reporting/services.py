@@ -296,6 +296,8 @@ def filing_save_draft(*, actor, institution: Institution, period: Period, values
     """Create or replace the open draft (merge=True updates only the given fields, for the web form).
     Returns (filing, version, findings). Bad values raise FilingError with `errors`; nothing is stored."""
     _require_maker(actor, institution.pk)
+    if period.start > timezone.localdate():
+        raise FilingError(_("报告期 %(p)s 尚未开始，不能填报 / the period has not started") % {"p": period})
     filing = _filing_for_update(institution, period, actor)
     fields = template_fields(filing.template)
     clean, errors = parse_values(values, fields)
@@ -440,3 +442,35 @@ def filing_accept(*, actor, filing: Filing, note: str = "") -> Filing:
     audit.record(actor=actor, action=audit.Action.TRANSITION, instance=filing, before=before, note=note or _("受理"))
     filing_accepted.send(sender=Filing, filing=filing, version=filing.current_version, actor=actor)
     return filing
+
+
+@transaction.atomic
+def due_setting_save(*, actor, region_code: str | None, days_after_quarter_end: int, remind_days_before: int,
+                     overdue_days_after: int, effective_from: dt.date, source: str = ""):
+    """A provincial regulator (or an administrator) sets the province's deadline and reminder days;
+    a new row with its effective date, audited."""
+    from accounts.models import Region
+
+    if region_code is None:
+        if not actor.is_system_admin:
+            raise FilingError(_("只有系统管理员可以修改全国默认期限 / only administrators change the national default"),
+                              code="forbidden")
+    else:
+        province = region_code[:2] + "0000"
+        own = actor.is_regulator and actor.region_id == province
+        if not (own or actor.is_system_admin):
+            raise FilingError(_("只有省级监管部门可以设置本省报送期限 / only the provincial regulator sets its deadline"),
+                              code="forbidden")
+        region_code = province
+        if not Region.objects.filter(code=province).exists():
+            raise FilingError(_("地区不存在 / unknown region"))
+    if not (1 <= days_after_quarter_end <= 90 and 0 <= remind_days_before <= 30 and 0 <= overdue_days_after <= 30):
+        raise FilingError(_("天数超出范围（报送期限1–90天，提醒0–30天）/ days out of range"))
+    setting, created = DueDateSetting.objects.update_or_create(
+        region_id=region_code, effective_from=effective_from,
+        defaults={"days_after_quarter_end": days_after_quarter_end, "remind_days_before": remind_days_before,
+                  "overdue_days_after": overdue_days_after, "source": source},
+    )
+    audit.record(actor=actor, action=audit.Action.CREATE if created else audit.Action.UPDATE, instance=setting,
+                 note=source)
+    return setting

@@ -68,10 +68,16 @@ def _sections(fields, values, previous, findings_by_field, comments=None):
 
 
 def _by_field(findings):
+    """Findings shown beside each field: a relation rule under its first field; a missing required
+    field gets a short note of its own (the full list is in the side panel)."""
     out = {}
     for f in findings:
-        for code in f.fields[:1] if f.kind != "required" else f.fields:
-            out.setdefault(code, []).append(f)
+        if f.kind == "required":
+            for code in f.fields:
+                out.setdefault(code, []).append({"rule_id": f.rule_id, "severity": f.severity,
+                                                 "message_zh": _("未填报"), "kind": f.kind})
+        elif f.fields:
+            out.setdefault(f.fields[0], []).append(f)
     return out
 
 
@@ -292,16 +298,14 @@ def excel_upload(request, period):
     result = excel.import_upload(actor=request.user, institution=request.user.institution, period=p,
                                  data=upload.read(), filename=upload.name)
     if result.errors:
-        if result.annotated:
-            response = HttpResponse(result.annotated,
-                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            response["Content-Disposition"] = f'attachment; filename="findings-{p}.xlsx"'
-            response["X-Upload-Errors"] = str(len(result.errors))
-            return response
+        messages.error(request, _("Excel 未导入，未保存任何数据 / nothing was saved"))
         for e in result.errors[:20]:
             messages.error(request, f"{e.message_zh} / {e.message_en}")
         return redirect("reporting:filing_edit", period=str(p))
     messages.success(request, _("Excel 已导入为草稿（%(n)s 个字段）。") % {"n": len(result.version.values)})
+    if result.findings:
+        messages.warning(request, _("发现 %(n)s 条校验结果，可在本页下载“校验标注工作簿”查看标注的单元格。")
+                         % {"n": len(result.findings)})
     return redirect("reporting:filing", pk=result.filing.pk)
 
 
@@ -416,6 +420,52 @@ def rules(request):
 def rule_history(request, pk):
     rule = get_object_or_404(ValidationRule.objects.for_user(request.user), pk=pk)
     return render(request, "reporting/rule_history.html", {"rule": rule, "events": audit.history(rule)})
+
+
+@login_required
+def findings_workbook(request, pk):
+    """The filing's values in the Excel layout with offending cells highlighted and commented."""
+    filing = _filing_or_404(request.user, pk)
+    if not (request.user.is_company_user or request.user.is_regulator or request.user.is_system_admin):
+        raise PermissionDenied
+    version = filing.current_version
+    if version is None:
+        raise Http404
+    content = excel.workbook_for(institution=filing.institution, period=filing.period, values=version.values,
+                                 findings=_version_findings(filing, version))
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="findings-{filing.institution.credit_code}-{filing.period}-v{version.number}.xlsx"'
+    return response
+
+
+@login_required
+def due_settings(request):
+    _require_regulator(request.user)
+    if request.method == "POST":
+        import datetime as dt
+
+        try:
+            region = request.POST.get("region") or None
+            services.due_setting_save(
+                actor=request.user, region_code=region,
+                days_after_quarter_end=int(request.POST.get("days_after_quarter_end", "")),
+                remind_days_before=int(request.POST.get("remind_days_before", "")),
+                overdue_days_after=int(request.POST.get("overdue_days_after", "")),
+                effective_from=dt.date.fromisoformat(request.POST.get("effective_from", "")),
+                source=request.POST.get("source", "")[:300],
+            )
+        except (ValueError, TypeError):
+            messages.error(request, _("请填写有效的天数和日期 / enter valid days and a date"))
+        except services.FilingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("报送期限已保存。"))
+        return redirect("reporting:due_settings")
+    from .models import DueDateSetting
+
+    rows = DueDateSetting.objects.for_user(request.user).select_related("region")
+    province = (request.user.region_id or "")[:2] + "0000" if request.user.region_id else ""
+    return render(request, "reporting/due_settings.html", {"rows": rows, "province": province})
 
 
 @login_required

@@ -33,27 +33,27 @@ class FilingSerializer(serializers.ModelSerializer):
         fields = ["id", "institution", "institution_name", "period", "status", "template_version", "version",
                   "nil_return", "values", "submitted_at", "ruleset_version", "values_hash", "due_date"]
 
-    def get_period(self, obj):
+    def get_period(self, obj) -> str:
         return str(obj.period)
 
     def _v(self, obj):
         return obj.current_version
 
-    def get_version(self, obj):
+    def get_version(self, obj) -> int | None:
         return self._v(obj).number if self._v(obj) else None
 
-    def get_values(self, obj):
+    def get_values(self, obj) -> dict[str, str]:
         return self._v(obj).values if self._v(obj) else {}
 
-    def get_nil_return(self, obj):
+    def get_nil_return(self, obj) -> bool:
         return bool(self._v(obj) and self._v(obj).nil_return)
 
-    def get_submitted_at(self, obj):
+    def get_submitted_at(self, obj) -> str | None:
         v = self._v(obj)
         return v.submitted_at.isoformat() if v and v.submitted_at else None
 
-    def get_ruleset_version(self, obj):
+    def get_ruleset_version(self, obj) -> str:
         return self._v(obj).ruleset_version if self._v(obj) else ""
 
-    def get_values_hash(self, obj):
+    def get_values_hash(self, obj) -> str:
         return self._v(obj).values_hash if self._v(obj) else ""

@@ -32,7 +32,8 @@ def _body(filing, findings):
     return {**FilingSerializer(filing).data, "findings": _findings(findings)}
 
 
-@extend_schema(request=FilingWriteSerializer, responses=FilingSerializer)
+@extend_schema(methods=["GET"], operation_id="v1_filings_list", responses=FilingSerializer(many=True))
+@extend_schema(methods=["POST"], operation_id="v1_filings_create", request=FilingWriteSerializer, responses=FilingSerializer)
 @api_view(["GET", "POST"])
 def filings(request):
     if request.method == "GET":
@@ -67,7 +68,7 @@ def _visible(request, pk):
     return get_object_or_404(selectors.filings_for(request.user).select_related("template"), pk=pk)
 
 
-@extend_schema(responses=FilingSerializer)
+@extend_schema(operation_id="v1_filings_retrieve", responses=FilingSerializer)
 @api_view(["GET"])
 def filing_detail(request, pk):
     filing = _visible(request, pk)

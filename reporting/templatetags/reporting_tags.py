@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal, InvalidOperation
 
 from django import template
@@ -20,3 +21,9 @@ def wan(value):
     except InvalidOperation:
         return value
     return f"{d:,.0f}" if d == d.to_integral_value() and "." not in str(value) else f"{d:,.2f}"
+
+
+@register.filter
+def placeholders(message):
+    """A rule message template for display: {value}, {other}… shown as ….."""
+    return re.sub(r"\{\w+\}", "…", message or "")

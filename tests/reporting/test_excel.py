@@ -22,6 +22,7 @@ def test_generated_workbook_layout(good, chengdu_institution):
     wb = openpyxl.load_workbook(io.BytesIO(good))
     ws = wb[excel.DATA_SHEET]
     assert wb[excel.META_SHEET].sheet_state == "hidden"
+    assert wb.security.lockStructure is True
     assert ws.protection.sheet is True
     assert [ws.cell(row=excel.HEADER_ROW, column=c).value for c in range(1, 10)] == [
         "部分", "字段代码", "项目", "Item", "单位", "口径", "本期数", "上期数", "填报说明"]

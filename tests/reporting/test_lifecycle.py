@@ -233,3 +233,13 @@ def test_two_concurrent_submits_give_one_submitted_version(reference_data, users
     assert filing.status == "submitted"
     transitions = AuditEvent.objects.for_object(filing).filter(action="transition").count()
     assert transitions == 1
+
+
+def test_future_period_is_refused(users, inst):
+    from django.utils import timezone
+
+    future = Period.containing(timezone.localdate()).next()
+    with pytest.raises(services.FilingError) as exc:
+        services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=future, values={})
+    assert "尚未开始" in exc.value.message
+    assert not Filing.objects.exists()

@@ -137,3 +137,29 @@ def test_list_query_count_does_not_grow_with_rows(users, client_for, url):
     with CaptureQueriesContext(connection) as large:
         assert c.get(url).status_code == 200
     assert len(large) == len(small)
+
+
+def test_findings_workbook_and_due_settings(users, client_for, chengdu_institution):
+    import io
+
+    import openpyxl
+
+    from reporting.models import DueDateSetting
+
+    filing, _v, _f = services.filing_save_draft(actor=users["cd_filer"], institution=chengdu_institution, period=Q2,
+                                                values={**GOOD_Q2, "net_assets": "1"})
+    r = client_for(users["cd_filer"]).get(f"/reporting/filings/{filing.pk}/findings.xlsx")
+    ws = openpyxl.load_workbook(io.BytesIO(r.content))["季度报表"]
+    commented = {c.coordinate: c.comment.text.split("]")[0] for row in ws.iter_rows() for c in row if c.comment}
+    assert "[IDN-01" in commented.values()
+    assert client_for(users["my_filer"]).get(f"/reporting/filings/{filing.pk}/findings.xlsx").status_code == 404
+    for who, status in (("cd_filer", 403), ("sc_finance", 403), ("cd_regulator", 200), ("sc_regulator", 200)):
+        assert client_for(users[who]).get("/reporting/due-dates/").status_code == status
+    form = {"region": "510000", "days_after_quarter_end": "20", "remind_days_before": "3", "overdue_days_after": "2",
+            "effective_from": "2025-01-01", "source": "川金监发〔2025〕1号"}
+    client_for(users["cd_regulator"]).post("/reporting/due-dates/", form)  # a city regulator may not
+    assert not DueDateSetting.objects.filter(region_id="510000").exists()
+    client_for(users["sc_regulator"]).post("/reporting/due-dates/", form)
+    assert services.due_date("510104", Q2).isoformat() == "2025-07-20"
+    client_for(users["sc_regulator"]).post("/reporting/due-dates/", {**form, "region": "330000"})  # another province: refused
+    assert not DueDateSetting.objects.filter(region_id="330000").exists()
