@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from institutions.choices import InstitutionStatus
-from institutions.models import Institution
+from institutions.choices import InstitutionStatus, LicenceStatus
+from institutions.models import Institution, Licence
 
 from .choices import FilingStatus
 from .models import Filing
@@ -13,9 +13,17 @@ from .periods import Period
 
 
 def obliged_institutions(period: Period):
-    """Institutions that must file for `period`: operating institutions (the lead adds the licence
-    condition after the registry merge). Unscoped; callers narrow with `for_user`."""
-    return Institution.objects.filter(status=InstitutionStatus.OPERATING)
+    """Institutions that must file for `period`: operating, and holding a licence in force at the period
+    end (issued by then, not cancelled or revoked by then). Unscoped; callers narrow with `for_user`."""
+    end = period.end
+    in_force = (
+        Licence.objects.filter(institution=OuterRef("pk"))
+        .filter(Q(issued_on__isnull=True) | Q(issued_on__lte=end))
+        .exclude(cancelled_on__lte=end)
+        .exclude(revoked_on__lte=end)
+        .exclude(status__in=[LicenceStatus.CANCELLED, LicenceStatus.REVOKED], cancelled_on__isnull=True, revoked_on__isnull=True)
+    )
+    return Institution.objects.filter(Exists(in_force), status=InstitutionStatus.OPERATING)
 
 
 def filings_for(user, period: Period | None = None):

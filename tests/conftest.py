@@ -28,6 +28,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
             connections[alias]._test_serialized_contents = connections[alias].creation.serialize_db_to_string()
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that commits (transaction=True) also restores the reference data after its flush,
+    so tests that follow it, and ids cached by ContentType, stay valid."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        committing = "transactional_db" in getattr(item, "fixturenames", ()) or (
+            marker is not None and marker.kwargs.get("transaction")
+        )
+        if committing:
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Production hashing costs ~0.3 s per password; tests only need passwords to round-trip."""

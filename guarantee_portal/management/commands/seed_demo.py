@@ -16,7 +16,9 @@ class Command(BaseCommand):
             regions = regions_load()
             institutions = institutions_demo.seed()
             users = accounts_demo.seed({i.name: i for i in institutions})
-            filings = reporting_demo.seed(institutions)
+            # Quarterly reports come from the Sichuan legal entities (the cross-province branches of the demo
+            # report to their own provinces' regulators).
+            filings = reporting_demo.seed([i for i in institutions if i.kind == "legal_entity"])
             indicators = indicator_demo.seed()
         self.stdout.write(f"regions: {regions}, institutions: {len(institutions)}")
         self.stdout.write(f"quarterly filings 2023Q1–2024Q4: {filings}")
