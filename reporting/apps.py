@@ -6,4 +6,11 @@ class ReportingConfig(AppConfig):
     verbose_name = "非现场监管报表"
 
     def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
+        from institutions.tabs import Tab, register
+
         from . import indicator_receivers  # noqa: F401
+        from .selectors import institution_filings_tab
+
+        register(Tab("filings", _("季度报表"), "reporting/_institution_filings_tab.html", institution_filings_tab, order=60))

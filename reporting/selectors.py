@@ -76,3 +76,12 @@ def completeness(user, period: Period) -> dict:
 
 def period_filter_q(period: Period) -> Q:
     return Q(year=period.year, quarter=period.quarter)
+
+
+def institution_filings_tab(request, institution) -> dict:
+    """Context of the institution page's filings tab: its latest eight quarters."""
+    filings = (
+        Filing.objects.for_user(request.user).filter(institution=institution)
+        .select_related("current_version").order_by("-year", "-quarter")[:8]
+    )
+    return {"filings": filings}

@@ -163,3 +163,16 @@ def test_findings_workbook_and_due_settings(users, client_for, chengdu_instituti
     assert services.due_date("510104", Q2).isoformat() == "2025-07-20"
     client_for(users["sc_regulator"]).post("/reporting/due-dates/", {**form, "region": "330000"})  # another province: refused
     assert not DueDateSetting.objects.filter(region_id="330000").exists()
+
+
+def test_institution_page_has_a_filings_tab_scoped_like_the_page(users, client_for, chengdu_institution):
+    from reporting.models import Filing, ReportTemplate
+
+    template = ReportTemplate.objects.get(version=1)
+    for quarter in (1, 2):
+        Filing.objects.create(institution=chengdu_institution, year=2025, quarter=quarter, template=template)
+    url = f"/institutions/{chengdu_institution.pk}/?tab=filings"
+    page = client_for(users["cd_regulator"]).get(url)
+    assert page.status_code == 200
+    assert [f.period.label for f in page.context["filings"]] == ["2025年第2季度", "2025年第1季度"]
+    assert client_for(users["my_regulator"]).get(url).status_code == 404
