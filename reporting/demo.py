@@ -1,4 +1,4 @@
-"""Demo filings: 8 quarters, 2023Q1–2024Q4 (fixed, so the data do not depend on the day the seed runs),
+"""Demo filings: 8 quarters, 2024Q4–2026Q3 (fixed, so the data do not depend on the day the seed runs),
 for every demo institution. Deterministic (one RNG per institution, seeded by its credit code),
 re-runnable (a re-run over identical data changes nothing; otherwise the demo periods are deleted
 and rebuilt) and fast (bulk inserts).
@@ -6,12 +6,12 @@ and rebuilt) and fast (bulk inserts).
 The numbers are internally consistent: the balance-sheet identity, fin_balance roll-forward,
 compensation roll-forward, year-start = prior Q4, YTD flows monotonic within a year, cumulative
 figures monotonic, sub-items ≤ totals, counts ≤ counts. They spread the indicators: leverage about 1–14.5×
-(four above the 10× cap in 2024Q3), average fee rate 0.6–2.4 %, compensation rate 0.3–7 %, a few single-client
+(four above the 10× cap in 2026Q2), average fee rate 0.6–2.4 %, compensation rate 0.3–7 %, a few single-client
 concentrations above 10 % of net assets, one guarantee to a controlling shareholder (explained).
 
-Lifecycle mix: most filings accepted; some late; in 2024Q4 some still submitted (queue), returned
+Lifecycle mix: most filings accepted; some late; in 2026Q3 some still submitted (queue), returned
 with comments, in draft, or missing; a few accepted filings amended (version 2 with a reason); two
-mutual-aid institutions file nil returns from 2024Q2; one institution misses 2024Q2 as well.
+mutual-aid institutions file nil returns from 2026Q1; one institution misses 2026Q1 as well.
 
 Bulk inserts send no filing_submitted/filing_accepted signals: dependent demo data (indicators) are
 computed from the stored versions after this seed.
@@ -34,7 +34,8 @@ from .choices import Channel, FilingStatus
 from .models import Filing, FilingVersion
 from .periods import Period
 
-FIRST, LAST = Period(2023, 1), Period(2024, 4)
+# The eight quarters up to 2026Q3, the last one whose deadline has passed when this demo was written.
+FIRST, LAST = Period(2024, 4), Period(2026, 3)
 CENT = Decimal("0.01")
 
 
@@ -82,7 +83,7 @@ def series(key: str, paid_in: Decimal, *, profile: dict | None = None) -> dict[P
     ytd = {}
     opening = {}
     for i, p in enumerate(demo_periods()):
-        if p.quarter == 1:
+        if p.quarter == 1 or i == 0:  # the series opens mid-year: its first year counts from there
             ytd = dict.fromkeys(("new", "released", "comp", "comp_n", "recovery", "writeoff", "op_income", "fee_fin",
                                  "fee_nonfin", "nonfin_new", "profit", "provision", "new_clients", "first", "smagri_new",
                                  "le5", "le10", "annual", "annual_le5", "fee_le5", "annual_gt5", "fee_gt5", "smagri_new_cl"), Decimal(0))
@@ -196,14 +197,15 @@ PROFILES = {
     60: {"controller": 500},  # prohibited guarantee to the controlling shareholder (explained warning)
 }
 MISSING_LAST = {5, 26, 47, 70}
-MISSING_EXTRA = {70: Period(2024, 2)}
+_P = demo_periods()  # lifecycle events are placed by position in the series
+MISSING_EXTRA = {70: _P[5]}
 RETURNED_LAST = {9, 38, 64}
 SUBMITTED_LAST = {2, 11, 19, 27, 35, 44, 52, 58, 60, 66, 73, 80, 86}
 DRAFT_LAST = {14, 77}
-AMENDED = {(6, Period(2024, 2)): "审计调整：净利润与担保赔偿准备金更正", (31, Period(2024, 3)): "补录遗漏的非融资担保业务",
-           (55, Period(2023, 4)): "年报审计后调整资产负债数据"}
-RETURNED_EARLIER = {(15, Period(2024, 3)), (40, Period(2024, 1)), (62, Period(2023, 3))}
-NIL_FROM = Period(2024, 2)
+AMENDED = {(6, _P[5]): "审计调整：净利润与担保赔偿准备金更正", (31, _P[6]): "补录遗漏的非融资担保业务",
+           (55, _P[3]): "年报审计后调整资产负债数据"}
+RETURNED_EARLIER = {(15, _P[6]), (40, _P[4]), (62, _P[2])}
+NIL_FROM = _P[5]
 NIL_INSTITUTIONS = {24, 68}
 
 
@@ -213,7 +215,7 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
 
 @transaction.atomic
 def seed(institutions) -> dict:
-    """Rebuild the demo filings of 2023Q1–2024Q4 for `institutions` (the award-list order)."""
+    """Create the demo filings of FIRST–LAST for `institutions` (the award-list order)."""
     periods = demo_periods()
     template = services.template_for(LAST)
     codes = list(template.fields.order_by("order").values_list("code", flat=True))
@@ -235,6 +237,7 @@ def seed(institutions) -> dict:
             last = p == LAST
             if (last and n in MISSING_LAST) or MISSING_EXTRA.get(n) == p:
                 stats["missing"] += 1
+                prev_values = None  # the next quarter is checked against this (missing) one, as services do
                 continue
             nil = nil_inst and p >= NIL_FROM
             values = {} if nil else data[p]

@@ -13,13 +13,14 @@ def test_series_is_deterministic_and_rolls_forward():
     assert a == demo.series("X1", Decimal(30000))
     assert a != demo.series("X2", Decimal(30000))
     periods = demo.demo_periods()
-    assert (str(periods[0]), str(periods[-1]), len(periods)) == ("2023Q1", "2024Q4", 8)
+    assert (str(periods[0]), str(periods[-1]), len(periods)) == ("2024Q4", "2026Q3", 8)
     for p in periods:
         v = {k: Decimal(x) for k, x in a[p].items()}
         assert v["fin_balance"] == v["fin_balance_opening"] + v["fin_new"] - v["fin_released"]
         assert v["net_assets"] == v["total_assets"] - v["total_liabilities"]
         assert v["compensation_receivable"] == v["compensation_balance_opening"] + v["compensation"] - v["recovery"] - v["loss_writeoff"]
-    assert a[Period(2024, 1)]["fin_balance_opening"] == a[Period(2023, 4)]["fin_balance"]
+    assert a[Period(2025, 1)]["fin_balance_opening"] == a[Period(2024, 4)]["fin_balance"]
+    assert a[Period(2026, 1)]["fin_balance_opening"] == a[Period(2025, 4)]["fin_balance"]
 
 
 def test_seed_all_institutions_consistent_rerunnable(db):
@@ -30,17 +31,17 @@ def test_seed_all_institutions_consistent_rerunnable(db):
     assert stats == {"filings": 699, "versions": 705, "late": stats["late"], "missing": 5, "nil": 6, "returned": 6, "amended": 3}
     assert 40 <= stats["late"] <= 110
     assert Filing.objects.values("institution").distinct().count() == 88
-    status = Counter(Filing.objects.filter(year=2024, quarter=4).values_list("status", flat=True))
+    status = Counter(Filing.objects.filter(year=2026, quarter=3).values_list("status", flat=True))
     assert status == {"accepted": 66, "submitted": 13, "returned": 3, "draft": 2}
     hashes = dict(FilingVersion.objects.values_list("filing__institution__credit_code", "values_hash").order_by("pk")[:50])
     # every submitted version passes the blocking rules against the stored previous filings
-    for f in Filing.objects.filter(year=2024, quarter=3).select_related("current_version")[:30]:
+    for f in Filing.objects.filter(year=2026, quarter=2).select_related("current_version")[:30]:
         findings, _rs = services.check(institution_id=f.institution_id, period=f.period, values=f.current_version.values,
                                        nil_return=f.current_version.nil_return)
         assert validation.blocking(findings) == []
         assert f.current_version.values_hash == f.current_version.compute_hash()
     leverage = []
-    for v in FilingVersion.objects.filter(filing__year=2024, filing__quarter=3, nil_return=False):
+    for v in FilingVersion.objects.filter(filing__year=2026, filing__quarter=2, nil_return=False):
         leverage.append(Decimal(v.values["fin_balance"]) / Decimal(v.values["net_assets"]))
     assert min(leverage) < Decimal("1.5") and max(leverage) > 10 and sum(1 for x in leverage if x > 10) == 4
     from core.audit import history

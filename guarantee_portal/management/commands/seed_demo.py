@@ -21,7 +21,8 @@ class Command(BaseCommand):
             filings = reporting_demo.seed([i for i in institutions if i.kind == "legal_entity"])
             indicators = indicator_demo.seed()
         self.stdout.write(f"regions: {regions}, institutions: {len(institutions)}")
-        self.stdout.write(f"quarterly filings 2023Q1–2024Q4: {filings}")
+        periods = reporting_demo.demo_periods()
+        self.stdout.write(f"quarterly filings {periods[0]}–{periods[-1]}: {filings}")
         self.stdout.write(f"indicators: {indicators}")
         self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s):" % accounts_demo.DEMO_PASSWORD))
         for user, scope in users:
