@@ -4,7 +4,7 @@
 Usage:
     python3 scripts/extract_seed_tables.py SEED_TXT [OUT_DIR]
 
-SEED_TXT is /work/shared/seeds/003_94eb73a4f45b525f.txt (the PDF-to-text
+SEED_TXT is shared/seeds/003_94eb73a4f45b525f.txt (the PDF-to-text
 extraction of the newsletter).  OUT_DIR defaults to institutions/data next to
 this script's parent directory.  Writes:
 

@@ -1,7 +1,7 @@
 """Screenshot portal pages as a given demo user, through the real login form.
 
     .venv/bin/python scripts/screenshot.py --base http://127.0.0.1:8000 --user cd_regulator \
-        --out /tmp/shots /  /institutions/
+        --out var/shots /  /institutions/
 
 Uses Debian's chromium (apt-get install chromium fonts-noto-cjk) driven by Playwright
 (pip install -e '.[browser]'; Playwright cannot download browsers here, so none is downloaded).
