@@ -85,7 +85,7 @@ def trends(user, period_list: list[Period], codes: list[str]) -> dict:
             v = avg.get((code, p))
             data.append({"value": None if v is None else float(round(Decimal(v) * 100, 3)),
                          "url": drill_url(period=str(p), code=code)})
-        series.append({"code": code, "name": ind.INDICATORS[code].name_zh, "data": data})
+        series.append({"code": code, "name": ind.INDICATORS[code].name, "data": data})
     return {"periods": [str(p) for p in period_list], "series": series}
 
 

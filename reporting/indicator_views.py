@@ -134,7 +134,7 @@ def _institution_page(request, institution, *, company):
         values = [table[r.filing_id].get(code) for r in runs]
         latest = applying[runs[-1].filing_id] if runs else []
         chart["series"].append({
-            "code": code, "name": ind.INDICATORS[code].name_zh, "unit": "%" if scale == 100 else "×",
+            "code": code, "name": ind.INDICATORS[code].name, "unit": "%" if scale == 100 else "×",
             "data": [None if v is None else float(v * scale) for v in values],
             "bands": [{"name": f"{t.code} {t.get_comparator_display()} {float(t.value * scale):g}", "value": float(t.value * scale)}
                       for t in latest if t.indicator == code],
@@ -208,7 +208,7 @@ def indicator_drill(request):
         if request.GET.get("gov"):
             qs = qs.filter(filing__indicator_run__gov_backed=True)
         qs = qs.order_by("-value", "institution__name")
-        title += " · " + ind.INDICATORS[code].name_zh
+        title += " · " + ind.INDICATORS[code].name
         unit = ind.INDICATORS[code].unit
         lo, hi = request.GET.get("lo"), request.GET.get("hi")
         if lo or hi:

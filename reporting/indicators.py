@@ -13,10 +13,13 @@ result run the same code.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 Values = Mapping[str, Decimal]
 PLACES = Decimal("0.000001")  # indicator values are kept to 6 decimals (ratios as decimals)
@@ -288,6 +291,21 @@ class Indicator:
     inputs: tuple[str, ...]
     function: Callable[[Values, Params], Decimal | None] = field(repr=False)
     notes: str = ""
+
+    @property
+    def name(self) -> str:
+        """The name in the user's language: English from the domain's indicator list, else Chinese."""
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("en"):
+            return _english_names().get(self.code, self.name_zh)
+        return self.name_zh
+
+
+@functools.cache
+def _english_names() -> dict[str, str]:
+    with open(Path(__file__).parent / "data" / "indicators.csv", encoding="utf-8", newline="") as fh:
+        return {row["code"]: row["name_en"] for row in csv.DictReader(fh)}
 
 
 def _ind(function, name_zh, formula, unit, source, inputs, notes=""):

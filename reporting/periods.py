@@ -31,7 +31,9 @@ class Period:
 
     @property
     def label(self) -> str:
-        return f"{self.year}年第{self.quarter}季度"
+        from django.utils.translation import gettext
+
+        return gettext("%(year)s年第%(quarter)s季度") % {"year": self.year, "quarter": self.quarter}
 
     @property
     def end(self) -> dt.date:

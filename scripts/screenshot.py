@@ -32,6 +32,8 @@ def main():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
         page = browser.new_page(viewport={"width": args.width, "height": 900}, locale="zh-CN")
+        if args.lang:  # Django's LocaleMiddleware reads the language cookie
+            page.context.add_cookies([{"name": "django_language", "value": args.lang, "url": args.base}])
         if args.user:
             page.goto(f"{args.base}/accounts/login/")
             page.fill("#id_username", args.user)

@@ -93,3 +93,16 @@ def test_language_switch_to_english(users, client_for):
 
 def test_health_check(db):
     assert Client().get("/healthz").json() == {"status": "ok", "regions": True}
+
+
+def test_period_labels_and_indicator_names_follow_the_language():
+    from django.utils import translation
+
+    from reporting.indicators import INDICATORS
+    from reporting.periods import Period
+
+    with translation.override("zh-hans"):
+        assert (Period(2026, 3).label, INDICATORS["leverage"].name) == ("2026年第3季度", "融资担保放大倍数")
+    with translation.override("en"):
+        assert Period(2026, 3).label == "Q3 2026"
+        assert INDICATORS["leverage"].name == "Leverage multiple"
