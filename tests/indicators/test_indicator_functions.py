@@ -49,7 +49,6 @@ EXPECTED = {
 
 def test_registry_covers_every_indicator_of_the_domain_file():
     import csv
-
     from pathlib import Path
 
     # reporting/data/indicators.csv is the repo copy of the domain's indicator list (the codes are the contract).
