@@ -8,7 +8,8 @@ import hashlib
 from decimal import Decimal
 from pathlib import Path
 
-from .choices import Ownership
+from . import seed_notices
+from .choices import EntityKind, InstitutionStatus, NoticeKind, Ownership
 from .models import Institution
 from .services import institution_upsert
 from .validators import credit_code_check_char
@@ -30,25 +31,27 @@ def seed() -> list[Institution]:
         rows = list(csv.DictReader(fh))
     institutions = []
     for n, row in enumerate(rows, start=1):
-        name = row["name"]
-        paid_in = Decimal(20000 + 1000 * _stable_int(name, 80))
         institution, _created = institution_upsert(
-            actor=None,
-            credit_code=demo_credit_code(row["city_code"], n),
-            name=name,
-            region_id=row["city_code"],
-            level=row["level"],
-            ownership=Ownership.PRIVATE if "互助" in name else Ownership.STATE,
-            registered_capital=paid_in,
-            paid_in_capital=paid_in,
-            established_on=dt.date(2005, 1, 1) + dt.timedelta(days=_stable_int(name + "d", 4000)),
-            is_reguarantee="再担保" in name,
-            credit_reference_access=_stable_int(name + "c", 3) > 0,
-            staff_count=12 + _stable_int(name + "s", 60),
+            actor=None, credit_code=demo_credit_code(row["city_code"], n), name=row["name"], region_id=row["city_code"],
+            level=row["level"], **_synthetic_profile(row["name"]),
         )
         institutions.append(institution)
     extra = seed_registry(institutions)
-    return institutions + extra["branches"]
+    return institutions + extra["branches"] + seed_licence_notices()
+
+
+def _synthetic_profile(name: str) -> dict:
+    """Capital, founding date, staff and flags derived from the name (the seeds give none of them)."""
+    paid_in = Decimal(20000 + 1000 * _stable_int(name, 80))
+    return {
+        "ownership": Ownership.PRIVATE if "互助" in name else Ownership.STATE,
+        "registered_capital": paid_in,
+        "paid_in_capital": paid_in,
+        "established_on": dt.date(2005, 1, 1) + dt.timedelta(days=_stable_int(name + "d", 4000)),
+        "is_reguarantee": "再担保" in name,
+        "credit_reference_access": _stable_int(name + "c", 3) > 0,
+        "staff_count": 12 + _stable_int(name + "s", 60),
+    }
 
 
 # --- registry extension: licences, cross-province branches, banks, agreements, one list batch ---------
@@ -164,3 +167,71 @@ def _seed_people(inst: Institution) -> None:
     if not ChangeFiling.objects.filter(institution=inst).exists():
         change_filing_submit(actor=None, institution=inst, item="managers", description="总经理由王某变更为郑经理（演示）",
                              changed_on=dt.date(2025, 9, 1), filed_on=dt.date(2025, 9, 20))
+
+
+# --- the Sichuan licence notices of seed 003: 5 cancellations, 8 revocations (see seed_notices.py) -----
+
+# Credit-code numbers of the notice companies, apart from the award list (1–88) and the branches (801–803).
+NOTICE_CODE_BASE = 900
+# Where each holder stands afterwards: a cancelled one has given up the business (on its own application);
+# a revoked one still has to change or deregister with the market regulator (a duty of the revocation).
+STATUS_AFTER = {NoticeKind.CANCEL: InstitutionStatus.DEREGISTERED, NoticeKind.REVOKE: InstitutionStatus.EXITING}
+
+
+def seed_licence_notices() -> list[Institution]:
+    """The notice companies (and the unlisted parent of a listed branch) with their licences, cancelled and
+    revoked through the regulator's services, and both notices published with their text as printed.
+    Idempotent: what exists is left alone, so a re-run records nothing. Returns the companies in CSV order."""
+    from .models import Licence
+    from .services import licence_issue
+
+    rows = seed_notices.rows()
+    names = list(dict.fromkeys([r["name"] for r in rows] + seed_notices.parents_not_listed()))
+    parent_of = {r["name"]: r["parent_name"] for r in rows if r["is_branch"] == "1"}
+    by_name = {}
+    for name in sorted(names, key=lambda nm: nm in parent_of):  # parents before their branches
+        if name in parent_of:
+            parent = by_name[parent_of[name]]
+            fields = {"kind": EntityKind.BRANCH, "parent": parent, "ownership": parent.ownership,
+                      "registered_capital": Decimal(0), "paid_in_capital": Decimal(0)}
+        else:
+            fields = _synthetic_profile(name)
+        region = seed_notices.region_of(name)
+        by_name[name], _created = institution_upsert(
+            actor=None, credit_code=demo_credit_code(region, NOTICE_CODE_BASE + 1 + names.index(name)), name=name,
+            region_id=region, level="city", **fields)
+    for row in rows:
+        if not Licence.objects.filter(number=row["licence_number"]).exists():
+            # The seed gives no issue dates, and the issue notices are not part of it.
+            licence_issue(actor=None, institution=by_name[row["name"]], number=row["licence_number"], issued_on=None,
+                          with_notice=False)
+    for key, printed in seed_notices.NOTICES.items():
+        _seed_notice(printed, seed_notices.rows_of(key))
+        for row in seed_notices.rows_of(key):
+            holder = by_name[row["name"]]
+            by_name[row["name"]], _created = institution_upsert(
+                actor=None, credit_code=holder.credit_code, status=STATUS_AFTER[printed.kind])
+    return [by_name[name] for name in names]
+
+
+def _seed_notice(printed: seed_notices.SeedNotice, rows: list[dict]) -> None:
+    """Cancel or revoke the licences of `rows` unless their notice exists; publish it if still a draft."""
+    from .choices import NoticeStatus
+    from .models import Licence, Notice
+    from .services import licences_cancel, licences_revoke, notice_publish, notice_update
+
+    numbers = [r["licence_number"] for r in rows]
+    notice = next((n for n in Notice.objects.filter(kind=printed.kind, items__licence_number=numbers[0]).distinct()
+                   if list(n.items.order_by("seq").values_list("licence_number", flat=True)) == numbers), None)
+    if notice is None:
+        licences = [Licence.objects.get(number=number) for number in numbers]
+        if printed.kind == NoticeKind.CANCEL:
+            notice = licences_cancel(actor=None, licences=licences, reason=printed.reason, on=printed.on,
+                                     period_label=printed.period_label, title=printed.title)
+        else:
+            notice = licences_revoke(actor=None, licences=licences, decision_no="", on=printed.on, reason=printed.reason,
+                                     title=printed.title)
+        # The service drafts standard wording; the published notice carries the text as printed.
+        notice = notice_update(actor=None, notice=notice, body=printed.body)
+    if notice.status == NoticeStatus.DRAFT:
+        notice_publish(actor=None, notice=notice)

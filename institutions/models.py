@@ -275,9 +275,13 @@ class LicenceDuty(models.Model):
         return self.kind in (DutyKind.RECONSIDERATION, DutyKind.LAWSUIT)
 
     def state(self, today) -> str:
+        """done; open up to and including the due day; after it, an unmet duty is overdue, while an
+        unused right of appeal has lapsed (期限已届满): nothing is missing, the period has simply run out."""
         if self.done_on:
             return "done"
-        return "overdue" if today > self.due_on and not self.is_right else "open"
+        if today <= self.due_on:
+            return "open"
+        return "lapsed" if self.is_right else "overdue"
 
 
 class NoticeQuerySet(ScopedQuerySet):

@@ -47,6 +47,17 @@ def demo_periods() -> list[Period]:
     return out
 
 
+def filers(institutions) -> list:
+    """The legal entities among `institutions` obliged to file in every demo quarter (operating, with a
+    licence in force at each quarter end), in the given order: `seed` writes all the quarters for each.
+    Cross-province branches report to their own provinces; holders of a cancelled or revoked licence
+    file nothing after it ended."""
+    from .selectors import obliged_institutions
+
+    obliged = set.intersection(*(set(obliged_institutions(p).values_list("pk", flat=True)) for p in demo_periods()))
+    return [i for i in institutions if i.kind == "legal_entity" and i.pk in obliged]
+
+
 def _rng(key: str) -> random.Random:
     return random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))
 

@@ -11,7 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
 from core.models import AuditEvent
+from institutions.demo import seed_licence_notices
 from institutions.models import Institution
+from reporting.models import Filing
 
 pytestmark = pytest.mark.django_db
 
@@ -40,11 +42,18 @@ def test_seed_demo_is_deterministic_and_rerunnable(demo):
     call_command("seed_demo", stdout=StringIO())
     assert sorted(Institution.objects.values_list("credit_code", "name", "region_id", "level")) == first
     assert AuditEvent.objects.count() == events  # nothing changed, so nothing recorded
-    legal_entities = Institution.objects.filter(kind="legal_entity")  # the award list; branches come on top
-    assert legal_entities.count() == 88
+    # The award list (88) and the companies of seed 003's licence notices: 11 listed legal entities plus
+    # 成都市仁信, the unlisted parent of a listed branch. Branches come on top.
+    legal_entities = Institution.objects.filter(kind="legal_entity")
+    assert legal_entities.count() == 88 + 12
     assert legal_entities.filter(level="province").count() == 2
-    assert legal_entities.filter(region__code__startswith="51").count() == 88
-    assert len(first) == 88 + 3  # + the cross-province branches of institutions.demo.BRANCHES
+    assert legal_entities.filter(region__code__startswith="51").count() == 88 + 12
+    assert len(first) == 88 + 3 + 14  # + the cross-province branches of institutions.demo.BRANCHES + the notice companies
+    # Only the award list files: the notice companies' licences ended in 2020, before the demo quarters.
+    assert Filing.objects.count() == 699
+    assert set(Filing.objects.values_list("institution__kind", flat=True).distinct()) == {"legal_entity"}
+    assert Filing.objects.values("institution").distinct().count() == 88
+    assert not Filing.objects.filter(institution__credit_code__in=[i.credit_code for i in seed_licence_notices()]).exists()
     assert set(User.objects.values_list("username", flat=True)) == set(DEMO_HOME)
 
 

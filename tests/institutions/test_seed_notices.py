@@ -2,37 +2,18 @@
 public notice pages listing exactly those companies and numbers; the public register shows the
 licences as cancelled / revoked; revocation duties follow the Sichuan settings."""
 
-import csv
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from institutions.models import Institution, Licence, LicenceDuty, Notice
+from institutions.seed_notices import parents_not_listed, region_of
+from institutions.seed_notices import rows as seed_rows
 from tests.factories import InstitutionFactory
 
 pytestmark = pytest.mark.django_db
-
-SEED = Path(__file__).resolve().parents[2] / "institutions" / "data" / "sichuan_2020_licence_notices.csv"
-
-# Where each company is registered (the seed gives no codes; the city in the name, else Chengdu).
-CITY = [("德阳", "510600"), ("宜宾", "511500"), ("绵阳", "510700"), ("乐山分公司", "511100"), ("达州", "511700"),
-        ("成都", "510100"), ("四川", "510100")]
-
-
-def region_of(name):
-    if name.endswith("乐山分公司"):
-        return "511100"
-    if name.endswith("德阳分公司"):
-        return "510600"
-    return next(code for key, code in CITY if key in name)
-
-
-def seed_rows():
-    with open(SEED, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 @pytest.fixture
@@ -40,8 +21,7 @@ def registry(users):
     """The 13 holders (and the one parent not in the notices) with licences issued through the page."""
     rows = seed_rows()
     by_name = {}
-    parents = {r["parent_name"] for r in rows if r["parent_name"]}
-    for name in [r["name"] for r in rows if r["is_branch"] == "0"] + sorted(parents - {r["name"] for r in rows}):
+    for name in [r["name"] for r in rows if r["is_branch"] == "0"] + parents_not_listed():
         by_name[name] = InstitutionFactory(name=name, region_id=region_of(name), level="city")
     for r in rows:
         if r["is_branch"] == "1":

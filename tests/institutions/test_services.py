@@ -69,7 +69,9 @@ def test_revoked_licence_cannot_be_cancelled(users, chengdu_institution):
     services.licence_duty_complete(actor=users["sc_regulator"], duty=duty, done_on=dt.date(2020, 10, 2))
     duty.refresh_from_db()
     assert duty.state(dt.date(2021, 1, 1)) == "done"
-    assert lic.duties.get(kind="lawsuit").state(dt.date(2030, 1, 1)) == "open"  # a right, never overdue
+    lawsuit = lic.duties.get(kind="lawsuit")  # a right, never overdue: due 2021-03-29, then lapsed
+    assert [lawsuit.state(day) for day in (dt.date(2021, 3, 29), dt.date(2021, 3, 30), dt.date(2030, 1, 1))] == [
+        "open", "lapsed", "lapsed"]
 
 
 def test_government_list_propose_confirm_and_signal(users, chengdu_institution, mianyang_institution):

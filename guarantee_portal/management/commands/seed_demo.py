@@ -16,9 +16,7 @@ class Command(BaseCommand):
             regions = regions_load()
             institutions = institutions_demo.seed()
             users = accounts_demo.seed({i.name: i for i in institutions})
-            # Quarterly reports come from the Sichuan legal entities (the cross-province branches of the demo
-            # report to their own provinces' regulators).
-            filings = reporting_demo.seed([i for i in institutions if i.kind == "legal_entity"])
+            filings = reporting_demo.seed(reporting_demo.filers(institutions))
             indicators = indicator_demo.seed()
         self.stdout.write(f"regions: {regions}, institutions: {len(institutions)}")
         periods = reporting_demo.demo_periods()
