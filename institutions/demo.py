@@ -1,4 +1,5 @@
-"""Demo registry: the 88 institutions of Sichuan's 2020 fee-reduction award list (seed 003).
+"""Demo registry from seed 003 (Sichuan, 2020 Q3): the 88 institutions of the fee-reduction award list, and
+the 13 companies of the two licence notices (5 licences cancelled, 8 revoked; see seed_notices.py).
 
 Credit codes, capital and dates are synthetic but deterministic (valid GB 32100 check characters)."""
 
