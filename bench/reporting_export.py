@@ -20,9 +20,11 @@ def main():
     from accounts.models import User
     from reporting import demo, exports, services
     from reporting.choices import FilingStatus
+    from reporting.indicator_services import Policy
     from reporting.models import Filing, FilingVersion
 
     n = 30 if args.small else 300
+    params_on = Policy().params
     insts = make_institutions(n)
     periods = demo.demo_periods()
     if not Filing.objects.filter(institution__in=insts).exists():
@@ -32,7 +34,7 @@ def main():
 
         now = timezone.now()
         for inst in insts:
-            data = demo.series(inst.credit_code, inst.paid_in_capital)
+            data = demo.series(inst.credit_code, inst.paid_in_capital, params_on=params_on)
             for p in periods:
                 f = Filing(institution=inst, year=p.year, quarter=p.quarter, template=template,
                            status=FilingStatus.ACCEPTED, first_submitted_at=now)

@@ -7,7 +7,8 @@ The numbers are internally consistent: the balance-sheet identity, fin_balance r
 compensation roll-forward, year-start = prior Q4, YTD flows monotonic within a year, cumulative
 figures monotonic, sub-items ≤ totals, counts ≤ counts. They spread the indicators: leverage about 1–14.5×
 (four above the 10× cap in 2026Q2), average fee rate 0.6–2.4 %, compensation rate 0.3–7 %, a few single-client
-concentrations above 10 % of net assets, one guarantee to a controlling shareholder (explained).
+concentrations above 10 % of net assets, one guarantee to a controlling shareholder (explained), one
+reported liability balance off the computed one (a data-quality finding).
 
 Lifecycle mix: most filings accepted; some late; in 2026Q3 some still submitted (queue), returned
 with comments, in draft, or missing; a few accepted filings amended (version 2 with a reason); two
@@ -29,8 +30,10 @@ from django.utils import timezone
 
 from accounts.models import User
 
+from . import indicators as ind
 from . import services, validation
 from .choices import Channel, FilingStatus
+from .indicator_services import Policy
 from .models import Filing, FilingVersion
 from .periods import Period
 
@@ -74,8 +77,9 @@ def _n(x) -> str:
     return str(int(x))
 
 
-def series(key: str, paid_in: Decimal, *, profile: dict | None = None) -> dict[Period, dict[str, str]]:
-    """One institution's 8 quarters of values (pure)."""
+def series(key: str, paid_in: Decimal, *, params_on, profile: dict | None = None) -> dict[Period, dict[str, str]]:
+    """One institution's 8 quarters of values (pure). `params_on(day)` gives the policy parameters in force
+    (e.g. `Policy().params`): the company reports the liability balance those weights give."""
     rng = _rng(key)
     profile = profile or {}
     paid_in = Decimal(paid_in)
@@ -172,7 +176,6 @@ def series(key: str, paid_in: Decimal, *, profile: dict | None = None) -> dict[P
             "loan_farmer_le2m": _d(loan * Decimal("0.1")), "loan_housing": _d(loan * Decimal("0.03")),
             "bond_balance": bond, "bond_aa_balance": _d(bond * Decimal("0.9")), "other_fin_balance": balance - loan - bond,
             "nonfin_balance": _d(balance * Decimal("0.2")), "nonfin_new": ytd["nonfin_new"],
-            "fin_liability_reported": _d(balance * Decimal("0.85")),
             "small_micro_balance": _d(balance * Decimal("0.6")), "agri_balance": _d(balance * Decimal("0.2")),
             "farmer_small_micro_balance": _d(balance * Decimal("0.65")),
             "small_micro_agri_new": ytd["smagri_new"], "new_single_le5m": ytd["le5"], "new_single_le10m": ytd["le10"],
@@ -187,6 +190,8 @@ def series(key: str, paid_in: Decimal, *, profile: dict | None = None) -> dict[P
             "bank_risk_amount": _d(bank_shared * Decimal(str(round(rng.uniform(0.1, 0.3), 3)))),
             "reguarantee_balance": _d(balance * Decimal("0.3")), "batch_zdz_balance": _d(balance * Decimal("0.15")),
         }
+        # Reported as the weights give it, give or take a profile's deliberate gap (a DQ-01 finding).
+        v["fin_liability_reported"] = ind.fin_liability_balance(v, params_on(p.end)) + Decimal(profile.get("liability_gap", 0))
         values = {k: _s(x) for k, x in v.items()}
         values.update({
             "fin_inforce_count": _n(count), "fin_inforce_clients": _n(clients),
@@ -206,6 +211,7 @@ PROFILES = {
     12: {"fee_rate": 0.028}, 33: {"fee_rate": 0.019},  # fee rate above 1 % / 1.5 % (FEE-01/02)
     22: {"comp_rate": 0.07}, 51: {"comp_rate": 0.062},  # compensation rate above 5 %
     60: {"controller": 500},  # prohibited guarantee to the controlling shareholder (explained warning)
+    45: {"liability_gap": 120},  # reported liability balance off the computed one (DQ-01 data quality)
 }
 MISSING_LAST = {5, 26, 47, 70}
 _P = demo_periods()  # lifecycle events are placed by position in the series
@@ -228,6 +234,7 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
 def seed(institutions) -> dict:
     """Create the demo filings of FIRST–LAST for `institutions` (the award-list order)."""
     periods = demo_periods()
+    policy = Policy()
     template = services.template_for(LAST)
     codes = list(template.fields.order_by("order").values_list("code", flat=True))
     inst_ids = [i.pk for i in institutions]
@@ -240,7 +247,7 @@ def seed(institutions) -> dict:
     filings, versions_by_key = [], {}
     stats = {"filings": 0, "versions": 0, "late": 0, "missing": 0, "nil": 0, "returned": 0, "amended": 0}
     for n, inst in enumerate(institutions, start=1):
-        data = series(inst.credit_code, inst.paid_in_capital, profile=PROFILES.get(n))
+        data = series(inst.credit_code, inst.paid_in_capital, params_on=policy.params, profile=PROFILES.get(n))
         nil_inst = n in NIL_INSTITUTIONS
         rng = _rng(inst.credit_code + "life")
         prev_values = None

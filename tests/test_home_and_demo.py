@@ -1,5 +1,6 @@
 """The demo as a new user meets it: seed twice, log in as each role, see the real scope."""
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -13,6 +14,7 @@ from accounts.models import User
 from core.models import AuditEvent
 from institutions.demo import seed_licence_notices
 from institutions.models import Institution
+from reporting.indicator_models import IndicatorBreach, IndicatorValue
 from reporting.models import Filing
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +117,19 @@ def test_period_labels_and_indicator_names_follow_the_language():
     with translation.override("en"):
         assert Period(2026, 3).label == "Q3 2026"
         assert INDICATORS["leverage"].name == "Leverage multiple"
+
+
+def test_demo_reports_liability_balances_as_the_weights_give_them(demo):
+    """Companies report the weighted liability balance the portal computes; one profile (position 45)
+    is deliberately off by 120 万元, so the data-quality rule DQ-01 fires for it alone, every quarter."""
+    breaches = IndicatorBreach.objects.filter(threshold__code="DQ-01")
+    assert set(breaches.values_list("institution__name", flat=True)) == {"广元市利州区利东融资担保有限公司"}
+    assert sorted(breaches.values_list("year", "quarter", "value")) == [
+        (2024, 4, Decimal("120.004")), (2025, 1, Decimal("119.996")), (2025, 2, Decimal("120.0005")),
+        (2025, 3, Decimal("120.002")), (2025, 4, Decimal("119.9975")), (2026, 1, Decimal("119.997")),
+        (2026, 2, Decimal("120")), (2026, 3, Decimal("120.003")),
+    ]
+    # Everyone else is off by cent rounding only (reported in cents, computed from cents × weights).
+    gaps = IndicatorValue.objects.filter(code="liability_report_gap", value__isnull=False).exclude(institution__in=breaches.values("institution"))
+    assert gaps.count() == 697 - 8 - 6  # computed filings less the breaching eight and the six nil returns
+    assert max(abs(v) for v in gaps.values_list("value", flat=True)) <= Decimal("0.005")

@@ -4,14 +4,16 @@ from decimal import Decimal
 from accounts import demo as accounts_demo
 from institutions import demo as institutions_demo
 from reporting import demo, services, validation
+from reporting.indicator_services import Policy
 from reporting.models import Filing, FilingVersion
 from reporting.periods import Period
 
 
-def test_series_is_deterministic_and_rolls_forward():
-    a = demo.series("X1", Decimal(30000))
-    assert a == demo.series("X1", Decimal(30000))
-    assert a != demo.series("X2", Decimal(30000))
+def test_series_is_deterministic_and_rolls_forward(db):
+    params_on = Policy().params
+    a = demo.series("X1", Decimal(30000), params_on=params_on)
+    assert a == demo.series("X1", Decimal(30000), params_on=params_on)
+    assert a != demo.series("X2", Decimal(30000), params_on=params_on)
     periods = demo.demo_periods()
     assert (str(periods[0]), str(periods[-1]), len(periods)) == ("2024Q4", "2026Q3", 8)
     for p in periods:
