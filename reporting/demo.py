@@ -87,6 +87,8 @@ def series(key: str, paid_in: Decimal, *, params_on, profile: dict | None = None
     fee_rate = Decimal(str(profile.get("fee_rate", round(rng.uniform(0.006, 0.024), 4))))
     comp_rate = Decimal(str(profile.get("comp_rate", round(rng.uniform(0.003, 0.05), 4))))
     top1_share = Decimal(str(profile.get("top1_share", round(rng.uniform(0.02, 0.09), 3))))
+    # Own stream, so the other draws (and the stories pinned on them) stay as they were.
+    support_share = Decimal(str(round(_rng(key + "support").uniform(0.76, 0.96), 3)))
     growth = [Decimal(str(round(rng.uniform(-0.03, 0.07), 4))) for _ in range(8)]
     avg_size = Decimal(rng.choice([150, 220, 300, 450, 600, 800]))
     net_assets = _d(paid_in * Decimal(str(round(rng.uniform(1.02, 1.25), 3))))
@@ -140,7 +142,7 @@ def series(key: str, paid_in: Decimal, *, params_on, profile: dict | None = None
         net_assets = _d(net_assets + profit_q)
         ytd["le5"] += _d(new_q * le5_share)
         ytd["le10"] += _d(new_q * min(Decimal("0.97"), le5_share + Decimal("0.15")))
-        ytd["smagri_new"] += _d(new_q * Decimal("0.7"))
+        ytd["smagri_new"] += _d(new_q * support_share)
         clients_q = int(new_q / avg_size) + 1
         ytd["new_clients"] += clients_q
         ytd["smagri_new_cl"] += int(clients_q * 0.8)
