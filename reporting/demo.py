@@ -6,8 +6,8 @@ and rebuilt) and fast (bulk inserts).
 The numbers are internally consistent: the balance-sheet identity, fin_balance roll-forward,
 compensation roll-forward, year-start = prior Q4, YTD flows monotonic within a year, cumulative
 figures monotonic, sub-items ≤ totals, counts ≤ counts. They spread the indicators: leverage about 1–14.5×
-(four above the 10× cap in 2026Q2), average fee rate 0.6–2.4 %, compensation rate 0.3–7 %, a few single-client
-concentrations above 10 % of net assets, one guarantee to a controlling shareholder (explained), one
+(four above the 10× cap in 2026Q2), average fee rate 0.6–2.4 % drifting down 2 % a quarter, compensation
+rate 0.3–7 % drifting up 4 % a quarter, a few single-client concentrations above 10 % of net assets, one guarantee to a controlling shareholder (explained), one
 reported liability balance off the computed one (a data-quality finding).
 
 Lifecycle mix: most filings accepted; some late; in 2026Q3 some still submitted (queue), returned
@@ -33,6 +33,7 @@ from accounts.models import User
 from . import indicators as ind
 from . import services, validation
 from .choices import Channel, FilingStatus
+from .indicator_models import IndicatorRun
 from .indicator_services import Policy
 from .models import Filing, FilingVersion
 from .periods import Period
@@ -111,7 +112,9 @@ def series(key: str, paid_in: Decimal, *, params_on, profile: dict | None = None
         released_q = prev_balance + new_q - balance
         ytd["new"] += new_q
         ytd["released"] += released_q
-        comp_q = _d(released_q * comp_rate)
+        # Fee rates drift down under the fee-reduction policy, defaults drift up: the trends are visible.
+        fee_rate_q = fee_rate * (1 - Decimal("0.02") * i)
+        comp_q = _d(released_q * comp_rate * (1 + Decimal("0.04") * i))
         rec_q = _d(comp_q * Decimal("0.3"))
         wo_q = _d(comp_q * Decimal("0.1"))
         ytd["comp"] += comp_q
@@ -124,8 +127,8 @@ def series(key: str, paid_in: Decimal, *, params_on, profile: dict | None = None
         annual_q = _d(new_q * Decimal("0.85"))
         le5_share = Decimal(str(round(rng.uniform(0.45, 0.8), 3)))
         annual_le5_q = _d(annual_q * le5_share)
-        fee_le5_q = _d(annual_le5_q * fee_rate * Decimal("0.9"))
-        fee_gt5_q = _d((annual_q - annual_le5_q) * fee_rate * Decimal("1.15"))
+        fee_le5_q = _d(annual_le5_q * fee_rate_q * Decimal("0.9"))
+        fee_gt5_q = _d((annual_q - annual_le5_q) * fee_rate_q * Decimal("1.15"))
         ytd["annual"] += annual_q
         ytd["annual_le5"] += annual_le5_q
         ytd["annual_gt5"] += annual_q - annual_le5_q
@@ -343,6 +346,8 @@ def seed(institutions) -> dict:
     if planned == stored:  # a re-run over the same demo data changes nothing (and adds no audit rows)
         stats["versions"] = sum(len(v) for v in versions_by_key.values())
         return stats
+    # Indicator runs keep their version (PROTECT, for lineage); the seed recomputes them afterwards.
+    IndicatorRun.objects.filter(filing__in=existing).delete()
     existing.update(current_version=None)
     FilingVersion.objects.filter(filing__in=existing).delete()
     existing.delete()

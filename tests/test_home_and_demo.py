@@ -59,6 +59,22 @@ def test_seed_demo_is_deterministic_and_rerunnable(demo):
     assert set(User.objects.values_list("username", flat=True)) == set(DEMO_HOME)
 
 
+def test_seed_demo_rebuilds_changed_demo_filings_and_their_indicators(demo, monkeypatch):
+    """A newer demo (here: position 17's leverage) replaces the stored filings, computed ones included."""
+    from reporting import demo as reporting_demo
+
+    filing = Filing.objects.filter(year=2026, quarter=2, institution__name="自贡市国投融资担保有限责任公司").get()
+    assert filing.indicator_values.get(code="leverage").value == Decimal("12.511811")  # weighted balance ÷ (net assets − equity)
+    assert filing.indicator_breaches.filter(threshold__code="LEV-01").exists()
+    monkeypatch.setitem(reporting_demo.PROFILES, 17, {"leverage": 9.5})
+    call_command("seed_demo", stdout=StringIO())
+    rebuilt = Filing.objects.filter(year=2026, quarter=2, institution__name="自贡市国投融资担保有限责任公司").get()
+    assert rebuilt.pk != filing.pk
+    assert rebuilt.indicator_values.get(code="leverage").value == Decimal("9.269522")
+    assert not rebuilt.indicator_breaches.filter(threshold__code="LEV-01").exists()
+    assert Filing.objects.count() == 699
+
+
 def test_each_demo_login_sees_its_scope(demo):
     # One test for all logins: seeding the full demo costs seconds, logging in costs milliseconds.
     for username, texts in DEMO_HOME.items():
