@@ -1,5 +1,6 @@
 """Number formatting the Chinese supervisory way: amounts in 万元 with thousands separators and two
-decimals, ratios stored as decimals shown as percentages, undefined values as —."""
+decimals, ratios stored as decimals shown as percentages, undefined values as —. A value that rounds to
+zero shows no sign ("z" format option): a −0.004 gap is 0.00, not −0.00."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -22,11 +23,11 @@ def _decimal(value):
 def money(value, places=2):
     """Decimal("82000") → "82,000.00"."""
     number = _decimal(value)
-    return UNDEFINED if number is None else f"{number:,.{int(places)}f}"
+    return UNDEFINED if number is None else f"{number:z,.{int(places)}f}"
 
 
 @register.filter
 def pct(value, places=2):
     """Decimal("0.0125") → "1.25%"."""
     number = _decimal(value)
-    return UNDEFINED if number is None else f"{number * 100:,.{int(places)}f}%"
+    return UNDEFINED if number is None else f"{number * 100:z,.{int(places)}f}%"

@@ -3,6 +3,8 @@ from decimal import Decimal
 from django import template
 from django.utils.translation import gettext as _
 
+from core.templatetags.portal import money, pct
+
 register = template.Library()
 
 
@@ -13,12 +15,12 @@ def ind_value(value, unit):
         return "—"
     value = Decimal(value)
     if unit == "percent":
-        return f"{value * 100:.2f}%"
+        return pct(value)
     if unit == "ratio":
-        return _("%(v)s 倍") % {"v": f"{value:.2f}"}
+        return _("%(v)s 倍") % {"v": money(value)}
     if unit == "boolean":
         return _("是") if value == 1 else _("否")
-    return f"{value:,.2f}"
+    return money(value)
 
 
 @register.filter

@@ -20,7 +20,7 @@ def wan(value):
         d = Decimal(str(value))
     except InvalidOperation:
         return value
-    return f"{d:,.0f}" if d == d.to_integral_value() and "." not in str(value) else f"{d:,.2f}"
+    return f"{d:z,.0f}" if d == d.to_integral_value() and "." not in str(value) else f"{d:z,.2f}"
 
 
 @register.filter
