@@ -47,6 +47,11 @@
     drill(trendChart);
   }
 
+  const big = v => v.max >= 50 && v.max <= 100;
+  const shareAxis = {
+    max: v => (big(v) ? Math.min(100, Math.ceil(v.max / 10) * 10 + 10) : null),
+    min: v => (big(v) ? Math.max(0, Math.floor(v.min / 10) * 10 - 10) : null),
+  };
   const series = data("data-series");
   if (series) {
     series.series.forEach((s, i) => {
@@ -56,7 +61,9 @@
         color: [palette[i % palette.length]],
         title: { text: s.name + (s.unit === "%" ? "（%）" : "（倍）"), textStyle: { fontSize: 13, fontWeight: "normal" } },
         tooltip: { trigger: "axis" }, grid: { left: 48, right: 90, top: 36, bottom: 24 },
-        xAxis: { type: "category", data: series.periods }, yAxis: { type: "value", scale: true },
+        xAxis: { type: "category", data: series.periods },
+        // Large shares (≥ 50 %) get a 10-point grid capped at 100 %, where auto-scaling would run past it.
+        yAxis: { type: "value", scale: true, ...(s.unit === "%" ? shareAxis : {}) },
         series: [{ type: "line", data: s.data, symbolSize: 7, connectNulls: false,
                    markLine: { symbol: "none", lineStyle: { type: "dashed", color: "#e4572e" },
                                label: { formatter: "{b}", position: "end", fontSize: 10 },
