@@ -134,7 +134,9 @@ def _institution_page(request, institution, *, company):
         values = [table[r.filing_id].get(code) for r in runs]
         latest = applying[runs[-1].filing_id] if runs else []
         chart["series"].append({
-            "code": code, "name": ind.INDICATORS[code].name, "unit": "%" if scale == 100 else "×",
+            "code": code, "unit": "%" if scale == 100 else "×",
+            "title": _("%(name)s（%(unit)s）") % {"name": ind.INDICATORS[code].name,
+                                                 "unit": "%" if scale == 100 else _("倍")},
             "data": [None if v is None else float(v * scale) for v in values],
             "bands": [{"name": f"{t.code} {t.get_comparator_display()} {float(t.value * scale):g}", "value": float(t.value * scale)}
                       for t in latest if t.indicator == code],

@@ -304,8 +304,14 @@ class Indicator:
 
 @functools.cache
 def _english_names() -> dict[str, str]:
-    with open(Path(__file__).parent / "data" / "indicators.csv", encoding="utf-8", newline="") as fh:
-        return {row["code"]: row["name_en"] for row in csv.DictReader(fh)}
+    """Names from the domain's indicator list; an indicator that is a report cell itself (extra_charges)
+    takes the cell's English label from the template."""
+    data = Path(__file__).parent / "data"
+    with open(data / "quarterly_report_fields_v1.csv", encoding="utf-8", newline="") as fh:
+        names = {row["code"]: row["label_en"] for row in csv.DictReader(fh)}
+    with open(data / "indicators.csv", encoding="utf-8", newline="") as fh:
+        names.update({row["code"]: row["name_en"] for row in csv.DictReader(fh)})
+    return names
 
 
 def _ind(function, name_zh, formula, unit, source, inputs, notes=""):

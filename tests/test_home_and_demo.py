@@ -133,6 +133,8 @@ def test_period_labels_and_indicator_names_follow_the_language():
     with translation.override("en"):
         assert Period(2026, 3).label == "Q3 2026"
         assert INDICATORS["leverage"].name == "Leverage multiple"
+        assert INDICATORS["extra_charges"].name == "Charges to clients other than the guarantee fee"  # a report cell
+        assert all(i.name != i.name_zh for i in INDICATORS.values())  # every indicator has an English name
 
 
 def test_demo_reports_liability_balances_as_the_weights_give_them(demo):

@@ -59,7 +59,7 @@
       if (!chart) return;
       chart.setOption({
         color: [palette[i % palette.length]],
-        title: { text: s.name + (s.unit === "%" ? "（%）" : "（倍）"), textStyle: { fontSize: 13, fontWeight: "normal" } },
+        title: { text: s.title, textStyle: { fontSize: 13, fontWeight: "normal" } },
         tooltip: { trigger: "axis" }, grid: { left: 48, right: 90, top: 36, bottom: 24 },
         xAxis: { type: "category", data: series.periods },
         // Large shares (≥ 50 %) get a 10-point grid capped at 100 %, where auto-scaling would run past it.
