@@ -33,12 +33,12 @@ from .indicator_models import (
     WarningCase,
     WarningStatus,
 )
-from .models import Filing
+from .models import Filing, values_as_decimals
 from .periods import Period
 
 CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
-RUN_FIELDS = ["version", "region_code", "gov_backed", "small_business_focus", "compliant_thresholds", "compute_count",
-              "computed_at"]
+RUN_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "version_id", "region_code", "gov_backed",
+               "small_business_focus", "compliant_thresholds", "compute_count", "computed_at")
 VALUE_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "code", "value")
 BREACH_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "threshold_id", "indicator", "value", "comparator",
                   "limit", "severity")
@@ -153,51 +153,61 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
     listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
     filings = list(
         counted_filings().filter(Q(institution_id__in=institutions), Q(institution_id__in=whole) | Q(pk__in=listed))
-        .select_related("current_version", "institution").order_by("institution_id", "-year", "-quarter")
-        .only("pk", "institution_id", "year", "quarter", "current_version__values", "institution__region_id")
+        .order_by("institution_id", "-year", "-quarter")
+        .values_list("pk", "institution_id", "year", "quarter", "current_version_id", "current_version__values",
+                     "institution__region_id")
     )
-    ids = [f.pk for f in filings]
+    ids = [f[0] for f in filings]
     runs = IndicatorRun.objects.filter(Q(institution_id__in=institutions),
                                        Q(institution_id__in=whole) | Q(filing_id__in=listed))
-    counts, stale, touched, computing = {}, [], {f.institution_id for f in filings}, set(ids)
+    counts, stale, touched, computing = {}, [], {f[1] for f in filings}, set(ids)
     for filing_id, institution_id, compute_count in runs.values_list("filing_id", "institution_id", "compute_count"):
         counts[filing_id] = compute_count
         if filing_id not in computing:
             stale.append(filing_id)  # no longer counted (e.g. returned): its results go
             touched.add(institution_id)
-    gov_on = government_backed_on(dates={f.period.end for f in filings}, institution_ids=sorted(touched))
+    gov_on = government_backed_on(dates={Period(f[2], f[3]).end for f in filings}, institution_ids=sorted(touched))
     values_rows, breach_rows, run_rows = [], [], []
-    for f in filings:
-        period, region = f.period, f.institution.region_id
+    for pk, institution_id, year, quarter, version_id, values, region in filings:
+        period = Period(year, quarter)
         computed, subject, judged = evaluate_filing(
-            f.current_version.decimal_values(), region_code=region, period=period,
-            gov_backed=f.institution_id in gov_on[period.end], policy=policy,
+            values_as_decimals(values), region_code=region, period=period,
+            gov_backed=institution_id in gov_on[period.end], policy=policy,
         )
-        common = (f.pk, f.institution_id, f.year, f.quarter)
+        common = (pk, institution_id, year, quarter)
         values_rows += [(*common, c, v) for c, v in computed.items()]
         breach_rows += [(*common, t.pk, t.indicator, v, t.comparator, t.value, t.severity) for t, v, ok in judged if not ok]
-        run_rows.append(IndicatorRun(
-            filing_id=f.pk, institution_id=f.institution_id, year=f.year, quarter=f.quarter,
-            version_id=f.current_version_id, region_code=region, gov_backed=subject.gov_backed,
-            small_business_focus=subject.small_business_focus,
-            compliant_thresholds=sorted(t.pk for t, _v, ok in judged if ok),
-            compute_count=counts.get(f.pk, 0) + 1, computed_at=timezone.now(),
-        ))
+        run_rows.append((*common, version_id, region, subject.gov_backed, subject.small_business_focus,
+                         sorted(t.pk for t, _v, ok in judged if ok), counts.get(pk, 0) + 1))
     gone = ids + stale
     if gone:
         IndicatorValue.objects.filter(filing_id__in=gone).delete()
         IndicatorBreach.objects.filter(filing_id__in=gone).delete()
     if stale:
         IndicatorRun.objects.filter(filing_id__in=stale).delete()
-    if run_rows:
-        # insert or update by filing: a run keeps its id, compute_count counts the computations
-        IndicatorRun.objects.bulk_create(run_rows, update_conflicts=True, unique_fields=["filing"],
-                                         update_fields=RUN_FIELDS)
-        _insert_rows(IndicatorValue, VALUE_COLUMNS, values_rows)
-        _insert_rows(IndicatorBreach, BREACH_COLUMNS, breach_rows)
+    _upsert_runs(run_rows)
+    _insert_rows(IndicatorValue, VALUE_COLUMNS, values_rows)
+    _insert_rows(IndicatorBreach, BREACH_COLUMNS, breach_rows)
     if touched:
         warning_cases_sync_many(sorted(touched))
     return ids
+
+
+def _upsert_runs(rows) -> None:
+    """Insert or update runs by filing (a run keeps its id; compute_count counts the computations):
+    one statement executed for every row."""
+    if not rows:
+        return
+    meta, qn = IndicatorRun._meta, connection.ops.quote_name
+    as_json = meta.get_field("compliant_thresholds").get_db_prep_save
+    computed_at = meta.get_field("computed_at").get_db_prep_save(timezone.now(), connection)
+    rows = [(*r[:8], as_json(r[8], connection), r[9], computed_at) for r in rows]
+    cols = ", ".join(qn(c) for c in RUN_COLUMNS)
+    update = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in RUN_COLUMNS[4:])  # what a recomputation changes
+    sql = (f"INSERT INTO {qn(meta.db_table)} ({cols}) VALUES ({', '.join(['%s'] * len(RUN_COLUMNS))}) "  # noqa: S608
+           f"ON CONFLICT ({qn('filing_id')}) DO UPDATE SET {update}")
+    with connection.cursor() as cur:
+        cur.executemany(sql, rows)
 
 
 def _insert_rows(model, columns, rows) -> None:
@@ -241,8 +251,12 @@ def warning_cases_sync_many(institution_ids) -> None:
     breaches: dict[int, dict] = defaultdict(dict)  # institution -> {(threshold, period): breach}
     for b in (IndicatorBreach.objects.filter(institution_id__in=institution_ids, severity__in=CASE_SEVERITIES)
               .order_by().values("institution_id", "threshold_id", "year", "quarter", "filing_id", "severity",
-                                 "value", "indicator", "filing__current_version__values")):
+                                 "value", "indicator")):
         breaches[b["institution_id"]][(b["threshold_id"], Period(b["year"], b["quarter"]))] = b
+    # the report cells of a case come from its filing's current version (decoded once per filing)
+    filing_values = dict(Filing.objects.filter(
+        pk__in=IndicatorBreach.objects.filter(institution_id__in=institution_ids, severity__in=CASE_SEVERITIES)
+        .values("filing_id")).order_by().values_list("pk", "current_version__values"))
     runs: dict[int, dict] = defaultdict(dict)  # institution -> {period: (filing, compliant thresholds)}
     for institution_id, year, quarter, filing_id, compliant in IndicatorRun.objects.filter(
             institution_id__in=institution_ids).order_by().values_list(
@@ -276,7 +290,7 @@ def warning_cases_sync_many(institution_ids) -> None:
             by = proposer(institution_id, tid, period, b["filing_id"])
             fields = {"filing_id": b["filing_id"], "severity": b["severity"],
                       "severity_rank": SEVERITY_RANK[b["severity"]], "level": level, "value": b["value"],
-                      "cells": cells_for(b["indicator"], b["filing__current_version__values"]),
+                      "cells": cells_for(b["indicator"], filing_values[b["filing_id"]]),
                       "close_proposed": by is not None, "close_proposed_by_id": by}
             case = cases.pop((institution_id, tid, period), None)
             if case is None:
