@@ -159,9 +159,8 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
     ids = [f[0] for f in filings]
     runs = IndicatorRun.objects.filter(Q(institution_id__in=institutions),
                                        Q(institution_id__in=whole) | Q(filing_id__in=listed))
-    counts, stale, touched, computing = {}, [], {f[1] for f in filings}, set(ids)
-    for filing_id, institution_id, compute_count in runs.values_list("filing_id", "institution_id", "compute_count"):
-        counts[filing_id] = compute_count
+    stale, touched, computing = [], {f[1] for f in filings}, set(ids)
+    for filing_id, institution_id in runs.values_list("filing_id", "institution_id"):
         if filing_id not in computing:
             stale.append(filing_id)  # no longer counted (e.g. returned): its results go
             touched.add(institution_id)
@@ -177,7 +176,7 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
         values_rows += [(*common, c, v) for c, v in computed.items()]
         breach_rows += [(*common, t.pk, t.indicator, v, t.comparator, t.value, t.severity) for t, v, ok in judged if not ok]
         run_rows.append((*common, version_id, region, subject.gov_backed, subject.small_business_focus,
-                         sorted(t.pk for t, _v, ok in judged if ok), counts.get(pk, 0) + 1))
+                         sorted(t.pk for t, _v, ok in judged if ok)))
     gone = ids + stale
     if gone:
         IndicatorValue.objects.filter(filing_id__in=gone).delete()
@@ -193,17 +192,18 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
 
 
 def _upsert_runs(rows) -> None:
-    """Insert or update runs by filing (a run keeps its id; compute_count counts the computations):
-    one statement executed for every row."""
+    """Insert or update runs by filing, one statement executed for every row: a run keeps its id and
+    counts the computations in the database (right even when two tasks compute the same filing)."""
     if not rows:
         return
     meta, qn = IndicatorRun._meta, connection.ops.quote_name
     as_json = meta.get_field("compliant_thresholds").get_db_prep_save
     computed_at = meta.get_field("computed_at").get_db_prep_save(timezone.now(), connection)
-    rows = [(*r[:8], as_json(r[8], connection), r[9], computed_at) for r in rows]
-    cols = ", ".join(qn(c) for c in RUN_COLUMNS)
-    update = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in RUN_COLUMNS[4:])  # what a recomputation changes
-    sql = (f"INSERT INTO {qn(meta.db_table)} ({cols}) VALUES ({', '.join(['%s'] * len(RUN_COLUMNS))}) "  # noqa: S608
+    rows = [(*r[:8], as_json(r[8], connection), 1, computed_at) for r in rows]
+    table, cols = qn(meta.db_table), ", ".join(qn(c) for c in RUN_COLUMNS)
+    update = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in RUN_COLUMNS[4:] if c != "compute_count")
+    update += f", {qn('compute_count')} = {table}.{qn('compute_count')} + 1"
+    sql = (f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(RUN_COLUMNS))}) "  # noqa: S608
            f"ON CONFLICT ({qn('filing_id')}) DO UPDATE SET {update}")
     with connection.cursor() as cur:
         cur.executemany(sql, rows)
