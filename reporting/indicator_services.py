@@ -236,14 +236,15 @@ def cells_for(indicator_code: str, values: dict) -> dict:
 
 
 def warning_cases_sync(*, institution_id: int) -> None:
+    """One institution's warning cases in step (see warning_cases_sync_many)."""
     warning_cases_sync_many([institution_id])
 
 
 def warning_cases_sync_many(institution_ids) -> None:
     """Open, escalate and propose closing warning cases of the institutions from their stored breaches;
-    idempotent; five queries or so whatever the number of institutions. A case's level is the number
-    of consecutive quarters, ending with its own, in which the same rule was breached; a later quarter
-    judged compliant with the rule proposes closing."""
+    idempotent; four reads, a bulk insert and a bulk update whatever the number of institutions. A
+    case's level is the number of consecutive quarters, ending with its own, in which the same rule
+    was breached; a later quarter judged compliant with the rule proposes closing."""
     institution_ids = list(institution_ids)
     breaches: dict[int, dict] = defaultdict(dict)  # institution -> {(threshold, period): breach}
     for b in (IndicatorBreach.objects.filter(institution_id__in=institution_ids, severity__in=CASE_SEVERITIES)
