@@ -1,12 +1,13 @@
-"""Benchmark: recomputing indicators for every institution × 8 quarters, against one SQL statement
-computing the leverage of the same rows (same data, same run); single-filing recompute; dashboard
-query counts at two sizes.
+"""Benchmark: recomputing indicators for every institution × 8 quarters through the recompute job the
+app uses (chunks of institutions), against one SQL statement computing the leverage of the same rows
+(same data, same run); queries per chunk; single-filing recompute; dashboard query counts at two sizes.
 
     .venv/bin/python bench/indicators_recompute.py            # 5,600 institutions × 8 quarters
     .venv/bin/python bench/indicators_recompute.py --small    # 300 institutions
     DATABASE_URL=postgres://… .venv/bin/python bench/indicators_recompute.py
 
-Runs in a throwaway test database (created and dropped here); prints ratios, asserts nothing.
+Runs in a throwaway test database (created and dropped here); prints ratios, asserts nothing. Tasks
+run in-process: leave REDIS_URL unset.
 """
 
 import argparse
@@ -110,16 +111,22 @@ def main():
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
+        from django.conf import settings
+
         from accounts.models import User
         from accounts.services import regions_load
         from reporting.indicator_models import IndicatorBreach, IndicatorRun, IndicatorValue, WarningCase
         from reporting.indicator_services import (
-            Policy,
+            CHUNK_INSTITUTIONS,
+            counted_filings,
             filing_indicators_compute,
-            institution_indicators_compute,
+            indicators_compute_batch,
+            indicators_recompute_enqueue,
         )
         from reporting.models import Filing
 
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            sys.exit("unset REDIS_URL: the benchmark runs the recompute tasks in-process")
         regions_load()
         t0 = time.perf_counter()
         institutions, filings = make_data(n)
@@ -130,15 +137,25 @@ def main():
         print(f"one SQL statement, leverage of {len(rows)} filings: {sql_time:.3f}s")
 
         def recompute_all():
-            policy = Policy()
-            for institution_id in institutions:
-                institution_indicators_compute(institution_id=institution_id, policy=policy)
+            """What a policy change touching every filing does: one job, tasks of CHUNK_INSTITUTIONS institutions."""
+            job = indicators_recompute_enqueue(filing_ids=counted_filings().values_list("pk", flat=True), reason="bench")
+            job.refresh_from_db()
+            assert (job.status, job.done_count) == ("done", len(institutions)), (job.status, job.message)
 
         full_time, _ = timed(recompute_all)
         values = IndicatorValue.objects.count()
-        print(f"recompute all indicators (28 per filing, thresholds, warning cases), one task body per institution: "
-              f"{full_time:.1f}s for {values} values — {full_time / len(institutions) * 1000:.1f} ms per institution")
+        print(f"full recompute (28 indicators per filing, thresholds, warning cases) through the recompute job, "
+              f"{CHUNK_INSTITUTIONS} institutions per task: {full_time:.1f}s for {values} values — "
+              f"{full_time / len(institutions) * 1000:.2f} ms per institution")
         print(f"RATIO full recompute ÷ SQL leverage: {full_time / sql_time:.0f}×")
+        again_time, _ = timed(recompute_all)
+        print(f"full recompute again (replacing the stored results): {again_time:.1f}s — RATIO {again_time / sql_time:.0f}×")
+
+        chunk = institutions[:CHUNK_INSTITUTIONS]
+        with CaptureQueriesContext(connection) as ctx:
+            indicators_compute_batch(institution_ids=chunk)
+        print(f"queries per chunk of {len(chunk)} institutions ({len(chunk) * len(QUARTERS)} filings): "
+              f"{len(ctx.captured_queries)}")
 
         # agreement: the SQL leverage equals the stored leverage for every row (to 6 decimals)
         stored = dict(IndicatorValue.objects.filter(code="leverage").values_list("filing_id", "value"))

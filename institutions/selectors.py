@@ -11,15 +11,33 @@ from .rules import applicable_rules
 def government_backed_ids(*, on: dt.date, institution_ids=None) -> set[int]:
     """Institutions on the government-backed list on `on`: the latest confirmed batch published on or
     before that date that mentions the institution included it (a later removal takes it off)."""
+    return government_backed_on(dates=[on], institution_ids=institution_ids)[on]
+
+
+def government_backed_on(*, dates, institution_ids=None) -> dict[dt.date, set[int]]:
+    """`government_backed_ids` for several dates with one query: {date: institution ids}."""
+    dates = sorted(set(dates))
+    result = {d: set() for d in dates}
+    if not dates:
+        return result
     entries = GovListEntry.objects.filter(
-        batch__status=ListBatchStatus.CONFIRMED, batch__published_on__lte=on
+        batch__status=ListBatchStatus.CONFIRMED, batch__published_on__lte=dates[-1]
     ).order_by("institution_id", "batch__published_on", "batch_id")
     if institution_ids is not None:
         entries = entries.filter(institution_id__in=institution_ids)
-    latest = {}
-    for institution_id, action in entries.values_list("institution_id", "action"):
-        latest[institution_id] = action
-    return {i for i, action in latest.items() if action == ListAction.INCLUDE}
+    history: dict[int, list] = {}
+    for institution_id, published_on, action in entries.values_list("institution_id", "batch__published_on", "action"):
+        history.setdefault(institution_id, []).append((published_on, action))
+    for institution_id, rows in history.items():
+        for d in dates:
+            latest = None
+            for published_on, action in rows:  # in publication order
+                if published_on > d:
+                    break
+                latest = action
+            if latest == ListAction.INCLUDE:
+                result[d].add(institution_id)
+    return result
 
 
 def current_government_list(*, on: dt.date) -> list[GovListEntry]:

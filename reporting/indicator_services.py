@@ -10,14 +10,14 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core import audit
 from core.jobs import job_enqueue
 from core.scoping import ADMIN_ROLE, region_subtree_q
-from institutions.selectors import government_backed_ids
+from institutions.selectors import government_backed_on
 
 from . import indicators as ind
 from .indicator_models import (
@@ -32,12 +32,17 @@ from .indicator_models import (
     WarningCase,
     WarningStatus,
 )
-from .models import Filing
+from .models import Filing, values_as_decimals
 from .periods import Period
 
 CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
-RUN_FIELDS = ["version", "region_code", "gov_backed", "small_business_focus", "compliant_thresholds", "compute_count",
-              "computed_at"]
+RUN_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "version_id", "region_code", "gov_backed",
+               "small_business_focus", "compliant_thresholds", "compute_count", "computed_at")
+VALUE_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "code", "value")
+BREACH_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "threshold_id", "indicator", "value", "comparator",
+                  "limit", "severity")
+CHUNK_INSTITUTIONS = 250  # institutions computed per transaction (and per recompute task)
+IN_LIST_MAX = 10_000  # ids per IN (...) list: SQLite and psycopg bound the parameters of a statement
 THRESHOLD_FIELDS = ("indicator", "comparator", "value", "severity", "scope", "region_code", "region_name",
                     "effective_from", "effective_to", "source", "confidence", "q4_only")
 
@@ -103,72 +108,122 @@ def evaluate_filing(values: dict, *, region_code: str, period: Period, gov_backe
     return computed, subject, ind.evaluate(computed, subject, policy.thresholds)
 
 
-@transaction.atomic
 def institution_indicators_compute(*, institution_id: int, filing_ids=None, policy: Policy | None = None) -> list[int]:
     """(Re)compute every counted filing of one institution (or the given ones); idempotent. Returns the
     filing ids computed. Warning cases of the institution are brought in step afterwards."""
+    return _compute_chunk({institution_id: None if filing_ids is None else list(filing_ids)}, policy or Policy())
+
+
+def indicators_compute_batch(*, filing_ids=None, institution_ids=None, policy: Policy | None = None) -> list[int]:
+    """(Re)compute the given filings, or every counted filing of the given institutions, as
+    `institution_indicators_compute` does for each institution, CHUNK_INSTITUTIONS institutions per
+    transaction with a fixed number of queries each. Returns the filing ids computed."""
+    if (filing_ids is None) == (institution_ids is None):
+        raise TypeError("give filing_ids or institution_ids")
     policy = policy or Policy()
-    filings = counted_filings().filter(institution_id=institution_id).select_related("current_version", "institution")
     if filing_ids is not None:
-        filings = filings.filter(pk__in=list(filing_ids))
-    filings = list(filings)
-    # Computation is skipped for filings no longer counted (e.g. returned): their stored results go.
-    stale = IndicatorRun.objects.filter(institution_id=institution_id)
-    if filing_ids is not None:
-        stale = stale.filter(filing_id__in=list(filing_ids))
-    stale_ids = set(stale.values_list("filing_id", flat=True)) - {f.pk for f in filings}
-    if stale_ids:
-        _delete_results(stale_ids)
-    if not filings:
-        if stale_ids:
-            warning_cases_sync(institution_id=institution_id)
-        return []
-    gov_on = {}
-    for f in filings:
-        end = f.period.end
-        if end not in gov_on:
-            gov_on[end] = institution_id in government_backed_ids(on=end, institution_ids=[institution_id])
-    values_rows, breach_rows, ids = [], [], [f.pk for f in filings]
-    runs = {r.filing_id: r for r in IndicatorRun.objects.filter(filing_id__in=ids)}
-    new_runs = []
-    for f in filings:
-        period, region = f.period, f.institution.region_id
+        scope = filings_by_institution(filing_ids)
+    else:
+        scope = {i: None for i in sorted(set(institution_ids))}
+    items = list(scope.items())
+    computed = []
+    for start in range(0, len(items), CHUNK_INSTITUTIONS):
+        computed += _compute_chunk(dict(items[start:start + CHUNK_INSTITUTIONS]), policy)
+    return computed
+
+
+def filings_by_institution(filing_ids) -> dict[int, list[int]]:
+    """{institution id: sorted filing ids} of the given filings, institutions in id order."""
+    ids = sorted(set(filing_ids))
+    out: dict[int, list[int]] = defaultdict(list)
+    for start in range(0, len(ids), IN_LIST_MAX):
+        rows = Filing.objects.filter(pk__in=ids[start:start + IN_LIST_MAX]).order_by().values_list("institution_id", "pk")
+        for institution_id, pk in rows:
+            out[institution_id].append(pk)
+    return {i: sorted(out[i]) for i in sorted(out)}
+
+
+@transaction.atomic
+def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) -> list[int]:
+    """Compute the counted filings of some institutions — all of them (None) or the listed ones — and
+    remove the results of listed filings no longer counted; then sync their warning cases."""
+    institutions = list(by_institution)
+    whole = [i for i, ids in by_institution.items() if ids is None]
+    listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
+    filings = list(
+        counted_filings().filter(Q(institution_id__in=institutions), Q(institution_id__in=whole) | Q(pk__in=listed))
+        .order_by("institution_id", "-year", "-quarter")
+        .values_list("pk", "institution_id", "year", "quarter", "current_version_id", "current_version__values",
+                     "institution__region_id")
+    )
+    ids = [f[0] for f in filings]
+    runs = IndicatorRun.objects.filter(Q(institution_id__in=institutions),
+                                       Q(institution_id__in=whole) | Q(filing_id__in=listed))
+    stale, touched, computing = [], {f[1] for f in filings}, set(ids)
+    for filing_id, institution_id in runs.values_list("filing_id", "institution_id"):
+        if filing_id not in computing:
+            stale.append(filing_id)  # no longer counted (e.g. returned): its results go
+            touched.add(institution_id)
+    gov_on = government_backed_on(dates={Period(f[2], f[3]).end for f in filings}, institution_ids=sorted(touched))
+    values_rows, breach_rows, run_rows = [], [], []
+    for pk, institution_id, year, quarter, version_id, values, region in filings:
+        period = Period(year, quarter)
         computed, subject, judged = evaluate_filing(
-            f.current_version.decimal_values(), region_code=region, period=period, gov_backed=gov_on[period.end],
-            policy=policy,
+            values_as_decimals(values), region_code=region, period=period,
+            gov_backed=institution_id in gov_on[period.end], policy=policy,
         )
-        common = {"filing_id": f.pk, "institution_id": institution_id, "year": f.year, "quarter": f.quarter}
-        values_rows += [IndicatorValue(code=c, value=v, **common) for c, v in computed.items()]
-        breach_rows += [
-            IndicatorBreach(threshold_id=t.pk, indicator=t.indicator, value=v, comparator=t.comparator, limit=t.value,
-                            severity=t.severity, **common)
-            for t, v, ok in judged if not ok
-        ]
-        run = runs.get(f.pk)
-        if run is None:
-            run = IndicatorRun(filing_id=f.pk, institution_id=institution_id, year=f.year, quarter=f.quarter)
-            new_runs.append(run)
-        run.version_id = f.current_version_id
-        run.region_code = region
-        run.gov_backed = subject.gov_backed
-        run.small_business_focus = subject.small_business_focus
-        run.compliant_thresholds = sorted(t.pk for t, _v, ok in judged if ok)
-        run.compute_count += 1
-        run.computed_at = timezone.now()
-    IndicatorRun.objects.bulk_create(new_runs)
-    IndicatorRun.objects.bulk_update(list(runs.values()), RUN_FIELDS)
-    IndicatorValue.objects.filter(filing_id__in=ids).delete()
-    IndicatorBreach.objects.filter(filing_id__in=ids).delete()
-    IndicatorValue.objects.bulk_create(values_rows, batch_size=2000)
-    IndicatorBreach.objects.bulk_create(breach_rows, batch_size=2000)
-    warning_cases_sync(institution_id=institution_id)
+        common = (pk, institution_id, year, quarter)
+        values_rows += [(*common, c, v) for c, v in computed.items()]
+        breach_rows += [(*common, t.pk, t.indicator, v, t.comparator, t.value, t.severity) for t, v, ok in judged if not ok]
+        run_rows.append((*common, version_id, region, subject.gov_backed, subject.small_business_focus,
+                         sorted(t.pk for t, _v, ok in judged if ok)))
+    gone = ids + stale
+    if gone:
+        IndicatorValue.objects.filter(filing_id__in=gone).delete()
+        IndicatorBreach.objects.filter(filing_id__in=gone).delete()
+    if stale:
+        IndicatorRun.objects.filter(filing_id__in=stale).delete()
+    _upsert_runs(run_rows)
+    _insert_rows(IndicatorValue, VALUE_COLUMNS, values_rows)
+    _insert_rows(IndicatorBreach, BREACH_COLUMNS, breach_rows)
+    if touched:
+        warning_cases_sync_many(sorted(touched))
     return ids
 
 
-def _delete_results(filing_ids):
-    IndicatorValue.objects.filter(filing_id__in=filing_ids).delete()
-    IndicatorBreach.objects.filter(filing_id__in=filing_ids).delete()
-    IndicatorRun.objects.filter(filing_id__in=filing_ids).delete()
+def _upsert_runs(rows) -> None:
+    """Insert or update runs by filing, one statement executed for every row: a run keeps its id and
+    counts the computations in the database (right even when two tasks compute the same filing)."""
+    if not rows:
+        return
+    meta, qn = IndicatorRun._meta, connection.ops.quote_name
+    as_json = meta.get_field("compliant_thresholds").get_db_prep_save
+    computed_at = meta.get_field("computed_at").get_db_prep_save(timezone.now(), connection)
+    rows = [(*r[:8], as_json(r[8], connection), 1, computed_at) for r in rows]
+    table, cols = qn(meta.db_table), ", ".join(qn(c) for c in RUN_COLUMNS)
+    update = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in RUN_COLUMNS[4:] if c != "compute_count")
+    update += f", {qn('compute_count')} = {table}.{qn('compute_count')} + 1"
+    sql = (f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(RUN_COLUMNS))}) "  # noqa: S608
+           f"ON CONFLICT ({qn('filing_id')}) DO UPDATE SET {update}")
+    with connection.cursor() as cur:
+        cur.executemany(sql, rows)
+
+
+def _insert_rows(model, columns, rows) -> None:
+    """Insert plain tuples (ints, strings, Decimals, None) fast: COPY on PostgreSQL, one prepared
+    statement executed for every row elsewhere (bulk_create is bound to 999 parameters on SQLite)."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    table, cols = qn(model._meta.db_table), ", ".join(qn(c) for c in columns)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # counted in query logs like a statement
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({placeholders})", rows)  # noqa: S608 (model names)
 
 
 def filing_indicators_compute(*, filing: Filing, policy: Policy | None = None) -> list[int]:
@@ -181,71 +236,102 @@ def cells_for(indicator_code: str, values: dict) -> dict:
 
 
 def warning_cases_sync(*, institution_id: int) -> None:
-    """Open, escalate and propose closing warning cases of one institution from its stored breaches;
-    idempotent. A case's level is the number of consecutive quarters, ending with its own, in which
-    the same rule was breached; a later quarter judged compliant with the rule proposes closing."""
-    breaches = {
-        (b.threshold_id, Period(b.year, b.quarter)): b
-        for b in IndicatorBreach.objects.filter(institution_id=institution_id, severity__in=CASE_SEVERITIES)
-        .select_related("filing__current_version")
-    }
-    runs = {Period(r.year, r.quarter): r for r in IndicatorRun.objects.filter(institution_id=institution_id)}
-    cases = {(c.threshold_id, Period(c.year, c.quarter)): c for c in WarningCase.objects.filter(institution_id=institution_id)}
+    """One institution's warning cases in step (see warning_cases_sync_many)."""
+    warning_cases_sync_many([institution_id])
 
-    def proposer(tid, period, case_filing_id):
+
+def warning_cases_sync_many(institution_ids) -> None:
+    """Open, escalate and propose closing warning cases of the institutions from their stored breaches;
+    idempotent; four reads, a bulk insert and a bulk update whatever the number of institutions. A
+    case's level is the number of consecutive quarters, ending with its own, in which the same rule
+    was breached; a later quarter judged compliant with the rule proposes closing."""
+    institution_ids = list(institution_ids)
+    breaches: dict[int, dict] = defaultdict(dict)  # institution -> {(threshold, period): breach}
+    for b in (IndicatorBreach.objects.filter(institution_id__in=institution_ids, severity__in=CASE_SEVERITIES)
+              .order_by().values("institution_id", "threshold_id", "year", "quarter", "filing_id", "severity",
+                                 "value", "indicator")):
+        breaches[b["institution_id"]][(b["threshold_id"], Period(b["year"], b["quarter"]))] = b
+    # the report cells of a case come from its filing's current version (decoded once per filing)
+    filing_values = dict(Filing.objects.filter(
+        pk__in=IndicatorBreach.objects.filter(institution_id__in=institution_ids, severity__in=CASE_SEVERITIES)
+        .values("filing_id")).order_by().values_list("pk", "current_version__values"))
+    runs: dict[int, dict] = defaultdict(dict)  # institution -> {period: (filing, compliant thresholds)}
+    for institution_id, year, quarter, filing_id, compliant in IndicatorRun.objects.filter(
+            institution_id__in=institution_ids).order_by().values_list(
+            "institution_id", "year", "quarter", "filing_id", "compliant_thresholds"):
+        runs[institution_id][Period(year, quarter)] = (filing_id, compliant or [])
+    cases = {(c.institution_id, c.threshold_id, Period(c.year, c.quarter)): c
+             for c in WarningCase.objects.filter(institution_id__in=institution_ids).order_by()}
+
+    def proposer(institution_id, tid, period, case_filing_id):
         """The filing that proposes closing the case, or None while it stands."""
-        if (tid, period) not in breaches:
-            run = runs.get(period)
-            return run.filing_id if run else case_filing_id
-        later = [p for p, r in runs.items() if p > period and tid in (r.compliant_thresholds or [])]
-        return runs[min(later)].filing_id if later else None
+        inst_runs = runs[institution_id]
+        if (tid, period) not in breaches[institution_id]:
+            run = inst_runs.get(period)
+            return run[0] if run else case_filing_id
+        later = [p for p, (_f, compliant) in inst_runs.items() if p > period and tid in compliant]
+        return inst_runs[min(later)][0] if later else None
 
-    new_cases = []
-    for (tid, period), b in breaches.items():
-        level, p = 1, period.previous()
-        while (tid, p) in breaches:
-            level, p = level + 1, p.previous()
-        by = proposer(tid, period, b.filing_id)
-        fields = {"filing_id": b.filing_id, "severity": b.severity, "severity_rank": SEVERITY_RANK[b.severity],
-                  "level": level, "value": b.value, "cells": cells_for(b.indicator, b.filing.current_version.values),
-                  "close_proposed": by is not None, "close_proposed_by_id": by}
-        case = cases.pop((tid, period), None)
-        if case is None:
-            new_cases.append(WarningCase(institution_id=institution_id, threshold_id=tid, year=period.year,
-                                         quarter=period.quarter, **fields))
-        else:
-            _update_case(case, fields)
+    new_cases, changed_cases, changed_fields = [], [], set()
+
+    def update(case, fields):
+        changed = _case_changes(case, fields)
+        if changed:
+            changed_cases.append(case)
+            changed_fields.update(changed)
+
+    for institution_id, inst_breaches in breaches.items():
+        for (tid, period), b in inst_breaches.items():
+            level, p = 1, period.previous()
+            while (tid, p) in inst_breaches:
+                level, p = level + 1, p.previous()
+            by = proposer(institution_id, tid, period, b["filing_id"])
+            fields = {"filing_id": b["filing_id"], "severity": b["severity"],
+                      "severity_rank": SEVERITY_RANK[b["severity"]], "level": level, "value": b["value"],
+                      "cells": cells_for(b["indicator"], filing_values[b["filing_id"]]),
+                      "close_proposed": by is not None, "close_proposed_by_id": by}
+            case = cases.pop((institution_id, tid, period), None)
+            if case is None:
+                new_cases.append(WarningCase(institution_id=institution_id, threshold_id=tid, year=period.year,
+                                             quarter=period.quarter, **fields))
+            else:
+                update(case, fields)
     WarningCase.objects.bulk_create(new_cases)
-    for (tid, period), case in cases.items():  # cases whose breach went away (amended filing, changed rule)
-        by = proposer(tid, period, case.filing_id)
-        _update_case(case, {"close_proposed": by is not None, "close_proposed_by_id": by})
+    for (institution_id, tid, period), case in cases.items():  # breach went away (amended filing, changed rule)
+        by = proposer(institution_id, tid, period, case.filing_id)
+        update(case, {"close_proposed": by is not None, "close_proposed_by_id": by})
+    if changed_cases:
+        now = timezone.now()
+        for case in changed_cases:
+            case.updated_at = now  # bulk_update does not apply auto_now
+        # fields a case did not change are written back with the value just read
+        WarningCase.objects.bulk_update(changed_cases, [k.removesuffix("_id") for k in sorted(changed_fields)]
+                                        + ["updated_at"])
 
 
-def _update_case(case, fields):
+def _case_changes(case, fields) -> list[str]:
+    """Apply `fields` to the case (a closed case keeps its closing proposal); the names changed."""
     if case.status == WarningStatus.CLOSED:
         fields = {k: v for k, v in fields.items() if not k.startswith("close_proposed")}
     changed = [k for k, v in fields.items() if getattr(case, k) != v]
-    if changed:
-        for k in changed:
-            setattr(case, k, fields[k])
-        case.save(update_fields=[k.removesuffix("_id") for k in changed] + ["updated_at"])
+    for k in changed:
+        setattr(case, k, fields[k])
+    return changed
 
 
 # --- enqueueing -------------------------------------------------------------------------------------
 
 
 def indicators_recompute_enqueue(*, filing_ids, user=None, reason: str = ""):
-    """One job row for the user; one task per institution, sent after commit. None if nothing to do."""
-    by_institution: dict[str, list[int]] = defaultdict(list)
-    rows = Filing.objects.filter(pk__in=list(filing_ids)).values_list("institution_id", "pk")
-    for institution_id, pk in rows.order_by("institution_id", "pk"):
-        by_institution[str(institution_id)].append(pk)
+    """One job row for the user, counting institutions; the institutions are computed by tasks of up to
+    CHUNK_INSTITUTIONS institutions each, sent after commit. None if nothing to do."""
+    by_institution = {str(i): ids for i, ids in filings_by_institution(filing_ids).items()}
     if not by_institution:
         return None
     from .indicator_tasks import recompute_job
 
     return job_enqueue(kind="indicators.recompute", task=recompute_job,
-                       params={"institutions": dict(by_institution), "reason": reason,
+                       params={"institutions": by_institution, "reason": reason,
                                "filings": sum(len(v) for v in by_institution.values())}, user=user)
 
 

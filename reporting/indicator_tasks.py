@@ -1,7 +1,9 @@
 """Thin Celery tasks for indicator recomputation: ids in, a service call, idempotent.
 
-`recompute_job` fans out one `recompute_institution` task per institution; each adds one to the job's
-done count and the last one marks the job done, so the user who triggered it watches the progress."""
+`recompute_job` fans out one `recompute_chunk` task per CHUNK_INSTITUTIONS institutions (a policy change
+can touch thousands; a chunk is computed with a fixed number of queries). The job's total is the number
+of institutions; each chunk adds its institutions to the done count and the last one marks the job
+done, so the user who triggered it watches the progress."""
 
 from celery import shared_task
 from django.db.models import F
@@ -9,7 +11,7 @@ from django.utils import timezone
 
 from core.models import Job
 
-from .indicator_services import institution_indicators_compute
+from .indicator_services import CHUNK_INSTITUTIONS, indicators_compute_batch
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -22,23 +24,31 @@ def recompute_job(job_id: int) -> None:
         status=Job.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), total=len(by_institution),
     )
     if not claimed:
-        return  # delivered twice: the institution tasks were already sent
+        return  # delivered twice: the chunk tasks were already sent
     if not by_institution:
         Job.objects.filter(pk=job_id).update(status=Job.Status.DONE, finished_at=timezone.now())
         return
-    for institution_id, filing_ids in by_institution.items():
-        recompute_institution.delay(job_id, int(institution_id), filing_ids)
+    items = list(by_institution.items())
+    for start in range(0, len(items), CHUNK_INSTITUTIONS):
+        recompute_chunk.delay(job_id, dict(items[start:start + CHUNK_INSTITUTIONS]))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def recompute_institution(job_id: int, institution_id: int, filing_ids: list[int]) -> None:
+def recompute_chunk(job_id: int, institutions: dict[str, list[int]]) -> None:
+    """Compute the listed filings of some institutions ({institution id: filing ids})."""
     try:
-        institution_indicators_compute(institution_id=institution_id, filing_ids=filing_ids)
+        indicators_compute_batch(filing_ids=[pk for ids in institutions.values() for pk in ids])
     except Exception as exc:
         Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, message=str(exc)[:2000], finished_at=timezone.now())
         raise
     now = timezone.now()
-    Job.objects.filter(pk=job_id).update(done_count=F("done_count") + 1, heartbeat_at=now)
+    Job.objects.filter(pk=job_id).update(done_count=F("done_count") + len(institutions), heartbeat_at=now)
     Job.objects.filter(pk=job_id, status=Job.Status.RUNNING, done_count__gte=F("total")).update(
         status=Job.Status.DONE, finished_at=now
     )
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def recompute_institution(job_id: int, institution_id: int, filing_ids: list[int]) -> None:
+    """Messages queued before chunked recomputation was introduced."""
+    recompute_chunk(job_id, {str(institution_id): filing_ids})

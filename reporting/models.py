@@ -131,6 +131,11 @@ class Filing(TimeStampedModel):
         return timezone.localdate(self.first_submitted_at) > self.due_date
 
 
+def values_as_decimals(values: dict) -> dict[str, Decimal]:
+    """Version values as Decimals; a field left empty is absent."""
+    return {code: Decimal(text) for code, text in values.items() if text not in (None, "")}
+
+
 class FilingVersionQuerySet(ScopedQuerySet):
     scope = Scope(region="filing__institution__region_id", institution="filing__institution_id")
 
@@ -178,8 +183,7 @@ class FilingVersion(models.Model):
         return self.submitted_at is not None
 
     def decimal_values(self) -> dict[str, Decimal]:
-        """Values as Decimals; a field left empty is absent."""
-        return {code: Decimal(text) for code, text in self.values.items() if text not in (None, "")}
+        return values_as_decimals(self.values)
 
     def compute_hash(self) -> str:
         """SHA-256 of the canonical JSON of the values and the nil-return flag, shown on the receipt."""
