@@ -398,11 +398,13 @@ def threshold_preview(*, threshold: Threshold | None, proposed: dict, user=None)
     on the stored indicator values. [{"period", "newly": [(institution id, name, value)], "cleared": [...]}]"""
     new = SimpleNamespace(**{f: proposed.get(f, getattr(threshold, f, None)) for f in THRESHOLD_FIELDS})
     versions = [new] if threshold is None else [threshold, new]
-    runs = list(_candidate_runs(versions, user))
+    candidates = _candidate_runs(versions, user)
+    runs = list(candidates)
     codes = {t.indicator for t in versions}
+    # A subquery, not a list of ids: a national threshold covers more filings than a query may bind.
     values = {
         (fid, code): v for fid, code, v in IndicatorValue.objects.filter(
-            filing_id__in=[r.filing_id for r in runs], code__in=codes).values_list("filing_id", "code", "value")
+            filing_id__in=candidates.values("filing_id"), code__in=codes).values_list("filing_id", "code", "value")
     }
     before = _breaching(threshold, runs, values) if threshold is not None else set()
     after = _breaching(new, runs, values)

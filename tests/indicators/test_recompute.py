@@ -85,7 +85,7 @@ def test_regional_threshold_recomputes_exactly_its_region(users, spread, django_
     changed = {fid for fid in after if after[fid] != before[fid]}
     assert changed == {spread[("510104", 2)].pk, spread[("510107", 2)].pk}  # Chengdu, Q2 only
     job.refresh_from_db()
-    assert (job.status, job.total, job.done_count, job.params["filings"]) == ("done", 2, 2, 2)  # one task per institution
+    assert (job.status, job.total, job.done_count, job.params["filings"]) == ("done", 2, 2, 2)  # progress counts institutions
     # leverage 220000/29000 = 7.59 complies; 220000/18333.33 = 12 breaches
     assert set(IndicatorBreach.objects.filter(threshold=t).values_list("filing_id", flat=True)) == {
         spread[("510107", 2)].pk}

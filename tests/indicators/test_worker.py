@@ -1,5 +1,5 @@
-"""Indicator recomputation through a real Celery worker (Redis + PostgreSQL): one job row, one task
-per institution, progress counted by the institution tasks."""
+"""Indicator recomputation through a real Celery worker (Redis + PostgreSQL): one job row, tasks by
+chunk of institutions, progress counted in institutions."""
 
 import time
 
