@@ -11,6 +11,7 @@ run in-process: leave REDIS_URL unset.
 """
 
 import argparse
+import logging
 import os
 import random
 import sys
@@ -24,6 +25,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guarantee_portal.settings")
 import django  # noqa: E402
 
 django.setup()
+# The chunk tasks run in-process here; their per-task log lines would bury the results.
+logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
