@@ -296,6 +296,10 @@ def warning_cases_sync_many(institution_ids) -> None:
                                              quarter=period.quarter, **fields))
             else:
                 update(case, fields)
+    if new_cases:
+        owners = case_owners({c.institution_id for c in new_cases})
+        for case in new_cases:
+            case.assigned_to_id = owners[case.institution_id]
     WarningCase.objects.bulk_create(new_cases)
     for (institution_id, tid, period), case in cases.items():  # breach went away (amended filing, changed rule)
         by = proposer(institution_id, tid, period, case.filing_id)
@@ -307,6 +311,36 @@ def warning_cases_sync_many(institution_ids) -> None:
         # fields a case did not change are written back with the value just read
         WarningCase.objects.bulk_update(changed_cases, [k.removesuffix("_id") for k in sorted(changed_fields)]
                                         + ["updated_at"])
+
+
+def jurisdiction_chain(region_code: str) -> list[str]:
+    """The region and the regions above it, nearest first (county → city → province)."""
+    return list(dict.fromkeys([region_code, region_code[:4] + "00", region_code[:2] + "0000"]))
+
+
+def case_regulators(region_code: str):
+    """Active regulators whose jurisdiction covers `region_code`, nearest jurisdiction first."""
+    from accounts.models import User
+
+    chain = jurisdiction_chain(region_code)
+    users = User.objects.filter(role="regulator", is_active=True, region_id__in=chain)
+    return sorted(users, key=lambda u: (chain.index(u.region_id), u.username))
+
+
+def case_owners(institution_ids) -> dict[int, int | None]:
+    """Who a new warning case goes to: a regulator of the institution's own region, else of the nearest
+    region above it (first by username); two queries for any number of institutions."""
+    from accounts.models import User
+    from institutions.models import Institution
+
+    chains = {pk: jurisdiction_chain(code) for pk, code in
+              Institution.objects.filter(pk__in=list(institution_ids)).values_list("pk", "region_id")}
+    first: dict[str, int] = {}
+    for region_id, pk in (User.objects.filter(role="regulator", is_active=True,
+                                              region_id__in={c for chain in chains.values() for c in chain})
+                          .order_by("username").values_list("region_id", "pk")):
+        first.setdefault(region_id, pk)
+    return {i: next((first[c] for c in chain if c in first), None) for i, chain in chains.items()}
 
 
 def _case_changes(case, fields) -> list[str]:
@@ -515,6 +549,22 @@ def warning_case_acknowledge(*, actor, case: WarningCase, note: str = "") -> War
         raise ValidationError("只有待处理的预警可以确认 / only open warnings can be acknowledged")
     case.refresh_from_db()
     audit.record(actor=actor, action=audit.Action.TRANSITION, instance=case, before=before, note=note)
+    return case
+
+
+@transaction.atomic
+def warning_case_assign(*, actor, case: WarningCase, assignee, note: str = "") -> WarningCase:
+    """Hand an open or acknowledged case to another regulator whose jurisdiction covers the institution (转办)."""
+    _check_case_authority(actor, case)
+    if assignee.pk not in {u.pk for u in case_regulators(case.institution.region_id)}:
+        raise ValidationError("承办人须为辖区覆盖该机构的监管人员 / the assignee must be a regulator covering the institution")
+    before = audit.snapshot(case)
+    updated = WarningCase.objects.filter(pk=case.pk).exclude(status=WarningStatus.CLOSED).update(
+        assigned_to=assignee, updated_at=timezone.now())
+    if not updated:
+        raise ValidationError("预警已关闭 / the warning is already closed")
+    case.refresh_from_db()
+    audit.record(actor=actor, action=audit.Action.UPDATE, instance=case, before=before, note=note)
     return case
 
 

@@ -37,11 +37,13 @@ from .indicator_models import (
 )
 from .indicator_services import (
     can_edit_threshold,
+    case_regulators,
     cells_for,
     parameter_save,
     threshold_preview,
     threshold_save,
     warning_case_acknowledge,
+    warning_case_assign,
     warning_case_close,
 )
 from .models import FieldDefinition, Filing
@@ -274,6 +276,12 @@ def warning_detail(request, pk):
             if action == "acknowledge":
                 warning_case_acknowledge(actor=request.user, case=case, note=request.POST.get("note", ""))
                 messages.success(request, _("已确认该预警，并由您承办。"))
+            elif action == "assign":
+                assignee = {str(u.pk): u for u in case_regulators(case.institution.region_id)}.get(request.POST.get("assignee"))
+                if assignee is None:
+                    raise ValidationError(_("请选择辖区覆盖该机构的监管人员"))
+                warning_case_assign(actor=request.user, case=case, assignee=assignee, note=request.POST.get("note", ""))
+                messages.success(request, _("已转由 %(name)s 承办。") % {"name": assignee.get_full_name() or assignee.username})
             elif action == "close":
                 form = CloseWarningForm(request.POST)
                 if not form.is_valid():
@@ -289,6 +297,7 @@ def warning_detail(request, pk):
     return render(request, "reporting/indicators/warning_detail.html", {
         "case": case, "cells": [(c, labels.get(c, c), v) for c, v in case.cells.items()],
         "events": history(case), "close_form": CloseWarningForm(),
+        "regulators": [u for u in case_regulators(case.institution.region_id) if u.pk != case.assigned_to_id],
     })
 
 

@@ -11,6 +11,7 @@ from reporting.indicator_models import WarningCase
 from reporting.indicator_services import (
     institution_indicators_compute,
     warning_case_acknowledge,
+    warning_case_assign,
     warning_case_close,
 )
 
@@ -86,3 +87,51 @@ def test_acknowledge_and_close(users, chengdu_institution):
     # a recompute keeps the closed case closed
     institution_indicators_compute(institution_id=chengdu_institution.pk)
     assert WarningCase.objects.get().status == "closed"
+
+
+def test_a_new_case_goes_to_the_regulator_nearest_the_institution(users, chengdu_institution, mianyang_institution):
+    """Chengdu county institution → the Chengdu city regulator; with no regulator in Chengdu, the province."""
+    make_filing(chengdu_institution, 2025, 1, **HIGH_CONCENTRATION)
+    make_filing(mianyang_institution, 2025, 1, **HIGH_CONCENTRATION)
+    institution_indicators_compute(institution_id=chengdu_institution.pk)
+    institution_indicators_compute(institution_id=mianyang_institution.pk)
+    assert dict(WarningCase.objects.values_list("institution_id", "assigned_to__username")) == {
+        chengdu_institution.pk: "t_cd_reg", mianyang_institution.pk: "t_my_reg"}
+    users["cd_regulator"].is_active = False
+    users["cd_regulator"].save()
+    make_filing(chengdu_institution, 2025, 2, **HIGH_CONCENTRATION)
+    institution_indicators_compute(institution_id=chengdu_institution.pk)
+    assert WarningCase.objects.get(institution=chengdu_institution, quarter=2).assigned_to == users["sc_regulator"]
+    assert WarningCase.objects.get(institution=chengdu_institution, quarter=1).assigned_to == users["cd_regulator"]
+
+
+def test_reassign_only_to_a_regulator_covering_the_institution(users, chengdu_institution, client_for):
+    make_filing(chengdu_institution, 2025, 1, **HIGH_CONCENTRATION)
+    institution_indicators_compute(institution_id=chengdu_institution.pk)
+    case = WarningCase.objects.get()
+    page = client_for(users["cd_regulator"]).get(f"/reporting/warnings/{case.pk}/").content.decode()
+    assert "转办" in page and f'<option value="{users["sc_regulator"].pk}">' in page
+    assert f'<option value="{users["my_regulator"].pk}">' not in page  # Mianyang does not cover Chengdu
+    for outsider in ("my_regulator", "zj_regulator"):  # cannot see the case at all
+        response = client_for(users[outsider]).post(f"/reporting/warnings/{case.pk}/",
+                                                    {"action": "assign", "assignee": users[outsider].pk})
+        assert response.status_code == 404
+    response = client_for(users["cd_regulator"]).post(f"/reporting/warnings/{case.pk}/",
+                                                      {"action": "assign", "assignee": users["my_regulator"].pk})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.assigned_to == users["cd_regulator"]  # refused: Mianyang's regulator does not cover Chengdu
+    with pytest.raises(ValidationError):
+        warning_case_assign(actor=users["cd_regulator"], case=case, assignee=users["cd_finance"])
+    with pytest.raises(PermissionDenied):
+        warning_case_assign(actor=users["cd_filer"], case=case, assignee=users["sc_regulator"])
+    client_for(users["cd_regulator"]).post(f"/reporting/warnings/{case.pk}/",
+                                           {"action": "assign", "assignee": users["sc_regulator"].pk})
+    case.refresh_from_db()
+    assert (case.assigned_to, case.status) == (users["sc_regulator"], "open")
+    event = AuditEvent.objects.get(object_id=str(case.pk), action="update")
+    assert (event.actor, event.changes) == (
+        users["cd_regulator"], {"assigned_to": [users["cd_regulator"].pk, users["sc_regulator"].pk]})
+    warning_case_close(actor=users["sc_regulator"], case=case, note="已整改")
+    with pytest.raises(ValidationError):
+        warning_case_assign(actor=users["sc_regulator"], case=case, assignee=users["cd_regulator"])
