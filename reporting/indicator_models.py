@@ -14,6 +14,7 @@ from core.scoping import Scope, ScopedQuerySet
 from institutions.models import Institution
 
 from .indicators import INDICATORS
+from .periods import Period
 
 __all__ = [
     "PolicyParameter", "Threshold", "IndicatorRun", "IndicatorValue", "IndicatorBreach", "WarningCase",
@@ -266,3 +267,7 @@ class WarningCase(TimeStampedModel):
     @property
     def level_label(self):
         return {1: _("关注"), 2: _("警示")}.get(self.level, _("严重"))
+
+    @property
+    def period(self):
+        return Period(self.year, self.quarter)
