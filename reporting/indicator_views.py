@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.audit import history
 from core.models import AuditEvent, Job
 from core.scoping import COMPANY_ROLES, REGION_ROLES, region_subtree_q
+from core.templatetags.portal import localized
 from institutions.models import Institution
 
 from . import indicator_selectors as sel
@@ -50,6 +51,11 @@ from .models import FieldDefinition, Filing
 from .periods import Period
 
 REGULATOR_ROLES = {"regulator", "admin"}
+
+
+def field_labels(template_id) -> dict[str, str]:
+    """{field code: label in the user's language} of a template."""
+    return {f.code: localized(f, "label") for f in FieldDefinition.objects.filter(template_id=template_id)}
 TREND_CODES = ["average_fee_rate", "compensation_rate"]
 
 
@@ -156,7 +162,7 @@ def filing_indicators(request, pk):
     run = IndicatorRun.objects.filter(filing=filing).first()
     values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
     breached = set(IndicatorBreach.objects.filter(filing=filing).values_list("threshold_id", flat=True))
-    labels = dict(FieldDefinition.objects.filter(template_id=filing.template_id).values_list("code", "label_zh"))
+    labels = field_labels(filing.template_id)
     applying = sel.thresholds_for_run(run, sel.all_thresholds()) if run else []
     raw = filing.current_version.values if filing.current_version else {}
     rows = []
@@ -293,7 +299,7 @@ def warning_detail(request, pk):
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
         return redirect("reporting:warning_detail", pk=case.pk)
-    labels = dict(FieldDefinition.objects.filter(template_id=case.filing.template_id).values_list("code", "label_zh"))
+    labels = field_labels(case.filing.template_id)
     return render(request, "reporting/indicators/warning_detail.html", {
         "case": case, "cells": [(c, labels.get(c, c), v) for c, v in case.cells.items()],
         "events": history(case), "close_form": CloseWarningForm(),

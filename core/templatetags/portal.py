@@ -31,3 +31,15 @@ def pct(value, places=2):
     """Decimal("0.0125") → "1.25%"."""
     number = _decimal(value)
     return UNDEFINED if number is None else f"{number * 100:z,.{int(places)}f}%"
+
+
+@register.filter
+def localized(obj, name):
+    """`obj.<name>_en` when the user reads English, else `obj.<name>_zh`; objects and dicts alike:
+    {{ finding|localized:"message" }}, {{ field|localized:"label" }}."""
+    from django.utils.translation import get_language
+
+    suffix = "en" if (get_language() or "").startswith("en") else "zh"
+    key = f"{name}_{suffix}"
+    value = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+    return value or (obj.get(f"{name}_zh") if isinstance(obj, dict) else getattr(obj, f"{name}_zh", ""))

@@ -123,6 +123,19 @@ def _bulk(n, period=Q2, status="submitted"):
     Filing.objects.bulk_update(filings, ["current_version"])
 
 
+def test_form_labels_and_findings_follow_the_language(users, client_for, chengdu_institution):
+    history(chengdu_institution, users)
+    c = client_for(users["cd_filer"])
+    c.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = c.get("/reporting/file/2025Q2/").content.decode()
+    assert "Net assets (owners&#x27; equity)" in page and "净资产</label>" not in page
+    body = c.post("/reporting/file/2025Q2/check/", {**GOOD_Q2, "net_assets": "1"}).content.decode()
+    assert "IDN-01 Net assets (1.00) must equal total assets − total liabilities" in body and "应等于" not in body
+    c.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    body = c.post("/reporting/file/2025Q2/check/", {**GOOD_Q2, "net_assets": "1"}).content.decode()
+    assert "IDN-01 净资产（1.00）应等于资产总额减负债总额" in body
+
+
 @pytest.mark.parametrize("url", ["/reporting/filings/", "/reporting/review/", "/reporting/completeness/?period=2025Q2",
                                  "/reporting/rules/", "/reporting/notifications/"])
 def test_list_query_count_does_not_grow_with_rows(users, client_for, url):
