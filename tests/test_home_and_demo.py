@@ -151,3 +151,16 @@ def test_demo_reports_liability_balances_as_the_weights_give_them(demo):
     gaps = IndicatorValue.objects.filter(code="liability_report_gap", value__isnull=False).exclude(institution__in=breaches.values("institution"))
     assert gaps.count() == 697 - 8 - 6  # computed filings less the breaching eight and the six nil returns
     assert max(abs(v) for v in gaps.values_list("value", flat=True)) <= Decimal("0.005")
+
+
+def test_error_pages_speak_the_users_language(users, client_for, settings):
+    from django.template.loader import render_to_string
+
+    settings.DEBUG = False
+    client = client_for(users["cd_finance"])
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404 and "该页面不存在，或不在您的权限范围内。" in missing.content.decode()
+    refused = client.get("/reporting/filings/")  # finance officers do not read filings
+    assert refused.status_code == 403 and "您的角色或辖区无权进行此操作。" in refused.content.decode()
+    assert "返回工作台" in refused.content.decode()
+    assert "已保存的数据不受影响" in render_to_string("500.html")
