@@ -500,6 +500,57 @@ def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "",
 
 
 @transaction.atomic
+def _proposed_parameters(rows, *, key, value, effective_from, effective_to=None):
+    """The parameter rows as they would be after setting `key` from `effective_from` (unsaved)."""
+    proposed = PolicyParameter(key=key, value=Decimal(str(value)), effective_from=effective_from, effective_to=effective_to)
+    return [r for r in rows if (r.key, r.effective_from) != (key, effective_from)] + [proposed]
+
+
+def parameter_preview(*, key: str, value: Decimal, effective_from: dt.date, effective_to: dt.date | None = None,
+                      user=None) -> list[dict]:
+    """What-if for a computation parameter: per quarter, the rules each filing would newly breach or
+    clear, recomputing the filings whose parameters change with the same `evaluate_filing` as the
+    computation and comparing with the stored breaches. Shaped like `threshold_preview`, plus the rule
+    code of each entry."""
+    if key not in ParameterKey.values:
+        raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
+    rows = list(PolicyParameter.objects.all())
+    policy = Policy(parameters=_proposed_parameters(rows, key=key, value=value, effective_from=effective_from,
+                                                    effective_to=effective_to))
+    periods = sorted({Period(y, q) for y, q in IndicatorRun.objects.values_list("year", "quarter").distinct()})
+    changed = [p for p in periods if policy.params(p.end) != params_for(p.end, rows)]
+    if not changed:
+        return []
+    cond = Q(pk__in=[])
+    for p in changed:
+        cond |= Q(year=p.year, quarter=p.quarter)
+    runs = IndicatorRun.objects.all() if user is None else IndicatorRun.objects.for_user(user)
+    runs = runs.filter(cond)
+    stored: dict[int, set[int]] = defaultdict(set)
+    for filing_id, threshold_id in IndicatorBreach.objects.filter(filing_id__in=runs.values("filing_id")).values_list(
+            "filing_id", "threshold_id"):
+        stored[filing_id].add(threshold_id)
+    codes = {t.pk: t.code for t in policy.thresholds}
+    by_period: dict[Period, dict] = {}
+    for filing_id, institution_id, name, year, quarter, region, gov_backed, values in runs.order_by().values_list(
+            "filing_id", "institution_id", "institution__name", "year", "quarter", "region_code", "gov_backed",
+            "version__values"):
+        period = Period(year, quarter)
+        computed, _subject, judged = evaluate_filing(values_as_decimals(values), region_code=region, period=period,
+                                                     gov_backed=gov_backed, policy=policy)
+        after = {t.pk: v for t, v, ok in judged if not ok}
+        before = stored[filing_id]
+        for tid in sorted(set(after) ^ before):
+            entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})
+            entry["newly" if tid in after else "cleared"].append({
+                "institution_id": institution_id, "institution": name, "filing_id": filing_id, "rule": codes.get(tid, ""),
+                "value": after.get(tid)})
+    for entry in by_period.values():
+        entry["newly"].sort(key=lambda e: (e["institution"], e["rule"]))
+        entry["cleared"].sort(key=lambda e: (e["institution"], e["rule"]))
+    return [by_period[p] for p in sorted(by_period, reverse=True)]
+
+
 def parameter_save(*, actor, key: str, value: Decimal, effective_from: dt.date, source: str,
                    effective_to: dt.date | None = None, note: str = ""):
     """Set a computation parameter from a date (a new row, or the row starting that day changed) and

@@ -40,6 +40,7 @@ from .indicator_services import (
     can_edit_threshold,
     case_regulators,
     cells_for,
+    parameter_preview,
     parameter_save,
     threshold_preview,
     threshold_save,
@@ -373,21 +374,28 @@ def parameters(request):
     _require(request.user, REGULATOR_ROLES)
     is_admin = _role(request.user) == "admin"
     form = ParameterForm(request.POST or None)
+    preview = None
     if request.method == "POST":
         if not is_admin:
             raise PermissionDenied
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                _param, job = parameter_save(actor=request.user, **form.cleaned_data)
+                if request.POST.get("action") == "preview":
+                    preview = parameter_preview(key=data["key"], value=data["value"], effective_from=data["effective_from"],
+                                                effective_to=data["effective_to"], user=request.user)
+                else:
+                    _param, job = parameter_save(actor=request.user, **data)
+                    messages.success(request, _("参数已保存；受影响的报表正在重新计算（任务 #%(job)s）。") % {"job": job.pk}
+                                     if job else _("参数已保存；没有受影响的报表。"))
+                    return redirect("reporting:parameters")
             except ValidationError as exc:
                 form.add_error(None, "；".join(exc.messages))
-            else:
-                messages.success(request, _("参数已保存；受影响的报表正在重新计算（任务 #%(job)s）。") % {"job": job.pk}
-                                 if job else _("参数已保存；没有受影响的报表。"))
-                return redirect("reporting:parameters")
     rows = list(PolicyParameter.objects.for_user(request.user))
     events = AuditEvent.objects.filter(
         content_type=ContentType.objects.get_for_model(PolicyParameter)).select_related("actor")[:50]
     return render(request, "reporting/indicators/parameters.html", {
-        "rows": rows, "form": form, "is_admin": is_admin, "events": events,
+        "rows": rows, "form": form, "is_admin": is_admin, "events": events, "preview": preview,
+        "new_total": sum(len(p["newly"]) for p in preview or []),
+        "cleared_total": sum(len(p["cleared"]) for p in preview or []),
     })

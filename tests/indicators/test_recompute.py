@@ -9,9 +9,16 @@ from django.core.exceptions import PermissionDenied
 
 from core.models import AuditEvent, Job
 from institutions.signals import government_backed_changed, institution_attributes_changed
-from reporting.indicator_models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+from reporting.indicator_models import (
+    IndicatorBreach,
+    IndicatorRun,
+    IndicatorValue,
+    PolicyParameter,
+    Threshold,
+)
 from reporting.indicator_services import (
     institution_indicators_compute,
+    parameter_preview,
     parameter_save,
     threshold_preview,
     threshold_save,
@@ -210,3 +217,56 @@ def test_preview_agrees_with_the_stored_result_for_any_change(users, spread, dja
     new = set(IndicatorBreach.objects.filter(threshold=lev01).values_list("filing_id", flat=True))
     assert {e["filing_id"] for p in preview for e in p["newly"]} == new - old
     assert {e["filing_id"] for p in preview for e in p["cleared"]} == old - new
+
+
+def breach_pairs():
+    return set(IndicatorBreach.objects.values_list("filing_id", "threshold__code"))
+
+
+@pytest.mark.parametrize(("change", "moved"), [
+    ({"key": "weight_small_micro_farmer", "value": Decimal("0.5"), "effective_from": dt.date(2025, 6, 30)}, True),
+    ({"key": "weight_other", "value": Decimal("1.6"), "effective_from": dt.date(2025, 1, 1)}, True),
+    ({"key": "deduct_guarantee_equity", "value": Decimal("0"), "effective_from": dt.date(2025, 4, 1)}, False),  # no equity
+    ({"key": "sbf_client_share", "value": Decimal("0.5"), "effective_from": dt.date(2025, 1, 1)}, True),
+    ({"key": "weight_housing", "value": Decimal("0.3"), "effective_from": dt.date(2019, 1, 1)}, False),  # as stored
+])
+def test_parameter_preview_agrees_with_the_recompute(users, spread, django_capture_on_commit_callbacks, change, moved):
+    old = breach_pairs()
+    preview = parameter_preview(**change, user=users["admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        parameter_save(actor=users["admin"], source="测试", **change)
+    new = breach_pairs()
+    assert {(e["filing_id"], e["rule"]) for p in preview for e in p["newly"]} == new - old
+    assert {(e["filing_id"], e["rule"]) for p in preview for e in p["cleared"]} == old - new
+    assert bool(new ^ old) is moved
+
+
+def test_parameter_preview_by_hand(users, spread):
+    """Weight 0.5 on small/micro and farm loans from 2025-06-30 moves Q2 only: the computed liability
+    balance falls from 220,000 to 195,000, so every Q2 filing's reported 220,000.30 is 25,000.30 off
+    (DQ-01); 510107's leverage 12× → 10.64× still breaches LEV-01, so nothing clears. A client-share
+    test of 50 % makes 510107 small-business-focused in both quarters: its 12× clears LEV-01 (15× cap)."""
+    weight = {"key": "weight_small_micro_farmer", "value": Decimal("0.5"), "effective_from": dt.date(2025, 6, 30)}
+
+    def shown(preview):
+        return [(str(p["period"]), sorted((e["filing_id"], e["rule"], e["value"]) for e in p["newly"]),
+                 sorted((e["filing_id"], e["rule"]) for e in p["cleared"])) for p in preview]
+
+    q2 = [spread[(r, 2)].pk for r in ("510104", "510107", "510703", "330302")]
+    assert shown(parameter_preview(**weight, user=users["admin"])) == [
+        ("2025Q2", sorted((pk, "DQ-01", Decimal("25000.300000")) for pk in q2), [])]
+    # scoped like every page: a Mianyang regulator's preview shows Mianyang filings only
+    assert shown(parameter_preview(**weight, user=users["my_regulator"])) == [
+        ("2025Q2", [(spread[("510703", 2)].pk, "DQ-01", Decimal("25000.300000"))], [])]
+    focus = {"key": "sbf_client_share", "value": Decimal("0.5"), "effective_from": dt.date(2025, 1, 1)}
+    assert shown(parameter_preview(**focus, user=users["admin"])) == [
+        ("2025Q2", [], [(spread[("510107", 2)].pk, "LEV-01")]), ("2025Q1", [], [(spread[("510107", 1)].pk, "LEV-01")])]
+
+
+def test_parameter_page_previews_without_saving(users, client_for, spread):
+    data = {"key": "weight_other", "value": "1.6", "effective_from": "2025-01-01", "source": "测试", "action": "preview"}
+    before = PolicyParameter.objects.count()
+    page = client_for(users["admin"]).post("/reporting/thresholds/parameters/", data)
+    assert page.status_code == 200 and "模拟测算（尚未保存）" in page.content.decode()
+    assert PolicyParameter.objects.count() == before
+    assert client_for(users["sc_regulator"]).post("/reporting/thresholds/parameters/", data).status_code == 403
