@@ -548,6 +548,10 @@ def parameter_preview(*, key: str, value: Decimal, effective_from: dt.date, effe
     for entry in by_period.values():
         entry["newly"].sort(key=lambda e: (e["institution"], e["rule"]))
         entry["cleared"].sort(key=lambda e: (e["institution"], e["rule"]))
+        # a parameter moves many rules at once: counts per rule lead, the list follows
+        rules = sorted({e["rule"] for k in ("newly", "cleared") for e in entry[k]})
+        entry["by_rule"] = [{"rule": r, "newly": sum(e["rule"] == r for e in entry["newly"]),
+                             "cleared": sum(e["rule"] == r for e in entry["cleared"])} for r in rules]
     return [by_period[p] for p in sorted(by_period, reverse=True)]
 
 

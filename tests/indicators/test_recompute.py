@@ -259,8 +259,10 @@ def test_parameter_preview_by_hand(users, spread):
     assert shown(parameter_preview(**weight, user=users["my_regulator"])) == [
         ("2025Q2", [(spread[("510703", 2)].pk, "DQ-01", Decimal("25000.300000"))], [])]
     focus = {"key": "sbf_client_share", "value": Decimal("0.5"), "effective_from": dt.date(2025, 1, 1)}
-    assert shown(parameter_preview(**focus, user=users["admin"])) == [
+    preview = parameter_preview(**focus, user=users["admin"])
+    assert shown(preview) == [
         ("2025Q2", [], [(spread[("510107", 2)].pk, "LEV-01")]), ("2025Q1", [], [(spread[("510107", 1)].pk, "LEV-01")])]
+    assert preview[0]["by_rule"] == [{"rule": "LEV-01", "newly": 0, "cleared": 1}]
 
 
 def test_parameter_page_previews_without_saving(users, client_for, spread):
