@@ -193,3 +193,19 @@ def test_cross_province_branch_needs_parent_capital_of_one_billion():
         ("cross_province_capital_min", "breach", "跨省分支机构的法人机构注册资本50,000.00万元，低于100,000万元。")]
     parent.registered_capital = Decimal("100000")
     assert institution_findings(branch, selectors.rules_for("500103", dt.date(2025, 1, 1))) == []
+
+
+@pytest.mark.parametrize(("status", "refused"), [("operating", False), ("suspended", False), ("exiting", True),
+                                                  ("deregistered", True)])
+def test_no_licence_for_an_exiting_or_deregistered_institution(users, client_for, status, refused):
+    inst = InstitutionFactory(region_id="510104", status=status)
+    page = client_for(users["sc_regulator"]).get(f"/institutions/{inst.pk}/").content.decode()
+    assert (f"/institutions/{inst.pk}/licences/new/" in page) is not refused
+    if refused:
+        with pytest.raises(ValidationError, match="退出中或已注销的机构不能颁发许可证"):
+            services.licence_issue(actor=users["sc_regulator"], institution=inst, number="川A130001",
+                                   issued_on=dt.date(2026, 1, 5))
+        assert not Licence.objects.filter(institution=inst).exists()
+    else:
+        assert services.licence_issue(actor=users["sc_regulator"], institution=inst, number="川A130001",
+                                      issued_on=dt.date(2026, 1, 5)).number == "川A130001"
