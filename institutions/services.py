@@ -13,7 +13,15 @@ from django.utils.translation import gettext as _
 from core import audit
 from core.scoping import can_see, subtree_prefix
 
-from .choices import DutyKind, InstitutionStatus, LicenceStatus, ListAction, ListBatchStatus, NoticeKind, NoticeStatus
+from .choices import (
+    DutyKind,
+    InstitutionStatus,
+    LicenceStatus,
+    ListAction,
+    ListBatchStatus,
+    NoticeKind,
+    NoticeStatus,
+)
 from .models import (
     Agreement,
     GovListBatch,
