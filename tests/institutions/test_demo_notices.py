@@ -85,6 +85,9 @@ def test_demo_seeds_the_licence_notices_of_seed_003():
         url = reverse("institutions:public_notice", args=[notice.pk])
         html = public.get(url).content.decode()
         assert notice.title in html and date_text in html
+        # each printed paragraph is its own indented paragraph (1 in the cancellation, 4 in the revocation)
+        assert html.count('<p class="mb-1" style="text-indent:2em">') == len(notice.body.splitlines()) == (
+            1 if notice == cancel else 4)
         assert [(r["institution"], r["licence_number"]) for r in public.get(url, {"format": "json"}).json()["results"]] == [
             (i.institution_name, i.licence_number) for i in notice.items.order_by("seq")]
     register = public.get(reverse("institutions:public_register"), {"format": "json"}).json()["results"]
