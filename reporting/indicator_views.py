@@ -52,12 +52,12 @@ from .models import FieldDefinition, Filing
 from .periods import Period
 
 REGULATOR_ROLES = {"regulator", "admin"}
+TREND_CODES = ["average_fee_rate", "compensation_rate"]
 
 
 def field_labels(template_id) -> dict[str, str]:
     """{field code: label in the user's language} of a template."""
     return {f.code: localized(f, "label") for f in FieldDefinition.objects.filter(template_id=template_id)}
-TREND_CODES = ["average_fee_rate", "compensation_rate"]
 
 
 def _role(user):
