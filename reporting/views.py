@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,7 +23,7 @@ from core import audit
 from institutions.models import Institution
 
 from . import excel, exports, receipts, selectors, services, validation
-from .choices import Channel, FilingStatus, Severity
+from .choices import Basis, Channel, FilingStatus, Severity
 from .models import Filing, FilingVersion, Notification, ValidationRule
 from .periods import Period
 
@@ -57,14 +58,32 @@ def _require_company(user):
         raise PermissionDenied
 
 
-def _sections(fields, values, previous, findings_by_field, comments=None):
+LARGE_CHANGE = Decimal("0.3")  # highlighted on the review page; the QoQ rules set their own limits
+
+
+def _sections(fields, values, previous, findings_by_field, comments=None, *, quarter=None):
+    """Rows by template section; with `quarter`, each row also carries its change on the previous period
+    (none for year-to-date flows in Q1: they restart)."""
     out = {}
     for f in fields:
+        prev = (previous or {}).get(f.code)
+        comparable = quarter is not None and not (f.basis == Basis.YTD and quarter == 1)
+        change = _change(values.get(f.code), prev) if comparable else None
         out.setdefault(f.section, {"code": f.section, "title": SECTIONS.get(f.section, f.section), "rows": []})["rows"].append({
-            "field": f, "value": values.get(f.code, ""), "previous": (previous or {}).get(f.code),
+            "field": f, "value": values.get(f.code, ""), "previous": prev,
+            "change": change, "change_large": change is not None and abs(change) >= LARGE_CHANGE,
             "findings": findings_by_field.get(f.code, []), "comment": (comments or {}).get(f.code, ""),
         })
     return list(out.values())
+
+
+def _change(value, previous):
+    """Relative change on the previous period, or None where it means nothing (missing, zero base)."""
+    try:
+        value, previous = Decimal(value), Decimal(previous)
+    except (TypeError, ArithmeticError, ValueError):
+        return None
+    return None if previous == 0 else (value - previous) / abs(previous)
 
 
 def _by_field(findings):
@@ -343,7 +362,7 @@ def review(request, pk):
     return render(request, "reporting/review.html", {
         "filing": filing, "version": version, "findings": findings,
         "sections": _sections(fields, version.values if version else {}, _previous_values(filing.institution_id, filing.period),
-                              _by_field(findings)),
+                              _by_field(findings), quarter=filing.quarter),
         "can_review": filing.status == FilingStatus.SUBMITTED, "events": audit.history(filing)[:30],
     })
 

@@ -123,6 +123,16 @@ def _bulk(n, period=Q2, status="submitted"):
     Filing.objects.bulk_update(filings, ["current_version"])
 
 
+def test_review_page_shows_the_change_on_the_previous_quarter(submitted, users, client_for):
+    """2025Q1 → Q2: fin_new 60,000 → 120,000 is +100.0 % (highlighted, ≥ 30 %); fin_balance 210,000 →
+    220,000 is +4.8 %."""
+    html = client_for(users["cd_regulator"]).get(f"/reporting/review/{submitted.pk}/").content.decode()
+    row = html[html.index("fin_new</span>"):]
+    assert '<td class="num text-danger fw-semibold">+100.0%</td>' in row[:row.index("</tr>")]
+    row = html[html.index("fin_balance</span>"):]
+    assert '<td class="num text-secondary">+4.8%</td>' in row[:row.index("</tr>")]
+
+
 def test_form_labels_and_findings_follow_the_language(users, client_for, chengdu_institution):
     history(chengdu_institution, users)
     c = client_for(users["cd_filer"])
