@@ -63,11 +63,11 @@ LARGE_CHANGE = Decimal("0.3")  # highlighted on the review page; the QoQ rules s
 
 def _sections(fields, values, previous, findings_by_field, comments=None, *, quarter=None):
     """Rows by template section; with `quarter`, each row also carries its change on the previous period
-    (none for year-to-date flows in Q1: they restart)."""
+    (balances and cumulative figures only: a year-to-date flow grows every quarter and restarts in Q1)."""
     out = {}
     for f in fields:
         prev = (previous or {}).get(f.code)
-        comparable = quarter is not None and not (f.basis == Basis.YTD and quarter == 1)
+        comparable = quarter is not None and f.basis != Basis.YTD
         change = _change(values.get(f.code), prev) if comparable else None
         out.setdefault(f.section, {"code": f.section, "title": SECTIONS.get(f.section, f.section), "rows": []})["rows"].append({
             "field": f, "value": values.get(f.code, ""), "previous": prev,

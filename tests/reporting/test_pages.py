@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -124,13 +126,30 @@ def _bulk(n, period=Q2, status="submitted"):
 
 
 def test_review_page_shows_the_change_on_the_previous_quarter(submitted, users, client_for):
-    """2025Q1 → Q2: fin_new 60,000 → 120,000 is +100.0 % (highlighted, ≥ 30 %); fin_balance 210,000 →
-    220,000 is +4.8 %."""
+    """2025Q1 → Q2: compensation_receivable 700 → 800 is +14.3 %, compensation_cumulative 4,750 → 5,000
+    +5.3 %; fin_new is a year-to-date flow, which grows every quarter: no change shown."""
     html = client_for(users["cd_regulator"]).get(f"/reporting/review/{submitted.pk}/").content.decode()
-    row = html[html.index("fin_new</span>"):]
-    assert '<td class="num text-danger fw-semibold">+100.0%</td>' in row[:row.index("</tr>")]
-    row = html[html.index("fin_balance</span>"):]
-    assert '<td class="num text-secondary">+4.8%</td>' in row[:row.index("</tr>")]
+
+    def row(code):
+        part = html[html.index(f"{code}</span>"):]
+        return part[:part.index("</tr>")]
+
+    assert '<td class="num text-secondary">+14.3%</td>' in row("compensation_receivable")
+    assert '<td class="num text-secondary">+5.3%</td>' in row("compensation_cumulative")
+    assert '<td class="num text-secondary">—</td>' in row("fin_new")
+
+
+def test_large_changes_are_flagged():
+    from types import SimpleNamespace
+
+    from reporting.views import _sections
+
+    fields = [SimpleNamespace(code=c, section="A", basis=b) for c, b in
+              (("a", "period_end"), ("b", "period_end"), ("c", "ytd"), ("d", "period_end"), ("e", "period_end"))]
+    rows = _sections(fields, {"a": "130", "b": "129.99", "c": "500", "d": "5", "e": ""},
+                     {"a": "100", "b": "100", "c": "100", "d": "0", "e": "3"}, {}, quarter=2)[0]["rows"]
+    assert [(r["change"], r["change_large"]) for r in rows] == [
+        (Decimal("0.3"), True), (Decimal("0.2999"), False), (None, False), (None, False), (None, False)]
 
 
 def test_form_labels_and_findings_follow_the_language(users, client_for, chengdu_institution):
