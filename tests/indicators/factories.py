@@ -26,6 +26,7 @@ BASE = {
     "top1_client_liability": "3000", "top1_group_liability": "5000", "controller_guarantee_balance": "0",
     "bank_shared_balance": "50000", "bank_risk_amount": "12000",
 }
+HIGH_CONCENTRATION = {"top1_client_liability": "4400"}  # 11% of net assets 40000 > 10% (CON-01)
 
 
 def decimals(values: dict) -> dict:

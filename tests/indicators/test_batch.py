@@ -24,10 +24,9 @@ from reporting.indicator_services import (
 )
 from tests.factories import InstitutionFactory
 
-from .factories import amend, make_filing
+from .factories import HIGH_CONCENTRATION, amend, make_filing
 
 pytestmark = pytest.mark.django_db
-HIGH_CONCENTRATION = {"top1_client_liability": "4400"}  # 11% of net assets 40000 > 10% (CON-01)
 HIGH_FEE = {"fee_new_le5m": "600"}  # 600/50000 = 1.2% > 1% (FEE-01, government-backed only)
 
 

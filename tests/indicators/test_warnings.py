@@ -15,10 +15,9 @@ from reporting.indicator_services import (
     warning_case_close,
 )
 
-from .factories import amend, make_filing
+from .factories import HIGH_CONCENTRATION, amend, make_filing
 
 pytestmark = pytest.mark.django_db
-HIGH_CONCENTRATION = {"top1_client_liability": "4400"}  # 11% of net assets 40000 > 10% (CON-01)
 
 
 def cases(inst):
