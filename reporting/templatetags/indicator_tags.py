@@ -1,4 +1,8 @@
+import csv
+import functools
+import re
 from decimal import Decimal
+from pathlib import Path
 
 from django import template
 from django.utils.translation import gettext as _
@@ -6,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.templatetags.portal import money, pct
 
 register = template.Library()
+SOURCE_FILE = re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b")
 
 
 @register.filter
@@ -48,3 +53,16 @@ def filing_indicator_summary(filing):
     rows = [{"code": c, "def": d, "value": values[c], "breaches": breached.get(c, [])}
             for c, d in INDICATORS.items() if c in values]
     return {"filing": filing, "rows": rows}
+
+
+@functools.cache
+def _documents() -> dict[str, str]:
+    with open(Path(__file__).resolve().parent.parent / "data" / "policy_documents.csv", encoding="utf-8", newline="") as fh:
+        return {row["file"]: row["title"] for row in csv.DictReader(fh)}
+
+
+@register.filter
+def cite(source):
+    """A policy source for reading: the policy data name the source documents by their file
+    (`002_04d727b559758d8e.txt`), the page names the document itself."""
+    return SOURCE_FILE.sub(lambda m: _documents().get(m.group(0), m.group(0)), source or "")

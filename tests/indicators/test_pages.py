@@ -1,6 +1,7 @@
 """Tenant isolation for every indicator page and endpoint, writes refused to outsiders, and query
 counts that do not grow with the number of institutions."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -288,3 +289,14 @@ def test_edit_preview_through_the_page_compares_with_the_stored_threshold(client
         ("2025Q1", 2, 0), ("2025Q2", 2, 0)]
     assert response.context["threshold"].value == Decimal("0.1")
     assert Threshold.objects.get(code="CON-01").value == Decimal("0.1")
+
+
+def test_policy_sources_name_the_document_not_its_file(client_for, users):
+    from reporting.templatetags.indicator_tags import cite
+
+    assert cite("002_04d727b559758d8e.txt (温州: 政策性业务担保费率原则上不超过1%)") == (
+        "温州市《关于深化政府性融资担保机构体系改革切实支持小微企业和“三农”发展的实施方案》（征求意见稿）"
+        " (温州: 政策性业务担保费率原则上不超过1%)")
+    assert cite("国办发（2019）6号") == "国办发（2019）6号" and cite(None) == ""
+    page = client_for(users["sc_regulator"]).get("/reporting/thresholds/").content.decode()
+    assert "巴南府发〔2017〕30号" in page and not re.search(r"\d{3}_[0-9a-f]{16}\.txt", page)
