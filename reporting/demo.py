@@ -7,8 +7,10 @@ The numbers are internally consistent: the balance-sheet identity, fin_balance r
 compensation roll-forward, year-start = prior Q4, YTD flows monotonic within a year, cumulative
 figures monotonic, sub-items ≤ totals, counts ≤ counts. They spread the indicators: leverage about 1–14.5×
 (four above the 10× cap in 2026Q2), average fee rate 0.6–2.4 % drifting down 2 % a quarter, compensation
-rate 0.3–7 % drifting up 4 % a quarter, a few single-client concentrations above 10 % of net assets, one guarantee to a controlling shareholder (explained), one
-reported liability balance off the computed one (a data-quality finding).
+rate 0.3–7 % drifting up 4 % a quarter, support share 76–96 %, a few single-client concentrations above
+10 % of net assets, one guarantee to a controlling shareholder (explained), one reported liability
+balance off the computed one (a data-quality finding); every other company reports the weighted
+liability balance as the parameters give it.
 
 Lifecycle mix: most filings accepted; some late; in 2026Q3 some still submitted (queue), returned
 with comments, in draft, or missing; a few accepted filings amended (version 2 with a reason); two

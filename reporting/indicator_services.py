@@ -499,11 +499,22 @@ def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "",
     return threshold, job
 
 
-@transaction.atomic
 def _proposed_parameters(rows, *, key, value, effective_from, effective_to=None):
     """The parameter rows as they would be after setting `key` from `effective_from` (unsaved)."""
     proposed = PolicyParameter(key=key, value=Decimal(str(value)), effective_from=effective_from, effective_to=effective_to)
     return [r for r in rows if (r.key, r.effective_from) != (key, effective_from)] + [proposed]
+
+
+def _runs_with_changed_parameters(rows_before, rows_after, runs=None):
+    """The indicator runs (of `runs`, default all) of the computed quarters whose parameters in force
+    differ between the two sets of parameter rows."""
+    runs = IndicatorRun.objects.all() if runs is None else runs
+    periods = {Period(y, q) for y, q in IndicatorRun.objects.values_list("year", "quarter").distinct()}
+    cond = Q(pk__in=[])
+    for p in periods:
+        if params_for(p.end, rows_before) != params_for(p.end, rows_after):
+            cond |= Q(year=p.year, quarter=p.quarter)
+    return runs.filter(cond)
 
 
 def parameter_preview(*, key: str, value: Decimal, effective_from: dt.date, effective_to: dt.date | None = None,
@@ -517,15 +528,8 @@ def parameter_preview(*, key: str, value: Decimal, effective_from: dt.date, effe
     rows = list(PolicyParameter.objects.all())
     policy = Policy(parameters=_proposed_parameters(rows, key=key, value=value, effective_from=effective_from,
                                                     effective_to=effective_to))
-    periods = sorted({Period(y, q) for y, q in IndicatorRun.objects.values_list("year", "quarter").distinct()})
-    changed = [p for p in periods if policy.params(p.end) != params_for(p.end, rows)]
-    if not changed:
-        return []
-    cond = Q(pk__in=[])
-    for p in changed:
-        cond |= Q(year=p.year, quarter=p.quarter)
-    runs = IndicatorRun.objects.all() if user is None else IndicatorRun.objects.for_user(user)
-    runs = runs.filter(cond)
+    runs = _runs_with_changed_parameters(rows, policy.parameters,
+                                         None if user is None else IndicatorRun.objects.for_user(user))
     stored: dict[int, set[int]] = defaultdict(set)
     for filing_id, threshold_id in IndicatorBreach.objects.filter(filing_id__in=runs.values("filing_id")).values_list(
             "filing_id", "threshold_id"):
@@ -536,8 +540,8 @@ def parameter_preview(*, key: str, value: Decimal, effective_from: dt.date, effe
             "filing_id", "institution_id", "institution__name", "year", "quarter", "region_code", "gov_backed",
             "version__values"):
         period = Period(year, quarter)
-        computed, _subject, judged = evaluate_filing(values_as_decimals(values), region_code=region, period=period,
-                                                     gov_backed=gov_backed, policy=policy)
+        _computed, _subject, judged = evaluate_filing(values_as_decimals(values), region_code=region, period=period,
+                                                      gov_backed=gov_backed, policy=policy)
         after = {t.pk: v for t, v, ok in judged if not ok}
         before = stored[filing_id]
         for tid in sorted(set(after) ^ before):
@@ -555,6 +559,7 @@ def parameter_preview(*, key: str, value: Decimal, effective_from: dt.date, effe
     return [by_period[p] for p in sorted(by_period, reverse=True)]
 
 
+@transaction.atomic
 def parameter_save(*, actor, key: str, value: Decimal, effective_from: dt.date, source: str,
                    effective_to: dt.date | None = None, note: str = ""):
     """Set a computation parameter from a date (a new row, or the row starting that day changed) and
@@ -563,9 +568,7 @@ def parameter_save(*, actor, key: str, value: Decimal, effective_from: dt.date, 
         raise PermissionDenied("仅系统管理员可修改指标计算参数 / only administrators change indicator parameters")
     if key not in ParameterKey.values:
         raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
-    periods = sorted({Period(y, q) for y, q in IndicatorRun.objects.values_list("year", "quarter").distinct()})
     rows_before = list(PolicyParameter.objects.all())
-    old = {p: params_for(p.end, rows_before) for p in periods}
     param = PolicyParameter.objects.filter(key=key, effective_from=effective_from).first()
     before = audit.snapshot(param) if param else None
     param = param or PolicyParameter(key=key, effective_from=effective_from)
@@ -574,12 +577,8 @@ def parameter_save(*, actor, key: str, value: Decimal, effective_from: dt.date, 
     param.save()
     audit.record(actor=actor, action=audit.Action.UPDATE if before else audit.Action.CREATE, instance=param,
                  before=before)
-    rows_after = list(PolicyParameter.objects.all())
-    changed = [p for p in periods if params_for(p.end, rows_after) != old[p]]
-    cond = Q(pk__in=[])
-    for p in changed:
-        cond |= Q(year=p.year, quarter=p.quarter)
-    affected = list(IndicatorRun.objects.filter(cond).values_list("filing_id", flat=True))
+    affected = list(_runs_with_changed_parameters(rows_before, list(PolicyParameter.objects.all()))
+                    .values_list("filing_id", flat=True))
     job = indicators_recompute_enqueue(filing_ids=affected, user=actor, reason=f"parameter {key}")
     return param, job
 

@@ -39,7 +39,9 @@ def localized(obj, name):
     {{ finding|localized:"message" }}, {{ field|localized:"label" }}."""
     from django.utils.translation import get_language
 
-    suffix = "en" if (get_language() or "").startswith("en") else "zh"
-    key = f"{name}_{suffix}"
-    value = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-    return value or (obj.get(f"{name}_zh") if isinstance(obj, dict) else getattr(obj, f"{name}_zh", ""))
+    def read(suffix):
+        key = f"{name}_{suffix}"
+        return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+    english = (get_language() or "").startswith("en")
+    return (english and read("en")) or read("zh") or ""  # English falls back to Chinese where it is missing
