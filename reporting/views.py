@@ -58,23 +58,28 @@ def _require_company(user):
         raise PermissionDenied
 
 
-LARGE_CHANGE = Decimal("0.3")  # highlighted on the review page; the QoQ rules set their own limits
-
-
-def _sections(fields, values, previous, findings_by_field, comments=None, *, quarter=None):
-    """Rows by template section; with `quarter`, each row also carries its change on the previous period
-    (balances and cumulative figures only: a year-to-date flow grows every quarter and restarts in Q1)."""
+def _sections(fields, values, previous, findings_by_field, comments=None, *, large_change=None):
+    """Rows by template section; with `large_change`, each row also carries its change on the previous
+    period, flagged from that size (balances and cumulative figures only: a year-to-date flow grows every
+    quarter and restarts in Q1)."""
     out = {}
     for f in fields:
         prev = (previous or {}).get(f.code)
-        comparable = quarter is not None and f.basis != Basis.YTD
+        comparable = large_change is not None and f.basis != Basis.YTD
         change = _change(values.get(f.code), prev) if comparable else None
         out.setdefault(f.section, {"code": f.section, "title": SECTIONS.get(f.section, f.section), "rows": []})["rows"].append({
             "field": f, "value": values.get(f.code, ""), "previous": prev,
-            "change": change, "change_large": change is not None and abs(change) >= LARGE_CHANGE,
+            "change": change, "change_large": change is not None and abs(change) >= large_change,
             "findings": findings_by_field.get(f.code, []), "comment": (comments or {}).get(f.code, ""),
         })
     return list(out.values())
+
+
+def _large_change(day) -> Decimal:
+    """The smallest limit of the quarter-on-quarter rules in force: policy data, so the review page
+    highlights changes on the scale the rules judge them (with no such rule active, none is flagged)."""
+    limits = [Decimal(str(r.params["limit"])) for r in services.rule_specs(day) if r.kind == "qoq_change"]
+    return min(limits, default=Decimal("Infinity"))
 
 
 def _change(value, previous):
@@ -362,7 +367,7 @@ def review(request, pk):
     return render(request, "reporting/review.html", {
         "filing": filing, "version": version, "findings": findings,
         "sections": _sections(fields, version.values if version else {}, _previous_values(filing.institution_id, filing.period),
-                              _by_field(findings), quarter=filing.quarter),
+                              _by_field(findings), large_change=_large_change(filing.period.end)),
         "can_review": filing.status == FilingStatus.SUBMITTED, "events": audit.history(filing)[:30],
     })
 

@@ -147,7 +147,7 @@ def test_large_changes_are_flagged():
     fields = [SimpleNamespace(code=c, section="A", basis=b) for c, b in
               (("a", "period_end"), ("b", "period_end"), ("c", "ytd"), ("d", "period_end"), ("e", "period_end"))]
     rows = _sections(fields, {"a": "130", "b": "129.99", "c": "500", "d": "5", "e": ""},
-                     {"a": "100", "b": "100", "c": "100", "d": "0", "e": "3"}, {}, quarter=2)[0]["rows"]
+                     {"a": "100", "b": "100", "c": "100", "d": "0", "e": "3"}, {}, large_change=Decimal("0.3"))[0]["rows"]
     assert [(r["change"], r["change_large"]) for r in rows] == [
         (Decimal("0.3"), True), (Decimal("0.2999"), False), (None, False), (None, False), (None, False)]
 
