@@ -272,3 +272,19 @@ def test_parameter_page_previews_without_saving(users, client_for, spread):
     assert page.status_code == 200 and "模拟测算（尚未保存）" in page.content.decode()
     assert PolicyParameter.objects.count() == before
     assert client_for(users["sc_regulator"]).post("/reporting/thresholds/parameters/", data).status_code == 403
+
+
+def test_parameter_save_is_all_or_nothing(users, spread, monkeypatch):
+    """If the recompute cannot be enqueued, the parameter row and its audit event are not kept either."""
+    from core.models import AuditEvent
+    from reporting import indicator_services
+
+    def refuse(**_kwargs):
+        raise RuntimeError("broker down")
+
+    monkeypatch.setattr(indicator_services, "indicators_recompute_enqueue", refuse)
+    rows, events = PolicyParameter.objects.count(), AuditEvent.objects.count()
+    with pytest.raises(RuntimeError):
+        parameter_save(actor=users["admin"], key="weight_other", value=Decimal("1.6"),
+                       effective_from=dt.date(2025, 1, 1), source="测试")
+    assert (PolicyParameter.objects.count(), AuditEvent.objects.count()) == (rows, events)
