@@ -83,6 +83,11 @@ class Institution(TimeStampedModel):
     def __str__(self):
         return self.name
 
+    @property
+    def may_receive_licence(self) -> bool:
+        """An exiting or deregistered institution is issued no new licence."""
+        return self.status not in (InstitutionStatus.EXITING, InstitutionStatus.DEREGISTERED)
+
 
 class GovListBatchQuerySet(ScopedQuerySet):
     scope = Scope(region="region_id", public=models.Q(status=ListBatchStatus.CONFIRMED))

@@ -15,7 +15,6 @@ from core.scoping import can_see, subtree_prefix
 
 from .choices import (
     DutyKind,
-    InstitutionStatus,
     LicenceStatus,
     ListAction,
     ListBatchStatus,
@@ -147,7 +146,7 @@ def _province_of(licences) -> str:
 def licence_issue(*, actor, institution: Institution, number: str, issued_on: dt.date, business_scope: str = "",
                   issuing_authority: str = "", with_notice: bool = True) -> Licence:
     require_licence_authority(actor, institution)
-    if institution.status in (InstitutionStatus.EXITING, InstitutionStatus.DEREGISTERED):
+    if not institution.may_receive_licence:
         raise ValidationError(_("退出中或已注销的机构不能颁发许可证。 (An exiting or deregistered institution gets no licence.)"))
     setting = licence_number_validate(number, institution.region_id)  # the pattern in force today
     if Licence.objects.filter(number=number).exists():
