@@ -20,7 +20,9 @@ class LoginThrottle(AnonRateThrottle):
 class TokenRequest(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-    otp_token = serializers.CharField(required=False, help_text="TOTP code; required for regulators and finance officers when 2FA is on")
+    otp_token = serializers.CharField(
+        required=False, help_text="TOTP code; required for regulators and finance officers when 2FA is on"
+    )
 
 
 class ObtainTokenView(APIView):
@@ -31,11 +33,15 @@ class ObtainTokenView(APIView):
     authentication_classes = []
     throttle_classes = [LoginThrottle]
 
-    @extend_schema(request=TokenRequest, responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}))
+    @extend_schema(
+        request=TokenRequest, responses=inline_serializer("TokenResponse", {"token": serializers.CharField()})
+    )
     def post(self, request):
         data = TokenRequest(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+        user = authenticate(
+            request, username=data.validated_data["username"], password=data.validated_data["password"]
+        )
         if user is None or not user.is_active:
             return Response(
                 {"detail": _("用户名或密码错误，或账户已被锁定。 (Wrong credentials or account locked.)")},

@@ -23,7 +23,9 @@ class Region(models.Model):
     code = models.CharField(_("行政区划代码"), max_length=6, primary_key=True)
     name = models.CharField(_("名称"), max_length=64)
     level = models.CharField(_("级别"), max_length=8, choices=RegionLevel.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     objects = RegionQuerySet.as_manager()
 
@@ -46,7 +48,11 @@ class Region(models.Model):
         return sorted(Region.objects.filter(code__in=codes), key=lambda r: r.code)
 
     def contains(self, code: str) -> bool:
-        return code.startswith(subtree_prefix(self.code)) if region_level(self.code) != "county" else code == self.code
+        return (
+            code.startswith(subtree_prefix(self.code))
+            if region_level(self.code) != "county"
+            else code == self.code
+        )
 
 
 class User(AbstractUser):
@@ -57,8 +63,12 @@ class User(AbstractUser):
         Region, verbose_name=_("辖区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     institution = models.ForeignKey(
-        "institutions.Institution", verbose_name=_("所属机构"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="users",
+        "institutions.Institution",
+        verbose_name=_("所属机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     phone = models.CharField(_("联系电话"), max_length=32, blank=True)
 

@@ -22,7 +22,10 @@ def regions_load(*, path: Path = REGIONS_CSV) -> int:
             if r["level"] == level
         ]
         Region.objects.bulk_create(
-            batch, batch_size=1000, update_conflicts=True, unique_fields=["code"],
+            batch,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["code"],
             update_fields=["name", "level", "parent"],
         )
     return len(rows)

@@ -32,11 +32,21 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 QUARTERS = [(2024, 1), (2024, 2), (2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3), (2025, 4)]
-WEIGHTED = ("0.75*(v.small + v.farmer) + 0.30*v.housing + 1.00*(v.loan - v.small - v.farmer - v.housing)"
-            " + 0.80*v.bond_aa + 1.00*(v.bond - v.bond_aa) + 1.00*v.other")
-FIELDS = {"loan": "loan_balance", "small": "loan_small_micro_le5m", "farmer": "loan_farmer_le2m",
-          "housing": "loan_housing", "bond": "bond_balance", "bond_aa": "bond_aa_balance", "other": "other_fin_balance",
-          "net": "net_assets", "equity": "equity_in_guarantee_companies"}
+WEIGHTED = (
+    "0.75*(v.small + v.farmer) + 0.30*v.housing + 1.00*(v.loan - v.small - v.farmer - v.housing)"
+    " + 0.80*v.bond_aa + 1.00*(v.bond - v.bond_aa) + 1.00*v.other"
+)
+FIELDS = {
+    "loan": "loan_balance",
+    "small": "loan_small_micro_le5m",
+    "farmer": "loan_farmer_le2m",
+    "housing": "loan_housing",
+    "bond": "bond_balance",
+    "bond_aa": "bond_aa_balance",
+    "other": "other_fin_balance",
+    "net": "net_assets",
+    "equity": "equity_in_guarantee_companies",
+}
 
 
 def leverage_sql(filing_ids=None) -> str:
@@ -44,13 +54,18 @@ def leverage_sql(filing_ids=None) -> str:
     if connection.vendor == "postgresql":
         cols = ", ".join(f"(fv.\"values\"->>'{code}')::numeric AS {alias}" for alias, code in FIELDS.items())
     else:
-        cols = ", ".join(f"CAST(json_extract(fv.\"values\", '$.{code}') AS REAL) AS {alias}" for alias, code in FIELDS.items())
+        cols = ", ".join(
+            f"CAST(json_extract(fv.\"values\", '$.{code}') AS REAL) AS {alias}"
+            for alias, code in FIELDS.items()
+        )
     where = "fv.submitted_at IS NOT NULL"
     if filing_ids:
         where += f" AND f.id IN ({', '.join(str(int(i)) for i in filing_ids)})"
     # built from constants and integer ids only
-    return (f"SELECT v.id, ({WEIGHTED}) / NULLIF(v.net - v.equity, 0) FROM (SELECT f.id, {cols} "  # noqa: S608
-            f"FROM reporting_filing f JOIN reporting_filingversion fv ON fv.id = f.current_version_id WHERE {where}) v")
+    return (
+        f"SELECT v.id, ({WEIGHTED}) / NULLIF(v.net - v.equity, 0) FROM (SELECT f.id, {cols} "  # noqa: S608
+        f"FROM reporting_filing f JOIN reporting_filingversion fv ON fv.id = f.current_version_id WHERE {where}) v"
+    )
 
 
 def make_data(n: int):
@@ -60,14 +75,30 @@ def make_data(n: int):
     from tests.indicators.factories import BASE
 
     cities = ["510104", "510107", "510703", "510603", "330302", "420102", "371502", "500113"]
-    Institution.objects.bulk_create([
-        Institution(name=f"基准{i}号融资担保有限公司", credit_code=demo_credit_code(cities[i % 8], 5_000_000 + i),
-                    region_id=cities[i % 8], level="county", registered_capital=Decimal(30000), paid_in_capital=Decimal(30000))
-        for i in range(n)], batch_size=2000)
+    Institution.objects.bulk_create(
+        [
+            Institution(
+                name=f"基准{i}号融资担保有限公司",
+                credit_code=demo_credit_code(cities[i % 8], 5_000_000 + i),
+                region_id=cities[i % 8],
+                level="county",
+                registered_capital=Decimal(30000),
+                paid_in_capital=Decimal(30000),
+            )
+            for i in range(n)
+        ],
+        batch_size=2000,
+    )
     template = ReportTemplate.objects.get(version=1)
     institutions = list(Institution.objects.filter(name__startswith="基准").values_list("pk", flat=True))
-    Filing.objects.bulk_create([Filing(institution_id=i, year=y, quarter=q, template=template, status="accepted")
-                                for i in institutions for y, q in QUARTERS], batch_size=5000)
+    Filing.objects.bulk_create(
+        [
+            Filing(institution_id=i, year=y, quarter=q, template=template, status="accepted")
+            for i in institutions
+            for y, q in QUARTERS
+        ],
+        batch_size=5000,
+    )
     rnd = random.Random(1)
     from django.utils import timezone
 
@@ -81,8 +112,10 @@ def make_data(n: int):
     FilingVersion.objects.bulk_create(versions, batch_size=5000)
     pairs = FilingVersion.objects.values_list("filing_id", "pk")
     with connection.cursor() as cur:
-        cur.execute("UPDATE reporting_filing SET current_version_id = (SELECT v.id FROM reporting_filingversion v "
-                    "WHERE v.filing_id = reporting_filing.id)")
+        cur.execute(
+            "UPDATE reporting_filing SET current_version_id = (SELECT v.id FROM reporting_filingversion v "
+            "WHERE v.filing_id = reporting_filing.id)"
+        )
     return institutions, len(pairs)
 
 
@@ -133,45 +166,60 @@ def main():
         regions_load()
         t0 = time.perf_counter()
         institutions, filings = make_data(n)
-        print(f"database: {connection.vendor}; {len(institutions)} institutions × {len(QUARTERS)} quarters = "
-              f"{filings} filings (data built in {time.perf_counter() - t0:.1f}s)")
+        print(
+            f"database: {connection.vendor}; {len(institutions)} institutions × {len(QUARTERS)} quarters = "
+            f"{filings} filings (data built in {time.perf_counter() - t0:.1f}s)"
+        )
 
         sql_time, rows = timed(lambda: _fetch(leverage_sql()), repeat=3)
         print(f"one SQL statement, leverage of {len(rows)} filings: {sql_time:.3f}s")
 
         def recompute_all():
             """What a policy change touching every filing does: one job, tasks of CHUNK_INSTITUTIONS institutions."""
-            job = indicators_recompute_enqueue(filing_ids=counted_filings().values_list("pk", flat=True), reason="bench")
+            job = indicators_recompute_enqueue(
+                filing_ids=counted_filings().values_list("pk", flat=True), reason="bench"
+            )
             job.refresh_from_db()
             assert (job.status, job.done_count) == ("done", len(institutions)), (job.status, job.message)
 
         full_time, _ = timed(recompute_all)
         values = IndicatorValue.objects.count()
-        print(f"full recompute (28 indicators per filing, thresholds, warning cases) through the recompute job, "
-              f"{CHUNK_INSTITUTIONS} institutions per task: {full_time:.1f}s for {values} values — "
-              f"{full_time / len(institutions) * 1000:.2f} ms per institution")
+        print(
+            f"full recompute (28 indicators per filing, thresholds, warning cases) through the recompute job, "
+            f"{CHUNK_INSTITUTIONS} institutions per task: {full_time:.1f}s for {values} values — "
+            f"{full_time / len(institutions) * 1000:.2f} ms per institution"
+        )
         print(f"RATIO full recompute ÷ SQL leverage: {full_time / sql_time:.0f}×")
         again_time, _ = timed(recompute_all)
-        print(f"full recompute again (replacing the stored results): {again_time:.1f}s — RATIO {again_time / sql_time:.0f}×")
+        print(
+            f"full recompute again (replacing the stored results): {again_time:.1f}s — RATIO {again_time / sql_time:.0f}×"
+        )
 
         chunk = institutions[:CHUNK_INSTITUTIONS]
         with CaptureQueriesContext(connection) as ctx:
             indicators_compute_batch(institution_ids=chunk)
-        print(f"queries per chunk of {len(chunk)} institutions ({len(chunk) * len(QUARTERS)} filings): "
-              f"{len(ctx.captured_queries)}")
+        print(
+            f"queries per chunk of {len(chunk)} institutions ({len(chunk) * len(QUARTERS)} filings): "
+            f"{len(ctx.captured_queries)}"
+        )
 
         # agreement: the SQL leverage equals the stored leverage for every row (to 6 decimals)
         stored = dict(IndicatorValue.objects.filter(code="leverage").values_list("filing_id", "value"))
-        mismatches = sum(1 for fid, lev in rows
-                         if (lev is None) != (stored[fid] is None)
-                         or (lev is not None and abs(Decimal(str(lev)) - stored[fid]) > Decimal("0.000001")))
+        mismatches = sum(
+            1
+            for fid, lev in rows
+            if (lev is None) != (stored[fid] is None)
+            or (lev is not None and abs(Decimal(str(lev)) - stored[fid]) > Decimal("0.000001"))
+        )
         print(f"SQL vs stored leverage mismatches: {mismatches}")
 
         filing = Filing.objects.order_by("pk").first()
         single_sql, _ = timed(lambda: _fetch(leverage_sql([filing.pk])), repeat=20)
         single, _ = timed(lambda: filing_indicators_compute(filing=filing), repeat=20)
-        print(f"single-filing recompute: {single * 1000:.1f} ms (best of 20); one-row SQL leverage {single_sql * 1000:.2f} ms; "
-              f"RATIO {single / single_sql:.0f}×")
+        print(
+            f"single-filing recompute: {single * 1000:.1f} ms (best of 20); one-row SQL leverage {single_sql * 1000:.2f} ms; "
+            f"RATIO {single / single_sql:.0f}×"
+        )
 
         from django.test import Client
 

@@ -62,18 +62,43 @@ def main():
     t0 = time.perf_counter()
     institutions = []
     for p in provinces:
-        counties = list(Region.objects.filter(code__startswith=p.code[:2], level="county").values_list("code", flat=True)[:50]) or [p.code]
+        counties = list(
+            Region.objects.filter(code__startswith=p.code[:2], level="county").values_list("code", flat=True)[
+                :50
+            ]
+        ) or [p.code]
         for n in range(per_province):
             region = counties[n % len(counties)]
-            institutions.append(Institution(
-                name=f"{p.name}第{n + 1}号融资担保有限公司", credit_code=demo_credit_code(region, 1_000_000 + n), region_id=region,
-                level="county", registered_capital=Decimal(30000 + n), paid_in_capital=Decimal(30000 + n)))
+            institutions.append(
+                Institution(
+                    name=f"{p.name}第{n + 1}号融资担保有限公司",
+                    credit_code=demo_credit_code(region, 1_000_000 + n),
+                    region_id=region,
+                    level="county",
+                    registered_capital=Decimal(30000 + n),
+                    paid_in_capital=Decimal(30000 + n),
+                )
+            )
     Institution.objects.bulk_create(institutions, batch_size=1000)
     ids = list(Institution.objects.order_by("id").values_list("id", flat=True))
-    Licence.objects.bulk_create([Licence(number=f"L{i:07d}", institution_id=i, issuing_authority="省地方金融监督管理局",
-                                         status="valid" if i % 11 else "revoked") for i in ids], batch_size=1000)
-    batch = GovListBatch.objects.create(region_id="110000", title="名单", published_on="2024-01-01", status="confirmed")
-    GovListEntry.objects.bulk_create([GovListEntry(batch=batch, institution_id=i) for i in ids[::7]], batch_size=1000)
+    Licence.objects.bulk_create(
+        [
+            Licence(
+                number=f"L{i:07d}",
+                institution_id=i,
+                issuing_authority="省地方金融监督管理局",
+                status="valid" if i % 11 else "revoked",
+            )
+            for i in ids
+        ],
+        batch_size=1000,
+    )
+    batch = GovListBatch.objects.create(
+        region_id="110000", title="名单", published_on="2024-01-01", status="confirmed"
+    )
+    GovListEntry.objects.bulk_create(
+        [GovListEntry(batch=batch, institution_id=i) for i in ids[::7]], batch_size=1000
+    )
     admin = User.objects.create(username="bench_admin", role="admin", is_superuser=True, is_staff=True)
     print(f"built {len(ids):,} institutions with licences in {time.perf_counter() - t0:.1f} s")
 
@@ -105,7 +130,16 @@ def main():
     from institutions.views import PAGE_SIZE
 
     shown = list(institution_list(admin, {}).values_list("pk", flat=True)[:PAGE_SIZE])
-    fields = ["name", "credit_code", "region_id", "region__name", "level", "ownership", "paid_in_capital", "status"]
+    fields = [
+        "name",
+        "credit_code",
+        "region_id",
+        "region__name",
+        "level",
+        "ownership",
+        "paid_in_capital",
+        "status",
+    ]
 
     def dump(pks):
         rows = list(Institution.objects.filter(pk__in=pks).values("id", *fields))
@@ -120,7 +154,9 @@ def main():
     t_page = timed(lambda: page("/institutions/"))
     t_dump = timed(lambda: dump(shown))
     t_search = timed(lambda: page("/institutions/?q=第1号&licence=valid&gov=1&sort=-paid_in"))
-    print(f"institutions: {len(ids):,}; rows on the default page: {len(shown)}; queries per page: {n_queries}")
+    print(
+        f"institutions: {len(ids):,}; rows on the default page: {len(shown)}; queries per page: {n_queries}"
+    )
     print(f"default page      {t_page * 1000:8.1f} ms")
     print(f"JSON dump (same)  {t_dump * 1000:8.1f} ms")
     print(f"ratio page/dump   {t_page / t_dump:8.1f}")
@@ -129,7 +165,9 @@ def main():
     t_xlsx = timed(lambda: page("/institutions/export.xlsx"))
     t_all = timed(lambda: dump(ids))
     args.repeat = repeat
-    print(f"xlsx export (all) {t_xlsx * 1000:8.1f} ms   JSON dump (all) {t_all * 1000:.1f} ms   ratio {t_xlsx / t_all:.1f}")
+    print(
+        f"xlsx export (all) {t_xlsx * 1000:8.1f} ms   JSON dump (all) {t_all * 1000:.1f} ms   ratio {t_xlsx / t_all:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -37,14 +37,32 @@ def make_institutions(n: int):
     from institutions.demo import demo_credit_code
     from institutions.models import Institution
 
-    cities = ["510100", "510300", "510400", "510500", "510600", "510700", "510800", "510900", "511000", "511100"]
+    cities = [
+        "510100",
+        "510300",
+        "510400",
+        "510500",
+        "510600",
+        "510700",
+        "510800",
+        "510900",
+        "511000",
+        "511100",
+    ]
     existing = Institution.objects.filter(name__startswith="基准测试").count()
-    Institution.objects.bulk_create([
-        Institution(name=f"基准测试{i}号融资担保有限公司", credit_code=demo_credit_code(cities[i % 10], 8_000_000 + i),
-                    region_id=cities[i % 10], level="county" if i % 3 else "city", registered_capital=Decimal(30000),
-                    paid_in_capital=Decimal(20000 + 500 * (i % 120)))
-        for i in range(existing, n)
-    ])
+    Institution.objects.bulk_create(
+        [
+            Institution(
+                name=f"基准测试{i}号融资担保有限公司",
+                credit_code=demo_credit_code(cities[i % 10], 8_000_000 + i),
+                region_id=cities[i % 10],
+                level="county" if i % 3 else "city",
+                registered_capital=Decimal(30000),
+                paid_in_capital=Decimal(20000 + 500 * (i % 120)),
+            )
+            for i in range(existing, n)
+        ]
+    )
     return list(Institution.objects.filter(name__startswith="基准测试").order_by("pk")[:n])
 
 

@@ -36,13 +36,21 @@ def main():
         for inst in insts:
             data = demo.series(inst.credit_code, inst.paid_in_capital, params_on=params_on)
             for p in periods:
-                f = Filing(institution=inst, year=p.year, quarter=p.quarter, template=template,
-                           status=FilingStatus.ACCEPTED, first_submitted_at=now)
+                f = Filing(
+                    institution=inst,
+                    year=p.year,
+                    quarter=p.quarter,
+                    template=template,
+                    status=FilingStatus.ACCEPTED,
+                    first_submitted_at=now,
+                )
                 filings.append(f)
                 versions.append(FilingVersion(filing=f, number=1, values=data[p], submitted_at=now))
         Filing.objects.bulk_create(filings, batch_size=1000)
         FilingVersion.objects.bulk_create(versions, batch_size=1000)
-    regulator, _ = User.objects.get_or_create(username="bench_regulator", defaults={"role": "regulator", "region_id": "510000"})
+    regulator, _ = User.objects.get_or_create(
+        username="bench_regulator", defaults={"role": "regulator", "region_id": "510000"}
+    )
 
     def export_all():
         return [exports.aggregate_xlsx(user=regulator, period=p, region_code="510000") for p in periods]
@@ -73,7 +81,9 @@ def main():
     export_all()
     t_exp, m_exp = measure(export_all, repeat)
     t_raw, m_raw = measure(raw_all, repeat)
-    print(f"{n} institutions × {len(periods)} quarters = {n * len(periods)} filings; 8 aggregate workbooks; best of {repeat}")
+    print(
+        f"{n} institutions × {len(periods)} quarters = {n * len(periods)} filings; 8 aggregate workbooks; best of {repeat}"
+    )
     print(f"aggregate export (query + sum + write) {t_exp * 1000:9.1f} ms   peak {m_exp:7.2f} MiB")
     print(f"raw xlsxwriter, same cell matrices     {t_raw * 1000:9.1f} ms   peak {m_raw:7.2f} MiB")
     print(f"ratio export / raw: time {t_exp / t_raw:.1f}x, peak memory {m_exp / max(m_raw, 1e-6):.1f}x")

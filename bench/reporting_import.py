@@ -25,7 +25,9 @@ def main():
     from reporting.periods import Period
 
     inst = make_institutions(1)[0]
-    user, _ = User.objects.get_or_create(username="bench_filer", defaults={"role": "filer", "institution": inst})
+    user, _ = User.objects.get_or_create(
+        username="bench_filer", defaults={"role": "filer", "institution": inst}
+    )
     period = Period(2024, 4)
     params_on = Policy().params
     values = demo.series(inst.credit_code, inst.paid_in_capital, params_on=params_on)[period]
@@ -65,7 +67,9 @@ def main():
     print(f"file: {len(data) / 1024:.1f} KiB, {len(values)} values; best of {repeat}")
     print(f"import_upload        {t_import * 1000:8.2f} ms   peak {m_import:6.2f} MiB")
     print(f"python-calamine only {t_cal * 1000:8.2f} ms   peak {m_cal:6.2f} MiB")
-    print(f"ratio import / calamine: time {t_import / t_cal:.1f}x, peak memory {m_import / max(m_cal, 1e-6):.1f}x")
+    print(
+        f"ratio import / calamine: time {t_import / t_cal:.1f}x, peak memory {m_import / max(m_cal, 1e-6):.1f}x"
+    )
 
 
 if __name__ == "__main__":

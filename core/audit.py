@@ -1,8 +1,8 @@
 """Audit trail helpers: services call `record(...)` in the same transaction as the change.
 
-    before = snapshot(obj)
-    obj.status = "revoked"; obj.save()
-    record(actor=user, action=AuditEvent.Action.TRANSITION, instance=obj, before=before, note=reason)
+before = snapshot(obj)
+obj.status = "revoked"; obj.save()
+record(actor=user, action=AuditEvent.Action.TRANSITION, instance=obj, before=before, note=reason)
 """
 
 from __future__ import annotations
@@ -61,14 +61,23 @@ def diff(before: dict | None, after: dict | None) -> dict:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def record(*, actor, action: str, instance: models.Model, before: dict | None = None,
-           note: str = "", changes: dict | None = None) -> AuditEvent:
+def record(
+    *,
+    actor,
+    action: str,
+    instance: models.Model,
+    before: dict | None = None,
+    note: str = "",
+    changes: dict | None = None,
+) -> AuditEvent:
     """Append one audit event; `changes` overrides the computed before/after diff when given."""
     after = None if action == Action.DELETE else snapshot(instance)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEvent.objects.create(
         actor=actor if is_user else None,
-        actor_label=(actor.get_full_name() or actor.get_username()) if is_user else (str(actor) if actor else "系统"),
+        actor_label=(actor.get_full_name() or actor.get_username())
+        if is_user
+        else (str(actor) if actor else "系统"),
         request_id=current_request_id(),
         action=action,
         content_type=ContentType.objects.get_for_model(type(instance)),

@@ -8,7 +8,12 @@ NAV = [
     ({"regulator", "finance", "filer", "approver", "admin"}, _("工作台"), "home", "speedometer2"),
     ({"regulator", "admin"}, _("机构名录"), "institutions:list", "building"),
     ({"filer", "approver"}, _("本机构"), "institutions:own", "building"),
-    ({"regulator", "filer", "approver", "admin"}, _("季度报表"), "reporting:filings", "file-earmark-spreadsheet"),
+    (
+        {"regulator", "filer", "approver", "admin"},
+        _("季度报表"),
+        "reporting:filings",
+        "file-earmark-spreadsheet",
+    ),
     ({"regulator", "admin"}, _("报送进度"), "reporting:completeness", "clipboard-check"),
     ({"regulator", "admin"}, _("审核队列"), "reporting:review_queue", "list-check"),
     ({"regulator", "filer", "approver", "admin"}, _("监管指标"), "reporting:dashboard", "graph-up"),
@@ -35,5 +40,12 @@ def navigation(request):
                 url = reverse(name)
             except NoReverseMatch:
                 continue
-            items.append({"label": label, "url": url, "icon": icon, "active": request.path == url or (url != "/" and request.path.startswith(url))})
+            items.append(
+                {
+                    "label": label,
+                    "url": url,
+                    "icon": icon,
+                    "active": request.path == url or (url != "/" and request.path.startswith(url)),
+                }
+            )
     return {"nav_items": items, "portal_name": settings.PORTAL_NAME, "otp_required": settings.OTP_REQUIRED}

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 
 def job_enqueue(*, kind: str, task, params: dict | None = None, user=None) -> Job:
-    job = Job.objects.create(kind=kind, params=params or {}, created_by=user if user and user.is_authenticated else None)
+    job = Job.objects.create(
+        kind=kind, params=params or {}, created_by=user if user and user.is_authenticated else None
+    )
     transaction.on_commit(lambda: task.delay(job.pk))
     return job
 
@@ -42,11 +44,16 @@ def job_running(job_id: int):
         yield job
     except Exception as exc:
         log.exception("job %s failed", job_id)
-        Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, message=str(exc)[:2000], finished_at=timezone.now())
+        Job.objects.filter(pk=job_id).update(
+            status=Job.Status.FAILED, message=str(exc)[:2000], finished_at=timezone.now()
+        )
         raise
     else:
         Job.objects.filter(pk=job_id).update(
-            status=Job.Status.DONE, done_count=job.done_count, total=job.total, message=job.message,
+            status=Job.Status.DONE,
+            done_count=job.done_count,
+            total=job.total,
+            message=job.message,
             finished_at=timezone.now(),
         )
     finally:
@@ -57,4 +64,6 @@ def job_progress(job: Job, *, done: int, total: int | None = None) -> None:
     job.done_count = done
     if total is not None:
         job.total = total
-    Job.objects.filter(pk=job.pk).update(done_count=job.done_count, total=job.total, heartbeat_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(
+        done_count=job.done_count, total=job.total, heartbeat_at=timezone.now()
+    )

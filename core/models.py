@@ -45,8 +45,12 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
     request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
@@ -123,4 +127,8 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
-        return 100 if self.status == self.Status.DONE else (self.done_count * 100 // self.total if self.total else 0)
+        return (
+            100
+            if self.status == self.Status.DONE
+            else (self.done_count * 100 // self.total if self.total else 0)
+        )

@@ -31,7 +31,9 @@ def home(request):
             region=region,
             own_level_count=institutions.filter(region_id=region.code).count(),
             by_child=[{"name": names.get(code, code), "value": n} for code, n in sorted(per_child.items())],
-            by_level=dict(institutions.values_list("level").annotate(n=Count("id")).values_list("level", "n")),
+            by_level=dict(
+                institutions.values_list("level").annotate(n=Count("id")).values_list("level", "n")
+            ),
         )
     elif user.institution_id:
         context["institution"] = user.institution

@@ -32,16 +32,30 @@ YES_NO = {"是": True, "否": False, "": False}
 
 # (header, field, required)
 INSTITUTION_COLUMNS = [
-    ("统一社会信用代码", "credit_code", True), ("机构名称", "name", True), ("机构类型", "kind", False),
-    ("上级机构信用代码", "parent", False), ("注册地代码", "region_id", True), ("机构层级", "level", True),
-    ("所有制", "ownership", False), ("注册资本（万元）", "registered_capital", True), ("实缴资本（万元）", "paid_in_capital", True),
-    ("成立日期", "established_on", False), ("法定代表人", "legal_representative", False), ("住所", "address", False),
-    ("经营状态", "status", False), ("再担保机构", "is_reguarantee", False), ("已接入征信系统", "credit_reference_access", False),
+    ("统一社会信用代码", "credit_code", True),
+    ("机构名称", "name", True),
+    ("机构类型", "kind", False),
+    ("上级机构信用代码", "parent", False),
+    ("注册地代码", "region_id", True),
+    ("机构层级", "level", True),
+    ("所有制", "ownership", False),
+    ("注册资本（万元）", "registered_capital", True),
+    ("实缴资本（万元）", "paid_in_capital", True),
+    ("成立日期", "established_on", False),
+    ("法定代表人", "legal_representative", False),
+    ("住所", "address", False),
+    ("经营状态", "status", False),
+    ("再担保机构", "is_reguarantee", False),
+    ("已接入征信系统", "credit_reference_access", False),
     ("从业人员数", "staff_count", False),
 ]
 LICENCE_COLUMNS = [
-    ("许可证编号", "number", True), ("统一社会信用代码", "credit_code", True), ("发证机关", "issuing_authority", False),
-    ("发证日期", "issued_on", True), ("业务范围", "business_scope", False), ("状态", "status", False),
+    ("许可证编号", "number", True),
+    ("统一社会信用代码", "credit_code", True),
+    ("发证机关", "issuing_authority", False),
+    ("发证日期", "issued_on", True),
+    ("业务范围", "business_scope", False),
+    ("状态", "status", False),
     ("注销或吊销日期", "ended_on", False),
 ]
 
@@ -112,8 +126,15 @@ def _rows(book, sheet_name, columns, errors):
         if head in header:
             positions[name] = header.index(head)
         elif required:
-            errors.append(CellError(sheet_name, 1, get_column_letter(len(header) + 1), head,
-                                    f"缺少必填列“{head}”。(Required column missing.)"))
+            errors.append(
+                CellError(
+                    sheet_name,
+                    1,
+                    get_column_letter(len(header) + 1),
+                    head,
+                    f"缺少必填列“{head}”。(Required column missing.)",
+                )
+            )
     out = []
     for n, values in enumerate(rows, start=2):
         if not any(_text(v) for v in values):
@@ -148,9 +169,15 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable upload is the same error for the user
-        return [], [], [CellError("—", 0, "—", "—", "无法读取文件，请上传 .xlsx 格式。(Not a readable .xlsx file.)")]
+        return (
+            [],
+            [],
+            [CellError("—", 0, "—", "—", "无法读取文件，请上传 .xlsx 格式。(Not a readable .xlsx file.)")],
+        )
     known_regions = set(Region.objects.values_list("code", flat=True))
-    own_prefix = subtree_prefix(actor.region_id) if actor is not None and getattr(actor, "region_id", None) else ""
+    own_prefix = (
+        subtree_prefix(actor.region_id) if actor is not None and getattr(actor, "region_id", None) else ""
+    )
     institutions, licences, seen_codes, seen_numbers = [], [], {}, {}
 
     for row, cells in _rows(book, INSTITUTION_SHEET, INSTITUTION_COLUMNS, errors):
@@ -172,13 +199,21 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
                 if name == "credit_code":
                     text = text.upper()
                     if not is_valid_credit_code(text):
-                        raise CellProblem("统一社会信用代码无效（GB 32100-2015 校验位不符）。(Invalid credit code.)")
+                        raise CellProblem(
+                            "统一社会信用代码无效（GB 32100-2015 校验位不符）。(Invalid credit code.)"
+                        )
                     if text in seen_codes:
-                        raise CellProblem(f"与第{seen_codes[text]}行重复。(Duplicate of row {seen_codes[text]}.)")
+                        raise CellProblem(
+                            f"与第{seen_codes[text]}行重复。(Duplicate of row {seen_codes[text]}.)"
+                        )
                     seen_codes[text] = row
                     item[name] = text
                 elif name == "kind":
-                    item[name] = {"法人机构": EntityKind.LEGAL_ENTITY, "分支机构": EntityKind.BRANCH, "": EntityKind.LEGAL_ENTITY}[text]
+                    item[name] = {
+                        "法人机构": EntityKind.LEGAL_ENTITY,
+                        "分支机构": EntityKind.BRANCH,
+                        "": EntityKind.LEGAL_ENTITY,
+                    }[text]
                 elif name == "parent":
                     item[name] = text.upper()
                 elif name == "region_id":
@@ -190,13 +225,21 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
                 elif name == "level":
                     item[name] = LEVELS[text]
                 elif name == "ownership":
-                    item[name] = {str(label): value for value, label in Ownership.choices}[text] if text else Ownership.STATE
+                    item[name] = (
+                        {str(label): value for value, label in Ownership.choices}[text]
+                        if text
+                        else Ownership.STATE
+                    )
                 elif name in ("registered_capital", "paid_in_capital"):
                     item[name] = _parse_decimal(raw)
                 elif name == "established_on":
                     item[name] = _parse_date(raw) if text else None
                 elif name == "status":
-                    item[name] = {str(label): value for value, label in InstitutionStatus.choices}[text] if text else InstitutionStatus.OPERATING
+                    item[name] = (
+                        {str(label): value for value, label in InstitutionStatus.choices}[text]
+                        if text
+                        else InstitutionStatus.OPERATING
+                    )
                 elif name in ("is_reguarantee", "credit_reference_access"):
                     item[name] = YES_NO[text]
                 elif name == "staff_count":
@@ -216,17 +259,44 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
         institutions.append(item)
 
     codes_in_file = {i.get("credit_code") for i in institutions}
-    existing = {i.credit_code: i for i in Institution.objects.filter(
-        credit_code__in=codes_in_file | {i.get("parent") for i in institutions if i.get("parent")})}
-    visible = set(Institution.objects.for_user(actor).filter(pk__in=[i.pk for i in existing.values()]).values_list("pk", flat=True)) \
-        if actor is not None else {i.pk for i in existing.values()}
+    existing = {
+        i.credit_code: i
+        for i in Institution.objects.filter(
+            credit_code__in=codes_in_file | {i.get("parent") for i in institutions if i.get("parent")}
+        )
+    }
+    visible = (
+        set(
+            Institution.objects.for_user(actor)
+            .filter(pk__in=[i.pk for i in existing.values()])
+            .values_list("pk", flat=True)
+        )
+        if actor is not None
+        else {i.pk for i in existing.values()}
+    )
     for item in institutions:
         code = item.get("credit_code")
         if code in existing and existing[code].pk not in visible:
-            errors.append(CellError(INSTITUTION_SHEET, item["row"], "A", "统一社会信用代码", "无权修改该机构。(Not allowed to change this institution.)"))
+            errors.append(
+                CellError(
+                    INSTITUTION_SHEET,
+                    item["row"],
+                    "A",
+                    "统一社会信用代码",
+                    "无权修改该机构。(Not allowed to change this institution.)",
+                )
+            )
         parent = item.get("parent")
         if parent and parent not in codes_in_file and parent not in existing:
-            errors.append(CellError(INSTITUTION_SHEET, item["row"], "D", "上级机构信用代码", f"上级机构“{parent}”不存在。(Parent not found.)"))
+            errors.append(
+                CellError(
+                    INSTITUTION_SHEET,
+                    item["row"],
+                    "D",
+                    "上级机构信用代码",
+                    f"上级机构“{parent}”不存在。(Parent not found.)",
+                )
+            )
 
     for row, cells in _rows(book, LICENCE_SHEET, LICENCE_COLUMNS, errors):
         item = {"row": row}
@@ -247,14 +317,24 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
                 if name in ("issued_on", "ended_on"):
                     item[name] = _parse_date(raw) if text else None
                 elif name == "status":
-                    item[name] = {str(label): value for value, label in LicenceStatus.choices}[text] if text else LicenceStatus.VALID
+                    item[name] = (
+                        {str(label): value for value, label in LicenceStatus.choices}[text]
+                        if text
+                        else LicenceStatus.VALID
+                    )
                 elif name == "credit_code":
                     item[name] = text.upper()
-                    if item[name] not in codes_in_file and item[name] not in existing and not Institution.objects.filter(credit_code=item[name]).exists():
+                    if (
+                        item[name] not in codes_in_file
+                        and item[name] not in existing
+                        and not Institution.objects.filter(credit_code=item[name]).exists()
+                    ):
                         raise CellProblem("持证机构不存在（应在“机构”表中或已登记）。(Holder not found.)")
                 elif name == "number":
                     if text in seen_numbers:
-                        raise CellProblem(f"与第{seen_numbers[text]}行重复。(Duplicate of row {seen_numbers[text]}.)")
+                        raise CellProblem(
+                            f"与第{seen_numbers[text]}行重复。(Duplicate of row {seen_numbers[text]}.)"
+                        )
                     seen_numbers[text] = row
                     item[name] = text
                 else:
@@ -282,12 +362,23 @@ def registry_import(data: bytes, *, actor) -> ImportResult:
     for item in order:
         fields = {k: v for k, v in item.items() if k not in ("row", "credit_code", "parent")}
         if item.get("parent"):
-            fields["parent"] = saved.get(item["parent"]) or Institution.objects.get(credit_code=item["parent"])
+            fields["parent"] = saved.get(item["parent"]) or Institution.objects.get(
+                credit_code=item["parent"]
+            )
         try:
-            before = Institution.objects.filter(credit_code=item["credit_code"]).values_list("updated_at", flat=True).first()
+            before = (
+                Institution.objects.filter(credit_code=item["credit_code"])
+                .values_list("updated_at", flat=True)
+                .first()
+            )
             inst, created = institution_upsert(actor=actor, credit_code=item["credit_code"], **fields)
         except ValidationError as exc:
-            raise ImportFailed([CellError(INSTITUTION_SHEET, item["row"], "—", f, "；".join(m)) for f, m in exc.message_dict.items()]) from exc
+            raise ImportFailed(
+                [
+                    CellError(INSTITUTION_SHEET, item["row"], "—", f, "；".join(m))
+                    for f, m in exc.message_dict.items()
+                ]
+            ) from exc
         saved[inst.credit_code] = inst
         if created:
             result.institutions_created += 1
@@ -298,11 +389,16 @@ def registry_import(data: bytes, *, actor) -> ImportResult:
         try:
             setting = licence_number_validate(item["number"], holder.region_id)
         except ValidationError as exc:
-            raise ImportFailed([CellError(LICENCE_SHEET, item["row"], "A", "许可证编号", "；".join(exc.messages))]) from exc
+            raise ImportFailed(
+                [CellError(LICENCE_SHEET, item["row"], "A", "许可证编号", "；".join(exc.messages))]
+            ) from exc
         status = item.get("status") or LicenceStatus.VALID
         values = {
-            "institution": holder, "issued_on": item.get("issued_on"), "business_scope": item.get("business_scope", ""),
-            "issuing_authority": item.get("issuing_authority") or setting.issuing_authority, "status": status,
+            "institution": holder,
+            "issued_on": item.get("issued_on"),
+            "business_scope": item.get("business_scope", ""),
+            "issuing_authority": item.get("issuing_authority") or setting.issuing_authority,
+            "status": status,
             "cancelled_on": item.get("ended_on") if status == LicenceStatus.CANCELLED else None,
             "revoked_on": item.get("ended_on") if status == LicenceStatus.REVOKED else None,
         }
@@ -315,14 +411,25 @@ def registry_import(data: bytes, *, actor) -> ImportResult:
             result.licences_created += 1
             continue
         if licence.institution_id != holder.pk:
-            raise ImportFailed([CellError(LICENCE_SHEET, item["row"], "B", "统一社会信用代码",
-                                          "许可证已登记在其他机构名下。(Licence belongs to another institution.)")])
+            raise ImportFailed(
+                [
+                    CellError(
+                        LICENCE_SHEET,
+                        item["row"],
+                        "B",
+                        "统一社会信用代码",
+                        "许可证已登记在其他机构名下。(Licence belongs to another institution.)",
+                    )
+                ]
+            )
         before = audit.snapshot(licence)
         for name, value in values.items():
             setattr(licence, name, value)
         if audit.snapshot(licence) != before:
             licence.full_clean()
             licence.save()
-            audit.record(actor=actor, action=audit.Action.UPDATE, instance=licence, before=before, note="登记导入")
+            audit.record(
+                actor=actor, action=audit.Action.UPDATE, instance=licence, before=before, note="登记导入"
+            )
             result.licences_updated += 1
     return result

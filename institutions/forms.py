@@ -28,15 +28,20 @@ class Bootstrap:
 class LicenceIssueForm(Bootstrap, forms.Form):
     number = forms.CharField(label=_("许可证编号"), max_length=32)
     issued_on = forms.DateField(label=_("发证日期"), widget=DATE)
-    issuing_authority = forms.CharField(label=_("发证机关"), max_length=120, required=False,
-                                        help_text=_("留空则使用本省设置中的发证机关"))
-    business_scope = forms.CharField(label=_("业务范围"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    issuing_authority = forms.CharField(
+        label=_("发证机关"), max_length=120, required=False, help_text=_("留空则使用本省设置中的发证机关")
+    )
+    business_scope = forms.CharField(
+        label=_("业务范围"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
 
 class LicenceChangeForm(Bootstrap, forms.Form):
     issued_on = forms.DateField(label=_("发证（换发）日期"), widget=DATE)
     issuing_authority = forms.CharField(label=_("发证机关"), max_length=120)
-    business_scope = forms.CharField(label=_("业务范围"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    business_scope = forms.CharField(
+        label=_("业务范围"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     note = forms.CharField(label=_("变更说明"), max_length=255)
 
 
@@ -80,7 +85,9 @@ class EntryForm(Bootstrap, forms.Form):
     capital_replenishment = forms.BooleanField(label=_("建立资本金持续补充机制"), required=False)
     risk_compensation = forms.BooleanField(label=_("建立风险补偿机制"), required=False)
     national_fund_equity = forms.BooleanField(label=_("国家融资担保基金股权投资"), required=False)
-    national_fund_reguarantee = forms.BooleanField(label=_("与国家融资担保基金开展再担保合作"), required=False)
+    national_fund_reguarantee = forms.BooleanField(
+        label=_("与国家融资担保基金开展再担保合作"), required=False
+    )
 
     def __init__(self, *args, institutions=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,9 +121,23 @@ class AgreementForm(Bootstrap, forms.ModelForm):
 
     class Meta:
         model = Agreement
-        fields = ["bank", "starts_on", "ends_on", "credit_line", "share_bank", "share_guarantor", "share_reguarantor",
-                  "share_national_fund", "share_gov_fund", "margin_ratio", "grace_days", "compensation_scope",
-                  "head_to_head", "compensation_rate_cap", "single_client_limit"]
+        fields = [
+            "bank",
+            "starts_on",
+            "ends_on",
+            "credit_line",
+            "share_bank",
+            "share_guarantor",
+            "share_reguarantor",
+            "share_national_fund",
+            "share_gov_fund",
+            "margin_ratio",
+            "grace_days",
+            "compensation_scope",
+            "head_to_head",
+            "compensation_rate_cap",
+            "single_client_limit",
+        ]
         widgets = {"starts_on": DATE, "ends_on": DATE}
 
     def __init__(self, *args, **kwargs):
@@ -162,9 +183,24 @@ class InstitutionForm(Bootstrap, forms.ModelForm):
         from .models import Institution
 
         model = Institution
-        fields = ["name", "kind", "parent", "cross_province_branch", "region", "level", "ownership", "registered_capital",
-                  "paid_in_capital", "established_on", "legal_representative", "address", "status", "is_reguarantee",
-                  "credit_reference_access", "staff_count"]
+        fields = [
+            "name",
+            "kind",
+            "parent",
+            "cross_province_branch",
+            "region",
+            "level",
+            "ownership",
+            "registered_capital",
+            "paid_in_capital",
+            "established_on",
+            "legal_representative",
+            "address",
+            "status",
+            "is_reguarantee",
+            "credit_reference_access",
+            "staff_count",
+        ]
         widgets = {"established_on": DATE}
 
     def __init__(self, *args, user=None, **kwargs):
@@ -174,7 +210,9 @@ class InstitutionForm(Bootstrap, forms.ModelForm):
         from .models import Institution
 
         self.fields["parent"].queryset = Institution.objects.for_user(user).filter(kind="legal_entity")
-        self.fields["region"].queryset = Region.objects.subtree(user.region_id) if user.region_id else Region.objects.all()
+        self.fields["region"].queryset = (
+            Region.objects.subtree(user.region_id) if user.region_id else Region.objects.all()
+        )
 
     def _post_clean(self):
         pass  # the service validates the model (full_clean) and reports errors back to the form

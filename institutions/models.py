@@ -45,15 +45,26 @@ class Institution(TimeStampedModel):
     credit_code = models.CharField(
         _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
     )
-    kind = models.CharField(_("机构类型"), max_length=16, choices=EntityKind.choices, default=EntityKind.LEGAL_ENTITY)
+    kind = models.CharField(
+        _("机构类型"), max_length=16, choices=EntityKind.choices, default=EntityKind.LEGAL_ENTITY
+    )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级法人机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="branches"
+        "self",
+        verbose_name=_("上级法人机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="branches",
     )
     cross_province_branch = models.BooleanField(_("跨省分支机构"), default=False)
     region = models.ForeignKey(Region, verbose_name=_("注册地"), on_delete=models.PROTECT, related_name="+")
     level = models.CharField(_("机构层级"), max_length=8, choices=RegionLevel.choices)
-    ownership = models.CharField(_("所有制"), max_length=16, choices=Ownership.choices, default=Ownership.STATE)
-    registered_capital = models.DecimalField(_("注册资本（万元）"), **MONEY, validators=[MinValueValidator(0)])
+    ownership = models.CharField(
+        _("所有制"), max_length=16, choices=Ownership.choices, default=Ownership.STATE
+    )
+    registered_capital = models.DecimalField(
+        _("注册资本（万元）"), **MONEY, validators=[MinValueValidator(0)]
+    )
     paid_in_capital = models.DecimalField(_("实缴资本（万元）"), **MONEY, validators=[MinValueValidator(0)])
     established_on = models.DateField(_("成立日期"), null=True, blank=True)
     legal_representative = models.CharField(_("法定代表人"), max_length=64, blank=True)
@@ -97,15 +108,29 @@ class GovListBatch(TimeStampedModel):
     """One publication of the government-backed institution list (政府性融资担保机构名单): the entries it
     includes or removes take effect on `published_on` once the batch is confirmed."""
 
-    region = models.ForeignKey(Region, verbose_name=_("名单所属地区"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        Region, verbose_name=_("名单所属地区"), on_delete=models.PROTECT, related_name="+"
+    )
     title = models.CharField(_("批次名称"), max_length=200)
     published_on = models.DateField(_("发布日期"), null=True, blank=True)
-    status = models.CharField(_("状态"), max_length=16, choices=ListBatchStatus.choices, default=ListBatchStatus.DRAFT)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ListBatchStatus.choices, default=ListBatchStatus.DRAFT
+    )
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("提出人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     proposed_at = models.DateTimeField(_("提交确认时间"), null=True, blank=True)
@@ -124,7 +149,8 @@ class GovListBatch(TimeStampedModel):
 
 class GovListEntryQuerySet(ScopedQuerySet):
     scope = Scope(
-        region="institution__region_id", institution="institution_id",
+        region="institution__region_id",
+        institution="institution_id",
         public=models.Q(batch__status=ListBatchStatus.CONFIRMED),
     )
 
@@ -132,8 +158,12 @@ class GovListEntryQuerySet(ScopedQuerySet):
 class GovListEntry(models.Model):
     """An institution included in or removed from the list by one batch, with the four flags."""
 
-    batch = models.ForeignKey(GovListBatch, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="entries")
-    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="gov_list_entries")
+    batch = models.ForeignKey(
+        GovListBatch, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="entries"
+    )
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="gov_list_entries"
+    )
     action = models.CharField(_("变动"), max_length=8, choices=ListAction.choices, default=ListAction.INCLUDE)
     reason = models.TextField(_("理由"), blank=True)
     capital_replenishment = models.BooleanField(_("建立资本金持续补充机制"), default=False)
@@ -221,18 +251,24 @@ class ProvinceLicenceSetting(TimeStampedModel):
 class LicenceQuerySet(ScopedQuerySet):
     # The register of licences is public by law (notices publish them); changing one needs the
     # holder to be in the actor's scope, which services check through Institution.objects.for_user.
-    scope = Scope(region="institution__region_id", institution="institution_id", public=models.Q(pk__isnull=False))
+    scope = Scope(
+        region="institution__region_id", institution="institution_id", public=models.Q(pk__isnull=False)
+    )
 
 
 class Licence(TimeStampedModel):
     """融资担保业务经营许可证. Issued, changed (number kept), cancelled (注销) or revoked (吊销)."""
 
     number = models.CharField(_("许可证编号"), max_length=32, unique=True)
-    institution = models.ForeignKey(Institution, verbose_name=_("持证机构"), on_delete=models.PROTECT, related_name="licences")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("持证机构"), on_delete=models.PROTECT, related_name="licences"
+    )
     issuing_authority = models.CharField(_("发证机关"), max_length=120)
     issued_on = models.DateField(_("发证日期"), null=True, blank=True)
     business_scope = models.TextField(_("业务范围"), blank=True)
-    status = models.CharField(_("状态"), max_length=16, choices=LicenceStatus.choices, default=LicenceStatus.VALID)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=LicenceStatus.choices, default=LicenceStatus.VALID
+    )
     cancelled_on = models.DateField(_("注销日期"), null=True, blank=True)
     cancel_reason = models.CharField(_("注销原因"), max_length=255, blank=True)
     revoked_on = models.DateField(_("吊销日期"), null=True, blank=True)
@@ -258,7 +294,9 @@ class LicenceDutyQuerySet(ScopedQuerySet):
 class LicenceDuty(models.Model):
     """A deadline the holder of a revoked licence must meet (or may use, for appeals)."""
 
-    licence = models.ForeignKey(Licence, verbose_name=_("许可证"), on_delete=models.CASCADE, related_name="duties")
+    licence = models.ForeignKey(
+        Licence, verbose_name=_("许可证"), on_delete=models.CASCADE, related_name="duties"
+    )
     kind = models.CharField(_("事项"), max_length=20, choices=DutyKind.choices)
     due_on = models.DateField(_("期限"))
     done_on = models.DateField(_("完成日期"), null=True, blank=True)
@@ -302,10 +340,16 @@ class Notice(TimeStampedModel):
     document_no = models.CharField(_("文号"), max_length=100, blank=True)
     issuing_body = models.CharField(_("发布机关"), max_length=120)
     published_on = models.DateField(_("公告日期"), null=True, blank=True)
-    period_label = models.CharField(_("公告期间"), max_length=60, blank=True, help_text=_("公告未载明日期时填写，如“2020年7-9月”"))
+    period_label = models.CharField(
+        _("公告期间"), max_length=60, blank=True, help_text=_("公告未载明日期时填写，如“2020年7-9月”")
+    )
     body = models.TextField(_("正文"), blank=True)
-    status = models.CharField(_("状态"), max_length=12, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("状态"), max_length=12, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
 
     objects = NoticeQuerySet.as_manager()
@@ -328,8 +372,17 @@ class NoticeItem(models.Model):
 
     notice = models.ForeignKey(Notice, verbose_name=_("公告"), on_delete=models.CASCADE, related_name="items")
     seq = models.PositiveIntegerField(_("序号"))
-    institution = models.ForeignKey(Institution, verbose_name=_("机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    licence = models.ForeignKey(Licence, verbose_name=_("许可证"), null=True, blank=True, on_delete=models.PROTECT, related_name="notice_items")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    licence = models.ForeignKey(
+        Licence,
+        verbose_name=_("许可证"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notice_items",
+    )
     institution_name = models.CharField(_("机构名称"), max_length=200)
     licence_number = models.CharField(_("许可证编号"), max_length=32, blank=True)
     remark = models.CharField(_("备注"), max_length=255, blank=True)
@@ -353,8 +406,17 @@ class BankQuerySet(ScopedQuerySet):
 class Bank(TimeStampedModel):
     name = models.CharField(_("银行名称"), max_length=200, unique=True)
     kind = models.CharField(_("类型"), max_length=16, choices=BankKind.choices, default=BankKind.HEAD_OFFICE)
-    parent = models.ForeignKey("self", verbose_name=_("总行"), null=True, blank=True, on_delete=models.PROTECT, related_name="branches")
-    region = models.ForeignKey(Region, verbose_name=_("所在地区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("总行"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="branches",
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("所在地区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = BankQuerySet.as_manager()
 
@@ -374,16 +436,26 @@ class AgreementQuerySet(ScopedQuerySet):
 class Agreement(TimeStampedModel):
     """银担合作协议: how a bank and a guarantee company share the risk of guaranteed loans."""
 
-    institution = models.ForeignKey(Institution, verbose_name=_("担保机构"), on_delete=models.PROTECT, related_name="agreements")
-    bank = models.ForeignKey(Bank, verbose_name=_("合作银行"), on_delete=models.PROTECT, related_name="agreements")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("担保机构"), on_delete=models.PROTECT, related_name="agreements"
+    )
+    bank = models.ForeignKey(
+        Bank, verbose_name=_("合作银行"), on_delete=models.PROTECT, related_name="agreements"
+    )
     starts_on = models.DateField(_("起始日期"))
     ends_on = models.DateField(_("到期日期"))
     credit_line = models.DecimalField(_("授信额度（万元）"), **MONEY, validators=[MinValueValidator(0)])
     share_bank = models.DecimalField(_("银行分担比例"), **RATIO, validators=[MinValueValidator(0)])
     share_guarantor = models.DecimalField(_("担保机构分担比例"), **RATIO, validators=[MinValueValidator(0)])
-    share_reguarantor = models.DecimalField(_("再担保机构分担比例"), **RATIO, default=0, validators=[MinValueValidator(0)])
-    share_national_fund = models.DecimalField(_("国家融资担保基金分担比例"), **RATIO, default=0, validators=[MinValueValidator(0)])
-    share_gov_fund = models.DecimalField(_("政府风险补偿资金分担比例"), **RATIO, default=0, validators=[MinValueValidator(0)])
+    share_reguarantor = models.DecimalField(
+        _("再担保机构分担比例"), **RATIO, default=0, validators=[MinValueValidator(0)]
+    )
+    share_national_fund = models.DecimalField(
+        _("国家融资担保基金分担比例"), **RATIO, default=0, validators=[MinValueValidator(0)]
+    )
+    share_gov_fund = models.DecimalField(
+        _("政府风险补偿资金分担比例"), **RATIO, default=0, validators=[MinValueValidator(0)]
+    )
     margin_ratio = models.DecimalField(_("保证金比例"), **RATIO, default=0, validators=[MinValueValidator(0)])
     grace_days = models.PositiveIntegerField(_("代偿宽限期（天）"), default=0)
     compensation_scope = models.CharField(_("代偿范围"), max_length=20, choices=CompensationScope.choices)
@@ -403,8 +475,13 @@ class Agreement(TimeStampedModel):
 
     @property
     def share_total(self):
-        return (self.share_bank + self.share_guarantor + self.share_reguarantor
-                + self.share_national_fund + self.share_gov_fund)
+        return (
+            self.share_bank
+            + self.share_guarantor
+            + self.share_reguarantor
+            + self.share_national_fund
+            + self.share_gov_fund
+        )
 
     def clean(self):
         from django.core.exceptions import ValidationError
@@ -413,8 +490,9 @@ class Agreement(TimeStampedModel):
         if None not in (self.share_bank, self.share_guarantor) and self.share_total != 1:
             from .rules import pct
 
-            errors["share_bank"] = _("各方分担比例之和须恰为100%%，当前为%(total)s。(Risk shares must sum to exactly 100%%.)") % {
-                "total": pct(self.share_total)}
+            errors["share_bank"] = _(
+                "各方分担比例之和须恰为100%%，当前为%(total)s。(Risk shares must sum to exactly 100%%.)"
+            ) % {"total": pct(self.share_total)}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("到期日期早于起始日期。(End date is before the start date.)")
         if errors:
@@ -428,9 +506,13 @@ class ShareholderQuerySet(ScopedQuerySet):
 class Shareholder(TimeStampedModel):
     """A shareholder holding 5% or more, with the controlling-shareholder and actual-controller flags."""
 
-    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="shareholders")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="shareholders"
+    )
     name = models.CharField(_("股东名称"), max_length=200)
-    kind = models.CharField(_("股东类型"), max_length=16, choices=ShareholderKind.choices, default=ShareholderKind.COMPANY)
+    kind = models.CharField(
+        _("股东类型"), max_length=16, choices=ShareholderKind.choices, default=ShareholderKind.COMPANY
+    )
     identifier = models.CharField(_("统一社会信用代码/证件号码"), max_length=32, blank=True)
     share_ratio = models.DecimalField(_("持股比例"), **RATIO, validators=[MinValueValidator(0)])
     is_controlling = models.BooleanField(_("控股股东"), default=False)
@@ -451,7 +533,13 @@ class Shareholder(TimeStampedModel):
         from django.core.exceptions import ValidationError
 
         if self.share_ratio is not None and not (Decimal("0.05") <= self.share_ratio <= 1):
-            raise ValidationError({"share_ratio": _("登记持股5%%以上的股东，比例应在5%%至100%%之间。(Share must be 5%%–100%%.)")})
+            raise ValidationError(
+                {
+                    "share_ratio": _(
+                        "登记持股5%%以上的股东，比例应在5%%至100%%之间。(Share must be 5%%–100%%.)"
+                    )
+                }
+            )
 
 
 class ManagerQuerySet(ScopedQuerySet):
@@ -461,7 +549,9 @@ class ManagerQuerySet(ScopedQuerySet):
 class Manager(TimeStampedModel):
     """A director, supervisor or senior manager."""
 
-    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="managers")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="managers"
+    )
     name = models.CharField(_("姓名"), max_length=64)
     role = models.CharField(_("类别"), max_length=16, choices=ManagerRole.choices)
     title = models.CharField(_("职务"), max_length=64)
@@ -485,16 +575,34 @@ class ChangeFilingQuerySet(ScopedQuerySet):
 class ChangeFiling(TimeStampedModel):
     """变更备案: a company reports a change of a registered item; the regulator acknowledges it."""
 
-    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="change_filings")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="change_filings"
+    )
     item = models.CharField(_("变更事项"), max_length=16, choices=ChangeItem.choices)
     description = models.TextField(_("变更内容"))
     changed_on = models.DateField(_("变更日期"))
     due_on = models.DateField(_("备案期限"))
     filed_on = models.DateField(_("报备日期"))
     document = models.FileField(_("证明文件"), upload_to="change_filings/%Y/", blank=True)
-    status = models.CharField(_("状态"), max_length=16, choices=ChangeFilingStatus.choices, default=ChangeFilingStatus.FILED)
-    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("报备人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ChangeFilingStatus.choices, default=ChangeFilingStatus.FILED
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报备人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     reviewed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     review_note = models.CharField(_("确认意见"), max_length=255, blank=True)
 

@@ -26,7 +26,9 @@ def government_backed_on(*, dates, institution_ids=None) -> dict[dt.date, set[in
     if institution_ids is not None:
         entries = entries.filter(institution_id__in=institution_ids)
     history: dict[int, list] = {}
-    for institution_id, published_on, action in entries.values_list("institution_id", "batch__published_on", "action"):
+    for institution_id, published_on, action in entries.values_list(
+        "institution_id", "batch__published_on", "action"
+    ):
         history.setdefault(institution_id, []).append((published_on, action))
     for institution_id, rows in history.items():
         for d in dates:
@@ -60,8 +62,9 @@ def policy_rules():
 
 
 def rules_for(region_code: str, on: dt.date | None = None, rules=None) -> dict:
-    return applicable_rules(rules if rules is not None else policy_rules(), region_code=region_code,
-                            on=on or dt.date.today())
+    return applicable_rules(
+        rules if rules is not None else policy_rules(), region_code=region_code, on=on or dt.date.today()
+    )
 
 
 def latest_licence(field: str):
@@ -69,11 +72,16 @@ def latest_licence(field: str):
 
 
 SORTS = {
-    "name": ("name", "id"), "-name": ("-name", "-id"),
-    "region": ("region_id", "name"), "-region": ("-region_id", "-name"),
-    "paid_in": ("paid_in_capital", "id"), "-paid_in": ("-paid_in_capital", "-id"),
-    "established": ("established_on", "id"), "-established": ("-established_on", "-id"),
-    "licence": ("licence_number", "id"), "-licence": ("-licence_number", "-id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "region": ("region_id", "name"),
+    "-region": ("-region_id", "-name"),
+    "paid_in": ("paid_in_capital", "id"),
+    "-paid_in": ("-paid_in_capital", "-id"),
+    "established": ("established_on", "id"),
+    "-established": ("-established_on", "-id"),
+    "licence": ("licence_number", "id"),
+    "-licence": ("-licence_number", "-id"),
 }
 
 
@@ -105,7 +113,8 @@ def institution_list(user, params, *, today: dt.date | None = None):
     q = (params.get("q") or "").strip()
     if q:
         qs = qs.filter(
-            Q(name__icontains=q) | Q(credit_code__iexact=q.upper())
+            Q(name__icontains=q)
+            | Q(credit_code__iexact=q.upper())
             | Exists(Licence.objects.filter(institution=OuterRef("pk"), number__icontains=q))
         )
     return qs.order_by(*SORTS.get(params.get("sort") or "", ("region_id", "name", "id")))
@@ -134,9 +143,18 @@ def controlling_parties(institution_ids) -> dict[int, list[dict]]:
     from .models import Shareholder
 
     out: dict[int, list[dict]] = {}
-    rows = Shareholder.objects.filter(institution_id__in=institution_ids).filter(
-        Q(is_controlling=True) | Q(is_actual_controller=True)).order_by("institution_id", "name")
+    rows = (
+        Shareholder.objects.filter(institution_id__in=institution_ids)
+        .filter(Q(is_controlling=True) | Q(is_actual_controller=True))
+        .order_by("institution_id", "name")
+    )
     for s in rows:
-        out.setdefault(s.institution_id, []).append({
-            "name": s.name, "identifier": s.identifier, "controlling": s.is_controlling, "actual_controller": s.is_actual_controller})
+        out.setdefault(s.institution_id, []).append(
+            {
+                "name": s.name,
+                "identifier": s.identifier,
+                "controlling": s.is_controlling,
+                "actual_controller": s.is_actual_controller,
+            }
+        )
     return out

@@ -58,12 +58,15 @@ def institution_upsert(*, actor, credit_code: str, **fields) -> tuple[Institutio
     if after != before:
         institution.save()
         audit.record(actor=actor, action=audit.Action.UPDATE, instance=institution, before=before)
-        if any(before.get(f.removesuffix("_id")) != after.get(f.removesuffix("_id")) for f in WATCHED_ATTRIBUTES):
+        if any(
+            before.get(f.removesuffix("_id")) != after.get(f.removesuffix("_id")) for f in WATCHED_ATTRIBUTES
+        ):
             institution_attributes_changed.send(sender=Institution, institution_ids=[institution.pk])
     return institution, False
 
 
 # --- authority -------------------------------------------------------------------------------------
+
 
 def _is_admin(user) -> bool:
     return bool(user and (user.is_superuser or getattr(user, "role", "") == "admin"))
@@ -94,67 +97,132 @@ def require_licence_authority(actor, institution: Institution) -> None:
         return
     require_regulator_of(actor, institution)
     if actor.region_id != institution.region_id[:2] + "0000":
-        raise PermissionDenied(_("许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)"))
+        raise PermissionDenied(
+            _("许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)")
+        )
 
 
 # --- licences --------------------------------------------------------------------------------------
+
 
 def licence_setting_for(region_code: str, on: dt.date | None = None) -> ProvinceLicenceSetting:
     on = on or timezone.localdate()
     setting = (
         ProvinceLicenceSetting.objects.filter(province_code=region_code[:2] + "0000", effective_from__lte=on)
-        .order_by("-effective_from").first()
+        .order_by("-effective_from")
+        .first()
     )
     if setting is None:
-        raise ValidationError({"number": _("%(p)s尚未配置许可证设置（编号格式、期限）。(No licence settings for province %(p)s.)") % {
-            "p": region_code[:2] + "0000"}})
+        raise ValidationError(
+            {
+                "number": _(
+                    "%(p)s尚未配置许可证设置（编号格式、期限）。(No licence settings for province %(p)s.)"
+                )
+                % {"p": region_code[:2] + "0000"}
+            }
+        )
     return setting
 
 
-def licence_number_validate(number: str, region_code: str, on: dt.date | None = None) -> ProvinceLicenceSetting:
+def licence_number_validate(
+    number: str, region_code: str, on: dt.date | None = None
+) -> ProvinceLicenceSetting:
     setting = licence_setting_for(region_code, on)
     if not re.fullmatch(setting.number_pattern, number or ""):
-        raise ValidationError({"number": _(
-            "许可证编号“%(n)s”不符合%(abbr)s的编号格式（首字应为“%(abbr)s”）。(Licence number %(n)s does not match the province pattern.)"
-        ) % {"n": number, "abbr": setting.abbreviation}})
+        raise ValidationError(
+            {
+                "number": _(
+                    "许可证编号“%(n)s”不符合%(abbr)s的编号格式（首字应为“%(abbr)s”）。(Licence number %(n)s does not match the province pattern.)"
+                )
+                % {"n": number, "abbr": setting.abbreviation}
+            }
+        )
     return setting
 
 
-def _notice_for(*, actor, kind, region_code, title, issuing_body, published_on, period_label="", document_no="",
-                body="", rows) -> Notice:
+def _notice_for(
+    *,
+    actor,
+    kind,
+    region_code,
+    title,
+    issuing_body,
+    published_on,
+    period_label="",
+    document_no="",
+    body="",
+    rows,
+) -> Notice:
     notice = Notice.objects.create(
-        region_id=region_code, kind=kind, title=title, issuing_body=issuing_body, published_on=published_on,
-        period_label=period_label, document_no=document_no, body=body, created_by=actor if actor else None,
+        region_id=region_code,
+        kind=kind,
+        title=title,
+        issuing_body=issuing_body,
+        published_on=published_on,
+        period_label=period_label,
+        document_no=document_no,
+        body=body,
+        created_by=actor if actor else None,
     )
-    NoticeItem.objects.bulk_create([
-        NoticeItem(notice=notice, seq=n, institution=inst, licence=lic, institution_name=inst.name,
-                   licence_number=lic.number if lic else "", remark=remark)
-        for n, (inst, lic, remark) in enumerate(rows, start=1)
-    ])
-    audit.record(actor=actor, action=audit.Action.CREATE, instance=notice, note=_("由系统根据许可证或名单变动生成"))
+    NoticeItem.objects.bulk_create(
+        [
+            NoticeItem(
+                notice=notice,
+                seq=n,
+                institution=inst,
+                licence=lic,
+                institution_name=inst.name,
+                licence_number=lic.number if lic else "",
+                remark=remark,
+            )
+            for n, (inst, lic, remark) in enumerate(rows, start=1)
+        ]
+    )
+    audit.record(
+        actor=actor, action=audit.Action.CREATE, instance=notice, note=_("由系统根据许可证或名单变动生成")
+    )
     return notice
 
 
 def _province_of(licences) -> str:
     provinces = {lic.institution.region_id[:2] for lic in licences}
     if len(provinces) != 1:
-        raise ValidationError(_("一份公告只能包含同一省份的许可证。 (One notice covers licences of one province.)"))
+        raise ValidationError(
+            _("一份公告只能包含同一省份的许可证。 (One notice covers licences of one province.)")
+        )
     return provinces.pop() + "0000"
 
 
 @transaction.atomic
-def licence_issue(*, actor, institution: Institution, number: str, issued_on: dt.date, business_scope: str = "",
-                  issuing_authority: str = "", with_notice: bool = True) -> Licence:
+def licence_issue(
+    *,
+    actor,
+    institution: Institution,
+    number: str,
+    issued_on: dt.date,
+    business_scope: str = "",
+    issuing_authority: str = "",
+    with_notice: bool = True,
+) -> Licence:
     require_licence_authority(actor, institution)
     if not institution.may_receive_licence:
-        raise ValidationError(_("退出中或已注销的机构不能颁发许可证。 (An exiting or deregistered institution gets no licence.)"))
+        raise ValidationError(
+            _(
+                "退出中或已注销的机构不能颁发许可证。 (An exiting or deregistered institution gets no licence.)"
+            )
+        )
     setting = licence_number_validate(number, institution.region_id)  # the pattern in force today
     if Licence.objects.filter(number=number).exists():
-        raise ValidationError({"number": _("许可证编号%(n)s已存在。(Licence number already exists.)") % {"n": number}})
+        raise ValidationError(
+            {"number": _("许可证编号%(n)s已存在。(Licence number already exists.)") % {"n": number}}
+        )
     if Licence.objects.filter(institution=institution, status=LicenceStatus.VALID).exists():
         raise ValidationError(_("该机构已持有有效许可证。 (The institution already holds a valid licence.)"))
     licence = Licence(
-        number=number, institution=institution, issued_on=issued_on, business_scope=business_scope,
+        number=number,
+        institution=institution,
+        issued_on=issued_on,
+        business_scope=business_scope,
         issuing_authority=issuing_authority or setting.issuing_authority,
     )
     licence.full_clean()
@@ -162,8 +230,13 @@ def licence_issue(*, actor, institution: Institution, number: str, issued_on: dt
     audit.record(actor=actor, action=audit.Action.CREATE, instance=licence)
     if with_notice:
         _notice_for(
-            actor=actor, kind=NoticeKind.ISSUE, region_code=setting.province_code, issuing_body=licence.issuing_authority,
-            title=_("关于颁发融资担保业务经营许可证的公告"), published_on=issued_on, rows=[(institution, licence, "")],
+            actor=actor,
+            kind=NoticeKind.ISSUE,
+            region_code=setting.province_code,
+            issuing_body=licence.issuing_authority,
+            title=_("关于颁发融资担保业务经营许可证的公告"),
+            published_on=issued_on,
+            rows=[(institution, licence, "")],
         )
     return licence
 
@@ -189,7 +262,9 @@ def licence_change(*, actor, licence: Licence, note: str = "", **fields) -> Lice
 
 def _lock_valid(actor, licences) -> list[Licence]:
     ids = [lic.pk for lic in licences]
-    locked = list(Licence.objects.select_for_update().filter(pk__in=ids).select_related("institution").order_by("pk"))
+    locked = list(
+        Licence.objects.select_for_update().filter(pk__in=ids).select_related("institution").order_by("pk")
+    )
     by_id = {lic.pk: lic for lic in locked}
     ordered = [by_id[i] for i in ids if i in by_id]
     if not ordered:
@@ -197,14 +272,17 @@ def _lock_valid(actor, licences) -> list[Licence]:
     for lic in ordered:
         require_licence_authority(actor, lic.institution)
         if lic.status != LicenceStatus.VALID:
-            raise ValidationError(_("许可证%(n)s当前状态为“%(s)s”，不能再操作。(Licence %(n)s is not valid.)") % {
-                "n": lic.number, "s": lic.get_status_display()})
+            raise ValidationError(
+                _("许可证%(n)s当前状态为“%(s)s”，不能再操作。(Licence %(n)s is not valid.)")
+                % {"n": lic.number, "s": lic.get_status_display()}
+            )
     return ordered
 
 
 @transaction.atomic
-def licences_cancel(*, actor, licences, reason: str, on: dt.date | None = None, period_label: str = "",
-                    title: str = "") -> Notice:
+def licences_cancel(
+    *, actor, licences, reason: str, on: dt.date | None = None, period_label: str = "", title: str = ""
+) -> Notice:
     """注销 one or more licences (e.g. on the companies' application); one draft notice lists them all."""
     if not reason.strip():
         raise ValidationError({"reason": _("请填写注销原因。 (A reason is required.)")})
@@ -217,15 +295,25 @@ def licences_cancel(*, actor, licences, reason: str, on: dt.date | None = None, 
         lic.save(update_fields=["status", "cancelled_on", "cancel_reason", "updated_at"])
         audit.record(actor=actor, action=audit.Action.TRANSITION, instance=lic, before=before, note=reason)
     return _notice_for(
-        actor=actor, kind=NoticeKind.CANCEL, region_code=province, issuing_body=setting.issuing_authority,
-        title=title or _("关于注销部分融资担保机构融资担保业务经营许可证的公告"), published_on=on, period_label=period_label,
-        body=_("%(reason)s，依据《中华人民共和国行政许可法》《融资担保公司监督管理条例》《融资担保业务经营许可证管理办法》等规定，注销下列机构的融资担保业务经营许可证。") % {"reason": reason},
+        actor=actor,
+        kind=NoticeKind.CANCEL,
+        region_code=province,
+        issuing_body=setting.issuing_authority,
+        title=title or _("关于注销部分融资担保机构融资担保业务经营许可证的公告"),
+        published_on=on,
+        period_label=period_label,
+        body=_(
+            "%(reason)s，依据《中华人民共和国行政许可法》《融资担保公司监督管理条例》《融资担保业务经营许可证管理办法》等规定，注销下列机构的融资担保业务经营许可证。"
+        )
+        % {"reason": reason},
         rows=[(lic.institution, lic, "") for lic in ordered],
     )
 
 
 @transaction.atomic
-def licences_revoke(*, actor, licences, decision_no: str, on: dt.date, reason: str, title: str = "") -> Notice:
+def licences_revoke(
+    *, actor, licences, decision_no: str, on: dt.date, reason: str, title: str = ""
+) -> Notice:
     """吊销 one or more licences; computes each holder's duties from the province's settings."""
     if on is None:
         raise ValidationError({"on": _("请填写吊销决定日期。 (The decision date is required.)")})
@@ -246,22 +334,46 @@ def licences_revoke(*, actor, licences, decision_no: str, on: dt.date, reason: s
         before = audit.snapshot(lic)
         lic.status, lic.revoked_on = LicenceStatus.REVOKED, on
         lic.revocation_decision_no, lic.revocation_reason = decision_no, reason
-        lic.save(update_fields=["status", "revoked_on", "revocation_decision_no", "revocation_reason", "updated_at"])
+        lic.save(
+            update_fields=[
+                "status",
+                "revoked_on",
+                "revocation_decision_no",
+                "revocation_reason",
+                "updated_at",
+            ]
+        )
         audit.record(actor=actor, action=audit.Action.TRANSITION, instance=lic, before=before, note=reason)
-        LicenceDuty.objects.bulk_create([
-            LicenceDuty(licence=lic, kind=kind, due_on=due, note=notes.get(kind, "")) for kind, due in deadlines.items()
-        ])
+        LicenceDuty.objects.bulk_create(
+            [
+                LicenceDuty(licence=lic, kind=kind, due_on=due, note=notes.get(kind, ""))
+                for kind, due in deadlines.items()
+            ]
+        )
     body = _(
         "%(reason)s，决定吊销下列机构的融资担保业务经营许可证。上述公司自即日起停止新增融资担保业务，"
         "于%(a)s日内在媒体公告吊销事项，%(r)s日内向属地金融局交回许可证，%(m)s日内向属地市场监管部门申请变更或注销登记。"
         "如有异议，可于%(d)s日内向%(body)s申请行政复议，或于%(mo)s个月内向%(court)s提起行政诉讼；复议和诉讼期间不停止执行。"
-    ) % {"reason": reason, "a": setting.announce_days, "r": setting.return_days, "m": setting.market_regulator_days,
-         "d": setting.reconsideration_days, "body": setting.reconsideration_body, "mo": setting.lawsuit_months,
-         "court": setting.court}
+    ) % {
+        "reason": reason,
+        "a": setting.announce_days,
+        "r": setting.return_days,
+        "m": setting.market_regulator_days,
+        "d": setting.reconsideration_days,
+        "body": setting.reconsideration_body,
+        "mo": setting.lawsuit_months,
+        "court": setting.court,
+    }
     return _notice_for(
-        actor=actor, kind=NoticeKind.REVOKE, region_code=province, issuing_body=setting.issuing_authority,
-        title=title or _("关于吊销部分融资担保机构融资担保业务经营许可证的公告"), published_on=on, document_no=decision_no,
-        body=body, rows=[(lic.institution, lic, "") for lic in ordered],
+        actor=actor,
+        kind=NoticeKind.REVOKE,
+        region_code=province,
+        issuing_body=setting.issuing_authority,
+        title=title or _("关于吊销部分融资担保机构融资担保业务经营许可证的公告"),
+        published_on=on,
+        document_no=decision_no,
+        body=body,
+        rows=[(lic.institution, lic, "") for lic in ordered],
     )
 
 
@@ -277,6 +389,7 @@ def licence_duty_complete(*, actor, duty: LicenceDuty, done_on: dt.date) -> Lice
 
 
 # --- notices ---------------------------------------------------------------------------------------
+
 
 def _require_notice_editor(actor, notice: Notice) -> None:
     if actor is None:
@@ -311,7 +424,9 @@ def notice_publish(*, actor, notice: Notice) -> Notice:
     if notice.status != NoticeStatus.DRAFT:
         raise ValidationError(_("公告已发布。 (Already published.)"))
     if not notice.published_on and not notice.period_label:
-        raise ValidationError({"published_on": _("请填写公告日期或公告期间。 (A date or period is required.)")})
+        raise ValidationError(
+            {"published_on": _("请填写公告日期或公告期间。 (A date or period is required.)")}
+        )
     before = audit.snapshot(notice)
     notice.status, notice.published_at = NoticeStatus.PUBLISHED, timezone.now()
     notice.save(update_fields=["status", "published_at", "updated_at"])
@@ -321,9 +436,11 @@ def notice_publish(*, actor, notice: Notice) -> Notice:
 
 # --- government-backed list ------------------------------------------------------------------------
 
+
 @transaction.atomic
-def govlist_batch_create(*, actor, region_code: str, title: str, published_on: dt.date | None = None,
-                         note: str = "") -> GovListBatch:
+def govlist_batch_create(
+    *, actor, region_code: str, title: str, published_on: dt.date | None = None, note: str = ""
+) -> GovListBatch:
     require_region_officer(actor, region_code)
     batch = GovListBatch(region_id=region_code, title=title, published_on=published_on, note=note)
     batch.full_clean()
@@ -341,9 +458,18 @@ def _editable_batch(actor, batch: GovListBatch) -> GovListBatch:
 
 
 @transaction.atomic
-def govlist_entry_set(*, actor, batch: GovListBatch, institution: Institution, action: str, reason: str = "",
-                      capital_replenishment=False, risk_compensation=False, national_fund_equity=False,
-                      national_fund_reguarantee=False) -> GovListEntry:
+def govlist_entry_set(
+    *,
+    actor,
+    batch: GovListBatch,
+    institution: Institution,
+    action: str,
+    reason: str = "",
+    capital_replenishment=False,
+    risk_compensation=False,
+    national_fund_equity=False,
+    national_fund_reguarantee=False,
+) -> GovListEntry:
     """Include (with the four flags) or remove (with a reason) one institution in a draft batch."""
     batch = _editable_batch(actor, batch)
     if not institution.region_id.startswith(subtree_prefix(batch.region_id)):
@@ -355,10 +481,18 @@ def govlist_entry_set(*, actor, batch: GovListBatch, institution: Institution, a
     entry = entry or GovListEntry(batch=batch, institution=institution)
     entry.action, entry.reason = action, reason
     entry.capital_replenishment, entry.risk_compensation = capital_replenishment, risk_compensation
-    entry.national_fund_equity, entry.national_fund_reguarantee = national_fund_equity, national_fund_reguarantee
+    entry.national_fund_equity, entry.national_fund_reguarantee = (
+        national_fund_equity,
+        national_fund_reguarantee,
+    )
     entry.full_clean()
     entry.save()
-    audit.record(actor=actor, action=audit.Action.UPDATE if before else audit.Action.CREATE, instance=entry, before=before)
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE if before else audit.Action.CREATE,
+        instance=entry,
+        before=before,
+    )
     return entry
 
 
@@ -385,26 +519,50 @@ def govlist_batch_confirm(*, actor, batch: GovListBatch) -> GovListBatch:
     if batch.status != ListBatchStatus.PROPOSED:
         raise ValidationError(_("只有待确认的批次可以确认。 (Only a proposed batch can be confirmed.)"))
     proposer = batch.proposed_by
-    if actor is not None and proposer is not None and (actor.pk == proposer.pk or (actor.role == proposer.role and not _is_admin(actor))):
+    if (
+        actor is not None
+        and proposer is not None
+        and (actor.pk == proposer.pk or (actor.role == proposer.role and not _is_admin(actor)))
+    ):
         raise PermissionDenied(_("须由另一方（财政部门或监管部门）确认。 (The other side must confirm.)"))
     before = audit.snapshot(batch)
     batch.status, batch.confirmed_by, batch.confirmed_at = ListBatchStatus.CONFIRMED, actor, timezone.now()
     batch.save(update_fields=["status", "confirmed_by", "confirmed_at", "updated_at"])
     audit.record(actor=actor, action=audit.Action.TRANSITION, instance=batch, before=before)
     entries = list(batch.entries.select_related("institution").order_by("action", "institution__name"))
-    licences = {lic.institution_id: lic for lic in Licence.objects.filter(
-        institution__in=[e.institution_id for e in entries], status=LicenceStatus.VALID)}
+    licences = {
+        lic.institution_id: lic
+        for lic in Licence.objects.filter(
+            institution__in=[e.institution_id for e in entries], status=LicenceStatus.VALID
+        )
+    }
     notice = _notice_for(
-        actor=actor, kind=NoticeKind.LIST_CHANGE, region_code=batch.region_id,
-        issuing_body=str(_("财政部门、地方金融监管部门")), title=batch.title, published_on=batch.published_on, body=batch.note,
-        rows=[(e.institution, licences.get(e.institution_id), f"{e.get_action_display()}{('：' + e.reason) if e.reason else ''}")
-              for e in entries],
+        actor=actor,
+        kind=NoticeKind.LIST_CHANGE,
+        region_code=batch.region_id,
+        issuing_body=str(_("财政部门、地方金融监管部门")),
+        title=batch.title,
+        published_on=batch.published_on,
+        body=batch.note,
+        rows=[
+            (
+                e.institution,
+                licences.get(e.institution_id),
+                f"{e.get_action_display()}{('：' + e.reason) if e.reason else ''}",
+            )
+            for e in entries
+        ],
     )
     before_publish = audit.snapshot(notice)
     notice.status, notice.published_at = NoticeStatus.PUBLISHED, timezone.now()
     notice.save(update_fields=["status", "published_at"])
-    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=notice, before=before_publish,
-                 note=_("名单批次确认后自动发布"))
+    audit.record(
+        actor=actor,
+        action=audit.Action.TRANSITION,
+        instance=notice,
+        before=before_publish,
+        note=_("名单批次确认后自动发布"),
+    )
     ids = [e.institution_id for e in entries]
     on = batch.published_on
     government_backed_changed.send(sender=GovListBatch, institution_ids=ids, on=on)
@@ -414,14 +572,28 @@ def govlist_batch_confirm(*, actor, batch: GovListBatch) -> GovListBatch:
 # --- banks and agreements --------------------------------------------------------------------------
 
 AGREEMENT_FIELDS = (
-    "bank", "starts_on", "ends_on", "credit_line", "share_bank", "share_guarantor", "share_reguarantor",
-    "share_national_fund", "share_gov_fund", "margin_ratio", "grace_days", "compensation_scope", "head_to_head",
-    "compensation_rate_cap", "single_client_limit",
+    "bank",
+    "starts_on",
+    "ends_on",
+    "credit_line",
+    "share_bank",
+    "share_guarantor",
+    "share_reguarantor",
+    "share_national_fund",
+    "share_gov_fund",
+    "margin_ratio",
+    "grace_days",
+    "compensation_scope",
+    "head_to_head",
+    "compensation_rate_cap",
+    "single_client_limit",
 )
 
 
 @transaction.atomic
-def agreement_save(*, actor, institution: Institution, agreement: Agreement | None = None, **fields) -> Agreement:
+def agreement_save(
+    *, actor, institution: Institution, agreement: Agreement | None = None, **fields
+) -> Agreement:
     """Create or update an agreement (regulator of the institution, or the company itself)."""
     if actor is not None and not _is_admin(actor):
         own = getattr(actor, "role", "") in ("filer", "approver") and actor.institution_id == institution.pk
@@ -440,11 +612,17 @@ def agreement_save(*, actor, institution: Institution, agreement: Agreement | No
         setattr(agreement, name, value)
     agreement.full_clean()
     agreement.save()
-    audit.record(actor=actor, action=audit.Action.UPDATE if before else audit.Action.CREATE, instance=agreement, before=before)
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE if before else audit.Action.CREATE,
+        instance=agreement,
+        before=before,
+    )
     return agreement
 
 
 # --- shareholders, managers, change filings --------------------------------------------------------
+
 
 def require_company_or_regulator(actor, institution: Institution) -> None:
     """The company's own users, its regulators, or an administrator."""
@@ -468,12 +646,19 @@ def shareholder_save(*, actor, institution: Institution, name: str, **fields):
     row.full_clean()
     others = Shareholder.objects.filter(institution=institution).exclude(pk=row.pk)
     if row.is_controlling and others.filter(is_controlling=True).exists():
-        raise ValidationError({"is_controlling": _("已登记其他控股股东。 (Another controlling shareholder is recorded.)")})
+        raise ValidationError(
+            {"is_controlling": _("已登记其他控股股东。 (Another controlling shareholder is recorded.)")}
+        )
     total = sum((s.share_ratio for s in others), row.share_ratio)
     if total > 1:
         raise ValidationError({"share_ratio": _("持股比例合计超过100%%。 (Shares exceed 100%%.)")})
     row.save()
-    audit.record(actor=actor, action=audit.Action.UPDATE if before else audit.Action.CREATE, instance=row, before=before)
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE if before else audit.Action.CREATE,
+        instance=row,
+        before=before,
+    )
     return row
 
 
@@ -493,8 +678,13 @@ def manager_save(*, actor, institution: Institution, name: str, role: str, title
 def registry_row_delete(*, actor, row) -> None:
     """Remove a shareholder or manager row (recorded in the institution's audit trail)."""
     require_company_or_regulator(actor, row.institution)
-    audit.record(actor=actor, action=audit.Action.DELETE, instance=row, before=audit.snapshot(row),
-                 changes={k: [v, None] for k, v in audit.snapshot(row).items()})
+    audit.record(
+        actor=actor,
+        action=audit.Action.DELETE,
+        instance=row,
+        before=audit.snapshot(row),
+        changes={k: [v, None] for k, v in audit.snapshot(row).items()},
+    )
     row.delete()
 
 
@@ -509,20 +699,41 @@ def change_filing_due(changed_on: dt.date, region_code: str) -> dt.date:
 
 
 @transaction.atomic
-def change_filing_submit(*, actor, institution: Institution, item: str, description: str, changed_on: dt.date,
-                         document=None, filed_on: dt.date | None = None):
+def change_filing_submit(
+    *,
+    actor,
+    institution: Institution,
+    item: str,
+    description: str,
+    changed_on: dt.date,
+    document=None,
+    filed_on: dt.date | None = None,
+):
     """The company files a change of a registered item; the due date comes from the policy row."""
     from .models import ChangeFiling
 
-    if actor is not None and not _is_admin(actor) and not (
-            getattr(actor, "role", "") in ("filer", "approver") and actor.institution_id == institution.pk):
+    if (
+        actor is not None
+        and not _is_admin(actor)
+        and not (
+            getattr(actor, "role", "") in ("filer", "approver") and actor.institution_id == institution.pk
+        )
+    ):
         raise PermissionDenied(_("只有本机构人员可以报备变更。 (Only the company files its changes.)"))
     filed_on = filed_on or timezone.localdate()
     if changed_on > filed_on:
-        raise ValidationError({"changed_on": _("变更日期不能晚于报备日期。 (The change date is after the filing date.)")})
-    filing = ChangeFiling(institution=institution, item=item, description=description, changed_on=changed_on,
-                          due_on=change_filing_due(changed_on, institution.region_id), filed_on=filed_on,
-                          filed_by=actor if actor else None)
+        raise ValidationError(
+            {"changed_on": _("变更日期不能晚于报备日期。 (The change date is after the filing date.)")}
+        )
+    filing = ChangeFiling(
+        institution=institution,
+        item=item,
+        description=description,
+        changed_on=changed_on,
+        due_on=change_filing_due(changed_on, institution.region_id),
+        filed_on=filed_on,
+        filed_by=actor if actor else None,
+    )
     if document is not None:
         filing.document = document
     filing.full_clean()

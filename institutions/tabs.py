@@ -42,7 +42,9 @@ def _register_own_tabs():
 
     register(Tab("profile", _("基本信息"), "institutions/tabs/profile.html", views.tab_profile, order=10))
     register(Tab("licences", _("许可证"), "institutions/tabs/licences.html", views.tab_licences, order=20))
-    register(Tab("agreements", _("银担合作"), "institutions/tabs/agreements.html", views.tab_agreements, order=30))
+    register(
+        Tab("agreements", _("银担合作"), "institutions/tabs/agreements.html", views.tab_agreements, order=30)
+    )
     register(Tab("people", _("股东与董监高"), "institutions/tabs/people.html", views.tab_people, order=40))
     register(Tab("changes", _("变更备案"), "institutions/tabs/changes.html", views.tab_changes, order=50))
     register(Tab("history", _("变更历史"), "institutions/tabs/history.html", views.tab_history, order=900))

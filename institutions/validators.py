@@ -14,16 +14,16 @@ def credit_code_check_char(first17: str) -> str:
 
 def is_valid_credit_code(code: str) -> bool:
     return (
-        len(code) == 18
-        and all(c in CHARSET for c in code)
-        and credit_code_check_char(code[:17]) == code[17]
+        len(code) == 18 and all(c in CHARSET for c in code) and credit_code_check_char(code[:17]) == code[17]
     )
 
 
 def validate_credit_code(value: str) -> None:
     if not is_valid_credit_code(value or ""):
         raise ValidationError(
-            _("统一社会信用代码“%(value)s”无效：应为18位且校验位符合GB 32100-2015。(Invalid unified social credit code.)"),
+            _(
+                "统一社会信用代码“%(value)s”无效：应为18位且校验位符合GB 32100-2015。(Invalid unified social credit code.)"
+            ),
             code="invalid_credit_code",
             params={"value": value},
         )

@@ -83,19 +83,27 @@ def _form_errors(form, exc: ValidationError):
 
 # --- regulator list --------------------------------------------------------------------------------
 
+
 def _filter_context(request):
     user = request.user
     params = {k: request.GET.get(k, "") for k in FILTER_KEYS}
     regions = Region.objects.none()
     if user.region_id:
-        regions = Region.objects.subtree(user.region_id).exclude(level="county") if user.region.level == "province" \
+        regions = (
+            Region.objects.subtree(user.region_id).exclude(level="county")
+            if user.region.level == "province"
             else Region.objects.subtree(user.region_id)
+        )
     elif user.is_superuser or user.role == "admin":
         regions = Region.objects.filter(level="province")
     return params, {
-        "params": params, "regions": list(regions.values_list("code", "name")),
-        "levels": Institution._meta.get_field("level").choices, "ownerships": Ownership.choices,
-        "kinds": EntityKind.choices, "statuses": InstitutionStatus.choices, "licence_statuses": LicenceStatus.choices,
+        "params": params,
+        "regions": list(regions.values_list("code", "name")),
+        "levels": Institution._meta.get_field("level").choices,
+        "ownerships": Ownership.choices,
+        "kinds": EntityKind.choices,
+        "statuses": InstitutionStatus.choices,
+        "licence_statuses": LicenceStatus.choices,
         "query": urlencode({k: v for k, v in params.items() if v}),
         "query_nosort": urlencode({k: v for k, v in params.items() if v and k != "sort"}),
     }
@@ -127,45 +135,86 @@ def institution_export(request):
     sheet = book.add_worksheet(_("机构名录"))
     head = book.add_format({"bold": True, "bg_color": "#E8EFFB", "border": 1})
     money = book.add_format({"num_format": "#,##0.00"})
-    headers = [_("机构名称"), _("统一社会信用代码"), _("机构类型"), _("注册地代码"), _("注册地"), _("机构层级"), _("所有制"),
-               _("注册资本（万元）"), _("实缴资本（万元）"), _("成立日期"), _("经营状态"), _("许可证编号"), _("许可证状态"),
-               _("政府性融资担保机构")]
+    headers = [
+        _("机构名称"),
+        _("统一社会信用代码"),
+        _("机构类型"),
+        _("注册地代码"),
+        _("注册地"),
+        _("机构层级"),
+        _("所有制"),
+        _("注册资本（万元）"),
+        _("实缴资本（万元）"),
+        _("成立日期"),
+        _("经营状态"),
+        _("许可证编号"),
+        _("许可证状态"),
+        _("政府性融资担保机构"),
+    ]
     sheet.write_row(0, 0, headers, head)
     statuses = dict(LicenceStatus.choices)
     for r, inst in enumerate(qs.iterator(chunk_size=2000), start=1):
-        sheet.write_row(r, 0, [
-            inst.name, inst.credit_code, inst.get_kind_display(), inst.region_id, inst.region.name, inst.get_level_display(),
-            inst.get_ownership_display()])
+        sheet.write_row(
+            r,
+            0,
+            [
+                inst.name,
+                inst.credit_code,
+                inst.get_kind_display(),
+                inst.region_id,
+                inst.region.name,
+                inst.get_level_display(),
+                inst.get_ownership_display(),
+            ],
+        )
         sheet.write_number(r, 7, float(inst.registered_capital), money)
         sheet.write_number(r, 8, float(inst.paid_in_capital), money)
-        sheet.write_row(r, 9, [
-            inst.established_on.isoformat() if inst.established_on else "", inst.get_status_display(),
-            inst.licence_number or "", str(statuses.get(inst.licence_status, "")), _("是") if inst.pk in gov_ids else _("否")])
+        sheet.write_row(
+            r,
+            9,
+            [
+                inst.established_on.isoformat() if inst.established_on else "",
+                inst.get_status_display(),
+                inst.licence_number or "",
+                str(statuses.get(inst.licence_status, "")),
+                _("是") if inst.pk in gov_ids else _("否"),
+            ],
+        )
     sheet.set_column(0, 0, 40)
     sheet.set_column(1, 1, 22)
     sheet.set_column(2, 13, 14)
     sheet.autofilter(0, 0, max(1, qs.count()), len(headers) - 1)
     book.close()
-    response = HttpResponse(buf.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="institutions-{timezone.localdate():%Y%m%d}.xlsx"'
+    response = HttpResponse(
+        buf.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="institutions-{timezone.localdate():%Y%m%d}.xlsx"'
+    )
     return response
 
 
 # --- institution page with tabs --------------------------------------------------------------------
 
+
 def tab_profile(request, institution):
     rules = selectors.rules_for(institution.region_id)
-    on_list = institution.pk in selectors.government_backed_ids(on=timezone.localdate(), institution_ids=[institution.pk])
+    on_list = institution.pk in selectors.government_backed_ids(
+        on=timezone.localdate(), institution_ids=[institution.pk]
+    )
     return {
         "findings": institution_findings(institution, rules),
         "government_backed": on_list,
-        "branches": list(Institution.objects.for_user(request.user).filter(parent=institution).select_related("region")),
+        "branches": list(
+            Institution.objects.for_user(request.user).filter(parent=institution).select_related("region")
+        ),
     }
 
 
 def tab_licences(request, institution):
     licences = list(
-        Licence.objects.for_user(request.user).filter(institution=institution)
+        Licence.objects.for_user(request.user)
+        .filter(institution=institution)
         .prefetch_related(Prefetch("duties", queryset=LicenceDuty.objects.order_by("due_on")))
         .order_by("-id")
     )
@@ -177,7 +226,9 @@ def tab_licences(request, institution):
 
 
 def tab_agreements(request, institution):
-    agreements = list(Agreement.objects.for_user(request.user).filter(institution=institution).select_related("bank"))
+    agreements = list(
+        Agreement.objects.for_user(request.user).filter(institution=institution).select_related("bank")
+    )
     rules = selectors.rules_for(institution.region_id)
     today = timezone.localdate()
     for a in agreements:
@@ -195,7 +246,8 @@ def tab_people(request, institution):
         "shareholders": list(Shareholder.objects.for_user(request.user).filter(institution=institution)),
         "managers": list(Manager.objects.for_user(request.user).filter(institution=institution)),
         "can_edit": _can_edit_company(request.user, institution),
-        "shareholder_form": ShareholderForm(), "manager_form": ManagerForm(),
+        "shareholder_form": ShareholderForm(),
+        "manager_form": ManagerForm(),
     }
 
 
@@ -203,9 +255,17 @@ def tab_changes(request, institution):
     from .forms import ChangeFilingForm
     from .models import ChangeFiling
 
-    filings = list(ChangeFiling.objects.for_user(request.user).filter(institution=institution).select_related("reviewed_by"))
-    return {"filings": filings, "filing_form": ChangeFilingForm(), "is_company": request.user.institution_id == institution.pk,
-            "can_review": _can_manage(request.user)}
+    filings = list(
+        ChangeFiling.objects.for_user(request.user)
+        .filter(institution=institution)
+        .select_related("reviewed_by")
+    )
+    return {
+        "filings": filings,
+        "filing_form": ChangeFilingForm(),
+        "is_company": request.user.institution_id == institution.pk,
+        "can_review": _can_manage(request.user),
+    }
 
 
 def _can_edit_company(user, institution) -> bool:
@@ -247,6 +307,7 @@ def own_institution(request):
 
 # --- licences --------------------------------------------------------------------------------------
 
+
 @role_required("regulator")
 def licence_issue(request, pk):
     institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
@@ -265,11 +326,19 @@ def licence_issue(request, pk):
 @role_required("regulator")
 def licence_detail(request, pk):
     licence = get_object_or_404(
-        Licence.objects.for_user(request.user).filter(institution__in=Institution.objects.for_user(request.user))
-        .select_related("institution"), pk=pk)
-    form = LicenceChangeForm(request.POST or None, initial={
-        "issued_on": licence.issued_on, "issuing_authority": licence.issuing_authority,
-        "business_scope": licence.business_scope})
+        Licence.objects.for_user(request.user)
+        .filter(institution__in=Institution.objects.for_user(request.user))
+        .select_related("institution"),
+        pk=pk,
+    )
+    form = LicenceChangeForm(
+        request.POST or None,
+        initial={
+            "issued_on": licence.issued_on,
+            "issuing_authority": licence.issuing_authority,
+            "business_scope": licence.business_scope,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.licence_change(actor=request.user, licence=licence, **form.cleaned_data)
@@ -282,8 +351,11 @@ def licence_detail(request, pk):
     duties = list(licence.duties.all())
     for d in duties:
         d.current_state = d.state(today)
-    return render(request, "institutions/licence_detail.html", {
-        "licence": licence, "form": form, "duties": duties, "events": audit.history(licence)[:100]})
+    return render(
+        request,
+        "institutions/licence_detail.html",
+        {"licence": licence, "form": form, "duties": duties, "events": audit.history(licence)[:100]},
+    )
 
 
 @role_required("regulator")
@@ -308,7 +380,9 @@ def licence_action(request, action):
     source = request.POST if request.method == "POST" else request.GET
     ids = [int(i) for i in source.getlist("ids") if str(i).isdigit()]
     manageable = Licence.objects.filter(institution__in=Institution.objects.for_user(request.user))
-    licences = sorted(manageable.filter(pk__in=ids).select_related("institution__region"), key=lambda lic: ids.index(lic.pk))
+    licences = sorted(
+        manageable.filter(pk__in=ids).select_related("institution__region"), key=lambda lic: ids.index(lic.pk)
+    )
     if len(licences) != len(set(ids)):
         raise Http404
     Form = CancelForm if action == "cancel" else RevokeForm
@@ -318,13 +392,19 @@ def licence_action(request, action):
         if request.POST.get("confirm") == "1":
             try:
                 if action == "cancel":
-                    notice = services.licences_cancel(actor=request.user, licences=licences, **form.cleaned_data)
+                    notice = services.licences_cancel(
+                        actor=request.user, licences=licences, **form.cleaned_data
+                    )
                 else:
-                    notice = services.licences_revoke(actor=request.user, licences=licences, **form.cleaned_data)
+                    notice = services.licences_revoke(
+                        actor=request.user, licences=licences, **form.cleaned_data
+                    )
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
-                messages.success(request, _("已处理%(n)s个许可证，公告草稿已生成，请核对后发布。") % {"n": len(licences)})
+                messages.success(
+                    request, _("已处理%(n)s个许可证，公告草稿已生成，请核对后发布。") % {"n": len(licences)}
+                )
                 return redirect("institutions:notice", pk=notice.pk)
         else:
             confirming = True
@@ -334,16 +414,33 @@ def licence_action(request, action):
         if q:
             valid = valid.filter(Q(number__icontains=q) | Q(institution__name__icontains=q))
         candidates = Paginator(valid, 100).get_page(request.GET.get("page"))
-    return render(request, "institutions/licence_action.html", {
-        "action": action, "licences": licences, "form": form, "confirming": confirming, "candidates": candidates,
-        "ids": ids, "q": q, "page": candidates, "query": urlencode({"q": q}) if q else ""})
+    return render(
+        request,
+        "institutions/licence_action.html",
+        {
+            "action": action,
+            "licences": licences,
+            "form": form,
+            "confirming": confirming,
+            "candidates": candidates,
+            "ids": ids,
+            "q": q,
+            "page": candidates,
+            "query": urlencode({"q": q}) if q else "",
+        },
+    )
 
 
 # --- notices (regulator) ---------------------------------------------------------------------------
 
+
 @role_required("regulator", "finance")
 def notice_list(request):
-    notices = Notice.objects.for_user(request.user).annotate(n_items=Count("items")).order_by("status", "-published_on", "-id")
+    notices = (
+        Notice.objects.for_user(request.user)
+        .annotate(n_items=Count("items"))
+        .order_by("status", "-published_on", "-id")
+    )
     if request.GET.get("status") in NoticeStatus.values:
         notices = notices.filter(status=request.GET["status"])
     page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -354,8 +451,11 @@ def notice_list(request):
 def notice_edit(request, pk):
     """Editor and preview: the public page as it will look, with the editable fields beside it."""
     notice = get_object_or_404(Notice.objects.for_user(request.user), pk=pk)
-    if not request.user.is_superuser and request.user.role != "admin" and \
-            not notice.region_id.startswith(subtree_prefix(request.user.region_id)):
+    if (
+        not request.user.is_superuser
+        and request.user.role != "admin"
+        and not notice.region_id.startswith(subtree_prefix(request.user.region_id))
+    ):
         raise Http404  # a published notice of another region is public, but not editable here
     form = NoticeForm(request.POST or None, instance=notice) if notice.status == NoticeStatus.DRAFT else None
     if request.method == "POST":
@@ -375,18 +475,32 @@ def notice_edit(request, pk):
             else:
                 return redirect("institutions:notice", pk=pk)
         notice.refresh_from_db()
-    return render(request, "institutions/notice_edit.html", {
-        "notice": notice, "form": form, "items": selectors.notice_items(notice), "events": audit.history(notice)[:50]})
+    return render(
+        request,
+        "institutions/notice_edit.html",
+        {
+            "notice": notice,
+            "form": form,
+            "items": selectors.notice_items(notice),
+            "events": audit.history(notice)[:50],
+        },
+    )
 
 
 # --- government-backed list ------------------------------------------------------------------------
 
+
 @role_required("regulator", "finance")
 def govlist(request):
-    batches = GovListBatch.objects.for_user(request.user).annotate(
-        n_include=Count("entries", filter=Q(entries__action=ListAction.INCLUDE)),
-        n_remove=Count("entries", filter=Q(entries__action=ListAction.REMOVE)),
-    ).select_related("region", "proposed_by", "confirmed_by").order_by("-published_on", "-id")
+    batches = (
+        GovListBatch.objects.for_user(request.user)
+        .annotate(
+            n_include=Count("entries", filter=Q(entries__action=ListAction.INCLUDE)),
+            n_remove=Count("entries", filter=Q(entries__action=ListAction.REMOVE)),
+        )
+        .select_related("region", "proposed_by", "confirmed_by")
+        .order_by("-published_on", "-id")
+    )
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
     form = BatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -397,18 +511,26 @@ def govlist(request):
             form.add_error(None, str(exc))
         else:
             return redirect("institutions:govlist_batch", pk=batch.pk)
-    return render(request, "institutions/govlist.html", {
-        "page": page, "form": form, "current": _current_in_scope(request.user)})
+    return render(
+        request,
+        "institutions/govlist.html",
+        {"page": page, "form": form, "current": _current_in_scope(request.user)},
+    )
 
 
 def _current_in_scope(user):
     visible = set(Institution.objects.for_user(user).values_list("pk", flat=True))
-    return [e for e in selectors.current_government_list(on=timezone.localdate()) if e.institution_id in visible]
+    return [
+        e for e in selectors.current_government_list(on=timezone.localdate()) if e.institution_id in visible
+    ]
 
 
 @role_required("regulator", "finance")
 def govlist_batch(request, pk):
-    batch = get_object_or_404(GovListBatch.objects.for_user(request.user).select_related("proposed_by", "confirmed_by", "region"), pk=pk)
+    batch = get_object_or_404(
+        GovListBatch.objects.for_user(request.user).select_related("proposed_by", "confirmed_by", "region"),
+        pk=pk,
+    )
     institutions = Institution.objects.for_user(request.user).order_by("region_id", "name")
     form = EntryForm(request.POST or None, institutions=institutions)
     if request.method == "POST":
@@ -431,13 +553,24 @@ def govlist_batch(request, pk):
         except PermissionDenied as exc:
             messages.error(request, str(exc))
             return redirect("institutions:govlist_batch", pk=pk)
-    entries = GovListEntry.objects.for_user(request.user).filter(batch=batch).select_related("institution__region")
-    return render(request, "institutions/govlist_batch.html", {
-        "batch": batch, "entries": entries, "form": form, "events": audit.history(batch)[:50],
-        "editable": batch.status == ListBatchStatus.DRAFT})
+    entries = (
+        GovListEntry.objects.for_user(request.user).filter(batch=batch).select_related("institution__region")
+    )
+    return render(
+        request,
+        "institutions/govlist_batch.html",
+        {
+            "batch": batch,
+            "entries": entries,
+            "form": form,
+            "events": audit.history(batch)[:50],
+            "editable": batch.status == ListBatchStatus.DRAFT,
+        },
+    )
 
 
 # --- agreements ------------------------------------------------------------------------------------
+
 
 @login_required
 def agreement_list(request):
@@ -460,14 +593,24 @@ def agreement_list(request):
 
     only = request.GET.get("findings") == "1"
     if only:
-        page = Paginator([a for a in map(evaluate, qs) if a.findings], PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator([a for a in map(evaluate, qs) if a.findings], PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
         rows = list(page.object_list)
     else:
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         rows = [evaluate(a) for a in page.object_list]
-    return render(request, "institutions/agreement_list.html", {
-        "page": page, "rows": rows, "q": request.GET.get("q", ""), "only_findings": only,
-        "query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v})})
+    return render(
+        request,
+        "institutions/agreement_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "q": request.GET.get("q", ""),
+            "only_findings": only,
+            "query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v}),
+        },
+    )
 
 
 def _reminder_days(applicable: dict) -> int:
@@ -479,10 +622,15 @@ def _reminder_days(applicable: dict) -> int:
 
 @login_required
 def agreement_detail(request, pk):
-    agreement = get_object_or_404(Agreement.objects.for_user(request.user).select_related("bank", "institution__region"), pk=pk)
+    agreement = get_object_or_404(
+        Agreement.objects.for_user(request.user).select_related("bank", "institution__region"), pk=pk
+    )
     findings = agreement_findings(agreement, selectors.rules_for(agreement.institution.region_id))
-    return render(request, "institutions/agreement_detail.html", {
-        "agreement": agreement, "findings": findings, "events": audit.history(agreement)[:50]})
+    return render(
+        request,
+        "institutions/agreement_detail.html",
+        {"agreement": agreement, "findings": findings, "events": audit.history(agreement)[:50]},
+    )
 
 
 @login_required
@@ -500,8 +648,12 @@ def agreement_edit(request, pk=None):
     form = AgreementForm(request.POST or None, instance=agreement)
     if request.method == "POST" and form.is_valid():
         try:
-            agreement = services.agreement_save(actor=user, institution=institution, agreement=agreement,
-                                                **{f: form.cleaned_data[f] for f in AgreementForm.Meta.fields})
+            agreement = services.agreement_save(
+                actor=user,
+                institution=institution,
+                agreement=agreement,
+                **{f: form.cleaned_data[f] for f in AgreementForm.Meta.fields},
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         except PermissionDenied:
@@ -509,16 +661,24 @@ def agreement_edit(request, pk=None):
         else:
             messages.success(request, _("协议已保存。"))
             return redirect("institutions:agreement", pk=agreement.pk)
-    return render(request, "institutions/agreement_edit.html", {"form": form, "institution": institution, "agreement": agreement})
+    return render(
+        request,
+        "institutions/agreement_edit.html",
+        {"form": form, "institution": institution, "agreement": agreement},
+    )
 
 
 # --- public pages (no login) -----------------------------------------------------------------------
 
+
 def _download(request, rows: list[dict], columns: list[tuple[str, str]], name: str):
     fmt = request.GET.get("format")
     if fmt == "json":
-        response = JsonResponse({"count": len(rows), "results": rows}, encoder=DjangoJSONEncoder,
-                                json_dumps_params={"ensure_ascii": False, "indent": 1})
+        response = JsonResponse(
+            {"count": len(rows), "results": rows},
+            encoder=DjangoJSONEncoder,
+            json_dumps_params={"ensure_ascii": False, "indent": 1},
+        )
         response["Content-Disposition"] = f'attachment; filename="{name}.json"'
         return response
     if fmt == "csv":
@@ -535,18 +695,34 @@ def _download(request, rows: list[dict], columns: list[tuple[str, str]], name: s
 
 
 REGISTER_COLUMNS = [
-    ("institution", "机构名称"), ("credit_code", "统一社会信用代码"), ("licence_number", "许可证编号"),
-    ("region_code", "注册地代码"), ("region", "注册地"), ("licence_status", "许可证状态"),
-    ("institution_status", "经营状态"), ("issued_on", "发证日期"), ("cancelled_on", "注销日期"), ("revoked_on", "吊销日期"),
+    ("institution", "机构名称"),
+    ("credit_code", "统一社会信用代码"),
+    ("licence_number", "许可证编号"),
+    ("region_code", "注册地代码"),
+    ("region", "注册地"),
+    ("licence_status", "许可证状态"),
+    ("institution_status", "经营状态"),
+    ("issued_on", "发证日期"),
+    ("cancelled_on", "注销日期"),
+    ("revoked_on", "吊销日期"),
 ]
 
 
 def _register_row(lic):
     inst = lic.institution
-    return {"institution": inst.name, "credit_code": inst.credit_code, "licence_number": lic.number,
-            "region_code": inst.region_id, "region": inst.region.name, "licence_status": lic.get_status_display(),
-            "licence_status_code": lic.status, "institution_status": inst.get_status_display(),
-            "issued_on": lic.issued_on, "cancelled_on": lic.cancelled_on, "revoked_on": lic.revoked_on}
+    return {
+        "institution": inst.name,
+        "credit_code": inst.credit_code,
+        "licence_number": lic.number,
+        "region_code": inst.region_id,
+        "region": inst.region.name,
+        "licence_status": lic.get_status_display(),
+        "licence_status_code": lic.status,
+        "institution_status": inst.get_status_display(),
+        "issued_on": lic.issued_on,
+        "cancelled_on": lic.cancelled_on,
+        "revoked_on": lic.revoked_on,
+    }
 
 
 def public_register(request):
@@ -557,51 +733,101 @@ def public_register(request):
     status = request.GET.get("status")
     if status in LicenceStatus.values:
         qs = qs.filter(status=status)
-    download = _download(request, [_register_row(lic) for lic in qs] if request.GET.get("format") else [],
-                         REGISTER_COLUMNS, "licence-register")
+    download = _download(
+        request,
+        [_register_row(lic) for lic in qs] if request.GET.get("format") else [],
+        REGISTER_COLUMNS,
+        "licence-register",
+    )
     if download:
         return download
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "institutions/public/register.html", {
-        "page": page, "q": q, "status": status, "statuses": LicenceStatus.choices,
-        "query": urlencode({k: v for k, v in {"q": q, "status": status}.items() if v})})
+    return render(
+        request,
+        "institutions/public/register.html",
+        {
+            "page": page,
+            "q": q,
+            "status": status,
+            "statuses": LicenceStatus.choices,
+            "query": urlencode({k: v for k, v in {"q": q, "status": status}.items() if v}),
+        },
+    )
 
 
 GOVLIST_COLUMNS = [
-    ("institution", "机构名称"), ("credit_code", "统一社会信用代码"), ("region", "注册地"), ("batch", "纳入批次"),
-    ("published_on", "发布日期"), ("capital_replenishment", "建立资本金持续补充机制"),
-    ("risk_compensation", "建立风险补偿机制"), ("national_fund_equity", "国家融资担保基金股权投资"),
+    ("institution", "机构名称"),
+    ("credit_code", "统一社会信用代码"),
+    ("region", "注册地"),
+    ("batch", "纳入批次"),
+    ("published_on", "发布日期"),
+    ("capital_replenishment", "建立资本金持续补充机制"),
+    ("risk_compensation", "建立风险补偿机制"),
+    ("national_fund_equity", "国家融资担保基金股权投资"),
     ("national_fund_reguarantee", "与国家融资担保基金开展再担保合作"),
 ]
 
 
 def public_govlist(request):
     current = selectors.current_government_list(on=timezone.localdate())
-    rows = [{"institution": e.institution.name, "credit_code": e.institution.credit_code, "region": e.institution.region.name,
-             "batch": e.batch.title, "published_on": e.batch.published_on,
-             "capital_replenishment": e.capital_replenishment, "risk_compensation": e.risk_compensation,
-             "national_fund_equity": e.national_fund_equity, "national_fund_reguarantee": e.national_fund_reguarantee}
-            for e in current]
+    rows = [
+        {
+            "institution": e.institution.name,
+            "credit_code": e.institution.credit_code,
+            "region": e.institution.region.name,
+            "batch": e.batch.title,
+            "published_on": e.batch.published_on,
+            "capital_replenishment": e.capital_replenishment,
+            "risk_compensation": e.risk_compensation,
+            "national_fund_equity": e.national_fund_equity,
+            "national_fund_reguarantee": e.national_fund_reguarantee,
+        }
+        for e in current
+    ]
     download = _download(request, rows, GOVLIST_COLUMNS, "government-backed-list")
     if download:
         return download
     batches = GovListBatch.objects.for_user(AnonymousUser()).prefetch_related(
-        Prefetch("entries", queryset=GovListEntry.objects.select_related("institution").order_by("action", "institution__name")))
+        Prefetch(
+            "entries",
+            queryset=GovListEntry.objects.select_related("institution").order_by(
+                "action", "institution__name"
+            ),
+        )
+    )
     return render(request, "institutions/public/govlist.html", {"current": current, "batches": batches})
 
 
-NOTICE_COLUMNS = [("id", "编号"), ("title", "标题"), ("kind", "类型"), ("issuing_body", "发布机关"),
-                  ("published_on", "公告日期"), ("period_label", "公告期间"), ("document_no", "文号"), ("items", "条目数"),
-                  ("url", "网址")]
+NOTICE_COLUMNS = [
+    ("id", "编号"),
+    ("title", "标题"),
+    ("kind", "类型"),
+    ("issuing_body", "发布机关"),
+    ("published_on", "公告日期"),
+    ("period_label", "公告期间"),
+    ("document_no", "文号"),
+    ("items", "条目数"),
+    ("url", "网址"),
+]
 
 
 def public_notices(request):
     notices = selectors.public_notices().annotate(n_items=Count("items")).order_by("-published_on", "-id")
     if request.GET.get("format"):
-        rows = [{"id": n.pk, "title": n.title, "kind": n.get_kind_display(), "issuing_body": n.issuing_body,
-                 "published_on": n.published_on, "period_label": n.period_label, "document_no": n.document_no,
-                 "items": n.n_items, "url": request.build_absolute_uri(reverse("institutions:public_notice", args=[n.pk]))}
-                for n in notices]
+        rows = [
+            {
+                "id": n.pk,
+                "title": n.title,
+                "kind": n.get_kind_display(),
+                "issuing_body": n.issuing_body,
+                "published_on": n.published_on,
+                "period_label": n.period_label,
+                "document_no": n.document_no,
+                "items": n.n_items,
+                "url": request.build_absolute_uri(reverse("institutions:public_notice", args=[n.pk])),
+            }
+            for n in notices
+        ]
         download = _download(request, rows, NOTICE_COLUMNS, "notices")
         if download:
             return download
@@ -609,14 +835,26 @@ def public_notices(request):
     return render(request, "institutions/public/notices.html", {"page": page})
 
 
-ITEM_COLUMNS = [("seq", "序号"), ("institution", "机构名称"), ("licence_number", "许可证编号"), ("remark", "备注")]
+ITEM_COLUMNS = [
+    ("seq", "序号"),
+    ("institution", "机构名称"),
+    ("licence_number", "许可证编号"),
+    ("remark", "备注"),
+]
 
 
 def public_notice(request, pk):
     notice = get_object_or_404(selectors.public_notices(), pk=pk)
     items = list(selectors.notice_items(notice))
-    rows = [{"seq": i.seq, "institution": i.institution_name, "licence_number": i.licence_number, "remark": i.remark}
-            for i in items]
+    rows = [
+        {
+            "seq": i.seq,
+            "institution": i.institution_name,
+            "licence_number": i.licence_number,
+            "remark": i.remark,
+        }
+        for i in items
+    ]
     download = _download(request, rows, ITEM_COLUMNS, f"notice-{notice.pk}")
     if download:
         return download
@@ -629,13 +867,17 @@ def json_dump(rows) -> str:
 
 # --- registry import -------------------------------------------------------------------------------
 
+
 @role_required("regulator")
 def registry_import(request):
     from .excel import ImportFailed, template_workbook
     from .excel import registry_import as run_import
 
     if request.GET.get("template"):
-        response = HttpResponse(template_workbook(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response = HttpResponse(
+            template_workbook(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
         response["Content-Disposition"] = 'attachment; filename="registry-import-template.xlsx"'
         return response
     errors, result = [], None
@@ -655,6 +897,7 @@ def registry_import(request):
 
 # --- shareholders, managers, change filings --------------------------------------------------------
 
+
 def _tab_url(institution, tab):
     return reverse("institutions:detail", args=[institution.pk]) + f"?tab={tab}"
 
@@ -670,14 +913,25 @@ def people_edit(request, pk, what):
         raise PermissionDenied
     try:
         if what == "delete_shareholder":
-            services.registry_row_delete(actor=request.user, row=get_object_or_404(Shareholder, pk=request.POST.get("id"), institution=institution))
+            services.registry_row_delete(
+                actor=request.user,
+                row=get_object_or_404(Shareholder, pk=request.POST.get("id"), institution=institution),
+            )
         elif what == "delete_manager":
-            services.registry_row_delete(actor=request.user, row=get_object_or_404(Manager, pk=request.POST.get("id"), institution=institution))
+            services.registry_row_delete(
+                actor=request.user,
+                row=get_object_or_404(Manager, pk=request.POST.get("id"), institution=institution),
+            )
         elif what in ("shareholder", "manager"):
             form = (ShareholderForm if what == "shareholder" else ManagerForm)(request.POST)
             if not form.is_valid():
-                messages.error(request, "；".join(f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{'；'.join(e)}"
-                                                 for f, e in form.errors.items()))
+                messages.error(
+                    request,
+                    "；".join(
+                        f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{'；'.join(e)}"
+                        for f, e in form.errors.items()
+                    ),
+                )
                 return redirect(_tab_url(institution, "people"))
             save = services.shareholder_save if what == "shareholder" else services.manager_save
             save(actor=request.user, institution=institution, **form.cleaned_data)
@@ -716,8 +970,12 @@ def change_filing_review(request, pk):
 
     filing = get_object_or_404(ChangeFiling.objects.for_user(request.user), pk=pk)
     try:
-        services.change_filing_review(actor=request.user, filing=filing, acknowledge=request.POST.get("decision") == "acknowledge",
-                                      note=request.POST.get("note", ""))
+        services.change_filing_review(
+            actor=request.user,
+            filing=filing,
+            acknowledge=request.POST.get("decision") == "acknowledge",
+            note=request.POST.get("note", ""),
+        )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     return redirect(_tab_url(filing.institution, "changes"))
@@ -732,7 +990,9 @@ def change_filing_document(request, pk):
     filing = get_object_or_404(ChangeFiling.objects.for_user(request.user), pk=pk)
     if not filing.document:
         raise Http404
-    return FileResponse(filing.document.open("rb"), as_attachment=True, filename=f"change-filing-{filing.pk}.pdf")
+    return FileResponse(
+        filing.document.open("rb"), as_attachment=True, filename=f"change-filing-{filing.pk}.pdf"
+    )
 
 
 @role_required("regulator")
@@ -745,8 +1005,11 @@ def institution_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         fields = {f: form.cleaned_data[f] for f in InstitutionForm.Meta.fields}
         try:
-            if not request.user.is_superuser and request.user.role != "admin" and \
-                    not request.user.region.contains(fields["region"].code):
+            if (
+                not request.user.is_superuser
+                and request.user.role != "admin"
+                and not request.user.region.contains(fields["region"].code)
+            ):
                 raise PermissionDenied
             institution.refresh_from_db()
             services.institution_upsert(actor=request.user, credit_code=institution.credit_code, **fields)

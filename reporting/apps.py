@@ -13,4 +13,12 @@ class ReportingConfig(AppConfig):
         from . import indicator_receivers  # noqa: F401
         from .selectors import institution_filings_tab
 
-        register(Tab("filings", _("季度报表"), "reporting/_institution_filings_tab.html", institution_filings_tab, order=60))
+        register(
+            Tab(
+                "filings",
+                _("季度报表"),
+                "reporting/_institution_filings_tab.html",
+                institution_filings_tab,
+                order=60,
+            )
+        )

@@ -60,7 +60,9 @@ def filers(institutions) -> list:
     file nothing after it ended."""
     from .selectors import obliged_institutions
 
-    obliged = set.intersection(*(set(obliged_institutions(p).values_list("pk", flat=True)) for p in demo_periods()))
+    obliged = set.intersection(
+        *(set(obliged_institutions(p).values_list("pk", flat=True)) for p in demo_periods())
+    )
     return [i for i in institutions if i.kind == "legal_entity" and i.pk in obliged]
 
 
@@ -80,7 +82,9 @@ def _n(x) -> str:
     return str(int(x))
 
 
-def series(key: str, paid_in: Decimal, *, params_on, profile: dict | None = None) -> dict[Period, dict[str, str]]:
+def series(
+    key: str, paid_in: Decimal, *, params_on, profile: dict | None = None
+) -> dict[Period, dict[str, str]]:
     """One institution's 8 quarters of values (pure). `params_on(day)` gives the policy parameters in force
     (e.g. `Policy().params`): the company reports the liability balance those weights give."""
     rng = _rng(key)
@@ -104,13 +108,40 @@ def series(key: str, paid_in: Decimal, *, params_on, profile: dict | None = None
     opening = {}
     for i, p in enumerate(demo_periods()):
         if p.quarter == 1 or i == 0:  # the series opens mid-year: its first year counts from there
-            ytd = dict.fromkeys(("new", "released", "comp", "comp_n", "recovery", "writeoff", "op_income", "fee_fin",
-                                 "fee_nonfin", "nonfin_new", "profit", "provision", "new_clients", "first", "smagri_new",
-                                 "le5", "le10", "annual", "annual_le5", "fee_le5", "annual_gt5", "fee_gt5", "smagri_new_cl"), Decimal(0))
+            ytd = dict.fromkeys(
+                (
+                    "new",
+                    "released",
+                    "comp",
+                    "comp_n",
+                    "recovery",
+                    "writeoff",
+                    "op_income",
+                    "fee_fin",
+                    "fee_nonfin",
+                    "nonfin_new",
+                    "profit",
+                    "provision",
+                    "new_clients",
+                    "first",
+                    "smagri_new",
+                    "le5",
+                    "le10",
+                    "annual",
+                    "annual_le5",
+                    "fee_le5",
+                    "annual_gt5",
+                    "fee_gt5",
+                    "smagri_new_cl",
+                ),
+                Decimal(0),
+            )
             opening = {"fin": balance, "comp": comp_receivable}
         prev_balance = balance
         balance = _d(prev_balance * (1 + growth[i]))
-        new_q = _d(max(prev_balance * Decimal("0.22"), balance - prev_balance + prev_balance * Decimal("0.08")))
+        new_q = _d(
+            max(prev_balance * Decimal("0.22"), balance - prev_balance + prev_balance * Decimal("0.08"))
+        )
         released_q = prev_balance + new_q - balance
         ytd["new"] += new_q
         ytd["released"] += released_q
@@ -168,55 +199,105 @@ def series(key: str, paid_in: Decimal, *, params_on, profile: dict | None = None
         top1 = _d(net_assets * top1_share)
         bank_shared = _d(loan * Decimal("0.5"))
         v = {
-            "total_assets": total_assets, "monetary_funds": cash, "margin_deposits_paid": margin_paid,
-            "compensation_receivable": comp_receivable, "equity_investments": equity_inv,
-            "equity_in_guarantee_companies": _d(equity_inv * Decimal("0.3")), "entrusted_loans": Decimal(0),
-            "assets_class_1": _d(total_assets * Decimal("0.45")), "assets_class_2": _d(total_assets * Decimal("0.35")),
-            "assets_class_3": _d(total_assets * Decimal("0.2")), "total_liabilities": liabilities,
-            "margin_deposits_received": margin_recv, "unearned_reserve": unearned, "compensation_reserve": comp_reserve,
-            "net_assets": net_assets, "paid_in_capital": paid_in, "general_risk_reserve": _d(net_assets * Decimal("0.02")),
-            "operating_income": ytd["op_income"], "guarantee_fee_income": ytd["fee_fin"] + ytd["fee_nonfin"],
-            "fin_fee_income": ytd["fee_fin"], "extra_charges": Decimal(0), "net_profit": ytd["profit"],
+            "total_assets": total_assets,
+            "monetary_funds": cash,
+            "margin_deposits_paid": margin_paid,
+            "compensation_receivable": comp_receivable,
+            "equity_investments": equity_inv,
+            "equity_in_guarantee_companies": _d(equity_inv * Decimal("0.3")),
+            "entrusted_loans": Decimal(0),
+            "assets_class_1": _d(total_assets * Decimal("0.45")),
+            "assets_class_2": _d(total_assets * Decimal("0.35")),
+            "assets_class_3": _d(total_assets * Decimal("0.2")),
+            "total_liabilities": liabilities,
+            "margin_deposits_received": margin_recv,
+            "unearned_reserve": unearned,
+            "compensation_reserve": comp_reserve,
+            "net_assets": net_assets,
+            "paid_in_capital": paid_in,
+            "general_risk_reserve": _d(net_assets * Decimal("0.02")),
+            "operating_income": ytd["op_income"],
+            "guarantee_fee_income": ytd["fee_fin"] + ytd["fee_nonfin"],
+            "fin_fee_income": ytd["fee_fin"],
+            "extra_charges": Decimal(0),
+            "net_profit": ytd["profit"],
             "compensation_reserve_provision": ytd["provision"],
-            "fin_balance_opening": opening["fin"], "fin_new": ytd["new"], "fin_released": ytd["released"],
-            "fin_balance": balance, "loan_balance": loan, "loan_small_micro_le5m": _d(loan * Decimal("0.5")),
-            "loan_farmer_le2m": _d(loan * Decimal("0.1")), "loan_housing": _d(loan * Decimal("0.03")),
-            "bond_balance": bond, "bond_aa_balance": _d(bond * Decimal("0.9")), "other_fin_balance": balance - loan - bond,
-            "nonfin_balance": _d(balance * Decimal("0.2")), "nonfin_new": ytd["nonfin_new"],
-            "small_micro_balance": _d(balance * Decimal("0.6")), "agri_balance": _d(balance * Decimal("0.2")),
+            "fin_balance_opening": opening["fin"],
+            "fin_new": ytd["new"],
+            "fin_released": ytd["released"],
+            "fin_balance": balance,
+            "loan_balance": loan,
+            "loan_small_micro_le5m": _d(loan * Decimal("0.5")),
+            "loan_farmer_le2m": _d(loan * Decimal("0.1")),
+            "loan_housing": _d(loan * Decimal("0.03")),
+            "bond_balance": bond,
+            "bond_aa_balance": _d(bond * Decimal("0.9")),
+            "other_fin_balance": balance - loan - bond,
+            "nonfin_balance": _d(balance * Decimal("0.2")),
+            "nonfin_new": ytd["nonfin_new"],
+            "small_micro_balance": _d(balance * Decimal("0.6")),
+            "agri_balance": _d(balance * Decimal("0.2")),
             "farmer_small_micro_balance": _d(balance * Decimal("0.65")),
-            "small_micro_agri_new": ytd["smagri_new"], "new_single_le5m": ytd["le5"], "new_single_le10m": ytd["le10"],
-            "annualized_new_amount": ytd["annual"], "annualized_new_amount_le5m": ytd["annual_le5"],
-            "fee_new_le5m": ytd["fee_le5"], "annualized_new_amount_gt5m": ytd["annual_gt5"], "fee_new_gt5m": ytd["fee_gt5"],
-            "compensation": ytd["comp"], "compensation_balance_opening": opening["comp"], "recovery": ytd["recovery"],
-            "loss_writeoff": ytd["writeoff"], "compensation_cumulative": comp_cum, "released_cumulative": released_cum,
-            "overdue_uncompensated": _d(comp_q * Decimal("0.05")), "top1_client_liability": top1,
-            "top1_group_liability": _d(top1 * Decimal("1.3")), "top10_clients_liability": _d(top1 * Decimal("6")),
-            "related_party_balance": Decimal(0), "controller_guarantee_balance": Decimal(profile.get("controller", 0)),
-            "bank_credit_line": _d(balance * Decimal("2")), "bank_shared_balance": bank_shared,
+            "small_micro_agri_new": ytd["smagri_new"],
+            "new_single_le5m": ytd["le5"],
+            "new_single_le10m": ytd["le10"],
+            "annualized_new_amount": ytd["annual"],
+            "annualized_new_amount_le5m": ytd["annual_le5"],
+            "fee_new_le5m": ytd["fee_le5"],
+            "annualized_new_amount_gt5m": ytd["annual_gt5"],
+            "fee_new_gt5m": ytd["fee_gt5"],
+            "compensation": ytd["comp"],
+            "compensation_balance_opening": opening["comp"],
+            "recovery": ytd["recovery"],
+            "loss_writeoff": ytd["writeoff"],
+            "compensation_cumulative": comp_cum,
+            "released_cumulative": released_cum,
+            "overdue_uncompensated": _d(comp_q * Decimal("0.05")),
+            "top1_client_liability": top1,
+            "top1_group_liability": _d(top1 * Decimal("1.3")),
+            "top10_clients_liability": _d(top1 * Decimal("6")),
+            "related_party_balance": Decimal(0),
+            "controller_guarantee_balance": Decimal(profile.get("controller", 0)),
+            "bank_credit_line": _d(balance * Decimal("2")),
+            "bank_shared_balance": bank_shared,
             "bank_risk_amount": _d(bank_shared * Decimal(str(round(rng.uniform(0.1, 0.3), 3)))),
-            "reguarantee_balance": _d(balance * Decimal("0.3")), "batch_zdz_balance": _d(balance * Decimal("0.15")),
+            "reguarantee_balance": _d(balance * Decimal("0.3")),
+            "batch_zdz_balance": _d(balance * Decimal("0.15")),
         }
         # Reported as the weights give it, give or take a profile's deliberate gap (a DQ-01 finding).
-        v["fin_liability_reported"] = ind.fin_liability_balance(v, params_on(p.end)) + Decimal(profile.get("liability_gap", 0))
+        v["fin_liability_reported"] = ind.fin_liability_balance(v, params_on(p.end)) + Decimal(
+            profile.get("liability_gap", 0)
+        )
         values = {k: _s(x) for k, x in v.items()}
-        values.update({
-            "fin_inforce_count": _n(count), "fin_inforce_clients": _n(clients),
-            "small_micro_agri_clients": _n(clients * 0.75), "farmer_small_micro_clients": _n(clients * 0.8),
-            "new_clients": _n(ytd["new_clients"]), "small_micro_agri_new_clients": _n(ytd["smagri_new_cl"]),
-            "first_loan_clients": _n(ytd["first"]), "compensation_count": _n(ytd["comp_n"]),
-            "partner_banks": _n(5 + rng.randint(0, 20)), "staff_count": _n(12 + rng.randint(0, 60)),
-        })
+        values.update(
+            {
+                "fin_inforce_count": _n(count),
+                "fin_inforce_clients": _n(clients),
+                "small_micro_agri_clients": _n(clients * 0.75),
+                "farmer_small_micro_clients": _n(clients * 0.8),
+                "new_clients": _n(ytd["new_clients"]),
+                "small_micro_agri_new_clients": _n(ytd["smagri_new_cl"]),
+                "first_loan_clients": _n(ytd["first"]),
+                "compensation_count": _n(ytd["comp_n"]),
+                "partner_banks": _n(5 + rng.randint(0, 20)),
+                "staff_count": _n(12 + rng.randint(0, 60)),
+            }
+        )
         out[p] = values
     return out
 
 
 # Which institutions (by position in the award list) get which story.
 PROFILES = {
-    3: {"leverage": 11.5}, 17: {"leverage": 12.8}, 41: {"leverage": 10.6},  # above the 10× cap (LEV-01)
-    8: {"top1_share": 0.13}, 29: {"top1_share": 0.16},  # single-client concentration > 10 % (CON-01)
-    12: {"fee_rate": 0.028}, 33: {"fee_rate": 0.019},  # fee rate above 1 % / 1.5 % (FEE-01/02)
-    22: {"comp_rate": 0.07}, 51: {"comp_rate": 0.062},  # compensation rate above 5 %
+    3: {"leverage": 11.5},
+    17: {"leverage": 12.8},
+    41: {"leverage": 10.6},  # above the 10× cap (LEV-01)
+    8: {"top1_share": 0.13},
+    29: {"top1_share": 0.16},  # single-client concentration > 10 % (CON-01)
+    12: {"fee_rate": 0.028},
+    33: {"fee_rate": 0.019},  # fee rate above 1 % / 1.5 % (FEE-01/02)
+    22: {"comp_rate": 0.07},
+    51: {"comp_rate": 0.062},  # compensation rate above 5 %
     60: {"controller": 500},  # prohibited guarantee to the controlling shareholder (explained warning)
     45: {"liability_gap": 120},  # reported liability balance off the computed one (DQ-01 data quality)
 }
@@ -226,8 +307,11 @@ MISSING_EXTRA = {70: _P[5]}
 RETURNED_LAST = {9, 38, 64}
 SUBMITTED_LAST = {2, 11, 19, 27, 35, 44, 52, 58, 60, 66, 73, 80, 86}
 DRAFT_LAST = {14, 77}
-AMENDED = {(6, _P[5]): "审计调整：净利润与担保赔偿准备金更正", (31, _P[6]): "补录遗漏的非融资担保业务",
-           (55, _P[3]): "年报审计后调整资产负债数据"}
+AMENDED = {
+    (6, _P[5]): "审计调整：净利润与担保赔偿准备金更正",
+    (31, _P[6]): "补录遗漏的非融资担保业务",
+    (55, _P[3]): "年报审计后调整资产负债数据",
+}
 RETURNED_EARLIER = {(15, _P[6]), (40, _P[4]), (62, _P[2])}
 NIL_FROM = _P[5]
 NIL_INSTITUTIONS = {24, 68}
@@ -254,7 +338,9 @@ def seed(institutions) -> dict:
     filings, versions_by_key = [], {}
     stats = {"filings": 0, "versions": 0, "late": 0, "missing": 0, "nil": 0, "returned": 0, "amended": 0}
     for n, inst in enumerate(institutions, start=1):
-        data = series(inst.credit_code, inst.paid_in_capital, params_on=policy.params, profile=PROFILES.get(n))
+        data = series(
+            inst.credit_code, inst.paid_in_capital, params_on=policy.params, profile=PROFILES.get(n)
+        )
         nil_inst = n in NIL_INSTITUTIONS
         rng = _rng(inst.credit_code + "life")
         prev_values = None
@@ -268,7 +354,11 @@ def seed(institutions) -> dict:
             values = {} if nil else data[p]
             due = services.due_date(inst.region_id, p, due_settings[p])
             late = rng.random() < 0.1
-            submitted_day = due + dt.timedelta(days=rng.randint(1, 12)) if late else due - dt.timedelta(days=rng.randint(0, 12))
+            submitted_day = (
+                due + dt.timedelta(days=rng.randint(1, 12))
+                if late
+                else due - dt.timedelta(days=rng.randint(0, 12))
+            )
             submitted_at = _at(submitted_day, 9 + rng.randint(0, 8))
             if last and n in DRAFT_LAST:
                 status = FilingStatus.DRAFT
@@ -279,20 +369,38 @@ def seed(institutions) -> dict:
             else:
                 status = FilingStatus.ACCEPTED
             prior_q4 = data.get(p.prior_year_end())
-            findings = validation.evaluate(rules[p], services._dec(values), quarter=p.quarter, template_codes=codes,
-                                           previous=services._dec(prev_values) if prev_values else None,
-                                           prior_year_end=services._dec(prior_q4) if prior_q4 else None,
-                                           nil_return=nil)
+            findings = validation.evaluate(
+                rules[p],
+                services._dec(values),
+                quarter=p.quarter,
+                template_codes=codes,
+                previous=services._dec(prev_values) if prev_values else None,
+                prior_year_end=services._dec(prior_q4) if prior_q4 else None,
+                nil_return=nil,
+            )
             if validation.blocking(findings):
-                raise RuntimeError(f"demo data inconsistent: {inst.name} {p}: {[f.message_en for f in findings]}")
-            explanations = {f.rule_id: "经核实数据无误：" + ("历史存量业务，正在压降。" if f.rule_id == "BND-31" else "业务调整所致。")
-                            for f in findings}
+                raise RuntimeError(
+                    f"demo data inconsistent: {inst.name} {p}: {[f.message_en for f in findings]}"
+                )
+            explanations = {
+                f.rule_id: "经核实数据无误："
+                + ("历史存量业务，正在压降。" if f.rule_id == "BND-31" else "业务调整所致。")
+                for f in findings
+            }
             if not nil:
                 prev_values = values
-            filing = Filing(institution=inst, year=p.year, quarter=p.quarter, template=template, status=status,
-                            due_date=due, first_submitted_at=None if status == FilingStatus.DRAFT else submitted_at,
-                            accepted_at=submitted_at + dt.timedelta(days=3) if status == FilingStatus.ACCEPTED else None,
-                            risk_score=services.risk_score(findings, explanations), warning_count=len(findings))
+            filing = Filing(
+                institution=inst,
+                year=p.year,
+                quarter=p.quarter,
+                template=template,
+                status=status,
+                due_date=due,
+                first_submitted_at=None if status == FilingStatus.DRAFT else submitted_at,
+                accepted_at=submitted_at + dt.timedelta(days=3) if status == FilingStatus.ACCEPTED else None,
+                risk_score=services.risk_score(findings, explanations),
+                warning_count=len(findings),
+            )
             filings.append(filing)
             stats["filings"] += 1
             stats["late"] += late and status != FilingStatus.DRAFT
@@ -300,11 +408,30 @@ def seed(institutions) -> dict:
             maker, checker = makers.get(inst.pk), users.get(inst.pk)
             vlist = []
 
-            def version(number, vals, *, frozen=True, reason="", comments=None, at=submitted_at,
-                        _maker=maker, _checker=checker, _nil=nil, _p=p, _findings=findings, _exp=explanations):
-                fv = FilingVersion(number=number, values=vals, nil_return=_nil, reason=reason, created_by=_maker,
-                                   channel=Channel.WEB if number % 2 else Channel.EXCEL,
-                                   review_comments=comments or {})
+            def version(
+                number,
+                vals,
+                *,
+                frozen=True,
+                reason="",
+                comments=None,
+                at=submitted_at,
+                _maker=maker,
+                _checker=checker,
+                _nil=nil,
+                _p=p,
+                _findings=findings,
+                _exp=explanations,
+            ):
+                fv = FilingVersion(
+                    number=number,
+                    values=vals,
+                    nil_return=_nil,
+                    reason=reason,
+                    created_by=_maker,
+                    channel=Channel.WEB if number % 2 else Channel.EXCEL,
+                    review_comments=comments or {},
+                )
                 if frozen:
                     fv.submitted_at, fv.submitted_by = at, _checker
                     fv.ruleset_version = rulesets[_p]
@@ -319,7 +446,13 @@ def seed(institutions) -> dict:
                 vlist.append(version(1, values, frozen=False))
             elif status == FilingStatus.RETURNED:
                 wrong = {**values, "staff_count": "0"} if values else values
-                vlist.append(version(1, wrong, comments={"staff_count": "从业人员数填报为0，请核实", "_": "请核实后重新报送"}))
+                vlist.append(
+                    version(
+                        1,
+                        wrong,
+                        comments={"staff_count": "从业人员数填报为0，请核实", "_": "请核实后重新报送"},
+                    )
+                )
                 stats["returned"] += 1
             elif (n, p) in RETURNED_EARLIER:
                 wrong = {**values, "staff_count": "0"} if values else values
@@ -334,17 +467,37 @@ def seed(institutions) -> dict:
                     first["total_assets"] = _s(Decimal(first["total_assets"]) + 12)
                     first["monetary_funds"] = _s(Decimal(first["monetary_funds"]) + 12)
                 vlist.append(version(1, first))
-                vlist.append(version(2, values, reason=AMENDED[(n, p)], at=submitted_at + dt.timedelta(days=40)))
+                vlist.append(
+                    version(2, values, reason=AMENDED[(n, p)], at=submitted_at + dt.timedelta(days=40))
+                )
                 stats["amended"] += 1
             else:
                 vlist.append(version(1, values))
             versions_by_key[len(filings) - 1] = vlist
     existing = Filing.objects.filter(institution_id__in=inst_ids, year__in={p.year for p in periods})
-    planned = sorted((f.institution_id, f.year, f.quarter, f.status, tuple((v.number, v.compute_hash(), v.reason)
-                      for v in versions_by_key[i])) for i, f in enumerate(filings))
-    stored = sorted((f.institution_id, f.year, f.quarter, f.status, tuple((v.number, v.compute_hash(), v.reason)
-                     for v in sorted(f.versions.all(), key=lambda v: v.number)))
-                    for f in existing.prefetch_related("versions"))
+    planned = sorted(
+        (
+            f.institution_id,
+            f.year,
+            f.quarter,
+            f.status,
+            tuple((v.number, v.compute_hash(), v.reason) for v in versions_by_key[i]),
+        )
+        for i, f in enumerate(filings)
+    )
+    stored = sorted(
+        (
+            f.institution_id,
+            f.year,
+            f.quarter,
+            f.status,
+            tuple(
+                (v.number, v.compute_hash(), v.reason)
+                for v in sorted(f.versions.all(), key=lambda v: v.number)
+            ),
+        )
+        for f in existing.prefetch_related("versions")
+    )
     if planned == stored:  # a re-run over the same demo data changes nothing (and adds no audit rows)
         stats["versions"] = sum(len(v) for v in versions_by_key.values())
         return stats
@@ -381,13 +534,25 @@ def _audit(filings, versions_by_key):
         steps = []
         for v in versions_by_key[idx]:
             if v.submitted_at:
-                steps.append(f"第{v.number}版报送于{timezone.localtime(v.submitted_at):%Y-%m-%d %H:%M}"
-                             + (f"（更正原因：{v.reason}）" if v.reason else "") + ("，被退回" if v.review_comments else ""))
+                steps.append(
+                    f"第{v.number}版报送于{timezone.localtime(v.submitted_at):%Y-%m-%d %H:%M}"
+                    + (f"（更正原因：{v.reason}）" if v.reason else "")
+                    + ("，被退回" if v.review_comments else "")
+                )
             else:
                 steps.append(f"第{v.number}版草稿")
         if f.accepted_at:
             steps.append(f"受理于{timezone.localtime(f.accepted_at):%Y-%m-%d}")
-        rows.append(AuditEvent(actor=None, actor_label="演示数据", action=AuditEvent.Action.CREATE, content_type=ct,
-                               object_id=str(f.pk), object_repr=f"{f.institution.name} {f.period.label}"[:300],
-                               changes={}, note="演示数据导入：" + "；".join(steps)))
+        rows.append(
+            AuditEvent(
+                actor=None,
+                actor_label="演示数据",
+                action=AuditEvent.Action.CREATE,
+                content_type=ct,
+                object_id=str(f.pk),
+                object_repr=f"{f.institution.name} {f.period.label}"[:300],
+                changes={},
+                note="演示数据导入：" + "；".join(steps),
+            )
+        )
     AuditEvent.objects.bulk_create(rows, batch_size=500)

@@ -41,9 +41,11 @@ MAX_UNCOMPRESSED = 30 * 1024 * 1024
 MAX_RATIO = 100
 MAX_TEXT = 200
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")  # quick test before locating the cells with a parser
 
 
@@ -74,13 +76,19 @@ def _err(zh, en, sheet="", cell=""):
 
 
 # ---------------------------------------------------------------------------------------------- generate
-def workbook_for(*, institution, period: Period, values: dict | None = None, findings=None, errors=None) -> bytes:
+def workbook_for(
+    *, institution, period: Period, values: dict | None = None, findings=None, errors=None
+) -> bytes:
     """The workbook for one institution and period: identity and opening values prefilled; with
     `values`/`findings`, the same layout returned with offending cells highlighted and commented."""
     template = services.template_for(period)
     fields = services.template_fields(template)
     if values is None:
-        filing = institution.filings.filter(year=period.year, quarter=period.quarter).select_related("current_version").first()
+        filing = (
+            institution.filings.filter(year=period.year, quarter=period.quarter)
+            .select_related("current_version")
+            .first()
+        )
         values = dict(filing.current_version.values) if filing and filing.current_version else {}
         values = {**services.opening_values(institution.pk, period), **values}
     prev = services.submitted_version(institution.pk, period.previous())
@@ -94,24 +102,50 @@ def workbook_for(*, institution, period: Period, values: dict | None = None, fin
         errors_by_field.setdefault(e["field"], []).append(e)
 
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     wb.set_properties({"title": f"{template.name} v{template.version}", "company": institution.name})
     title = wb.add_format({"bold": True, "font_size": 14})
     label = wb.add_format({"bold": True, "bg_color": "#EEF2F8", "border": 1})
     ident = wb.add_format({"border": 1, "locked": True})
-    head = wb.add_format({"bold": True, "bg_color": "#1F4E9A", "font_color": "#FFFFFF", "border": 1, "text_wrap": True})
+    head = wb.add_format(
+        {"bold": True, "bg_color": "#1F4E9A", "font_color": "#FFFFFF", "border": 1, "text_wrap": True}
+    )
     text = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
     code_fmt = wb.add_format({"border": 1, "font_name": "Consolas", "valign": "top"})
     money_in = wb.add_format({"border": 1, "locked": False, "num_format": "#,##0.00", "bg_color": "#FFFDE7"})
     count_in = wb.add_format({"border": 1, "locked": False, "num_format": "#,##0", "bg_color": "#FFFDE7"})
-    money_err = wb.add_format({"border": 2, "locked": False, "num_format": "#,##0.00", "bg_color": "#F8CBAD", "border_color": "#C00000"})
-    money_warn = wb.add_format({"border": 2, "locked": False, "num_format": "#,##0.00", "bg_color": "#FFE699", "border_color": "#BF8F00"})
+    money_err = wb.add_format(
+        {
+            "border": 2,
+            "locked": False,
+            "num_format": "#,##0.00",
+            "bg_color": "#F8CBAD",
+            "border_color": "#C00000",
+        }
+    )
+    money_warn = wb.add_format(
+        {
+            "border": 2,
+            "locked": False,
+            "num_format": "#,##0.00",
+            "bg_color": "#FFE699",
+            "border_color": "#BF8F00",
+        }
+    )
     prev_fmt = wb.add_format({"border": 1, "num_format": "#,##0.00", "font_color": "#666666"})
 
     ws = wb.add_worksheet(DATA_SHEET)
     ws.write(0, 0, f"{template.name}（模板第 {template.version} 版）", title)
-    identity = [("机构名称", institution.name), ("统一社会信用代码", institution.credit_code), ("报告期", str(period)),
-                ("报告期（中文）", period.label), ("模板版本", str(template.version)), ("单位", "万元；笔数、户数为个")]
+    identity = [
+        ("机构名称", institution.name),
+        ("统一社会信用代码", institution.credit_code),
+        ("报告期", str(period)),
+        ("报告期（中文）", period.label),
+        ("模板版本", str(template.version)),
+        ("单位", "万元；笔数、户数为个"),
+    ]
     for i, (k, v) in enumerate(identity, start=1):
         ws.write(i, 0, k, label)
         ws.merge_range(i, 1, i, 3, v, ident)
@@ -150,13 +184,34 @@ def workbook_for(*, institution, period: Period, values: dict | None = None, fin
             ws.write_blank(r, COL_PREV, None, prev_fmt)
         ws.write_string(r, 8, f.notes, text)
         if f.unit == Unit.COUNT:
-            ws.data_validation(r, COL_VALUE, r, COL_VALUE, {
-                "validate": "integer", "criteria": ">=", "value": 0,
-                "error_title": "须为非负整数", "error_message": f"{f.label_zh} 应填非负整数（个/笔/户）"})
+            ws.data_validation(
+                r,
+                COL_VALUE,
+                r,
+                COL_VALUE,
+                {
+                    "validate": "integer",
+                    "criteria": ">=",
+                    "value": 0,
+                    "error_title": "须为非负整数",
+                    "error_message": f"{f.label_zh} 应填非负整数（个/笔/户）",
+                },
+            )
         else:
-            ws.data_validation(r, COL_VALUE, r, COL_VALUE, {
-                "validate": "decimal", "criteria": "between", "minimum": -1e12, "maximum": 1e12,
-                "error_title": "须为数字", "error_message": f"{f.label_zh} 应填数字（万元，最多两位小数）"})
+            ws.data_validation(
+                r,
+                COL_VALUE,
+                r,
+                COL_VALUE,
+                {
+                    "validate": "decimal",
+                    "criteria": "between",
+                    "minimum": -1e12,
+                    "maximum": 1e12,
+                    "error_title": "须为数字",
+                    "error_message": f"{f.label_zh} 应填数字（万元，最多两位小数）",
+                },
+            )
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 30)
     ws.set_column(2, 2, 44)
@@ -168,8 +223,14 @@ def workbook_for(*, institution, period: Period, values: dict | None = None, fin
     ws.protect("", {"format_columns": True, "select_locked_cells": True, "select_unlocked_cells": True})
 
     meta = wb.add_worksheet(META_SHEET)
-    for i, (k, v) in enumerate([("template_version", str(template.version)), ("credit_code", institution.credit_code),
-                                ("period", str(period)), ("generator", "guarantee-portal")]):
+    for i, (k, v) in enumerate(
+        [
+            ("template_version", str(template.version)),
+            ("credit_code", institution.credit_code),
+            ("period", str(period)),
+            ("generator", "guarantee-portal"),
+        ]
+    ):
         meta.write_string(i, 0, k)
         meta.write_string(i, 1, v)
     meta.hide()
@@ -187,7 +248,9 @@ def _lock_structure(data: bytes) -> bytes:
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "xl/workbook.xml":
-                content = content.replace(b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>', 1)
+                content = content.replace(
+                    b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>', 1
+                )
             z.writestr(info, content)
     return out.getvalue()
 
@@ -218,12 +281,25 @@ def precheck(data: bytes) -> tuple[list[UploadError], dict]:
     if len(data) == 0:
         return [_err("文件为空", "the file is empty")], {}
     if len(data) > MAX_BYTES:
-        return [_err(f"文件超过 {MAX_BYTES // 1024 // 1024} MB", f"file larger than {MAX_BYTES // 1024 // 1024} MB")], {}
+        return [
+            _err(
+                f"文件超过 {MAX_BYTES // 1024 // 1024} MB", f"file larger than {MAX_BYTES // 1024 // 1024} MB"
+            )
+        ], {}
     if data[:8] == OLE_MAGIC:
         if _ole_kind(data) == "encrypted":
-            return [_err("文件已加密（设置了打开密码），请取消密码后上传", "the file is encrypted; remove the password")], {}
-        return [_err("这是旧版 .xls 文件（或扩展名被改为 .xlsx），请使用下载的 .xlsx 模板",
-                     "this is a legacy .xls file (renamed?); use the downloaded .xlsx template")], {}
+            return [
+                _err(
+                    "文件已加密（设置了打开密码），请取消密码后上传",
+                    "the file is encrypted; remove the password",
+                )
+            ], {}
+        return [
+            _err(
+                "这是旧版 .xls 文件（或扩展名被改为 .xlsx），请使用下载的 .xlsx 模板",
+                "this is a legacy .xls file (renamed?); use the downloaded .xlsx template",
+            )
+        ], {}
     if data[:4] != b"PK\x03\x04":
         kind = "PDF" if data[:5] == b"%PDF-" else "文本/其他"
         return [_err(f"不是 Excel（.xlsx）文件（识别为{kind}）", "not an .xlsx (zip) file")], {}
@@ -231,38 +307,68 @@ def precheck(data: bytes) -> tuple[list[UploadError], dict]:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        return [_err("文件已损坏或不完整（zip 结构无法读取）", "the file is truncated or corrupt (bad zip)")], {}
+        return [
+            _err("文件已损坏或不完整（zip 结构无法读取）", "the file is truncated or corrupt (bad zip)")
+        ], {}
     if len(infos) > MAX_ENTRIES:
-        return [_err(f"压缩包条目过多（{len(infos)} > {MAX_ENTRIES}）", f"too many zip entries ({len(infos)} > {MAX_ENTRIES})")], {}
+        return [
+            _err(
+                f"压缩包条目过多（{len(infos)} > {MAX_ENTRIES}）",
+                f"too many zip entries ({len(infos)} > {MAX_ENTRIES})",
+            )
+        ], {}
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED:
-        return [_err(f"解压后总大小 {total // 1024 // 1024} MB 超过上限 {MAX_UNCOMPRESSED // 1024 // 1024} MB（疑似压缩炸弹）",
-                     f"uncompressed size {total} bytes above the limit (zip bomb?)")], {}
+        return [
+            _err(
+                f"解压后总大小 {total // 1024 // 1024} MB 超过上限 {MAX_UNCOMPRESSED // 1024 // 1024} MB（疑似压缩炸弹）",
+                f"uncompressed size {total} bytes above the limit (zip bomb?)",
+            )
+        ], {}
     for i in infos:
         if i.file_size > 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-            return [_err(f"条目 {i.filename} 压缩比 {i.file_size // max(i.compress_size, 1)}:1 异常（疑似压缩炸弹）",
-                         f"entry {i.filename} compression ratio above {MAX_RATIO}:1 (zip bomb?)")], {}
+            return [
+                _err(
+                    f"条目 {i.filename} 压缩比 {i.file_size // max(i.compress_size, 1)}:1 异常（疑似压缩炸弹）",
+                    f"entry {i.filename} compression ratio above {MAX_RATIO}:1 (zip bomb?)",
+                )
+            ], {}
         if i.filename.startswith("/") or ".." in i.filename.split("/") or "\\" in i.filename:
-            return [_err(f"压缩包含非法路径 {i.filename[:80]}", f"illegal entry path {i.filename[:80]!r}")], {}
+            return [
+                _err(f"压缩包含非法路径 {i.filename[:80]}", f"illegal entry path {i.filename[:80]!r}")
+            ], {}
         if i.flag_bits & 0x1:
             return [_err("压缩包条目已加密", "encrypted zip entry")], {}
     names = {i.filename for i in infos}
     if any(n.lower().endswith("vbaproject.bin") for n in names):
-        return [_err("文件包含宏（VBA），拒绝导入；请使用 .xlsx 模板", "the file contains macros (VBA); refused")], {}
+        return [
+            _err("文件包含宏（VBA），拒绝导入；请使用 .xlsx 模板", "the file contains macros (VBA); refused")
+        ], {}
     for required in ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
         if required not in names:
-            return [_err(f"缺少必需部件 {required}，不是有效的 Excel 工作簿", f"missing part {required}; not a valid workbook")], {}
+            return [
+                _err(
+                    f"缺少必需部件 {required}，不是有效的 Excel 工作簿",
+                    f"missing part {required}; not a valid workbook",
+                )
+            ], {}
     try:
         for i in infos:
             if not i.filename.endswith((".xml", ".rels", ".vml")):
                 continue
             head = zf.open(i).read(4096)
             if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-                return [_err(f"部件 {i.filename} 含有 DTD/实体声明（可能是 XML 炸弹），拒绝导入",
-                             f"part {i.filename} declares a DTD/entities (XML bomb?); refused")], {}
+                return [
+                    _err(
+                        f"部件 {i.filename} 含有 DTD/实体声明（可能是 XML 炸弹），拒绝导入",
+                        f"part {i.filename} declares a DTD/entities (XML bomb?); refused",
+                    )
+                ], {}
         content_types = zf.read("[Content_Types].xml")
         if b"macroEnabled" in content_types or b"vbaProject" in content_types:
-            return [_err("文件为启用宏的工作簿（.xlsm），拒绝导入", "macro-enabled workbook (.xlsm); refused")], {}
+            return [
+                _err("文件为启用宏的工作簿（.xlsm），拒绝导入", "macro-enabled workbook (.xlsm); refused")
+            ], {}
         sheets = _sheet_files(zf)
         formulas = {}
         for path, name in sheets.items():
@@ -278,8 +384,17 @@ def precheck(data: bytes) -> tuple[list[UploadError], dict]:
                 if el.tag == f"{{{_NS['m']}}}row":
                     el.clear()
             formulas[name] = cells
-    except (DefusedXmlException, DET.ParseError, KeyError, zipfile.BadZipFile, OSError, EOFError,
-            zipfile.LargeZipFile, RuntimeError, ValueError):
+    except (
+        DefusedXmlException,
+        DET.ParseError,
+        KeyError,
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        zipfile.LargeZipFile,
+        RuntimeError,
+        ValueError,
+    ):
         return [_err("工作簿内部结构损坏，无法读取", "the workbook's internal structure is broken")], {}
     return [], formulas
 
@@ -297,16 +412,43 @@ def parse(data: bytes, *, fields) -> tuple[list[UploadError], dict, dict, dict]:
         return errors, {}, {}, {}
     for sheet, cells in formulas.items():
         for c in cells[:20]:
-            errors.append(_err("单元格含公式；请填写数值，不要使用公式", "formulas are not accepted; enter numbers", sheet, c))
+            errors.append(
+                _err(
+                    "单元格含公式；请填写数值，不要使用公式",
+                    "formulas are not accepted; enter numbers",
+                    sheet,
+                    c,
+                )
+            )
     if errors:
         return errors, {}, {}, {}
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = wb.sheet_names
         if DATA_SHEET not in names:
-            return [_err(f"找不到工作表“{DATA_SHEET}”，请使用平台下载的模板", f"sheet {DATA_SHEET!r} not found; use the downloaded template")], {}, {}, {}
+            return (
+                [
+                    _err(
+                        f"找不到工作表“{DATA_SHEET}”，请使用平台下载的模板",
+                        f"sheet {DATA_SHEET!r} not found; use the downloaded template",
+                    )
+                ],
+                {},
+                {},
+                {},
+            )
         if META_SHEET not in names:
-            return [_err(f"找不到模板标识工作表“{META_SHEET}”，请使用平台下载的模板", f"sheet {META_SHEET!r} missing; use the downloaded template")], {}, {}, {}
+            return (
+                [
+                    _err(
+                        f"找不到模板标识工作表“{META_SHEET}”，请使用平台下载的模板",
+                        f"sheet {META_SHEET!r} missing; use the downloaded template",
+                    )
+                ],
+                {},
+                {},
+                {},
+            )
         meta_rows = wb.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False)
         rows = wb.get_sheet_by_name(DATA_SHEET).to_python(skip_empty_area=False)
     except Exception:  # calamine raises its own error types for broken parts
@@ -325,30 +467,61 @@ def parse(data: bytes, *, fields) -> tuple[list[UploadError], dict, dict, dict]:
             continue
         if not isinstance(code, str) or code.strip() not in by_code:
             shown = str(code)[:40]
-            errors.append(_err(f"未知字段代码“{shown}”", f"unknown field code {shown!r}", DATA_SHEET, _cell(r, COL_CODE)))
+            errors.append(
+                _err(
+                    f"未知字段代码“{shown}”", f"unknown field code {shown!r}", DATA_SHEET, _cell(r, COL_CODE)
+                )
+            )
             continue
         code = code.strip()
         if code in raw:
-            errors.append(_err(f"字段代码 {code} 重复出现", f"field code {code} appears twice", DATA_SHEET, _cell(r, COL_CODE)))
+            errors.append(
+                _err(
+                    f"字段代码 {code} 重复出现",
+                    f"field code {code} appears twice",
+                    DATA_SHEET,
+                    _cell(r, COL_CODE),
+                )
+            )
             continue
         cell = _cell(r, COL_VALUE)
         where[code] = cell
         label = by_code[code].label_zh
         if isinstance(value, bool):
-            errors.append(_err(f"{label}（{code}）应为数字，不能是逻辑值", f"{code} must be a number, not TRUE/FALSE", DATA_SHEET, cell))
+            errors.append(
+                _err(
+                    f"{label}（{code}）应为数字，不能是逻辑值",
+                    f"{code} must be a number, not TRUE/FALSE",
+                    DATA_SHEET,
+                    cell,
+                )
+            )
         elif isinstance(value, int | float):
             raw[code] = repr(value) if isinstance(value, float) else str(value)
         elif isinstance(value, str):
             text = value.strip()
             if len(text) > MAX_TEXT:
-                errors.append(_err(f"{label}（{code}）应为数字，收到 {len(text)} 个字符的文本",
-                                   f"{code} must be a number, got {len(text)} characters of text", DATA_SHEET, cell))
+                errors.append(
+                    _err(
+                        f"{label}（{code}）应为数字，收到 {len(text)} 个字符的文本",
+                        f"{code} must be a number, got {len(text)} characters of text",
+                        DATA_SHEET,
+                        cell,
+                    )
+                )
             else:
                 raw[code] = text
         elif value is None or value == "":
             continue
         else:  # dates, times
-            errors.append(_err(f"{label}（{code}）应为数字，收到日期/时间", f"{code} must be a number, got a date/time", DATA_SHEET, cell))
+            errors.append(
+                _err(
+                    f"{label}（{code}）应为数字，收到日期/时间",
+                    f"{code} must be a number, got a date/time",
+                    DATA_SHEET,
+                    cell,
+                )
+            )
     return errors, meta, raw, where
 
 
@@ -356,16 +529,34 @@ def _check_identity(meta: dict, *, institution, period: Period, template_version
     errors = []
     version, cell = meta.get("template_version", ("", "B1"))
     if version != str(template_version):
-        errors.append(_err(f"模板版本为“{version[:20]}”，本报告期应使用第 {template_version} 版模板，请重新下载",
-                           f"template version {version[:20]!r}; this period needs version {template_version}", META_SHEET, cell))
+        errors.append(
+            _err(
+                f"模板版本为“{version[:20]}”，本报告期应使用第 {template_version} 版模板，请重新下载",
+                f"template version {version[:20]!r}; this period needs version {template_version}",
+                META_SHEET,
+                cell,
+            )
+        )
     code, cell = meta.get("credit_code", ("", "B2"))
     if code != institution.credit_code:
-        errors.append(_err(f"工作簿属于其他机构（{code[:20]}），不是 {institution.credit_code}",
-                           f"workbook belongs to another institution ({code[:20]})", META_SHEET, cell))
+        errors.append(
+            _err(
+                f"工作簿属于其他机构（{code[:20]}），不是 {institution.credit_code}",
+                f"workbook belongs to another institution ({code[:20]})",
+                META_SHEET,
+                cell,
+            )
+        )
     p, cell = meta.get("period", ("", "B3"))
     if p != str(period):
-        errors.append(_err(f"工作簿报告期为“{p[:20]}”，与上传的报告期 {period} 不符",
-                           f"workbook period {p[:20]!r} does not match {period}", META_SHEET, cell))
+        errors.append(
+            _err(
+                f"工作簿报告期为“{p[:20]}”，与上传的报告期 {period} 不符",
+                f"workbook period {p[:20]!r} does not match {period}",
+                META_SHEET,
+                cell,
+            )
+        )
     return errors
 
 
@@ -377,16 +568,25 @@ def import_upload(*, actor, institution, period: Period, data: bytes, filename: 
     errors, meta, raw, where = parse(data, fields=fields)
     if errors and not meta:
         return ImportResult(errors=errors)
-    identity = _check_identity(meta, institution=institution, period=period, template_version=template.version)
+    identity = _check_identity(
+        meta, institution=institution, period=period, template_version=template.version
+    )
     if identity or errors:  # a wrong template/institution/period explains any row errors: report it first
         return ImportResult(errors=identity or errors)
-    _clean, value_errors = services.parse_values(raw, fields, where=lambda code: {"cell": where.get(code, "")})
+    _clean, value_errors = services.parse_values(
+        raw, fields, where=lambda code: {"cell": where.get(code, "")}
+    )
     if value_errors:
-        return ImportResult(errors=[_err(e["message_zh"], e["message_en"], DATA_SHEET, e.get("cell", "")) for e in value_errors])
+        return ImportResult(
+            errors=[
+                _err(e["message_zh"], e["message_en"], DATA_SHEET, e.get("cell", "")) for e in value_errors
+            ]
+        )
     try:
         with transaction.atomic():
             filing, version, findings = services.filing_save_draft(
-                actor=actor, institution=institution, period=period, values=raw, channel=Channel.EXCEL)
+                actor=actor, institution=institution, period=period, values=raw, channel=Channel.EXCEL
+            )
     except services.FilingError as exc:
         return ImportResult(errors=[_err(exc.message, exc.message)])
     return ImportResult(filing=filing, version=version, findings=findings)

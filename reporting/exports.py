@@ -26,8 +26,11 @@ def safe_text(value: str) -> str:
 def latest_values(user, period: Period):
     """[(institution, values)] of the latest submitted version per filing in the user's scope."""
     filings = selectors.filings_for(user, period).filter(first_submitted_at__isnull=False)
-    versions = (FilingVersion.objects.filter(filing__in=filings.values("pk"), submitted_at__isnull=False)
-                .order_by("filing_id", "-number").select_related("filing__institution__region"))
+    versions = (
+        FilingVersion.objects.filter(filing__in=filings.values("pk"), submitted_at__isnull=False)
+        .order_by("filing_id", "-number")
+        .select_related("filing__institution__region")
+    )
     seen, out = set(), []
     for v in versions:
         if v.filing_id in seen:
@@ -43,14 +46,22 @@ def aggregate(user, period: Period, region_code: str):
     template = services.template_for(period)
     fields = services.template_fields(template)
     filings = selectors.filings_for(user, period).filter(first_submitted_at__isnull=False)
-    rows = (FilingVersion.objects.filter(filing__in=filings.values("pk"), submitted_at__isnull=False)
-            .order_by("filing_id", "-number")
-            .values_list("filing_id", "values", "filing__institution__region_id", "filing__institution__level"))
+    rows = (
+        FilingVersion.objects.filter(filing__in=filings.values("pk"), submitted_at__isnull=False)
+        .order_by("filing_id", "-number")
+        .values_list("filing_id", "values", "filing__institution__region_id", "filing__institution__level")
+    )
     latest = {}
     for filing_id, values, region, level in rows:
         latest.setdefault(filing_id, (values, region, level))  # first row per filing = latest version
-    names = dict(Region.objects.filter(code__startswith=region_code[:2], level="city").values_list("code", "name"))
-    columns = ["合计"] + [f"{lvl}级机构" for lvl in ("省", "市", "县")] + sorted({r[:4] + "00" for _v, r, _l in latest.values()})
+    names = dict(
+        Region.objects.filter(code__startswith=region_code[:2], level="city").values_list("code", "name")
+    )
+    columns = (
+        ["合计"]
+        + [f"{lvl}级机构" for lvl in ("省", "市", "县")]
+        + sorted({r[:4] + "00" for _v, r, _l in latest.values()})
+    )
     codes = [f.code for f in fields]
     sums = {c: dict.fromkeys(codes, Decimal(0)) for c in columns}
     counts = dict.fromkeys(columns, 0)
@@ -69,8 +80,15 @@ def aggregate(user, period: Period, region_code: str):
 def aggregate_xlsx(*, user, period: Period, region_code: str) -> bytes:
     fields, columns, labels, sums, counts = aggregate(user, period, region_code)
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                      "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     ws = wb.add_worksheet("汇总")
     bold = wb.add_format({"bold": True})
     money = wb.add_format({"num_format": "#,##0.00"})
@@ -99,13 +117,38 @@ def aggregate_xlsx(*, user, period: Period, region_code: str) -> bytes:
 def filings_csv(writer, *, user, period: Period) -> int:
     template = services.template_for(period)
     codes = [f.code for f in services.template_fields(template)]
-    writer.writerow(["credit_code", "institution", "region", "period", "status", "version", "nil_return",
-                     "submitted_at", "ruleset_version", "values_hash", *codes])
+    writer.writerow(
+        [
+            "credit_code",
+            "institution",
+            "region",
+            "period",
+            "status",
+            "version",
+            "nil_return",
+            "submitted_at",
+            "ruleset_version",
+            "values_hash",
+            *codes,
+        ]
+    )
     n = 0
     status = dict(selectors.filings_for(user, period).values_list("pk", "status"))
     for inst, v in latest_values(user, period):
-        writer.writerow([inst.credit_code, safe_text(inst.name), inst.region_id, str(period), status.get(v.filing_id, ""),
-                         v.number, int(v.nil_return), v.submitted_at.isoformat(), v.ruleset_version, v.values_hash,
-                         *[v.values.get(c, "") for c in codes]])
+        writer.writerow(
+            [
+                inst.credit_code,
+                safe_text(inst.name),
+                inst.region_id,
+                str(period),
+                status.get(v.filing_id, ""),
+                v.number,
+                int(v.nil_return),
+                v.submitted_at.isoformat(),
+                v.ruleset_version,
+                v.values_hash,
+                *[v.values.get(c, "") for c in codes],
+            ]
+        )
         n += 1
     return n

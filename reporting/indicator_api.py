@@ -29,15 +29,30 @@ def _dec(value):
 
 
 def _breach_schema():
-    return inline_serializer("IndicatorBreach", {
-        "threshold": serializers.IntegerField(), "code": serializers.CharField(), "comparator": serializers.CharField(),
-        "limit": serializers.CharField(), "severity": serializers.CharField()}, many=True)
+    return inline_serializer(
+        "IndicatorBreach",
+        {
+            "threshold": serializers.IntegerField(),
+            "code": serializers.CharField(),
+            "comparator": serializers.CharField(),
+            "limit": serializers.CharField(),
+            "severity": serializers.CharField(),
+        },
+        many=True,
+    )
 
 
 def _indicator_schema():
-    return inline_serializer("FilingIndicator", {
-        "code": serializers.CharField(), "value": serializers.CharField(allow_null=True), "unit": serializers.CharField(),
-        "breaches": _breach_schema()}, many=True)
+    return inline_serializer(
+        "FilingIndicator",
+        {
+            "code": serializers.CharField(),
+            "value": serializers.CharField(allow_null=True),
+            "unit": serializers.CharField(),
+            "breaches": _breach_schema(),
+        },
+        many=True,
+    )
 
 
 class FilingIndicatorsView(APIView):
@@ -48,24 +63,51 @@ class FilingIndicatorsView(APIView):
         filing = get_object_or_404(Filing.objects.for_user(request.user), pk=pk)
         values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
         breaches: dict[str, list] = {}
-        for b in IndicatorBreach.objects.filter(filing=filing).select_related("threshold").order_by("threshold__code"):
-            breaches.setdefault(b.indicator, []).append({
-                "threshold": b.threshold_id, "code": b.threshold.code, "comparator": b.comparator,
-                "limit": _dec(b.limit), "severity": b.severity})
-        return Response([
-            {"code": code, "value": _dec(values.get(code)), "unit": definition.unit, "breaches": breaches.get(code, [])}
-            for code, definition in ind.INDICATORS.items() if code in values
-        ])
+        for b in (
+            IndicatorBreach.objects.filter(filing=filing)
+            .select_related("threshold")
+            .order_by("threshold__code")
+        ):
+            breaches.setdefault(b.indicator, []).append(
+                {
+                    "threshold": b.threshold_id,
+                    "code": b.threshold.code,
+                    "comparator": b.comparator,
+                    "limit": _dec(b.limit),
+                    "severity": b.severity,
+                }
+            )
+        return Response(
+            [
+                {
+                    "code": code,
+                    "value": _dec(values.get(code)),
+                    "unit": definition.unit,
+                    "breaches": breaches.get(code, []),
+                }
+                for code, definition in ind.INDICATORS.items()
+                if code in values
+            ]
+        )
 
 
 class InstitutionSeriesView(APIView):
     """GET /api/v1/institutions/{id}/indicators/?code=leverage&code=… → [{period, code, value}] by period."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("code", OpenApiTypes.STR, many=True, description="indicator codes (default all)")],
-        responses=inline_serializer("IndicatorPoint", {"period": serializers.CharField(), "filing": serializers.IntegerField(),
-                                                       "code": serializers.CharField(),
-                                                       "value": serializers.CharField(allow_null=True)}, many=True),
+        parameters=[
+            OpenApiParameter("code", OpenApiTypes.STR, many=True, description="indicator codes (default all)")
+        ],
+        responses=inline_serializer(
+            "IndicatorPoint",
+            {
+                "period": serializers.CharField(),
+                "filing": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "value": serializers.CharField(allow_null=True),
+            },
+            many=True,
+        ),
     )
     def get(self, request, pk):
         institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
@@ -76,8 +118,15 @@ class InstitutionSeriesView(APIView):
         qs = IndicatorValue.objects.for_user(request.user).filter(institution=institution)
         if codes:
             qs = qs.filter(code__in=codes)
-        rows = qs.order_by("year", "quarter", "code").values_list("year", "quarter", "filing_id", "code", "value")
-        return Response([{"period": str(Period(y, q)), "filing": f, "code": c, "value": _dec(v)} for y, q, f, c, v in rows])
+        rows = qs.order_by("year", "quarter", "code").values_list(
+            "year", "quarter", "filing_id", "code", "value"
+        )
+        return Response(
+            [
+                {"period": str(Period(y, q)), "filing": f, "code": c, "value": _dec(v)}
+                for y, q, f, c, v in rows
+            ]
+        )
 
 
 class ThresholdsInForceView(APIView):
@@ -87,36 +136,78 @@ class ThresholdsInForceView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="date (default today)")],
-        responses=inline_serializer("ThresholdInForce", {
-            "id": serializers.IntegerField(), "code": serializers.CharField(), "indicator": serializers.CharField(),
-            "comparator": serializers.CharField(), "value": serializers.CharField(), "severity": serializers.CharField(),
-            "scope": serializers.CharField(), "region_code": serializers.CharField(),
-            "effective_from": serializers.DateField(), "effective_to": serializers.DateField(allow_null=True),
-            "source": serializers.CharField()}, many=True),
+        responses=inline_serializer(
+            "ThresholdInForce",
+            {
+                "id": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "indicator": serializers.CharField(),
+                "comparator": serializers.CharField(),
+                "value": serializers.CharField(),
+                "severity": serializers.CharField(),
+                "scope": serializers.CharField(),
+                "region_code": serializers.CharField(),
+                "effective_from": serializers.DateField(),
+                "effective_to": serializers.DateField(allow_null=True),
+                "source": serializers.CharField(),
+            },
+            many=True,
+        ),
     )
     def get(self, request, pk):
         institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
         try:
-            on = dt.date.fromisoformat(request.query_params["on"]) if "on" in request.query_params else dt.date.today()
+            on = (
+                dt.date.fromisoformat(request.query_params["on"])
+                if "on" in request.query_params
+                else dt.date.today()
+            )
         except ValueError as exc:
             raise ValidationError({"on": "日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD"}) from exc
         period = Period.containing(on)
-        run = IndicatorRun.objects.filter(institution=institution, year=period.year, quarter=period.quarter).first()
+        run = IndicatorRun.objects.filter(
+            institution=institution, year=period.year, quarter=period.quarter
+        ).first()
         focus = run.small_business_focus if run else None
         gov = institution.pk in government_backed_ids(on=on, institution_ids=[institution.pk])
-        applying = thresholds_in_force(region_code=institution.region_id, on=on, gov_backed=gov,
-                                       small_business_focus=focus, quarter=period.quarter,
-                                       thresholds=Threshold.objects.all())
-        return Response([
-            {"id": t.pk, "code": t.code, "indicator": t.indicator, "comparator": t.comparator, "value": str(t.value),
-             "severity": t.severity, "scope": t.scope, "region_code": t.region_code, "effective_from": t.effective_from,
-             "effective_to": t.effective_to, "source": t.source}
-            for t in applying
-        ])
+        applying = thresholds_in_force(
+            region_code=institution.region_id,
+            on=on,
+            gov_backed=gov,
+            small_business_focus=focus,
+            quarter=period.quarter,
+            thresholds=Threshold.objects.all(),
+        )
+        return Response(
+            [
+                {
+                    "id": t.pk,
+                    "code": t.code,
+                    "indicator": t.indicator,
+                    "comparator": t.comparator,
+                    "value": str(t.value),
+                    "severity": t.severity,
+                    "scope": t.scope,
+                    "region_code": t.region_code,
+                    "effective_from": t.effective_from,
+                    "effective_to": t.effective_to,
+                    "source": t.source,
+                }
+                for t in applying
+            ]
+        )
 
 
 urlpatterns = [
     path("filings/<int:pk>/indicators/", FilingIndicatorsView.as_view(), name="api-filing-indicators"),
-    path("institutions/<int:pk>/indicators/", InstitutionSeriesView.as_view(), name="api-institution-indicators"),
-    path("institutions/<int:pk>/thresholds/", ThresholdsInForceView.as_view(), name="api-institution-thresholds"),
+    path(
+        "institutions/<int:pk>/indicators/",
+        InstitutionSeriesView.as_view(),
+        name="api-institution-indicators",
+    ),
+    path(
+        "institutions/<int:pk>/thresholds/",
+        ThresholdsInForceView.as_view(),
+        name="api-institution-thresholds",
+    ),
 ]

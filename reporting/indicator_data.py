@@ -14,7 +14,7 @@ PARAMETERS_FILE = DATA / "indicator_parameters.csv"
 
 
 def parse_limit(text: str) -> Decimal:
-    """"10%" → 0.10 (ratios are stored as decimals); "10" → 10."""
+    """ "10%" → 0.10 (ratios are stored as decimals); "10" → 10."""
     text = text.strip()
     try:
         if text.endswith("%"):
@@ -33,21 +33,23 @@ def read_thresholds(path: Path = THRESHOLDS_FILE) -> list[dict]:
     with open(path, encoding="utf-8", newline="") as fh:
         for n, row in enumerate(csv.DictReader(fh), start=2):
             try:
-                rows.append({
-                    "code": row["id"],
-                    "indicator": row["indicator"],
-                    "comparator": row["comparator"],
-                    "value": parse_limit(row["value"]),
-                    "severity": row["severity"],
-                    "scope": row["scope"],
-                    "region_code": row["region_code"],
-                    "region_name": row["region_name"],
-                    "effective_from": _date(row["effective_from"]),
-                    "effective_to": _date(row["effective_to"]),
-                    "source": row["source"],
-                    "confidence": row["confidence"],
-                    "q4_only": "q4 only" in row["confidence"].lower(),
-                })
+                rows.append(
+                    {
+                        "code": row["id"],
+                        "indicator": row["indicator"],
+                        "comparator": row["comparator"],
+                        "value": parse_limit(row["value"]),
+                        "severity": row["severity"],
+                        "scope": row["scope"],
+                        "region_code": row["region_code"],
+                        "region_name": row["region_name"],
+                        "effective_from": _date(row["effective_from"]),
+                        "effective_to": _date(row["effective_to"]),
+                        "source": row["source"],
+                        "confidence": row["confidence"],
+                        "q4_only": "q4 only" in row["confidence"].lower(),
+                    }
+                )
             except ValueError as exc:
                 raise ValueError(f"{path.name} 第{n}行 / row {n}: {exc}") from exc
     return rows
@@ -56,8 +58,14 @@ def read_thresholds(path: Path = THRESHOLDS_FILE) -> list[dict]:
 def read_parameters(path: Path = PARAMETERS_FILE) -> list[dict]:
     with open(path, encoding="utf-8", newline="") as fh:
         return [
-            {"key": r["key"], "value": Decimal(r["value"]), "effective_from": _date(r["effective_from"]),
-             "effective_to": _date(r["effective_to"]), "source": r["source"], "note": r["note"]}
+            {
+                "key": r["key"],
+                "value": Decimal(r["value"]),
+                "effective_from": _date(r["effective_from"]),
+                "effective_to": _date(r["effective_to"]),
+                "source": r["source"],
+                "note": r["note"],
+            }
             for r in csv.DictReader(fh)
         ]
 

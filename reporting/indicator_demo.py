@@ -10,5 +10,9 @@ def seed() -> dict:
     thresholds, parameters = load_policy_data(Threshold, PolicyParameter)
     institution_ids = sorted(set(counted_filings().values_list("institution_id", flat=True)))
     filings = len(indicators_compute_batch(institution_ids=institution_ids))
-    return {"thresholds_created": thresholds, "parameters_created": parameters,
-            "institutions": len(institution_ids), "filings": filings}
+    return {
+        "thresholds_created": thresholds,
+        "parameters_created": parameters,
+        "institutions": len(institution_ids),
+        "filings": filings,
+    }

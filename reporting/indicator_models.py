@@ -17,19 +17,34 @@ from .indicators import INDICATORS
 from .periods import Period
 
 __all__ = [
-    "PolicyParameter", "Threshold", "IndicatorRun", "IndicatorValue", "IndicatorBreach", "WarningCase",
-    "Severity", "ThresholdScope", "Comparator", "ParameterKey", "WarningStatus",
+    "PolicyParameter",
+    "Threshold",
+    "IndicatorRun",
+    "IndicatorValue",
+    "IndicatorBreach",
+    "WarningCase",
+    "Severity",
+    "ThresholdScope",
+    "Comparator",
+    "ParameterKey",
+    "WarningStatus",
 ]
 
 RATIO = {"max_digits": 24, "decimal_places": 6}
 
 
 class ParameterKey(models.TextChoices):
-    WEIGHT_SMALL_MICRO_FARMER = "weight_small_micro_farmer", _("小微企业（≤500万）和农户（≤200万）借款类担保权重")
+    WEIGHT_SMALL_MICRO_FARMER = (
+        "weight_small_micro_farmer",
+        _("小微企业（≤500万）和农户（≤200万）借款类担保权重"),
+    )
     WEIGHT_HOUSING = "weight_housing", _("住房置业担保权重")
     WEIGHT_BOND_AA = "weight_bond_aa", _("AA级及以上发债担保权重")
     WEIGHT_OTHER = "weight_other", _("其他融资担保权重")
-    DEDUCT_GUARANTEE_EQUITY = "deduct_guarantee_equity", _("放大倍数分母扣除对其他担保公司股权投资（1=是，0=否）")
+    DEDUCT_GUARANTEE_EQUITY = (
+        "deduct_guarantee_equity",
+        _("放大倍数分母扣除对其他担保公司股权投资（1=是，0=否）"),
+    )
     SBF_BALANCE_SHARE = "sbf_balance_share", _("小微和农户认定：余额占比下限")
     SBF_CLIENT_SHARE = "sbf_client_share", _("小微和农户认定：户数占比下限")
 
@@ -64,7 +79,9 @@ class PolicyParameterQuerySet(ScopedQuerySet):
     scope = Scope(everyone=True)
 
     def in_force(self, day):
-        return self.filter(effective_from__lte=day).filter(models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=day))
+        return self.filter(effective_from__lte=day).filter(
+            models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=day)
+        )
 
 
 class PolicyParameter(TimeStampedModel):
@@ -82,7 +99,9 @@ class PolicyParameter(TimeStampedModel):
 
     class Meta:
         ordering = ["key", "-effective_from"]
-        constraints = [models.UniqueConstraint(fields=["key", "effective_from"], name="one_parameter_value_per_start")]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "effective_from"], name="one_parameter_value_per_start")
+        ]
         verbose_name = _("指标计算参数")
         verbose_name_plural = _("指标计算参数")
 
@@ -107,7 +126,9 @@ class Threshold(TimeStampedModel):
     value = models.DecimalField(_("阈值"), **RATIO)
     severity = models.CharField(_("性质"), max_length=16, choices=Severity.choices)
     scope = models.CharField(_("适用范围"), max_length=32, choices=ThresholdScope.choices)
-    region_code = models.CharField(_("适用地区代码"), max_length=6, blank=True, help_text=_("空白为全国；否则含下级地区"))
+    region_code = models.CharField(
+        _("适用地区代码"), max_length=6, blank=True, help_text=_("空白为全国；否则含下级地区")
+    )
     region_name = models.CharField(_("适用地区"), max_length=100, blank=True)
     effective_from = models.DateField(_("生效日期"))
     effective_to = models.DateField(_("失效日期"), null=True, blank=True)
@@ -191,7 +212,9 @@ class IndicatorBreachQuerySet(ScopedQuerySet):
 class IndicatorBreach(models.Model):
     """A threshold that an indicator value of a filing does not meet (any severity)."""
 
-    filing = models.ForeignKey("reporting.Filing", on_delete=models.CASCADE, related_name="indicator_breaches")
+    filing = models.ForeignKey(
+        "reporting.Filing", on_delete=models.CASCADE, related_name="indicator_breaches"
+    )
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField()
@@ -205,7 +228,9 @@ class IndicatorBreach(models.Model):
     objects = IndicatorBreachQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["filing", "threshold"], name="one_breach_per_threshold")]
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "threshold"], name="one_breach_per_threshold")
+        ]
         indexes = [models.Index(fields=["year", "quarter", "severity"])]
 
     def __str__(self):
@@ -226,9 +251,15 @@ class WarningCase(TimeStampedModel):
     """An early-warning case for one institution, rule and quarter. `level` counts the consecutive
     quarters (ending with this one) in which the same rule was breached: 1 关注, 2 警示, ≥3 严重."""
 
-    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="+")
-    threshold = models.ForeignKey(Threshold, verbose_name=_("规则"), on_delete=models.PROTECT, related_name="cases")
-    filing = models.ForeignKey("reporting.Filing", verbose_name=_("报表"), on_delete=models.CASCADE, related_name="+")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="+"
+    )
+    threshold = models.ForeignKey(
+        Threshold, verbose_name=_("规则"), on_delete=models.PROTECT, related_name="cases"
+    )
+    filing = models.ForeignKey(
+        "reporting.Filing", verbose_name=_("报表"), on_delete=models.CASCADE, related_name="+"
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"))
     severity = models.CharField(_("性质"), max_length=16, choices=Severity.choices)
@@ -236,17 +267,34 @@ class WarningCase(TimeStampedModel):
     level = models.PositiveSmallIntegerField(_("预警级别"), default=1)
     value = models.DecimalField(_("指标值"), null=True, **RATIO)
     cells = models.JSONField(_("相关填报数据"), default=dict)
-    status = models.CharField(_("状态"), max_length=16, choices=WarningStatus.choices, default=WarningStatus.OPEN)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=WarningStatus.choices, default=WarningStatus.OPEN
+    )
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("承办人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("承办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     close_proposed = models.BooleanField(_("建议关闭"), default=False)
     close_proposed_by = models.ForeignKey(
-        "reporting.Filing", verbose_name=_("建议关闭依据报表"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "reporting.Filing",
+        verbose_name=_("建议关闭依据报表"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("关闭人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("关闭人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     note = models.TextField(_("处理说明"), blank=True)
 
@@ -255,7 +303,9 @@ class WarningCase(TimeStampedModel):
     class Meta:
         ordering = ["severity_rank", "-level", "created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["institution", "threshold", "year", "quarter"], name="one_case_per_rule_period")
+            models.UniqueConstraint(
+                fields=["institution", "threshold", "year", "quarter"], name="one_case_per_rule_period"
+            )
         ]
         indexes = [models.Index(fields=["status", "severity_rank", "level"])]
         verbose_name = _("预警案件")

@@ -19,10 +19,13 @@ def on_filing(sender, filing, version=None, actor=None, **kwargs):
 @receiver(government_backed_changed, dispatch_uid="indicators_on_gov_backed")
 def on_government_backed_changed(sender, institution_ids, on, **kwargs):
     """Status on a period end decides gov-backed thresholds: filings ending on or after `on` change."""
-    indicators_recompute_enqueue(filing_ids=filings_for_institutions(institution_ids, since=on),
-                                 reason="government-backed list")
+    indicators_recompute_enqueue(
+        filing_ids=filings_for_institutions(institution_ids, since=on), reason="government-backed list"
+    )
 
 
 @receiver(institution_attributes_changed, dispatch_uid="indicators_on_attributes")
 def on_institution_attributes_changed(sender, institution_ids, **kwargs):
-    indicators_recompute_enqueue(filing_ids=filings_for_institutions(institution_ids), reason="institution attributes")
+    indicators_recompute_enqueue(
+        filing_ids=filings_for_institutions(institution_ids), reason="institution attributes"
+    )

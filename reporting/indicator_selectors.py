@@ -21,25 +21,56 @@ from .periods import Period
 
 D = Decimal
 # Buckets for the distribution charts: (label, low inclusive, high exclusive); None = open end.
-LEVERAGE_BUCKETS = [("<1", None, D(1)), ("1–3", D(1), D(3)), ("3–5", D(3), D(5)), ("5–7", D(5), D(7)),
-                    ("7–10", D(7), D(10)), ("10–15", D(10), D(15)), ("≥15", D(15), None)]
-FEE_BUCKETS = [("<0.5%", None, D("0.005")), ("0.5–1%", D("0.005"), D("0.01")), ("1–1.5%", D("0.01"), D("0.015")),
-               ("1.5–2%", D("0.015"), D("0.02")), ("2–3%", D("0.02"), D("0.03")), ("≥3%", D("0.03"), None)]
-SHARE_BUCKETS = [("<50%", None, D("0.5")), ("50–80%", D("0.5"), D("0.8")), ("80–90%", D("0.8"), D("0.9")),
-                 ("≥90%", D("0.9"), None)]
-PEER_CODES = ["leverage", "average_fee_rate", "compensation_rate", "single_client_concentration",
-              "support_share_amount", "bank_risk_share"]
+LEVERAGE_BUCKETS = [
+    ("<1", None, D(1)),
+    ("1–3", D(1), D(3)),
+    ("3–5", D(3), D(5)),
+    ("5–7", D(5), D(7)),
+    ("7–10", D(7), D(10)),
+    ("10–15", D(10), D(15)),
+    ("≥15", D(15), None),
+]
+FEE_BUCKETS = [
+    ("<0.5%", None, D("0.005")),
+    ("0.5–1%", D("0.005"), D("0.01")),
+    ("1–1.5%", D("0.01"), D("0.015")),
+    ("1.5–2%", D("0.015"), D("0.02")),
+    ("2–3%", D("0.02"), D("0.03")),
+    ("≥3%", D("0.03"), None),
+]
+SHARE_BUCKETS = [
+    ("<50%", None, D("0.5")),
+    ("50–80%", D("0.5"), D("0.8")),
+    ("80–90%", D("0.8"), D("0.9")),
+    ("≥90%", D("0.9"), None),
+]
+PEER_CODES = [
+    "leverage",
+    "average_fee_rate",
+    "compensation_rate",
+    "single_client_concentration",
+    "support_share_amount",
+    "bank_risk_share",
+]
 
 
 def periods(user, n: int = 8) -> list[Period]:
     """The latest `n` periods with computed filings visible to the user, oldest first."""
-    rows = (IndicatorRun.objects.for_user(user).values_list("year", "quarter").distinct()
-            .order_by("-year", "-quarter")[:n])
+    rows = (
+        IndicatorRun.objects.for_user(user)
+        .values_list("year", "quarter")
+        .distinct()
+        .order_by("-year", "-quarter")[:n]
+    )
     return sorted(Period(y, q) for y, q in rows)
 
 
 def drill_url(**params) -> str:
-    return reverse("reporting:indicator_drill") + "?" + urlencode({k: v for k, v in params.items() if v is not None})
+    return (
+        reverse("reporting:indicator_drill")
+        + "?"
+        + urlencode({k: v for k, v in params.items() if v is not None})
+    )
 
 
 def _bucket_of(value, buckets):
@@ -60,11 +91,21 @@ def distribution(user, period: Period, code: str, buckets, *, gov_backed_only=Fa
             undefined += 1
         else:
             counts[_bucket_of(value, buckets)] += 1
-    rows = [{"name": label, "value": counts.get(label, 0),
-             "url": drill_url(period=str(period), code=code, lo=lo, hi=hi, gov=1 if gov_backed_only else None)}
-            for label, lo, hi in buckets]
-    rows.append({"name": "—", "value": undefined,
-                 "url": drill_url(period=str(period), code=code, undefined=1, gov=1 if gov_backed_only else None)})
+    rows = [
+        {
+            "name": label,
+            "value": counts.get(label, 0),
+            "url": drill_url(period=str(period), code=code, lo=lo, hi=hi, gov=1 if gov_backed_only else None),
+        }
+        for label, lo, hi in buckets
+    ]
+    rows.append(
+        {
+            "name": "—",
+            "value": undefined,
+            "url": drill_url(period=str(period), code=code, undefined=1, gov=1 if gov_backed_only else None),
+        }
+    )
     return rows
 
 
@@ -75,37 +116,65 @@ def trends(user, period_list: list[Period], codes: list[str]) -> dict:
     cond = Q(pk__in=[])
     for p in period_list:
         cond |= Q(year=p.year, quarter=p.quarter)
-    rows = (IndicatorValue.objects.for_user(user).filter(cond, code__in=codes, value__isnull=False)
-            .values("year", "quarter", "code").annotate(avg=Avg("value")))
+    rows = (
+        IndicatorValue.objects.for_user(user)
+        .filter(cond, code__in=codes, value__isnull=False)
+        .values("year", "quarter", "code")
+        .annotate(avg=Avg("value"))
+    )
     avg = {(r["code"], Period(r["year"], r["quarter"])): r["avg"] for r in rows}
     series = []
     for code in codes:
         data = []
         for p in period_list:
             v = avg.get((code, p))
-            data.append({"value": None if v is None else float(round(Decimal(v) * 100, 3)),
-                         "url": drill_url(period=str(p), code=code)})
+            data.append(
+                {
+                    "value": None if v is None else float(round(Decimal(v) * 100, 3)),
+                    "url": drill_url(period=str(p), code=code),
+                }
+            )
         series.append({"code": code, "name": ind.INDICATORS[code].name, "data": data})
     return {"periods": [str(p) for p in period_list], "series": series}
 
 
 def breaches_by_rule(user, period: Period) -> list[dict]:
-    rows = (IndicatorBreach.objects.for_user(user).filter(year=period.year, quarter=period.quarter)
-            .values("threshold__code", "severity").annotate(n=Count("id")).order_by("-n", "threshold__code"))
-    return [{"name": r["threshold__code"], "value": r["n"], "severity": r["severity"],
-             "url": drill_url(period=str(period), rule=r["threshold__code"])} for r in rows]
+    rows = (
+        IndicatorBreach.objects.for_user(user)
+        .filter(year=period.year, quarter=period.quarter)
+        .values("threshold__code", "severity")
+        .annotate(n=Count("id"))
+        .order_by("-n", "threshold__code")
+    )
+    return [
+        {
+            "name": r["threshold__code"],
+            "value": r["n"],
+            "severity": r["severity"],
+            "url": drill_url(period=str(period), rule=r["threshold__code"]),
+        }
+        for r in rows
+    ]
 
 
 def breaches_by_city(user, period: Period) -> list[dict]:
-    regions = (IndicatorBreach.objects.for_user(user)
-               .filter(year=period.year, quarter=period.quarter, severity__in=["breach", "warning"])
-               .values_list("institution__region_id", flat=True))
+    regions = (
+        IndicatorBreach.objects.for_user(user)
+        .filter(year=period.year, quarter=period.quarter, severity__in=["breach", "warning"])
+        .values_list("institution__region_id", flat=True)
+    )
     # a city regulator sees its counties; everyone else cities
-    by_county = bool(getattr(user, "region_id", None)) and user.region_id.endswith("00") and not user.region_id.endswith("0000")
+    by_county = (
+        bool(getattr(user, "region_id", None))
+        and user.region_id.endswith("00")
+        and not user.region_id.endswith("0000")
+    )
     per_city = Counter(code if by_county else code[:4] + "00" for code in regions)
     names = dict(Region.objects.filter(code__in=per_city).values_list("code", "name"))
-    return [{"name": names.get(c, c), "value": n, "url": drill_url(period=str(period), city=c)}
-            for c, n in sorted(per_city.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return [
+        {"name": names.get(c, c), "value": n, "url": drill_url(period=str(period), city=c)}
+        for c, n in sorted(per_city.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 def quartiles(values: list[Decimal]) -> dict | None:
@@ -122,10 +191,17 @@ def quartiles(values: list[Decimal]) -> dict | None:
 def peer_position(user, institution, period: Period, codes=PEER_CODES) -> list[dict]:
     """The institution's values against its city's peers visible to the user (two queries)."""
     city = institution.region_id[:4] + "00"
-    rows = (IndicatorValue.objects.for_user(user)
-            .filter(region_subtree_q("institution__region_id", city),
-                    year=period.year, quarter=period.quarter, code__in=codes, value__isnull=False)
-            .values_list("institution_id", "code", "value"))
+    rows = (
+        IndicatorValue.objects.for_user(user)
+        .filter(
+            region_subtree_q("institution__region_id", city),
+            year=period.year,
+            quarter=period.quarter,
+            code__in=codes,
+            value__isnull=False,
+        )
+        .values_list("institution_id", "code", "value")
+    )
     by_code = defaultdict(list)
     own = {}
     for inst_id, code, value in rows:
@@ -140,14 +216,19 @@ def peer_position(user, institution, period: Period, codes=PEER_CODES) -> list[d
         rank = None
         if mine is not None and values:
             rank = round(100 * sum(1 for v in values if v <= mine) / len(values))
-        out.append({"code": code, "indicator": ind.INDICATORS[code], "value": mine, "stats": stats, "rank": rank})
+        out.append(
+            {"code": code, "indicator": ind.INDICATORS[code], "value": mine, "stats": stats, "rank": rank}
+        )
     return out
 
 
 def institution_series(user, institution_id: int, codes=None, n: int = 8):
     """{period: {code: value}} for the institution's latest `n` computed periods (two queries)."""
-    runs = list(IndicatorRun.objects.for_user(user).filter(institution_id=institution_id)
-                .order_by("-year", "-quarter")[:n])
+    runs = list(
+        IndicatorRun.objects.for_user(user)
+        .filter(institution_id=institution_id)
+        .order_by("-year", "-quarter")[:n]
+    )
     runs.reverse()
     filing_ids = [r.filing_id for r in runs]
     values = IndicatorValue.objects.filter(filing_id__in=filing_ids)

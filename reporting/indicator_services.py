@@ -36,15 +36,48 @@ from .models import Filing, values_as_decimals
 from .periods import Period
 
 CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
-RUN_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "version_id", "region_code", "gov_backed",
-               "small_business_focus", "compliant_thresholds", "compute_count", "computed_at")
+RUN_COLUMNS = (
+    "filing_id",
+    "institution_id",
+    "year",
+    "quarter",
+    "version_id",
+    "region_code",
+    "gov_backed",
+    "small_business_focus",
+    "compliant_thresholds",
+    "compute_count",
+    "computed_at",
+)
 VALUE_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "code", "value")
-BREACH_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "threshold_id", "indicator", "value", "comparator",
-                  "limit", "severity")
+BREACH_COLUMNS = (
+    "filing_id",
+    "institution_id",
+    "year",
+    "quarter",
+    "threshold_id",
+    "indicator",
+    "value",
+    "comparator",
+    "limit",
+    "severity",
+)
 CHUNK_INSTITUTIONS = 250  # institutions computed per transaction (and per recompute task)
 IN_LIST_MAX = 10_000  # ids per IN (...) list: SQLite and psycopg bound the parameters of a statement
-THRESHOLD_FIELDS = ("indicator", "comparator", "value", "severity", "scope", "region_code", "region_name",
-                    "effective_from", "effective_to", "source", "confidence", "q4_only")
+THRESHOLD_FIELDS = (
+    "indicator",
+    "comparator",
+    "value",
+    "severity",
+    "scope",
+    "region_code",
+    "region_name",
+    "effective_from",
+    "effective_to",
+    "source",
+    "confidence",
+    "q4_only",
+)
 
 
 # --- policy in force --------------------------------------------------------------------------------
@@ -64,10 +97,13 @@ def params_for(day: dt.date, rows) -> ind.Params:
         )
     v = {k: val for k, (_start, val) in chosen.items()}
     return ind.Params(
-        weight_small_micro_farmer=v["weight_small_micro_farmer"], weight_housing=v["weight_housing"],
-        weight_bond_aa=v["weight_bond_aa"], weight_other=v["weight_other"],
+        weight_small_micro_farmer=v["weight_small_micro_farmer"],
+        weight_housing=v["weight_housing"],
+        weight_bond_aa=v["weight_bond_aa"],
+        weight_other=v["weight_other"],
         deduct_guarantee_equity=v["deduct_guarantee_equity"] != 0,
-        sbf_balance_share=v["sbf_balance_share"], sbf_client_share=v["sbf_client_share"],
+        sbf_balance_share=v["sbf_balance_share"],
+        sbf_client_share=v["sbf_client_share"],
     )
 
 
@@ -85,11 +121,20 @@ class Policy:
         return self._params[day]
 
 
-def thresholds_in_force(*, region_code: str, on: dt.date, gov_backed: bool, small_business_focus: bool | None,
-                        quarter: int | None = None, thresholds=None) -> list:
+def thresholds_in_force(
+    *,
+    region_code: str,
+    on: dt.date,
+    gov_backed: bool,
+    small_business_focus: bool | None,
+    quarter: int | None = None,
+    thresholds=None,
+) -> list:
     """The thresholds (all rows unless given) that apply to a subject on a date."""
     thresholds = Threshold.objects.all() if thresholds is None else thresholds
-    subject = ind.Subject(region_code, on, quarter or Period.containing(on).quarter, gov_backed, small_business_focus)
+    subject = ind.Subject(
+        region_code, on, quarter or Period.containing(on).quarter, gov_backed, small_business_focus
+    )
     return [t for t in thresholds if ind.threshold_applies(t, subject)]
 
 
@@ -108,13 +153,19 @@ def evaluate_filing(values: dict, *, region_code: str, period: Period, gov_backe
     return computed, subject, ind.evaluate(computed, subject, policy.thresholds)
 
 
-def institution_indicators_compute(*, institution_id: int, filing_ids=None, policy: Policy | None = None) -> list[int]:
+def institution_indicators_compute(
+    *, institution_id: int, filing_ids=None, policy: Policy | None = None
+) -> list[int]:
     """(Re)compute every counted filing of one institution (or the given ones); idempotent. Returns the
     filing ids computed. Warning cases of the institution are brought in step afterwards."""
-    return _compute_chunk({institution_id: None if filing_ids is None else list(filing_ids)}, policy or Policy())
+    return _compute_chunk(
+        {institution_id: None if filing_ids is None else list(filing_ids)}, policy or Policy()
+    )
 
 
-def indicators_compute_batch(*, filing_ids=None, institution_ids=None, policy: Policy | None = None) -> list[int]:
+def indicators_compute_batch(
+    *, filing_ids=None, institution_ids=None, policy: Policy | None = None
+) -> list[int]:
     """(Re)compute the given filings, or every counted filing of the given institutions, as
     `institution_indicators_compute` does for each institution, CHUNK_INSTITUTIONS institutions per
     transaction with a fixed number of queries each. Returns the filing ids computed."""
@@ -128,7 +179,7 @@ def indicators_compute_batch(*, filing_ids=None, institution_ids=None, policy: P
     items = list(scope.items())
     computed = []
     for start in range(0, len(items), CHUNK_INSTITUTIONS):
-        computed += _compute_chunk(dict(items[start:start + CHUNK_INSTITUTIONS]), policy)
+        computed += _compute_chunk(dict(items[start : start + CHUNK_INSTITUTIONS]), policy)
     return computed
 
 
@@ -137,7 +188,11 @@ def filings_by_institution(filing_ids) -> dict[int, list[int]]:
     ids = sorted(set(filing_ids))
     out: dict[int, list[int]] = defaultdict(list)
     for start in range(0, len(ids), IN_LIST_MAX):
-        rows = Filing.objects.filter(pk__in=ids[start:start + IN_LIST_MAX]).order_by().values_list("institution_id", "pk")
+        rows = (
+            Filing.objects.filter(pk__in=ids[start : start + IN_LIST_MAX])
+            .order_by()
+            .values_list("institution_id", "pk")
+        )
         for institution_id, pk in rows:
             out[institution_id].append(pk)
     return {i: sorted(out[i]) for i in sorted(out)}
@@ -151,32 +206,58 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
     whole = [i for i, ids in by_institution.items() if ids is None]
     listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
     filings = list(
-        counted_filings().filter(Q(institution_id__in=institutions), Q(institution_id__in=whole) | Q(pk__in=listed))
+        counted_filings()
+        .filter(Q(institution_id__in=institutions), Q(institution_id__in=whole) | Q(pk__in=listed))
         .order_by("institution_id", "-year", "-quarter")
-        .values_list("pk", "institution_id", "year", "quarter", "current_version_id", "current_version__values",
-                     "institution__region_id")
+        .values_list(
+            "pk",
+            "institution_id",
+            "year",
+            "quarter",
+            "current_version_id",
+            "current_version__values",
+            "institution__region_id",
+        )
     )
     ids = [f[0] for f in filings]
-    runs = IndicatorRun.objects.filter(Q(institution_id__in=institutions),
-                                       Q(institution_id__in=whole) | Q(filing_id__in=listed))
+    runs = IndicatorRun.objects.filter(
+        Q(institution_id__in=institutions), Q(institution_id__in=whole) | Q(filing_id__in=listed)
+    )
     stale, touched, computing = [], {f[1] for f in filings}, set(ids)
     for filing_id, institution_id in runs.values_list("filing_id", "institution_id"):
         if filing_id not in computing:
             stale.append(filing_id)  # no longer counted (e.g. returned): its results go
             touched.add(institution_id)
-    gov_on = government_backed_on(dates={Period(f[2], f[3]).end for f in filings}, institution_ids=sorted(touched))
+    gov_on = government_backed_on(
+        dates={Period(f[2], f[3]).end for f in filings}, institution_ids=sorted(touched)
+    )
     values_rows, breach_rows, run_rows = [], [], []
     for pk, institution_id, year, quarter, version_id, values, region in filings:
         period = Period(year, quarter)
         computed, subject, judged = evaluate_filing(
-            values_as_decimals(values), region_code=region, period=period,
-            gov_backed=institution_id in gov_on[period.end], policy=policy,
+            values_as_decimals(values),
+            region_code=region,
+            period=period,
+            gov_backed=institution_id in gov_on[period.end],
+            policy=policy,
         )
         common = (pk, institution_id, year, quarter)
         values_rows += [(*common, c, v) for c, v in computed.items()]
-        breach_rows += [(*common, t.pk, t.indicator, v, t.comparator, t.value, t.severity) for t, v, ok in judged if not ok]
-        run_rows.append((*common, version_id, region, subject.gov_backed, subject.small_business_focus,
-                         sorted(t.pk for t, _v, ok in judged if ok)))
+        breach_rows += [
+            (*common, t.pk, t.indicator, v, t.comparator, t.value, t.severity)
+            for t, v, ok in judged
+            if not ok
+        ]
+        run_rows.append(
+            (
+                *common,
+                version_id,
+                region,
+                subject.gov_backed,
+                subject.small_business_focus,
+                sorted(t.pk for t, _v, ok in judged if ok),
+            )
+        )
     gone = ids + stale
     if gone:
         IndicatorValue.objects.filter(filing_id__in=gone).delete()
@@ -203,8 +284,10 @@ def _upsert_runs(rows) -> None:
     table, cols = qn(meta.db_table), ", ".join(qn(c) for c in RUN_COLUMNS)
     update = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in RUN_COLUMNS[4:] if c != "compute_count")
     update += f", {qn('compute_count')} = {table}.{qn('compute_count')} + 1"
-    sql = (f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(RUN_COLUMNS))}) "  # noqa: S608
-           f"ON CONFLICT ({qn('filing_id')}) DO UPDATE SET {update}")
+    sql = (
+        f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(RUN_COLUMNS))}) "  # noqa: S608
+        f"ON CONFLICT ({qn('filing_id')}) DO UPDATE SET {update}"
+    )
     with connection.cursor() as cur:
         cur.executemany(sql, rows)
 
@@ -218,7 +301,9 @@ def _insert_rows(model, columns, rows) -> None:
     table, cols = qn(model._meta.db_table), ", ".join(qn(c) for c in columns)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # counted in query logs like a statement
+            with cur.copy(
+                f"COPY {table} ({cols}) FROM STDIN"
+            ) as copy:  # counted in query logs like a statement
                 for row in rows:
                     copy.write_row(row)
         else:
@@ -227,7 +312,9 @@ def _insert_rows(model, columns, rows) -> None:
 
 
 def filing_indicators_compute(*, filing: Filing, policy: Policy | None = None) -> list[int]:
-    return institution_indicators_compute(institution_id=filing.institution_id, filing_ids=[filing.pk], policy=policy)
+    return institution_indicators_compute(
+        institution_id=filing.institution_id, filing_ids=[filing.pk], policy=policy
+    )
 
 
 def cells_for(indicator_code: str, values: dict) -> dict:
@@ -247,21 +334,35 @@ def warning_cases_sync_many(institution_ids) -> None:
     was breached; a later quarter judged compliant with the rule proposes closing."""
     institution_ids = list(institution_ids)
     breaches: dict[int, dict] = defaultdict(dict)  # institution -> {(threshold, period): breach}
-    for b in (IndicatorBreach.objects.filter(institution_id__in=institution_ids, severity__in=CASE_SEVERITIES)
-              .order_by().values("institution_id", "threshold_id", "year", "quarter", "filing_id", "severity",
-                                 "value", "indicator")):
+    for b in (
+        IndicatorBreach.objects.filter(institution_id__in=institution_ids, severity__in=CASE_SEVERITIES)
+        .order_by()
+        .values(
+            "institution_id", "threshold_id", "year", "quarter", "filing_id", "severity", "value", "indicator"
+        )
+    ):
         breaches[b["institution_id"]][(b["threshold_id"], Period(b["year"], b["quarter"]))] = b
     # the report cells of a case come from its filing's current version (decoded once per filing)
-    filing_values = dict(Filing.objects.filter(
-        pk__in=IndicatorBreach.objects.filter(institution_id__in=institution_ids, severity__in=CASE_SEVERITIES)
-        .values("filing_id")).order_by().values_list("pk", "current_version__values"))
+    filing_values = dict(
+        Filing.objects.filter(
+            pk__in=IndicatorBreach.objects.filter(
+                institution_id__in=institution_ids, severity__in=CASE_SEVERITIES
+            ).values("filing_id")
+        )
+        .order_by()
+        .values_list("pk", "current_version__values")
+    )
     runs: dict[int, dict] = defaultdict(dict)  # institution -> {period: (filing, compliant thresholds)}
-    for institution_id, year, quarter, filing_id, compliant in IndicatorRun.objects.filter(
-            institution_id__in=institution_ids).order_by().values_list(
-            "institution_id", "year", "quarter", "filing_id", "compliant_thresholds"):
+    for institution_id, year, quarter, filing_id, compliant in (
+        IndicatorRun.objects.filter(institution_id__in=institution_ids)
+        .order_by()
+        .values_list("institution_id", "year", "quarter", "filing_id", "compliant_thresholds")
+    ):
         runs[institution_id][Period(year, quarter)] = (filing_id, compliant or [])
-    cases = {(c.institution_id, c.threshold_id, Period(c.year, c.quarter)): c
-             for c in WarningCase.objects.filter(institution_id__in=institution_ids).order_by()}
+    cases = {
+        (c.institution_id, c.threshold_id, Period(c.year, c.quarter)): c
+        for c in WarningCase.objects.filter(institution_id__in=institution_ids).order_by()
+    }
 
     def proposer(institution_id, tid, period, case_filing_id):
         """The filing that proposes closing the case, or None while it stands."""
@@ -286,14 +387,27 @@ def warning_cases_sync_many(institution_ids) -> None:
             while (tid, p) in inst_breaches:
                 level, p = level + 1, p.previous()
             by = proposer(institution_id, tid, period, b["filing_id"])
-            fields = {"filing_id": b["filing_id"], "severity": b["severity"],
-                      "severity_rank": SEVERITY_RANK[b["severity"]], "level": level, "value": b["value"],
-                      "cells": cells_for(b["indicator"], filing_values[b["filing_id"]]),
-                      "close_proposed": by is not None, "close_proposed_by_id": by}
+            fields = {
+                "filing_id": b["filing_id"],
+                "severity": b["severity"],
+                "severity_rank": SEVERITY_RANK[b["severity"]],
+                "level": level,
+                "value": b["value"],
+                "cells": cells_for(b["indicator"], filing_values[b["filing_id"]]),
+                "close_proposed": by is not None,
+                "close_proposed_by_id": by,
+            }
             case = cases.pop((institution_id, tid, period), None)
             if case is None:
-                new_cases.append(WarningCase(institution_id=institution_id, threshold_id=tid, year=period.year,
-                                             quarter=period.quarter, **fields))
+                new_cases.append(
+                    WarningCase(
+                        institution_id=institution_id,
+                        threshold_id=tid,
+                        year=period.year,
+                        quarter=period.quarter,
+                        **fields,
+                    )
+                )
             else:
                 update(case, fields)
     if new_cases:
@@ -301,7 +415,11 @@ def warning_cases_sync_many(institution_ids) -> None:
         for case in new_cases:
             case.assigned_to_id = owners[case.institution_id]
     WarningCase.objects.bulk_create(new_cases)
-    for (institution_id, tid, period), case in cases.items():  # breach went away (amended filing, changed rule)
+    for (
+        institution_id,
+        tid,
+        period,
+    ), case in cases.items():  # breach went away (amended filing, changed rule)
         by = proposer(institution_id, tid, period, case.filing_id)
         update(case, {"close_proposed": by is not None, "close_proposed_by_id": by})
     if changed_cases:
@@ -309,8 +427,9 @@ def warning_cases_sync_many(institution_ids) -> None:
         for case in changed_cases:
             case.updated_at = now  # bulk_update does not apply auto_now
         # fields a case did not change are written back with the value just read
-        WarningCase.objects.bulk_update(changed_cases, [k.removesuffix("_id") for k in sorted(changed_fields)]
-                                        + ["updated_at"])
+        WarningCase.objects.bulk_update(
+            changed_cases, [k.removesuffix("_id") for k in sorted(changed_fields)] + ["updated_at"]
+        )
 
 
 def jurisdiction_chain(region_code: str) -> list[str]:
@@ -333,12 +452,20 @@ def case_owners(institution_ids) -> dict[int, int | None]:
     from accounts.models import User
     from institutions.models import Institution
 
-    chains = {pk: jurisdiction_chain(code) for pk, code in
-              Institution.objects.filter(pk__in=list(institution_ids)).values_list("pk", "region_id")}
+    chains = {
+        pk: jurisdiction_chain(code)
+        for pk, code in Institution.objects.filter(pk__in=list(institution_ids)).values_list(
+            "pk", "region_id"
+        )
+    }
     first: dict[str, int] = {}
-    for region_id, pk in (User.objects.filter(role="regulator", is_active=True,
-                                              region_id__in={c for chain in chains.values() for c in chain})
-                          .order_by("username").values_list("region_id", "pk")):
+    for region_id, pk in (
+        User.objects.filter(
+            role="regulator", is_active=True, region_id__in={c for chain in chains.values() for c in chain}
+        )
+        .order_by("username")
+        .values_list("region_id", "pk")
+    ):
         first.setdefault(region_id, pk)
     return {i: next((first[c] for c in chain if c in first), None) for i, chain in chains.items()}
 
@@ -364,9 +491,16 @@ def indicators_recompute_enqueue(*, filing_ids, user=None, reason: str = ""):
         return None
     from .indicator_tasks import recompute_job
 
-    return job_enqueue(kind="indicators.recompute", task=recompute_job,
-                       params={"institutions": by_institution, "reason": reason,
-                               "filings": sum(len(v) for v in by_institution.values())}, user=user)
+    return job_enqueue(
+        kind="indicators.recompute",
+        task=recompute_job,
+        params={
+            "institutions": by_institution,
+            "reason": reason,
+            "filings": sum(len(v) for v in by_institution.values()),
+        },
+        user=user,
+    )
 
 
 def filings_for_institutions(institution_ids, *, since: dt.date | None = None) -> list[int]:
@@ -387,8 +521,12 @@ def can_edit_threshold(user, region_code: str) -> bool:
         return False
     if user.role == ADMIN_ROLE or user.is_superuser:
         return True
-    return bool(user.role == "regulator" and user.region_id and region_code
-                and ind.region_contains(user.region_id, region_code))
+    return bool(
+        user.role == "regulator"
+        and user.region_id
+        and region_code
+        and ind.region_contains(user.region_id, region_code)
+    )
 
 
 def _subject(run: IndicatorRun) -> ind.Subject:
@@ -413,15 +551,21 @@ def _candidate_runs(versions, user=None):
 def filings_affected_by_threshold(before, after) -> set[int]:
     """Filings to which the old or the new version of a threshold applies."""
     versions = [t for t in (before, after) if t is not None]
-    return {r.filing_id for r in _candidate_runs(versions)
-            if any(ind.threshold_applies(t, _subject(r)) for t in versions)}
+    return {
+        r.filing_id
+        for r in _candidate_runs(versions)
+        if any(ind.threshold_applies(t, _subject(r)) for t in versions)
+    }
 
 
 def _breaching(threshold, runs, values) -> set[int]:
     out = set()
     for r in runs:
         value = values.get((r.filing_id, threshold.indicator))
-        if ind.threshold_applies(threshold, _subject(r)) and ind.judge(threshold.comparator, value, threshold.value) is False:
+        if (
+            ind.threshold_applies(threshold, _subject(r))
+            and ind.judge(threshold.comparator, value, threshold.value) is False
+        ):
             out.add(r.filing_id)
     return out
 
@@ -437,8 +581,10 @@ def threshold_preview(*, threshold: Threshold | None, proposed: dict, user=None)
     codes = {t.indicator for t in versions}
     # A subquery, not a list of ids: a national threshold covers more filings than a query may bind.
     values = {
-        (fid, code): v for fid, code, v in IndicatorValue.objects.filter(
-            filing_id__in=candidates.values("filing_id"), code__in=codes).values_list("filing_id", "code", "value")
+        (fid, code): v
+        for fid, code, v in IndicatorValue.objects.filter(
+            filing_id__in=candidates.values("filing_id"), code__in=codes
+        ).values_list("filing_id", "code", "value")
     }
     before = _breaching(threshold, runs, values) if threshold is not None else set()
     after = _breaching(new, runs, values)
@@ -448,8 +594,14 @@ def threshold_preview(*, threshold: Threshold | None, proposed: dict, user=None)
             period = Period(r.year, r.quarter)
             entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})
             key = "newly" if r.filing_id in after else "cleared"
-            entry[key].append({"institution_id": r.institution_id, "institution": r.institution.name,
-                               "filing_id": r.filing_id, "value": values.get((r.filing_id, new.indicator))})
+            entry[key].append(
+                {
+                    "institution_id": r.institution_id,
+                    "institution": r.institution.name,
+                    "filing_id": r.filing_id,
+                    "value": values.get((r.filing_id, new.indicator)),
+                }
+            )
     for entry in by_period.values():
         entry["newly"].sort(key=lambda e: e["institution"])
         entry["cleared"].sort(key=lambda e: e["institution"])
@@ -501,7 +653,9 @@ def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "",
 
 def _proposed_parameters(rows, *, key, value, effective_from, effective_to=None):
     """The parameter rows as they would be after setting `key` from `effective_from` (unsaved)."""
-    proposed = PolicyParameter(key=key, value=Decimal(str(value)), effective_from=effective_from, effective_to=effective_to)
+    proposed = PolicyParameter(
+        key=key, value=Decimal(str(value)), effective_from=effective_from, effective_to=effective_to
+    )
     return [r for r in rows if (r.key, r.effective_from) != (key, effective_from)] + [proposed]
 
 
@@ -517,8 +671,9 @@ def _runs_with_changed_parameters(rows_before, rows_after, runs=None):
     return runs.filter(cond)
 
 
-def parameter_preview(*, key: str, value: Decimal, effective_from: dt.date, effective_to: dt.date | None = None,
-                      user=None) -> list[dict]:
+def parameter_preview(
+    *, key: str, value: Decimal, effective_from: dt.date, effective_to: dt.date | None = None, user=None
+) -> list[dict]:
     """What-if for a computation parameter: per quarter, the rules each filing would newly breach or
     clear, recomputing the filings whose parameters change with the same `evaluate_filing` as the
     computation and comparing with the stored breaches. Shaped like `threshold_preview`, plus the rule
@@ -526,59 +681,119 @@ def parameter_preview(*, key: str, value: Decimal, effective_from: dt.date, effe
     if key not in ParameterKey.values:
         raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
     rows = list(PolicyParameter.objects.all())
-    policy = Policy(parameters=_proposed_parameters(rows, key=key, value=value, effective_from=effective_from,
-                                                    effective_to=effective_to))
-    runs = _runs_with_changed_parameters(rows, policy.parameters,
-                                         None if user is None else IndicatorRun.objects.for_user(user))
+    policy = Policy(
+        parameters=_proposed_parameters(
+            rows, key=key, value=value, effective_from=effective_from, effective_to=effective_to
+        )
+    )
+    runs = _runs_with_changed_parameters(
+        rows, policy.parameters, None if user is None else IndicatorRun.objects.for_user(user)
+    )
     stored: dict[int, set[int]] = defaultdict(set)
-    for filing_id, threshold_id in IndicatorBreach.objects.filter(filing_id__in=runs.values("filing_id")).values_list(
-            "filing_id", "threshold_id"):
+    for filing_id, threshold_id in IndicatorBreach.objects.filter(
+        filing_id__in=runs.values("filing_id")
+    ).values_list("filing_id", "threshold_id"):
         stored[filing_id].add(threshold_id)
     codes = {t.pk: t.code for t in policy.thresholds}
     by_period: dict[Period, dict] = {}
-    for filing_id, institution_id, name, year, quarter, region, gov_backed, values in runs.order_by().values_list(
-            "filing_id", "institution_id", "institution__name", "year", "quarter", "region_code", "gov_backed",
-            "version__values"):
+    for (
+        filing_id,
+        institution_id,
+        name,
+        year,
+        quarter,
+        region,
+        gov_backed,
+        values,
+    ) in runs.order_by().values_list(
+        "filing_id",
+        "institution_id",
+        "institution__name",
+        "year",
+        "quarter",
+        "region_code",
+        "gov_backed",
+        "version__values",
+    ):
         period = Period(year, quarter)
-        _computed, _subject, judged = evaluate_filing(values_as_decimals(values), region_code=region, period=period,
-                                                      gov_backed=gov_backed, policy=policy)
+        _computed, _subject, judged = evaluate_filing(
+            values_as_decimals(values),
+            region_code=region,
+            period=period,
+            gov_backed=gov_backed,
+            policy=policy,
+        )
         after = {t.pk: v for t, v, ok in judged if not ok}
         before = stored[filing_id]
         for tid in sorted(set(after) ^ before):
             entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})
-            entry["newly" if tid in after else "cleared"].append({
-                "institution_id": institution_id, "institution": name, "filing_id": filing_id, "rule": codes.get(tid, ""),
-                "value": after.get(tid)})
+            entry["newly" if tid in after else "cleared"].append(
+                {
+                    "institution_id": institution_id,
+                    "institution": name,
+                    "filing_id": filing_id,
+                    "rule": codes.get(tid, ""),
+                    "value": after.get(tid),
+                }
+            )
     for entry in by_period.values():
         entry["newly"].sort(key=lambda e: (e["institution"], e["rule"]))
         entry["cleared"].sort(key=lambda e: (e["institution"], e["rule"]))
         # a parameter moves many rules at once: counts per rule lead, the list follows
         rules = sorted({e["rule"] for k in ("newly", "cleared") for e in entry[k]})
-        entry["by_rule"] = [{"rule": r, "newly": sum(e["rule"] == r for e in entry["newly"]),
-                             "cleared": sum(e["rule"] == r for e in entry["cleared"])} for r in rules]
+        entry["by_rule"] = [
+            {
+                "rule": r,
+                "newly": sum(e["rule"] == r for e in entry["newly"]),
+                "cleared": sum(e["rule"] == r for e in entry["cleared"]),
+            }
+            for r in rules
+        ]
     return [by_period[p] for p in sorted(by_period, reverse=True)]
 
 
 @transaction.atomic
-def parameter_save(*, actor, key: str, value: Decimal, effective_from: dt.date, source: str,
-                   effective_to: dt.date | None = None, note: str = ""):
+def parameter_save(
+    *,
+    actor,
+    key: str,
+    value: Decimal,
+    effective_from: dt.date,
+    source: str,
+    effective_to: dt.date | None = None,
+    note: str = "",
+):
     """Set a computation parameter from a date (a new row, or the row starting that day changed) and
     recompute exactly the filings whose parameters in force change. Administrators only."""
     if not (actor.is_authenticated and (actor.role == ADMIN_ROLE or actor.is_superuser)):
-        raise PermissionDenied("仅系统管理员可修改指标计算参数 / only administrators change indicator parameters")
+        raise PermissionDenied(
+            "仅系统管理员可修改指标计算参数 / only administrators change indicator parameters"
+        )
     if key not in ParameterKey.values:
         raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
     rows_before = list(PolicyParameter.objects.all())
     param = PolicyParameter.objects.filter(key=key, effective_from=effective_from).first()
     before = audit.snapshot(param) if param else None
     param = param or PolicyParameter(key=key, effective_from=effective_from)
-    param.value, param.effective_to, param.source, param.note = Decimal(str(value)), effective_to, source, note
+    param.value, param.effective_to, param.source, param.note = (
+        Decimal(str(value)),
+        effective_to,
+        source,
+        note,
+    )
     param.full_clean()
     param.save()
-    audit.record(actor=actor, action=audit.Action.UPDATE if before else audit.Action.CREATE, instance=param,
-                 before=before)
-    affected = list(_runs_with_changed_parameters(rows_before, list(PolicyParameter.objects.all()))
-                    .values_list("filing_id", flat=True))
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE if before else audit.Action.CREATE,
+        instance=param,
+        before=before,
+    )
+    affected = list(
+        _runs_with_changed_parameters(rows_before, list(PolicyParameter.objects.all())).values_list(
+            "filing_id", flat=True
+        )
+    )
     job = indicators_recompute_enqueue(filing_ids=affected, user=actor, reason=f"parameter {key}")
     return param, job
 
@@ -598,7 +813,8 @@ def warning_case_acknowledge(*, actor, case: WarningCase, note: str = "") -> War
     _check_case_authority(actor, case)
     before = audit.snapshot(case)
     updated = WarningCase.objects.filter(pk=case.pk, status=WarningStatus.OPEN).update(
-        status=WarningStatus.ACKNOWLEDGED, assigned_to=actor, updated_at=timezone.now())
+        status=WarningStatus.ACKNOWLEDGED, assigned_to=actor, updated_at=timezone.now()
+    )
     if not updated:
         raise ValidationError("只有待处理的预警可以确认 / only open warnings can be acknowledged")
     case.refresh_from_db()
@@ -611,10 +827,15 @@ def warning_case_assign(*, actor, case: WarningCase, assignee, note: str = "") -
     """Hand an open or acknowledged case to another regulator whose jurisdiction covers the institution (转办)."""
     _check_case_authority(actor, case)
     if assignee.pk not in {u.pk for u in case_regulators(case.institution.region_id)}:
-        raise ValidationError("承办人须为辖区覆盖该机构的监管人员 / the assignee must be a regulator covering the institution")
+        raise ValidationError(
+            "承办人须为辖区覆盖该机构的监管人员 / the assignee must be a regulator covering the institution"
+        )
     before = audit.snapshot(case)
-    updated = WarningCase.objects.filter(pk=case.pk).exclude(status=WarningStatus.CLOSED).update(
-        assigned_to=assignee, updated_at=timezone.now())
+    updated = (
+        WarningCase.objects.filter(pk=case.pk)
+        .exclude(status=WarningStatus.CLOSED)
+        .update(assigned_to=assignee, updated_at=timezone.now())
+    )
     if not updated:
         raise ValidationError("预警已关闭 / the warning is already closed")
     case.refresh_from_db()
@@ -628,9 +849,17 @@ def warning_case_close(*, actor, case: WarningCase, note: str) -> WarningCase:
     if not note.strip():
         raise ValidationError("关闭预警须填写处理说明 / a note is required to close a warning")
     before = audit.snapshot(case)
-    updated = WarningCase.objects.filter(pk=case.pk).exclude(status=WarningStatus.CLOSED).update(
-        status=WarningStatus.CLOSED, note=note.strip(), closed_at=timezone.now(), closed_by=actor,
-        updated_at=timezone.now())
+    updated = (
+        WarningCase.objects.filter(pk=case.pk)
+        .exclude(status=WarningStatus.CLOSED)
+        .update(
+            status=WarningStatus.CLOSED,
+            note=note.strip(),
+            closed_at=timezone.now(),
+            closed_by=actor,
+            updated_at=timezone.now(),
+        )
+    )
     if not updated:
         raise ValidationError("预警已关闭 / the warning is already closed")
     case.refresh_from_db()

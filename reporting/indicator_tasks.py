@@ -21,7 +21,10 @@ def recompute_job(job_id: int) -> None:
         return
     by_institution = job.params.get("institutions", {})
     claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), total=len(by_institution),
+        status=Job.Status.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        total=len(by_institution),
     )
     if not claimed:
         return  # delivered twice: the chunk tasks were already sent
@@ -30,7 +33,7 @@ def recompute_job(job_id: int) -> None:
         return
     items = list(by_institution.items())
     for start in range(0, len(items), CHUNK_INSTITUTIONS):
-        recompute_chunk.delay(job_id, dict(items[start:start + CHUNK_INSTITUTIONS]))
+        recompute_chunk.delay(job_id, dict(items[start : start + CHUNK_INSTITUTIONS]))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -39,7 +42,9 @@ def recompute_chunk(job_id: int, institutions: dict[str, list[int]]) -> None:
     try:
         indicators_compute_batch(filing_ids=[pk for ids in institutions.values() for pk in ids])
     except Exception as exc:
-        Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, message=str(exc)[:2000], finished_at=timezone.now())
+        Job.objects.filter(pk=job_id).update(
+            status=Job.Status.FAILED, message=str(exc)[:2000], finished_at=timezone.now()
+        )
         raise
     now = timezone.now()
     Job.objects.filter(pk=job_id).update(done_count=F("done_count") + len(institutions), heartbeat_at=now)

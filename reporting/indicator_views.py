@@ -98,7 +98,9 @@ def dashboard(request):
             "trend": sel.trends(user, period_list, TREND_CODES),
             "by_rule": sel.breaches_by_rule(user, period),
             "by_city": sel.breaches_by_city(user, period),
-            "support": sel.distribution(user, period, "support_share_amount", sel.SHARE_BUCKETS, gov_backed_only=True),
+            "support": sel.distribution(
+                user, period, "support_share_amount", sel.SHARE_BUCKETS, gov_backed_only=True
+            ),
         }
         context["charts"] = charts
         context["city_height"] = max(300, 26 * len(charts["by_city"]) + 40)
@@ -124,16 +126,26 @@ def _institution_page(request, institution, *, company):
     """An institution's indicators over 8 quarters, each judged against the bands that apply to it."""
     runs, table = sel.institution_series(request.user, institution.pk)
     thresholds = sel.all_thresholds()
-    breaches = {(b.filing_id, b.threshold_id) for b in IndicatorBreach.objects.for_user(request.user)
-                .filter(filing_id__in=[r.filing_id for r in runs]).only("filing_id", "threshold_id")}
+    breaches = {
+        (b.filing_id, b.threshold_id)
+        for b in IndicatorBreach.objects.for_user(request.user)
+        .filter(filing_id__in=[r.filing_id for r in runs])
+        .only("filing_id", "threshold_id")
+    }
     applying = {r.filing_id: sel.thresholds_for_run(r, thresholds) for r in runs}
     rows = []
     for code, definition in ind.INDICATORS.items():
         cells = []
         for r in runs:
             ts = [t for t in applying[r.filing_id] if t.indicator == code]
-            cells.append({"value": table[r.filing_id].get(code), "filing_id": r.filing_id,
-                          "breached": [t for t in ts if (r.filing_id, t.pk) in breaches], "thresholds": ts})
+            cells.append(
+                {
+                    "value": table[r.filing_id].get(code),
+                    "filing_id": r.filing_id,
+                    "breached": [t for t in ts if (r.filing_id, t.pk) in breaches],
+                    "thresholds": ts,
+                }
+            )
         bands = {t.pk: t for c in cells for t in c["thresholds"]}
         rows.append({"code": code, "def": definition, "cells": cells, "bands": list(bands.values())})
     chart = {"periods": [f"{r.year}Q{r.quarter}" for r in runs], "series": []}
@@ -142,24 +154,43 @@ def _institution_page(request, institution, *, company):
         scale = 100 if unit == "percent" else 1
         values = [table[r.filing_id].get(code) for r in runs]
         latest = applying[runs[-1].filing_id] if runs else []
-        chart["series"].append({
-            "code": code, "unit": "%" if scale == 100 else "×",
-            "title": _("%(name)s（%(unit)s）") % {"name": ind.INDICATORS[code].name,
-                                                 "unit": "%" if scale == 100 else _("倍")},
-            "data": [None if v is None else float(v * scale) for v in values],
-            "bands": [{"name": f"{t.code} {t.get_comparator_display()} {float(t.value * scale):g}", "value": float(t.value * scale)}
-                      for t in latest if t.indicator == code],
-        })
-    return render(request, "reporting/indicators/institution.html", {
-        "institution": institution, "runs": runs, "rows": rows, "chart": chart, "company": company,
-    })
+        chart["series"].append(
+            {
+                "code": code,
+                "unit": "%" if scale == 100 else "×",
+                "title": _("%(name)s（%(unit)s）")
+                % {"name": ind.INDICATORS[code].name, "unit": "%" if scale == 100 else _("倍")},
+                "data": [None if v is None else float(v * scale) for v in values],
+                "bands": [
+                    {
+                        "name": f"{t.code} {t.get_comparator_display()} {float(t.value * scale):g}",
+                        "value": float(t.value * scale),
+                    }
+                    for t in latest
+                    if t.indicator == code
+                ],
+            }
+        )
+    return render(
+        request,
+        "reporting/indicators/institution.html",
+        {
+            "institution": institution,
+            "runs": runs,
+            "rows": rows,
+            "chart": chart,
+            "company": company,
+        },
+    )
 
 
 @login_required
 def filing_indicators(request, pk):
     """Lineage: every indicator of one filing with its formula, the cells behind it and the thresholds
     it was judged against (with their source)."""
-    filing = get_object_or_404(Filing.objects.for_user(request.user).select_related("institution", "current_version"), pk=pk)
+    filing = get_object_or_404(
+        Filing.objects.for_user(request.user).select_related("institution", "current_version"), pk=pk
+    )
     run = IndicatorRun.objects.filter(filing=filing).first()
     values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
     breached = set(IndicatorBreach.objects.filter(filing=filing).values_list("threshold_id", flat=True))
@@ -170,11 +201,25 @@ def filing_indicators(request, pk):
     for code, definition in ind.INDICATORS.items():
         cells = cells_for(code, raw)
         judged = [{"threshold": t, "breached": t.pk in breached} for t in applying if t.indicator == code]
-        rows.append({"code": code, "def": definition, "value": values.get(code),
-                     "inputs": [(c, labels.get(c, c), v) for c, v in cells.items()], "judged": judged})
-    return render(request, "reporting/indicators/filing.html", {
-        "filing": filing, "run": run, "rows": rows, "computed": bool(values),
-    })
+        rows.append(
+            {
+                "code": code,
+                "def": definition,
+                "value": values.get(code),
+                "inputs": [(c, labels.get(c, c), v) for c, v in cells.items()],
+                "judged": judged,
+            }
+        )
+    return render(
+        request,
+        "reporting/indicators/filing.html",
+        {
+            "filing": filing,
+            "run": run,
+            "rows": rows,
+            "computed": bool(values),
+        },
+    )
 
 
 @login_required
@@ -189,24 +234,32 @@ def indicator_drill(request):
     city = request.GET.get("city") or ""
     title = period.label
     if rule or city:
-        qs = (IndicatorBreach.objects.for_user(request.user).filter(year=period.year, quarter=period.quarter)
-              .select_related("institution__region", "threshold"))
+        qs = (
+            IndicatorBreach.objects.for_user(request.user)
+            .filter(year=period.year, quarter=period.quarter)
+            .select_related("institution__region", "threshold")
+        )
         if rule:
             qs = qs.filter(threshold__code=rule)
             title += " · " + _("规则 %(rule)s") % {"rule": rule}
         if city:
             if not (city.isdigit() and len(city) == 6):
                 raise Http404
-            qs = qs.filter(region_subtree_q("institution__region_id", city),
-                           severity__in=[Severity.BREACH, Severity.WARNING])
+            qs = qs.filter(
+                region_subtree_q("institution__region_id", city),
+                severity__in=[Severity.BREACH, Severity.WARNING],
+            )
             title += " · " + city
         qs = qs.order_by("institution__name", "threshold__code")
         kind = "breach"
     else:
         if code not in ind.INDICATORS:
             raise Http404
-        qs = (IndicatorValue.objects.for_user(request.user).filter(year=period.year, quarter=period.quarter, code=code)
-              .select_related("institution__region"))
+        qs = (
+            IndicatorValue.objects.for_user(request.user)
+            .filter(year=period.year, quarter=period.quarter, code=code)
+            .select_related("institution__region")
+        )
         try:
             if request.GET.get("lo"):
                 qs = qs.filter(value__gte=Decimal(request.GET["lo"]))
@@ -225,8 +278,20 @@ def indicator_drill(request):
         if lo or hi:
             from .templatetags.indicator_tags import ind_value
 
-            title += "（" + " ".join(filter(None, [ind_value(lo, unit) + " ≤" if lo else "", _("指标值"),
-                                                  "< " + ind_value(hi, unit) if hi else ""])) + "）"
+            title += (
+                "（"
+                + " ".join(
+                    filter(
+                        None,
+                        [
+                            ind_value(lo, unit) + " ≤" if lo else "",
+                            _("指标值"),
+                            "< " + ind_value(hi, unit) if hi else "",
+                        ],
+                    )
+                )
+                + "）"
+            )
         if request.GET.get("undefined"):
             title += "（" + _("无定义") + "）"
         if request.GET.get("gov"):
@@ -234,10 +299,18 @@ def indicator_drill(request):
         kind = "value"
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
-    return render(request, "reporting/indicators/drill.html", {
-        "page": page, "kind": kind, "title": title, "period": period, "query": query,
-        "unit": ind.INDICATORS[code].unit if code in ind.INDICATORS else "",
-    })
+    return render(
+        request,
+        "reporting/indicators/drill.html",
+        {
+            "page": page,
+            "kind": kind,
+            "title": title,
+            "period": period,
+            "query": query,
+            "unit": ind.INDICATORS[code].unit if code in ind.INDICATORS else "",
+        },
+    )
 
 
 # --- warnings -----------------------------------------------------------------------------------
@@ -265,18 +338,32 @@ def warning_list(request):
     qs = qs.order_by("severity_rank", "-level", "created_at", "pk")  # severity, then level, then age
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = urlencode([(k, v) for k, v in f.items() if v])
-    rules = Threshold.objects.filter(severity__in=[Severity.BREACH, Severity.WARNING]).values_list("code", flat=True)
-    return render(request, "reporting/indicators/warnings.html", {
-        "page": page, "f": f, "query": query, "statuses": WarningStatus.choices, "severities": Severity.choices[:2],
-        "rules": list(rules),
-    })
+    rules = Threshold.objects.filter(severity__in=[Severity.BREACH, Severity.WARNING]).values_list(
+        "code", flat=True
+    )
+    return render(
+        request,
+        "reporting/indicators/warnings.html",
+        {
+            "page": page,
+            "f": f,
+            "query": query,
+            "statuses": WarningStatus.choices,
+            "severities": Severity.choices[:2],
+            "rules": list(rules),
+        },
+    )
 
 
 @login_required
 def warning_detail(request, pk):
     _require(request.user, REGULATOR_ROLES)
-    case = get_object_or_404(WarningCase.objects.for_user(request.user)
-                             .select_related("institution", "threshold", "filing", "assigned_to", "closed_by"), pk=pk)
+    case = get_object_or_404(
+        WarningCase.objects.for_user(request.user).select_related(
+            "institution", "threshold", "filing", "assigned_to", "closed_by"
+        ),
+        pk=pk,
+    )
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -284,11 +371,18 @@ def warning_detail(request, pk):
                 warning_case_acknowledge(actor=request.user, case=case, note=request.POST.get("note", ""))
                 messages.success(request, _("已确认该预警，并由您承办。"))
             elif action == "assign":
-                assignee = {str(u.pk): u for u in case_regulators(case.institution.region_id)}.get(request.POST.get("assignee"))
+                assignee = {str(u.pk): u for u in case_regulators(case.institution.region_id)}.get(
+                    request.POST.get("assignee")
+                )
                 if assignee is None:
                     raise ValidationError(_("请选择辖区覆盖该机构的监管人员"))
-                warning_case_assign(actor=request.user, case=case, assignee=assignee, note=request.POST.get("note", ""))
-                messages.success(request, _("已转由 %(name)s 承办。") % {"name": assignee.get_full_name() or assignee.username})
+                warning_case_assign(
+                    actor=request.user, case=case, assignee=assignee, note=request.POST.get("note", "")
+                )
+                messages.success(
+                    request,
+                    _("已转由 %(name)s 承办。") % {"name": assignee.get_full_name() or assignee.username},
+                )
             elif action == "close":
                 form = CloseWarningForm(request.POST)
                 if not form.is_valid():
@@ -301,11 +395,19 @@ def warning_detail(request, pk):
             messages.error(request, "；".join(exc.messages))
         return redirect("reporting:warning_detail", pk=case.pk)
     labels = field_labels(case.filing.template_id)
-    return render(request, "reporting/indicators/warning_detail.html", {
-        "case": case, "cells": [(c, labels.get(c, c), v) for c, v in case.cells.items()],
-        "events": history(case), "close_form": CloseWarningForm(),
-        "regulators": [u for u in case_regulators(case.institution.region_id) if u.pk != case.assigned_to_id],
-    })
+    return render(
+        request,
+        "reporting/indicators/warning_detail.html",
+        {
+            "case": case,
+            "cells": [(c, labels.get(c, c), v) for c, v in case.cells.items()],
+            "events": history(case),
+            "close_form": CloseWarningForm(),
+            "regulators": [
+                u for u in case_regulators(case.institution.region_id) if u.pk != case.assigned_to_id
+            ],
+        },
+    )
 
 
 # --- thresholds ---------------------------------------------------------------------------------
@@ -320,11 +422,19 @@ def thresholds(request):
         qs = qs.filter(indicator=indicator)
     page = Paginator(qs.order_by("code"), 50).get_page(request.GET.get("page"))
     jobs = Job.objects.for_user(request.user).filter(kind="indicators.recompute")[:5]
-    return render(request, "reporting/indicators/thresholds.html", {
-        "page": page, "indicator": indicator, "indicators": ind.INDICATORS, "jobs": jobs,
-        "parameters": PolicyParameter.objects.for_user(request.user), "query": urlencode({"indicator": indicator}) if indicator else "",
-        "scopes": ThresholdScope,
-    })
+    return render(
+        request,
+        "reporting/indicators/thresholds.html",
+        {
+            "page": page,
+            "indicator": indicator,
+            "indicators": ind.INDICATORS,
+            "jobs": jobs,
+            "parameters": PolicyParameter.objects.for_user(request.user),
+            "query": urlencode({"indicator": indicator}) if indicator else "",
+            "scopes": ThresholdScope,
+        },
+    )
 
 
 @login_required
@@ -336,7 +446,9 @@ def threshold_edit(request, pk=None):
     preview = None
     # the form binds to its own copy: validating a ModelForm writes the proposal into its instance, and
     # the what-if must compare the stored threshold with the proposal
-    form = ThresholdForm(request.POST or None, instance=Threshold.objects.get(pk=threshold.pk) if threshold else None)
+    form = ThresholdForm(
+        request.POST or None, instance=Threshold.objects.get(pk=threshold.pk) if threshold else None
+    )
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
@@ -346,25 +458,38 @@ def threshold_edit(request, pk=None):
                 form.add_error("region_code", _("您只能设置本辖区内地区的阈值"))
             elif request.POST.get("action") == "save":
                 try:
-                    saved, job = threshold_save(actor=request.user, threshold=threshold, note=form.cleaned_data["note"],
-                                                **fields)
+                    saved, job = threshold_save(
+                        actor=request.user, threshold=threshold, note=form.cleaned_data["note"], **fields
+                    )
                 except (ValidationError, PermissionDenied) as exc:
                     form.add_error(None, "；".join(getattr(exc, "messages", [str(exc)])))
                 else:
-                    messages.success(request, _("阈值已保存；受影响的报表正在重新计算（任务 #%(job)s）。") % {
-                        "job": job.pk} if job else _("阈值已保存；没有受影响的报表。"))
+                    messages.success(
+                        request,
+                        _("阈值已保存；受影响的报表正在重新计算（任务 #%(job)s）。") % {"job": job.pk}
+                        if job
+                        else _("阈值已保存；没有受影响的报表。"),
+                    )
                     return redirect("reporting:threshold_detail", pk=saved.pk)
             else:
                 fields.pop("code")
                 preview = threshold_preview(threshold=threshold, proposed=fields, user=request.user)
-    return render(request, "reporting/indicators/threshold_edit.html", {
-        "threshold": threshold, "form": form, "editable": editable, "preview": preview,
-        "events": history(threshold) if threshold else [],
-        "threshold_unit": ind.INDICATORS[form.cleaned_data["indicator"]].unit if preview is not None else "",
-        "new_total": sum(len(p["newly"]) for p in preview or []),
-        "cleared_total": sum(len(p["cleared"]) for p in preview or []),
-    })
-
+    return render(
+        request,
+        "reporting/indicators/threshold_edit.html",
+        {
+            "threshold": threshold,
+            "form": form,
+            "editable": editable,
+            "preview": preview,
+            "events": history(threshold) if threshold else [],
+            "threshold_unit": ind.INDICATORS[form.cleaned_data["indicator"]].unit
+            if preview is not None
+            else "",
+            "new_total": sum(len(p["newly"]) for p in preview or []),
+            "cleared_total": sum(len(p["cleared"]) for p in preview or []),
+        },
+    )
 
 
 @login_required
@@ -382,20 +507,38 @@ def parameters(request):
             data = form.cleaned_data
             try:
                 if request.POST.get("action") == "preview":
-                    preview = parameter_preview(key=data["key"], value=data["value"], effective_from=data["effective_from"],
-                                                effective_to=data["effective_to"], user=request.user)
+                    preview = parameter_preview(
+                        key=data["key"],
+                        value=data["value"],
+                        effective_from=data["effective_from"],
+                        effective_to=data["effective_to"],
+                        user=request.user,
+                    )
                 else:
                     _param, job = parameter_save(actor=request.user, **data)
-                    messages.success(request, _("参数已保存；受影响的报表正在重新计算（任务 #%(job)s）。") % {"job": job.pk}
-                                     if job else _("参数已保存；没有受影响的报表。"))
+                    messages.success(
+                        request,
+                        _("参数已保存；受影响的报表正在重新计算（任务 #%(job)s）。") % {"job": job.pk}
+                        if job
+                        else _("参数已保存；没有受影响的报表。"),
+                    )
                     return redirect("reporting:parameters")
             except ValidationError as exc:
                 form.add_error(None, "；".join(exc.messages))
     rows = list(PolicyParameter.objects.for_user(request.user))
     events = AuditEvent.objects.filter(
-        content_type=ContentType.objects.get_for_model(PolicyParameter)).select_related("actor")[:50]
-    return render(request, "reporting/indicators/parameters.html", {
-        "rows": rows, "form": form, "is_admin": is_admin, "events": events, "preview": preview,
-        "new_total": sum(len(p["newly"]) for p in preview or []),
-        "cleared_total": sum(len(p["cleared"]) for p in preview or []),
-    })
+        content_type=ContentType.objects.get_for_model(PolicyParameter)
+    ).select_related("actor")[:50]
+    return render(
+        request,
+        "reporting/indicators/parameters.html",
+        {
+            "rows": rows,
+            "form": form,
+            "is_admin": is_admin,
+            "events": events,
+            "preview": preview,
+            "new_total": sum(len(p["newly"]) for p in preview or []),
+            "cleared_total": sum(len(p["cleared"]) for p in preview or []),
+        },
+    )

@@ -75,8 +75,16 @@ def fin_liability_balance(values: Values, params: Params) -> Decimal | None:
     1.00×other loans + 0.80×AA bonds + 1.00×other bonds + 1.00×other financing guarantees.
     Source: 融资担保责任余额计量办法 (银保监发〔2018〕1号); housing weight 银保监发〔2019〕37号.
     Weights come from `params` (policy data)."""
-    got = _get(values, "loan_balance", "loan_small_micro_le5m", "loan_farmer_le2m", "loan_housing",
-               "bond_balance", "bond_aa_balance", "other_fin_balance")
+    got = _get(
+        values,
+        "loan_balance",
+        "loan_small_micro_le5m",
+        "loan_farmer_le2m",
+        "loan_housing",
+        "bond_balance",
+        "bond_aa_balance",
+        "other_fin_balance",
+    )
     if got is None:
         return None
     loan, small, farmer, housing, bond, bond_aa, other = got
@@ -117,7 +125,9 @@ def small_business_focus(values: Values, params: Params) -> Decimal | None:
     client_share = _ratio(values, "farmer_small_micro_clients", "fin_inforce_clients")
     if balance_share is None or client_share is None:
         return None
-    return ONE if balance_share >= params.sbf_balance_share and client_share >= params.sbf_client_share else ZERO
+    return (
+        ONE if balance_share >= params.sbf_balance_share and client_share >= params.sbf_client_share else ZERO
+    )
 
 
 def single_client_concentration(values: Values, params: Params) -> Decimal | None:
@@ -277,8 +287,15 @@ def liability_report_gap(values: Values, params: Params) -> Decimal | None:
 
 PERCENT, RATIO, WAN_YUAN, BOOLEAN = "percent", "ratio", "wan_yuan", "boolean"
 
-LIABILITY_INPUTS = ("loan_balance", "loan_small_micro_le5m", "loan_farmer_le2m", "loan_housing",
-                    "bond_balance", "bond_aa_balance", "other_fin_balance")
+LIABILITY_INPUTS = (
+    "loan_balance",
+    "loan_small_micro_le5m",
+    "loan_farmer_le2m",
+    "loan_housing",
+    "bond_balance",
+    "bond_aa_balance",
+    "other_fin_balance",
+)
 
 
 @dataclass(frozen=True)
@@ -318,76 +335,252 @@ def _ind(function, name_zh, formula, unit, source, inputs, notes=""):
     return Indicator(function.__name__, name_zh, formula, unit, source, tuple(inputs), function, notes)
 
 
-INDICATORS: dict[str, Indicator] = {i.code: i for i in [
-    _ind(fin_liability_balance, "融资担保责任余额",
-         "0.75×(loan_small_micro_le5m + loan_farmer_le2m) + 0.30×loan_housing + 1.00×(loan_balance − "
-         "loan_small_micro_le5m − loan_farmer_le2m − loan_housing) + 0.80×bond_aa_balance + 1.00×(bond_balance − "
-         "bond_aa_balance) + 1.00×other_fin_balance", WAN_YUAN,
-         "融资担保责任余额计量办法（银保监发〔2018〕1号）；住房置业权重见银保监发〔2019〕37号", LIABILITY_INPUTS,
-         "权重为政策参数"),
-    _ind(leverage, "融资担保放大倍数", "fin_liability_balance ÷ (net_assets − equity_in_guarantee_companies)", RATIO,
-         "融资担保公司监督管理条例 第十五条；计量办法", (*LIABILITY_INPUTS, "net_assets", "equity_in_guarantee_companies"),
-         "扣除对其他融资担保公司股权投资为政策参数"),
-    _ind(small_business_focus, "主要服务小微和农户认定",
-         "farmer_small_micro_balance ÷ fin_balance ≥ 50% 且 farmer_small_micro_clients ÷ fin_inforce_clients ≥ 80%",
-         BOOLEAN, "融资担保责任余额计量办法（二手来源）",
-         ("farmer_small_micro_balance", "fin_balance", "farmer_small_micro_clients", "fin_inforce_clients"),
-         "成立时放大倍数上限由10倍提高至15倍"),
-    _ind(single_client_concentration, "单一客户集中度", "top1_client_liability ÷ net_assets", PERCENT,
-         "条例 第十六条", ("top1_client_liability", "net_assets")),
-    _ind(group_concentration, "单一客户及关联方集中度", "top1_group_liability ÷ net_assets", PERCENT,
-         "条例 第十六条", ("top1_group_liability", "net_assets")),
-    _ind(controller_guarantees, "控股股东及实际控制人担保", "controller_guarantee_balance", WAN_YUAN,
-         "条例 第十七条", ("controller_guarantee_balance",), "大于0即违规"),
-    _ind(extra_charges, "担保费以外其他收费", "extra_charges", WAN_YUAN, "银保监发〔2020〕39号 第六条",
-         ("extra_charges",), "政府性机构应为0"),
-    _ind(class12_asset_ratio, "Ⅰ级和Ⅱ级资产占比",
-         "(assets_class_1 + assets_class_2) ÷ (total_assets − compensation_receivable)", PERCENT,
-         "融资担保公司资产比例管理办法", ("assets_class_1", "assets_class_2", "total_assets", "compensation_receivable")),
-    _ind(class1_asset_ratio, "Ⅰ级资产占比", "assets_class_1 ÷ (total_assets − compensation_receivable)", PERCENT,
-         "融资担保公司资产比例管理办法", ("assets_class_1", "total_assets", "compensation_receivable")),
-    _ind(class3_asset_ratio, "Ⅲ级资产占比", "assets_class_3 ÷ (total_assets − compensation_receivable)", PERCENT,
-         "融资担保公司资产比例管理办法", ("assets_class_3", "total_assets", "compensation_receivable")),
-    _ind(capital_adequacy_ratio, "净资产与准备金之和占资产比",
-         "(net_assets + unearned_reserve + compensation_reserve) ÷ total_assets", PERCENT,
-         "融资担保公司资产比例管理办法（二手来源）",
-         ("net_assets", "unearned_reserve", "compensation_reserve", "total_assets")),
-    _ind(unearned_reserve_ratio, "未到期责任准备金计提率", "unearned_reserve ÷ guarantee_fee_income", PERCENT,
-         "融资性担保公司管理暂行办法 第三十一条", ("unearned_reserve", "guarantee_fee_income"), "年末（第四季度）有意义"),
-    _ind(compensation_reserve_ratio, "担保赔偿准备金覆盖率", "compensation_reserve ÷ fin_liability_balance", PERCENT,
-         "融资性担保公司管理暂行办法 第三十一条", ("compensation_reserve", *LIABILITY_INPUTS)),
-    _ind(provision_coverage, "拨备覆盖率", "(compensation_reserve + unearned_reserve) ÷ compensation_receivable",
-         PERCENT, "无官方公式（本平台定义）", ("compensation_reserve", "unearned_reserve", "compensation_receivable"),
-         "应收代偿款为0时无定义"),
-    _ind(compensation_rate, "融资担保代偿率", "compensation ÷ fin_released", PERCENT,
-         "2010年全国风险监测表 C3；聊城/温州/武汉政策", ("compensation", "fin_released"), "本年累计"),
-    _ind(cumulative_compensation_rate, "累计代偿率", "compensation_cumulative ÷ released_cumulative", PERCENT,
-         "2010年全国风险监测表 C3", ("compensation_cumulative", "released_cumulative")),
-    _ind(recovery_rate, "代偿回收率", "recovery ÷ (compensation_balance_opening + compensation)", PERCENT,
-         "2010年全国风险监测表 C3", ("recovery", "compensation_balance_opening", "compensation")),
-    _ind(average_fee_rate, "平均年化担保费率", "fin_fee_income ÷ annualized_new_amount", PERCENT,
-         "国办发〔2019〕6号；财建〔2018〕547号", ("fin_fee_income", "annualized_new_amount"), "年化额 = 金额 × 天数/365"),
-    _ind(fee_rate_le5m, "单户500万元及以下年化担保费率", "fee_new_le5m ÷ annualized_new_amount_le5m", PERCENT,
-         "国办发〔2019〕6号（地方转述）", ("fee_new_le5m", "annualized_new_amount_le5m")),
-    _ind(fee_rate_gt5m, "单户500万元以上年化担保费率", "fee_new_gt5m ÷ annualized_new_amount_gt5m", PERCENT,
-         "国办发〔2019〕6号（地方转述）", ("fee_new_gt5m", "annualized_new_amount_gt5m")),
-    _ind(support_share_amount, "支小支农担保金额占比", "small_micro_agri_new ÷ fin_new", PERCENT,
-         "财金〔2025〕11号 第六条；国办发〔2019〕6号", ("small_micro_agri_new", "fin_new")),
-    _ind(single_le5m_share, "单户500万元及以下担保金额占比", "new_single_le5m ÷ fin_new", PERCENT,
-         "财金〔2025〕11号 第六条", ("new_single_le5m", "fin_new")),
-    _ind(single_le10m_share, "单户1000万元及以下担保金额占比", "new_single_le10m ÷ fin_new", PERCENT,
-         "银保监发〔2020〕39号", ("new_single_le10m", "fin_new")),
-    _ind(support_share_clients, "支小支农户数占比", "small_micro_agri_clients ÷ fin_inforce_clients", PERCENT,
-         "巴南府发〔2017〕30号", ("small_micro_agri_clients", "fin_inforce_clients")),
-    _ind(support_share_new_clients, "新增支小支农户数占比", "small_micro_agri_new_clients ÷ new_clients", PERCENT,
-         "财金〔2020〕19号", ("small_micro_agri_new_clients", "new_clients")),
-    _ind(bank_risk_share, "银行分险比例", "bank_risk_amount ÷ bank_shared_balance", PERCENT,
-         "国办发〔2019〕6号", ("bank_risk_amount", "bank_shared_balance")),
-    _ind(bank_sharing_coverage, "银行分险业务覆盖率", "bank_shared_balance ÷ loan_balance", PERCENT,
-         "本平台定义", ("bank_shared_balance", "loan_balance")),
-    _ind(liability_report_gap, "责任余额填报偏差", "fin_liability_reported − fin_liability_balance", WAN_YUAN,
-         "非现场监管规程 第十三条（逻辑校验）", ("fin_liability_reported", *LIABILITY_INPUTS), "超出容差为数据质量问题"),
-]}
+INDICATORS: dict[str, Indicator] = {
+    i.code: i
+    for i in [
+        _ind(
+            fin_liability_balance,
+            "融资担保责任余额",
+            "0.75×(loan_small_micro_le5m + loan_farmer_le2m) + 0.30×loan_housing + 1.00×(loan_balance − "
+            "loan_small_micro_le5m − loan_farmer_le2m − loan_housing) + 0.80×bond_aa_balance + 1.00×(bond_balance − "
+            "bond_aa_balance) + 1.00×other_fin_balance",
+            WAN_YUAN,
+            "融资担保责任余额计量办法（银保监发〔2018〕1号）；住房置业权重见银保监发〔2019〕37号",
+            LIABILITY_INPUTS,
+            "权重为政策参数",
+        ),
+        _ind(
+            leverage,
+            "融资担保放大倍数",
+            "fin_liability_balance ÷ (net_assets − equity_in_guarantee_companies)",
+            RATIO,
+            "融资担保公司监督管理条例 第十五条；计量办法",
+            (*LIABILITY_INPUTS, "net_assets", "equity_in_guarantee_companies"),
+            "扣除对其他融资担保公司股权投资为政策参数",
+        ),
+        _ind(
+            small_business_focus,
+            "主要服务小微和农户认定",
+            "farmer_small_micro_balance ÷ fin_balance ≥ 50% 且 farmer_small_micro_clients ÷ fin_inforce_clients ≥ 80%",
+            BOOLEAN,
+            "融资担保责任余额计量办法（二手来源）",
+            (
+                "farmer_small_micro_balance",
+                "fin_balance",
+                "farmer_small_micro_clients",
+                "fin_inforce_clients",
+            ),
+            "成立时放大倍数上限由10倍提高至15倍",
+        ),
+        _ind(
+            single_client_concentration,
+            "单一客户集中度",
+            "top1_client_liability ÷ net_assets",
+            PERCENT,
+            "条例 第十六条",
+            ("top1_client_liability", "net_assets"),
+        ),
+        _ind(
+            group_concentration,
+            "单一客户及关联方集中度",
+            "top1_group_liability ÷ net_assets",
+            PERCENT,
+            "条例 第十六条",
+            ("top1_group_liability", "net_assets"),
+        ),
+        _ind(
+            controller_guarantees,
+            "控股股东及实际控制人担保",
+            "controller_guarantee_balance",
+            WAN_YUAN,
+            "条例 第十七条",
+            ("controller_guarantee_balance",),
+            "大于0即违规",
+        ),
+        _ind(
+            extra_charges,
+            "担保费以外其他收费",
+            "extra_charges",
+            WAN_YUAN,
+            "银保监发〔2020〕39号 第六条",
+            ("extra_charges",),
+            "政府性机构应为0",
+        ),
+        _ind(
+            class12_asset_ratio,
+            "Ⅰ级和Ⅱ级资产占比",
+            "(assets_class_1 + assets_class_2) ÷ (total_assets − compensation_receivable)",
+            PERCENT,
+            "融资担保公司资产比例管理办法",
+            ("assets_class_1", "assets_class_2", "total_assets", "compensation_receivable"),
+        ),
+        _ind(
+            class1_asset_ratio,
+            "Ⅰ级资产占比",
+            "assets_class_1 ÷ (total_assets − compensation_receivable)",
+            PERCENT,
+            "融资担保公司资产比例管理办法",
+            ("assets_class_1", "total_assets", "compensation_receivable"),
+        ),
+        _ind(
+            class3_asset_ratio,
+            "Ⅲ级资产占比",
+            "assets_class_3 ÷ (total_assets − compensation_receivable)",
+            PERCENT,
+            "融资担保公司资产比例管理办法",
+            ("assets_class_3", "total_assets", "compensation_receivable"),
+        ),
+        _ind(
+            capital_adequacy_ratio,
+            "净资产与准备金之和占资产比",
+            "(net_assets + unearned_reserve + compensation_reserve) ÷ total_assets",
+            PERCENT,
+            "融资担保公司资产比例管理办法（二手来源）",
+            ("net_assets", "unearned_reserve", "compensation_reserve", "total_assets"),
+        ),
+        _ind(
+            unearned_reserve_ratio,
+            "未到期责任准备金计提率",
+            "unearned_reserve ÷ guarantee_fee_income",
+            PERCENT,
+            "融资性担保公司管理暂行办法 第三十一条",
+            ("unearned_reserve", "guarantee_fee_income"),
+            "年末（第四季度）有意义",
+        ),
+        _ind(
+            compensation_reserve_ratio,
+            "担保赔偿准备金覆盖率",
+            "compensation_reserve ÷ fin_liability_balance",
+            PERCENT,
+            "融资性担保公司管理暂行办法 第三十一条",
+            ("compensation_reserve", *LIABILITY_INPUTS),
+        ),
+        _ind(
+            provision_coverage,
+            "拨备覆盖率",
+            "(compensation_reserve + unearned_reserve) ÷ compensation_receivable",
+            PERCENT,
+            "无官方公式（本平台定义）",
+            ("compensation_reserve", "unearned_reserve", "compensation_receivable"),
+            "应收代偿款为0时无定义",
+        ),
+        _ind(
+            compensation_rate,
+            "融资担保代偿率",
+            "compensation ÷ fin_released",
+            PERCENT,
+            "2010年全国风险监测表 C3；聊城/温州/武汉政策",
+            ("compensation", "fin_released"),
+            "本年累计",
+        ),
+        _ind(
+            cumulative_compensation_rate,
+            "累计代偿率",
+            "compensation_cumulative ÷ released_cumulative",
+            PERCENT,
+            "2010年全国风险监测表 C3",
+            ("compensation_cumulative", "released_cumulative"),
+        ),
+        _ind(
+            recovery_rate,
+            "代偿回收率",
+            "recovery ÷ (compensation_balance_opening + compensation)",
+            PERCENT,
+            "2010年全国风险监测表 C3",
+            ("recovery", "compensation_balance_opening", "compensation"),
+        ),
+        _ind(
+            average_fee_rate,
+            "平均年化担保费率",
+            "fin_fee_income ÷ annualized_new_amount",
+            PERCENT,
+            "国办发〔2019〕6号；财建〔2018〕547号",
+            ("fin_fee_income", "annualized_new_amount"),
+            "年化额 = 金额 × 天数/365",
+        ),
+        _ind(
+            fee_rate_le5m,
+            "单户500万元及以下年化担保费率",
+            "fee_new_le5m ÷ annualized_new_amount_le5m",
+            PERCENT,
+            "国办发〔2019〕6号（地方转述）",
+            ("fee_new_le5m", "annualized_new_amount_le5m"),
+        ),
+        _ind(
+            fee_rate_gt5m,
+            "单户500万元以上年化担保费率",
+            "fee_new_gt5m ÷ annualized_new_amount_gt5m",
+            PERCENT,
+            "国办发〔2019〕6号（地方转述）",
+            ("fee_new_gt5m", "annualized_new_amount_gt5m"),
+        ),
+        _ind(
+            support_share_amount,
+            "支小支农担保金额占比",
+            "small_micro_agri_new ÷ fin_new",
+            PERCENT,
+            "财金〔2025〕11号 第六条；国办发〔2019〕6号",
+            ("small_micro_agri_new", "fin_new"),
+        ),
+        _ind(
+            single_le5m_share,
+            "单户500万元及以下担保金额占比",
+            "new_single_le5m ÷ fin_new",
+            PERCENT,
+            "财金〔2025〕11号 第六条",
+            ("new_single_le5m", "fin_new"),
+        ),
+        _ind(
+            single_le10m_share,
+            "单户1000万元及以下担保金额占比",
+            "new_single_le10m ÷ fin_new",
+            PERCENT,
+            "银保监发〔2020〕39号",
+            ("new_single_le10m", "fin_new"),
+        ),
+        _ind(
+            support_share_clients,
+            "支小支农户数占比",
+            "small_micro_agri_clients ÷ fin_inforce_clients",
+            PERCENT,
+            "巴南府发〔2017〕30号",
+            ("small_micro_agri_clients", "fin_inforce_clients"),
+        ),
+        _ind(
+            support_share_new_clients,
+            "新增支小支农户数占比",
+            "small_micro_agri_new_clients ÷ new_clients",
+            PERCENT,
+            "财金〔2020〕19号",
+            ("small_micro_agri_new_clients", "new_clients"),
+        ),
+        _ind(
+            bank_risk_share,
+            "银行分险比例",
+            "bank_risk_amount ÷ bank_shared_balance",
+            PERCENT,
+            "国办发〔2019〕6号",
+            ("bank_risk_amount", "bank_shared_balance"),
+        ),
+        _ind(
+            bank_sharing_coverage,
+            "银行分险业务覆盖率",
+            "bank_shared_balance ÷ loan_balance",
+            PERCENT,
+            "本平台定义",
+            ("bank_shared_balance", "loan_balance"),
+        ),
+        _ind(
+            liability_report_gap,
+            "责任余额填报偏差",
+            "fin_liability_reported − fin_liability_balance",
+            WAN_YUAN,
+            "非现场监管规程 第十三条（逻辑校验）",
+            ("fin_liability_reported", *LIABILITY_INPUTS),
+            "超出容差为数据质量问题",
+        ),
+    ]
+}
 
 
 def compute_all(values: Values, params: Params) -> dict[str, Decimal | None]:
@@ -461,7 +654,9 @@ def threshold_applies(threshold, subject: Subject) -> bool:
         return False
     if getattr(threshold, "q4_only", False) and subject.quarter != 4:
         return False
-    return region_contains(threshold.region_code, subject.region_code) and scope_holds(threshold.scope, subject)
+    return region_contains(threshold.region_code, subject.region_code) and scope_holds(
+        threshold.scope, subject
+    )
 
 
 def evaluate(values: Mapping[str, Decimal | None], subject: Subject, thresholds: Iterable) -> list[tuple]:

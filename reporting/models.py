@@ -75,7 +75,9 @@ class FieldDefinition(models.Model):
 
     class Meta:
         ordering = ["template", "order"]
-        constraints = [models.UniqueConstraint(fields=["template", "code"], name="field_code_unique_per_template")]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "code"], name="field_code_unique_per_template")
+        ]
         verbose_name = _("报表字段")
         verbose_name_plural = _("报表字段")
 
@@ -90,18 +92,31 @@ class FilingQuerySet(ScopedQuerySet):
 class Filing(TimeStampedModel):
     """One institution's quarterly report for one period."""
 
-    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="filings")
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="filings"
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"), choices=[(q, f"Q{q}") for q in range(1, 5)])
-    template = models.ForeignKey(ReportTemplate, verbose_name=_("报表模板"), on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(_("状态"), max_length=16, choices=FilingStatus.choices, default=FilingStatus.DRAFT)
+    template = models.ForeignKey(
+        ReportTemplate, verbose_name=_("报表模板"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=FilingStatus.choices, default=FilingStatus.DRAFT
+    )
     current_version = models.ForeignKey(
-        "FilingVersion", verbose_name=_("当前版本"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "FilingVersion",
+        verbose_name=_("当前版本"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     due_date = models.DateField(_("报送截止日"), null=True, blank=True)
     first_submitted_at = models.DateTimeField(_("首次报送时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
-    risk_score = models.IntegerField(_("风险分"), default=0, help_text="review-queue order: see services.risk_score")
+    risk_score = models.IntegerField(
+        _("风险分"), default=0, help_text="review-queue order: see services.risk_score"
+    )
     warning_count = models.PositiveIntegerField(_("提示数"), default=0)
 
     objects = FilingQuerySet.as_manager()
@@ -149,22 +164,38 @@ class FilingVersion(models.Model):
     nil_return = models.BooleanField(_("本期无融资担保业务"), default=False)
     reason = models.TextField(_("更正原因"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填报人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("报送人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报送人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     ruleset_version = models.CharField(_("校验规则版本"), max_length=64, blank=True)
     values_hash = models.CharField(_("数据摘要（SHA-256）"), max_length=64, blank=True)
     channel = models.CharField(_("报送渠道"), max_length=8, choices=Channel.choices, default=Channel.WEB)
     explanations = models.JSONField(_("提示说明"), default=dict, blank=True, help_text="{rule id: text}")
     findings = models.JSONField(_("校验结果"), default=list, blank=True, help_text="findings at submission")
-    review_comments = models.JSONField(_("退回意见"), default=dict, blank=True, help_text="{field code or '_': text}")
+    review_comments = models.JSONField(
+        _("退回意见"), default=dict, blank=True, help_text="{field code or '_': text}"
+    )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     objects = FilingVersionQuerySet.as_manager()
@@ -187,7 +218,9 @@ class FilingVersion(models.Model):
 
     def compute_hash(self) -> str:
         """SHA-256 of the canonical JSON of the values and the nil-return flag, shown on the receipt."""
-        payload = json.dumps({"nil_return": self.nil_return, "values": self.values}, sort_keys=True, ensure_ascii=False)
+        payload = json.dumps(
+            {"nil_return": self.nil_return, "values": self.values}, sort_keys=True, ensure_ascii=False
+        )
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -235,7 +268,12 @@ class DueDateSetting(TimeStampedModel):
     """Per-province filing deadline and reminder schedule (a row with no province is the national default)."""
 
     region = models.ForeignKey(
-        "accounts.Region", verbose_name=_("省份"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Region",
+        verbose_name=_("省份"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     days_after_quarter_end = models.PositiveSmallIntegerField(_("季末后报送天数"), default=15)
     remind_days_before = models.PositiveSmallIntegerField(_("截止前几天提醒"), default=5)
@@ -248,7 +286,9 @@ class DueDateSetting(TimeStampedModel):
     class Meta:
         ordering = ["region_id", "-effective_from"]
         constraints = [
-            models.UniqueConstraint(fields=["region", "effective_from"], name="one_due_setting_per_region_date")
+            models.UniqueConstraint(
+                fields=["region", "effective_from"], name="one_due_setting_per_region_date"
+            )
         ]
         verbose_name = _("报送期限设置")
         verbose_name_plural = _("报送期限设置")
@@ -299,7 +339,9 @@ class NotificationQuerySet(ScopedQuerySet):
 class Notification(models.Model):
     """An in-app message to one user (reminders, returns, acceptances)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reporting_notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reporting_notifications"
+    )
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
     url = models.CharField(max_length=300, blank=True)
@@ -313,4 +355,6 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
 from .indicator_models import *  # noqa: E402,F401,F403

@@ -23,7 +23,12 @@ def receipt_rows(filing, version) -> list[tuple[str, str]]:
         ("报表模板", f"{filing.template.name} 第 {filing.template.version} 版"),
         ("报表版本", f"第 {version.number} 版" + ("（本期无融资担保业务）" if version.nil_return else "")),
         ("报送时间", timezone.localtime(version.submitted_at).strftime("%Y-%m-%d %H:%M:%S")),
-        ("报送人", f"{submitted_by.get_full_name() or submitted_by.username}（{submitted_by.username}）" if submitted_by else "—"),
+        (
+            "报送人",
+            f"{submitted_by.get_full_name() or submitted_by.username}（{submitted_by.username}）"
+            if submitted_by
+            else "—",
+        ),
         ("校验规则版本", version.ruleset_version),
         ("数据摘要 SHA-256", version.values_hash),
         ("提示及说明", f"{len(version.findings)} 条提示，均已说明" if version.findings else "无"),

@@ -40,28 +40,54 @@ def _event_for(today: dt.date, due: dt.date, setting) -> str | None:
 
 _TEXT = {
     ReminderEvent.BEFORE: ("{p}季度报表将于{d}截止，请按时报送", "The {p} quarterly report is due on {d}."),
-    ReminderEvent.DUE: ("{p}季度报表今日（{d}）截止，请尽快报送", "The {p} quarterly report is due today ({d})."),
-    ReminderEvent.OVERDUE: ("{p}季度报表已逾期（截止日{d}），请立即报送", "The {p} quarterly report is overdue (due {d})."),
-    ReminderEvent.MANUAL: ("监管部门催报：请尽快报送{p}季度报表（截止日{d}）", "Regulator reminder: file the {p} report (due {d})."),
+    ReminderEvent.DUE: (
+        "{p}季度报表今日（{d}）截止，请尽快报送",
+        "The {p} quarterly report is due today ({d}).",
+    ),
+    ReminderEvent.OVERDUE: (
+        "{p}季度报表已逾期（截止日{d}），请立即报送",
+        "The {p} quarterly report is overdue (due {d}).",
+    ),
+    ReminderEvent.MANUAL: (
+        "监管部门催报：请尽快报送{p}季度报表（截止日{d}）",
+        "Regulator reminder: file the {p} report (due {d}).",
+    ),
 }
 
 
-def _send(institution: Institution, period: Period, event: str, due: dt.date, *, actor=None, key: str = "") -> bool:
+def _send(
+    institution: Institution, period: Period, event: str, due: dt.date, *, actor=None, key: str = ""
+) -> bool:
     """Record the reminder; only the call that creates the row sends it."""
     try:
         with transaction.atomic():
-            reminder = Reminder.objects.create(institution=institution, year=period.year, quarter=period.quarter,
-                                               event=event, event_key=key, sent_by=actor)
+            reminder = Reminder.objects.create(
+                institution=institution,
+                year=period.year,
+                quarter=period.quarter,
+                event=event,
+                event_key=key,
+                sent_by=actor,
+            )
             users = list(User.objects.filter(institution=institution, is_active=True))
             zh, en = _TEXT[event]
             title = zh.format(p=period.label, d=due.isoformat())
             url = reverse("reporting:filing_edit", args=[str(period)])
-            Notification.objects.bulk_create([Notification(user=u, title=title, body=en.format(p=period, d=due), url=url)
-                                              for u in users])
+            Notification.objects.bulk_create(
+                [Notification(user=u, title=title, body=en.format(p=period, d=due), url=url) for u in users]
+            )
             reminder.recipients = len(users)
             reminder.save(update_fields=["recipients"])
-            mails = [(title, f"{institution.name}：\n{title}\n{en.format(p=period, d=due)}", settings.DEFAULT_FROM_EMAIL,
-                      [u.email]) for u in users if u.email]
+            mails = [
+                (
+                    title,
+                    f"{institution.name}：\n{title}\n{en.format(p=period, d=due)}",
+                    settings.DEFAULT_FROM_EMAIL,
+                    [u.email],
+                )
+                for u in users
+                if u.email
+            ]
             transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
     except IntegrityError:
         return False
@@ -88,12 +114,20 @@ def remind_manual(*, actor, period: Period, institution_ids=None, today: dt.date
     from django.utils import timezone
 
     today = today or timezone.localdate()
-    qs = selectors.obliged_institutions(period).filter(pk__in=Institution.objects.for_user(actor).values("pk"))
+    qs = selectors.obliged_institutions(period).filter(
+        pk__in=Institution.objects.for_user(actor).values("pk")
+    )
     if institution_ids:
         qs = qs.filter(pk__in=institution_ids)
     settings_by_region = services.due_settings(period)
     n = 0
     for inst in _unfiled(period, qs):
-        n += _send(inst, period, ReminderEvent.MANUAL, services.due_date(inst.region_id, period, settings_by_region),
-                   actor=actor, key=today.isoformat())
+        n += _send(
+            inst,
+            period,
+            ReminderEvent.MANUAL,
+            services.due_date(inst.region_id, period, settings_by_region),
+            actor=actor,
+            key=today.isoformat(),
+        )
     return n

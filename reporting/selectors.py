@@ -22,7 +22,11 @@ def obliged_institutions(period: Period):
         .filter(Q(issued_on__isnull=True) | Q(issued_on__lte=end))
         .exclude(cancelled_on__lte=end)
         .exclude(revoked_on__lte=end)
-        .exclude(status__in=[LicenceStatus.CANCELLED, LicenceStatus.REVOKED], cancelled_on__isnull=True, revoked_on__isnull=True)
+        .exclude(
+            status__in=[LicenceStatus.CANCELLED, LicenceStatus.REVOKED],
+            cancelled_on__isnull=True,
+            revoked_on__isnull=True,
+        )
     )
     return Institution.objects.filter(Exists(in_force), status=InstitutionStatus.OPERATING)
 
@@ -44,10 +48,13 @@ def review_queue(user):
 
     breaches = (
         IndicatorBreach.objects.filter(filing=OuterRef("pk"), severity=Severity.BREACH)
-        .values("filing").annotate(n=Count("pk")).values("n")
+        .values("filing")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     return (
-        filings_for(user).filter(status=FilingStatus.SUBMITTED)
+        filings_for(user)
+        .filter(status=FilingStatus.SUBMITTED)
         .annotate(breach_count=Coalesce(Subquery(breaches), 0))
         .annotate(risk=F("risk_score") + BREACH_RISK * F("breach_count"))
         .order_by("-risk", "first_submitted_at", "pk")
@@ -58,15 +65,44 @@ def completeness(user, period: Period) -> dict:
     """Counts and rows for the board: every obliged institution in scope with its filing (or none)."""
     from django.utils import timezone
 
-    institutions = obliged_institutions(period).filter(
-        pk__in=Institution.objects.for_user(user).values("pk")).select_related("region").order_by("region_id", "name")
-    filings = {f.institution_id: f for f in filings_for(user, period).select_related(None).only(
-        "id", "institution_id", "status", "due_date", "first_submitted_at", "current_version__nil_return",
-        "current_version__number").select_related("current_version")}
+    institutions = (
+        obliged_institutions(period)
+        .filter(pk__in=Institution.objects.for_user(user).values("pk"))
+        .select_related("region")
+        .order_by("region_id", "name")
+    )
+    filings = {
+        f.institution_id: f
+        for f in filings_for(user, period)
+        .select_related(None)
+        .only(
+            "id",
+            "institution_id",
+            "status",
+            "due_date",
+            "first_submitted_at",
+            "current_version__nil_return",
+            "current_version__number",
+        )
+        .select_related("current_version")
+    }
     today = timezone.localdate()
     rows = []
-    counts = {k: 0 for k in ("obliged", "filed", "accepted", "submitted", "returned", "draft", "nil", "late",
-                             "missing", "amended")}
+    counts = {
+        k: 0
+        for k in (
+            "obliged",
+            "filed",
+            "accepted",
+            "submitted",
+            "returned",
+            "draft",
+            "nil",
+            "late",
+            "missing",
+            "amended",
+        )
+    }
     from .services import due_date, due_settings
 
     settings = due_settings(period)
@@ -97,7 +133,9 @@ def period_filter_q(period: Period) -> Q:
 def institution_filings_tab(request, institution) -> dict:
     """Context of the institution page's filings tab: its latest eight quarters."""
     filings = (
-        Filing.objects.for_user(request.user).filter(institution=institution)
-        .select_related("current_version").order_by("-year", "-quarter")[:8]
+        Filing.objects.for_user(request.user)
+        .filter(institution=institution)
+        .select_related("current_version")
+        .order_by("-year", "-quarter")[:8]
     )
     return {"filings": filings}

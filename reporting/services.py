@@ -39,7 +39,10 @@ from .signals import filing_accepted, filing_submitted
 RULES_V1 = Path(__file__).parent / "data" / "validation_rules_v1.json"
 DEFAULT_DUE_DAYS = 15
 MAX_ABS = Decimal("1e13")  # 万元: far above any Chinese guarantee company, below DecimalField limits
-OPENING_FIELDS = {"fin_balance_opening": "fin_balance", "compensation_balance_opening": "compensation_receivable"}
+OPENING_FIELDS = {
+    "fin_balance_opening": "fin_balance",
+    "compensation_balance_opening": "compensation_receivable",
+}
 
 
 class FilingError(Exception):
@@ -55,13 +58,25 @@ class FilingError(Exception):
 
 # ---------------------------------------------------------------------------------------------- template
 @transaction.atomic
-def template_load(*, path: Path, version: int, name: str, effective_from: dt.date,
-                  effective_to: dt.date | None = None, source: str = "") -> ReportTemplate:
+def template_load(
+    *,
+    path: Path,
+    version: int,
+    name: str,
+    effective_from: dt.date,
+    effective_to: dt.date | None = None,
+    source: str = "",
+) -> ReportTemplate:
     """Create or update one template version from a fields file; idempotent. Version 1 is installed by
     migration 0002; later versions add or retire fields through this loader, without code changes."""
     template, _created = ReportTemplate.objects.update_or_create(
         version=version,
-        defaults={"name": name, "effective_from": effective_from, "effective_to": effective_to, "source": source},
+        defaults={
+            "name": name,
+            "effective_from": effective_from,
+            "effective_to": effective_to,
+            "source": source,
+        },
     )
     codes = []
     for row in read_fields(path):
@@ -88,24 +103,37 @@ def rules_load(*, path: Path = RULES_V1, effective_from: dt.date = dt.date(2019,
     """Install the ruleset file (idempotent: existing rules keep their regulator-set severity/active)."""
     rows = json.loads(path.read_text(encoding="utf-8"))
     for row in rows:
-        ValidationRule.objects.get_or_create(rule_id=row["rule_id"], defaults={**row, "effective_from": effective_from})
+        ValidationRule.objects.get_or_create(
+            rule_id=row["rule_id"], defaults={**row, "effective_from": effective_from}
+        )
     return len(rows)
 
 
 def rule_specs(day: dt.date) -> list[validation.RuleSpec]:
     return [
-        validation.RuleSpec(rule_id=r.rule_id, kind=r.kind, fields=tuple(r.fields), params=r.params,
-                            severity=r.severity, message_zh=r.message_zh, message_en=r.message_en, citation=r.citation)
+        validation.RuleSpec(
+            rule_id=r.rule_id,
+            kind=r.kind,
+            fields=tuple(r.fields),
+            params=r.params,
+            severity=r.severity,
+            message_zh=r.message_zh,
+            message_en=r.message_en,
+            citation=r.citation,
+        )
         for r in ValidationRule.objects.in_force(day)
     ]
 
 
 @transaction.atomic
-def rule_update(*, actor, rule: ValidationRule, active: bool | None = None, severity: str | None = None,
-                note: str = "") -> ValidationRule:
+def rule_update(
+    *, actor, rule: ValidationRule, active: bool | None = None, severity: str | None = None, note: str = ""
+) -> ValidationRule:
     """A regulator switches a rule off/on or changes its severity, without a release; audited."""
     if not (actor.is_system_admin or actor.is_regulator):
-        raise FilingError(_("只有监管人员可以修改校验规则 / only regulators may change rules"), code="forbidden")
+        raise FilingError(
+            _("只有监管人员可以修改校验规则 / only regulators may change rules"), code="forbidden"
+        )
     rule = ValidationRule.objects.select_for_update().get(pk=rule.pk)
     before = audit.snapshot(rule)
     if active is not None:
@@ -140,7 +168,9 @@ def due_date(region_code: str, period: Period, settings: dict | None = None) -> 
 
 
 # ---------------------------------------------------------------------------------------------- values
-def parse_values(raw: dict, fields: list[FieldDefinition], *, where=None) -> tuple[dict[str, str], list[dict]]:
+def parse_values(
+    raw: dict, fields: list[FieldDefinition], *, where=None
+) -> tuple[dict[str, str], list[dict]]:
     """Normalise {code: value} from any channel to {code: canonical decimal string}; empty values dropped.
 
     Errors are dicts {field, message_zh, message_en} (plus whatever `where(code)` adds, e.g. sheet/cell).
@@ -154,7 +184,11 @@ def parse_values(raw: dict, fields: list[FieldDefinition], *, where=None) -> tup
 
     for code, value in raw.items():
         if code not in by_code:
-            err(code, f"未知字段代码 {code}（模板中没有此字段）", f"unknown field code {code!r} (not in the template)")
+            err(
+                code,
+                f"未知字段代码 {code}（模板中没有此字段）",
+                f"unknown field code {code!r} (not in the template)",
+            )
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
@@ -165,20 +199,31 @@ def parse_values(raw: dict, fields: list[FieldDefinition], *, where=None) -> tup
         try:
             number = Decimal(text)
         except InvalidOperation:
-            err(code, f"{by_code[code].label_zh}（{code}）应为数字，收到“{text[:40]}”", f"{code} must be a number, got {text[:40]!r}")
+            err(
+                code,
+                f"{by_code[code].label_zh}（{code}）应为数字，收到“{text[:40]}”",
+                f"{code} must be a number, got {text[:40]!r}",
+            )
             continue
         if not number.is_finite() or abs(number) >= MAX_ABS:
             err(code, f"{by_code[code].label_zh}（{code}）数值超出范围", f"{code} is out of range")
             continue
         if by_code[code].unit == Unit.COUNT:
             if number != number.to_integral_value() or number < 0:
-                err(code, f"{by_code[code].label_zh}（{code}）应为非负整数，收到 {text[:40]}",
-                    f"{code} must be a whole number ≥ 0, got {text[:40]}")
+                err(
+                    code,
+                    f"{by_code[code].label_zh}（{code}）应为非负整数，收到 {text[:40]}",
+                    f"{code} must be a whole number ≥ 0, got {text[:40]}",
+                )
                 continue
             values[code] = str(int(number))
         else:
             if number.as_tuple().exponent < -2 and number != number.quantize(Decimal("0.01")):
-                err(code, f"{by_code[code].label_zh}（{code}）最多保留两位小数（万元）", f"{code} allows at most 2 decimal places")
+                err(
+                    code,
+                    f"{by_code[code].label_zh}（{code}）最多保留两位小数（万元）",
+                    f"{code} allows at most 2 decimal places",
+                )
                 continue
             values[code] = str(number.quantize(Decimal("0.01")))
     return values, errors
@@ -191,8 +236,12 @@ def _dec(values: dict) -> dict[str, Decimal]:
 def submitted_version(institution_id: int, period: Period) -> FilingVersion | None:
     """The latest submitted version of an institution's filing for a period (what later periods compare with)."""
     return (
-        FilingVersion.objects.filter(filing__institution_id=institution_id, filing__year=period.year,
-                                     filing__quarter=period.quarter, submitted_at__isnull=False)
+        FilingVersion.objects.filter(
+            filing__institution_id=institution_id,
+            filing__year=period.year,
+            filing__quarter=period.quarter,
+            submitted_at__isnull=False,
+        )
         .order_by("-number")
         .first()
     )
@@ -213,15 +262,28 @@ def opening_values(institution_id: int, period: Period) -> dict[str, str]:
     return {code: prior.values[src] for code, src in OPENING_FIELDS.items() if src in prior.values}
 
 
-def check(*, institution_id: int, period: Period, values: dict[str, str], nil_return: bool = False,
-          template: ReportTemplate | None = None) -> tuple[list[validation.Finding], str]:
+def check(
+    *,
+    institution_id: int,
+    period: Period,
+    values: dict[str, str],
+    nil_return: bool = False,
+    template: ReportTemplate | None = None,
+) -> tuple[list[validation.Finding], str]:
     """Findings for values against the rules in force at the period end, and the ruleset version."""
     template = template or template_for(period)
     rules = rule_specs(period.end)
     previous, prior = comparison_values(institution_id, period)
     codes = list(template.fields.order_by("order").values_list("code", flat=True))
-    findings = validation.evaluate(rules, _dec(values), quarter=period.quarter, template_codes=codes,
-                                   previous=previous, prior_year_end=prior, nil_return=nil_return)
+    findings = validation.evaluate(
+        rules,
+        _dec(values),
+        quarter=period.quarter,
+        template_codes=codes,
+        previous=previous,
+        prior_year_end=prior,
+        nil_return=nil_return,
+    )
     return findings, validation.ruleset_version(rules)
 
 
@@ -249,18 +311,24 @@ def _company_user_of(actor, institution_id: int) -> bool:
 
 def _require_maker(actor, institution_id: int):
     if not (_company_user_of(actor, institution_id) or actor.is_system_admin):
-        raise FilingError(_("只有本机构填报人员可以填报 / only the institution's own users may file"), code="forbidden")
+        raise FilingError(
+            _("只有本机构填报人员可以填报 / only the institution's own users may file"), code="forbidden"
+        )
 
 
 def _require_checker(actor, institution_id: int):
     if not ((_company_user_of(actor, institution_id) and actor.role == "approver") or actor.is_system_admin):
-        raise FilingError(_("须由本机构审核人报送（填报人编制、审核人报送）/ only the institution's approver may submit"),
-                          code="forbidden")
+        raise FilingError(
+            _("须由本机构审核人报送（填报人编制、审核人报送）/ only the institution's approver may submit"),
+            code="forbidden",
+        )
 
 
 def _require_reviewer(actor, filing: Filing):
     if not ((actor.is_regulator and can_see(actor, filing)) or actor.is_system_admin):
-        raise FilingError(_("只有辖区监管人员可以审核 / only the competent regulator may review"), code="forbidden")
+        raise FilingError(
+            _("只有辖区监管人员可以审核 / only the competent regulator may review"), code="forbidden"
+        )
 
 
 # ---------------------------------------------------------------------------------------------- lifecycle
@@ -279,20 +347,32 @@ def _filing_for_update(institution: Institution, period: Period, actor) -> Filin
     try:
         with transaction.atomic():
             filing, created = Filing.objects.get_or_create(
-                institution=institution, year=period.year, quarter=period.quarter,
+                institution=institution,
+                year=period.year,
+                quarter=period.quarter,
                 defaults={"template": template, "due_date": due_date(institution.region_id, period)},
             )
     except IntegrityError:  # created concurrently
         created = False
-    filing = Filing.objects.select_for_update().get(institution=institution, year=period.year, quarter=period.quarter)
+    filing = Filing.objects.select_for_update().get(
+        institution=institution, year=period.year, quarter=period.quarter
+    )
     if created:
         audit.record(actor=actor, action=audit.Action.CREATE, instance=filing, note=_("创建报表"))
     return filing
 
 
 @transaction.atomic
-def filing_save_draft(*, actor, institution: Institution, period: Period, values: dict, nil_return: bool = False,
-                      channel: str = Channel.WEB, merge: bool = False):
+def filing_save_draft(
+    *,
+    actor,
+    institution: Institution,
+    period: Period,
+    values: dict,
+    nil_return: bool = False,
+    channel: str = Channel.WEB,
+    merge: bool = False,
+):
     """Create or replace the open draft (merge=True updates only the given fields, for the web form).
     Returns (filing, version, findings). Bad values raise FilingError with `errors`; nothing is stored."""
     _require_maker(actor, institution.pk)
@@ -305,17 +385,27 @@ def filing_save_draft(*, actor, institution: Institution, period: Period, values
         raise FilingError(_("数据格式有误，未保存 / invalid values, nothing saved"), errors=errors)
     version = filing.current_version
     if filing.status == FilingStatus.SUBMITTED:
-        raise FilingError(_("报表已报送，正在审核中，不能修改 / submitted filings cannot be edited"), code="conflict")
+        raise FilingError(
+            _("报表已报送，正在审核中，不能修改 / submitted filings cannot be edited"), code="conflict"
+        )
     if filing.status == FilingStatus.ACCEPTED:
-        raise FilingError(_("报表已受理；如需更正请发起更正并说明原因 / accepted: open an amendment with a reason"),
-                          code="conflict")
+        raise FilingError(
+            _("报表已受理；如需更正请发起更正并说明原因 / accepted: open an amendment with a reason"),
+            code="conflict",
+        )
     if version is None or version.is_frozen:
         number = (version.number + 1) if version else 1
         base = dict(version.values) if (version and merge) else {}
         if number == 1 and not nil_return:
             base = {**opening_values(institution.pk, period), **base}
-        version = FilingVersion.objects.create(filing=filing, number=number, values=base, created_by=actor,
-                                               channel=channel, reason=version.reason if version else "")
+        version = FilingVersion.objects.create(
+            filing=filing,
+            number=number,
+            values=base,
+            created_by=actor,
+            channel=channel,
+            reason=version.reason if version else "",
+        )
         filing.current_version = version
         filing.save(update_fields=["current_version", "updated_at"])
     before = audit.snapshot(version)
@@ -329,10 +419,20 @@ def filing_save_draft(*, actor, institution: Institution, period: Period, values
         version.values = {}
     version.channel = channel
     version.save()
-    audit.record(actor=actor, action=audit.Action.UPDATE, instance=version, before=before,
-                 note=_("保存草稿（%(c)s）") % {"c": Channel(channel).label})
-    findings, _rs = check(institution_id=institution.pk, period=period, values=version.values,
-                          nil_return=version.nil_return, template=filing.template)
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE,
+        instance=version,
+        before=before,
+        note=_("保存草稿（%(c)s）") % {"c": Channel(channel).label},
+    )
+    findings, _rs = check(
+        institution_id=institution.pk,
+        period=period,
+        values=version.values,
+        nil_return=version.nil_return,
+        template=filing.template,
+    )
     return filing, version, findings
 
 
@@ -344,19 +444,33 @@ def filing_amend(*, actor, filing: Filing, reason: str) -> FilingVersion:
     if not reason.strip():
         raise FilingError(_("更正须填写原因 / an amendment needs a reason"))
     updated = Filing.objects.filter(pk=filing.pk, status=FilingStatus.ACCEPTED).update(
-        status=FilingStatus.DRAFT, updated_at=timezone.now())
+        status=FilingStatus.DRAFT, updated_at=timezone.now()
+    )
     if not updated:
-        raise FilingError(_("只有已受理的报表可以更正 / only accepted filings can be amended"), code="conflict")
+        raise FilingError(
+            _("只有已受理的报表可以更正 / only accepted filings can be amended"), code="conflict"
+        )
     filing.refresh_from_db()
     before = audit.snapshot(filing)
     old = filing.current_version
-    version = FilingVersion.objects.create(filing=filing, number=old.number + 1, values=dict(old.values),
-                                           nil_return=old.nil_return, reason=reason.strip(), created_by=actor,
-                                           channel=old.channel)
+    version = FilingVersion.objects.create(
+        filing=filing,
+        number=old.number + 1,
+        values=dict(old.values),
+        nil_return=old.nil_return,
+        reason=reason.strip(),
+        created_by=actor,
+        channel=old.channel,
+    )
     filing.current_version = version
     filing.save(update_fields=["current_version", "updated_at"])
-    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=filing, before={**before, "status": "accepted"},
-                 note=_("发起更正：%(r)s") % {"r": reason.strip()})
+    audit.record(
+        actor=actor,
+        action=audit.Action.TRANSITION,
+        instance=filing,
+        before={**before, "status": "accepted"},
+        note=_("发起更正：%(r)s") % {"r": reason.strip()},
+    )
     return version
 
 
@@ -369,34 +483,58 @@ def filing_submit(*, actor, filing: Filing, explanations: dict | None = None) ->
     explanations = {k: str(v).strip() for k, v in (explanations or {}).items() if str(v).strip()}
     filing = Filing.objects.select_related("current_version", "template").get(pk=filing.pk)
     version = filing.current_version
-    if version is None or version.is_frozen or filing.status not in (FilingStatus.DRAFT, FilingStatus.RETURNED):
+    if (
+        version is None
+        or version.is_frozen
+        or filing.status not in (FilingStatus.DRAFT, FilingStatus.RETURNED)
+    ):
         raise FilingError(_("没有可报送的草稿 / there is no open draft to submit"), code="conflict")
-    findings, ruleset = check(institution_id=filing.institution_id, period=filing.period, values=version.values,
-                              nil_return=version.nil_return, template=filing.template)
+    findings, ruleset = check(
+        institution_id=filing.institution_id,
+        period=filing.period,
+        values=version.values,
+        nil_return=version.nil_return,
+        template=filing.template,
+    )
     if validation.blocking(findings):
         raise FilingError(_("存在校验错误，不能报送 / blocking errors prevent submission"), findings=findings)
     missing = validation.unexplained(findings, explanations)
     if missing:
-        raise FilingError(_("以下提示须逐条说明原因后方可报送 / each warning needs an explanation: %(ids)s")
-                          % {"ids": ", ".join(sorted({f.rule_id for f in missing}))}, findings=findings,
-                          code="explanations")
+        raise FilingError(
+            _("以下提示须逐条说明原因后方可报送 / each warning needs an explanation: %(ids)s")
+            % {"ids": ", ".join(sorted({f.rule_id for f in missing}))},
+            findings=findings,
+            code="explanations",
+        )
     now = timezone.now()
     kept = {f.rule_id: explanations[f.rule_id] for f in findings if f.rule_id in explanations}
     won = FilingVersion.objects.filter(pk=version.pk, submitted_at__isnull=True).update(
-        submitted_at=now, submitted_by=actor, ruleset_version=ruleset, values_hash=version.compute_hash(),
-        explanations=kept, findings=[f.as_dict() for f in findings],
+        submitted_at=now,
+        submitted_by=actor,
+        ruleset_version=ruleset,
+        values_hash=version.compute_hash(),
+        explanations=kept,
+        findings=[f.as_dict() for f in findings],
     )
     if not won:
         raise FilingError(_("该版本已被报送 / this version has already been submitted"), code="conflict")
     before = audit.snapshot(filing)
     Filing.objects.filter(pk=filing.pk).update(
-        status=FilingStatus.SUBMITTED, first_submitted_at=filing.first_submitted_at or now,
-        risk_score=risk_score(findings, kept), warning_count=len(findings), updated_at=now,
+        status=FilingStatus.SUBMITTED,
+        first_submitted_at=filing.first_submitted_at or now,
+        risk_score=risk_score(findings, kept),
+        warning_count=len(findings),
+        updated_at=now,
     )
     filing.refresh_from_db()
     version.refresh_from_db()
-    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=filing, before=before,
-                 note=_("报送第 %(n)s 版（规则集 %(rs)s）") % {"n": version.number, "rs": ruleset})
+    audit.record(
+        actor=actor,
+        action=audit.Action.TRANSITION,
+        instance=filing,
+        before=before,
+        note=_("报送第 %(n)s 版（规则集 %(rs)s）") % {"n": version.number, "rs": ruleset},
+    )
     filing_submitted.send(sender=Filing, filing=filing, version=version, actor=actor)
     return version
 
@@ -417,15 +555,28 @@ def filing_return(*, actor, filing: Filing, comments: dict, note: str = "") -> F
     before = audit.snapshot(filing)
     now = timezone.now()
     if not Filing.objects.filter(pk=filing.pk, status=FilingStatus.SUBMITTED).update(
-            status=FilingStatus.RETURNED, updated_at=now):
-        raise FilingError(_("只有已报送的报表可以退回 / only submitted filings can be returned"), code="conflict")
-    FilingVersion.objects.filter(pk=filing.current_version_id).update(review_comments=comments, reviewed_at=now,
-                                                                      reviewed_by=actor)
+        status=FilingStatus.RETURNED, updated_at=now
+    ):
+        raise FilingError(
+            _("只有已报送的报表可以退回 / only submitted filings can be returned"), code="conflict"
+        )
+    FilingVersion.objects.filter(pk=filing.current_version_id).update(
+        review_comments=comments, reviewed_at=now, reviewed_by=actor
+    )
     filing.refresh_from_db()
-    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=filing, before=before,
-                 note=_("退回修改：%(c)s") % {"c": "；".join(f"{k}: {v}" for k, v in comments.items())})
-    _notify(_company_users(filing.institution_id), title=_("%(p)s 季度报表被退回") % {"p": filing.period.label},
-            body="\n".join(f"{k}: {v}" for k, v in comments.items()), url=f"/reporting/filings/{filing.pk}/")
+    audit.record(
+        actor=actor,
+        action=audit.Action.TRANSITION,
+        instance=filing,
+        before=before,
+        note=_("退回修改：%(c)s") % {"c": "；".join(f"{k}: {v}" for k, v in comments.items())},
+    )
+    _notify(
+        _company_users(filing.institution_id),
+        title=_("%(p)s 季度报表被退回") % {"p": filing.period.label},
+        body="\n".join(f"{k}: {v}" for k, v in comments.items()),
+        url=f"/reporting/filings/{filing.pk}/",
+    )
     return filing
 
 
@@ -435,42 +586,70 @@ def filing_accept(*, actor, filing: Filing, note: str = "") -> Filing:
     before = audit.snapshot(filing)
     now = timezone.now()
     if not Filing.objects.filter(pk=filing.pk, status=FilingStatus.SUBMITTED).update(
-            status=FilingStatus.ACCEPTED, accepted_at=now, updated_at=now):
-        raise FilingError(_("只有已报送的报表可以受理 / only submitted filings can be accepted"), code="conflict")
+        status=FilingStatus.ACCEPTED, accepted_at=now, updated_at=now
+    ):
+        raise FilingError(
+            _("只有已报送的报表可以受理 / only submitted filings can be accepted"), code="conflict"
+        )
     FilingVersion.objects.filter(pk=filing.current_version_id).update(reviewed_at=now, reviewed_by=actor)
     filing.refresh_from_db()
-    audit.record(actor=actor, action=audit.Action.TRANSITION, instance=filing, before=before, note=note or _("受理"))
+    audit.record(
+        actor=actor, action=audit.Action.TRANSITION, instance=filing, before=before, note=note or _("受理")
+    )
     filing_accepted.send(sender=Filing, filing=filing, version=filing.current_version, actor=actor)
     return filing
 
 
 @transaction.atomic
-def due_setting_save(*, actor, region_code: str | None, days_after_quarter_end: int, remind_days_before: int,
-                     overdue_days_after: int, effective_from: dt.date, source: str = ""):
+def due_setting_save(
+    *,
+    actor,
+    region_code: str | None,
+    days_after_quarter_end: int,
+    remind_days_before: int,
+    overdue_days_after: int,
+    effective_from: dt.date,
+    source: str = "",
+):
     """A provincial regulator (or an administrator) sets the province's deadline and reminder days;
     a new row with its effective date, audited."""
     from accounts.models import Region
 
     if region_code is None:
         if not actor.is_system_admin:
-            raise FilingError(_("只有系统管理员可以修改全国默认期限 / only administrators change the national default"),
-                              code="forbidden")
+            raise FilingError(
+                _("只有系统管理员可以修改全国默认期限 / only administrators change the national default"),
+                code="forbidden",
+            )
     else:
         province = region_code[:2] + "0000"
         own = actor.is_regulator and actor.region_id == province
         if not (own or actor.is_system_admin):
-            raise FilingError(_("只有省级监管部门可以设置本省报送期限 / only the provincial regulator sets its deadline"),
-                              code="forbidden")
+            raise FilingError(
+                _("只有省级监管部门可以设置本省报送期限 / only the provincial regulator sets its deadline"),
+                code="forbidden",
+            )
         region_code = province
         if not Region.objects.filter(code=province).exists():
             raise FilingError(_("地区不存在 / unknown region"))
-    if not (1 <= days_after_quarter_end <= 90 and 0 <= remind_days_before <= 30 and 0 <= overdue_days_after <= 30):
+    if not (
+        1 <= days_after_quarter_end <= 90 and 0 <= remind_days_before <= 30 and 0 <= overdue_days_after <= 30
+    ):
         raise FilingError(_("天数超出范围（报送期限1–90天，提醒0–30天）/ days out of range"))
     setting, created = DueDateSetting.objects.update_or_create(
-        region_id=region_code, effective_from=effective_from,
-        defaults={"days_after_quarter_end": days_after_quarter_end, "remind_days_before": remind_days_before,
-                  "overdue_days_after": overdue_days_after, "source": source},
+        region_id=region_code,
+        effective_from=effective_from,
+        defaults={
+            "days_after_quarter_end": days_after_quarter_end,
+            "remind_days_before": remind_days_before,
+            "overdue_days_after": overdue_days_after,
+            "source": source,
+        },
     )
-    audit.record(actor=actor, action=audit.Action.CREATE if created else audit.Action.UPDATE, instance=setting,
-                 note=source)
+    audit.record(
+        actor=actor,
+        action=audit.Action.CREATE if created else audit.Action.UPDATE,
+        instance=setting,
+        note=source,
+    )
     return setting

@@ -27,7 +27,16 @@ from decimal import Decimal
 
 ERROR = "error"
 WARNING = "warning"
-KINDS = ("identity", "roll_forward", "bound", "count_le_count", "continuity", "ytd_monotonic", "qoq_change", "required")
+KINDS = (
+    "identity",
+    "roll_forward",
+    "bound",
+    "count_le_count",
+    "continuity",
+    "ytd_monotonic",
+    "qoq_change",
+    "required",
+)
 _OPS = {
     "<=": lambda a, b: a <= b,
     ">=": lambda a, b: a >= b,
@@ -50,8 +59,13 @@ class RuleSpec:
     citation: str = ""
 
     def canonical(self) -> dict:
-        return {"rule_id": self.rule_id, "kind": self.kind, "fields": list(self.fields), "params": self.params,
-                "severity": self.severity}
+        return {
+            "rule_id": self.rule_id,
+            "kind": self.kind,
+            "fields": list(self.fields),
+            "params": self.params,
+            "severity": self.severity,
+        }
 
 
 @dataclass
@@ -80,14 +94,21 @@ def _fmt(value) -> str:
 
 
 def _message(template: str, context: dict) -> str:
-    return _PLACEHOLDER.sub(lambda m: _fmt(context[m.group(1)]) if m.group(1) in context else m.group(0), template)
+    return _PLACEHOLDER.sub(
+        lambda m: _fmt(context[m.group(1)]) if m.group(1) in context else m.group(0), template
+    )
 
 
 def _finding(rule: RuleSpec, fields: list[str], context: dict) -> Finding:
     return Finding(
-        rule_id=rule.rule_id, severity=rule.severity, kind=rule.kind, fields=fields,
-        message_zh=_message(rule.message_zh, context), message_en=_message(rule.message_en, context),
-        citation=rule.citation, values={k: str(v) for k, v in context.items()},
+        rule_id=rule.rule_id,
+        severity=rule.severity,
+        kind=rule.kind,
+        fields=fields,
+        message_zh=_message(rule.message_zh, context),
+        message_en=_message(rule.message_en, context),
+        citation=rule.citation,
+        values={k: str(v) for k, v in context.items()},
     )
 
 
@@ -136,8 +157,17 @@ def _continuity(rule, values, *, prior_year_end, **_):
         return []
     if values[code] == prior_year_end[prev_code]:
         return []
-    return [_finding(rule, [code], {"value": values[code], "previous": prior_year_end[prev_code],
-                                    "diff": values[code] - prior_year_end[prev_code]})]
+    return [
+        _finding(
+            rule,
+            [code],
+            {
+                "value": values[code],
+                "previous": prior_year_end[prev_code],
+                "diff": values[code] - prior_year_end[prev_code],
+            },
+        )
+    ]
 
 
 def _ytd_monotonic(rule, values, *, previous, quarter, **_):
@@ -147,8 +177,18 @@ def _ytd_monotonic(rule, values, *, previous, quarter, **_):
     out = []
     for code in p["fields"]:
         if code in values and code in previous and values[code] < previous[code]:
-            out.append(_finding(rule, [code], {"field": code, "value": values[code], "previous": previous[code],
-                                               "diff": values[code] - previous[code]}))
+            out.append(
+                _finding(
+                    rule,
+                    [code],
+                    {
+                        "field": code,
+                        "value": values[code],
+                        "previous": previous[code],
+                        "diff": values[code] - previous[code],
+                    },
+                )
+            )
     return out
 
 
@@ -161,8 +201,18 @@ def _qoq_change(rule, values, *, previous, **_):
     limit = Decimal(str(p["limit"]))
     if abs(change) <= limit:
         return []
-    return [_finding(rule, [code], {"value": values[code], "previous": previous[code],
-                                    "change": f"{change * 100:.1f}%", "limit": f"{limit * 100:.0f}%"})]
+    return [
+        _finding(
+            rule,
+            [code],
+            {
+                "value": values[code],
+                "previous": previous[code],
+                "change": f"{change * 100:.1f}%",
+                "limit": f"{limit * 100:.0f}%",
+            },
+        )
+    ]
 
 
 def _required(rule, values, *, template_codes, **_):
@@ -185,9 +235,16 @@ _EVALUATORS = {
 }
 
 
-def evaluate(rules: list[RuleSpec], values: dict[str, Decimal], *, quarter: int, template_codes: list[str],
-             previous: dict[str, Decimal] | None = None, prior_year_end: dict[str, Decimal] | None = None,
-             nil_return: bool = False) -> list[Finding]:
+def evaluate(
+    rules: list[RuleSpec],
+    values: dict[str, Decimal],
+    *,
+    quarter: int,
+    template_codes: list[str],
+    previous: dict[str, Decimal] | None = None,
+    prior_year_end: dict[str, Decimal] | None = None,
+    nil_return: bool = False,
+) -> list[Finding]:
     """All findings for one filing's values. `previous` is the previous quarter's submitted values,
     `prior_year_end` the prior year's Q4 (None when there is no such filing). A nil return (本期无融资担保
     业务) carries no values and is not checked."""
@@ -197,8 +254,16 @@ def evaluate(rules: list[RuleSpec], values: dict[str, Decimal], *, quarter: int,
     rules = [r for r in rules if set(r.fields) <= known or r.kind == "required"]
     findings = []
     for rule in rules:
-        findings.extend(_EVALUATORS[rule.kind](rule, values, previous=previous, prior_year_end=prior_year_end,
-                                               quarter=quarter, template_codes=template_codes))
+        findings.extend(
+            _EVALUATORS[rule.kind](
+                rule,
+                values,
+                previous=previous,
+                prior_year_end=prior_year_end,
+                quarter=quarter,
+                template_codes=template_codes,
+            )
+        )
     order = {ERROR: 0, WARNING: 1}
     findings.sort(key=lambda f: (order[f.severity], f.rule_id))
     return findings

@@ -28,8 +28,15 @@ from .models import Filing, FilingVersion, Notification, ValidationRule
 from .periods import Period
 
 SECTIONS = {
-    "A": _("A 资产负债"), "B": _("B 损益"), "C": _("C 担保业务"), "D": _("D 支小支农"), "E": _("E 费率"),
-    "F": _("F 代偿与回收"), "G": _("G 集中度与关联"), "H": _("H 银担合作与再担保"), "I": _("I 人员"),
+    "A": _("A 资产负债"),
+    "B": _("B 损益"),
+    "C": _("C 担保业务"),
+    "D": _("D 支小支农"),
+    "E": _("E 费率"),
+    "F": _("F 代偿与回收"),
+    "G": _("G 集中度与关联"),
+    "H": _("H 银担合作与再担保"),
+    "I": _("I 人员"),
 }
 
 
@@ -67,11 +74,19 @@ def _sections(fields, values, previous, findings_by_field, comments=None, *, lar
         prev = (previous or {}).get(f.code)
         comparable = large_change is not None and f.basis != Basis.YTD
         change = _change(values.get(f.code), prev) if comparable else None
-        out.setdefault(f.section, {"code": f.section, "title": SECTIONS.get(f.section, f.section), "rows": []})["rows"].append({
-            "field": f, "value": values.get(f.code, ""), "previous": prev,
-            "change": change, "change_large": change is not None and abs(change) >= large_change,
-            "findings": findings_by_field.get(f.code, []), "comment": (comments or {}).get(f.code, ""),
-        })
+        out.setdefault(
+            f.section, {"code": f.section, "title": SECTIONS.get(f.section, f.section), "rows": []}
+        )["rows"].append(
+            {
+                "field": f,
+                "value": values.get(f.code, ""),
+                "previous": prev,
+                "change": change,
+                "change_large": change is not None and abs(change) >= large_change,
+                "findings": findings_by_field.get(f.code, []),
+                "comment": (comments or {}).get(f.code, ""),
+            }
+        )
     return list(out.values())
 
 
@@ -98,8 +113,9 @@ def _by_field(findings):
     for f in findings:
         if f.kind == "required":
             for code in f.fields:
-                out.setdefault(code, []).append({"rule_id": f.rule_id, "severity": f.severity,
-                                                 "message_zh": _("未填报"), "kind": f.kind})
+                out.setdefault(code, []).append(
+                    {"rule_id": f.rule_id, "severity": f.severity, "message_zh": _("未填报"), "kind": f.kind}
+                )
         elif f.fields:
             out.setdefault(f.fields[0], []).append(f)
     return out
@@ -124,13 +140,23 @@ def filing_list(request):
         qs = qs.filter(year=p.year, quarter=p.quarter)
     if status in FilingStatus.values:
         qs = qs.filter(status=status)
-    page = Paginator(qs.order_by("-year", "-quarter", "institution__region_id", "institution__name"), 30).get_page(
-        request.GET.get("page"))
+    page = Paginator(
+        qs.order_by("-year", "-quarter", "institution__region_id", "institution__name"), 30
+    ).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in (("period", period_text), ("status", status)) if v)
-    return render(request, "reporting/filing_list.html", {
-        "page": page, "query": query, "statuses": FilingStatus.choices, "status": status, "period_text": period_text,
-        "filing_period": filing_period_default(), "periods": _recent_periods(),
-    })
+    return render(
+        request,
+        "reporting/filing_list.html",
+        {
+            "page": page,
+            "query": query,
+            "statuses": FilingStatus.choices,
+            "status": status,
+            "period_text": period_text,
+            "filing_period": filing_period_default(),
+            "periods": _recent_periods(),
+        },
+    )
 
 
 def _recent_periods(n=8):
@@ -152,8 +178,11 @@ def filing_edit(request, period):
     except ValueError as exc:
         raise Http404(str(exc)) from exc
     institution = request.user.institution
-    filing = Filing.objects.filter(institution=institution, year=p.year, quarter=p.quarter).select_related(
-        "current_version", "template").first()
+    filing = (
+        Filing.objects.filter(institution=institution, year=p.year, quarter=p.quarter)
+        .select_related("current_version", "template")
+        .first()
+    )
     if filing and filing.status in (FilingStatus.SUBMITTED, FilingStatus.ACCEPTED):
         return redirect("reporting:filing", pk=filing.pk)
     template = filing.template if filing else services.template_for(p)
@@ -162,8 +191,15 @@ def filing_edit(request, period):
         raw = {f.code: request.POST.get(f.code, "") for f in fields}
         nil = request.POST.get("nil_return") == "1"
         try:
-            filing, _version, _f = services.filing_save_draft(actor=request.user, institution=institution, period=p,
-                                                              values=raw, nil_return=nil, channel=Channel.WEB, merge=True)
+            filing, _version, _f = services.filing_save_draft(
+                actor=request.user,
+                institution=institution,
+                period=p,
+                values=raw,
+                nil_return=nil,
+                channel=Channel.WEB,
+                merge=True,
+            )
         except services.FilingError as exc:
             for e in exc.errors:
                 messages.error(request, e["message_zh"])
@@ -173,17 +209,37 @@ def filing_edit(request, period):
         messages.success(request, _("草稿已保存。"))
         return redirect("reporting:filing", pk=filing.pk)
     version = filing.current_version if filing else None
-    values = dict(version.values) if version and not version.is_frozen else (dict(version.values) if version else {})
+    values = (
+        dict(version.values)
+        if version and not version.is_frozen
+        else (dict(version.values) if version else {})
+    )
     if not version:
         values = services.opening_values(institution.pk, p)
-    findings, _rs = services.check(institution_id=institution.pk, period=p, values=values,
-                                   nil_return=bool(version and version.nil_return), template=template)
+    findings, _rs = services.check(
+        institution_id=institution.pk,
+        period=p,
+        values=values,
+        nil_return=bool(version and version.nil_return),
+        template=template,
+    )
     comments = version.review_comments if version else {}
-    return render(request, "reporting/filing_form.html", {
-        "period": p, "filing": filing, "institution": institution, "version": version,
-        "sections": _sections(fields, values, _previous_values(institution.pk, p), _by_field(findings), comments),
-        "findings": findings, "fields": fields, "general_comment": comments.get("_", ""),
-    })
+    return render(
+        request,
+        "reporting/filing_form.html",
+        {
+            "period": p,
+            "filing": filing,
+            "institution": institution,
+            "version": version,
+            "sections": _sections(
+                fields, values, _previous_values(institution.pk, p), _by_field(findings), comments
+            ),
+            "findings": findings,
+            "fields": fields,
+            "general_comment": comments.get("_", ""),
+        },
+    )
 
 
 @login_required
@@ -197,20 +253,35 @@ def filing_check(request, period):
     clean, errors = services.parse_values({f.code: request.POST.get(f.code, "") for f in fields}, fields)
     findings = []
     if not errors:
-        findings, _rs = services.check(institution_id=request.user.institution_id, period=p, values=clean,
-                                       nil_return=request.POST.get("nil_return") == "1", template=template)
+        findings, _rs = services.check(
+            institution_id=request.user.institution_id,
+            period=p,
+            values=clean,
+            nil_return=request.POST.get("nil_return") == "1",
+            template=template,
+        )
     by_field = _by_field(findings)
-    return render(request, "reporting/_findings.html", {
-        "findings": findings, "errors": errors, "codes": [f.code for f in fields], "by_field": by_field, "oob": True,
-    })
+    return render(
+        request,
+        "reporting/_findings.html",
+        {
+            "findings": findings,
+            "errors": errors,
+            "codes": [f.code for f in fields],
+            "by_field": by_field,
+            "oob": True,
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------- filing page
 def _filing_or_404(user, pk):
     return get_object_or_404(
-        selectors.filings_for(user).select_related("template", "current_version__submitted_by",
-                                                  "current_version__created_by").prefetch_related(
-            Prefetch("versions", queryset=FilingVersion.objects.select_related("submitted_by", "created_by"))),
+        selectors.filings_for(user)
+        .select_related("template", "current_version__submitted_by", "current_version__created_by")
+        .prefetch_related(
+            Prefetch("versions", queryset=FilingVersion.objects.select_related("submitted_by", "created_by"))
+        ),
         pk=pk,
     )
 
@@ -220,8 +291,13 @@ def _version_findings(filing, version):
         return []
     if version.is_frozen:
         return [validation.Finding(**f) for f in version.findings]
-    findings, _rs = services.check(institution_id=filing.institution_id, period=filing.period, values=version.values,
-                                   nil_return=version.nil_return, template=filing.template)
+    findings, _rs = services.check(
+        institution_id=filing.institution_id,
+        period=filing.period,
+        values=version.values,
+        nil_return=version.nil_return,
+        template=filing.template,
+    )
     return findings
 
 
@@ -236,20 +312,35 @@ def filing_detail(request, pk):
     fields = services.template_fields(filing.template)
     user = request.user
     own = user.is_company_user and user.institution_id == filing.institution_id
-    return render(request, "reporting/filing_detail.html", {
-        "filing": filing, "version": version, "findings": findings,
-        "sections": _sections(fields, version.values if version else {}, _previous_values(filing.institution_id, filing.period),
-                              _by_field(findings), version.review_comments if version else {}),
-        "warnings": [f for f in findings if f.severity == Severity.WARNING],
-        "errors": validation.blocking(findings),
-        "can_edit": own and filing.status in (FilingStatus.DRAFT, FilingStatus.RETURNED),
-        "can_submit": own and user.role == "approver" and version is not None and not version.is_frozen
-        and filing.status in (FilingStatus.DRAFT, FilingStatus.RETURNED),
-        "can_amend": own and filing.status == FilingStatus.ACCEPTED,
-        "can_review": (user.is_regulator or user.is_system_admin) and filing.status == FilingStatus.SUBMITTED,
-        "events": audit.history(filing)[:30],
-        "general_comment": (version.review_comments or {}).get("_", "") if version else "",
-    })
+    return render(
+        request,
+        "reporting/filing_detail.html",
+        {
+            "filing": filing,
+            "version": version,
+            "findings": findings,
+            "sections": _sections(
+                fields,
+                version.values if version else {},
+                _previous_values(filing.institution_id, filing.period),
+                _by_field(findings),
+                version.review_comments if version else {},
+            ),
+            "warnings": [f for f in findings if f.severity == Severity.WARNING],
+            "errors": validation.blocking(findings),
+            "can_edit": own and filing.status in (FilingStatus.DRAFT, FilingStatus.RETURNED),
+            "can_submit": own
+            and user.role == "approver"
+            and version is not None
+            and not version.is_frozen
+            and filing.status in (FilingStatus.DRAFT, FilingStatus.RETURNED),
+            "can_amend": own and filing.status == FilingStatus.ACCEPTED,
+            "can_review": (user.is_regulator or user.is_system_admin)
+            and filing.status == FilingStatus.SUBMITTED,
+            "events": audit.history(filing)[:30],
+            "general_comment": (version.review_comments or {}).get("_", "") if version else "",
+        },
+    )
 
 
 @login_required
@@ -295,7 +386,9 @@ def receipt_pdf(request, pk):
     if version is None or not version.is_frozen:
         raise Http404(_("尚未报送，没有回执"))
     response = HttpResponse(receipts.receipt_pdf(filing, version), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="receipt-{filing.institution.credit_code}-{filing.period}-v{version.number}.pdf"'
+    response["Content-Disposition"] = (
+        f'inline; filename="receipt-{filing.institution.credit_code}-{filing.period}-v{version.number}.pdf"'
+    )
     return response
 
 
@@ -305,8 +398,12 @@ def excel_download(request, period):
     _require_company(request.user)
     p = Period.parse(period)
     content = excel.workbook_for(institution=request.user.institution, period=p)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="quarterly-{request.user.institution.credit_code}-{p}.xlsx"'
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="quarterly-{request.user.institution.credit_code}-{p}.xlsx"'
+    )
     return response
 
 
@@ -319,8 +416,13 @@ def excel_upload(request, period):
     if upload is None:
         messages.error(request, _("请选择要上传的 Excel 文件 / choose a file"))
         return redirect("reporting:filing_edit", period=str(p))
-    result = excel.import_upload(actor=request.user, institution=request.user.institution, period=p,
-                                 data=upload.read(), filename=upload.name)
+    result = excel.import_upload(
+        actor=request.user,
+        institution=request.user.institution,
+        period=p,
+        data=upload.read(),
+        filename=upload.name,
+    )
     if result.errors:
         messages.error(request, _("Excel 未导入，未保存任何数据 / nothing was saved"))
         for e in result.errors[:20]:
@@ -328,8 +430,11 @@ def excel_upload(request, period):
         return redirect("reporting:filing_edit", period=str(p))
     messages.success(request, _("Excel 已导入为草稿（%(n)s 个字段）。") % {"n": len(result.version.values)})
     if result.findings:
-        messages.warning(request, _("发现 %(n)s 条校验结果，可在本页下载“校验标注工作簿”查看标注的单元格。")
-                         % {"n": len(result.findings)})
+        messages.warning(
+            request,
+            _("发现 %(n)s 条校验结果，可在本页下载“校验标注工作簿”查看标注的单元格。")
+            % {"n": len(result.findings)},
+        )
     return redirect("reporting:filing", pk=result.filing.pk)
 
 
@@ -353,7 +458,9 @@ def review(request, pk):
                 messages.success(request, _("已受理。"))
             elif action == "return":
                 comments = {k[4:]: v for k, v in request.POST.items() if k.startswith("cmt_")}
-                services.filing_return(actor=request.user, filing=filing, comments=comments, note=request.POST.get("note", ""))
+                services.filing_return(
+                    actor=request.user, filing=filing, comments=comments, note=request.POST.get("note", "")
+                )
                 messages.success(request, _("已退回并通知机构。"))
             else:
                 raise services.FilingError(_("未知操作"))
@@ -364,18 +471,35 @@ def review(request, pk):
     version = filing.current_version
     findings = _version_findings(filing, version)
     fields = services.template_fields(filing.template)
-    return render(request, "reporting/review.html", {
-        "filing": filing, "version": version, "findings": findings,
-        "sections": _sections(fields, version.values if version else {}, _previous_values(filing.institution_id, filing.period),
-                              _by_field(findings), large_change=_large_change(filing.period.end)),
-        "can_review": filing.status == FilingStatus.SUBMITTED, "events": audit.history(filing)[:30],
-    })
+    return render(
+        request,
+        "reporting/review.html",
+        {
+            "filing": filing,
+            "version": version,
+            "findings": findings,
+            "sections": _sections(
+                fields,
+                version.values if version else {},
+                _previous_values(filing.institution_id, filing.period),
+                _by_field(findings),
+                large_change=_large_change(filing.period.end),
+            ),
+            "can_review": filing.status == FilingStatus.SUBMITTED,
+            "events": audit.history(filing)[:30],
+        },
+    )
 
 
 @login_required
 def completeness(request):
     _require_regulator(request.user)
-    latest = selectors.filings_for(request.user).order_by("-year", "-quarter").values_list("year", "quarter").first()
+    latest = (
+        selectors.filings_for(request.user)
+        .order_by("-year", "-quarter")
+        .values_list("year", "quarter")
+        .first()
+    )
     p = _period_arg(request, Period(*latest) if latest else None)
     board = selectors.completeness(request.user, p)
     state = request.GET.get("state", "")
@@ -388,16 +512,34 @@ def completeness(request):
         rows = [r for r in rows if r["state"] == state]
     page = Paginator(rows, 40).get_page(request.GET.get("page"))
     c = board["counts"]
-    chart = [{"name": str(label), "value": c[key]} for key, label in (
-        ("accepted", _("已受理")), ("submitted", _("待审核")), ("returned", _("已退回")), ("draft", _("更正中")),
-        ("nil", _("零报告")), ("late", _("逾期报送")), ("missing", _("未报送")))]
+    chart = [
+        {"name": str(label), "value": c[key]}
+        for key, label in (
+            ("accepted", _("已受理")),
+            ("submitted", _("待审核")),
+            ("returned", _("已退回")),
+            ("draft", _("更正中")),
+            ("nil", _("零报告")),
+            ("late", _("逾期报送")),
+            ("missing", _("未报送")),
+        )
+    ]
     periods = _recent_periods(12)
     if p not in periods:
         periods.append(p)
-    return render(request, "reporting/completeness.html", {
-        "period": p, "periods": periods, "counts": c, "page": page, "chart": chart, "state": state,
-        "query": f"period={p}" + (f"&state={state}" if state else ""),
-    })
+    return render(
+        request,
+        "reporting/completeness.html",
+        {
+            "period": p,
+            "periods": periods,
+            "counts": c,
+            "page": page,
+            "chart": chart,
+            "state": state,
+            "query": f"period={p}" + (f"&state={state}" if state else ""),
+        },
+    )
 
 
 @login_required
@@ -424,9 +566,13 @@ def rules(request):
             raise PermissionDenied
         rule = get_object_or_404(ValidationRule.objects.for_user(request.user), pk=request.POST.get("rule"))
         try:
-            services.rule_update(actor=request.user, rule=rule,
-                                 active={"on": True, "off": False}.get(request.POST.get("active", "")),
-                                 severity=request.POST.get("severity") or None, note=request.POST.get("note", ""))
+            services.rule_update(
+                actor=request.user,
+                rule=rule,
+                active={"on": True, "off": False}.get(request.POST.get("active", "")),
+                severity=request.POST.get("severity") or None,
+                note=request.POST.get("note", ""),
+            )
         except services.FilingError as exc:
             messages.error(request, exc.message)
         else:
@@ -434,10 +580,16 @@ def rules(request):
         return redirect("reporting:rules")
     rows = ValidationRule.objects.for_user(request.user).order_by("rule_id")
     today = timezone.localdate()
-    return render(request, "reporting/rules.html", {
-        "rules": rows, "editable": editable, "severities": Severity.choices,
-        "ruleset_version": validation.ruleset_version(services.rule_specs(today)),
-    })
+    return render(
+        request,
+        "reporting/rules.html",
+        {
+            "rules": rows,
+            "editable": editable,
+            "severities": Severity.choices,
+            "ruleset_version": validation.ruleset_version(services.rule_specs(today)),
+        },
+    )
 
 
 @login_required
@@ -455,10 +607,18 @@ def findings_workbook(request, pk):
     version = filing.current_version
     if version is None:
         raise Http404
-    content = excel.workbook_for(institution=filing.institution, period=filing.period, values=version.values,
-                                 findings=_version_findings(filing, version))
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="findings-{filing.institution.credit_code}-{filing.period}-v{version.number}.xlsx"'
+    content = excel.workbook_for(
+        institution=filing.institution,
+        period=filing.period,
+        values=version.values,
+        findings=_version_findings(filing, version),
+    )
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="findings-{filing.institution.credit_code}-{filing.period}-v{version.number}.xlsx"'
+    )
     return response
 
 
@@ -471,7 +631,8 @@ def due_settings(request):
         try:
             region = request.POST.get("region") or None
             services.due_setting_save(
-                actor=request.user, region_code=region,
+                actor=request.user,
+                region_code=region,
                 days_after_quarter_end=int(request.POST.get("days_after_quarter_end", "")),
                 remind_days_before=int(request.POST.get("remind_days_before", "")),
                 overdue_days_after=int(request.POST.get("overdue_days_after", "")),
@@ -498,7 +659,9 @@ def export_aggregate(request):
     p = _period_arg(request)
     region = request.user.region_id or "510000"
     content = exports.aggregate_xlsx(user=request.user, period=p, region_code=region)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = f'attachment; filename="aggregate-{region}-{p}.xlsx"'
     return response
 

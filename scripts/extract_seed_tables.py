@@ -114,10 +114,10 @@ def parse_licence_rows(lines, start, end, notice):
         m = LICENCE_RE.search(joined)
         if not m:
             raise SystemExit("no licence number in row %d (lines %d-%d)" % (seq, first, last))
-        if LICENCE_RE.search(joined[m.end():]):
+        if LICENCE_RE.search(joined[m.end() :]):
             raise SystemExit("two licence numbers in row %d (lines %d-%d)" % (seq, first, last))
         licence = "川%s%s" % (m.group(1), m.group(2))
-        name = nospace(joined[: m.start()] + joined[m.end():])
+        name = nospace(joined[: m.start()] + joined[m.end() :])
         if name.endswith("分公司"):
             # Parent = the name up to and including the last "公司" before the
             # branch's place name, e.g. 四川泰森融资担保有限公司|德阳|分公司.
@@ -128,11 +128,17 @@ def parse_licence_rows(lines, start, end, notice):
             is_branch, parent = "1", stem[: cut + 2]
         else:
             is_branch, parent = "0", ""
-        out.append({
-            "notice": notice, "seq": seq, "name": name,
-            "licence_number": licence, "is_branch": is_branch,
-            "parent_name": parent, "_lines": (first, last),
-        })
+        out.append(
+            {
+                "notice": notice,
+                "seq": seq,
+                "name": name,
+                "licence_number": licence,
+                "is_branch": is_branch,
+                "parent_name": parent,
+                "_lines": (first, last),
+            }
+        )
     return out
 
 
@@ -147,10 +153,16 @@ def parse_award_rows(lines, start, end, level):
         name = nospace("".join(rest))
         if not name:
             raise SystemExit("empty name in row %d (line %d)" % (seq, first))
-        out.append({
-            "seq": seq, "level": level, "city_name": city,
-            "city_code": CITY_CODES[city], "name": name, "_lines": (first, last),
-        })
+        out.append(
+            {
+                "seq": seq,
+                "level": level,
+                "city_name": city,
+                "city_code": CITY_CODES[city],
+                "name": name,
+                "_lines": (first, last),
+            }
+        )
     return out
 
 
@@ -165,8 +177,11 @@ def main(argv):
     if len(argv) < 2:
         raise SystemExit(__doc__)
     seed = argv[1]
-    out_dir = argv[2] if len(argv) > 2 else os.path.join(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "institutions", "data")
+    out_dir = (
+        argv[2]
+        if len(argv) > 2
+        else os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "institutions", "data")
+    )
     with open(seed, encoding="utf-8") as fh:
         lines = fh.read().split("\n")
 
@@ -217,22 +232,42 @@ def main(argv):
         assert re.fullmatch(r"川[A-Z]\d+", r["licence_number"]), r
 
     os.makedirs(out_dir, exist_ok=True)
-    write_csv(os.path.join(out_dir, "sichuan_2020_award_list.csv"),
-              ["seq", "level", "city_name", "city_code", "name"], awards)
-    write_csv(os.path.join(out_dir, "sichuan_2020_licence_notices.csv"),
-              ["notice", "seq", "name", "licence_number", "is_branch", "parent_name"], notices)
+    write_csv(
+        os.path.join(out_dir, "sichuan_2020_award_list.csv"),
+        ["seq", "level", "city_name", "city_code", "name"],
+        awards,
+    )
+    write_csv(
+        os.path.join(out_dir, "sichuan_2020_licence_notices.csv"),
+        ["notice", "seq", "name", "licence_number", "is_branch", "parent_name"],
+        notices,
+    )
 
     # --- report -----------------------------------------------------------
     print("seed line ranges (1-based):")
-    print("  cancel notice  %d-%d (table rows %d-%d)" % (
-        cancel_h + 1, revoke_h, cancel[0]["_lines"][0], cancel[-1]["_lines"][1]))
-    print("  revoke notice  %d-%d (date line %d, table rows %d-%d)" % (
-        revoke_h + 1, award_h, date_line + 1, revoke[0]["_lines"][0], revoke[-1]["_lines"][1]))
-    print("  award list     %d-%d (province rows %d-%d, city rows %d-%d)" % (
-        award_h + 1, after_h, province[0]["_lines"][0], province[-1]["_lines"][1],
-        city[0]["_lines"][0], city[-1]["_lines"][1]))
-    print("rows: award %d (province %d, city %d); notices %d (cancel %d, revoke %d)" % (
-        len(awards), len(province), len(city), len(notices), len(cancel), len(revoke)))
+    print(
+        "  cancel notice  %d-%d (table rows %d-%d)"
+        % (cancel_h + 1, revoke_h, cancel[0]["_lines"][0], cancel[-1]["_lines"][1])
+    )
+    print(
+        "  revoke notice  %d-%d (date line %d, table rows %d-%d)"
+        % (revoke_h + 1, award_h, date_line + 1, revoke[0]["_lines"][0], revoke[-1]["_lines"][1])
+    )
+    print(
+        "  award list     %d-%d (province rows %d-%d, city rows %d-%d)"
+        % (
+            award_h + 1,
+            after_h,
+            province[0]["_lines"][0],
+            province[-1]["_lines"][1],
+            city[0]["_lines"][0],
+            city[-1]["_lines"][1],
+        )
+    )
+    print(
+        "rows: award %d (province %d, city %d); notices %d (cancel %d, revoke %d)"
+        % (len(awards), len(province), len(city), len(notices), len(cancel), len(revoke))
+    )
     wrapped = [r for r in awards + notices if r["_lines"][0] != r["_lines"][1]]
     print("rows re-joined from several lines:")
     for r in wrapped:

@@ -25,7 +25,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         regions_load()
         for alias in connections:
-            connections[alias]._test_serialized_contents = connections[alias].creation.serialize_db_to_string()
+            connections[alias]._test_serialized_contents = connections[
+                alias
+            ].creation.serialize_db_to_string()
 
 
 def pytest_collection_modifyitems(items):

@@ -30,6 +30,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     last_name = "测"
     first_name = factory.Sequence(lambda n: f"试{n}")
+
     @factory.post_generation
     def password(user, create, extracted, **kwargs):
         user.set_password(extracted or TEST_PASSWORD)

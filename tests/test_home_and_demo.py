@@ -50,12 +50,16 @@ def test_seed_demo_is_deterministic_and_rerunnable(demo):
     assert legal_entities.count() == 88 + 12
     assert legal_entities.filter(level="province").count() == 2
     assert legal_entities.filter(region__code__startswith="51").count() == 88 + 12
-    assert len(first) == 88 + 3 + 14  # + the cross-province branches of institutions.demo.BRANCHES + the notice companies
+    assert (
+        len(first) == 88 + 3 + 14
+    )  # + the cross-province branches of institutions.demo.BRANCHES + the notice companies
     # Only the award list files: the notice companies' licences ended in 2020, before the demo quarters.
     assert Filing.objects.count() == 699
     assert set(Filing.objects.values_list("institution__kind", flat=True).distinct()) == {"legal_entity"}
     assert Filing.objects.values("institution").distinct().count() == 88
-    assert not Filing.objects.filter(institution__credit_code__in=[i.credit_code for i in seed_licence_notices()]).exists()
+    assert not Filing.objects.filter(
+        institution__credit_code__in=[i.credit_code for i in seed_licence_notices()]
+    ).exists()
     assert set(User.objects.values_list("username", flat=True)) == set(DEMO_HOME)
 
 
@@ -63,12 +67,18 @@ def test_seed_demo_rebuilds_changed_demo_filings_and_their_indicators(demo, monk
     """A newer demo (here: position 17's leverage) replaces the stored filings, computed ones included."""
     from reporting import demo as reporting_demo
 
-    filing = Filing.objects.filter(year=2026, quarter=2, institution__name="自贡市国投融资担保有限责任公司").get()
-    assert filing.indicator_values.get(code="leverage").value == Decimal("12.511811")  # weighted balance ÷ (net assets − equity)
+    filing = Filing.objects.filter(
+        year=2026, quarter=2, institution__name="自贡市国投融资担保有限责任公司"
+    ).get()
+    assert filing.indicator_values.get(code="leverage").value == Decimal(
+        "12.511811"
+    )  # weighted balance ÷ (net assets − equity)
     assert filing.indicator_breaches.filter(threshold__code="LEV-01").exists()
     monkeypatch.setitem(reporting_demo.PROFILES, 17, {"leverage": 9.5})
     call_command("seed_demo", stdout=StringIO())
-    rebuilt = Filing.objects.filter(year=2026, quarter=2, institution__name="自贡市国投融资担保有限责任公司").get()
+    rebuilt = Filing.objects.filter(
+        year=2026, quarter=2, institution__name="自贡市国投融资担保有限责任公司"
+    ).get()
     assert rebuilt.pk != filing.pk
     assert rebuilt.indicator_values.get(code="leverage").value == Decimal("9.269522")
     assert not rebuilt.indicator_breaches.filter(threshold__code="LEV-01").exists()
@@ -91,7 +101,9 @@ def test_regulator_home(demo, client_for):
     cd = client_for(User.objects.get(username="cd_regulator")).get("/")
     in_sichuan = Institution.objects.filter(region__code__startswith="51").count()
     assert sc.context["institution_count"] == in_sichuan
-    assert cd.context["institution_count"] == Institution.objects.filter(region__code__startswith="5101").count()
+    assert (
+        cd.context["institution_count"] == Institution.objects.filter(region__code__startswith="5101").count()
+    )
     assert {c["name"] for c in sc.context["by_child"]} >= {"成都市", "绵阳市"}
     assert sum(c["value"] for c in sc.context["by_child"]) + sc.context["own_level_count"] == in_sichuan
 
@@ -133,7 +145,9 @@ def test_period_labels_and_indicator_names_follow_the_language():
     with translation.override("en"):
         assert Period(2026, 3).label == "Q3 2026"
         assert INDICATORS["leverage"].name == "Leverage multiple"
-        assert INDICATORS["extra_charges"].name == "Charges to clients other than the guarantee fee"  # a report cell
+        assert (
+            INDICATORS["extra_charges"].name == "Charges to clients other than the guarantee fee"
+        )  # a report cell
         assert all(i.name != i.name_zh for i in INDICATORS.values())  # every indicator has an English name
 
 
@@ -143,12 +157,19 @@ def test_demo_reports_liability_balances_as_the_weights_give_them(demo):
     breaches = IndicatorBreach.objects.filter(threshold__code="DQ-01")
     assert set(breaches.values_list("institution__name", flat=True)) == {"广元市利州区利东融资担保有限公司"}
     assert sorted(breaches.values_list("year", "quarter", "value")) == [
-        (2024, 4, Decimal("120.004")), (2025, 1, Decimal("119.996")), (2025, 2, Decimal("120.0005")),
-        (2025, 3, Decimal("120.002")), (2025, 4, Decimal("119.9975")), (2026, 1, Decimal("119.997")),
-        (2026, 2, Decimal("120")), (2026, 3, Decimal("120.003")),
+        (2024, 4, Decimal("120.004")),
+        (2025, 1, Decimal("119.996")),
+        (2025, 2, Decimal("120.0005")),
+        (2025, 3, Decimal("120.002")),
+        (2025, 4, Decimal("119.9975")),
+        (2026, 1, Decimal("119.997")),
+        (2026, 2, Decimal("120")),
+        (2026, 3, Decimal("120.003")),
     ]
     # Everyone else is off by cent rounding only (reported in cents, computed from cents × weights).
-    gaps = IndicatorValue.objects.filter(code="liability_report_gap", value__isnull=False).exclude(institution__in=breaches.values("institution"))
+    gaps = IndicatorValue.objects.filter(code="liability_report_gap", value__isnull=False).exclude(
+        institution__in=breaches.values("institution")
+    )
     assert gaps.count() == 697 - 8 - 6  # computed filings less the breaching eight and the six nil returns
     assert max(abs(v) for v in gaps.values_list("value", flat=True)) <= Decimal("0.005")
 

@@ -16,9 +16,19 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "OTP_"))}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean | env,
-                          capture_output=True, text=True, timeout=120)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "OTP_"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_deploy_has_no_warnings_in_production():
@@ -35,12 +45,19 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_production_settings_turn_on_second_factor_and_health_checks():
-    code = ("from django.conf import settings as s; "
-            "print(s.OTP_REQUIRED, s.DATABASES['default']['CONN_HEALTH_CHECKS'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)")
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.OTP_REQUIRED, s.DATABASES['default']['CONN_HEALTH_CHECKS'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)"
+    )
     result = _manage("shell", "-c", code, env=PRODUCTION_ENV)
     assert result.stdout.strip().splitlines()[-1] == "True True False False"
 
 
 def test_embedded_default_runs_tasks_in_process():
-    result = _manage("shell", "-c", "from django.conf import settings as s; print(s.CELERY_TASK_ALWAYS_EAGER, s.OTP_REQUIRED)", env={})
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; print(s.CELERY_TASK_ALWAYS_EAGER, s.OTP_REQUIRED)",
+        env={},
+    )
     assert result.stdout.strip().splitlines()[-1] == "True False"

@@ -13,8 +13,8 @@ def _entries():
         strs = [i for i, line in enumerate(lines) if line.startswith("msgstr")]
         if not ids or not strs:
             continue
-        msgid = "".join(re.findall(r'"(.*)"', "\n".join(lines[ids[0]:strs[0]])))
-        msgstr = "".join(re.findall(r'"(.*)"', "\n".join(lines[strs[0]:])))
+        msgid = "".join(re.findall(r'"(.*)"', "\n".join(lines[ids[0] : strs[0]])))
+        msgstr = "".join(re.findall(r'"(.*)"', "\n".join(lines[strs[0] :])))
         if msgid:
             yield msgid, msgstr, "#, fuzzy" in block or ", fuzzy" in block
 

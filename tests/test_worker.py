@@ -23,8 +23,10 @@ pytestmark = [
     pytest.mark.worker,
     # Committed rows, so the worker process sees them; reference data is restored after the flush.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not settings.REDIS_URL or connection.vendor != "postgresql",
-                       reason="needs REDIS_URL and DATABASE_URL on PostgreSQL"),
+    pytest.mark.skipif(
+        not settings.REDIS_URL or connection.vendor != "postgresql",
+        reason="needs REDIS_URL and DATABASE_URL on PostgreSQL",
+    ),
 ]
 
 
@@ -38,9 +40,28 @@ def _database_url() -> str:
 def worker():
     env = os.environ | {"DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL}
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "guarantee_portal", "worker", "--pool", "solo",
-         "--concurrency", "1", "--loglevel", "INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "guarantee_portal",
+            "worker",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     app.conf.task_always_eager = False
     try:

@@ -19,9 +19,27 @@ class InstitutionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Institution
-        fields = ["credit_code", "name", "kind", "parent", "parent_credit_code", "cross_province_branch", "region", "level",
-                  "ownership", "registered_capital", "paid_in_capital", "established_on", "legal_representative", "address",
-                  "status", "is_reguarantee", "credit_reference_access", "staff_count", "updated_at"]
+        fields = [
+            "credit_code",
+            "name",
+            "kind",
+            "parent",
+            "parent_credit_code",
+            "cross_province_branch",
+            "region",
+            "level",
+            "ownership",
+            "registered_capital",
+            "paid_in_capital",
+            "established_on",
+            "legal_representative",
+            "address",
+            "status",
+            "is_reguarantee",
+            "credit_reference_access",
+            "staff_count",
+            "updated_at",
+        ]
         read_only_fields = ["updated_at"]
         extra_kwargs = {"credit_code": {"validators": []}}  # upsert by credit code
 
@@ -38,10 +56,29 @@ class LicenceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Licence
-        fields = ["id", "number", "institution", "institution_name", "issuing_authority", "issued_on", "business_scope",
-                  "status", "cancelled_on", "cancel_reason", "revoked_on", "revocation_decision_no", "revocation_reason"]
-        read_only_fields = ["status", "cancelled_on", "cancel_reason", "revoked_on", "revocation_decision_no",
-                            "revocation_reason"]
+        fields = [
+            "id",
+            "number",
+            "institution",
+            "institution_name",
+            "issuing_authority",
+            "issued_on",
+            "business_scope",
+            "status",
+            "cancelled_on",
+            "cancel_reason",
+            "revoked_on",
+            "revocation_decision_no",
+            "revocation_reason",
+        ]
+        read_only_fields = [
+            "status",
+            "cancelled_on",
+            "cancel_reason",
+            "revoked_on",
+            "revocation_decision_no",
+            "revocation_reason",
+        ]
         extra_kwargs = {"issuing_authority": {"required": False}, "issued_on": {"required": True}}
 
 
@@ -77,8 +114,19 @@ class NoticeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Notice
-        fields = ["id", "kind", "title", "document_no", "issuing_body", "published_on", "period_label", "body", "status",
-                  "region", "items"]
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "document_no",
+            "issuing_body",
+            "published_on",
+            "period_label",
+            "body",
+            "status",
+            "region",
+            "items",
+        ]
         read_only_fields = ["kind", "status", "region"]
 
 
@@ -94,17 +142,36 @@ class AgreementSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Agreement
-        fields = ["id", "institution", "bank", "starts_on", "ends_on", "credit_line", "share_bank", "share_guarantor",
-                  "share_reguarantor", "share_national_fund", "share_gov_fund", "margin_ratio", "grace_days",
-                  "compensation_scope", "head_to_head", "compensation_rate_cap", "single_client_limit", "findings"]
+        fields = [
+            "id",
+            "institution",
+            "bank",
+            "starts_on",
+            "ends_on",
+            "credit_line",
+            "share_bank",
+            "share_guarantor",
+            "share_reguarantor",
+            "share_national_fund",
+            "share_gov_fund",
+            "margin_ratio",
+            "grace_days",
+            "compensation_scope",
+            "head_to_head",
+            "compensation_rate_cap",
+            "single_client_limit",
+            "findings",
+        ]
 
     def get_findings(self, obj) -> list[dict]:
         from ..rules import agreement_findings
         from ..selectors import rules_for
 
         rules = self.context.get("rules")
-        return [{"code": f.code, "severity": f.severity, "message": f.message, "source": f.source}
-                for f in agreement_findings(obj, rules_for(obj.institution.region_id, rules=rules))]
+        return [
+            {"code": f.code, "severity": f.severity, "message": f.message, "source": f.source}
+            for f in agreement_findings(obj, rules_for(obj.institution.region_id, rules=rules))
+        ]
 
     def validate(self, attrs):
         return attrs
@@ -115,8 +182,15 @@ class GovListEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GovListEntry
-        fields = ["institution", "action", "reason", "capital_replenishment", "risk_compensation", "national_fund_equity",
-                  "national_fund_reguarantee"]
+        fields = [
+            "institution",
+            "action",
+            "reason",
+            "capital_replenishment",
+            "risk_compensation",
+            "national_fund_equity",
+            "national_fund_reguarantee",
+        ]
 
 
 class GovListBatchSerializer(serializers.ModelSerializer):
@@ -124,6 +198,16 @@ class GovListBatchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GovListBatch
-        fields = ["id", "region", "title", "published_on", "status", "note", "proposed_by", "confirmed_by", "confirmed_at",
-                  "entries"]
+        fields = [
+            "id",
+            "region",
+            "title",
+            "published_on",
+            "status",
+            "note",
+            "proposed_by",
+            "confirmed_by",
+            "confirmed_at",
+            "entries",
+        ]
         read_only_fields = ["status", "proposed_by", "confirmed_by", "confirmed_at"]

@@ -23,7 +23,9 @@ def service_errors():
     try:
         yield
     except DjangoValidationError as exc:
-        raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
+        raise serializers.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        ) from exc
     except DjangoPermissionDenied as exc:
         raise PermissionDenied(str(exc)) from exc
 
@@ -40,8 +42,13 @@ class WriteRoles(permissions.BasePermission):
         return role == "admin" or role in getattr(view, "write_roles", ())
 
 
-class InstitutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class InstitutionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Institutions, addressed by unified social credit code. Regulators create and update within their
     jurisdiction (create is an upsert by credit code)."""
 
@@ -52,14 +59,20 @@ class InstitutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     filterset_fields = ["region", "level", "ownership", "status", "kind"]
 
     def get_queryset(self):
-        return Institution.objects.for_user(self.request.user).select_related("parent").order_by("region_id", "name")
+        return (
+            Institution.objects.for_user(self.request.user)
+            .select_related("parent")
+            .order_by("region_id", "name")
+        )
 
     def _save(self, serializer, credit_code):
         data = dict(serializer.validated_data)
         data.pop("credit_code", None)
         parent_code = data.pop("parent_credit_code", None)
         if parent_code:
-            data["parent"] = get_object_or_404(Institution.objects.for_user(self.request.user), credit_code=parent_code)
+            data["parent"] = get_object_or_404(
+                Institution.objects.for_user(self.request.user), credit_code=parent_code
+            )
         user = self.request.user
         region = data.get("region") or (serializer.instance.region if serializer.instance else None)
         with service_errors():
@@ -79,7 +92,9 @@ class InstitutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         self._save(serializer, serializer.instance.credit_code)
 
 
-class LicenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class LicenceViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """The licence register (public by law, so every user reads all of it); issue, change, cancel and
     revoke are for the provincial regulator of the holder."""
 
@@ -93,16 +108,27 @@ class LicenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        institution = Institution.objects.for_user(self.request.user).filter(pk=data["institution"].pk).first()
+        institution = (
+            Institution.objects.for_user(self.request.user).filter(pk=data["institution"].pk).first()
+        )
         if institution is None:
             raise PermissionDenied("无权管理该机构。 (Not allowed to manage this institution.)")
         with service_errors():
             serializer.instance = services.licence_issue(
-                actor=self.request.user, institution=institution, number=data["number"], issued_on=data["issued_on"],
-                business_scope=data.get("business_scope", ""), issuing_authority=data.get("issuing_authority", ""))
+                actor=self.request.user,
+                institution=institution,
+                number=data["number"],
+                issued_on=data["issued_on"],
+                business_scope=data.get("business_scope", ""),
+                issuing_authority=data.get("issuing_authority", ""),
+            )
 
     def _manageable(self, ids):
-        licences = list(Licence.objects.filter(institution__in=Institution.objects.for_user(self.request.user), pk__in=ids))
+        licences = list(
+            Licence.objects.filter(
+                institution__in=Institution.objects.for_user(self.request.user), pk__in=ids
+            )
+        )
         if len(licences) != len(set(ids)):
             raise PermissionDenied("无权管理所选许可证。 (Not allowed to manage these licences.)")
         return sorted(licences, key=lambda lic: ids.index(lic.pk))
@@ -149,8 +175,11 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filterset_fields = ["kind", "status"]
 
     def get_queryset(self):
-        return Notice.objects.for_user(self.request.user).prefetch_related(
-            Prefetch("items", queryset=NoticeItem.objects.order_by("seq"))).order_by("-published_on", "-id")
+        return (
+            Notice.objects.for_user(self.request.user)
+            .prefetch_related(Prefetch("items", queryset=NoticeItem.objects.order_by("seq")))
+            .order_by("-published_on", "-id")
+        )
 
     @extend_schema(request=None, responses=s.NoticeSerializer)
     @action(detail=True, methods=["post"])
@@ -161,7 +190,9 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(s.NoticeSerializer(notice).data)
 
 
-class BankViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class BankViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Banks are reference data every user reads; regulators add them."""
 
     serializer_class = s.BankSerializer
@@ -172,8 +203,13 @@ class BankViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         return Bank.objects.for_user(self.request.user).order_by("name")
 
 
-class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                       mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class AgreementViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Bank–guarantee agreements with their rule findings. The company and its regulators write."""
 
     serializer_class = s.AgreementSerializer
@@ -181,7 +217,11 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
     write_roles = ("regulator", "filer", "approver")
 
     def get_queryset(self):
-        return Agreement.objects.for_user(self.request.user).select_related("institution", "bank").order_by("ends_on", "id")
+        return (
+            Agreement.objects.for_user(self.request.user)
+            .select_related("institution", "bank")
+            .order_by("ends_on", "id")
+        )
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "rules": selectors.policy_rules()}
@@ -192,14 +232,17 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         if not Institution.objects.for_user(self.request.user).filter(pk=institution.pk).exists():
             raise PermissionDenied("无权管理该机构。 (Not allowed to manage this institution.)")
         with service_errors():
-            serializer.instance = services.agreement_save(actor=self.request.user, institution=institution,
-                                                          agreement=serializer.instance, **data)
+            serializer.instance = services.agreement_save(
+                actor=self.request.user, institution=institution, agreement=serializer.instance, **data
+            )
 
     perform_create = _save
     perform_update = _save
 
 
-class GovListBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class GovListBatchViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Government-backed list batches: create, set entries, propose, confirm (by the other side)."""
 
     serializer_class = s.GovListBatchSerializer
@@ -207,15 +250,24 @@ class GovListBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
     write_roles = ("regulator", "finance")
 
     def get_queryset(self):
-        return GovListBatch.objects.for_user(self.request.user).prefetch_related(
-            Prefetch("entries", queryset=GovListEntry.objects.select_related("institution"))).order_by("-published_on", "-id")
+        return (
+            GovListBatch.objects.for_user(self.request.user)
+            .prefetch_related(
+                Prefetch("entries", queryset=GovListEntry.objects.select_related("institution"))
+            )
+            .order_by("-published_on", "-id")
+        )
 
     def perform_create(self, serializer):
         data = serializer.validated_data
         with service_errors():
             serializer.instance = services.govlist_batch_create(
-                actor=self.request.user, region_code=data["region"].code, title=data["title"],
-                published_on=data.get("published_on"), note=data.get("note", ""))
+                actor=self.request.user,
+                region_code=data["region"].code,
+                title=data["title"],
+                published_on=data.get("published_on"),
+                note=data.get("note", ""),
+            )
 
     @extend_schema(request=s.GovListEntrySerializer, responses=s.GovListBatchSerializer)
     @action(detail=True, methods=["post"])
@@ -224,7 +276,9 @@ class GovListBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
         data = s.GovListEntrySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        institution = Institution.objects.for_user(request.user).filter(pk=fields.pop("institution").pk).first()
+        institution = (
+            Institution.objects.for_user(request.user).filter(pk=fields.pop("institution").pk).first()
+        )
         if institution is None:
             raise PermissionDenied("无权管理该机构。")
         with service_errors():

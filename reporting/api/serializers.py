@@ -6,14 +6,19 @@ from ..models import Filing
 class FilingWriteSerializer(serializers.Serializer):
     institution = serializers.CharField(max_length=18, help_text="统一社会信用代码 / credit code")
     period = serializers.RegexField(r"^\d{4}Q[1-4]$", help_text="e.g. 2025Q2")
-    values = serializers.DictField(child=serializers.JSONField(), required=False, default=dict,
-                                   help_text="{field code: decimal string}")
+    values = serializers.DictField(
+        child=serializers.JSONField(), required=False, default=dict, help_text="{field code: decimal string}"
+    )
     nil_return = serializers.BooleanField(required=False, default=False)
 
 
 class SubmitSerializer(serializers.Serializer):
-    explanations = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=2000),
-                                         required=False, default=dict, help_text="{rule id: explanation}")
+    explanations = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        required=False,
+        default=dict,
+        help_text="{rule id: explanation}",
+    )
 
 
 class FilingSerializer(serializers.ModelSerializer):
@@ -30,8 +35,21 @@ class FilingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Filing
-        fields = ["id", "institution", "institution_name", "period", "status", "template_version", "version",
-                  "nil_return", "values", "submitted_at", "ruleset_version", "values_hash", "due_date"]
+        fields = [
+            "id",
+            "institution",
+            "institution_name",
+            "period",
+            "status",
+            "template_version",
+            "version",
+            "nil_return",
+            "values",
+            "submitted_at",
+            "ruleset_version",
+            "values_hash",
+            "due_date",
+        ]
 
     def get_period(self, obj) -> str:
         return str(obj.period)

@@ -33,7 +33,12 @@ def _body(filing, findings):
 
 
 @extend_schema(methods=["GET"], operation_id="v1_filings_list", responses=FilingSerializer(many=True))
-@extend_schema(methods=["POST"], operation_id="v1_filings_create", request=FilingWriteSerializer, responses=FilingSerializer)
+@extend_schema(
+    methods=["POST"],
+    operation_id="v1_filings_create",
+    request=FilingWriteSerializer,
+    responses=FilingSerializer,
+)
 @api_view(["GET", "POST"])
 def filings(request):
     if request.method == "GET":
@@ -50,18 +55,28 @@ def filings(request):
         return paginator.get_paginated_response(FilingSerializer(rows, many=True).data)
     data = FilingWriteSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    institution = get_object_or_404(Institution.objects.for_user(request.user), credit_code=data.validated_data["institution"])
+    institution = get_object_or_404(
+        Institution.objects.for_user(request.user), credit_code=data.validated_data["institution"]
+    )
     period = Period.parse(data.validated_data["period"])
-    existed = Filing.objects.filter(institution=institution, year=period.year, quarter=period.quarter).exists()
+    existed = Filing.objects.filter(
+        institution=institution, year=period.year, quarter=period.quarter
+    ).exists()
     try:
         filing, _version, findings = services.filing_save_draft(
-            actor=request.user, institution=institution, period=period,
-            values=data.validated_data["values"], nil_return=data.validated_data["nil_return"], channel=Channel.API,
+            actor=request.user,
+            institution=institution,
+            period=period,
+            values=data.validated_data["values"],
+            nil_return=data.validated_data["nil_return"],
+            channel=Channel.API,
         )
     except services.FilingError as exc:
         return _error(exc)
     filing = Filing.objects.select_related("institution", "template", "current_version").get(pk=filing.pk)
-    return Response(_body(filing, findings), status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+    return Response(
+        _body(filing, findings), status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+    )
 
 
 def _visible(request, pk):
@@ -76,9 +91,13 @@ def filing_detail(request, pk):
     if v is not None and v.is_frozen:
         findings = [services.validation.Finding(**f) for f in v.findings]
     else:
-        findings, _rs = services.check(institution_id=filing.institution_id, period=filing.period,
-                                       values=v.values if v else {}, nil_return=bool(v and v.nil_return),
-                                       template=filing.template)
+        findings, _rs = services.check(
+            institution_id=filing.institution_id,
+            period=filing.period,
+            values=v.values if v else {},
+            nil_return=bool(v and v.nil_return),
+            template=filing.template,
+        )
     body = _body(filing, findings)
     if v is not None:
         body["explanations"] = v.explanations
@@ -93,7 +112,9 @@ def filing_submit(request, pk):
     data = SubmitSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     try:
-        version = services.filing_submit(actor=request.user, filing=filing, explanations=data.validated_data["explanations"])
+        version = services.filing_submit(
+            actor=request.user, filing=filing, explanations=data.validated_data["explanations"]
+        )
     except services.FilingError as exc:
         return _error(exc)
     filing = Filing.objects.select_related("institution", "template", "current_version").get(pk=filing.pk)

@@ -50,14 +50,19 @@ def filing_indicator_summary(filing):
     breached = {}
     for b in IndicatorBreach.objects.filter(filing=filing).select_related("threshold"):
         breached.setdefault(b.indicator, []).append(b.threshold)
-    rows = [{"code": c, "def": d, "value": values[c], "breaches": breached.get(c, [])}
-            for c, d in INDICATORS.items() if c in values]
+    rows = [
+        {"code": c, "def": d, "value": values[c], "breaches": breached.get(c, [])}
+        for c, d in INDICATORS.items()
+        if c in values
+    ]
     return {"filing": filing, "rows": rows}
 
 
 @functools.cache
 def _documents() -> dict[str, str]:
-    with open(Path(__file__).resolve().parent.parent / "data" / "policy_documents.csv", encoding="utf-8", newline="") as fh:
+    with open(
+        Path(__file__).resolve().parent.parent / "data" / "policy_documents.csv", encoding="utf-8", newline=""
+    ) as fh:
         return {row["file"]: row["title"] for row in csv.DictReader(fh)}
 
 

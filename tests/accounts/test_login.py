@@ -105,8 +105,10 @@ def test_token_api_requires_the_totp_code_when_required(otp_on, users):
     refused = client.post("/api/v1/auth/token/", {"username": user.username, "password": TEST_PASSWORD})
     assert refused.status_code == 400
     assert "otp_token" in refused.json()
-    granted = client.post("/api/v1/auth/token/",
-                          {"username": user.username, "password": TEST_PASSWORD, "otp_token": _code(device)})
+    granted = client.post(
+        "/api/v1/auth/token/",
+        {"username": user.username, "password": TEST_PASSWORD, "otp_token": _code(device)},
+    )
     assert granted.status_code == 200, granted.content.decode()
 
 
@@ -116,12 +118,15 @@ def test_second_factor_is_off_in_the_demo(users):
     assert client.get("/").status_code == 200
 
 
-@pytest.mark.parametrize(("password", "ok"), [
-    ("Danbao@2026x", True),
-    ("short@1A", False),           # fewer than 10 characters
-    ("alllowercase1", False),      # one character class too few
-    ("12345678901", False),        # numeric only
-])
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [
+        ("Danbao@2026x", True),
+        ("short@1A", False),  # fewer than 10 characters
+        ("alllowercase1", False),  # one character class too few
+        ("12345678901", False),  # numeric only
+    ],
+)
 def test_password_rules(password, ok):
     user = UserFactory.build(username="rules")
     if ok:

@@ -6,19 +6,27 @@ from accounts.models import User
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("role", "region", "with_institution"), [
-    ("regulator", None, False),        # a regulator needs a jurisdiction
-    ("finance", None, True),           # ... and cannot belong to a company
-    ("regulator", "510100", True),
-    ("filer", None, False),            # a company user needs its institution
-    ("approver", "510100", True),      # ... and no jurisdiction
-    ("admin", "510000", False),        # an administrator is bound to neither
-])
-def test_a_role_is_held_only_within_its_jurisdiction_or_institution(role, region, with_institution,
-                                                                     chengdu_institution):
+@pytest.mark.parametrize(
+    ("role", "region", "with_institution"),
+    [
+        ("regulator", None, False),  # a regulator needs a jurisdiction
+        ("finance", None, True),  # ... and cannot belong to a company
+        ("regulator", "510100", True),
+        ("filer", None, False),  # a company user needs its institution
+        ("approver", "510100", True),  # ... and no jurisdiction
+        ("admin", "510000", False),  # an administrator is bound to neither
+    ],
+)
+def test_a_role_is_held_only_within_its_jurisdiction_or_institution(
+    role, region, with_institution, chengdu_institution
+):
     with pytest.raises(IntegrityError), transaction.atomic():
-        User.objects.create(username=f"bad_{role}", role=role, region_id=region,
-                            institution=chengdu_institution if with_institution else None)
+        User.objects.create(
+            username=f"bad_{role}",
+            role=role,
+            region_id=region,
+            institution=chengdu_institution if with_institution else None,
+        )
 
 
 def test_valid_bindings_are_accepted(chengdu_institution):

@@ -80,16 +80,22 @@ def test_inactive_user_sees_nothing(users, owners):
 
 
 def test_company_user_of_branch_does_not_see_parent(owners):
-    branch = InstitutionFactory(region_id="510104", level="county", kind="branch", parent=owners["sc"],
-                                name="四川省测试融资担保有限公司成都分公司")
+    branch = InstitutionFactory(
+        region_id="510104",
+        level="county",
+        kind="branch",
+        parent=owners["sc"],
+        name="四川省测试融资担保有限公司成都分公司",
+    )
     filer = UserFactory(username="t_branch_filer", role="filer", institution=branch)
     assert set(Institution.objects.for_user(filer).values_list("pk", flat=True)) == {branch.pk}
 
 
 def test_public_sees_only_published_records(users, owners):
     draft = GovListBatch.objects.create(region_id="510000", title="草拟批次")
-    published = GovListBatch.objects.create(region_id="510000", title="2025年第一批", status="confirmed",
-                                            published_on=dt.date(2025, 3, 1))
+    published = GovListBatch.objects.create(
+        region_id="510000", title="2025年第一批", status="confirmed", published_on=dt.date(2025, 3, 1)
+    )
     GovListEntry.objects.create(batch=draft, institution=owners["cd"])
     shown = GovListEntry.objects.create(batch=published, institution=owners["my"])
     anonymous = AnonymousUser()
@@ -107,10 +113,16 @@ def test_reference_data_is_visible_to_everyone(users):
     assert FieldDefinition.objects.for_user(users["my_filer"]).count() == 75
 
 
-@pytest.mark.parametrize(("code", "level", "prefix"), [
-    ("510000", "province", "51"), ("510100", "city", "5101"), ("510104", "county", "510104"),
-    ("500000", "province", "50"), ("500101", "county", "500101"),
-])
+@pytest.mark.parametrize(
+    ("code", "level", "prefix"),
+    [
+        ("510000", "province", "51"),
+        ("510100", "city", "5101"),
+        ("510104", "county", "510104"),
+        ("500000", "province", "50"),
+        ("500101", "county", "500101"),
+    ],
+)
 def test_region_codes_name_their_parents(code, level, prefix):
     assert region_level(code) == level
     assert subtree_prefix(code) == prefix

@@ -5,26 +5,47 @@ import pytest
 from core.templatetags.portal import money, pct
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (Decimal("82000"), "82,000.00"), ("1234567.891", "1,234,567.89"), (Decimal("-5.5"), "-5.50"), (Decimal("-0.004"), "0.00"),
-    (None, "—"), ("", "—"), ("abc", "—"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("82000"), "82,000.00"),
+        ("1234567.891", "1,234,567.89"),
+        (Decimal("-5.5"), "-5.50"),
+        (Decimal("-0.004"), "0.00"),
+        (None, "—"),
+        ("", "—"),
+        ("abc", "—"),
+    ],
+)
 def test_money(value, shown):
     assert money(value) == shown
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (Decimal("0.0125"), "1.25%"), ("1", "100.00%"), (Decimal("0.5"), "50.00%"), (Decimal("-0.00004"), "0.00%"), (None, "—"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("0.0125"), "1.25%"),
+        ("1", "100.00%"),
+        (Decimal("0.5"), "50.00%"),
+        (Decimal("-0.00004"), "0.00%"),
+        (None, "—"),
+    ],
+)
 def test_pct(value, shown):
     assert pct(value) == shown
 
 
-@pytest.mark.parametrize(("value", "unit", "shown"), [
-    (Decimal("0.0145"), "percent", "1.45%"), (Decimal("12.511811"), "ratio", "12.51 倍"),
-    (Decimal("-0.004"), "wan_yuan", "0.00"), (Decimal("548740.97"), "wan_yuan", "548,740.97"),
-    (Decimal("1"), "boolean", "是"), (None, "percent", "—"),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (Decimal("0.0145"), "percent", "1.45%"),
+        (Decimal("12.511811"), "ratio", "12.51 倍"),
+        (Decimal("-0.004"), "wan_yuan", "0.00"),
+        (Decimal("548740.97"), "wan_yuan", "548,740.97"),
+        (Decimal("1"), "boolean", "是"),
+        (None, "percent", "—"),
+    ],
+)
 def test_indicator_values_use_the_same_formats(value, unit, shown):
     from reporting.templatetags.indicator_tags import ind_value
 

@@ -11,8 +11,12 @@ def gov_list():
     """gov_list(institution, published_on, action="include") → a confirmed batch with one entry."""
 
     def make(institution, published_on: dt.date, action="include"):
-        batch = GovListBatch.objects.create(region_id=institution.region_id[:2] + "0000", title="名单",
-                                            published_on=published_on, status="confirmed")
+        batch = GovListBatch.objects.create(
+            region_id=institution.region_id[:2] + "0000",
+            title="名单",
+            published_on=published_on,
+            status="confirmed",
+        )
         GovListEntry.objects.create(batch=batch, institution=institution, action=action)
         return batch
 

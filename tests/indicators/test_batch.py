@@ -32,15 +32,56 @@ HIGH_FEE = {"fee_new_le5m": "600"}  # 600/50000 = 1.2% > 1% (FEE-01, government-
 
 def rows():
     """Every stored result, without surrogate ids and timestamps."""
-    runs = {(r.filing_id, r.version_id, r.institution_id, r.year, r.quarter, r.region_code, r.gov_backed,
-             r.small_business_focus, r.compute_count, tuple(r.compliant_thresholds)) for r in IndicatorRun.objects.all()}
-    values = set(IndicatorValue.objects.values_list("filing_id", "institution_id", "year", "quarter", "code", "value"))
-    breaches = set(IndicatorBreach.objects.values_list(
-        "filing_id", "institution_id", "year", "quarter", "threshold_id", "indicator", "value", "comparator", "limit",
-        "severity"))
-    cases = {(c.institution_id, c.threshold_id, c.filing_id, c.year, c.quarter, c.severity, c.severity_rank, c.level,
-              c.value, json.dumps(c.cells, sort_keys=True), c.status, c.close_proposed, c.close_proposed_by_id)
-             for c in WarningCase.objects.all()}
+    runs = {
+        (
+            r.filing_id,
+            r.version_id,
+            r.institution_id,
+            r.year,
+            r.quarter,
+            r.region_code,
+            r.gov_backed,
+            r.small_business_focus,
+            r.compute_count,
+            tuple(r.compliant_thresholds),
+        )
+        for r in IndicatorRun.objects.all()
+    }
+    values = set(
+        IndicatorValue.objects.values_list("filing_id", "institution_id", "year", "quarter", "code", "value")
+    )
+    breaches = set(
+        IndicatorBreach.objects.values_list(
+            "filing_id",
+            "institution_id",
+            "year",
+            "quarter",
+            "threshold_id",
+            "indicator",
+            "value",
+            "comparator",
+            "limit",
+            "severity",
+        )
+    )
+    cases = {
+        (
+            c.institution_id,
+            c.threshold_id,
+            c.filing_id,
+            c.year,
+            c.quarter,
+            c.severity,
+            c.severity_rank,
+            c.level,
+            c.value,
+            json.dumps(c.cells, sort_keys=True),
+            c.status,
+            c.close_proposed,
+            c.close_proposed_by_id,
+        )
+        for c in WarningCase.objects.all()
+    }
     return {"runs": runs, "values": values, "breaches": breaches, "cases": cases}
 
 
@@ -59,8 +100,10 @@ def one_by_one(institution_ids):
 
 
 def cases_by_code():
-    return {(c.institution.name, c.threshold.code, c.year, c.quarter): (c.level, c.close_proposed)
-            for c in WarningCase.objects.select_related("institution", "threshold")}
+    return {
+        (c.institution.name, c.threshold.code, c.year, c.quarter): (c.level, c.close_proposed)
+        for c in WarningCase.objects.select_related("institution", "threshold")
+    }
 
 
 @pytest.fixture
@@ -101,21 +144,35 @@ def test_batch_stores_exactly_what_one_by_one_stores(landscape, small_chunks):
     assert rows() == expected
     assert len(expected["values"]) == 28 * 9 and len(expected["runs"]) == 9
     # FEE-01 only while A is on the list (Q1, Q2); B's Wenzhou rules apply all year
-    assert {(name, q) for name, q, code in IndicatorBreach.objects.values_list(
-        "institution__name", "quarter", "threshold__code") if code == "FEE-01"} == {("A", 1), ("A", 2)}
-    assert dict(IndicatorRun.objects.values_list("filing__institution__name", "gov_backed").filter(
-        year=2025, quarter=1)) == {"A": True, "B": True, "C": False, "D": False}
+    assert {
+        (name, q)
+        for name, q, code in IndicatorBreach.objects.values_list(
+            "institution__name", "quarter", "threshold__code"
+        )
+        if code == "FEE-01"
+    } == {("A", 1), ("A", 2)}
+    assert dict(
+        IndicatorRun.objects.values_list("filing__institution__name", "gov_backed").filter(
+            year=2025, quarter=1
+        )
+    ) == {"A": True, "B": True, "C": False, "D": False}
     assert cases_by_code() == {
-        ("A", "CON-01", 2025, 1): (1, True), ("A", "CON-01", 2025, 2): (2, True),  # Q3 complies
-        ("A", "FEE-01", 2025, 1): (1, False), ("A", "FEE-01", 2025, 2): (2, False),  # not judged after removal
+        ("A", "CON-01", 2025, 1): (1, True),
+        ("A", "CON-01", 2025, 2): (2, True),  # Q3 complies
+        ("A", "FEE-01", 2025, 1): (1, False),
+        ("A", "FEE-01", 2025, 2): (2, False),  # not judged after removal
         ("B", "CON-01", 2025, 2): (1, False),
-        ("B", "FEE-04", 2025, 1): (1, False), ("B", "FEE-04", 2025, 2): (2, False),  # Wenzhou: fee rate 2% > 1%
+        ("B", "FEE-04", 2025, 1): (1, False),
+        ("B", "FEE-04", 2025, 2): (2, False),  # Wenzhou: fee rate 2% > 1%
         # net assets 19333.33: leverage 12 > 10; 3000 and 5000 exceed 10% / 15% of it; capital adequacy 44.7% < 60%
-        ("C", "LEV-01", 2025, 1): (1, False), ("C", "CON-01", 2025, 1): (1, False),
-        ("C", "CON-02", 2025, 1): (1, False), ("C", "AST-04", 2025, 1): (1, False),
+        ("C", "LEV-01", 2025, 1): (1, False),
+        ("C", "CON-01", 2025, 1): (1, False),
+        ("C", "CON-02", 2025, 1): (1, False),
+        ("C", "AST-04", 2025, 1): (1, False),
     }
-    assert IndicatorValue.objects.get(filing__institution__name="C", year=2025, code="leverage").value == Decimal(
-        "12.000000")
+    assert IndicatorValue.objects.get(
+        filing__institution__name="C", year=2025, code="leverage"
+    ).value == Decimal("12.000000")
 
 
 def test_batch_after_changes_equals_one_by_one(landscape, small_chunks, users, gov_list):
@@ -123,7 +180,9 @@ def test_batch_after_changes_equals_one_by_one(landscape, small_chunks, users, g
     a, b, c = landscape[:3]
     closed = WarningCase.objects.get(institution_id=a, threshold__code="CON-01", quarter=2)
     warning_case_close(actor=users["admin"], case=closed, note="已整改")
-    warning_case_acknowledge(actor=users["admin"], case=WarningCase.objects.get(institution_id=c, threshold__code="LEV-01"))
+    warning_case_acknowledge(
+        actor=users["admin"], case=WarningCase.objects.get(institution_id=c, threshold__code="LEV-01")
+    )
     amend(IndicatorRun.objects.get(institution_id=a, quarter=2).filing, top1_client_liability="3000")
     amend(IndicatorRun.objects.get(institution_id=c, year=2025).filing, net_assets="40000")
     b1 = IndicatorRun.objects.get(institution_id=b, quarter=1).filing
@@ -131,32 +190,49 @@ def test_batch_after_changes_equals_one_by_one(landscape, small_chunks, users, g
     b1.current_version.save()
     gov_list(IndicatorRun.objects.get(institution_id=c, year=2025).institution, dt.date(2025, 1, 1))
     Threshold.objects.filter(code="CON-01").update(value=Decimal("0.12"))
-    changed = list(IndicatorRun.objects.filter(institution_id__in=[a, b, c], year=2025).values_list(
-        "filing_id", flat=True))
+    changed = list(
+        IndicatorRun.objects.filter(institution_id__in=[a, b, c], year=2025).values_list(
+            "filing_id", flat=True
+        )
+    )
     by_institution = indicator_services.filings_by_institution(changed)
 
-    expected = outcome(lambda: [institution_indicators_compute(institution_id=i, filing_ids=ids)
-                                for i, ids in by_institution.items()])
+    expected = outcome(
+        lambda: [
+            institution_indicators_compute(institution_id=i, filing_ids=ids)
+            for i, ids in by_institution.items()
+        ]
+    )
     assert outcome(lambda: indicators_compute_batch(filing_ids=changed)) == expected
-    assert outcome(lambda: one_by_one(landscape)) == outcome(lambda: indicators_compute_batch(institution_ids=landscape))
+    assert outcome(lambda: one_by_one(landscape)) == outcome(
+        lambda: indicators_compute_batch(institution_ids=landscape)
+    )
     indicators_compute_batch(filing_ids=changed)
     assert not IndicatorRun.objects.filter(filing=b1).exists()
     # CON-01 at 12% clears the concentration breaches (11%; amended to 7.5%): closing is proposed, but a
     # closed case keeps what it had; B's returned Q1 proposes closing its own case and restarts Q2's level;
     # C's amended Q1 breaches nothing
     assert cases_by_code() == {
-        ("A", "CON-01", 2025, 1): (1, True), ("A", "CON-01", 2025, 2): (2, True),
-        ("A", "FEE-01", 2025, 1): (1, False), ("A", "FEE-01", 2025, 2): (2, False),
+        ("A", "CON-01", 2025, 1): (1, True),
+        ("A", "CON-01", 2025, 2): (2, True),
+        ("A", "FEE-01", 2025, 1): (1, False),
+        ("A", "FEE-01", 2025, 2): (2, False),
         ("B", "CON-01", 2025, 2): (1, True),
-        ("B", "FEE-04", 2025, 1): (1, True), ("B", "FEE-04", 2025, 2): (1, False),
-        ("C", "LEV-01", 2025, 1): (1, True), ("C", "CON-01", 2025, 1): (1, True),
-        ("C", "CON-02", 2025, 1): (1, True), ("C", "AST-04", 2025, 1): (1, True),
+        ("B", "FEE-04", 2025, 1): (1, True),
+        ("B", "FEE-04", 2025, 2): (1, False),
+        ("C", "LEV-01", 2025, 1): (1, True),
+        ("C", "CON-01", 2025, 1): (1, True),
+        ("C", "CON-02", 2025, 1): (1, True),
+        ("C", "AST-04", 2025, 1): (1, True),
     }
     a3 = IndicatorRun.objects.get(institution_id=a, quarter=3).filing_id
     closed.refresh_from_db()
     assert (closed.status, closed.close_proposed_by_id) == ("closed", a3)
-    assert set(WarningCase.objects.filter(institution_id=a, threshold__code="CON-01", quarter=1).values_list(
-        "close_proposed_by", flat=True)) == {IndicatorRun.objects.get(institution_id=a, quarter=1).filing_id}
+    assert set(
+        WarningCase.objects.filter(institution_id=a, threshold__code="CON-01", quarter=1).values_list(
+            "close_proposed_by", flat=True
+        )
+    ) == {IndicatorRun.objects.get(institution_id=a, quarter=1).filing_id}
 
 
 def test_filings_no_longer_counted_lose_their_results(landscape):
@@ -171,7 +247,9 @@ def test_filings_no_longer_counted_lose_their_results(landscape):
     assert indicators_compute_batch(institution_ids=[landscape[1]]) == [b2]
     for model in (IndicatorRun, IndicatorValue, IndicatorBreach):
         assert not model.objects.filter(filing__in=[b1, d1]).exists()
-    assert list(IndicatorRun.objects.filter(institution_id__in=landscape[1:4:2]).values_list("filing_id", flat=True)) == [b2]
+    assert list(
+        IndicatorRun.objects.filter(institution_id__in=landscape[1:4:2]).values_list("filing_id", flat=True)
+    ) == [b2]
 
 
 def test_recomputing_changes_nothing_but_the_counts(landscape):
@@ -212,19 +290,27 @@ def test_queries_per_chunk_do_not_grow_with_institutions():
         ids = _institutions(n)
         fresh = _queries(lambda ids=ids: indicators_compute_batch(institution_ids=ids, policy=policy))
         for inst_id in ids:
-            amend(IndicatorRun.objects.filter(institution_id=inst_id).get(quarter=1).filing, top1_client_liability="1")
+            amend(
+                IndicatorRun.objects.filter(institution_id=inst_id).get(quarter=1).filing,
+                top1_client_liability="1",
+            )
         again = _queries(lambda ids=ids: indicators_compute_batch(institution_ids=ids, policy=policy))
         counts.append((fresh, again))
         assert WarningCase.objects.filter(institution_id__in=ids, close_proposed=True).count() == n
     assert counts[0] == counts[1]
 
 
-def test_job_counts_institutions_across_chunk_tasks(landscape, monkeypatch, django_capture_on_commit_callbacks):
+def test_job_counts_institutions_across_chunk_tasks(
+    landscape, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr(indicator_tasks, "CHUNK_INSTITUTIONS", 2)
     sent = []
     real_delay = indicator_tasks.recompute_chunk.delay
-    monkeypatch.setattr(indicator_tasks.recompute_chunk, "delay",
-                        lambda job_id, institutions: sent.append(list(institutions)) or real_delay(job_id, institutions))
+    monkeypatch.setattr(
+        indicator_tasks.recompute_chunk,
+        "delay",
+        lambda job_id, institutions: sent.append(list(institutions)) or real_delay(job_id, institutions),
+    )
     filing_ids = list(indicator_services.counted_filings().values_list("pk", flat=True))
     with django_capture_on_commit_callbacks(execute=True):
         job = indicators_recompute_enqueue(filing_ids=filing_ids, reason="test")
@@ -241,6 +327,11 @@ def test_government_backed_status_on_several_dates(gov_list):
     gov_list(b, dt.date(2025, 6, 30))
     ends = [dt.date(2025, 3, 31), dt.date(2025, 6, 30), dt.date(2025, 9, 30), dt.date(2024, 12, 31)]
     assert government_backed_on(dates=ends, institution_ids=[a.pk, b.pk]) == {
-        dt.date(2024, 12, 31): set(), dt.date(2025, 3, 31): {a.pk}, dt.date(2025, 6, 30): {a.pk, b.pk},
-        dt.date(2025, 9, 30): {b.pk}}
-    assert government_backed_on(dates=[dt.date(2025, 6, 30)], institution_ids=[b.pk]) == {dt.date(2025, 6, 30): {b.pk}}
+        dt.date(2024, 12, 31): set(),
+        dt.date(2025, 3, 31): {a.pk},
+        dt.date(2025, 6, 30): {a.pk, b.pk},
+        dt.date(2025, 9, 30): {b.pk},
+    }
+    assert government_backed_on(dates=[dt.date(2025, 6, 30)], institution_ids=[b.pk]) == {
+        dt.date(2025, 6, 30): {b.pk}
+    }

@@ -21,8 +21,10 @@ pytestmark = pytest.mark.django_db
 
 
 def cases(inst):
-    return {(c.threshold.code, c.year, c.quarter): (c.level, c.status, c.close_proposed)
-            for c in WarningCase.objects.filter(institution=inst).select_related("threshold")}
+    return {
+        (c.threshold.code, c.year, c.quarter): (c.level, c.status, c.close_proposed)
+        for c in WarningCase.objects.filter(institution=inst).select_related("threshold")
+    }
 
 
 def test_consecutive_breaches_escalate_and_compliance_proposes_closing(chengdu_institution):
@@ -31,8 +33,11 @@ def test_consecutive_breaches_escalate_and_compliance_proposes_closing(chengdu_i
     make_filing(inst, 2025, 2, **HIGH_CONCENTRATION)
     make_filing(inst, 2025, 3, **HIGH_CONCENTRATION)
     institution_indicators_compute(institution_id=inst.pk)
-    assert cases(inst) == {("CON-01", 2025, 1): (1, "open", False), ("CON-01", 2025, 2): (2, "open", False),
-                           ("CON-01", 2025, 3): (3, "open", False)}
+    assert cases(inst) == {
+        ("CON-01", 2025, 1): (1, "open", False),
+        ("CON-01", 2025, 2): (2, "open", False),
+        ("CON-01", 2025, 3): (3, "open", False),
+    }
     case = WarningCase.objects.get(institution=inst, quarter=1)
     assert (case.filing_id, case.value, case.severity) == (q1.pk, Decimal("0.110000"), "breach")
     assert case.cells == {"top1_client_liability": "4400", "net_assets": "40000"}
@@ -88,20 +93,30 @@ def test_acknowledge_and_close(users, chengdu_institution):
     assert WarningCase.objects.get().status == "closed"
 
 
-def test_a_new_case_goes_to_the_regulator_nearest_the_institution(users, chengdu_institution, mianyang_institution):
+def test_a_new_case_goes_to_the_regulator_nearest_the_institution(
+    users, chengdu_institution, mianyang_institution
+):
     """Chengdu county institution → the Chengdu city regulator; with no regulator in Chengdu, the province."""
     make_filing(chengdu_institution, 2025, 1, **HIGH_CONCENTRATION)
     make_filing(mianyang_institution, 2025, 1, **HIGH_CONCENTRATION)
     institution_indicators_compute(institution_id=chengdu_institution.pk)
     institution_indicators_compute(institution_id=mianyang_institution.pk)
     assert dict(WarningCase.objects.values_list("institution_id", "assigned_to__username")) == {
-        chengdu_institution.pk: "t_cd_reg", mianyang_institution.pk: "t_my_reg"}
+        chengdu_institution.pk: "t_cd_reg",
+        mianyang_institution.pk: "t_my_reg",
+    }
     users["cd_regulator"].is_active = False
     users["cd_regulator"].save()
     make_filing(chengdu_institution, 2025, 2, **HIGH_CONCENTRATION)
     institution_indicators_compute(institution_id=chengdu_institution.pk)
-    assert WarningCase.objects.get(institution=chengdu_institution, quarter=2).assigned_to == users["sc_regulator"]
-    assert WarningCase.objects.get(institution=chengdu_institution, quarter=1).assigned_to == users["cd_regulator"]
+    assert (
+        WarningCase.objects.get(institution=chengdu_institution, quarter=2).assigned_to
+        == users["sc_regulator"]
+    )
+    assert (
+        WarningCase.objects.get(institution=chengdu_institution, quarter=1).assigned_to
+        == users["cd_regulator"]
+    )
 
 
 def test_reassign_only_to_a_regulator_covering_the_institution(users, chengdu_institution, client_for):
@@ -112,11 +127,13 @@ def test_reassign_only_to_a_regulator_covering_the_institution(users, chengdu_in
     assert "转办" in page and f'<option value="{users["sc_regulator"].pk}">' in page
     assert f'<option value="{users["my_regulator"].pk}">' not in page  # Mianyang does not cover Chengdu
     for outsider in ("my_regulator", "zj_regulator"):  # cannot see the case at all
-        response = client_for(users[outsider]).post(f"/reporting/warnings/{case.pk}/",
-                                                    {"action": "assign", "assignee": users[outsider].pk})
+        response = client_for(users[outsider]).post(
+            f"/reporting/warnings/{case.pk}/", {"action": "assign", "assignee": users[outsider].pk}
+        )
         assert response.status_code == 404
-    response = client_for(users["cd_regulator"]).post(f"/reporting/warnings/{case.pk}/",
-                                                      {"action": "assign", "assignee": users["my_regulator"].pk})
+    response = client_for(users["cd_regulator"]).post(
+        f"/reporting/warnings/{case.pk}/", {"action": "assign", "assignee": users["my_regulator"].pk}
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.assigned_to == users["cd_regulator"]  # refused: Mianyang's regulator does not cover Chengdu
@@ -124,13 +141,16 @@ def test_reassign_only_to_a_regulator_covering_the_institution(users, chengdu_in
         warning_case_assign(actor=users["cd_regulator"], case=case, assignee=users["cd_finance"])
     with pytest.raises(PermissionDenied):
         warning_case_assign(actor=users["cd_filer"], case=case, assignee=users["sc_regulator"])
-    client_for(users["cd_regulator"]).post(f"/reporting/warnings/{case.pk}/",
-                                           {"action": "assign", "assignee": users["sc_regulator"].pk})
+    client_for(users["cd_regulator"]).post(
+        f"/reporting/warnings/{case.pk}/", {"action": "assign", "assignee": users["sc_regulator"].pk}
+    )
     case.refresh_from_db()
     assert (case.assigned_to, case.status) == (users["sc_regulator"], "open")
     event = AuditEvent.objects.get(object_id=str(case.pk), action="update")
     assert (event.actor, event.changes) == (
-        users["cd_regulator"], {"assigned_to": [users["cd_regulator"].pk, users["sc_regulator"].pk]})
+        users["cd_regulator"],
+        {"assigned_to": [users["cd_regulator"].pk, users["sc_regulator"].pk]},
+    )
     warning_case_close(actor=users["sc_regulator"], case=case, note="已整改")
     with pytest.raises(ValidationError):
         warning_case_assign(actor=users["sc_regulator"], case=case, assignee=users["cd_regulator"])

@@ -18,8 +18,10 @@ from .factories import make_filing
 pytestmark = [
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not settings.REDIS_URL or connection.vendor != "postgresql",
-                       reason="needs REDIS_URL and DATABASE_URL on PostgreSQL"),
+    pytest.mark.skipif(
+        not settings.REDIS_URL or connection.vendor != "postgresql",
+        reason="needs REDIS_URL and DATABASE_URL on PostgreSQL",
+    ),
 ]
 
 

@@ -10,8 +10,18 @@ from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-WHO = ["admin", "sc_regulator", "cd_regulator", "my_regulator", "sc_finance", "cd_finance", "cd_filer", "cd_approver",
-       "my_filer", "zj_regulator"]
+WHO = [
+    "admin",
+    "sc_regulator",
+    "cd_regulator",
+    "my_regulator",
+    "sc_finance",
+    "cd_finance",
+    "cd_filer",
+    "cd_approver",
+    "my_filer",
+    "zj_regulator",
+]
 
 
 def api(user=None):
@@ -23,10 +33,16 @@ def api(user=None):
 
 def test_token_login_and_institution_by_credit_code(users, chengdu_institution):
     client = APIClient()
-    token = client.post("/api/v1/auth/token/", {"username": "t_cd_reg", "password": TEST_PASSWORD}).json()["token"]
+    token = client.post("/api/v1/auth/token/", {"username": "t_cd_reg", "password": TEST_PASSWORD}).json()[
+        "token"
+    ]
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     data = client.get(f"/api/v1/institutions/{chengdu_institution.credit_code}/").json()
-    assert (data["credit_code"], data["name"], data["region"]) == (chengdu_institution.credit_code, "成都测试融资担保有限公司", "510104")
+    assert (data["credit_code"], data["name"], data["region"]) == (
+        chengdu_institution.credit_code,
+        "成都测试融资担保有限公司",
+        "510104",
+    )
     assert APIClient().get("/api/v1/institutions/").status_code == 401
 
 
@@ -38,27 +54,48 @@ MY_SEERS = {"admin", "sc_regulator", "my_regulator", "sc_finance", "my_filer"}
 def test_read_matrix(who, users, registry_objects, chengdu_institution, mianyang_institution):
     client = api(users[who])
     for inst, seers in ((chengdu_institution, CD_SEERS), (mianyang_institution, MY_SEERS)):
-        assert client.get(f"/api/v1/institutions/{inst.credit_code}/").status_code == (200 if who in seers else 404)
+        assert client.get(f"/api/v1/institutions/{inst.credit_code}/").status_code == (
+            200 if who in seers else 404
+        )
         agreement = registry_objects["cd_agreement" if inst == chengdu_institution else "my_agreement"]
         assert client.get(f"/api/v1/agreements/{agreement.pk}/").status_code == (200 if who in seers else 404)
     listed = {r["credit_code"] for r in client.get("/api/v1/institutions/").json()["results"]}
-    expected = {i.credit_code for i, seers in ((chengdu_institution, CD_SEERS), (mianyang_institution, MY_SEERS)) if who in seers}
+    expected = {
+        i.credit_code
+        for i, seers in ((chengdu_institution, CD_SEERS), (mianyang_institution, MY_SEERS))
+        if who in seers
+    }
     assert listed == expected
     # the licence register is public: everyone reads both numbers
-    assert {r["number"] for r in client.get("/api/v1/licences/").json()["results"]} == {"川A100001", "川A100002"}
+    assert {r["number"] for r in client.get("/api/v1/licences/").json()["results"]} == {
+        "川A100001",
+        "川A100002",
+    }
     # draft notices only within the jurisdiction (the two issue notices are drafts of 510000)
     drafts = client.get("/api/v1/notices/").json()["count"]
     assert drafts == (2 if who in ("admin", "sc_regulator", "sc_finance") else 0)
 
 
-INSTITUTION_PATCH = {"admin": 200, "sc_regulator": 200, "my_regulator": 200, "cd_regulator": 404, "zj_regulator": 404,
-                     "sc_finance": 403, "cd_finance": 403, "cd_filer": 403, "cd_approver": 403, "my_filer": 403}
+INSTITUTION_PATCH = {
+    "admin": 200,
+    "sc_regulator": 200,
+    "my_regulator": 200,
+    "cd_regulator": 404,
+    "zj_regulator": 404,
+    "sc_finance": 403,
+    "cd_finance": 403,
+    "cd_filer": 403,
+    "cd_approver": 403,
+    "my_filer": 403,
+}
 
 
 @pytest.mark.parametrize("who", WHO)
 def test_institution_write_matrix(who, users, mianyang_institution):
     """Changing the Mianyang institution: its regulators and the administrator only."""
-    response = api(users[who]).patch(f"/api/v1/institutions/{mianyang_institution.credit_code}/", {"staff_count": 77}, format="json")
+    response = api(users[who]).patch(
+        f"/api/v1/institutions/{mianyang_institution.credit_code}/", {"staff_count": 77}, format="json"
+    )
     assert response.status_code == INSTITUTION_PATCH[who]
     mianyang_institution.refresh_from_db()
     assert mianyang_institution.staff_count == (77 if INSTITUTION_PATCH[who] == 200 else None)
@@ -67,8 +104,14 @@ def test_institution_write_matrix(who, users, mianyang_institution):
 def test_regulator_cannot_create_institution_outside_jurisdiction(users):
     from institutions.demo import demo_credit_code
 
-    body = {"credit_code": demo_credit_code("510703", 1), "name": "绵阳新设融资担保有限公司", "region": "510703", "level": "county",
-            "registered_capital": "30000", "paid_in_capital": "30000"}
+    body = {
+        "credit_code": demo_credit_code("510703", 1),
+        "name": "绵阳新设融资担保有限公司",
+        "region": "510703",
+        "level": "county",
+        "registered_capital": "30000",
+        "paid_in_capital": "30000",
+    }
     assert api(users["cd_regulator"]).post("/api/v1/institutions/", body, format="json").status_code == 403
     assert not Institution.objects.filter(credit_code=body["credit_code"]).exists()
     assert api(users["my_regulator"]).post("/api/v1/institutions/", body, format="json").status_code == 201
@@ -78,27 +121,58 @@ def test_regulator_cannot_create_institution_outside_jurisdiction(users):
     assert response.status_code == 400 and "credit_code" in response.json()
 
 
-REVOKE = {"admin": 201, "sc_regulator": 201, "cd_regulator": 403, "my_regulator": 403, "zj_regulator": 403,
-          "sc_finance": 403, "cd_finance": 403, "cd_filer": 403, "cd_approver": 403, "my_filer": 403}
+REVOKE = {
+    "admin": 201,
+    "sc_regulator": 201,
+    "cd_regulator": 403,
+    "my_regulator": 403,
+    "zj_regulator": 403,
+    "sc_finance": 403,
+    "cd_finance": 403,
+    "cd_filer": 403,
+    "cd_approver": 403,
+    "my_filer": 403,
+}
 
 
 @pytest.mark.parametrize("who", WHO)
 def test_licence_revoke_write_matrix(who, users, registry_objects):
     licence = registry_objects["cd_licence"]
-    response = api(users[who]).post("/api/v1/licences/revoke/", {
-        "licences": [licence.pk], "on": "2025-03-01", "reason": "违规经营", "decision_no": "川金监罚〔2025〕1号"}, format="json")
+    response = api(users[who]).post(
+        "/api/v1/licences/revoke/",
+        {
+            "licences": [licence.pk],
+            "on": "2025-03-01",
+            "reason": "违规经营",
+            "decision_no": "川金监罚〔2025〕1号",
+        },
+        format="json",
+    )
     assert response.status_code == REVOKE[who]
     licence.refresh_from_db()
     assert licence.status == ("revoked" if REVOKE[who] == 201 else "valid")
     if REVOKE[who] == 201:
         body = response.json()
-        assert (body["kind"], body["status"], [(i["institution_name"], i["licence_number"]) for i in body["items"]]) == (
-            "revoke", "draft", [("成都测试融资担保有限公司", "川A100001")])
+        assert (
+            body["kind"],
+            body["status"],
+            [(i["institution_name"], i["licence_number"]) for i in body["items"]],
+        ) == ("revoke", "draft", [("成都测试融资担保有限公司", "川A100001")])
         assert licence.duties.count() == 5
 
 
-AGREEMENT_PATCH = {"admin": 200, "sc_regulator": 200, "cd_regulator": 200, "cd_filer": 200, "cd_approver": 200,
-                   "my_regulator": 404, "zj_regulator": 404, "my_filer": 404, "sc_finance": 403, "cd_finance": 403}
+AGREEMENT_PATCH = {
+    "admin": 200,
+    "sc_regulator": 200,
+    "cd_regulator": 200,
+    "cd_filer": 200,
+    "cd_approver": 200,
+    "my_regulator": 404,
+    "zj_regulator": 404,
+    "my_filer": 404,
+    "sc_finance": 403,
+    "cd_finance": 403,
+}
 
 
 @pytest.mark.parametrize("who", WHO)
@@ -112,7 +186,9 @@ def test_agreement_write_matrix(who, users, registry_objects):
 
 def test_agreement_shares_must_sum_to_100(users, registry_objects):
     agreement = registry_objects["cd_agreement"]
-    response = api(users["cd_filer"]).patch(f"/api/v1/agreements/{agreement.pk}/", {"share_bank": "0.3"}, format="json")
+    response = api(users["cd_filer"]).patch(
+        f"/api/v1/agreements/{agreement.pk}/", {"share_bank": "0.3"}, format="json"
+    )
     assert response.status_code == 400 and "share_bank" in response.json()
     assert Agreement.objects.get(pk=agreement.pk).share_bank == agreement.share_bank
     data = api(users["cd_filer"]).get(f"/api/v1/agreements/{agreement.pk}/").json()
@@ -121,11 +197,25 @@ def test_agreement_shares_must_sum_to_100(users, registry_objects):
 
 def test_gov_list_via_api_propose_confirm(users, chengdu_institution):
     fin, reg = api(users["sc_finance"]), api(users["sc_regulator"])
-    batch = fin.post("/api/v1/govlist-batches/", {"region": "510000", "title": "第一批", "published_on": "2024-03-01"}, format="json")
+    batch = fin.post(
+        "/api/v1/govlist-batches/",
+        {"region": "510000", "title": "第一批", "published_on": "2024-03-01"},
+        format="json",
+    )
     assert batch.status_code == 201
     pk = batch.json()["id"]
-    assert fin.post(f"/api/v1/govlist-batches/{pk}/entries/", {"institution": chengdu_institution.credit_code, "action": "include",
-                                                              "capital_replenishment": True}, format="json").status_code == 200
+    assert (
+        fin.post(
+            f"/api/v1/govlist-batches/{pk}/entries/",
+            {
+                "institution": chengdu_institution.credit_code,
+                "action": "include",
+                "capital_replenishment": True,
+            },
+            format="json",
+        ).status_code
+        == 200
+    )
     assert api(users["cd_filer"]).post(f"/api/v1/govlist-batches/{pk}/propose/").status_code == 403
     assert fin.post(f"/api/v1/govlist-batches/{pk}/propose/").status_code == 200
     assert fin.post(f"/api/v1/govlist-batches/{pk}/confirm/").status_code == 403
@@ -140,7 +230,9 @@ def test_gov_list_via_api_propose_confirm(users, chengdu_institution):
 def test_licence_issue_via_api(users, mianyang_institution):
     body = {"number": "川A130001", "institution": mianyang_institution.credit_code, "issued_on": "2021-01-01"}
     assert api(users["cd_regulator"]).post("/api/v1/licences/", body, format="json").status_code == 403
-    assert api(users["my_regulator"]).post("/api/v1/licences/", body, format="json").status_code == 403  # city level
+    assert (
+        api(users["my_regulator"]).post("/api/v1/licences/", body, format="json").status_code == 403
+    )  # city level
     response = api(users["sc_regulator"]).post("/api/v1/licences/", body, format="json")
     assert response.status_code == 201 and response.json()["issuing_authority"] == "四川省地方金融监督管理局"
     bad = api(users["sc_regulator"]).post("/api/v1/licences/", {**body, "number": "浙A1"}, format="json")
@@ -150,13 +242,25 @@ def test_licence_issue_via_api(users, mianyang_institution):
 
 def test_schema_lists_registry_endpoints(client):
     schema = client.get("/api/schema/").content.decode()
-    for path in ("/api/v1/institutions/{credit_code}/", "/api/v1/licences/revoke/", "/api/v1/govlist-batches/{id}/confirm/",
-                 "/api/v1/agreements/", "/api/v1/banks/", "/api/v1/notices/"):
+    for path in (
+        "/api/v1/institutions/{credit_code}/",
+        "/api/v1/licences/revoke/",
+        "/api/v1/govlist-batches/{id}/confirm/",
+        "/api/v1/agreements/",
+        "/api/v1/banks/",
+        "/api/v1/notices/",
+    ):
         assert path in schema
 
 
-API_LISTS = ["/api/v1/institutions/", "/api/v1/licences/", "/api/v1/agreements/", "/api/v1/notices/", "/api/v1/banks/",
-             "/api/v1/govlist-batches/"]
+API_LISTS = [
+    "/api/v1/institutions/",
+    "/api/v1/licences/",
+    "/api/v1/agreements/",
+    "/api/v1/notices/",
+    "/api/v1/banks/",
+    "/api/v1/govlist-batches/",
+]
 
 
 @pytest.mark.parametrize("url", API_LISTS)
@@ -178,7 +282,9 @@ def test_api_list_query_count_independent_of_rows(url, users):
 
     def notices(n, start):
         for k in range(start, start + n):
-            notice = Notice.objects.create(region_id="510000", kind="cancel", title=f"公告{k}", issuing_body="x", status="published")
+            notice = Notice.objects.create(
+                region_id="510000", kind="cancel", title=f"公告{k}", issuing_body="x", status="published"
+            )
             NoticeItem.objects.create(notice=notice, seq=1, institution_name="甲", licence_number="川A1")
 
     notices(2, 0)
@@ -189,18 +295,41 @@ def test_api_list_query_count_independent_of_rows(url, users):
 
 
 def test_bank_and_notice_writes(users, registry_objects):
-    assert api(users["cd_filer"]).post("/api/v1/banks/", {"name": "新银行", "kind": "head_office"}, format="json").status_code == 403
-    assert api(users["sc_finance"]).post("/api/v1/banks/", {"name": "新银行", "kind": "head_office"}, format="json").status_code == 403
-    assert api(users["cd_regulator"]).post("/api/v1/banks/", {"name": "新银行", "kind": "head_office"}, format="json").status_code == 201
+    assert (
+        api(users["cd_filer"])
+        .post("/api/v1/banks/", {"name": "新银行", "kind": "head_office"}, format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        api(users["sc_finance"])
+        .post("/api/v1/banks/", {"name": "新银行", "kind": "head_office"}, format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        api(users["cd_regulator"])
+        .post("/api/v1/banks/", {"name": "新银行", "kind": "head_office"}, format="json")
+        .status_code
+        == 201
+    )
     from institutions.models import Notice
 
     notice = Notice.objects.get(items__licence=registry_objects["cd_licence"])
     url = f"/api/v1/notices/{notice.pk}/publish/"
     assert api(users["cd_filer"]).post(url).status_code == 403
-    assert api(users["cd_regulator"]).post(url).status_code == 404  # a draft of the province: not in the city's view
+    assert (
+        api(users["cd_regulator"]).post(url).status_code == 404
+    )  # a draft of the province: not in the city's view
     assert api(users["sc_regulator"]).post(url).status_code == 200
     notice.refresh_from_db()
     assert notice.status == "published"
     assert api(users["sc_regulator"]).post(url).status_code == 400  # already published
     assert api(users["cd_regulator"]).get(f"/api/v1/notices/{notice.pk}/").json()["items"] == [
-        {"seq": 1, "institution_name": "成都测试融资担保有限公司", "licence_number": "川A100001", "remark": ""}]
+        {
+            "seq": 1,
+            "institution_name": "成都测试融资担保有限公司",
+            "licence_number": "川A100001",
+            "remark": "",
+        }
+    ]

@@ -35,9 +35,42 @@ def workbook(institutions, licences):
 
 
 GOOD_INSTITUTIONS = [
-    [PARENT, "成都导入融资担保有限公司", "法人机构", None, "510104", "县级", "民营", 30000, "30000.50", dt.date(2015, 3, 2),
-     "张三", "成都市锦江区", "正常经营", "否", "是", 25],
-    [BRANCH, "成都导入融资担保有限公司绵阳分公司", "分支机构", PARENT, "510703", "县级", "民营", 0, 0, None, "", "", "", "", "", None],
+    [
+        PARENT,
+        "成都导入融资担保有限公司",
+        "法人机构",
+        None,
+        "510104",
+        "县级",
+        "民营",
+        30000,
+        "30000.50",
+        dt.date(2015, 3, 2),
+        "张三",
+        "成都市锦江区",
+        "正常经营",
+        "否",
+        "是",
+        25,
+    ],
+    [
+        BRANCH,
+        "成都导入融资担保有限公司绵阳分公司",
+        "分支机构",
+        PARENT,
+        "510703",
+        "县级",
+        "民营",
+        0,
+        0,
+        None,
+        "",
+        "",
+        "",
+        "",
+        "",
+        None,
+    ],
 ]
 GOOD_LICENCES = [
     ["川A300001", PARENT, "", dt.date(2016, 1, 5), "借款类担保", "有效", None],
@@ -48,18 +81,33 @@ GOOD_LICENCES = [
 def test_import_creates_and_reimport_changes_nothing(users):
     data = workbook(GOOD_INSTITUTIONS, GOOD_LICENCES)
     result = registry_import(data, actor=users["sc_regulator"])
-    assert (result.institutions_created, result.institutions_updated, result.licences_created, result.licences_updated) == (2, 0, 2, 0)
+    assert (
+        result.institutions_created,
+        result.institutions_updated,
+        result.licences_created,
+        result.licences_updated,
+    ) == (2, 0, 2, 0)
     branch = Institution.objects.get(credit_code=BRANCH)
     assert (branch.parent.credit_code, branch.kind, branch.region_id) == (PARENT, "branch", "510703")
     parent = Institution.objects.get(credit_code=PARENT)
-    assert (str(parent.paid_in_capital), parent.ownership, parent.staff_count, parent.credit_reference_access) == ("30000.50", "private", 25, True)
+    assert (
+        str(parent.paid_in_capital),
+        parent.ownership,
+        parent.staff_count,
+        parent.credit_reference_access,
+    ) == ("30000.50", "private", 25, True)
     assert Licence.objects.get(number="川A300001").issuing_authority == "四川省地方金融监督管理局"
     cancelled = Licence.objects.get(number="川A300002")
     assert (cancelled.status, cancelled.cancelled_on) == ("cancelled", dt.date(2020, 8, 1))
 
     events = AuditEvent.objects.count()
     again = registry_import(data, actor=users["sc_regulator"])
-    assert (again.institutions_created, again.institutions_updated, again.licences_created, again.licences_updated) == (0, 0, 0, 0)
+    assert (
+        again.institutions_created,
+        again.institutions_updated,
+        again.licences_created,
+        again.licences_updated,
+    ) == (0, 0, 0, 0)
     assert AuditEvent.objects.count() == events
 
     changed = [list(r) for r in GOOD_INSTITUTIONS]
@@ -71,23 +119,65 @@ def test_import_creates_and_reimport_changes_nothing(users):
 
 def test_errors_name_sheet_row_column_and_nothing_is_stored(users):
     bad_institutions = [list(r) for r in GOOD_INSTITUTIONS] + [
-        [PARENT[:-1] + ("0" if PARENT[-1] != "0" else "1"), "坏代码融资担保有限公司", "", None, "510104", "县级", "", 1, 1, None,
-         "", "", "", "", "", None],
-        [demo_credit_code("510104", 7003), "坏数融资担保有限公司", "", None, "519999", "镇级", "国企", "abc", 1, "2020-13-01",
-         "", "", "", "也许", "", None],
+        [
+            PARENT[:-1] + ("0" if PARENT[-1] != "0" else "1"),
+            "坏代码融资担保有限公司",
+            "",
+            None,
+            "510104",
+            "县级",
+            "",
+            1,
+            1,
+            None,
+            "",
+            "",
+            "",
+            "",
+            "",
+            None,
+        ],
+        [
+            demo_credit_code("510104", 7003),
+            "坏数融资担保有限公司",
+            "",
+            None,
+            "519999",
+            "镇级",
+            "国企",
+            "abc",
+            1,
+            "2020-13-01",
+            "",
+            "",
+            "",
+            "也许",
+            "",
+            None,
+        ],
     ]
-    bad_licences = [list(r) for r in GOOD_LICENCES] + [["浙A1", PARENT, "", "2016-01-05", "", "", None],
-                                                       ["川A300001", PARENT, "", None, "", "", None]]
+    bad_licences = [list(r) for r in GOOD_LICENCES] + [
+        ["浙A1", PARENT, "", "2016-01-05", "", "", None],
+        ["川A300001", PARENT, "", None, "", "", None],
+    ]
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook(bad_institutions, bad_licences), actor=users["sc_regulator"])
     got = [(e.sheet, e.row, e.column, e.header) for e in exc.value.errors]
     assert got == [
         ("机构", 4, "A", "统一社会信用代码"),
-        ("机构", 5, "E", "注册地代码"), ("机构", 5, "F", "机构层级"), ("机构", 5, "G", "所有制"),
-        ("机构", 5, "H", "注册资本（万元）"), ("机构", 5, "J", "成立日期"), ("机构", 5, "N", "再担保机构"),
-        ("许可证", 5, "A", "许可证编号"), ("许可证", 5, "D", "发证日期"),
+        ("机构", 5, "E", "注册地代码"),
+        ("机构", 5, "F", "机构层级"),
+        ("机构", 5, "G", "所有制"),
+        ("机构", 5, "H", "注册资本（万元）"),
+        ("机构", 5, "J", "成立日期"),
+        ("机构", 5, "N", "再担保机构"),
+        ("许可证", 5, "A", "许可证编号"),
+        ("许可证", 5, "D", "发证日期"),
     ]
-    assert str(exc.value.errors[1]) == "工作表“机构”第5行E列（注册地代码）：未知的行政区划代码“519999”。(Unknown region code.)"
+    assert (
+        str(exc.value.errors[1])
+        == "工作表“机构”第5行E列（注册地代码）：未知的行政区划代码“519999”。(Unknown region code.)"
+    )
     assert Institution.objects.filter(credit_code__in=[PARENT, BRANCH]).count() == 0
     assert Licence.objects.count() == 0
 
@@ -101,9 +191,47 @@ def test_licence_number_checked_at_write_keeps_all_or_nothing(users):
 
 
 def test_city_regulator_cannot_import_outside_jurisdiction(users, mianyang_institution):
-    rows = [list(GOOD_INSTITUTIONS[0]),
-            [mianyang_institution.credit_code, "改名融资担保有限公司", "", None, "510104", "县级", "", 1, 1, None, "", "", "", "", "", None]]
-    rows.append([demo_credit_code("510703", 7004), "绵阳新融资担保有限公司", "", None, "510703", "县级", "", 1, 1, None, "", "", "", "", "", None])
+    rows = [
+        list(GOOD_INSTITUTIONS[0]),
+        [
+            mianyang_institution.credit_code,
+            "改名融资担保有限公司",
+            "",
+            None,
+            "510104",
+            "县级",
+            "",
+            1,
+            1,
+            None,
+            "",
+            "",
+            "",
+            "",
+            "",
+            None,
+        ],
+    ]
+    rows.append(
+        [
+            demo_credit_code("510703", 7004),
+            "绵阳新融资担保有限公司",
+            "",
+            None,
+            "510703",
+            "县级",
+            "",
+            1,
+            1,
+            None,
+            "",
+            "",
+            "",
+            "",
+            "",
+            None,
+        ]
+    )
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook(rows, []), actor=users["cd_regulator"])
     assert [(e.row, e.column, e.message) for e in exc.value.errors] == [
@@ -116,7 +244,9 @@ def test_city_regulator_cannot_import_outside_jurisdiction(users, mianyang_insti
 
 def test_import_page(users, client_for):
     client = client_for(users["sc_regulator"])
-    assert client.get(reverse("institutions:import") + "?template=1")["Content-Type"].startswith("application/vnd.openxml")
+    assert client.get(reverse("institutions:import") + "?template=1")["Content-Type"].startswith(
+        "application/vnd.openxml"
+    )
     upload = io.BytesIO(workbook(GOOD_INSTITUTIONS, GOOD_LICENCES))
     upload.name = "registry.xlsx"
     page = client.post(reverse("institutions:import"), {"file": upload}).content.decode()

@@ -7,15 +7,37 @@ pytestmark = pytest.mark.django_db
 
 
 def form_data(inst, **over):
-    data = {"name": inst.name, "kind": inst.kind, "parent": "", "region": inst.region_id, "level": inst.level,
-            "ownership": inst.ownership, "registered_capital": "30000", "paid_in_capital": "30000", "established_on": "",
-            "legal_representative": "", "address": "", "status": inst.status, "staff_count": ""}
+    data = {
+        "name": inst.name,
+        "kind": inst.kind,
+        "parent": "",
+        "region": inst.region_id,
+        "level": inst.level,
+        "ownership": inst.ownership,
+        "registered_capital": "30000",
+        "paid_in_capital": "30000",
+        "established_on": "",
+        "legal_representative": "",
+        "address": "",
+        "status": inst.status,
+        "staff_count": "",
+    }
     data.update(over)
     return data
 
 
-@pytest.mark.parametrize("who,status", [("cd_regulator", 302), ("sc_regulator", 302), ("admin", 302), ("my_regulator", 404),
-                                        ("cd_filer", 403), ("cd_finance", 403), ("zj_regulator", 404)])
+@pytest.mark.parametrize(
+    "who,status",
+    [
+        ("cd_regulator", 302),
+        ("sc_regulator", 302),
+        ("admin", 302),
+        ("my_regulator", 404),
+        ("cd_filer", 403),
+        ("cd_finance", 403),
+        ("zj_regulator", 404),
+    ],
+)
 def test_edit_matrix_and_signal(who, status, users, chengdu_institution, client_for):
     received = []
 
@@ -25,13 +47,17 @@ def test_edit_matrix_and_signal(who, status, users, chengdu_institution, client_
     institution_attributes_changed.connect(listener)
     try:
         url = reverse("institutions:edit", args=[chengdu_institution.pk])
-        response = client_for(users[who]).post(url, form_data(chengdu_institution, ownership="mixed", legal_representative="李四"))
+        response = client_for(users[who]).post(
+            url, form_data(chengdu_institution, ownership="mixed", legal_representative="李四")
+        )
     finally:
         institution_attributes_changed.disconnect(listener)
     assert response.status_code == status
     chengdu_institution.refresh_from_db()
     changed = status == 302
-    assert (chengdu_institution.ownership, chengdu_institution.legal_representative) == (("mixed", "李四") if changed else ("state", ""))
+    assert (chengdu_institution.ownership, chengdu_institution.legal_representative) == (
+        ("mixed", "李四") if changed else ("state", "")
+    )
     assert received == ([[chengdu_institution.pk]] if changed else [])
 
 

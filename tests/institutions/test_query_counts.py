@@ -17,21 +17,37 @@ pytestmark = pytest.mark.django_db
 
 def add_rows(n, start):
     bank = Bank.objects.get_or_create(name="计数银行")[0]
-    batch = GovListBatch.objects.create(region_id="510000", title=f"批次{start}", published_on=dt.date(2024, 1, 1),
-                                        status="confirmed")
+    batch = GovListBatch.objects.create(
+        region_id="510000", title=f"批次{start}", published_on=dt.date(2024, 1, 1), status="confirmed"
+    )
     for i in range(start, start + n):
         inst = InstitutionFactory(name=f"计数{i}融资担保有限公司", region_id="510104")
-        Licence.objects.create(number=f"川A{500000 + i}", institution=inst, issuing_authority="四川省地方金融监督管理局",
-                               status="valid" if i % 3 else "revoked")
-        services.agreement_save(actor=None, institution=inst, bank=bank, starts_on=dt.date(2025, 1, 1),
-                                ends_on=dt.date(2027, 1, 1), credit_line=Decimal(1000), share_bank=Decimal("0.1"),
-                                share_guarantor=Decimal("0.9"), compensation_scope="principal")
+        Licence.objects.create(
+            number=f"川A{500000 + i}",
+            institution=inst,
+            issuing_authority="四川省地方金融监督管理局",
+            status="valid" if i % 3 else "revoked",
+        )
+        services.agreement_save(
+            actor=None,
+            institution=inst,
+            bank=bank,
+            starts_on=dt.date(2025, 1, 1),
+            ends_on=dt.date(2027, 1, 1),
+            credit_line=Decimal(1000),
+            share_bank=Decimal("0.1"),
+            share_guarantor=Decimal("0.9"),
+            compensation_scope="principal",
+        )
         GovListEntry.objects.create(batch=batch, institution=inst, capital_replenishment=True)
 
 
 URLS = {
     "list": ("sc_regulator", lambda: reverse("institutions:list")),
-    "list_filtered": ("sc_regulator", lambda: reverse("institutions:list") + "?gov=1&licence=valid&q=计数&sort=-paid_in"),
+    "list_filtered": (
+        "sc_regulator",
+        lambda: reverse("institutions:list") + "?gov=1&licence=valid&q=计数&sort=-paid_in",
+    ),
     "agreements": ("sc_regulator", lambda: reverse("institutions:agreements")),
     "agreements_company": ("cd_filer", lambda: reverse("institutions:agreements")),
     "agreements_findings": ("sc_regulator", lambda: reverse("institutions:agreements") + "?findings=1"),
@@ -71,7 +87,9 @@ def test_agreement_findings_filter_covers_all_pages(users, client_for):
     add_rows(60, 0)  # 60 agreements, all with a bank share of 10% (a national warning)
     from institutions.models import Agreement
 
-    Agreement.objects.filter(institution__name="计数55融资担保有限公司").update(share_bank=Decimal("0.2"), share_guarantor=Decimal("0.8"))
+    Agreement.objects.filter(institution__name="计数55融资担保有限公司").update(
+        share_bank=Decimal("0.2"), share_guarantor=Decimal("0.8")
+    )
     client = client_for(users["sc_regulator"])
     first = client.get(reverse("institutions:agreements") + "?findings=1")
     assert first.context["page"].paginator.count == 59

@@ -11,5 +11,9 @@ def licensed(request):
     (issued 2015) whenever a reporting test uses them."""
     for name, number in (("chengdu_institution", "川A990001"), ("mianyang_institution", "川B990002")):
         if name in request.fixturenames:
-            Licence.objects.create(number=number, institution=request.getfixturevalue(name),
-                                   issuing_authority="四川省地方金融监督管理局", issued_on=dt.date(2015, 1, 1))
+            Licence.objects.create(
+                number=number,
+                institution=request.getfixturevalue(name),
+                issuing_authority="四川省地方金融监督管理局",
+                issued_on=dt.date(2015, 1, 1),
+            )

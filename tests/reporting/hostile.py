@@ -82,6 +82,7 @@ def corpus(good: bytes, *, other_credit_code: str) -> list[tuple]:
         def apply(wb):
             ws = wb[DATA_SHEET]
             ws.cell(row=row_of(ws, row_code), column=2, value=value)
+
         return apply
 
     def formula_elsewhere(wb):
@@ -94,25 +95,80 @@ def corpus(good: bytes, *, other_credit_code: str) -> list[tuple]:
         ("text", lambda: b"hello, this is not a workbook", "不是 Excel", ""),
         ("csv-renamed", lambda: b"code,value\nstaff_count,3\n", "不是 Excel", ""),
         ("pdf-renamed", lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", "识别为PDF", ""),
-        ("xls-renamed", lambda: OLE + b"\x00" * 504 + "Workbook".encode("utf-16-le") + b"\x00" * 2000, "旧版 .xls", ""),
-        ("encrypted", lambda: OLE + b"\x00" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 64
-         + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 2000, "已加密", ""),
+        (
+            "xls-renamed",
+            lambda: OLE + b"\x00" * 504 + "Workbook".encode("utf-16-le") + b"\x00" * 2000,
+            "旧版 .xls",
+            "",
+        ),
+        (
+            "encrypted",
+            lambda: (
+                OLE
+                + b"\x00" * 504
+                + "EncryptionInfo".encode("utf-16-le")
+                + b"\x00" * 64
+                + "EncryptedPackage".encode("utf-16-le")
+                + b"\x00" * 2000
+            ),
+            "已加密",
+            "",
+        ),
         ("truncated", lambda: good[: len(good) // 2], "损坏或不完整", ""),
         ("truncated-tail", lambda: good[:-200], "损坏或不完整", ""),
         ("oversized", lambda: b"PK\x03\x04" + b"\x00" * (6 * 1024 * 1024), "超过 5 MB", ""),
-        ("zip-bomb-total", lambda: rezip(good, add={"xl/media/bomb.bin": b"\x00" * (40 * 1024 * 1024)}), "解压后总大小", ""),
-        ("zip-bomb-ratio", lambda: rezip(good, add={"xl/media/ratio.bin": b"\x00" * (5 * 1024 * 1024)}), "压缩比", ""),
-        ("too-many-entries", lambda: rezip(good, add={f"xl/media/x{i}.bin": b"x" for i in range(150)}), "条目过多", ""),
+        (
+            "zip-bomb-total",
+            lambda: rezip(good, add={"xl/media/bomb.bin": b"\x00" * (40 * 1024 * 1024)}),
+            "解压后总大小",
+            "",
+        ),
+        (
+            "zip-bomb-ratio",
+            lambda: rezip(good, add={"xl/media/ratio.bin": b"\x00" * (5 * 1024 * 1024)}),
+            "压缩比",
+            "",
+        ),
+        (
+            "too-many-entries",
+            lambda: rezip(good, add={f"xl/media/x{i}.bin": b"x" for i in range(150)}),
+            "条目过多",
+            "",
+        ),
         ("path-traversal", lambda: rezip(good, add={"../../evil.sh": b"rm -rf /"}), "非法路径", ""),
         ("billion-laughs", lambda: rezip(good, replace={"xl/workbook.xml": BILLION_LAUGHS}), "DTD/实体", ""),
-        ("xxe", lambda: rezip(good, replace={"xl/sharedStrings.xml": XXE}) if "xl/sharedStrings.xml" in z.namelist()
-         else rezip(good, add={"xl/sharedStrings2.xml": XXE}), "DTD/实体", ""),
+        (
+            "xxe",
+            lambda: (
+                rezip(good, replace={"xl/sharedStrings.xml": XXE})
+                if "xl/sharedStrings.xml" in z.namelist()
+                else rezip(good, add={"xl/sharedStrings2.xml": XXE})
+            ),
+            "DTD/实体",
+            "",
+        ),
         ("macro-vba", lambda: rezip(good, add={"xl/vbaProject.bin": OLE + b"\x00" * 100}), "宏", ""),
-        ("macro-content-type", lambda: rezip(good, replace={"[Content_Types].xml": content_types.replace(
-            b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-            b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")}), "启用宏", ""),
+        (
+            "macro-content-type",
+            lambda: rezip(
+                good,
+                replace={
+                    "[Content_Types].xml": content_types.replace(
+                        b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                        b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                    )
+                },
+            ),
+            "启用宏",
+            "",
+        ),
         ("no-content-types", lambda: rezip(good, drop=["[Content_Types].xml"]), "缺少必需部件", ""),
-        ("broken-xml", lambda: rezip(good, replace={"xl/workbook.xml": b"<workbook><sheets><sheet name='x'"}), "内部结构损坏", ""),
+        (
+            "broken-xml",
+            lambda: rezip(good, replace={"xl/workbook.xml": b"<workbook><sheets><sheet name='x'"}),
+            "内部结构损坏",
+            "",
+        ),
         ("formula-value", lambda: fill(good, {"staff_count": "=1+1"}), "公式", staff),
         ("formula-elsewhere", lambda: edit(good, formula_elsewhere), "公式", "I20"),
         ("text-in-number", lambda: fill(good, {"net_assets": "三万五千"}), "应为数字", net),
@@ -128,7 +184,12 @@ def corpus(good: bytes, *, other_credit_code: str) -> list[tuple]:
         ("wrong-period", lambda: meta(3, "2025Q1"), "报告期", "B3"),
         ("no-meta-sheet", lambda: edit(good, delete_meta), "_meta", ""),
         ("renamed-data-sheet", lambda: edit(good, rename_data), "找不到工作表", ""),
-        ("unknown-code", lambda: edit(good, code_cell("bogus_code")), "未知字段代码", staff.replace("G", "B")),
+        (
+            "unknown-code",
+            lambda: edit(good, code_cell("bogus_code")),
+            "未知字段代码",
+            staff.replace("G", "B"),
+        ),
         ("duplicate-code", lambda: edit(good, code_cell("net_assets")), "重复出现", staff.replace("G", "B")),
     ]
     return cases

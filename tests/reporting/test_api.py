@@ -20,15 +20,28 @@ def api(users):
 def test_create_replace_submit_get(api, users, chengdu_institution):
     history(chengdu_institution, users)
     code = chengdu_institution.credit_code
-    r = api(users["cd_filer"]).post("/api/v1/filings/", {"institution": code, "period": "2025Q2",
-                                                         "values": {**GOOD_Q2, "net_assets": "1"}}, format="json")
+    r = api(users["cd_filer"]).post(
+        "/api/v1/filings/",
+        {"institution": code, "period": "2025Q2", "values": {**GOOD_Q2, "net_assets": "1"}},
+        format="json",
+    )
     assert r.status_code == 201
     body = r.json()
-    assert (body["status"], body["version"], body["period"], body["institution"]) == ("draft", 1, "2025Q2", code)
+    assert (body["status"], body["version"], body["period"], body["institution"]) == (
+        "draft",
+        1,
+        "2025Q2",
+        code,
+    )
     assert [f["rule_id"] for f in body["findings"]] == ["IDN-01", "BND-03", "QOQ-03"]
-    assert body["findings"][0]["message_en"] == "Net assets (1.00) must equal total assets − total liabilities (35,000.00); difference -34,999.00"
+    assert (
+        body["findings"][0]["message_en"]
+        == "Net assets (1.00) must equal total assets − total liabilities (35,000.00); difference -34,999.00"
+    )
     fid = body["id"]
-    r = api(users["cd_filer"]).post("/api/v1/filings/", {"institution": code, "period": "2025Q2", "values": GOOD_Q2}, format="json")
+    r = api(users["cd_filer"]).post(
+        "/api/v1/filings/", {"institution": code, "period": "2025Q2", "values": GOOD_Q2}, format="json"
+    )
     assert r.status_code == 200 and r.json()["id"] == fid and r.json()["findings"] == []
     assert r.json()["values"]["net_assets"] == "35000.00"
     r = api(users["cd_filer"]).post(f"/api/v1/filings/{fid}/submit/", {}, format="json")
@@ -47,13 +60,26 @@ def test_create_replace_submit_get(api, users, chengdu_institution):
 def test_errors_and_explanations_by_rule_id(api, users, chengdu_institution):
     history(chengdu_institution, users)
     code = chengdu_institution.credit_code
-    body = api(users["cd_filer"]).post("/api/v1/filings/", {"institution": code, "period": "2025Q2",
-                                                            "values": {**GOOD_Q2, "controller_guarantee_balance": "9"}},
-                                       format="json").json()
+    body = (
+        api(users["cd_filer"])
+        .post(
+            "/api/v1/filings/",
+            {
+                "institution": code,
+                "period": "2025Q2",
+                "values": {**GOOD_Q2, "controller_guarantee_balance": "9"},
+            },
+            format="json",
+        )
+        .json()
+    )
     r = api(users["cd_approver"]).post(f"/api/v1/filings/{body['id']}/submit/", {}, format="json")
     assert r.status_code == 400 and [f["rule_id"] for f in r.json()["findings"]] == ["BND-31"]
-    r = api(users["cd_approver"]).post(f"/api/v1/filings/{body['id']}/submit/",
-                                       {"explanations": {"BND-31": "存量业务，年内解除"}}, format="json")
+    r = api(users["cd_approver"]).post(
+        f"/api/v1/filings/{body['id']}/submit/",
+        {"explanations": {"BND-31": "存量业务，年内解除"}},
+        format="json",
+    )
     assert r.status_code == 200
     got = api(users["cd_approver"]).get(f"/api/v1/filings/{body['id']}/").json()
     assert got["explanations"] == {"BND-31": "存量业务，年内解除"}
@@ -61,22 +87,57 @@ def test_errors_and_explanations_by_rule_id(api, users, chengdu_institution):
 
 def test_bad_values_and_bad_period(api, users, chengdu_institution):
     code = chengdu_institution.credit_code
-    r = api(users["cd_filer"]).post("/api/v1/filings/", {"institution": code, "period": "2025Q2",
-                                                         "values": {"staff_count": "1.5", "x": "1"}}, format="json")
+    r = api(users["cd_filer"]).post(
+        "/api/v1/filings/",
+        {"institution": code, "period": "2025Q2", "values": {"staff_count": "1.5", "x": "1"}},
+        format="json",
+    )
     assert r.status_code == 400
     assert [e["field"] for e in r.json()["errors"]] == ["staff_count", "x"]
-    r = api(users["cd_filer"]).post("/api/v1/filings/", {"institution": code, "period": "2025Q5", "values": {}}, format="json")
+    r = api(users["cd_filer"]).post(
+        "/api/v1/filings/", {"institution": code, "period": "2025Q5", "values": {}}, format="json"
+    )
     assert r.status_code == 400
     assert not Filing.objects.exists()
 
 
 # who may write a draft for the Chengdu institution, and who may read it
-WRITE = {"cd_filer": 201, "cd_approver": 201, "my_filer": 404, "cd_regulator": 403, "sc_regulator": 403,
-         "my_regulator": 404, "sc_finance": 403, "cd_finance": 403, "zj_regulator": 404, "admin": 201}
-READ = {"cd_filer": 200, "cd_approver": 200, "my_filer": 404, "cd_regulator": 200, "sc_regulator": 200,
-        "my_regulator": 404, "sc_finance": 200, "cd_finance": 200, "zj_regulator": 404, "admin": 200}
-SUBMIT = {"cd_filer": 403, "cd_approver": 200, "my_filer": 404, "cd_regulator": 403, "sc_regulator": 403,
-          "my_regulator": 404, "sc_finance": 403, "cd_finance": 403, "zj_regulator": 404, "admin": 200}
+WRITE = {
+    "cd_filer": 201,
+    "cd_approver": 201,
+    "my_filer": 404,
+    "cd_regulator": 403,
+    "sc_regulator": 403,
+    "my_regulator": 404,
+    "sc_finance": 403,
+    "cd_finance": 403,
+    "zj_regulator": 404,
+    "admin": 201,
+}
+READ = {
+    "cd_filer": 200,
+    "cd_approver": 200,
+    "my_filer": 404,
+    "cd_regulator": 200,
+    "sc_regulator": 200,
+    "my_regulator": 404,
+    "sc_finance": 200,
+    "cd_finance": 200,
+    "zj_regulator": 404,
+    "admin": 200,
+}
+SUBMIT = {
+    "cd_filer": 403,
+    "cd_approver": 200,
+    "my_filer": 404,
+    "cd_regulator": 403,
+    "sc_regulator": 403,
+    "my_regulator": 404,
+    "sc_finance": 403,
+    "cd_finance": 403,
+    "zj_regulator": 404,
+    "admin": 200,
+}
 
 
 @pytest.mark.parametrize("who", sorted(WRITE))
@@ -84,16 +145,32 @@ def test_api_isolation_matrix(api, users, chengdu_institution, who):
     from reporting import services
     from reporting.periods import Period
 
-    r = api(users[who]).post("/api/v1/filings/", {"institution": chengdu_institution.credit_code, "period": "2025Q2",
-                                                   "values": {}, "nil_return": True}, format="json")
+    r = api(users[who]).post(
+        "/api/v1/filings/",
+        {
+            "institution": chengdu_institution.credit_code,
+            "period": "2025Q2",
+            "values": {},
+            "nil_return": True,
+        },
+        format="json",
+    )
     assert r.status_code == WRITE[who]
     assert Filing.objects.count() == (1 if WRITE[who] == 201 else 0)
-    filing, _v, _f = services.filing_save_draft(actor=users["cd_filer"], institution=chengdu_institution,
-                                                period=Period(2025, 2), values={}, nil_return=True)
+    filing, _v, _f = services.filing_save_draft(
+        actor=users["cd_filer"],
+        institution=chengdu_institution,
+        period=Period(2025, 2),
+        values={},
+        nil_return=True,
+    )
     assert api(users[who]).get(f"/api/v1/filings/{filing.pk}/").status_code == READ[who]
     listed = api(users[who]).get("/api/v1/filings/").json()["results"]
     assert [f["id"] for f in listed] == ([filing.pk] if READ[who] == 200 else [])
-    assert api(users[who]).post(f"/api/v1/filings/{filing.pk}/submit/", {}, format="json").status_code == SUBMIT[who]
+    assert (
+        api(users[who]).post(f"/api/v1/filings/{filing.pk}/submit/", {}, format="json").status_code
+        == SUBMIT[who]
+    )
     filing.refresh_from_db()
     assert filing.status == ("submitted" if SUBMIT[who] == 200 else "draft")
 

@@ -25,13 +25,26 @@ def test_generated_workbook_layout(good, chengdu_institution):
     assert wb.security.lockStructure is True
     assert ws.protection.sheet is True
     assert [ws.cell(row=excel.HEADER_ROW, column=c).value for c in range(1, 10)] == [
-        "部分", "字段代码", "项目", "Item", "单位", "口径", "本期数", "上期数", "填报说明"]
+        "部分",
+        "字段代码",
+        "项目",
+        "Item",
+        "单位",
+        "口径",
+        "本期数",
+        "上期数",
+        "填报说明",
+    ]
     assert ws.cell(row=excel.FIRST_ROW, column=2).value == "total_assets"
     assert ws.cell(row=excel.FIRST_ROW, column=3).value == "资产总额"
     assert ws.cell(row=excel.FIRST_ROW, column=7).protection.locked is False
     assert ws.cell(row=excel.FIRST_ROW, column=2).protection.locked is True
     assert ws["B3"].value == chengdu_institution.credit_code
-    assert [wb[excel.META_SHEET].cell(row=r, column=2).value for r in (1, 2, 3)] == ["1", chengdu_institution.credit_code, "2025Q2"]
+    assert [wb[excel.META_SHEET].cell(row=r, column=2).value for r in (1, 2, 3)] == [
+        "1",
+        chengdu_institution.credit_code,
+        "2025Q2",
+    ]
     assert len(ws.data_validations.dataValidation) == 75  # one per field
 
 
@@ -42,21 +55,33 @@ def test_filled_template_round_trips_exactly(users, chengdu_institution):
     ws = wb[excel.DATA_SHEET]
     assert ws.cell(row=excel.FIRST_ROW + 23, column=2).value == "fin_balance_opening"
     assert ws.cell(row=excel.FIRST_ROW + 23, column=7).value == 200000  # prefilled opening value
-    as_typed = {k: (int(v) if "." not in v else float(v)) for k, v in {**GOOD_Q2, "net_profit": "300.45",
-                                                                      "monetary_funds": "19999.55"}.items()}
-    result = excel.import_upload(actor=users["cd_filer"], institution=chengdu_institution, period=Q2,
-                                 data=fill(template, as_typed))
+    as_typed = {
+        k: (int(v) if "." not in v else float(v))
+        for k, v in {**GOOD_Q2, "net_profit": "300.45", "monetary_funds": "19999.55"}.items()
+    }
+    result = excel.import_upload(
+        actor=users["cd_filer"], institution=chengdu_institution, period=Q2, data=fill(template, as_typed)
+    )
     assert result.errors == []
-    expected, _errors = services.parse_values({**GOOD_Q2, "net_profit": "300.45", "monetary_funds": "19999.55"},
-                                              services.template_fields(services.template_for(Q2)))
+    expected, _errors = services.parse_values(
+        {**GOOD_Q2, "net_profit": "300.45", "monetary_funds": "19999.55"},
+        services.template_fields(services.template_for(Q2)),
+    )
     assert result.version.values == expected
     assert result.version.channel == "excel"
     assert result.findings == []
     # the workbook generated from the stored draft uploads back to identical values
     again = excel.workbook_for(institution=chengdu_institution, period=Q2)
-    result2 = excel.import_upload(actor=users["cd_filer"], institution=chengdu_institution, period=Q2, data=again)
+    result2 = excel.import_upload(
+        actor=users["cd_filer"], institution=chengdu_institution, period=Q2, data=again
+    )
     assert result2.errors == [] and result2.version.values == expected
-    assert FilingVersion.objects.filter(filing__institution=chengdu_institution, filing__year=2025, filing__quarter=2).count() == 1
+    assert (
+        FilingVersion.objects.filter(
+            filing__institution=chengdu_institution, filing__year=2025, filing__quarter=2
+        ).count()
+        == 1
+    )
 
 
 def test_findings_come_back_highlighted_and_commented(users, chengdu_institution):
@@ -73,14 +98,17 @@ def test_findings_come_back_highlighted_and_commented(users, chengdu_institution
 
 
 @pytest.mark.parametrize("index", range(36))
-def test_hostile_corpus_gives_clear_error_stores_nothing_and_never_500(users, chengdu_institution, mianyang_institution,
-                                                                     client_for, index):
+def test_hostile_corpus_gives_clear_error_stores_nothing_and_never_500(
+    users, chengdu_institution, mianyang_institution, client_for, index
+):
     good = excel.workbook_for(institution=chengdu_institution, period=Q2)
     cases = corpus(good, other_credit_code=mianyang_institution.credit_code)
     assert len(cases) == 36
     name, make, expected, cell = cases[index]
     data = make()
-    result = excel.import_upload(actor=users["cd_filer"], institution=chengdu_institution, period=Q2, data=data)
+    result = excel.import_upload(
+        actor=users["cd_filer"], institution=chengdu_institution, period=Q2, data=data
+    )
     assert result.errors, name
     first = result.errors[0]
     assert expected in first.message_zh, (name, first.message_zh)
@@ -91,7 +119,8 @@ def test_hostile_corpus_gives_clear_error_stores_nothing_and_never_500(users, ch
     assert not Filing.objects.exists()
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    r = client_for(users["cd_filer"]).post("/reporting/file/2025Q2/upload/",
-                                           {"file": SimpleUploadedFile(f"{name}.xlsx", data)})
+    r = client_for(users["cd_filer"]).post(
+        "/reporting/file/2025Q2/upload/", {"file": SimpleUploadedFile(f"{name}.xlsx", data)}
+    )
     assert r.status_code == 302
     assert not Filing.objects.exists()

@@ -20,10 +20,14 @@ def inst(users, chengdu_institution):
 
 
 def test_draft_gets_due_date_from_national_default_and_province_setting(users, inst):
-    filing, version, _ = services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2, values={})
+    filing, version, _ = services.filing_save_draft(
+        actor=users["cd_filer"], institution=inst, period=Q2, values={}
+    )
     assert filing.due_date == dt.date(2025, 7, 15)
     assert filing.status == "draft" and version.number == 1 and not version.is_frozen
-    DueDateSetting.objects.create(region_id="510000", days_after_quarter_end=20, effective_from=dt.date(2020, 1, 1))
+    DueDateSetting.objects.create(
+        region_id="510000", days_after_quarter_end=20, effective_from=dt.date(2020, 1, 1)
+    )
     assert services.due_date("510104", Q2) == dt.date(2025, 7, 20)
     assert services.due_date("330100", Q2) == dt.date(2025, 7, 15)
 
@@ -33,8 +37,9 @@ def test_maker_checker_submit_freezes_version_with_ruleset_and_hash(users, inst)
     received = []
     signals.filing_submitted.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t1")
     try:
-        filing, version, findings = services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2,
-                                                               values=GOOD_Q2)
+        filing, version, findings = services.filing_save_draft(
+            actor=users["cd_filer"], institution=inst, period=Q2, values=GOOD_Q2
+        )
         assert findings == []
         with pytest.raises(services.FilingError) as exc:
             services.filing_submit(actor=users["cd_filer"], filing=filing)
@@ -48,7 +53,9 @@ def test_maker_checker_submit_freezes_version_with_ruleset_and_hash(users, inst)
     assert submitted.ruleset_version == services.validation.ruleset_version(services.rule_specs(Q2.end))
     assert submitted.values_hash == submitted.compute_hash() and len(submitted.values_hash) == 64
     assert submitted.values["net_assets"] == "35000.00"
-    assert [(r["filing"].pk, r["version"].pk, r["actor"]) for r in received] == [(filing.pk, submitted.pk, users["cd_approver"])]
+    assert [(r["filing"].pk, r["version"].pk, r["actor"]) for r in received] == [
+        (filing.pk, submitted.pk, users["cd_approver"])
+    ]
     notes = list(AuditEvent.objects.for_object(filing).values_list("note", flat=True))
     assert any(n.startswith("报送第 1 版（规则集 RS-") for n in notes)
     with pytest.raises(services.FilingError) as exc:
@@ -58,11 +65,14 @@ def test_maker_checker_submit_freezes_version_with_ruleset_and_hash(users, inst)
 
 def test_blocking_error_refuses_submit_and_changes_nothing(users, inst):
     history(inst, users)
-    filing, version, findings = services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2,
-                                                           values={**GOOD_Q2, "net_assets": "1"})
+    filing, version, findings = services.filing_save_draft(
+        actor=users["cd_filer"], institution=inst, period=Q2, values={**GOOD_Q2, "net_assets": "1"}
+    )
     assert [f.rule_id for f in findings] == ["IDN-01", "BND-03", "QOQ-03"]
     with pytest.raises(services.FilingError) as exc:
-        services.filing_submit(actor=users["cd_approver"], filing=filing, explanations={"BND-03": "x", "QOQ-03": "y"})
+        services.filing_submit(
+            actor=users["cd_approver"], filing=filing, explanations={"BND-03": "x", "QOQ-03": "y"}
+        )
     assert [f.rule_id for f in exc.value.findings][:1] == ["IDN-01"]
     filing.refresh_from_db()
     version.refresh_from_db()
@@ -72,13 +82,18 @@ def test_blocking_error_refuses_submit_and_changes_nothing(users, inst):
 def test_each_warning_needs_an_explanation(users, inst):
     history(inst, users)
     values = {**GOOD_Q2, "controller_guarantee_balance": "100"}
-    filing, _v, findings = services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2, values=values)
+    filing, _v, findings = services.filing_save_draft(
+        actor=users["cd_filer"], institution=inst, period=Q2, values=values
+    )
     assert [(f.rule_id, f.severity) for f in findings] == [("BND-31", "warning")]
     with pytest.raises(services.FilingError) as exc:
         services.filing_submit(actor=users["cd_approver"], filing=filing, explanations={"BND-31": "   "})
     assert exc.value.code == "explanations" and "BND-31" in exc.value.message
-    version = services.filing_submit(actor=users["cd_approver"], filing=filing,
-                                     explanations={"BND-31": "2019年存量业务，2025年9月到期解除", "IDN-01": "unused"})
+    version = services.filing_submit(
+        actor=users["cd_approver"],
+        filing=filing,
+        explanations={"BND-31": "2019年存量业务，2025年9月到期解除", "IDN-01": "unused"},
+    )
     assert version.explanations == {"BND-31": "2019年存量业务，2025年9月到期解除"}
     assert [f["rule_id"] for f in version.findings] == ["BND-31"]
     filing.refresh_from_db()
@@ -92,15 +107,22 @@ def test_return_with_field_comments_then_resubmit_as_version_2(users, inst):
         services.filing_return(actor=users["my_regulator"], filing=filing, comments={"staff_count": "核实"})
     with pytest.raises(services.FilingError):
         services.filing_return(actor=users["cd_regulator"], filing=filing, comments={"no_such_field": "x"})
-    services.filing_return(actor=users["cd_regulator"], filing=filing, comments={"staff_count": "请核实从业人员数"},
-                           note="请更正后重报")
+    services.filing_return(
+        actor=users["cd_regulator"],
+        filing=filing,
+        comments={"staff_count": "请核实从业人员数"},
+        note="请更正后重报",
+    )
     filing.refresh_from_db()
     assert filing.status == "returned"
     v1 = filing.current_version
     assert v1.review_comments == {"staff_count": "请核实从业人员数", "_": "请更正后重报"}
-    assert Notification.objects.filter(user=users["cd_filer"], title="2025年第2季度 季度报表被退回").count() == 1
-    filing, v2, _ = services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2,
-                                              values={"staff_count": "42"}, merge=True)
+    assert (
+        Notification.objects.filter(user=users["cd_filer"], title="2025年第2季度 季度报表被退回").count() == 1
+    )
+    filing, v2, _ = services.filing_save_draft(
+        actor=users["cd_filer"], institution=inst, period=Q2, values={"staff_count": "42"}, merge=True
+    )
     assert v2.number == 2 and v2.values["staff_count"] == "42" and v2.values["net_assets"] == "35000.00"
     assert filing.status == "returned"
     services.filing_submit(actor=users["cd_approver"], filing=filing)
@@ -113,7 +135,9 @@ def test_accept_then_amend_with_reason_keeps_previous_version(users, inst):
     history(inst, users)
     filing = file_and_submit(inst, Q2, GOOD_Q2, maker=users["cd_filer"], checker=users["cd_approver"])
     accepted = []
-    signals.filing_accepted.connect(lambda **kw: accepted.append(kw["version"].number), weak=False, dispatch_uid="t2")
+    signals.filing_accepted.connect(
+        lambda **kw: accepted.append(kw["version"].number), weak=False, dispatch_uid="t2"
+    )
     try:
         with pytest.raises(services.FilingError):
             services.filing_accept(actor=users["cd_approver"], filing=filing)
@@ -126,8 +150,14 @@ def test_accept_then_amend_with_reason_keeps_previous_version(users, inst):
     with pytest.raises(services.FilingError):
         services.filing_amend(actor=users["cd_filer"], filing=filing, reason="  ")
     v2 = services.filing_amend(actor=users["cd_filer"], filing=filing, reason="审计调整净利润")
-    assert (v2.number, v2.reason, v2.values) == (2, "审计调整净利润", FilingVersion.objects.get(filing=filing, number=1).values)
-    services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2, values={"net_profit": "280"}, merge=True)
+    assert (v2.number, v2.reason, v2.values) == (
+        2,
+        "审计调整净利润",
+        FilingVersion.objects.get(filing=filing, number=1).values,
+    )
+    services.filing_save_draft(
+        actor=users["cd_filer"], institution=inst, period=Q2, values={"net_profit": "280"}, merge=True
+    )
     services.filing_submit(actor=users["cd_approver"], filing=filing)
     filing.refresh_from_db()
     assert filing.status == "submitted" and filing.current_version.reason == "审计调整净利润"
@@ -142,16 +172,28 @@ def test_nil_return_is_distinct_from_missing(users, inst):
 
 def test_opening_values_prefilled_from_prior_year_q4(users, inst):
     file_and_submit(inst, "2024Q4", PRIOR_Q4, maker=users["cd_filer"], checker=users["cd_approver"])
-    assert services.opening_values(inst.pk, Q2) == {"fin_balance_opening": "200000.00", "compensation_balance_opening": "600.00"}
-    filing, version, _ = services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2,
-                                                    values={"staff_count": "40"}, merge=True)
-    assert version.values == {"fin_balance_opening": "200000.00", "compensation_balance_opening": "600.00", "staff_count": "40"}
+    assert services.opening_values(inst.pk, Q2) == {
+        "fin_balance_opening": "200000.00",
+        "compensation_balance_opening": "600.00",
+    }
+    filing, version, _ = services.filing_save_draft(
+        actor=users["cd_filer"], institution=inst, period=Q2, values={"staff_count": "40"}, merge=True
+    )
+    assert version.values == {
+        "fin_balance_opening": "200000.00",
+        "compensation_balance_opening": "600.00",
+        "staff_count": "40",
+    }
 
 
 def test_bad_values_store_nothing(users, inst):
     with pytest.raises(services.FilingError) as exc:
-        services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2,
-                                   values={"staff_count": "-1", "net_assets": "abc", "bogus": "1", "fin_new": "1.234"})
+        services.filing_save_draft(
+            actor=users["cd_filer"],
+            institution=inst,
+            period=Q2,
+            values={"staff_count": "-1", "net_assets": "abc", "bogus": "1", "fin_new": "1.234"},
+        )
     assert [(e["field"], e["message_en"]) for e in exc.value.errors] == [
         ("staff_count", "staff_count must be a whole number ≥ 0, got -1"),
         ("net_assets", "net_assets must be a number, got 'abc'"),
@@ -182,7 +224,9 @@ def test_rule_severity_change_is_audited_and_changes_ruleset_version(users):
 
 
 def test_second_submit_of_the_same_version_is_refused(users, inst):
-    filing, version, _ = services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2, values={}, nil_return=True)
+    filing, version, _ = services.filing_save_draft(
+        actor=users["cd_filer"], institution=inst, period=Q2, values={}, nil_return=True
+    )
     services.filing_submit(actor=users["cd_approver"], filing=filing)
     with pytest.raises(services.FilingError) as exc:
         services.filing_submit(actor=users["cd_approver"], filing=filing)
@@ -198,17 +242,24 @@ def reference_data(transactional_db):
     from reporting.fields_file import TEMPLATE_V1
 
     regions_load()
-    services.template_load(path=TEMPLATE_V1, version=1, name="融资担保公司季度监管报表", effective_from=dt.date(2019, 1, 1))
+    services.template_load(
+        path=TEMPLATE_V1, version=1, name="融资担保公司季度监管报表", effective_from=dt.date(2019, 1, 1)
+    )
     services.rules_load()
     DueDateSetting.objects.get_or_create(region=None, effective_from=dt.date(2019, 1, 1))
 
 
-@pytest.mark.skipif(connection.vendor == "sqlite", reason="in-memory shared-cache SQLite has no busy wait; "
-                    "the conditional update is covered by test_second_submit_of_the_same_version_is_refused")
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="in-memory shared-cache SQLite has no busy wait; "
+    "the conditional update is covered by test_second_submit_of_the_same_version_is_refused",
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_submits_give_one_submitted_version(reference_data, users, inst):
     history(inst, users)
-    filing, version, _ = services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2, values=GOOD_Q2)
+    filing, version, _ = services.filing_save_draft(
+        actor=users["cd_filer"], institution=inst, period=Q2, values=GOOD_Q2
+    )
     barrier = threading.Barrier(2)
     outcomes = []
 

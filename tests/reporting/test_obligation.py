@@ -12,22 +12,29 @@ pytestmark = pytest.mark.django_db
 Q3_2020 = Period(2020, 3)  # ends 2020-09-30
 
 
-@pytest.mark.parametrize(("licence", "obliged"), [
-    ({"issued_on": dt.date(2015, 1, 1)}, True),
-    ({"issued_on": dt.date(2020, 9, 30)}, True),                                      # issued on the period end
-    ({"issued_on": dt.date(2020, 10, 1)}, False),                                     # issued after it
-    ({"issued_on": None}, True),                                                      # legacy licence, date unknown
-    ({"status": "revoked", "revoked_on": dt.date(2020, 9, 29)}, False),               # the Sichuan revocations
-    ({"status": "revoked", "revoked_on": dt.date(2020, 10, 8)}, True),                # still licensed at the end
-    ({"status": "cancelled", "cancelled_on": dt.date(2020, 9, 30)}, False),
-    ({"status": "cancelled"}, False),                                                 # cancelled, date not published
-    (None, False),                                                                    # never licensed
-])
+@pytest.mark.parametrize(
+    ("licence", "obliged"),
+    [
+        ({"issued_on": dt.date(2015, 1, 1)}, True),
+        ({"issued_on": dt.date(2020, 9, 30)}, True),  # issued on the period end
+        ({"issued_on": dt.date(2020, 10, 1)}, False),  # issued after it
+        ({"issued_on": None}, True),  # legacy licence, date unknown
+        ({"status": "revoked", "revoked_on": dt.date(2020, 9, 29)}, False),  # the Sichuan revocations
+        ({"status": "revoked", "revoked_on": dt.date(2020, 10, 8)}, True),  # still licensed at the end
+        ({"status": "cancelled", "cancelled_on": dt.date(2020, 9, 30)}, False),
+        ({"status": "cancelled"}, False),  # cancelled, date not published
+        (None, False),  # never licensed
+    ],
+)
 def test_only_institutions_licensed_at_the_period_end_must_file(licence, obliged):
     institution = InstitutionFactory()
     if licence is not None:
-        Licence.objects.create(number="川A110331", institution=institution, issuing_authority="四川省金融工作局",
-                               **({"issued_on": dt.date(2015, 1, 1)} | licence))
+        Licence.objects.create(
+            number="川A110331",
+            institution=institution,
+            issuing_authority="四川省金融工作局",
+            **({"issued_on": dt.date(2015, 1, 1)} | licence),
+        )
     assert obliged_institutions(Q3_2020).filter(pk=institution.pk).exists() is obliged
 
 

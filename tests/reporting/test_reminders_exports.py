@@ -16,24 +16,39 @@ from .helpers import GOOD_Q1, GOOD_Q2, file_and_submit
 Q2 = Period(2025, 2)
 
 
-def test_scheduled_reminders_before_due_overdue_never_twice(users, chengdu_institution, mianyang_institution,
-                                                           django_capture_on_commit_callbacks):
-    file_and_submit(mianyang_institution, "2025Q1", {}, maker=users["my_filer"], checker=users["admin"], nil=True)
+def test_scheduled_reminders_before_due_overdue_never_twice(
+    users, chengdu_institution, mianyang_institution, django_capture_on_commit_callbacks
+):
+    file_and_submit(
+        mianyang_institution, "2025Q1", {}, maker=users["my_filer"], checker=users["admin"], nil=True
+    )
     for who in ("cd_filer", "cd_approver", "my_filer"):
         users[who].email = f"{who}@example.invalid"
         users[who].save(update_fields=["email"])
     with django_capture_on_commit_callbacks(execute=True):
         sent = reminders.remind_due(dt.date(2025, 7, 10))  # Q2 due 07-15: 5 days before; Q1 overdue
     assert sent == {"overdue": 1, "before": 2}
-    assert [(r.institution_id, str(Period(r.year, r.quarter)), r.event) for r in Reminder.objects.order_by("year", "quarter", "institution_id")] == [
-        (chengdu_institution.pk, "2025Q1", "overdue"), (chengdu_institution.pk, "2025Q2", "before"),
-        (mianyang_institution.pk, "2025Q2", "before")]
-    assert Notification.objects.filter(user=users["cd_filer"], title="2025年第2季度季度报表将于2025-07-15截止，请按时报送").count() == 1
+    assert [
+        (r.institution_id, str(Period(r.year, r.quarter)), r.event)
+        for r in Reminder.objects.order_by("year", "quarter", "institution_id")
+    ] == [
+        (chengdu_institution.pk, "2025Q1", "overdue"),
+        (chengdu_institution.pk, "2025Q2", "before"),
+        (mianyang_institution.pk, "2025Q2", "before"),
+    ]
+    assert (
+        Notification.objects.filter(
+            user=users["cd_filer"], title="2025年第2季度季度报表将于2025-07-15截止，请按时报送"
+        ).count()
+        == 1
+    )
     assert len(mail.outbox) == 5  # cd_filer + cd_approver for two events, my_filer once
     assert reminders.remind_due(dt.date(2025, 7, 12)) == {}  # same events: not again
     assert reminders.remind_due(dt.date(2025, 7, 14)) == {}
     assert reminders.remind_due(dt.date(2025, 7, 15)) == {"due": 2}
-    file_and_submit(chengdu_institution, "2025Q2", {}, maker=users["cd_filer"], checker=users["cd_approver"], nil=True)
+    file_and_submit(
+        chengdu_institution, "2025Q2", {}, maker=users["cd_filer"], checker=users["cd_approver"], nil=True
+    )
     assert reminders.remind_due(dt.date(2025, 7, 16)) == {"overdue": 1}
     assert reminders.remind_due(dt.date(2025, 7, 20)) == {}
     assert Reminder.objects.count() == 6
@@ -44,7 +59,9 @@ def test_manual_bulk_reminder_scoped_and_once_a_day(users, chengdu_institution, 
     assert reminders.remind_manual(actor=users["cd_regulator"], period=Q2, today=day) == 1
     assert reminders.remind_manual(actor=users["cd_regulator"], period=Q2, today=day) == 0
     assert reminders.remind_manual(actor=users["sc_regulator"], period=Q2, today=day) == 1  # Mianyang now
-    assert reminders.remind_manual(actor=users["sc_regulator"], period=Q2, today=day + dt.timedelta(days=1)) == 2
+    assert (
+        reminders.remind_manual(actor=users["sc_regulator"], period=Q2, today=day + dt.timedelta(days=1)) == 2
+    )
 
 
 def test_celery_task_runs_the_service(users, chengdu_institution):
@@ -55,17 +72,32 @@ def test_remind_view_posts(users, client_for, chengdu_institution):
     r = client_for(users["cd_regulator"]).post("/reporting/completeness/remind/", {"period": "2025Q2"})
     assert r.status_code == 302
     assert Reminder.objects.filter(event="manual", institution=chengdu_institution).count() == 1
-    assert client_for(users["cd_filer"]).post("/reporting/completeness/remind/", {"period": "2025Q2"}).status_code == 403
+    assert (
+        client_for(users["cd_filer"])
+        .post("/reporting/completeness/remind/", {"period": "2025Q2"})
+        .status_code
+        == 403
+    )
 
 
 @pytest.fixture
 def two_filed(users, chengdu_institution, mianyang_institution):
-    chengdu_institution.name = "=HYPERLINK(\"http://x\")成都"
+    chengdu_institution.name = '=HYPERLINK("http://x")成都'
     chengdu_institution.save()
-    file_and_submit(chengdu_institution, "2025Q2", {**GOOD_Q2, "fin_balance_opening": "200000"}, maker=users["cd_filer"],
-                    checker=users["cd_approver"])
-    file_and_submit(mianyang_institution, "2025Q2", GOOD_Q1 | {"fin_new": "60000"}, maker=users["my_filer"],
-                    checker=users["admin"])
+    file_and_submit(
+        chengdu_institution,
+        "2025Q2",
+        {**GOOD_Q2, "fin_balance_opening": "200000"},
+        maker=users["cd_filer"],
+        checker=users["cd_approver"],
+    )
+    file_and_submit(
+        mianyang_institution,
+        "2025Q2",
+        GOOD_Q1 | {"fin_new": "60000"},
+        maker=users["my_filer"],
+        checker=users["admin"],
+    )
 
 
 def test_aggregate_by_region_level(users, two_filed):
@@ -87,9 +119,13 @@ def test_aggregate_xlsx_has_no_formulas_and_csv_is_formula_safe(users, client_fo
     row = next(c[0].row for c in ws.iter_rows(min_col=2, max_col=2) if c[0].value == "fin_balance")
     assert ws.cell(row=row, column=5).value == 430000
     assert all(c.data_type != "f" for r_ in ws.iter_rows() for c in r_)
-    body = client_for(users["sc_regulator"]).get("/reporting/exports/filings.csv?period=2025Q2").content.decode("utf-8-sig")
+    body = (
+        client_for(users["sc_regulator"])
+        .get("/reporting/exports/filings.csv?period=2025Q2")
+        .content.decode("utf-8-sig")
+    )
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0][:4] == ["credit_code", "institution", "region", "period"]
     assert len(rows) == 3
     names = sorted(r_[1] for r_ in rows[1:])
-    assert names[0] == "'=HYPERLINK(\"http://x\")成都"
+    assert names[0] == '\'=HYPERLINK("http://x")成都'

@@ -22,14 +22,20 @@ class Command(BaseCommand):
             filers = reporting_demo.filers(institutions)
             filings = reporting_demo.seed(filers)
             indicators = indicator_demo.seed()
-        self.stdout.write(f"regions: {regions}, institutions: {len(institutions)} (filing quarterly: {len(filers)}), "
-                          f"licences: {Licence.objects.count()}, published notices: {Notice.objects.filter(status='published').count()}")
+        self.stdout.write(
+            f"regions: {regions}, institutions: {len(institutions)} (filing quarterly: {len(filers)}), "
+            f"licences: {Licence.objects.count()}, published notices: {Notice.objects.filter(status='published').count()}"
+        )
         periods = reporting_demo.demo_periods()
         self.stdout.write(f"quarterly filings {periods[0]}–{periods[-1]}: {filings}")
         self.stdout.write(f"indicators: {indicators}")
-        self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s):" % accounts_demo.DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS("Demo logins (password for all: %s):" % accounts_demo.DEMO_PASSWORD)
+        )
         for user, scope in users:
             self.stdout.write(f"  {user.username:<16} {user.get_role_display():<8} {scope}")
         # Every service change is audited, so a run that found the demo complete records nothing.
-        self.stdout.write(f"changes recorded by this run (audit events): {AuditEvent.objects.count() - events_before}")
+        self.stdout.write(
+            f"changes recorded by this run (audit events): {AuditEvent.objects.count() - events_before}"
+        )
         self.stdout.write("Open http://127.0.0.1:8000/")

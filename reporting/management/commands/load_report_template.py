@@ -13,7 +13,9 @@ class Command(BaseCommand):
         parser.add_argument("path")
         parser.add_argument("--template-version", type=int, required=True)
         parser.add_argument("--name", default="融资担保公司季度监管报表")
-        parser.add_argument("--effective-from", required=True, help="first period end it applies to, YYYY-MM-DD")
+        parser.add_argument(
+            "--effective-from", required=True, help="first period end it applies to, YYYY-MM-DD"
+        )
         parser.add_argument("--effective-to", default="", help="last period end, YYYY-MM-DD (optional)")
         parser.add_argument("--source", default="")
 
@@ -22,7 +24,9 @@ class Command(BaseCommand):
         if not path.exists():
             raise CommandError(f"no such file: {path}")
         template = template_load(
-            path=path, version=opts["template_version"], name=opts["name"],
+            path=path,
+            version=opts["template_version"],
+            name=opts["name"],
             effective_from=dt.date.fromisoformat(opts["effective_from"]),
             effective_to=dt.date.fromisoformat(opts["effective_to"]) if opts["effective_to"] else None,
             source=opts["source"],
