@@ -19,6 +19,7 @@ messages: $(STAMP)
 	$(PY) manage.py compilemessages --ignore=.venv --verbosity 0
 
 demo: install
+	$(PY) manage.py demo_database
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000

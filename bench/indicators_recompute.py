@@ -69,10 +69,11 @@ def leverage_sql(filing_ids=None) -> str:
 
 
 def make_data(n: int):
+    from tests.indicators.factories import BASE
+
     from institutions.demo import demo_credit_code
     from institutions.models import Institution
     from reporting.models import Filing, FilingVersion, ReportTemplate
-    from tests.indicators.factories import BASE
 
     cities = ["510104", "510107", "510703", "510603", "330302", "420102", "371502", "500113"]
     Institution.objects.bulk_create(
@@ -132,7 +133,7 @@ def timed(fn, repeat=1):
 def dashboard_queries(client) -> int:
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as ctx:
-        assert client.get("/reporting/indicators/").status_code == 200
+        assert client.get("/supervision/").status_code == 200
     return len(ctx.captured_queries)
 
 
@@ -151,15 +152,15 @@ def main():
 
         from accounts.models import User
         from accounts.services import regions_load
-        from reporting.indicator_models import IndicatorBreach, IndicatorRun, IndicatorValue, WarningCase
-        from reporting.indicator_services import (
+        from reporting.models import Filing
+        from supervision.models import IndicatorBreach, IndicatorRun, IndicatorValue, WarningCase
+        from supervision.services.compute import (
             CHUNK_INSTITUTIONS,
             counted_filings,
             filing_indicators_compute,
             indicators_compute_batch,
             indicators_recompute_enqueue,
         )
-        from reporting.models import Filing
 
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             sys.exit("unset REDIS_URL: the benchmark runs the recompute tasks in-process")

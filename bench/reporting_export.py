@@ -20,11 +20,11 @@ def main():
     from accounts.models import User
     from reporting import demo, exports, services
     from reporting.choices import FilingStatus
-    from reporting.indicator_services import Policy
     from reporting.models import Filing, FilingVersion
+    from supervision import demo as supervision_demo
 
     n = 30 if args.small else 300
-    params_on = Policy().params
+    liability_on = supervision_demo.liability_on()
     insts = make_institutions(n)
     periods = demo.demo_periods()
     if not Filing.objects.filter(institution__in=insts).exists():
@@ -34,7 +34,7 @@ def main():
 
         now = timezone.now()
         for inst in insts:
-            data = demo.series(inst.credit_code, inst.paid_in_capital, params_on=params_on)
+            data = demo.series(inst.credit_code, inst.paid_in_capital, liability_on=liability_on)
             for p in periods:
                 f = Filing(
                     institution=inst,

@@ -21,16 +21,16 @@ def main():
 
     from accounts.models import User
     from reporting import demo, excel
-    from reporting.indicator_services import Policy
     from reporting.periods import Period
+    from supervision import demo as supervision_demo
 
     inst = make_institutions(1)[0]
     user, _ = User.objects.get_or_create(
         username="bench_filer", defaults={"role": "filer", "institution": inst}
     )
     period = Period(2024, 4)
-    params_on = Policy().params
-    values = demo.series(inst.credit_code, inst.paid_in_capital, params_on=params_on)[period]
+    liability_on = supervision_demo.liability_on()
+    values = demo.series(inst.credit_code, inst.paid_in_capital, liability_on=liability_on)[period]
     template = excel.workbook_for(institution=inst, period=period, values={})
     wb = openpyxl.load_workbook(io.BytesIO(template))
     ws = wb[excel.DATA_SHEET]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "institutions",
     "reporting",
+    "supervision",
     "subsidies",
     "guarantee_portal",
 ]

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.api import ObtainTokenView
-from reporting import indicator_api
 
 from . import views
 
@@ -12,7 +12,16 @@ api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include("institutions.api.urls")),
     path("", include("reporting.api.urls")),
-    *indicator_api.urlpatterns,
+    path("", include("supervision.api.urls")),
+]
+
+# The indicator, warning and threshold pages moved from /reporting/ to /supervision/ with the supervision
+# app: old links and bookmarks redirect, query string kept.
+moved_urls = [
+    re_path(
+        r"^reporting/(?P<rest>(?:indicators|warnings|thresholds)(?:/.*)?)$",
+        RedirectView.as_view(url="/supervision/%(rest)s", permanent=True, query_string=True),
+    ),
 ]
 
 urlpatterns = [
@@ -23,6 +32,8 @@ urlpatterns = [
     path("audit/", include("core.urls")),
     path("", include("institutions.urls")),
     path("reporting/", include("reporting.urls")),
+    path("supervision/", include("supervision.urls")),
+    *moved_urls,
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),

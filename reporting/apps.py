@@ -10,7 +10,6 @@ class ReportingConfig(AppConfig):
 
         from institutions.tabs import Tab, register
 
-        from . import indicator_receivers  # noqa: F401
         from .selectors import institution_filings_tab
 
         register(

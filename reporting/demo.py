@@ -32,11 +32,8 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from . import indicators as ind
 from . import services, validation
 from .choices import Channel, FilingStatus
-from .indicator_models import IndicatorRun
-from .indicator_services import Policy
 from .models import Filing, FilingVersion
 from .periods import Period
 
@@ -83,10 +80,11 @@ def _n(x) -> str:
 
 
 def series(
-    key: str, paid_in: Decimal, *, params_on, profile: dict | None = None
+    key: str, paid_in: Decimal, *, liability_on, profile: dict | None = None
 ) -> dict[Period, dict[str, str]]:
-    """One institution's 8 quarters of values (pure). `params_on(day)` gives the policy parameters in force
-    (e.g. `Policy().params`): the company reports the liability balance those weights give."""
+    """One institution's 8 quarters of values (pure). `liability_on(values, day)` gives the weighted
+    liability balance under the parameters in force (supervision's formula, passed in: reporting does not
+    import supervision): the company reports the balance those weights give."""
     rng = _rng(key)
     profile = profile or {}
     paid_in = Decimal(paid_in)
@@ -265,9 +263,7 @@ def series(
             "batch_zdz_balance": _d(balance * Decimal("0.15")),
         }
         # Reported as the weights give it, give or take a profile's deliberate gap (a DQ-01 finding).
-        v["fin_liability_reported"] = ind.fin_liability_balance(v, params_on(p.end)) + Decimal(
-            profile.get("liability_gap", 0)
-        )
+        v["fin_liability_reported"] = liability_on(v, p.end) + Decimal(profile.get("liability_gap", 0))
         values = {k: _s(x) for k, x in v.items()}
         values.update(
             {
@@ -322,10 +318,11 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
 
 
 @transaction.atomic
-def seed(institutions) -> dict:
-    """Create the demo filings of FIRST–LAST for `institutions` (the award-list order)."""
+def seed(institutions, *, liability_on, before_replace=None) -> dict:
+    """Create the demo filings of FIRST–LAST for `institutions` (the award-list order). `liability_on` as
+    in `series`; `before_replace(filings)` lets a higher app drop what it keeps on filings about to be
+    rebuilt (supervision's indicator runs hold their version)."""
     periods = demo_periods()
-    policy = Policy()
     template = services.template_for(LAST)
     codes = list(template.fields.order_by("order").values_list("code", flat=True))
     inst_ids = [i.pk for i in institutions]
@@ -339,7 +336,7 @@ def seed(institutions) -> dict:
     stats = {"filings": 0, "versions": 0, "late": 0, "missing": 0, "nil": 0, "returned": 0, "amended": 0}
     for n, inst in enumerate(institutions, start=1):
         data = series(
-            inst.credit_code, inst.paid_in_capital, params_on=policy.params, profile=PROFILES.get(n)
+            inst.credit_code, inst.paid_in_capital, liability_on=liability_on, profile=PROFILES.get(n)
         )
         nil_inst = n in NIL_INSTITUTIONS
         rng = _rng(inst.credit_code + "life")
@@ -501,8 +498,8 @@ def seed(institutions) -> dict:
     if planned == stored:  # a re-run over the same demo data changes nothing (and adds no audit rows)
         stats["versions"] = sum(len(v) for v in versions_by_key.values())
         return stats
-    # Indicator runs keep their version (PROTECT, for lineage); the seed recomputes them afterwards.
-    IndicatorRun.objects.filter(filing__in=existing).delete()
+    if before_replace:
+        before_replace(existing)
     existing.update(current_version=None)
     FilingVersion.objects.filter(filing__in=existing).delete()
     existing.delete()

@@ -118,6 +118,11 @@ class Filing(TimeStampedModel):
         _("风险分"), default=0, help_text="review-queue order: see services.risk_score"
     )
     warning_count = models.PositiveIntegerField(_("提示数"), default=0)
+    breach_count = models.PositiveIntegerField(
+        _("指标违规数"),
+        default=0,
+        help_text="threshold breaches of the last indicator computation (supervision writes it)",
+    )
 
     objects = FilingQuerySet.as_manager()
 
@@ -355,6 +360,3 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
-
-
-from .indicator_models import *  # noqa: E402,F401,F403

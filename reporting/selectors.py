@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q
 
 from institutions.choices import InstitutionStatus, LicenceStatus
 from institutions.models import Institution, Licence
@@ -44,18 +43,9 @@ BREACH_RISK = 40  # a policy-threshold breach outweighs any single validation wa
 def review_queue(user):
     """Submitted filings in the user's jurisdiction, riskiest first, then oldest submission. The risk
     adds the validation score (warnings, explanations, large changes) and the filing's threshold breaches."""
-    from .indicator_models import IndicatorBreach, Severity
-
-    breaches = (
-        IndicatorBreach.objects.filter(filing=OuterRef("pk"), severity=Severity.BREACH)
-        .values("filing")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return (
         filings_for(user)
         .filter(status=FilingStatus.SUBMITTED)
-        .annotate(breach_count=Coalesce(Subquery(breaches), 0))
         .annotate(risk=F("risk_score") + BREACH_RISK * F("breach_count"))
         .order_by("-risk", "first_submitted_at", "pk")
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import indicator_urls, views
+from . import views
 
 app_name = "reporting"
 
@@ -26,5 +26,4 @@ urlpatterns = [
     path("exports/aggregate.xlsx", views.export_aggregate, name="export_aggregate"),
     path("exports/filings.csv", views.export_csv, name="export_csv"),
     path("notifications/", views.notifications, name="notifications"),
-    *indicator_urls.urlpatterns,
 ]

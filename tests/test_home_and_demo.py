@@ -14,8 +14,8 @@ from accounts.models import User
 from core.models import AuditEvent
 from institutions.demo import seed_licence_notices
 from institutions.models import Institution
-from reporting.indicator_models import IndicatorBreach, IndicatorValue
 from reporting.models import Filing
+from supervision.models import IndicatorBreach, IndicatorValue
 
 pytestmark = pytest.mark.django_db
 
@@ -137,8 +137,8 @@ def test_health_check(db):
 def test_period_labels_and_indicator_names_follow_the_language():
     from django.utils import translation
 
-    from reporting.indicators import INDICATORS
     from reporting.periods import Period
+    from supervision.indicators import INDICATORS
 
     with translation.override("zh-hans"):
         assert (Period(2026, 3).label, INDICATORS["leverage"].name) == ("2026年第3季度", "融资担保放大倍数")

@@ -2,6 +2,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.template.loader import render_to_string
 
 register = template.Library()
 
@@ -27,3 +28,16 @@ def wan(value):
 def placeholders(message):
     """A rule message template for display: {value}, {other}… shown as ….."""
     return re.sub(r"\{\w+\}", "…", message or "")
+
+
+@register.simple_tag(takes_context=True)
+def filing_panels(context, filing, frozen=True):
+    """The panels other apps register for a filing's pages (reporting.panels), in order."""
+    from reporting.panels import FILING_PANELS
+
+    request = context.get("request")
+    return "".join(
+        render_to_string(p.template, p.context(filing), request=request)
+        for p in FILING_PANELS
+        if frozen or not p.frozen_only
+    )

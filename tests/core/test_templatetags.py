@@ -47,6 +47,6 @@ def test_pct(value, shown):
     ],
 )
 def test_indicator_values_use_the_same_formats(value, unit, shown):
-    from reporting.templatetags.indicator_tags import ind_value
+    from supervision.templatetags.indicator_tags import ind_value
 
     assert ind_value(value, unit) == shown

@@ -4,16 +4,16 @@ from decimal import Decimal
 from accounts import demo as accounts_demo
 from institutions import demo as institutions_demo
 from reporting import demo, services, validation
-from reporting.indicator_services import Policy
 from reporting.models import Filing, FilingVersion
 from reporting.periods import Period
+from supervision import demo as supervision_demo
 
 
 def test_series_is_deterministic_and_rolls_forward(db):
-    params_on = Policy().params
-    a = demo.series("X1", Decimal(30000), params_on=params_on)
-    assert a == demo.series("X1", Decimal(30000), params_on=params_on)
-    assert a != demo.series("X2", Decimal(30000), params_on=params_on)
+    liability_on = supervision_demo.liability_on()
+    a = demo.series("X1", Decimal(30000), liability_on=liability_on)
+    assert a == demo.series("X1", Decimal(30000), liability_on=liability_on)
+    assert a != demo.series("X2", Decimal(30000), liability_on=liability_on)
     periods = demo.demo_periods()
     assert (str(periods[0]), str(periods[-1]), len(periods)) == ("2024Q4", "2026Q3", 8)
     for p in periods:
@@ -35,7 +35,11 @@ def test_seed_all_institutions_consistent_rerunnable(db):
     assert len(institutions) == 88 and not {i.name for i in institutions} & {
         i.name for i in institutions_demo.seed_licence_notices()
     }
-    stats = demo.seed(institutions)
+    stats = demo.seed(
+        institutions,
+        liability_on=supervision_demo.liability_on(),
+        before_replace=supervision_demo.forget_runs,
+    )
     assert stats == {
         "filings": 699,
         "versions": 705,
@@ -79,7 +83,11 @@ def test_seed_all_institutions_consistent_rerunnable(db):
         and notes[0].startswith("演示数据导入：第1版报送于")
         and "（更正原因：补录遗漏的非融资担保业务）" in notes[0]
     )
-    stats2 = demo.seed(institutions)
+    stats2 = demo.seed(
+        institutions,
+        liability_on=supervision_demo.liability_on(),
+        before_replace=supervision_demo.forget_runs,
+    )
     assert stats2 == stats
     assert (
         dict(

@@ -7,7 +7,7 @@ from core.models import AuditEvent
 from institutions import demo as institutions_demo
 from institutions.models import Licence, Notice
 from reporting import demo as reporting_demo
-from reporting import indicator_demo
+from supervision import demo as supervision_demo
 
 
 class Command(BaseCommand):
@@ -20,8 +20,12 @@ class Command(BaseCommand):
             institutions = institutions_demo.seed()
             users = accounts_demo.seed({i.name: i for i in institutions})
             filers = reporting_demo.filers(institutions)
-            filings = reporting_demo.seed(filers)
-            indicators = indicator_demo.seed()
+            filings = reporting_demo.seed(
+                filers,
+                liability_on=supervision_demo.liability_on(),
+                before_replace=supervision_demo.forget_runs,
+            )
+            indicators = supervision_demo.seed()
         self.stdout.write(
             f"regions: {regions}, institutions: {len(institutions)} (filing quarterly: {len(filers)}), "
             f"licences: {Licence.objects.count()}, published notices: {Notice.objects.filter(status='published').count()}"

@@ -1,0 +1,46 @@
+"""Before `make demo` migrates: an embedded SQLite database made under an older migration history (the
+migrations were reset to one clean initial set while no production data existed) cannot be migrated
+forward. Such a demo database is deleted so that `migrate` recreates it, and the command says so. It
+never touches a server database (PostgreSQL): there it only reports the mismatch and fails."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+
+PROJECT_APPS = ("core", "accounts", "institutions", "reporting", "supervision", "subsidies")
+
+
+def stale_migrations() -> list[str]:
+    """Applied migrations of the project's apps that no longer exist on disk."""
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    return sorted(
+        f"{app}.{name}"
+        for app, name in loader.applied_migrations
+        if app in PROJECT_APPS and (app, name) not in loader.disk_migrations
+    )
+
+
+class Command(BaseCommand):
+    help = "Recreate the embedded demo database if it was made under an older migration history."
+
+    def handle(self, *args, **options):
+        stale = stale_migrations()
+        if not stale:
+            return
+        if connection.vendor != "sqlite":
+            raise CommandError(
+                "数据库的迁移历史与代码不一致，请重建数据库 / the database's migration history does not match the "
+                f"code; recreate the database: {', '.join(stale)}"
+            )
+        path = Path(connection.settings_dict["NAME"])
+        connection.close()
+        path.unlink()
+        self.stdout.write(
+            self.style.WARNING(
+                f"本地演示数据库 {path.name} 来自旧的迁移历史，已删除并将重建 / the local demo database "
+                f"{path.name} was made under an older migration history ({len(stale)} migrations such as "
+                f"{stale[0]}): deleted, it is recreated now."
+            )
+        )

@@ -1,0 +1,66 @@
+"""Reference data every installation needs: template version 1, ruleset version 1 (derived from the notes
+column of the fields file), the national default deadline (15 days after quarter end), and the daily
+reminder job (08:30 Asia/Shanghai, editable in the admin)."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from django.db import migrations
+
+from reporting.fields_file import TEMPLATE_V1, read_fields
+
+RULES = Path(__file__).resolve().parent.parent / "data" / "validation_rules_v1.json"
+REMINDER_TASK = "reporting: filing reminders"
+
+
+def load(apps, schema_editor):
+    ReportTemplate = apps.get_model("reporting", "ReportTemplate")
+    FieldDefinition = apps.get_model("reporting", "FieldDefinition")
+    ValidationRule = apps.get_model("reporting", "ValidationRule")
+    DueDateSetting = apps.get_model("reporting", "DueDateSetting")
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+
+    template, _ = ReportTemplate.objects.get_or_create(
+        version=1,
+        defaults={
+            "name": "融资担保公司季度监管报表",
+            "effective_from": dt.date(2019, 1, 1),
+            "source": "shared/domain/quarterly_report_fields.csv",
+        },
+    )
+    for row in read_fields(TEMPLATE_V1):
+        FieldDefinition.objects.update_or_create(template=template, code=row.pop("code"), defaults=row)
+    for row in json.loads(RULES.read_text(encoding="utf-8")):
+        ValidationRule.objects.get_or_create(
+            rule_id=row["rule_id"], defaults={**row, "effective_from": dt.date(2019, 1, 1)}
+        )
+    DueDateSetting.objects.get_or_create(
+        region=None,
+        effective_from=dt.date(2019, 1, 1),
+        defaults={
+            "days_after_quarter_end": 15,
+            "remind_days_before": 5,
+            "overdue_days_after": 1,
+            "source": "融资担保公司非现场监管规程：季后15日内报送（默认值，可按省设置）",
+        },
+    )
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="30", hour="8", day_of_week="*", day_of_month="*", month_of_year="*", timezone="Asia/Shanghai"
+    )
+    PeriodicTask.objects.get_or_create(
+        name=REMINDER_TASK, defaults={"task": "reporting.send_reminders", "crontab": crontab}
+    )
+
+
+def unload(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=REMINDER_TASK).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("reporting", "0001_initial"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+    operations = [migrations.RunPython(load, unload)]

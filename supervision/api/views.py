@@ -1,0 +1,197 @@
+"""Indicator API: a filing's indicators with breaches, an institution's time series, and the
+thresholds in force for an institution on a date. Every lookup goes through `for_user`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from institutions.models import Institution
+from institutions.selectors import government_backed_ids
+from reporting.models import Filing
+from reporting.periods import Period
+
+from .. import indicators as ind
+from ..models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+from ..services.compute import thresholds_in_force
+
+
+def _dec(value):
+    return None if value is None else str(value)
+
+
+def _breach_schema():
+    return inline_serializer(
+        "IndicatorBreach",
+        {
+            "threshold": serializers.IntegerField(),
+            "code": serializers.CharField(),
+            "comparator": serializers.CharField(),
+            "limit": serializers.CharField(),
+            "severity": serializers.CharField(),
+        },
+        many=True,
+    )
+
+
+def _indicator_schema():
+    return inline_serializer(
+        "FilingIndicator",
+        {
+            "code": serializers.CharField(),
+            "value": serializers.CharField(allow_null=True),
+            "unit": serializers.CharField(),
+            "breaches": _breach_schema(),
+        },
+        many=True,
+    )
+
+
+class FilingIndicatorsView(APIView):
+    """GET /api/v1/filings/{id}/indicators/ → [{code, value (decimal string or null), unit, breaches}]."""
+
+    @extend_schema(responses=_indicator_schema())
+    def get(self, request, pk):
+        filing = get_object_or_404(Filing.objects.for_user(request.user), pk=pk)
+        values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
+        breaches: dict[str, list] = {}
+        for b in (
+            IndicatorBreach.objects.filter(filing=filing)
+            .select_related("threshold")
+            .order_by("threshold__code")
+        ):
+            breaches.setdefault(b.indicator, []).append(
+                {
+                    "threshold": b.threshold_id,
+                    "code": b.threshold.code,
+                    "comparator": b.comparator,
+                    "limit": _dec(b.limit),
+                    "severity": b.severity,
+                }
+            )
+        return Response(
+            [
+                {
+                    "code": code,
+                    "value": _dec(values.get(code)),
+                    "unit": definition.unit,
+                    "breaches": breaches.get(code, []),
+                }
+                for code, definition in ind.INDICATORS.items()
+                if code in values
+            ]
+        )
+
+
+class InstitutionSeriesView(APIView):
+    """GET /api/v1/institutions/{id}/indicators/?code=leverage&code=… → [{period, code, value}] by period."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("code", OpenApiTypes.STR, many=True, description="indicator codes (default all)")
+        ],
+        responses=inline_serializer(
+            "IndicatorPoint",
+            {
+                "period": serializers.CharField(),
+                "filing": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "value": serializers.CharField(allow_null=True),
+            },
+            many=True,
+        ),
+    )
+    def get(self, request, pk):
+        institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+        codes = request.query_params.getlist("code")
+        unknown = [c for c in codes if c not in ind.INDICATORS]
+        if unknown:
+            raise ValidationError({"code": f"未知指标 / unknown indicator: {', '.join(unknown)}"})
+        qs = IndicatorValue.objects.for_user(request.user).filter(institution=institution)
+        if codes:
+            qs = qs.filter(code__in=codes)
+        rows = qs.order_by("year", "quarter", "code").values_list(
+            "year", "quarter", "filing_id", "code", "value"
+        )
+        return Response(
+            [
+                {"period": str(Period(y, q)), "filing": f, "code": c, "value": _dec(v)}
+                for y, q, f, c, v in rows
+            ]
+        )
+
+
+class ThresholdsInForceView(APIView):
+    """GET /api/v1/institutions/{id}/thresholds/?on=YYYY-MM-DD → the thresholds that apply to the
+    institution on that date (its region, government-backed status then, and the small-business
+    focus of its filing for that quarter when computed)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="date (default today)")],
+        responses=inline_serializer(
+            "ThresholdInForce",
+            {
+                "id": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "indicator": serializers.CharField(),
+                "comparator": serializers.CharField(),
+                "value": serializers.CharField(),
+                "severity": serializers.CharField(),
+                "scope": serializers.CharField(),
+                "region_code": serializers.CharField(),
+                "effective_from": serializers.DateField(),
+                "effective_to": serializers.DateField(allow_null=True),
+                "source": serializers.CharField(),
+            },
+            many=True,
+        ),
+    )
+    def get(self, request, pk):
+        institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+        try:
+            on = (
+                dt.date.fromisoformat(request.query_params["on"])
+                if "on" in request.query_params
+                else dt.date.today()
+            )
+        except ValueError as exc:
+            raise ValidationError({"on": "日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD"}) from exc
+        period = Period.containing(on)
+        run = IndicatorRun.objects.filter(
+            institution=institution, year=period.year, quarter=period.quarter
+        ).first()
+        focus = run.small_business_focus if run else None
+        gov = institution.pk in government_backed_ids(on=on, institution_ids=[institution.pk])
+        applying = thresholds_in_force(
+            region_code=institution.region_id,
+            on=on,
+            gov_backed=gov,
+            small_business_focus=focus,
+            quarter=period.quarter,
+            thresholds=Threshold.objects.all(),
+        )
+        return Response(
+            [
+                {
+                    "id": t.pk,
+                    "code": t.code,
+                    "indicator": t.indicator,
+                    "comparator": t.comparator,
+                    "value": str(t.value),
+                    "severity": t.severity,
+                    "scope": t.scope,
+                    "region_code": t.region_code,
+                    "effective_from": t.effective_from,
+                    "effective_to": t.effective_to,
+                    "source": t.source,
+                }
+                for t in applying
+            ]
+        )

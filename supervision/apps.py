@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class SupervisionConfig(AppConfig):
+    name = "supervision"
+    verbose_name = "监管指标与预警"
+
+    def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
+        from institutions.tabs import Tab
+        from institutions.tabs import register as register_tab
+        from reporting.panels import FilingPanel
+        from reporting.panels import register as register_panel
+
+        from . import receivers  # noqa: F401  (signal receivers; they import the tasks for workers)
+        from .selectors import filing_summary, institution_tab
+
+        register_panel(
+            FilingPanel("indicators", "supervision/_filing_summary.html", filing_summary, order=10)
+        )
+        register_tab(
+            Tab("indicators", _("监管指标"), "supervision/_institution_tab.html", institution_tab, order=65)
+        )

@@ -1,0 +1,279 @@
+"""Reads behind the indicator pages and API. Every query starts from `for_user(user)`; each function
+issues a fixed number of queries whatever the number of institutions (aggregation happens in the
+database or over one values list)."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from django.db.models import Avg, Count, Q
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from accounts.models import Region
+from core.scoping import region_subtree_q
+from reporting.periods import Period
+
+from . import indicators as ind
+from . import rules
+from .models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+
+D = Decimal
+# Buckets for the distribution charts: (label, low inclusive, high exclusive); None = open end.
+LEVERAGE_BUCKETS = [
+    ("<1", None, D(1)),
+    ("1–3", D(1), D(3)),
+    ("3–5", D(3), D(5)),
+    ("5–7", D(5), D(7)),
+    ("7–10", D(7), D(10)),
+    ("10–15", D(10), D(15)),
+    ("≥15", D(15), None),
+]
+FEE_BUCKETS = [
+    ("<0.5%", None, D("0.005")),
+    ("0.5–1%", D("0.005"), D("0.01")),
+    ("1–1.5%", D("0.01"), D("0.015")),
+    ("1.5–2%", D("0.015"), D("0.02")),
+    ("2–3%", D("0.02"), D("0.03")),
+    ("≥3%", D("0.03"), None),
+]
+SHARE_BUCKETS = [
+    ("<50%", None, D("0.5")),
+    ("50–80%", D("0.5"), D("0.8")),
+    ("80–90%", D("0.8"), D("0.9")),
+    ("≥90%", D("0.9"), None),
+]
+PEER_CODES = [
+    "leverage",
+    "average_fee_rate",
+    "compensation_rate",
+    "single_client_concentration",
+    "support_share_amount",
+    "bank_risk_share",
+]
+
+
+def periods(user, n: int = 8) -> list[Period]:
+    """The latest `n` periods with computed filings visible to the user, oldest first."""
+    rows = (
+        IndicatorRun.objects.for_user(user)
+        .values_list("year", "quarter")
+        .distinct()
+        .order_by("-year", "-quarter")[:n]
+    )
+    return sorted(Period(y, q) for y, q in rows)
+
+
+def drill_url(**params) -> str:
+    return (
+        reverse("supervision:indicator_drill")
+        + "?"
+        + urlencode({k: v for k, v in params.items() if v is not None})
+    )
+
+
+def _bucket_of(value, buckets):
+    for label, lo, hi in buckets:
+        if (lo is None or value >= lo) and (hi is None or value < hi):
+            return label
+    return None
+
+
+def distribution(user, period: Period, code: str, buckets, *, gov_backed_only=False) -> list[dict]:
+    qs = IndicatorValue.objects.for_user(user).filter(year=period.year, quarter=period.quarter, code=code)
+    if gov_backed_only:
+        qs = qs.filter(filing__indicator_run__gov_backed=True)
+    counts = Counter()
+    undefined = 0
+    for value in qs.values_list("value", flat=True):
+        if value is None:
+            undefined += 1
+        else:
+            counts[_bucket_of(value, buckets)] += 1
+    rows = [
+        {
+            "name": label,
+            "value": counts.get(label, 0),
+            "url": drill_url(period=str(period), code=code, lo=lo, hi=hi, gov=1 if gov_backed_only else None),
+        }
+        for label, lo, hi in buckets
+    ]
+    rows.append(
+        {
+            "name": "—",
+            "value": undefined,
+            "url": drill_url(period=str(period), code=code, undefined=1, gov=1 if gov_backed_only else None),
+        }
+    )
+    return rows
+
+
+def trends(user, period_list: list[Period], codes: list[str]) -> dict:
+    """Mean of each indicator over the institutions per period (one query)."""
+    if not period_list:
+        return {"periods": [], "series": []}
+    cond = Q(pk__in=[])
+    for p in period_list:
+        cond |= Q(year=p.year, quarter=p.quarter)
+    rows = (
+        IndicatorValue.objects.for_user(user)
+        .filter(cond, code__in=codes, value__isnull=False)
+        .values("year", "quarter", "code")
+        .annotate(avg=Avg("value"))
+    )
+    avg = {(r["code"], Period(r["year"], r["quarter"])): r["avg"] for r in rows}
+    series = []
+    for code in codes:
+        data = []
+        for p in period_list:
+            v = avg.get((code, p))
+            data.append(
+                {
+                    "value": None if v is None else float(round(Decimal(v) * 100, 3)),
+                    "url": drill_url(period=str(p), code=code),
+                }
+            )
+        series.append({"code": code, "name": ind.INDICATORS[code].name, "data": data})
+    return {"periods": [str(p) for p in period_list], "series": series}
+
+
+def breaches_by_rule(user, period: Period) -> list[dict]:
+    rows = (
+        IndicatorBreach.objects.for_user(user)
+        .filter(year=period.year, quarter=period.quarter)
+        .values("threshold__code", "severity")
+        .annotate(n=Count("id"))
+        .order_by("-n", "threshold__code")
+    )
+    return [
+        {
+            "name": r["threshold__code"],
+            "value": r["n"],
+            "severity": r["severity"],
+            "url": drill_url(period=str(period), rule=r["threshold__code"]),
+        }
+        for r in rows
+    ]
+
+
+def breaches_by_city(user, period: Period) -> list[dict]:
+    regions = (
+        IndicatorBreach.objects.for_user(user)
+        .filter(year=period.year, quarter=period.quarter, severity__in=["breach", "warning"])
+        .values_list("institution__region_id", flat=True)
+    )
+    # a city regulator sees its counties; everyone else cities
+    by_county = (
+        bool(getattr(user, "region_id", None))
+        and user.region_id.endswith("00")
+        and not user.region_id.endswith("0000")
+    )
+    per_city = Counter(code if by_county else code[:4] + "00" for code in regions)
+    names = dict(Region.objects.filter(code__in=per_city).values_list("code", "name"))
+    return [
+        {"name": names.get(c, c), "value": n, "url": drill_url(period=str(period), city=c)}
+        for c, n in sorted(per_city.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def quartiles(values: list[Decimal]) -> dict | None:
+    if not values:
+        return None
+    values = sorted(values)
+    if len(values) == 1:
+        q1 = med = q3 = values[0]
+    else:
+        q1, med, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return {"min": values[0], "q1": q1, "median": med, "q3": q3, "max": values[-1], "n": len(values)}
+
+
+def peer_position(user, institution, period: Period, codes=PEER_CODES) -> list[dict]:
+    """The institution's values against its city's peers visible to the user (two queries)."""
+    city = institution.region_id[:4] + "00"
+    rows = (
+        IndicatorValue.objects.for_user(user)
+        .filter(
+            region_subtree_q("institution__region_id", city),
+            year=period.year,
+            quarter=period.quarter,
+            code__in=codes,
+            value__isnull=False,
+        )
+        .values_list("institution_id", "code", "value")
+    )
+    by_code = defaultdict(list)
+    own = {}
+    for inst_id, code, value in rows:
+        by_code[code].append(value)
+        if inst_id == institution.pk:
+            own[code] = value
+    out = []
+    for code in codes:
+        values = by_code.get(code, [])
+        stats = quartiles(values)
+        mine = own.get(code)
+        rank = None
+        if mine is not None and values:
+            rank = round(100 * sum(1 for v in values if v <= mine) / len(values))
+        out.append(
+            {"code": code, "indicator": ind.INDICATORS[code], "value": mine, "stats": stats, "rank": rank}
+        )
+    return out
+
+
+def institution_series(user, institution_id: int, codes=None, n: int = 8):
+    """{period: {code: value}} for the institution's latest `n` computed periods (two queries)."""
+    runs = list(
+        IndicatorRun.objects.for_user(user)
+        .filter(institution_id=institution_id)
+        .order_by("-year", "-quarter")[:n]
+    )
+    runs.reverse()
+    filing_ids = [r.filing_id for r in runs]
+    values = IndicatorValue.objects.filter(filing_id__in=filing_ids)
+    if codes:
+        values = values.filter(code__in=codes)
+    table = defaultdict(dict)
+    for fid, code, value in values.values_list("filing_id", "code", "value"):
+        table[fid][code] = value
+    return runs, table
+
+
+def thresholds_for_run(run: IndicatorRun, thresholds) -> list:
+    period = Period(run.year, run.quarter)
+    subject = rules.Subject(
+        run.region_code, period.end, run.quarter, run.gov_backed, run.small_business_focus
+    )
+    return [t for t in thresholds if rules.threshold_applies(t, subject)]
+
+
+def all_thresholds():
+    return list(Threshold.objects.all())
+
+
+def filing_summary(filing) -> dict:
+    """Indicators of one filing with their breaches, for the panel on the filing's pages (two queries)."""
+    values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
+    breached: dict[str, list] = {}
+    for b in IndicatorBreach.objects.filter(filing=filing).select_related("threshold"):
+        breached.setdefault(b.indicator, []).append(b.threshold)
+    rows = [
+        {"code": c, "def": d, "value": values[c], "breaches": breached.get(c, [])}
+        for c, d in ind.INDICATORS.items()
+        if c in values
+    ]
+    return {"filing": filing, "rows": rows}
+
+
+def institution_tab(request, institution) -> dict:
+    """Context of the institution page's indicators tab: the latest eight computed quarters, each with
+    its number of threshold breaches (one query)."""
+    runs = (
+        IndicatorRun.objects.for_user(request.user)
+        .filter(institution=institution)
+        .select_related("filing")
+        .order_by("-year", "-quarter")[:8]
+    )
+    return {"runs": runs}

@@ -1,0 +1,356 @@
+"""Computing indicators for filings and judging them against the thresholds in force, in chunks of
+institutions with a fixed number of queries each; enqueueing recomputation. Formulas live in
+`indicators.py` and judging in `rules.py`; this module only loads and stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.jobs import job_enqueue
+from institutions.selectors import government_backed_on
+from reporting.models import Filing, values_as_decimals
+from reporting.periods import Period
+
+from .. import indicators as ind
+from .. import rules
+from ..models import (
+    IndicatorBreach,
+    IndicatorRun,
+    IndicatorValue,
+    ParameterKey,
+    PolicyParameter,
+    Severity,
+    Threshold,
+)
+from .cases import warning_cases_sync_many
+
+CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
+RUN_COLUMNS = (
+    "filing_id",
+    "institution_id",
+    "year",
+    "quarter",
+    "version_id",
+    "region_code",
+    "gov_backed",
+    "small_business_focus",
+    "compliant_thresholds",
+    "compute_count",
+    "computed_at",
+)
+VALUE_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "code", "value")
+BREACH_COLUMNS = (
+    "filing_id",
+    "institution_id",
+    "year",
+    "quarter",
+    "threshold_id",
+    "indicator",
+    "value",
+    "comparator",
+    "limit",
+    "severity",
+)
+CHUNK_INSTITUTIONS = 250  # institutions computed per transaction (and per recompute task)
+IN_LIST_MAX = 10_000  # ids per IN (...) list: SQLite and psycopg bound the parameters of a statement
+THRESHOLD_FIELDS = (
+    "indicator",
+    "comparator",
+    "value",
+    "severity",
+    "scope",
+    "region_code",
+    "region_name",
+    "effective_from",
+    "effective_to",
+    "source",
+    "confidence",
+    "q4_only",
+)
+
+
+# --- policy in force --------------------------------------------------------------------------------
+
+
+def params_for(day: dt.date, rows) -> ind.Params:
+    """The parameters in force on `day` from parameter rows (latest start on or before `day`)."""
+    chosen: dict[str, tuple] = {}
+    for r in rows:
+        in_force = r.effective_from <= day and (r.effective_to is None or r.effective_to >= day)
+        if in_force and (r.key not in chosen or r.effective_from > chosen[r.key][0]):
+            chosen[r.key] = (r.effective_from, r.value)
+    missing = [k for k in ParameterKey.values if k not in chosen]
+    if missing:
+        raise ValidationError(
+            f"{day} 无生效的指标计算参数 / no indicator parameter in force on {day}: {', '.join(missing)}"
+        )
+    v = {k: val for k, (_start, val) in chosen.items()}
+    return ind.Params(
+        weight_small_micro_farmer=v["weight_small_micro_farmer"],
+        weight_housing=v["weight_housing"],
+        weight_bond_aa=v["weight_bond_aa"],
+        weight_other=v["weight_other"],
+        deduct_guarantee_equity=v["deduct_guarantee_equity"] != 0,
+        sbf_balance_share=v["sbf_balance_share"],
+        sbf_client_share=v["sbf_client_share"],
+    )
+
+
+class Policy:
+    """Parameters and thresholds loaded once (two queries) for a batch of computations."""
+
+    def __init__(self, parameters=None, thresholds=None):
+        self.parameters = list(PolicyParameter.objects.all()) if parameters is None else parameters
+        self.thresholds = list(Threshold.objects.all()) if thresholds is None else thresholds
+        self._params: dict[dt.date, ind.Params] = {}
+
+    def params(self, day: dt.date) -> ind.Params:
+        if day not in self._params:
+            self._params[day] = params_for(day, self.parameters)
+        return self._params[day]
+
+
+def thresholds_in_force(
+    *,
+    region_code: str,
+    on: dt.date,
+    gov_backed: bool,
+    small_business_focus: bool | None,
+    quarter: int | None = None,
+    thresholds=None,
+) -> list:
+    """The thresholds (all rows unless given) that apply to a subject on a date."""
+    thresholds = Threshold.objects.all() if thresholds is None else thresholds
+    subject = rules.Subject(
+        region_code, on, quarter or Period.containing(on).quarter, gov_backed, small_business_focus
+    )
+    return [t for t in thresholds if rules.threshold_applies(t, subject)]
+
+
+def counted_filings():
+    """Filings whose current version was submitted (submitted or accepted)."""
+    return Filing.objects.filter(current_version__submitted_at__isnull=False)
+
+
+# --- computation ------------------------------------------------------------------------------------
+
+
+def evaluate_filing(values: dict, *, region_code: str, period: Period, gov_backed: bool, policy: Policy):
+    """Pure part of one filing's computation: (indicator values, subject, [(threshold, value, complies)])."""
+    computed = ind.compute_all(values, policy.params(period.end))
+    subject = rules.Subject(
+        region_code, period.end, period.quarter, gov_backed, rules.subject_focus(computed)
+    )
+    return computed, subject, rules.evaluate(computed, subject, policy.thresholds)
+
+
+def institution_indicators_compute(
+    *, institution_id: int, filing_ids=None, policy: Policy | None = None
+) -> list[int]:
+    """(Re)compute every counted filing of one institution (or the given ones); idempotent. Returns the
+    filing ids computed. Warning cases of the institution are brought in step afterwards."""
+    return _compute_chunk(
+        {institution_id: None if filing_ids is None else list(filing_ids)}, policy or Policy()
+    )
+
+
+def indicators_compute_batch(
+    *, filing_ids=None, institution_ids=None, policy: Policy | None = None
+) -> list[int]:
+    """(Re)compute the given filings, or every counted filing of the given institutions, as
+    `institution_indicators_compute` does for each institution, CHUNK_INSTITUTIONS institutions per
+    transaction with a fixed number of queries each. Returns the filing ids computed."""
+    if (filing_ids is None) == (institution_ids is None):
+        raise TypeError("give filing_ids or institution_ids")
+    policy = policy or Policy()
+    if filing_ids is not None:
+        scope = filings_by_institution(filing_ids)
+    else:
+        scope = {i: None for i in sorted(set(institution_ids))}
+    items = list(scope.items())
+    computed = []
+    for start in range(0, len(items), CHUNK_INSTITUTIONS):
+        computed += _compute_chunk(dict(items[start : start + CHUNK_INSTITUTIONS]), policy)
+    return computed
+
+
+def filings_by_institution(filing_ids) -> dict[int, list[int]]:
+    """{institution id: sorted filing ids} of the given filings, institutions in id order."""
+    ids = sorted(set(filing_ids))
+    out: dict[int, list[int]] = defaultdict(list)
+    for start in range(0, len(ids), IN_LIST_MAX):
+        rows = (
+            Filing.objects.filter(pk__in=ids[start : start + IN_LIST_MAX])
+            .order_by()
+            .values_list("institution_id", "pk")
+        )
+        for institution_id, pk in rows:
+            out[institution_id].append(pk)
+    return {i: sorted(out[i]) for i in sorted(out)}
+
+
+@transaction.atomic
+def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) -> list[int]:
+    """Compute the counted filings of some institutions — all of them (None) or the listed ones — and
+    remove the results of listed filings no longer counted; then sync their warning cases."""
+    institutions = list(by_institution)
+    whole = [i for i, ids in by_institution.items() if ids is None]
+    listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
+    filings = list(
+        counted_filings()
+        .filter(Q(institution_id__in=institutions), Q(institution_id__in=whole) | Q(pk__in=listed))
+        .order_by("institution_id", "-year", "-quarter")
+        .values_list(
+            "pk",
+            "institution_id",
+            "year",
+            "quarter",
+            "current_version_id",
+            "current_version__values",
+            "institution__region_id",
+        )
+    )
+    ids = [f[0] for f in filings]
+    runs = IndicatorRun.objects.filter(
+        Q(institution_id__in=institutions), Q(institution_id__in=whole) | Q(filing_id__in=listed)
+    )
+    stale, touched, computing = [], {f[1] for f in filings}, set(ids)
+    for filing_id, institution_id in runs.values_list("filing_id", "institution_id"):
+        if filing_id not in computing:
+            stale.append(filing_id)  # no longer counted (e.g. returned): its results go
+            touched.add(institution_id)
+    gov_on = government_backed_on(
+        dates={Period(f[2], f[3]).end for f in filings}, institution_ids=sorted(touched)
+    )
+    values_rows, breach_rows, run_rows = [], [], []
+    for pk, institution_id, year, quarter, version_id, values, region in filings:
+        period = Period(year, quarter)
+        computed, subject, judged = evaluate_filing(
+            values_as_decimals(values),
+            region_code=region,
+            period=period,
+            gov_backed=institution_id in gov_on[period.end],
+            policy=policy,
+        )
+        common = (pk, institution_id, year, quarter)
+        values_rows += [(*common, c, v) for c, v in computed.items()]
+        breach_rows += [
+            (*common, t.pk, t.indicator, v, t.comparator, t.value, t.severity)
+            for t, v, ok in judged
+            if not ok
+        ]
+        run_rows.append(
+            (
+                *common,
+                version_id,
+                region,
+                subject.gov_backed,
+                subject.small_business_focus,
+                sorted(t.pk for t, _v, ok in judged if ok),
+            )
+        )
+    gone = ids + stale
+    if gone:
+        IndicatorValue.objects.filter(filing_id__in=gone).delete()
+        IndicatorBreach.objects.filter(filing_id__in=gone).delete()
+    if stale:
+        IndicatorRun.objects.filter(filing_id__in=stale).delete()
+    _upsert_runs(run_rows)
+    _insert_rows(IndicatorValue, VALUE_COLUMNS, values_rows)
+    _insert_rows(IndicatorBreach, BREACH_COLUMNS, breach_rows)
+    if gone:  # the review queue orders by it without reading supervision's tables
+        breaches = (
+            IndicatorBreach.objects.filter(filing=OuterRef("pk"), severity=Severity.BREACH)
+            .order_by()
+            .values("filing")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        Filing.objects.filter(pk__in=gone).update(breach_count=Coalesce(Subquery(breaches), 0))
+    if touched:
+        warning_cases_sync_many(sorted(touched))
+    return ids
+
+
+def _upsert_runs(rows) -> None:
+    """Insert or update runs by filing, one statement executed for every row: a run keeps its id and
+    counts the computations in the database (right even when two tasks compute the same filing)."""
+    if not rows:
+        return
+    meta, qn = IndicatorRun._meta, connection.ops.quote_name
+    as_json = meta.get_field("compliant_thresholds").get_db_prep_save
+    computed_at = meta.get_field("computed_at").get_db_prep_save(timezone.now(), connection)
+    rows = [(*r[:8], as_json(r[8], connection), 1, computed_at) for r in rows]
+    table, cols = qn(meta.db_table), ", ".join(qn(c) for c in RUN_COLUMNS)
+    update = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in RUN_COLUMNS[4:] if c != "compute_count")
+    update += f", {qn('compute_count')} = {table}.{qn('compute_count')} + 1"
+    sql = (
+        f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(RUN_COLUMNS))}) "  # noqa: S608
+        f"ON CONFLICT ({qn('filing_id')}) DO UPDATE SET {update}"
+    )
+    with connection.cursor() as cur:
+        cur.executemany(sql, rows)
+
+
+def _insert_rows(model, columns, rows) -> None:
+    """Insert plain tuples (ints, strings, Decimals, None) fast: COPY on PostgreSQL, one prepared
+    statement executed for every row elsewhere (bulk_create is bound to 999 parameters on SQLite)."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    table, cols = qn(model._meta.db_table), ", ".join(qn(c) for c in columns)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.copy(
+                f"COPY {table} ({cols}) FROM STDIN"
+            ) as copy:  # counted in query logs like a statement
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({placeholders})", rows)  # noqa: S608 (model names)
+
+
+def filing_indicators_compute(*, filing: Filing, policy: Policy | None = None) -> list[int]:
+    return institution_indicators_compute(
+        institution_id=filing.institution_id, filing_ids=[filing.pk], policy=policy
+    )
+
+
+# --- enqueueing -------------------------------------------------------------------------------------
+
+
+def indicators_recompute_enqueue(*, filing_ids, user=None, reason: str = ""):
+    """One job row for the user, counting institutions; the institutions are computed by tasks of up to
+    CHUNK_INSTITUTIONS institutions each, sent after commit. None if nothing to do."""
+    by_institution = {str(i): ids for i, ids in filings_by_institution(filing_ids).items()}
+    if not by_institution:
+        return None
+    from ..tasks import recompute_job
+
+    return job_enqueue(
+        kind="indicators.recompute",
+        task=recompute_job,
+        params={
+            "institutions": by_institution,
+            "reason": reason,
+            "filings": sum(len(v) for v in by_institution.values()),
+        },
+        user=user,
+    )
+
+
+def filings_for_institutions(institution_ids, *, since: dt.date | None = None) -> list[int]:
+    qs = counted_filings().filter(institution_id__in=list(institution_ids))
+    if since is not None:
+        p = Period.containing(since)
+        # period end on or after `since`: every quarter from the one containing `since`
+        qs = qs.filter(Q(year__gt=p.year) | Q(year=p.year, quarter__gte=p.quarter))
+    return list(qs.values_list("pk", flat=True))

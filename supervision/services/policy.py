@@ -1,0 +1,331 @@
+"""Thresholds and parameters: who may edit them, which filings a change affects, the what-if preview,
+and the audited edits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from types import SimpleNamespace
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from core import audit
+from core.scoping import ADMIN_ROLE, region_subtree_q
+from reporting.models import values_as_decimals
+from reporting.periods import Period
+
+from .. import indicators as ind
+from .. import rules
+from ..models import (
+    IndicatorBreach,
+    IndicatorRun,
+    IndicatorValue,
+    ParameterKey,
+    PolicyParameter,
+    Threshold,
+)
+from .compute import Policy, evaluate_filing, indicators_recompute_enqueue, params_for
+
+THRESHOLD_FIELDS = (
+    "indicator",
+    "comparator",
+    "value",
+    "severity",
+    "scope",
+    "region_code",
+    "region_name",
+    "effective_from",
+    "effective_to",
+    "source",
+    "confidence",
+    "q4_only",
+)
+
+
+# --- thresholds: authority, affected filings, what-if, edits ----------------------------------------
+
+
+def can_edit_threshold(user, region_code: str) -> bool:
+    """Administrators edit every threshold; a regulator only regional ones inside its jurisdiction."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == ADMIN_ROLE or user.is_superuser:
+        return True
+    return bool(
+        user.role == "regulator"
+        and user.region_id
+        and region_code
+        and rules.region_contains(user.region_id, region_code)
+    )
+
+
+def _subject(run: IndicatorRun) -> rules.Subject:
+    period = Period(run.year, run.quarter)
+    return rules.Subject(run.region_code, period.end, run.quarter, run.gov_backed, run.small_business_focus)
+
+
+def _candidate_runs(versions, user=None):
+    """Runs a threshold version could apply to (period years and region), to be tested exactly."""
+    qs = IndicatorRun.objects.all() if user is None else IndicatorRun.objects.for_user(user)
+    cond = Q(pk__in=[])
+    for t in versions:
+        c = Q(year__gte=t.effective_from.year)
+        if t.effective_to:
+            c &= Q(year__lte=t.effective_to.year)
+        if t.region_code:
+            c &= region_subtree_q("region_code", t.region_code)
+        cond |= c
+    return qs.filter(cond).select_related("institution")
+
+
+def filings_affected_by_threshold(before, after) -> set[int]:
+    """Filings to which the old or the new version of a threshold applies."""
+    versions = [t for t in (before, after) if t is not None]
+    return {
+        r.filing_id
+        for r in _candidate_runs(versions)
+        if any(rules.threshold_applies(t, _subject(r)) for t in versions)
+    }
+
+
+def _breaching(threshold, runs, values) -> set[int]:
+    out = set()
+    for r in runs:
+        value = values.get((r.filing_id, threshold.indicator))
+        if (
+            rules.threshold_applies(threshold, _subject(r))
+            and rules.judge(threshold.comparator, value, threshold.value) is False
+        ):
+            out.add(r.filing_id)
+    return out
+
+
+def threshold_preview(*, threshold: Threshold | None, proposed: dict, user=None) -> list[dict]:
+    """What-if: per quarter, the institutions that would newly breach or clear if `threshold` (None for
+    a new one) took the `proposed` field values — judged by the same functions as the computation,
+    on the stored indicator values. [{"period", "newly": [(institution id, name, value)], "cleared": [...]}]"""
+    new = SimpleNamespace(**{f: proposed.get(f, getattr(threshold, f, None)) for f in THRESHOLD_FIELDS})
+    versions = [new] if threshold is None else [threshold, new]
+    candidates = _candidate_runs(versions, user)
+    runs = list(candidates)
+    codes = {t.indicator for t in versions}
+    # A subquery, not a list of ids: a national threshold covers more filings than a query may bind.
+    values = {
+        (fid, code): v
+        for fid, code, v in IndicatorValue.objects.filter(
+            filing_id__in=candidates.values("filing_id"), code__in=codes
+        ).values_list("filing_id", "code", "value")
+    }
+    before = _breaching(threshold, runs, values) if threshold is not None else set()
+    after = _breaching(new, runs, values)
+    by_period: dict[Period, dict] = {}
+    for r in runs:
+        if r.filing_id in before ^ after:
+            period = Period(r.year, r.quarter)
+            entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})
+            key = "newly" if r.filing_id in after else "cleared"
+            entry[key].append(
+                {
+                    "institution_id": r.institution_id,
+                    "institution": r.institution.name,
+                    "filing_id": r.filing_id,
+                    "value": values.get((r.filing_id, new.indicator)),
+                }
+            )
+    for entry in by_period.values():
+        entry["newly"].sort(key=lambda e: e["institution"])
+        entry["cleared"].sort(key=lambda e: e["institution"])
+    return [by_period[p] for p in sorted(by_period, reverse=True)]
+
+
+def _clean_threshold(fields: dict) -> dict:
+    fields = {k: v for k, v in fields.items() if k in THRESHOLD_FIELDS}
+    if fields.get("indicator") not in ind.INDICATORS:
+        raise ValidationError(f"未知指标 / unknown indicator: {fields.get('indicator')!r}")
+    if fields.get("comparator") not in rules.COMPARATORS:
+        raise ValidationError(f"未知比较符 / unknown comparator: {fields.get('comparator')!r}")
+    if fields.get("effective_to") and fields["effective_to"] < fields["effective_from"]:
+        raise ValidationError("失效日期早于生效日期 / effective_to is before effective_from")
+    fields["region_code"] = fields.get("region_code") or ""
+    if not isinstance(fields.get("value"), Decimal):
+        fields["value"] = Decimal(str(fields["value"]))
+    return fields
+
+
+@transaction.atomic
+def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "", code: str = "", **fields):
+    """Create or change a threshold (audit trail), then recompute exactly the filings the old or new
+    version applies to. Returns (threshold, job or None)."""
+    fields = _clean_threshold(fields)
+    if not can_edit_threshold(actor, fields["region_code"]):
+        raise PermissionDenied("无权修改该地区的阈值 / not allowed to edit thresholds of this region")
+    if threshold is not None:
+        threshold = Threshold.objects.select_for_update().get(pk=threshold.pk)
+        if not can_edit_threshold(actor, threshold.region_code):
+            raise PermissionDenied("无权修改该阈值 / not allowed to edit this threshold")
+        before_obj = SimpleNamespace(**{f: getattr(threshold, f) for f in THRESHOLD_FIELDS})
+        before = audit.snapshot(threshold)
+        for k, v in fields.items():
+            setattr(threshold, k, v)
+        threshold.full_clean()
+        threshold.save()
+        audit.record(actor=actor, action=audit.Action.UPDATE, instance=threshold, before=before, note=note)
+    else:
+        before_obj = None
+        threshold = Threshold(code=code, **fields)
+        threshold.full_clean()
+        threshold.save()
+        audit.record(actor=actor, action=audit.Action.CREATE, instance=threshold, note=note)
+    affected = filings_affected_by_threshold(before_obj, threshold)
+    job = indicators_recompute_enqueue(filing_ids=affected, user=actor, reason=f"threshold {threshold.code}")
+    return threshold, job
+
+
+def _proposed_parameters(rows, *, key, value, effective_from, effective_to=None):
+    """The parameter rows as they would be after setting `key` from `effective_from` (unsaved)."""
+    proposed = PolicyParameter(
+        key=key, value=Decimal(str(value)), effective_from=effective_from, effective_to=effective_to
+    )
+    return [r for r in rows if (r.key, r.effective_from) != (key, effective_from)] + [proposed]
+
+
+def _runs_with_changed_parameters(rows_before, rows_after, runs=None):
+    """The indicator runs (of `runs`, default all) of the computed quarters whose parameters in force
+    differ between the two sets of parameter rows."""
+    runs = IndicatorRun.objects.all() if runs is None else runs
+    periods = {Period(y, q) for y, q in IndicatorRun.objects.values_list("year", "quarter").distinct()}
+    cond = Q(pk__in=[])
+    for p in periods:
+        if params_for(p.end, rows_before) != params_for(p.end, rows_after):
+            cond |= Q(year=p.year, quarter=p.quarter)
+    return runs.filter(cond)
+
+
+def parameter_preview(
+    *, key: str, value: Decimal, effective_from: dt.date, effective_to: dt.date | None = None, user=None
+) -> list[dict]:
+    """What-if for a computation parameter: per quarter, the rules each filing would newly breach or
+    clear, recomputing the filings whose parameters change with the same `evaluate_filing` as the
+    computation and comparing with the stored breaches. Shaped like `threshold_preview`, plus the rule
+    code of each entry."""
+    if key not in ParameterKey.values:
+        raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
+    rows = list(PolicyParameter.objects.all())
+    policy = Policy(
+        parameters=_proposed_parameters(
+            rows, key=key, value=value, effective_from=effective_from, effective_to=effective_to
+        )
+    )
+    runs = _runs_with_changed_parameters(
+        rows, policy.parameters, None if user is None else IndicatorRun.objects.for_user(user)
+    )
+    stored: dict[int, set[int]] = defaultdict(set)
+    for filing_id, threshold_id in IndicatorBreach.objects.filter(
+        filing_id__in=runs.values("filing_id")
+    ).values_list("filing_id", "threshold_id"):
+        stored[filing_id].add(threshold_id)
+    codes = {t.pk: t.code for t in policy.thresholds}
+    by_period: dict[Period, dict] = {}
+    for (
+        filing_id,
+        institution_id,
+        name,
+        year,
+        quarter,
+        region,
+        gov_backed,
+        values,
+    ) in runs.order_by().values_list(
+        "filing_id",
+        "institution_id",
+        "institution__name",
+        "year",
+        "quarter",
+        "region_code",
+        "gov_backed",
+        "version__values",
+    ):
+        period = Period(year, quarter)
+        _computed, _subject, judged = evaluate_filing(
+            values_as_decimals(values),
+            region_code=region,
+            period=period,
+            gov_backed=gov_backed,
+            policy=policy,
+        )
+        after = {t.pk: v for t, v, ok in judged if not ok}
+        before = stored[filing_id]
+        for tid in sorted(set(after) ^ before):
+            entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})
+            entry["newly" if tid in after else "cleared"].append(
+                {
+                    "institution_id": institution_id,
+                    "institution": name,
+                    "filing_id": filing_id,
+                    "rule": codes.get(tid, ""),
+                    "value": after.get(tid),
+                }
+            )
+    for entry in by_period.values():
+        entry["newly"].sort(key=lambda e: (e["institution"], e["rule"]))
+        entry["cleared"].sort(key=lambda e: (e["institution"], e["rule"]))
+        # a parameter moves many rules at once: counts per rule lead, the list follows
+        rules = sorted({e["rule"] for k in ("newly", "cleared") for e in entry[k]})
+        entry["by_rule"] = [
+            {
+                "rule": r,
+                "newly": sum(e["rule"] == r for e in entry["newly"]),
+                "cleared": sum(e["rule"] == r for e in entry["cleared"]),
+            }
+            for r in rules
+        ]
+    return [by_period[p] for p in sorted(by_period, reverse=True)]
+
+
+@transaction.atomic
+def parameter_save(
+    *,
+    actor,
+    key: str,
+    value: Decimal,
+    effective_from: dt.date,
+    source: str,
+    effective_to: dt.date | None = None,
+    note: str = "",
+):
+    """Set a computation parameter from a date (a new row, or the row starting that day changed) and
+    recompute exactly the filings whose parameters in force change. Administrators only."""
+    if not (actor.is_authenticated and (actor.role == ADMIN_ROLE or actor.is_superuser)):
+        raise PermissionDenied(
+            "仅系统管理员可修改指标计算参数 / only administrators change indicator parameters"
+        )
+    if key not in ParameterKey.values:
+        raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
+    rows_before = list(PolicyParameter.objects.all())
+    param = PolicyParameter.objects.filter(key=key, effective_from=effective_from).first()
+    before = audit.snapshot(param) if param else None
+    param = param or PolicyParameter(key=key, effective_from=effective_from)
+    param.value, param.effective_to, param.source, param.note = (
+        Decimal(str(value)),
+        effective_to,
+        source,
+        note,
+    )
+    param.full_clean()
+    param.save()
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE if before else audit.Action.CREATE,
+        instance=param,
+        before=before,
+    )
+    affected = list(
+        _runs_with_changed_parameters(rows_before, list(PolicyParameter.objects.all())).values_list(
+            "filing_id", flat=True
+        )
+    )
+    job = indicators_recompute_enqueue(filing_ids=affected, user=actor, reason=f"parameter {key}")
+    return param, job

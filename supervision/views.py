@@ -1,0 +1,546 @@
+"""Indicator pages: dashboards (regulator and company), lineage of every value, drill-down lists,
+warning cases and threshold editing with what-if."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from core.audit import history
+from core.models import AuditEvent, Job
+from core.scoping import COMPANY_ROLES, REGION_ROLES, region_subtree_q
+from core.templatetags.portal import localized
+from institutions.models import Institution
+from reporting.models import FieldDefinition, Filing
+from reporting.periods import Period
+
+from . import indicators as ind
+from . import selectors as sel
+from .forms import CloseWarningForm, ParameterForm, ThresholdForm
+from .models import (
+    IndicatorBreach,
+    IndicatorRun,
+    IndicatorValue,
+    PolicyParameter,
+    Severity,
+    Threshold,
+    ThresholdScope,
+    WarningCase,
+    WarningStatus,
+)
+from .services.cases import (
+    case_regulators,
+    cells_for,
+    warning_case_acknowledge,
+    warning_case_assign,
+    warning_case_close,
+)
+from .services.policy import (
+    can_edit_threshold,
+    parameter_preview,
+    parameter_save,
+    threshold_preview,
+    threshold_save,
+)
+
+REGULATOR_ROLES = {"regulator", "admin"}
+TREND_CODES = ["average_fee_rate", "compensation_rate"]
+
+
+def field_labels(template_id) -> dict[str, str]:
+    """{field code: label in the user's language} of a template."""
+    return {f.code: localized(f, "label") for f in FieldDefinition.objects.filter(template_id=template_id)}
+
+
+def _role(user):
+    return "admin" if user.is_superuser else user.role
+
+
+def _require(user, roles):
+    if _role(user) not in roles:
+        raise PermissionDenied
+
+
+def _period_param(request, default):
+    text = request.GET.get("period")
+    if not text:
+        return default
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+@login_required
+def dashboard(request):
+    role = _role(request.user)
+    if role in COMPANY_ROLES:
+        if not request.user.institution_id:
+            raise PermissionDenied
+        return _institution_page(request, request.user.institution, company=True)
+    _require(request.user, REGULATOR_ROLES | REGION_ROLES)
+    user = request.user
+    period_list = sel.periods(user)
+    period = _period_param(request, period_list[-1] if period_list else None)
+    context = {"period": period, "periods": period_list}
+    if period is not None:
+        charts = {
+            "leverage": sel.distribution(user, period, "leverage", sel.LEVERAGE_BUCKETS),
+            "fee": sel.distribution(user, period, "average_fee_rate", sel.FEE_BUCKETS),
+            "trend": sel.trends(user, period_list, TREND_CODES),
+            "by_rule": sel.breaches_by_rule(user, period),
+            "by_city": sel.breaches_by_city(user, period),
+            "support": sel.distribution(
+                user, period, "support_share_amount", sel.SHARE_BUCKETS, gov_backed_only=True
+            ),
+        }
+        context["charts"] = charts
+        context["city_height"] = max(300, 26 * len(charts["by_city"]) + 40)
+        context["rule_height"] = max(300, 26 * len(charts["by_rule"]) + 40)
+        context["institution_count"] = sum(r["value"] for r in charts["leverage"])
+        context["breach_count"] = sum(r["value"] for r in charts["by_rule"])
+        peer_id = request.GET.get("institution")
+        if peer_id and peer_id.isdigit():
+            peer = Institution.objects.for_user(user).filter(pk=int(peer_id)).first()
+            if peer is None:
+                raise Http404
+            context.update(peer=peer, peer_rows=sel.peer_position(user, peer, period))
+    return render(request, "supervision/dashboard.html", context)
+
+
+@login_required
+def institution_indicators(request, pk):
+    institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    return _institution_page(request, institution, company=_role(request.user) in COMPANY_ROLES)
+
+
+def _institution_page(request, institution, *, company):
+    """An institution's indicators over 8 quarters, each judged against the bands that apply to it."""
+    runs, table = sel.institution_series(request.user, institution.pk)
+    thresholds = sel.all_thresholds()
+    breaches = {
+        (b.filing_id, b.threshold_id)
+        for b in IndicatorBreach.objects.for_user(request.user)
+        .filter(filing_id__in=[r.filing_id for r in runs])
+        .only("filing_id", "threshold_id")
+    }
+    applying = {r.filing_id: sel.thresholds_for_run(r, thresholds) for r in runs}
+    rows = []
+    for code, definition in ind.INDICATORS.items():
+        cells = []
+        for r in runs:
+            ts = [t for t in applying[r.filing_id] if t.indicator == code]
+            cells.append(
+                {
+                    "value": table[r.filing_id].get(code),
+                    "filing_id": r.filing_id,
+                    "breached": [t for t in ts if (r.filing_id, t.pk) in breaches],
+                    "thresholds": ts,
+                }
+            )
+        bands = {t.pk: t for c in cells for t in c["thresholds"]}
+        rows.append({"code": code, "def": definition, "cells": cells, "bands": list(bands.values())})
+    chart = {"periods": [f"{r.year}Q{r.quarter}" for r in runs], "series": []}
+    for code in ("leverage", "average_fee_rate", "support_share_amount", "compensation_rate"):
+        unit = ind.INDICATORS[code].unit
+        scale = 100 if unit == "percent" else 1
+        values = [table[r.filing_id].get(code) for r in runs]
+        latest = applying[runs[-1].filing_id] if runs else []
+        chart["series"].append(
+            {
+                "code": code,
+                "unit": "%" if scale == 100 else "×",
+                "title": _("%(name)s（%(unit)s）")
+                % {"name": ind.INDICATORS[code].name, "unit": "%" if scale == 100 else _("倍")},
+                "data": [None if v is None else float(v * scale) for v in values],
+                "bands": [
+                    {
+                        "name": f"{t.code} {t.get_comparator_display()} {float(t.value * scale):g}",
+                        "value": float(t.value * scale),
+                    }
+                    for t in latest
+                    if t.indicator == code
+                ],
+            }
+        )
+    return render(
+        request,
+        "supervision/institution.html",
+        {
+            "institution": institution,
+            "runs": runs,
+            "rows": rows,
+            "chart": chart,
+            "company": company,
+        },
+    )
+
+
+@login_required
+def filing_indicators(request, pk):
+    """Lineage: every indicator of one filing with its formula, the cells behind it and the thresholds
+    it was judged against (with their source)."""
+    filing = get_object_or_404(
+        Filing.objects.for_user(request.user).select_related("institution", "current_version"), pk=pk
+    )
+    run = IndicatorRun.objects.filter(filing=filing).first()
+    values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
+    breached = set(IndicatorBreach.objects.filter(filing=filing).values_list("threshold_id", flat=True))
+    labels = field_labels(filing.template_id)
+    applying = sel.thresholds_for_run(run, sel.all_thresholds()) if run else []
+    raw = filing.current_version.values if filing.current_version else {}
+    rows = []
+    for code, definition in ind.INDICATORS.items():
+        cells = cells_for(code, raw)
+        judged = [{"threshold": t, "breached": t.pk in breached} for t in applying if t.indicator == code]
+        rows.append(
+            {
+                "code": code,
+                "def": definition,
+                "value": values.get(code),
+                "inputs": [(c, labels.get(c, c), v) for c, v in cells.items()],
+                "judged": judged,
+            }
+        )
+    return render(
+        request,
+        "supervision/filing.html",
+        {
+            "filing": filing,
+            "run": run,
+            "rows": rows,
+            "computed": bool(values),
+        },
+    )
+
+
+@login_required
+def indicator_drill(request):
+    """The institutions behind a chart element: by value range, rule or city for one period."""
+    _require(request.user, REGULATOR_ROLES | REGION_ROLES)
+    period = _period_param(request, None)
+    if period is None:
+        raise Http404
+    code = request.GET.get("code") or ""
+    rule = request.GET.get("rule") or ""
+    city = request.GET.get("city") or ""
+    title = period.label
+    if rule or city:
+        qs = (
+            IndicatorBreach.objects.for_user(request.user)
+            .filter(year=period.year, quarter=period.quarter)
+            .select_related("institution__region", "threshold")
+        )
+        if rule:
+            qs = qs.filter(threshold__code=rule)
+            title += " · " + _("规则 %(rule)s") % {"rule": rule}
+        if city:
+            if not (city.isdigit() and len(city) == 6):
+                raise Http404
+            qs = qs.filter(
+                region_subtree_q("institution__region_id", city),
+                severity__in=[Severity.BREACH, Severity.WARNING],
+            )
+            title += " · " + city
+        qs = qs.order_by("institution__name", "threshold__code")
+        kind = "breach"
+    else:
+        if code not in ind.INDICATORS:
+            raise Http404
+        qs = (
+            IndicatorValue.objects.for_user(request.user)
+            .filter(year=period.year, quarter=period.quarter, code=code)
+            .select_related("institution__region")
+        )
+        try:
+            if request.GET.get("lo"):
+                qs = qs.filter(value__gte=Decimal(request.GET["lo"]))
+            if request.GET.get("hi"):
+                qs = qs.filter(value__lt=Decimal(request.GET["hi"]))
+        except InvalidOperation as exc:
+            raise Http404 from exc
+        if request.GET.get("undefined"):
+            qs = qs.filter(value__isnull=True)
+        if request.GET.get("gov"):
+            qs = qs.filter(filing__indicator_run__gov_backed=True)
+        qs = qs.order_by("-value", "institution__name")
+        title += " · " + ind.INDICATORS[code].name
+        unit = ind.INDICATORS[code].unit
+        lo, hi = request.GET.get("lo"), request.GET.get("hi")
+        if lo or hi:
+            from .templatetags.indicator_tags import ind_value
+
+            title += (
+                "（"
+                + " ".join(
+                    filter(
+                        None,
+                        [
+                            ind_value(lo, unit) + " ≤" if lo else "",
+                            _("指标值"),
+                            "< " + ind_value(hi, unit) if hi else "",
+                        ],
+                    )
+                )
+                + "）"
+            )
+        if request.GET.get("undefined"):
+            title += "（" + _("无定义") + "）"
+        if request.GET.get("gov"):
+            title += " · " + _("政府性融资担保机构")
+        kind = "value"
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
+    return render(
+        request,
+        "supervision/drill.html",
+        {
+            "page": page,
+            "kind": kind,
+            "title": title,
+            "period": period,
+            "query": query,
+            "unit": ind.INDICATORS[code].unit if code in ind.INDICATORS else "",
+        },
+    )
+
+
+# --- warnings -----------------------------------------------------------------------------------
+
+
+@login_required
+def warning_list(request):
+    _require(request.user, REGULATOR_ROLES)
+    qs = WarningCase.objects.for_user(request.user).select_related("institution", "threshold", "assigned_to")
+    f = {k: request.GET.get(k, "") for k in ("status", "severity", "level", "rule", "q", "mine")}
+    if f["status"] in WarningStatus.values:
+        qs = qs.filter(status=f["status"])
+    elif not f["status"]:
+        qs = qs.exclude(status=WarningStatus.CLOSED)
+    if f["severity"] in Severity.values:
+        qs = qs.filter(severity=f["severity"])
+    if f["level"].isdigit():
+        qs = qs.filter(level__gte=int(f["level"]))
+    if f["rule"]:
+        qs = qs.filter(threshold__code=f["rule"])
+    if f["q"]:
+        qs = qs.filter(Q(institution__name__icontains=f["q"]) | Q(institution__credit_code=f["q"]))
+    if f["mine"]:
+        qs = qs.filter(assigned_to=request.user)
+    qs = qs.order_by("severity_rank", "-level", "created_at", "pk")  # severity, then level, then age
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = urlencode([(k, v) for k, v in f.items() if v])
+    rules = Threshold.objects.filter(severity__in=[Severity.BREACH, Severity.WARNING]).values_list(
+        "code", flat=True
+    )
+    return render(
+        request,
+        "supervision/warnings.html",
+        {
+            "page": page,
+            "f": f,
+            "query": query,
+            "statuses": WarningStatus.choices,
+            "severities": Severity.choices[:2],
+            "rules": list(rules),
+        },
+    )
+
+
+@login_required
+def warning_detail(request, pk):
+    _require(request.user, REGULATOR_ROLES)
+    case = get_object_or_404(
+        WarningCase.objects.for_user(request.user).select_related(
+            "institution", "threshold", "filing", "assigned_to", "closed_by"
+        ),
+        pk=pk,
+    )
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "acknowledge":
+                warning_case_acknowledge(actor=request.user, case=case, note=request.POST.get("note", ""))
+                messages.success(request, _("已确认该预警，并由您承办。"))
+            elif action == "assign":
+                assignee = {str(u.pk): u for u in case_regulators(case.institution.region_id)}.get(
+                    request.POST.get("assignee")
+                )
+                if assignee is None:
+                    raise ValidationError(_("请选择辖区覆盖该机构的监管人员"))
+                warning_case_assign(
+                    actor=request.user, case=case, assignee=assignee, note=request.POST.get("note", "")
+                )
+                messages.success(
+                    request,
+                    _("已转由 %(name)s 承办。") % {"name": assignee.get_full_name() or assignee.username},
+                )
+            elif action == "close":
+                form = CloseWarningForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("关闭预警须填写处理说明"))
+                warning_case_close(actor=request.user, case=case, note=form.cleaned_data["note"])
+                messages.success(request, _("预警已关闭。"))
+            else:
+                raise ValidationError(_("未知操作"))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        return redirect("supervision:warning_detail", pk=case.pk)
+    labels = field_labels(case.filing.template_id)
+    return render(
+        request,
+        "supervision/warning_detail.html",
+        {
+            "case": case,
+            "cells": [(c, labels.get(c, c), v) for c, v in case.cells.items()],
+            "events": history(case),
+            "close_form": CloseWarningForm(),
+            "regulators": [
+                u for u in case_regulators(case.institution.region_id) if u.pk != case.assigned_to_id
+            ],
+        },
+    )
+
+
+# --- thresholds ---------------------------------------------------------------------------------
+
+
+@login_required
+def thresholds(request):
+    _require(request.user, REGULATOR_ROLES)
+    qs = Threshold.objects.for_user(request.user)
+    indicator = request.GET.get("indicator", "")
+    if indicator:
+        qs = qs.filter(indicator=indicator)
+    page = Paginator(qs.order_by("code"), 50).get_page(request.GET.get("page"))
+    jobs = Job.objects.for_user(request.user).filter(kind="indicators.recompute")[:5]
+    return render(
+        request,
+        "supervision/thresholds.html",
+        {
+            "page": page,
+            "indicator": indicator,
+            "indicators": ind.INDICATORS,
+            "jobs": jobs,
+            "parameters": PolicyParameter.objects.for_user(request.user),
+            "query": urlencode({"indicator": indicator}) if indicator else "",
+            "scopes": ThresholdScope,
+        },
+    )
+
+
+@login_required
+def threshold_edit(request, pk=None):
+    """View a threshold with its history; authorised regulators change it, previewing first."""
+    _require(request.user, REGULATOR_ROLES)
+    threshold = get_object_or_404(Threshold.objects.for_user(request.user), pk=pk) if pk else None
+    editable = can_edit_threshold(request.user, threshold.region_code) if threshold else True
+    preview = None
+    # the form binds to its own copy: validating a ModelForm writes the proposal into its instance, and
+    # the what-if must compare the stored threshold with the proposal
+    form = ThresholdForm(
+        request.POST or None, instance=Threshold.objects.get(pk=threshold.pk) if threshold else None
+    )
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid():
+            fields = form.service_fields()
+            if not can_edit_threshold(request.user, fields["region_code"]):
+                form.add_error("region_code", _("您只能设置本辖区内地区的阈值"))
+            elif request.POST.get("action") == "save":
+                try:
+                    saved, job = threshold_save(
+                        actor=request.user, threshold=threshold, note=form.cleaned_data["note"], **fields
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    form.add_error(None, "；".join(getattr(exc, "messages", [str(exc)])))
+                else:
+                    messages.success(
+                        request,
+                        _("阈值已保存；受影响的报表正在重新计算（任务 #%(job)s）。") % {"job": job.pk}
+                        if job
+                        else _("阈值已保存；没有受影响的报表。"),
+                    )
+                    return redirect("supervision:threshold_detail", pk=saved.pk)
+            else:
+                fields.pop("code")
+                preview = threshold_preview(threshold=threshold, proposed=fields, user=request.user)
+    return render(
+        request,
+        "supervision/threshold_edit.html",
+        {
+            "threshold": threshold,
+            "form": form,
+            "editable": editable,
+            "preview": preview,
+            "events": history(threshold) if threshold else [],
+            "threshold_unit": ind.INDICATORS[form.cleaned_data["indicator"]].unit
+            if preview is not None
+            else "",
+            "new_total": sum(len(p["newly"]) for p in preview or []),
+            "cleared_total": sum(len(p["cleared"]) for p in preview or []),
+        },
+    )
+
+
+@login_required
+def parameters(request):
+    """Computation parameters (liability weights, net-asset deduction, focus-test shares) with their
+    history; administrators set a value from a date, which recomputes the filings it changes."""
+    _require(request.user, REGULATOR_ROLES)
+    is_admin = _role(request.user) == "admin"
+    form = ParameterForm(request.POST or None)
+    preview = None
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if request.POST.get("action") == "preview":
+                    preview = parameter_preview(
+                        key=data["key"],
+                        value=data["value"],
+                        effective_from=data["effective_from"],
+                        effective_to=data["effective_to"],
+                        user=request.user,
+                    )
+                else:
+                    _param, job = parameter_save(actor=request.user, **data)
+                    messages.success(
+                        request,
+                        _("参数已保存；受影响的报表正在重新计算（任务 #%(job)s）。") % {"job": job.pk}
+                        if job
+                        else _("参数已保存；没有受影响的报表。"),
+                    )
+                    return redirect("supervision:parameters")
+            except ValidationError as exc:
+                form.add_error(None, "；".join(exc.messages))
+    rows = list(PolicyParameter.objects.for_user(request.user))
+    events = AuditEvent.objects.filter(
+        content_type=ContentType.objects.get_for_model(PolicyParameter)
+    ).select_related("actor")[:50]
+    return render(
+        request,
+        "supervision/parameters.html",
+        {
+            "rows": rows,
+            "form": form,
+            "is_admin": is_admin,
+            "events": events,
+            "preview": preview,
+            "new_total": sum(len(p["newly"]) for p in preview or []),
+            "cleared_total": sum(len(p["cleared"]) for p in preview or []),
+        },
+    )
