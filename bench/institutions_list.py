@@ -127,7 +127,7 @@ def main():
         return response
 
     from institutions.selectors import institution_list
-    from institutions.views import PAGE_SIZE
+    from institutions.views.common import PAGE_SIZE
 
     shown = list(institution_list(admin, {}).values_list("pk", flat=True)[:PAGE_SIZE])
     fields = [

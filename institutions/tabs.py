@@ -38,7 +38,7 @@ def tabs_for(user) -> list[Tab]:
 
 
 def _register_own_tabs():
-    from . import views  # the context functions live with the views
+    from .views import registry as views  # the context functions live with the institution page
 
     register(Tab("profile", _("基本信息"), "institutions/tabs/profile.html", views.tab_profile, order=10))
     register(Tab("licences", _("许可证"), "institutions/tabs/licences.html", views.tab_licences, order=20))

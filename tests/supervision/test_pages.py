@@ -375,7 +375,10 @@ def test_filing_summary_panel_on_the_filing_pages(data):
 def test_old_indicator_urls_redirect_to_supervision(client_for, users):
     client = client_for(users["cd_regulator"])
     response = client.get("/reporting/indicators/drill/?code=leverage&lo=10")
-    assert (response.status_code, response["Location"]) == (301, "/supervision/indicators/drill/?code=leverage&lo=10")
+    assert (response.status_code, response["Location"]) == (
+        301,
+        "/supervision/indicators/drill/?code=leverage&lo=10",
+    )
     assert client.get("/reporting/warnings/").headers["Location"] == "/supervision/warnings/"
     assert client.get("/reporting/thresholds/7/").headers["Location"] == "/supervision/thresholds/7/"
     assert reverse("supervision:dashboard") == "/supervision/indicators/"

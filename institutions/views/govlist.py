@@ -1,0 +1,107 @@
+"""The government-backed institution list, kept in batches by finance bureaus and regulators."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import audit
+from core.permissions import role_required
+
+from .. import selectors, services
+from ..choices import (
+    ListAction,
+    ListBatchStatus,
+)
+from ..forms import (
+    BatchForm,
+    EntryForm,
+)
+from ..models import GovListBatch, GovListEntry, Institution
+from .common import PAGE_SIZE, form_errors
+
+# --- government-backed list --------------------------------------------------------------------------
+
+
+@role_required("regulator", "finance")
+def govlist(request):
+    batches = (
+        GovListBatch.objects.for_user(request.user)
+        .annotate(
+            n_include=Count("entries", filter=Q(entries__action=ListAction.INCLUDE)),
+            n_remove=Count("entries", filter=Q(entries__action=ListAction.REMOVE)),
+        )
+        .select_related("region", "proposed_by", "confirmed_by")
+        .order_by("-published_on", "-id")
+    )
+    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    form = BatchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        region = request.user.region_id or request.POST.get("region") or "510000"
+        try:
+            batch = services.govlist_batch_create(actor=request.user, region_code=region, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("institutions:govlist_batch", pk=batch.pk)
+    return render(
+        request,
+        "institutions/govlist.html",
+        {"page": page, "form": form, "current": _current_in_scope(request.user)},
+    )
+
+
+def _current_in_scope(user):
+    visible = set(Institution.objects.for_user(user).values_list("pk", flat=True))
+    return [
+        e for e in selectors.current_government_list(on=timezone.localdate()) if e.institution_id in visible
+    ]
+
+
+@role_required("regulator", "finance")
+def govlist_batch(request, pk):
+    batch = get_object_or_404(
+        GovListBatch.objects.for_user(request.user).select_related("proposed_by", "confirmed_by", "region"),
+        pk=pk,
+    )
+    institutions = Institution.objects.for_user(request.user).order_by("region_id", "name")
+    form = EntryForm(request.POST or None, institutions=institutions)
+    if request.method == "POST":
+        op = request.POST.get("op")
+        try:
+            if op == "entry" and form.is_valid():
+                services.govlist_entry_set(actor=request.user, batch=batch, **form.cleaned_data)
+                messages.success(request, _("条目已保存。"))
+                return redirect("institutions:govlist_batch", pk=pk)
+            if op == "propose":
+                services.govlist_batch_propose(actor=request.user, batch=batch)
+                messages.success(request, _("已提交另一方确认。"))
+                return redirect("institutions:govlist_batch", pk=pk)
+            if op == "confirm":
+                services.govlist_batch_confirm(actor=request.user, batch=batch)
+                messages.success(request, _("批次已确认发布，名单变动公告已生成。"))
+                return redirect("institutions:govlist_batch", pk=pk)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect("institutions:govlist_batch", pk=pk)
+    entries = (
+        GovListEntry.objects.for_user(request.user).filter(batch=batch).select_related("institution__region")
+    )
+    return render(
+        request,
+        "institutions/govlist_batch.html",
+        {
+            "batch": batch,
+            "entries": entries,
+            "form": form,
+            "events": audit.history(batch)[:50],
+            "editable": batch.status == ListBatchStatus.DRAFT,
+        },
+    )

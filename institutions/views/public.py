@@ -1,0 +1,215 @@
+"""The public register, government-backed list and notices (no login), as pages, CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from .. import selectors
+from ..choices import (
+    LicenceStatus,
+)
+from ..models import GovListBatch, GovListEntry
+from .common import PAGE_SIZE
+
+# --- public pages (no login) -------------------------------------------------------------------------
+
+
+def _download(request, rows: list[dict], columns: list[tuple[str, str]], name: str):
+    fmt = request.GET.get("format")
+    if fmt == "json":
+        response = JsonResponse(
+            {"count": len(rows), "results": rows},
+            encoder=DjangoJSONEncoder,
+            json_dumps_params={"ensure_ascii": False, "indent": 1},
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+        return response
+    if fmt == "csv":
+        out = io.StringIO()
+        out.write("\ufeff")  # Excel opens UTF-8 CSV correctly with a BOM
+        writer = csv.writer(out)
+        writer.writerow([label for _key, label in columns])
+        for row in rows:
+            writer.writerow(["" if row[key] is None else row[key] for key, _label in columns])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    return None
+
+
+REGISTER_COLUMNS = [
+    ("institution", "机构名称"),
+    ("credit_code", "统一社会信用代码"),
+    ("licence_number", "许可证编号"),
+    ("region_code", "注册地代码"),
+    ("region", "注册地"),
+    ("licence_status", "许可证状态"),
+    ("institution_status", "经营状态"),
+    ("issued_on", "发证日期"),
+    ("cancelled_on", "注销日期"),
+    ("revoked_on", "吊销日期"),
+]
+
+
+def _register_row(lic):
+    inst = lic.institution
+    return {
+        "institution": inst.name,
+        "credit_code": inst.credit_code,
+        "licence_number": lic.number,
+        "region_code": inst.region_id,
+        "region": inst.region.name,
+        "licence_status": lic.get_status_display(),
+        "licence_status_code": lic.status,
+        "institution_status": inst.get_status_display(),
+        "issued_on": lic.issued_on,
+        "cancelled_on": lic.cancelled_on,
+        "revoked_on": lic.revoked_on,
+    }
+
+
+def public_register(request):
+    qs = selectors.public_register()
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(institution__name__icontains=q) | Q(number__icontains=q))
+    status = request.GET.get("status")
+    if status in LicenceStatus.values:
+        qs = qs.filter(status=status)
+    download = _download(
+        request,
+        [_register_row(lic) for lic in qs] if request.GET.get("format") else [],
+        REGISTER_COLUMNS,
+        "licence-register",
+    )
+    if download:
+        return download
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "institutions/public/register.html",
+        {
+            "page": page,
+            "q": q,
+            "status": status,
+            "statuses": LicenceStatus.choices,
+            "query": urlencode({k: v for k, v in {"q": q, "status": status}.items() if v}),
+        },
+    )
+
+
+GOVLIST_COLUMNS = [
+    ("institution", "机构名称"),
+    ("credit_code", "统一社会信用代码"),
+    ("region", "注册地"),
+    ("batch", "纳入批次"),
+    ("published_on", "发布日期"),
+    ("capital_replenishment", "建立资本金持续补充机制"),
+    ("risk_compensation", "建立风险补偿机制"),
+    ("national_fund_equity", "国家融资担保基金股权投资"),
+    ("national_fund_reguarantee", "与国家融资担保基金开展再担保合作"),
+]
+
+
+def public_govlist(request):
+    current = selectors.current_government_list(on=timezone.localdate())
+    rows = [
+        {
+            "institution": e.institution.name,
+            "credit_code": e.institution.credit_code,
+            "region": e.institution.region.name,
+            "batch": e.batch.title,
+            "published_on": e.batch.published_on,
+            "capital_replenishment": e.capital_replenishment,
+            "risk_compensation": e.risk_compensation,
+            "national_fund_equity": e.national_fund_equity,
+            "national_fund_reguarantee": e.national_fund_reguarantee,
+        }
+        for e in current
+    ]
+    download = _download(request, rows, GOVLIST_COLUMNS, "government-backed-list")
+    if download:
+        return download
+    batches = GovListBatch.objects.for_user(AnonymousUser()).prefetch_related(
+        Prefetch(
+            "entries",
+            queryset=GovListEntry.objects.select_related("institution").order_by(
+                "action", "institution__name"
+            ),
+        )
+    )
+    return render(request, "institutions/public/govlist.html", {"current": current, "batches": batches})
+
+
+NOTICE_COLUMNS = [
+    ("id", "编号"),
+    ("title", "标题"),
+    ("kind", "类型"),
+    ("issuing_body", "发布机关"),
+    ("published_on", "公告日期"),
+    ("period_label", "公告期间"),
+    ("document_no", "文号"),
+    ("items", "条目数"),
+    ("url", "网址"),
+]
+
+
+def public_notices(request):
+    notices = selectors.public_notices().annotate(n_items=Count("items")).order_by("-published_on", "-id")
+    if request.GET.get("format"):
+        rows = [
+            {
+                "id": n.pk,
+                "title": n.title,
+                "kind": n.get_kind_display(),
+                "issuing_body": n.issuing_body,
+                "published_on": n.published_on,
+                "period_label": n.period_label,
+                "document_no": n.document_no,
+                "items": n.n_items,
+                "url": request.build_absolute_uri(reverse("institutions:public_notice", args=[n.pk])),
+            }
+            for n in notices
+        ]
+        download = _download(request, rows, NOTICE_COLUMNS, "notices")
+        if download:
+            return download
+    page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "institutions/public/notices.html", {"page": page})
+
+
+ITEM_COLUMNS = [
+    ("seq", "序号"),
+    ("institution", "机构名称"),
+    ("licence_number", "许可证编号"),
+    ("remark", "备注"),
+]
+
+
+def public_notice(request, pk):
+    notice = get_object_or_404(selectors.public_notices(), pk=pk)
+    items = list(selectors.notice_items(notice))
+    rows = [
+        {
+            "seq": i.seq,
+            "institution": i.institution_name,
+            "licence_number": i.licence_number,
+            "remark": i.remark,
+        }
+        for i in items
+    ]
+    download = _download(request, rows, ITEM_COLUMNS, f"notice-{notice.pk}")
+    if download:
+        return download
+    return render(request, "institutions/public/notice.html", {"notice": notice, "items": items})

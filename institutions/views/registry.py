@@ -1,0 +1,309 @@
+"""The regulator's institution list and its export, the institution page with its tabs, the institution edit
+and the registry import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from accounts.models import Region
+from core import audit
+from core.permissions import role_required
+
+from .. import selectors, services
+from ..choices import (
+    EntityKind,
+    InstitutionStatus,
+    LicenceStatus,
+    Ownership,
+)
+from ..models import Agreement, Institution, Licence, LicenceDuty
+from ..permissions import can_edit_company, can_manage
+from ..rules import agreement_findings, institution_findings
+from ..tabs import tabs_for
+from .common import PAGE_SIZE, form_errors, reminder_days
+
+FILTER_KEYS = ("region", "level", "ownership", "kind", "status", "licence", "gov", "q", "sort")
+
+
+# --- regulator list ----------------------------------------------------------------------------------
+
+
+def _filter_context(request):
+    user = request.user
+    params = {k: request.GET.get(k, "") for k in FILTER_KEYS}
+    regions = Region.objects.none()
+    if user.region_id:
+        regions = (
+            Region.objects.subtree(user.region_id).exclude(level="county")
+            if user.region.level == "province"
+            else Region.objects.subtree(user.region_id)
+        )
+    elif user.is_superuser or user.role == "admin":
+        regions = Region.objects.filter(level="province")
+    return params, {
+        "params": params,
+        "regions": list(regions.values_list("code", "name")),
+        "levels": Institution._meta.get_field("level").choices,
+        "ownerships": Ownership.choices,
+        "kinds": EntityKind.choices,
+        "statuses": InstitutionStatus.choices,
+        "licence_statuses": LicenceStatus.choices,
+        "query": urlencode({k: v for k, v in params.items() if v}),
+        "query_nosort": urlencode({k: v for k, v in params.items() if v and k != "sort"}),
+    }
+
+
+@role_required("regulator")
+def institution_list(request):
+    params, context = _filter_context(request)
+    qs = selectors.institution_list(request.user, params)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    gov_ids = selectors.government_backed_ids(on=timezone.localdate(), institution_ids=[i.pk for i in rows])
+    for inst in rows:
+        inst.government_backed = inst.pk in gov_ids
+    context.update(page=page, rows=rows)
+    return render(request, "institutions/list.html", context)
+
+
+@role_required("regulator")
+def institution_export(request):
+    """The filtered list (all pages) as xlsx."""
+    import xlsxwriter
+
+    params, _ctx = _filter_context(request)
+    qs = selectors.institution_list(request.user, params)
+    gov_ids = selectors.government_backed_ids(on=timezone.localdate())
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    sheet = book.add_worksheet(_("机构名录"))
+    head = book.add_format({"bold": True, "bg_color": "#E8EFFB", "border": 1})
+    money = book.add_format({"num_format": "#,##0.00"})
+    headers = [
+        _("机构名称"),
+        _("统一社会信用代码"),
+        _("机构类型"),
+        _("注册地代码"),
+        _("注册地"),
+        _("机构层级"),
+        _("所有制"),
+        _("注册资本（万元）"),
+        _("实缴资本（万元）"),
+        _("成立日期"),
+        _("经营状态"),
+        _("许可证编号"),
+        _("许可证状态"),
+        _("政府性融资担保机构"),
+    ]
+    sheet.write_row(0, 0, headers, head)
+    statuses = dict(LicenceStatus.choices)
+    for r, inst in enumerate(qs.iterator(chunk_size=2000), start=1):
+        sheet.write_row(
+            r,
+            0,
+            [
+                inst.name,
+                inst.credit_code,
+                inst.get_kind_display(),
+                inst.region_id,
+                inst.region.name,
+                inst.get_level_display(),
+                inst.get_ownership_display(),
+            ],
+        )
+        sheet.write_number(r, 7, float(inst.registered_capital), money)
+        sheet.write_number(r, 8, float(inst.paid_in_capital), money)
+        sheet.write_row(
+            r,
+            9,
+            [
+                inst.established_on.isoformat() if inst.established_on else "",
+                inst.get_status_display(),
+                inst.licence_number or "",
+                str(statuses.get(inst.licence_status, "")),
+                _("是") if inst.pk in gov_ids else _("否"),
+            ],
+        )
+    sheet.set_column(0, 0, 40)
+    sheet.set_column(1, 1, 22)
+    sheet.set_column(2, 13, 14)
+    sheet.autofilter(0, 0, max(1, qs.count()), len(headers) - 1)
+    book.close()
+    response = HttpResponse(
+        buf.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="institutions-{timezone.localdate():%Y%m%d}.xlsx"'
+    )
+    return response
+
+
+# --- institution page with tabs ----------------------------------------------------------------------
+
+
+def tab_profile(request, institution):
+    rules = selectors.rules_for(institution.region_id)
+    on_list = institution.pk in selectors.government_backed_ids(
+        on=timezone.localdate(), institution_ids=[institution.pk]
+    )
+    return {
+        "findings": institution_findings(institution, rules),
+        "government_backed": on_list,
+        "branches": list(
+            Institution.objects.for_user(request.user).filter(parent=institution).select_related("region")
+        ),
+    }
+
+
+def tab_licences(request, institution):
+    licences = list(
+        Licence.objects.for_user(request.user)
+        .filter(institution=institution)
+        .prefetch_related(Prefetch("duties", queryset=LicenceDuty.objects.order_by("due_on")))
+        .order_by("-id")
+    )
+    today = timezone.localdate()
+    for lic in licences:
+        for duty in lic.duties.all():
+            duty.current_state = duty.state(today)
+    return {"licences": licences, "can_manage": can_manage(request.user)}
+
+
+def tab_agreements(request, institution):
+    agreements = list(
+        Agreement.objects.for_user(request.user).filter(institution=institution).select_related("bank")
+    )
+    rules = selectors.rules_for(institution.region_id)
+    today = timezone.localdate()
+    for a in agreements:
+        a.findings = agreement_findings(a, rules)
+        a.expiring = today <= a.ends_on <= today + dt.timedelta(days=reminder_days(rules))
+        a.expired = a.ends_on < today
+    return {"agreements": agreements, "today": today}
+
+
+def tab_people(request, institution):
+    from ..forms import ManagerForm, ShareholderForm
+    from ..models import Manager, Shareholder
+
+    return {
+        "shareholders": list(Shareholder.objects.for_user(request.user).filter(institution=institution)),
+        "managers": list(Manager.objects.for_user(request.user).filter(institution=institution)),
+        "can_edit": can_edit_company(request.user, institution),
+        "shareholder_form": ShareholderForm(),
+        "manager_form": ManagerForm(),
+    }
+
+
+def tab_changes(request, institution):
+    from ..forms import ChangeFilingForm
+    from ..models import ChangeFiling
+
+    filings = list(
+        ChangeFiling.objects.for_user(request.user)
+        .filter(institution=institution)
+        .select_related("reviewed_by")
+    )
+    return {
+        "filings": filings,
+        "filing_form": ChangeFilingForm(),
+        "is_company": request.user.institution_id == institution.pk,
+        "can_review": can_manage(request.user),
+    }
+
+
+def tab_history(request, institution):
+    return {"events": audit.history(institution)[:200]}
+
+
+@login_required
+def institution_detail(request, pk):
+    institution = get_object_or_404(
+        Institution.objects.for_user(request.user).select_related("region", "parent"), pk=pk
+    )
+    tabs = tabs_for(request.user)
+    if not tabs:
+        raise Http404
+    key = request.GET.get("tab") or tabs[0].key
+    tab = next((t for t in tabs if t.key == key), None)
+    if tab is None:
+        raise Http404
+    context = {"institution": institution, "tabs": tabs, "tab": tab, "can_manage": can_manage(request.user)}
+    if tab.context:
+        context.update(tab.context(request, institution))
+    return render(request, "institutions/detail.html", context)
+
+
+@login_required
+def own_institution(request):
+    if not request.user.institution_id:
+        raise Http404
+    return institution_detail(request, request.user.institution_id)
+
+
+# --- registry import ---------------------------------------------------------------------------------
+
+
+@role_required("regulator")
+def registry_import(request):
+    from ..excel import ImportFailed, template_workbook
+    from ..excel import registry_import as run_import
+
+    if request.GET.get("template"):
+        response = HttpResponse(
+            template_workbook(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = 'attachment; filename="registry-import-template.xlsx"'
+        return response
+    errors, result = [], None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = [_("请选择要上传的 .xlsx 文件。")]
+        elif upload.size > 20 * 1024 * 1024:
+            errors = [_("文件超过20MB。")]
+        else:
+            try:
+                result = run_import(upload.read(), actor=request.user)
+            except ImportFailed as exc:
+                errors = exc.errors
+    return render(request, "institutions/import.html", {"errors": errors, "result": result})
+
+
+@role_required("regulator")
+def institution_edit(request, pk):
+    """Change registered items (audited; a change of region or ownership notifies the indicators)."""
+    from ..forms import InstitutionForm
+
+    institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    form = InstitutionForm(request.POST or None, instance=institution, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = {f: form.cleaned_data[f] for f in InstitutionForm.Meta.fields}
+        try:
+            if (
+                not request.user.is_superuser
+                and request.user.role != "admin"
+                and not request.user.region.contains(fields["region"].code)
+            ):
+                raise PermissionDenied
+            institution.refresh_from_db()
+            services.institution_upsert(actor=request.user, credit_code=institution.credit_code, **fields)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, _("机构信息已保存。"))
+            return redirect("institutions:detail", pk=pk)
+    return render(request, "institutions/institution_edit.html", {"form": form, "institution": institution})
