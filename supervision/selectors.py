@@ -18,7 +18,7 @@ from reporting.periods import Period
 
 from . import indicators as ind
 from . import rules
-from .models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+from .models import SEVERITY_RANK, IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
 
 D = Decimal
 # Buckets for the distribution charts: (label, low inclusive, high exclusive); None = open end.
@@ -268,12 +268,21 @@ def filing_summary(filing) -> dict:
 
 
 def institution_tab(request, institution) -> dict:
-    """Context of the institution page's indicators tab: the latest eight computed quarters, each with
-    its number of threshold breaches (one query)."""
-    runs = (
+    """Context of the institution page's indicators tab: the latest eight computed quarters, each with the
+    thresholds its filing breached or missed, most severe first (two queries)."""
+    runs = list(
         IndicatorRun.objects.for_user(request.user)
         .filter(institution=institution)
         .select_related("filing")
         .order_by("-year", "-quarter")[:8]
     )
+    findings: dict[int, list] = {}
+    for b in (
+        IndicatorBreach.objects.filter(filing_id__in=[r.filing_id for r in runs])
+        .select_related("threshold")
+        .order_by("threshold__code")
+    ):
+        findings.setdefault(b.filing_id, []).append(b)
+    for run in runs:
+        run.findings = sorted(findings.get(run.filing_id, []), key=lambda b: SEVERITY_RANK[b.severity])
     return {"runs": runs}

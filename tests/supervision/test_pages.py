@@ -447,3 +447,29 @@ def test_policy_sources_name_the_document_not_its_file(client_for, users):
     assert cite("国办发（2019）6号") == "国办发（2019）6号" and cite(None) == ""
     page = client_for(users["sc_regulator"]).get("/supervision/thresholds/").content.decode()
     assert "巴南府发〔2017〕30号" in page and not re.search(r"\d{3}_[0-9a-f]{16}\.txt", page)
+
+
+def test_institution_page_indicators_tab(client_for, users, data, django_assert_num_queries):
+    """supervision adds a tab to the institution page (institutions.tabs registry): each computed quarter
+    with the thresholds its filing missed, newest first; the institution page itself decides who sees it."""
+    f = data[("cd", 2)]
+    url = reverse("institutions:detail", args=[f.institution_id]) + "?tab=indicators"
+    page = client_for(users["cd_regulator"]).get(url).content.decode()
+    assert page.index("2025年第2季度") < page.index("2025年第1季度")
+    assert page.count("CON-01 单一客户集中度 · 违规") == 2
+    assert reverse("supervision:filing_indicators", args=[f.pk]) in page
+    own = client_for(users["cd_filer"]).get(url)
+    assert own.status_code == 200 and "CON-01 单一客户集中度" in own.content.decode()
+    assert client_for(users["my_regulator"]).get(url).status_code == 404
+    from django.test import RequestFactory
+
+    from supervision.selectors import institution_tab
+
+    request = RequestFactory().get(url)
+    request.user = users["cd_regulator"]
+    with django_assert_num_queries(2):
+        runs = institution_tab(request, f.institution)["runs"]
+    assert [(r.quarter, [b.threshold.code for b in r.findings]) for r in runs] == [
+        (2, ["CON-01"]),
+        (1, ["CON-01"]),
+    ]
