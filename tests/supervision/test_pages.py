@@ -367,7 +367,7 @@ def test_filing_summary_panel_on_the_filing_pages(data):
 
     template = Template("{% load reporting_tags %}{% filing_panels filing frozen=frozen %}")
     html = template.render(Context({"filing": data[("cd", 2)], "frozen": True}))
-    assert "11.00%" in html and "CON-01" in html
+    assert "11.00%" in html and "CON-01" in html and "<table" in html and "&lt;" not in html
     assert reverse("supervision:filing_indicators", args=[data[("cd", 2)].pk]) in html
     assert template.render(Context({"filing": data[("cd", 2)], "frozen": False})) == ""
 
