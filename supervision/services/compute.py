@@ -31,7 +31,6 @@ from ..models import (
 )
 from .cases import warning_cases_sync_many
 
-CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
 RUN_COLUMNS = (
     "filing_id",
     "institution_id",
@@ -60,20 +59,6 @@ BREACH_COLUMNS = (
 )
 CHUNK_INSTITUTIONS = 250  # institutions computed per transaction (and per recompute task)
 IN_LIST_MAX = 10_000  # ids per IN (...) list: SQLite and psycopg bound the parameters of a statement
-THRESHOLD_FIELDS = (
-    "indicator",
-    "comparator",
-    "value",
-    "severity",
-    "scope",
-    "region_code",
-    "region_name",
-    "effective_from",
-    "effective_to",
-    "source",
-    "confidence",
-    "q4_only",
-)
 
 
 # --- policy in force --------------------------------------------------------------------------------
