@@ -334,6 +334,7 @@ def indicator_drill(request):
             "period": period,
             "query": query,
             "unit": ind.INDICATORS[code].unit if code in ind.INDICATORS else "",
+            "no_base": NO_BASE_SHORT,
         },
     )
 
@@ -376,6 +377,7 @@ def warning_list(request):
             "statuses": WarningStatus.choices,
             "severities": Severity.choices[:2],
             "rules": list(rules),
+            "no_base": NO_BASE_SHORT,
         },
     )
 

@@ -259,7 +259,12 @@ def test_pages_show_why_a_ratio_without_capital_breaches(client_for, users, chen
     institution = client.get(
         reverse("supervision:institution_indicators", args=[chengdu_institution.pk])
     ).content.decode()
-    assert institution.count("分母为零或负数，无法计算比值，视为未满足阈值") == 1  # the leverage cell
+    short = "分母为零或负数，无法计算比值，视为未满足阈值"
+    assert institution.count(short) == 1  # the leverage cell
+    warnings = client.get(reverse("supervision:warnings")).content.decode()
+    assert warnings.count(short) == 1  # of LEV-02, CON-01, CON-02, AST-04: only LEV-02 has no value
+    drill = client.get(reverse("supervision:indicator_drill"), {"period": "2025Q2", "rule": "LEV-02"})
+    assert drill.content.decode().count(short) == 1
     case = WarningCase.objects.get(filing=filing, threshold__code="LEV-02")
     detail = client.get(reverse("supervision:warning_detail", args=[case.pk])).content.decode()
     assert reason in detail
