@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 
 from accounts.models import Region
 from core.scoping import region_subtree_q
-from reporting.models import values_as_decimals
+from reporting.models import Filing, values_as_decimals
 from reporting.periods import Period
 
 from . import indicators as ind
@@ -251,7 +251,7 @@ def thresholds_for_run(run: IndicatorRun, thresholds) -> list:
     return [t for t in thresholds if rules.threshold_applies(t, subject)]
 
 
-def base_findings(filing) -> dict[str, ind.NonPositiveBase]:
+def base_findings(filing: Filing) -> dict[str, ind.NonPositiveBase]:
     """{code: finding} for the filing's ratios over capital or assets whose base is zero or negative —
     why an undefined value breaches — recomputed from its current values with the parameters in force at
     its period end (one query)."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from core import audit
 from core.scoping import ADMIN_ROLE, region_subtree_q
@@ -27,6 +29,9 @@ from ..models import (
     Threshold,
 )
 from .compute import Policy, evaluate_filing, indicators_recompute_enqueue, params_for
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 THRESHOLD_FIELDS = (
     "indicator",
@@ -90,7 +95,11 @@ def filings_affected_by_threshold(before, after) -> set[int]:
     }
 
 
-def _breaching(threshold, runs, values: dict[tuple[int, str], ind.Value]) -> set[int]:
+def _breaching(
+    threshold: Threshold | SimpleNamespace,
+    runs: list[IndicatorRun],
+    values: dict[tuple[int, str], ind.Value],
+) -> set[int]:
     out = set()
     for r in runs:
         value = values.get((r.filing_id, threshold.indicator))
@@ -102,7 +111,7 @@ def _breaching(threshold, runs, values: dict[tuple[int, str], ind.Value]) -> set
     return out
 
 
-def _exact_values(runs, codes) -> dict[tuple[int, str], ind.Value]:
+def _exact_values(runs: QuerySet[IndicatorRun], codes: Iterable[str]) -> dict[tuple[int, str], ind.Value]:
     """{(filing id, code): exact value} of the runs, recomputed from the version each run computed with
     the parameters in force at its period end: what the computation judges, not the rounded value it
     stores (10.00001% is over a 10% cap though stored as 10.0000%)."""
@@ -115,7 +124,7 @@ def _exact_values(runs, codes) -> dict[tuple[int, str], ind.Value]:
     return out
 
 
-def threshold_preview(*, threshold: Threshold | None, proposed: dict, user=None) -> list[dict]:
+def threshold_preview(*, threshold: Threshold | None, proposed: dict, user: User | None = None) -> list[dict]:
     """What-if: per quarter, the institutions that would newly breach or clear if `threshold` (None for
     a new one) took the `proposed` field values — judged by the same functions as the computation, on
     the same exact values (recomputed from the filings' values; an entry shows the value as stored).

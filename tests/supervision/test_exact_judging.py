@@ -12,6 +12,9 @@ from decimal import Decimal as D
 import pytest
 from django.urls import reverse
 
+from accounts.models import User
+from institutions.models import Institution
+from reporting.models import Filing
 from supervision import indicators as ind
 from supervision import rules
 from supervision.models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold, WarningCase
@@ -44,13 +47,13 @@ LEVERAGE_12 = {
 NO_CLIENTS = {"fin_inforce_clients": "0"}  # 850 / 0: the focus test cannot be computed
 
 
-def subject(focus=True):
+def subject(focus: bool | None = True) -> rules.Subject:
     return rules.Subject("510104", Q2, 2, False, focus)
 
 
-def verdicts(values, thresholds, focus=True):
+def verdicts(values: dict, thresholds: list[T], focus: bool | None = True) -> list[tuple]:
     exact = ind.compute_exact(decimals({**BASE, **values}), PARAMS)
-    return [(t, v, ok) for t, v, ok in rules.evaluate(exact, subject(focus), thresholds)]
+    return rules.evaluate(exact, subject(focus), thresholds)
 
 
 # --- pure functions ---------------------------------------------------------------------------------
@@ -137,7 +140,7 @@ def test_focus_that_cannot_be_established_applies_the_stricter_cap():
 # --- the stored computation -------------------------------------------------------------------------
 
 
-def breaches(filing):
+def breaches(filing: Filing) -> dict[str, D | None]:
     return {
         code: value
         for code, value in IndicatorBreach.objects.filter(filing=filing).values_list(
@@ -146,7 +149,7 @@ def breaches(filing):
     }
 
 
-def stored(filing, code):
+def stored(filing: Filing, code: str) -> D | None:
     return IndicatorValue.objects.get(filing=filing, code=code).value
 
 
@@ -184,7 +187,7 @@ def test_stored_computation_judges_exact_values_and_findings(chengdu_institution
 
 
 @pytest.fixture
-def edge_filings(chengdu_institution, mianyang_institution):
+def edge_filings(chengdu_institution: Institution, mianyang_institution: Institution) -> dict[str, Filing]:
     """Q2 2025: one concentration just over 10%, one institution without capital."""
     over = make_filing(chengdu_institution, 2025, 2, **JUST_OVER)
     no_capital = make_filing(mianyang_institution, 2025, 2, net_assets="500")
@@ -192,7 +195,7 @@ def edge_filings(chengdu_institution, mianyang_institution):
     return {"over": over, "no_capital": no_capital}
 
 
-def previewed(threshold, proposed, user):
+def previewed(threshold: Threshold | None, proposed: dict, user: User) -> tuple[set, set]:
     preview = threshold_preview(threshold=threshold, proposed=proposed, user=user)
     return (
         {(e["filing_id"], e["value"]) for p in preview for e in p["newly"]},

@@ -54,7 +54,7 @@ EXPECTED = {
 }
 
 
-def compute_all(values, params=PARAMS):
+def compute_all(values: dict, params: ind.Params = PARAMS) -> dict[str, D | None]:
     """Every indicator as stored: the exact values rounded to 6 decimals (undefined stays None)."""
     return {code: ind.stored(v) for code, v in ind.compute_exact(values, params).items()}
 
