@@ -254,7 +254,7 @@ def thresholds_for_run(run: IndicatorRun, thresholds) -> list:
 def base_findings(filing: Filing) -> dict[str, ind.NonPositiveBase]:
     """{code: finding} for the filing's ratios over capital or assets whose base is zero or negative —
     why an undefined value breaches — recomputed from its current values with the parameters in force at
-    its period end (one query)."""
+    its period end (one query for the parameters)."""
     if filing.current_version is None:
         return {}
     exact = ind.compute_exact(
