@@ -116,10 +116,6 @@ def completeness(user, period: Period) -> dict:
     return {"counts": counts, "rows": rows}
 
 
-def period_filter_q(period: Period) -> Q:
-    return Q(year=period.year, quarter=period.quarter)
-
-
 def institution_filings_tab(request, institution) -> dict:
     """Context of the institution page's filings tab: its latest eight quarters."""
     filings = (

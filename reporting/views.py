@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import audit
-from institutions.models import Institution
 
 from . import excel, exports, receipts, selectors, services, validation
 from .choices import Basis, Channel, FilingStatus, Severity
@@ -681,7 +680,3 @@ def export_csv(request):
 def notifications(request):
     page = Paginator(Notification.objects.for_user(request.user), 30).get_page(request.GET.get("page"))
     return render(request, "reporting/notifications.html", {"page": page})
-
-
-def institution_for_user(user) -> Institution | None:
-    return user.institution if user.is_company_user else None

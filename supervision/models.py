@@ -210,7 +210,9 @@ class IndicatorBreachQuerySet(ScopedQuerySet):
 
 
 class IndicatorBreach(models.Model):
-    """A threshold that an indicator value of a filing does not meet (any severity)."""
+    """A threshold that an indicator value of a filing does not meet (any severity). The value is the
+    stored (rounded) one; it is empty when the indicator is a ratio over capital or assets whose base is
+    zero or negative — undefined, and a breach of every threshold on it."""
 
     filing = models.ForeignKey(
         "reporting.Filing", on_delete=models.CASCADE, related_name="indicator_breaches"
@@ -220,7 +222,7 @@ class IndicatorBreach(models.Model):
     quarter = models.PositiveSmallIntegerField()
     threshold = models.ForeignKey(Threshold, on_delete=models.CASCADE, related_name="breaches")
     indicator = models.CharField(max_length=64)
-    value = models.DecimalField(**RATIO)
+    value = models.DecimalField(null=True, **RATIO)
     comparator = models.CharField(max_length=8)
     limit = models.DecimalField(**RATIO)
     severity = models.CharField(max_length=16, choices=Severity.choices)

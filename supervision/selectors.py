@@ -14,11 +14,13 @@ from django.utils.http import urlencode
 
 from accounts.models import Region
 from core.scoping import region_subtree_q
+from reporting.models import Filing, values_as_decimals
 from reporting.periods import Period
 
 from . import indicators as ind
 from . import rules
 from .models import SEVERITY_RANK, IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+from .services.compute import Policy
 
 D = Decimal
 # Buckets for the distribution charts: (label, low inclusive, high exclusive); None = open end.
@@ -247,6 +249,18 @@ def thresholds_for_run(run: IndicatorRun, thresholds) -> list:
         run.region_code, period.end, run.quarter, run.gov_backed, run.small_business_focus
     )
     return [t for t in thresholds if rules.threshold_applies(t, subject)]
+
+
+def base_findings(filing: Filing) -> dict[str, ind.NonPositiveBase]:
+    """{code: finding} for the filing's ratios over capital or assets whose base is zero or negative —
+    why an undefined value breaches — recomputed from its current values with the parameters in force at
+    its period end (one query for the parameters)."""
+    if filing.current_version is None:
+        return {}
+    exact = ind.compute_exact(
+        values_as_decimals(filing.current_version.values), Policy(thresholds=[]).params(filing.period.end)
+    )
+    return {code: v for code, v in exact.items() if isinstance(v, ind.NonPositiveBase)}
 
 
 def all_thresholds():

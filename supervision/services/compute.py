@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -31,7 +32,6 @@ from ..models import (
 )
 from .cases import warning_cases_sync_many
 
-CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
 RUN_COLUMNS = (
     "filing_id",
     "institution_id",
@@ -60,20 +60,6 @@ BREACH_COLUMNS = (
 )
 CHUNK_INSTITUTIONS = 250  # institutions computed per transaction (and per recompute task)
 IN_LIST_MAX = 10_000  # ids per IN (...) list: SQLite and psycopg bound the parameters of a statement
-THRESHOLD_FIELDS = (
-    "indicator",
-    "comparator",
-    "value",
-    "severity",
-    "scope",
-    "region_code",
-    "region_name",
-    "effective_from",
-    "effective_to",
-    "source",
-    "confidence",
-    "q4_only",
-)
 
 
 # --- policy in force --------------------------------------------------------------------------------
@@ -142,13 +128,15 @@ def counted_filings():
 # --- computation ------------------------------------------------------------------------------------
 
 
-def evaluate_filing(values: dict, *, region_code: str, period: Period, gov_backed: bool, policy: Policy):
-    """Pure part of one filing's computation: (indicator values, subject, [(threshold, value, complies)])."""
-    computed = ind.compute_all(values, policy.params(period.end))
-    subject = rules.Subject(
-        region_code, period.end, period.quarter, gov_backed, rules.subject_focus(computed)
-    )
-    return computed, subject, rules.evaluate(computed, subject, policy.thresholds)
+def evaluate_filing(
+    values: dict, *, region_code: str, period: Period, gov_backed: bool, policy: Policy
+) -> tuple[dict[str, Decimal | None], rules.Subject, list[tuple]]:
+    """Pure part of one filing's computation: (indicator values as stored, subject, [(threshold, exact
+    value, complies)]). Thresholds are judged on the exact values; only the stored ones are rounded."""
+    exact = ind.compute_exact(values, policy.params(period.end))
+    subject = rules.Subject(region_code, period.end, period.quarter, gov_backed, rules.subject_focus(exact))
+    computed = {code: ind.stored(value) for code, value in exact.items()}
+    return computed, subject, rules.evaluate(exact, subject, policy.thresholds)
 
 
 def institution_indicators_compute(
@@ -242,7 +230,7 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
         common = (pk, institution_id, year, quarter)
         values_rows += [(*common, c, v) for c, v in computed.items()]
         breach_rows += [
-            (*common, t.pk, t.indicator, v, t.comparator, t.value, t.severity)
+            (*common, t.pk, t.indicator, ind.stored(v), t.comparator, t.value, t.severity)
             for t, v, ok in judged
             if not ok
         ]
