@@ -201,8 +201,8 @@ def filing_edit(request, period):
                 merge=True,
             )
         except services.FilingError as exc:
-            for e in exc.errors:
-                messages.error(request, e["message_zh"])
+            for message in [m for field_messages in exc.errors.values() for m in field_messages]:
+                messages.error(request, message)
             if not exc.errors:
                 messages.error(request, exc.message)
             return redirect("reporting:filing_edit", period=str(p))
