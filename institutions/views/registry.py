@@ -279,7 +279,7 @@ def registry_import(request):
             try:
                 result = run_import(upload.read(), actor=request.user)
             except ImportFailed as exc:
-                errors = exc.errors
+                errors = exc.cells
     return render(request, "institutions/import.html", {"errors": errors, "result": result})
 
 

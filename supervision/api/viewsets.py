@@ -26,7 +26,6 @@ from .. import indicators as ind
 from ..models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
 from ..services.compute import thresholds_in_force
 
-
 CREDIT_CODE = OpenApiParameter(
     "credit_code", OpenApiTypes.STR, OpenApiParameter.PATH, description="统一社会信用代码 / credit code"
 )

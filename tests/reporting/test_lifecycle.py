@@ -196,10 +196,16 @@ def test_bad_values_store_nothing(users, inst):
             values={"staff_count": "-1", "net_assets": "abc", "bogus": "1", "fin_new": "1.234"},
         )
     assert exc.value.errors == {
-        "staff_count": ["从业人员数（staff_count）应为非负整数，收到 -1 / staff_count must be a whole number ≥ 0, got -1"],
+        "staff_count": [
+            "从业人员数（staff_count）应为非负整数，收到 -1 / staff_count must be a whole number ≥ 0, got -1"
+        ],
         "net_assets": ["净资产（net_assets）应为数字，收到“abc” / net_assets must be a number, got 'abc'"],
-        "bogus": ["未知字段代码 bogus（模板中没有此字段） / unknown field code 'bogus' (not in the template)"],
-        "fin_new": ["本年累计新增融资担保额（fin_new）最多保留两位小数（万元） / fin_new allows at most 2 decimal places"],
+        "bogus": [
+            "未知字段代码 bogus（模板中没有此字段） / unknown field code 'bogus' (not in the template)"
+        ],
+        "fin_new": [
+            "本年累计新增融资担保额（fin_new）最多保留两位小数（万元） / fin_new allows at most 2 decimal places"
+        ],
     }
     assert not Filing.objects.exists()
 
