@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
@@ -38,7 +39,7 @@ class ObtainTokenView(APIView):
     @extend_schema(
         request=TokenRequest, responses=inline_serializer("TokenResponse", {"token": serializers.CharField()})
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = TokenRequest(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(

@@ -388,7 +388,7 @@ def filing_save_draft(
     nil_return: bool = False,
     channel: str = Channel.WEB,
     merge: bool = False,
-):
+) -> tuple[Filing, FilingVersion, list[validation.Finding]]:
     """Create or replace the open draft (merge=True updates only the given fields, for the web form).
     Returns (filing, version, findings). Bad values raise FilingError with `errors`; nothing is stored."""
     _require_maker(actor, institution.pk)

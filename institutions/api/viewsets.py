@@ -2,13 +2,16 @@
 re-check authority; their refusals (Django PermissionDenied → 403, ValidationError → 400) reach the client
 through the one exception handler (core.exceptions)."""
 
+from __future__ import annotations
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import selectors, services
@@ -51,7 +54,7 @@ class InstitutionViewSet(
             .order_by("region_id", "name")
         )
 
-    def _save(self, serializer, credit_code):
+    def _save(self, serializer: s.InstitutionSerializer, credit_code: str) -> None:
         data = dict(serializer.validated_data)
         data.pop("credit_code", None)
         parent_code = data.pop("parent_credit_code", None)
@@ -91,7 +94,7 @@ class LicenceViewSet(
     def get_queryset(self):
         return Licence.objects.for_user(self.request.user).select_related("institution").order_by("number")
 
-    def perform_create(self, serializer):
+    def perform_create(self, serializer: s.LicenceSerializer) -> None:
         data = serializer.validated_data
         institution = (
             Institution.objects.for_user(self.request.user).filter(pk=data["institution"].pk).first()
@@ -119,7 +122,7 @@ class LicenceViewSet(
 
     @extend_schema(request=s.LicenceChangeSerializer, responses=s.LicenceSerializer)
     @action(detail=True, methods=["post"])
-    def change(self, request, pk=None):
+    def change(self, request: Request, pk: str | None = None) -> Response:
         licence = self._manageable([int(pk)])[0]
         data = s.LicenceChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -128,7 +131,7 @@ class LicenceViewSet(
 
     @extend_schema(request=s.CancelSerializer, responses=s.NoticeSerializer)
     @action(detail=False, methods=["post"])
-    def cancel(self, request):
+    def cancel(self, request: Request) -> Response:
         data = s.CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -138,7 +141,7 @@ class LicenceViewSet(
 
     @extend_schema(request=s.RevokeSerializer, responses=s.NoticeSerializer)
     @action(detail=False, methods=["post"])
-    def revoke(self, request):
+    def revoke(self, request: Request) -> Response:
         data = s.RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -155,7 +158,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     write_roles = ("regulator", "finance")
     filterset_fields = ["kind", "status"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Notice]:
         return (
             Notice.objects.for_user(self.request.user)
             .prefetch_related(
@@ -166,7 +169,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=None, responses=s.NoticeSerializer)
     @action(detail=True, methods=["post"])
-    def publish(self, request, pk=None):
+    def publish(self, request: Request, pk: str | None = None) -> Response:
         notice = self.get_object()
         notice = services.notice_publish(actor=request.user, notice=notice)
         return Response(s.NoticeSerializer(notice).data)
@@ -208,7 +211,7 @@ class AgreementViewSet(
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "rules": selectors.policy_rules()}
 
-    def _save(self, serializer):
+    def _save(self, serializer: s.AgreementSerializer) -> None:
         data = dict(serializer.validated_data)
         institution = data.pop("institution", None) or serializer.instance.institution
         if not Institution.objects.for_user(self.request.user).filter(pk=institution.pk).exists():
@@ -239,7 +242,7 @@ class GovListBatchViewSet(
             .order_by("-published_on", "-id")
         )
 
-    def perform_create(self, serializer):
+    def perform_create(self, serializer: s.GovListBatchSerializer) -> None:
         data = serializer.validated_data
         serializer.instance = services.govlist_batch_create(
             actor=self.request.user,
@@ -251,7 +254,7 @@ class GovListBatchViewSet(
 
     @extend_schema(request=s.GovListEntrySerializer, responses=s.GovListBatchSerializer)
     @action(detail=True, methods=["post"])
-    def entries(self, request, pk=None):
+    def entries(self, request: Request, pk: str | None = None) -> Response:
         batch = self.get_object()
         data = s.GovListEntrySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -266,12 +269,12 @@ class GovListBatchViewSet(
 
     @extend_schema(request=None, responses=s.GovListBatchSerializer)
     @action(detail=True, methods=["post"])
-    def propose(self, request, pk=None):
+    def propose(self, request: Request, pk: str | None = None) -> Response:
         batch = services.govlist_batch_propose(actor=request.user, batch=self.get_object())
         return Response(s.GovListBatchSerializer(batch).data)
 
     @extend_schema(request=None, responses=s.GovListBatchSerializer)
     @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
         batch = services.govlist_batch_confirm(actor=request.user, batch=self.get_object())
         return Response(s.GovListBatchSerializer(batch).data)

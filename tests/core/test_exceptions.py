@@ -1,6 +1,9 @@
 """The one application error and the one API error body: what the handler makes of each kind of error,
 and that the OpenAPI schema documents the body."""
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 import yaml
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +17,7 @@ from core.exceptions import AppError, api_exception_handler, bilingual
 
 
 @pytest.fixture(autouse=True)
-def chinese_first():
+def chinese_first() -> Iterator[None]:
     """The default language; a test client request with Accept-Language: en leaves English active."""
     with translation.override("zh-hans"):
         yield
@@ -28,14 +31,14 @@ def handled(exc: Exception) -> tuple[int, dict]:
 @pytest.mark.parametrize(
     ("code", "status"), [("invalid", 400), ("forbidden", 403), ("not_found", 404), ("conflict", 409)]
 )
-def test_app_error_status_comes_from_its_code(code, status):
+def test_app_error_status_comes_from_its_code(code: str, status: int) -> None:
     assert handled(AppError("出错了 / it failed", code=code)) == (
         status,
         {"code": code, "detail": "出错了 / it failed", "errors": {}},
     )
 
 
-def test_app_error_carries_field_errors_and_extra_keys_without_overriding_the_body():
+def test_app_error_carries_field_errors_and_extra_keys_without_overriding_the_body() -> None:
     exc = AppError(
         "数据有误 / bad data",
         errors={"net_assets": ["应为数字 / must be a number"]},
@@ -52,12 +55,12 @@ def test_app_error_carries_field_errors_and_extra_keys_without_overriding_the_bo
     )
 
 
-def test_an_unknown_code_is_a_programming_error():
+def test_an_unknown_code_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="unknown error code 'teapot'"):
         AppError("x", code="teapot")
 
 
-def test_django_validation_error_by_field_and_without_field():
+def test_django_validation_error_by_field_and_without_field() -> None:
     assert handled(ValidationError({"share_bank": ["比例有误"], "__all__": ["合计须为100%"]})) == (
         400,
         {"code": "invalid", "detail": "合计须为100%", "errors": {"share_bank": ["比例有误"]}},
@@ -68,7 +71,7 @@ def test_django_validation_error_by_field_and_without_field():
     )
 
 
-def test_django_permission_denied_keeps_its_message_or_gets_the_default():
+def test_django_permission_denied_keeps_its_message_or_gets_the_default() -> None:
     assert handled(PermissionDenied("无权管理该机构。")) == (
         403,
         {"code": "forbidden", "detail": "无权管理该机构。", "errors": {}},
@@ -79,14 +82,14 @@ def test_django_permission_denied_keeps_its_message_or_gets_the_default():
     )
 
 
-def test_http404_never_repeats_the_model_name():
+def test_http404_never_repeats_the_model_name() -> None:
     assert handled(Http404("No Institution matches the given query.")) == (
         404,
         {"code": "not_found", "detail": "未找到，或无权查看 / not found", "errors": {}},
     )
 
 
-def test_nested_drf_errors_are_flattened_to_dotted_fields():
+def test_nested_drf_errors_are_flattened_to_dotted_fields() -> None:
     exc = drf.ValidationError(
         {
             "licences": {0: ["请填写有效的整数。"]},
@@ -104,7 +107,7 @@ def test_nested_drf_errors_are_flattened_to_dotted_fields():
     )
 
 
-def test_drf_codes_are_renamed_to_ours():
+def test_drf_codes_are_renamed_to_ours() -> None:
     assert handled(drf.AuthenticationFailed())[1]["code"] == "not_authenticated"
     assert handled(drf.PermissionDenied())[1]["code"] == "forbidden"
     assert handled(drf.ParseError())[1]["code"] == "invalid"
@@ -112,11 +115,11 @@ def test_drf_codes_are_renamed_to_ours():
     assert (status, body["code"]) == (429, "throttled")
 
 
-def test_anything_else_is_left_to_the_500_handler():
+def test_anything_else_is_left_to_the_500_handler() -> None:
     assert api_exception_handler(KeyError("bug"), {}) is None
 
 
-def test_english_readers_get_english():
+def test_english_readers_get_english() -> None:
     with translation.override("en"):
         assert handled(Http404())[1]["detail"] == "Not found, or not visible to you."
         assert bilingual("应为数字", "must be a number") == "must be a number"
@@ -124,7 +127,7 @@ def test_english_readers_get_english():
 
 
 @pytest.mark.django_db
-def test_api_error_in_english_by_accept_language(users):
+def test_api_error_in_english_by_accept_language(users) -> None:
     client = APIClient()
     client.force_authenticate(users["my_filer"])
     response = client.get("/api/v1/institutions/91510104MA00000000/indicators/", HTTP_ACCEPT_LANGUAGE="en")
@@ -134,7 +137,7 @@ def test_api_error_in_english_by_accept_language(users):
     )
 
 
-def test_schema_validates_and_documents_the_error_body(tmp_path):
+def test_schema_validates_and_documents_the_error_body(tmp_path: Path) -> None:
     path = tmp_path / "schema.yaml"
     call_command("spectacular", validate=True, fail_on_warn=True, file=str(path))
     schema = yaml.safe_load(path.read_text(encoding="utf-8"))

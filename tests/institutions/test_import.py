@@ -210,7 +210,7 @@ def test_licence_number_checked_at_write_keeps_all_or_nothing(users):
     assert not Institution.objects.filter(credit_code=PARENT).exists() and Licence.objects.count() == 0
 
 
-def test_an_error_without_a_column_names_the_row():
+def test_an_error_without_a_column_names_the_row() -> None:
     assert CellError("机构", 5, "—", "name", "名称已被占用。").reference == "机构!5:5"
     assert CellError("机构", 5, "B", "name", "名称已被占用。").reference == "机构!B5"
 

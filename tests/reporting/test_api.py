@@ -126,7 +126,7 @@ def test_bad_values_and_bad_period(api, users, chengdu_institution):
     )
 
 
-def test_refusals_share_one_error_body(api, users, chengdu_institution):
+def test_refusals_share_one_error_body(api, users, chengdu_institution) -> None:
     """403 (the service refuses the role), 404 (an institution or filing outside the caller's scope) and
     409 (no open draft any more) in the one body, with the filing's findings beside it."""
     code = chengdu_institution.credit_code

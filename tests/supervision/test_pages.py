@@ -320,7 +320,7 @@ def test_api_series_and_thresholds(client_for, users, data):
 
 
 @pytest.mark.parametrize("resource", ["indicators", "thresholds"])
-def test_api_old_id_paths_redirect_to_the_credit_code(client_for, users, data, resource):
+def test_api_old_id_paths_redirect_to_the_credit_code(client_for, users, data, resource) -> None:
     """/institutions/{id}/indicators/ (before credit codes) still answers: a permanent redirect, for those
     who see the institution; a 404 for everyone else, so the redirect reveals no credit code."""
     inst = data[("cd", 1)].institution
