@@ -31,16 +31,15 @@ from rest_framework.views import set_rollback
 
 STATUS_BY_CODE = {"invalid": 400, "forbidden": 403, "not_found": 404, "conflict": 409}
 
-# The detail shown when an error brings no message of its own. A Django Http404 always gets the
-# default: get_object_or_404's message names the model, in English only.
+# The detail shown when an error brings no message of its own (DRF's messages that name the method or
+# media type are kept). A Django Http404 always gets the default: get_object_or_404's message names the
+# model, in English only.
 DEFAULT_DETAIL = {
     "invalid": _("输入有误，请检查各字段 / invalid input, see the field errors"),
     "not_authenticated": _("请先登录或提供有效的令牌 / authentication required"),
     "forbidden": _("无权执行该操作 / not allowed"),
     "not_found": _("未找到，或无权查看 / not found"),
-    "method_not_allowed": _("不支持该请求方法 / method not allowed"),
     "not_acceptable": _("无法提供所请求的格式 / the requested format is not available"),
-    "unsupported_media_type": _("不支持该请求格式 / unsupported media type"),
     "throttled": _("请求过于频繁，请稍后再试 / too many requests, try again later"),
 }
 
@@ -89,7 +88,7 @@ class AppError(Exception):
         return str(self.message)
 
 
-def error_body(
+def _body(
     code: str, detail: Message, errors: Mapping[str, list[str]] | None = None, extra: Mapping | None = None
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "detail": str(detail), "errors": dict(errors or {})}
@@ -119,9 +118,9 @@ def _drf_body(exc: drf.APIException) -> dict[str, Any]:
     if isinstance(exc, drf.ValidationError):
         errors = _flatten(exc.detail)
         general = [m for key in _NON_FIELD_KEYS for m in errors.pop(key, [])]
-        return error_body(code, " ".join(general) or DEFAULT_DETAIL["invalid"], errors)
+        return _body(code, " ".join(general) or DEFAULT_DETAIL["invalid"], errors)
     custom = str(exc.detail) != str(exc.default_detail)
-    return error_body(code, exc.detail if custom else DEFAULT_DETAIL.get(code, exc.detail))
+    return _body(code, exc.detail if custom else DEFAULT_DETAIL.get(code, exc.detail))
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -129,16 +128,15 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     (a bug) is left to Django's 500 handling."""
     if isinstance(exc, AppError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message, exc.errors, exc.extra), status=exc.status)
+        return Response(_body(exc.code, exc.message, exc.errors, exc.extra), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = drf.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):
         exc = drf.NotFound()  # not get_object_or_404's "No Institution matches the given query."
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied(*exc.args)
-    response = drf_exception_handler(
-        exc, context
-    )  # status, headers (WWW-Authenticate, Retry-After), rollback
+    # DRF's own handler sets the status, the headers (WWW-Authenticate, Retry-After) and the rollback
+    response = drf_exception_handler(exc, context)
     if response is None:
         return None
     response.data = _drf_body(exc)
