@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
+from core.exceptions import AppError, bilingual
 from core.scoping import can_see
 from institutions.models import Institution
 
@@ -45,15 +46,30 @@ OPENING_FIELDS = {
 }
 
 
-class FilingError(Exception):
-    """A refused action; `findings` carries the validation findings when the refusal is about data."""
+class FilingError(AppError):
+    """A refused action on a filing; `findings` carries the validation findings when the refusal is
+    about data (API clients get them as `findings` beside the error)."""
 
-    def __init__(self, message: str, *, findings=None, errors=None, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        findings: list[validation.Finding] | None = None,
+        errors: dict[str, list[str]] | None = None,
+        code: str = "invalid",
+    ) -> None:
         self.findings = findings or []
-        self.errors = errors or []
-        self.code = code
+        super().__init__(
+            message, code=code, errors=errors, extra={"findings": [f.as_dict() for f in self.findings]}
+        )
+
+
+def _errors_by_field(errors: list[dict]) -> dict[str, list[str]]:
+    """parse_values' error rows → {field code: [bilingual messages]} for FilingError."""
+    out: dict[str, list[str]] = {}
+    for e in errors:
+        out.setdefault(e["field"], []).append(bilingual(e["message_zh"], e["message_en"]))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- template
@@ -372,7 +388,7 @@ def filing_save_draft(
     nil_return: bool = False,
     channel: str = Channel.WEB,
     merge: bool = False,
-):
+) -> tuple[Filing, FilingVersion, list[validation.Finding]]:
     """Create or replace the open draft (merge=True updates only the given fields, for the web form).
     Returns (filing, version, findings). Bad values raise FilingError with `errors`; nothing is stored."""
     _require_maker(actor, institution.pk)
@@ -382,7 +398,9 @@ def filing_save_draft(
     fields = template_fields(filing.template)
     clean, errors = parse_values(values, fields)
     if errors:
-        raise FilingError(_("数据格式有误，未保存 / invalid values, nothing saved"), errors=errors)
+        raise FilingError(
+            _("数据格式有误，未保存 / invalid values, nothing saved"), errors=_errors_by_field(errors)
+        )
     version = filing.current_version
     if filing.status == FilingStatus.SUBMITTED:
         raise FilingError(
@@ -504,7 +522,10 @@ def filing_submit(*, actor, filing: Filing, explanations: dict | None = None) ->
             _("以下提示须逐条说明原因后方可报送 / each warning needs an explanation: %(ids)s")
             % {"ids": ", ".join(sorted({f.rule_id for f in missing}))},
             findings=findings,
-            code="explanations",
+            errors={
+                f"explanations.{rule_id}": [_("请说明原因 / an explanation is required")]
+                for rule_id in sorted({f.rule_id for f in missing})
+            },
         )
     now = timezone.now()
     kept = {f.rule_id: explanations[f.rule_id] for f in findings if f.rule_id in explanations}

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -169,7 +169,7 @@ def _recent_periods(n=8):
 
 # ---------------------------------------------------------------------------------------------- company form
 @login_required
-def filing_edit(request, period):
+def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
     """The web form by section: previous period beside each field, findings inline (htmx)."""
     _require_company(request.user)
     try:
@@ -200,8 +200,8 @@ def filing_edit(request, period):
                 merge=True,
             )
         except services.FilingError as exc:
-            for e in exc.errors:
-                messages.error(request, e["message_zh"])
+            for message in [m for field_messages in exc.errors.values() for m in field_messages]:
+                messages.error(request, message)
             if not exc.errors:
                 messages.error(request, exc.message)
             return redirect("reporting:filing_edit", period=str(p))

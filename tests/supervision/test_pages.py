@@ -265,8 +265,15 @@ def test_api_filing_indicators(client_for, users, data):
 
 def test_api_series_and_thresholds(client_for, users, data):
     inst = data[("cd", 1)].institution
-    url = f"/api/v1/institutions/{inst.pk}/indicators/?code=leverage&code=single_client_concentration"
+    url = (
+        f"/api/v1/institutions/{inst.credit_code}/indicators/?code=leverage&code=single_client_concentration"
+    )
     assert status_matrix(client_for, users, url) == {n: 200 if n in SEES_CHENGDU else 404 for n in ALL}
+    assert client_for(users["my_filer"]).get(url).json() == {
+        "code": "not_found",
+        "detail": "未找到，或无权查看 / not found",
+        "errors": {},
+    }
     body = client_for(users["cd_regulator"]).get(url).json()
     assert [(r["period"], r["code"], r["value"]) for r in body] == [
         ("2025Q1", "leverage", "5.641026"),
@@ -274,13 +281,18 @@ def test_api_series_and_thresholds(client_for, users, data):
         ("2025Q2", "leverage", "5.641026"),
         ("2025Q2", "single_client_concentration", "0.110000"),
     ]
-    assert (
-        client_for(users["cd_regulator"])
-        .get(f"/api/v1/institutions/{inst.pk}/indicators/?code=nope")
-        .status_code
-        == 400
+    bad = client_for(users["cd_regulator"]).get(
+        f"/api/v1/institutions/{inst.credit_code}/indicators/?code=nope"
     )
-    t_url = f"/api/v1/institutions/{inst.pk}/thresholds/?on=2025-06-30"
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {
+            "code": "invalid",
+            "detail": "查询参数有误 / invalid query parameters",
+            "errors": {"code": ["未知指标 / unknown indicator: nope"]},
+        },
+    )
+    t_url = f"/api/v1/institutions/{inst.credit_code}/thresholds/?on=2025-06-30"
     assert status_matrix(client_for, users, t_url) == {n: 200 if n in SEES_CHENGDU else 404 for n in ALL}
     codes = {r["code"] for r in client_for(users["cd_filer"]).get(t_url).json()}
     # not government-backed, small-business focus holds in 2025Q2 → LEV-02 not LEV-01; PRV-01 is Q4 only
@@ -296,10 +308,27 @@ def test_api_series_and_thresholds(client_for, users, data):
         "PRV-02",
         "DQ-01",
     }
-    assert (
-        client_for(users["cd_filer"]).get(f"/api/v1/institutions/{inst.pk}/thresholds/?on=x").status_code
-        == 400
+    bad = client_for(users["cd_filer"]).get(f"/api/v1/institutions/{inst.credit_code}/thresholds/?on=x")
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {
+            "code": "invalid",
+            "detail": "查询参数有误 / invalid query parameters",
+            "errors": {"on": ["日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD"]},
+        },
     )
+
+
+@pytest.mark.parametrize("resource", ["indicators", "thresholds"])
+def test_api_old_id_paths_redirect_to_the_credit_code(client_for, users, data, resource) -> None:
+    """/institutions/{id}/indicators/ (before credit codes) still answers: a permanent redirect, for those
+    who see the institution; a 404 for everyone else, so the redirect reveals no credit code."""
+    inst = data[("cd", 1)].institution
+    old = f"/api/v1/institutions/{inst.pk}/{resource}/?code=leverage"
+    assert status_matrix(client_for, users, old) == {n: 301 if n in SEES_CHENGDU else 404 for n in ALL}
+    response = client_for(users["cd_filer"]).get(old)
+    assert response["Location"] == f"/api/v1/institutions/{inst.credit_code}/{resource}/?code=leverage"
+    assert client_for(users["zj_regulator"]).get(old).json()["code"] == "not_found"
 
 
 # --- query counts --------------------------------------------------------------------------------
@@ -349,8 +378,8 @@ def test_query_count_independent_of_institutions(client_for, users, data, url_na
         "institution": reverse("supervision:institution_indicators", args=[inst.pk]),
         "filing": reverse("supervision:filing_indicators", args=[f.pk]),
         "api_filing": f"/api/v1/filings/{f.pk}/indicators/",
-        "api_series": f"/api/v1/institutions/{inst.pk}/indicators/",
-        "api_thresholds": f"/api/v1/institutions/{inst.pk}/thresholds/?on=2025-06-30",
+        "api_series": f"/api/v1/institutions/{inst.credit_code}/indicators/",
+        "api_thresholds": f"/api/v1/institutions/{inst.credit_code}/thresholds/?on=2025-06-30",
     }
     client = client_for(users["sc_regulator"] if url_name != "thresholds" else users["cd_regulator"])
     url = urls[url_name]
