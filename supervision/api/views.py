@@ -19,7 +19,7 @@ from reporting.models import Filing
 from reporting.periods import Period
 
 from .. import indicators as ind
-from ..models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+from ..models import IndicatorBreach, IndicatorRun, IndicatorValue
 from ..services.compute import thresholds_in_force
 
 
@@ -175,7 +175,6 @@ class ThresholdsInForceView(APIView):
             gov_backed=gov,
             small_business_focus=focus,
             quarter=period.quarter,
-            thresholds=Threshold.objects.all(),
         )
         return Response(
             [
