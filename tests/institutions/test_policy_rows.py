@@ -65,7 +65,9 @@ def test_a_missing_agreement_reminder_rule_fails_the_pages_loudly(users, client_
 def test_a_list_batch_takes_the_officers_region_and_an_administrator_names_one(users, client_for):
     url = reverse("institutions:govlist")
     client_for(users["sc_finance"]).post(url, {"title": "四川省名单", "region": "330100"})
-    assert GovListBatch.objects.get(title="四川省名单").region_id == "510000"  # its jurisdiction, not the post
+    assert (
+        GovListBatch.objects.get(title="四川省名单").region_id == "510000"
+    )  # its jurisdiction, not the post
     admin = client_for(users["admin"])
     response = admin.post(url, {"title": "无地区名单"})
     assert response.status_code == 200 and response.context["form"].errors["region"]

@@ -63,7 +63,11 @@ def test_breach_points_come_from_the_row_for_the_reviewers_region(users):
     warned = _submitted("提示较多融资担保有限公司", risk_score=30)
     breached = _submitted("违规融资担保有限公司", risk_score=0, breach_count=1)
     ReviewParameter.objects.create(
-        key="threshold_breach", region_code="510000", value=25, effective_from=dt.date(2020, 1, 1), source="川"
+        key="threshold_breach",
+        region_code="510000",
+        value=25,
+        effective_from=dt.date(2020, 1, 1),
+        source="川",
     )
     cd = users["cd_regulator"]
     assert [(f.pk, f.risk) for f in review_queue(cd, review_points_for(cd))] == [
