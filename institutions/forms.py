@@ -1,9 +1,10 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Region
+from accounts.models import Region, User
 
 from .choices import ChangeItem, ListAction, ManagerRole, ShareholderKind
 from .models import Agreement, Bank, Notice
@@ -80,14 +81,14 @@ class BatchForm(Bootstrap, forms.Form):
     note = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     region = forms.ModelChoiceField(label=_("发布地区"), queryset=Region.objects.none())
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if user.region_id:
             del self.fields["region"]  # a regional officer publishes for its own jurisdiction
         else:  # an administrator names the province or city that publishes the list
             self.fields["region"].queryset = Region.objects.exclude(level="county").order_by("code")
 
-    def region_code(self, user) -> str:
+    def region_code(self, user: User) -> str:
         return user.region_id or self.cleaned_data["region"].code
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -441,7 +441,7 @@ def excel_upload(request, period):
 
 # ---------------------------------------------------------------------------------------------- regulator
 @login_required
-def review_queue(request):
+def review_queue(request: HttpRequest) -> HttpResponse:
     _require_regulator(request.user)
     points = selectors.review_points_for(request.user)
     page = Paginator(selectors.review_queue(request.user, points), 30).get_page(request.GET.get("page"))
@@ -633,7 +633,7 @@ def findings_workbook(request, pk):
 
 
 @login_required
-def due_settings(request):
+def due_settings(request: HttpRequest) -> HttpResponse:
     _require_regulator(request.user)
     if request.method == "POST":
         import datetime as dt
@@ -675,7 +675,7 @@ def due_settings(request):
 
 
 @login_required
-def export_aggregate(request):
+def export_aggregate(request: HttpRequest) -> HttpResponse:
     _require_regulator(request.user)
     p = _period_arg(request)
     region = request.user.region_id or ""  # the jurisdiction; an administrator's is the whole country

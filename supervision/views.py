@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -126,7 +126,7 @@ def institution_indicators(request, pk):
     return _institution_page(request, institution, company=_role(request.user) in COMPANY_ROLES)
 
 
-def _institution_page(request, institution, *, company):
+def _institution_page(request: HttpRequest, institution: Institution, *, company: bool) -> HttpResponse:
     """An institution's indicators over 8 quarters, each judged against the bands that apply to it."""
     runs, table = sel.institution_series(request.user, institution.pk)
     thresholds = sel.all_thresholds()
@@ -199,7 +199,7 @@ def _institution_page(request, institution, *, company):
 
 
 @login_required
-def filing_indicators(request, pk):
+def filing_indicators(request: HttpRequest, pk: int) -> HttpResponse:
     """Lineage: every indicator of one filing with its formula, the cells behind it and the thresholds
     it was judged against (with their source)."""
     filing = get_object_or_404(
@@ -374,7 +374,7 @@ def warning_list(request):
 
 
 @login_required
-def warning_detail(request, pk):
+def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request.user, REGULATOR_ROLES)
     case = get_object_or_404(
         WarningCase.objects.for_user(request.user).select_related(

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from .common import PAGE_SIZE, form_errors
 
 
 @role_required("regulator", "finance")
-def govlist(request):
+def govlist(request: HttpRequest) -> HttpResponse:
     batches = (
         GovListBatch.objects.for_user(request.user)
         .annotate(
