@@ -332,7 +332,7 @@ LIABILITY_INPUTS = (
 class Indicator:
     code: str
     name_zh: str
-    formula: str
+    formula: str  # with {placeholders} for the parameters in force: show `formula_text(params)`
     unit: str
     source: str
     inputs: tuple[str, ...]
@@ -347,6 +347,27 @@ class Indicator:
         if (get_language() or "").startswith("en"):
             return _english_names().get(self.code, self.name_zh)
         return self.name_zh
+
+    def formula_text(self, params: Params) -> str:
+        """The formula with the parameters in force written in (policy rows, never literals)."""
+        return self.formula.format(**_formula_values(params))
+
+
+def _formula_values(params: Params) -> dict[str, str]:
+    def share(value: Decimal) -> str:
+        return f"{(value * 100).normalize():f}%"
+
+    return {
+        "weight_small_micro_farmer": f"{params.weight_small_micro_farmer:.2f}",
+        "weight_housing": f"{params.weight_housing:.2f}",
+        "weight_bond_aa": f"{params.weight_bond_aa:.2f}",
+        "weight_other": f"{params.weight_other:.2f}",
+        "leverage_denominator": "(net_assets − equity_in_guarantee_companies)"
+        if params.deduct_guarantee_equity
+        else "net_assets",
+        "sbf_balance_share": share(params.sbf_balance_share),
+        "sbf_client_share": share(params.sbf_client_share),
+    }
 
 
 @functools.cache
@@ -372,9 +393,10 @@ INDICATORS: dict[str, Indicator] = {
         _ind(
             fin_liability_balance,
             "融资担保责任余额",
-            "0.75×(loan_small_micro_le5m + loan_farmer_le2m) + 0.30×loan_housing + 1.00×(loan_balance − "
-            "loan_small_micro_le5m − loan_farmer_le2m − loan_housing) + 0.80×bond_aa_balance + 1.00×(bond_balance − "
-            "bond_aa_balance) + 1.00×other_fin_balance",
+            "{weight_small_micro_farmer}×(loan_small_micro_le5m + loan_farmer_le2m) + {weight_housing}×loan_housing"
+            " + {weight_other}×(loan_balance − loan_small_micro_le5m − loan_farmer_le2m − loan_housing)"
+            " + {weight_bond_aa}×bond_aa_balance + {weight_other}×(bond_balance − bond_aa_balance)"
+            " + {weight_other}×other_fin_balance",
             WAN_YUAN,
             "融资担保责任余额计量办法（银保监发〔2018〕1号）；住房置业权重见银保监发〔2019〕37号",
             LIABILITY_INPUTS,
@@ -383,7 +405,7 @@ INDICATORS: dict[str, Indicator] = {
         _ind(
             leverage,
             "融资担保放大倍数",
-            "fin_liability_balance ÷ (net_assets − equity_in_guarantee_companies)",
+            "fin_liability_balance ÷ {leverage_denominator}",
             RATIO,
             "融资担保公司监督管理条例 第十五条；计量办法",
             (*LIABILITY_INPUTS, "net_assets", "equity_in_guarantee_companies"),
@@ -392,7 +414,8 @@ INDICATORS: dict[str, Indicator] = {
         _ind(
             small_business_focus,
             "主要服务小微和农户认定",
-            "farmer_small_micro_balance ÷ fin_balance ≥ 50% 且 farmer_small_micro_clients ÷ fin_inforce_clients ≥ 80%",
+            "farmer_small_micro_balance ÷ fin_balance ≥ {sbf_balance_share} 且 "
+            "farmer_small_micro_clients ÷ fin_inforce_clients ≥ {sbf_client_share}",
             BOOLEAN,
             "融资担保责任余额计量办法（二手来源）",
             (
@@ -401,7 +424,7 @@ INDICATORS: dict[str, Indicator] = {
                 "farmer_small_micro_clients",
                 "fin_inforce_clients",
             ),
-            "成立时放大倍数上限由10倍提高至15倍",
+            "成立时适用较高的放大倍数上限（见放大倍数阈值）",
         ),
         _ind(
             single_client_concentration,

@@ -13,13 +13,22 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.models import Region
+from core.policy import PolicyMissing
 from core.scoping import region_subtree_q
 from reporting.models import Filing, values_as_decimals
 from reporting.periods import Period
 
 from . import indicators as ind
 from . import rules
-from .models import SEVERITY_RANK, IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+from .models import (
+    SEVERITY_RANK,
+    Comparator,
+    IndicatorBreach,
+    IndicatorRun,
+    IndicatorValue,
+    Severity,
+    Threshold,
+)
 from .services.compute import Policy
 
 D = Decimal
@@ -265,6 +274,21 @@ def base_findings(filing: Filing) -> dict[str, ind.NonPositiveBase]:
 
 def all_thresholds():
     return list(Threshold.objects.all())
+
+
+def leverage_cap(run: IndicatorRun, applying: list[Threshold]) -> Threshold:
+    """The leverage cap that binds a run's institution: the lowest upper limit of breach severity among
+    the thresholds that apply to it (PolicyMissing when none is in force)."""
+    caps = [
+        t
+        for t in applying
+        if t.indicator == "leverage"
+        and t.severity == Severity.BREACH
+        and t.comparator in (Comparator.LE, Comparator.LT)
+    ]
+    if not caps:
+        raise PolicyMissing(Threshold, "leverage", run.region_code, Period(run.year, run.quarter).end)
+    return min(caps, key=lambda t: t.value)
 
 
 def filing_summary(filing) -> dict:

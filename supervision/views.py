@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -46,6 +47,7 @@ from .services.cases import (
     warning_case_assign,
     warning_case_close,
 )
+from .services.compute import params_on
 from .services.policy import (
     can_edit_threshold,
     parameter_preview,
@@ -147,6 +149,8 @@ def _institution_page(request: HttpRequest, institution: Institution, *, company
         .only("filing_id", "threshold_id")
     }
     applying = {r.filing_id: sel.thresholds_for_run(r, thresholds) for r in runs}
+    # the formulas are shown with the parameters of the latest quarter on the page
+    params = params_on(Period(runs[-1].year, runs[-1].quarter).end if runs else timezone.localdate())
     rows = []
     for code, definition in ind.INDICATORS.items():
         cells = []
@@ -169,7 +173,15 @@ def _institution_page(request: HttpRequest, institution: Institution, *, company
                 }
             )
         bands = {t.pk: t for c in cells for t in c["thresholds"]}
-        rows.append({"code": code, "def": definition, "cells": cells, "bands": list(bands.values())})
+        rows.append(
+            {
+                "code": code,
+                "def": definition,
+                "formula": definition.formula_text(params),
+                "cells": cells,
+                "bands": list(bands.values()),
+            }
+        )
     chart = {"periods": [f"{r.year}Q{r.quarter}" for r in runs], "series": []}
     for code in ("leverage", "average_fee_rate", "support_share_amount", "compensation_rate"):
         unit = ind.INDICATORS[code].unit
@@ -218,6 +230,8 @@ def filing_indicators(request: HttpRequest, pk: int) -> HttpResponse:
     breached = set(IndicatorBreach.objects.filter(filing=filing).values_list("threshold_id", flat=True))
     labels = field_labels(filing.template_id)
     applying = sel.thresholds_for_run(run, sel.all_thresholds()) if run else []
+    focus_known = run is not None and run.small_business_focus is not None
+    params = params_on(filing.period.end)
     raw = filing.current_version.values if filing.current_version else {}
     findings = sel.base_findings(filing) if run else {}
     rows = []
@@ -228,6 +242,7 @@ def filing_indicators(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "code": code,
                 "def": definition,
+                "formula": definition.formula_text(params),
                 "value": values.get(code),
                 "reason": no_base_reason(findings.get(code)),
                 "inputs": [(c, labels.get(c, c), v) for c, v in cells.items()],
@@ -240,6 +255,7 @@ def filing_indicators(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "filing": filing,
             "run": run,
+            "leverage_cap": sel.leverage_cap(run, applying) if focus_known else None,
             "rows": rows,
             "computed": bool(values),
             "focus_undefined": FOCUS_UNDEFINED,
@@ -436,6 +452,7 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "case": case,
             "reasons": [r for r in reasons if r],
+            "formula": case.threshold.indicator_def.formula_text(params_on(case.period.end)),
             "cells": [(c, labels.get(c, c), v) for c, v in case.cells.items()],
             "events": history(case),
             "close_form": CloseWarningForm(),

@@ -23,7 +23,7 @@ from reporting.models import Filing
 from reporting.periods import Period
 
 from .. import indicators as ind
-from ..models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+from ..models import IndicatorBreach, IndicatorRun, IndicatorValue
 from ..services.compute import thresholds_in_force
 
 CREDIT_CODE = OpenApiParameter(
@@ -203,7 +203,6 @@ class InstitutionThresholdViewSet(viewsets.ViewSet):
             gov_backed=gov,
             small_business_focus=focus,
             quarter=period.quarter,
-            thresholds=Threshold.objects.all(),
         )
         return Response(
             [

@@ -8,13 +8,13 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.jobs import job_enqueue
+from core.policy import governing
 from institutions.selectors import government_backed_on
 from reporting.models import Filing, values_as_decimals
 from reporting.periods import Period
@@ -66,18 +66,9 @@ IN_LIST_MAX = 10_000  # ids per IN (...) list: SQLite and psycopg bound the para
 
 
 def params_for(day: dt.date, rows) -> ind.Params:
-    """The parameters in force on `day` from parameter rows (latest start on or before `day`)."""
-    chosen: dict[str, tuple] = {}
-    for r in rows:
-        in_force = r.effective_from <= day and (r.effective_to is None or r.effective_to >= day)
-        if in_force and (r.key not in chosen or r.effective_from > chosen[r.key][0]):
-            chosen[r.key] = (r.effective_from, r.value)
-    missing = [k for k in ParameterKey.values if k not in chosen]
-    if missing:
-        raise ValidationError(
-            f"{day} 无生效的指标计算参数 / no indicator parameter in force on {day}: {', '.join(missing)}"
-        )
-    v = {k: val for k, (_start, val) in chosen.items()}
+    """The parameters in force on `day` among parameter rows (PolicyMissing names a key without one)."""
+    chosen = governing(PolicyParameter, rows, day)
+    v = {key: chosen.require(key).value for key in ParameterKey.values}
     return ind.Params(
         weight_small_micro_farmer=v["weight_small_micro_farmer"],
         weight_housing=v["weight_housing"],
@@ -87,6 +78,11 @@ def params_for(day: dt.date, rows) -> ind.Params:
         sbf_balance_share=v["sbf_balance_share"],
         sbf_client_share=v["sbf_client_share"],
     )
+
+
+def params_on(day: dt.date) -> ind.Params:
+    """The parameters in force on `day` (one query)."""
+    return params_for(day, PolicyParameter.objects.in_force(day))
 
 
 class Policy:
@@ -104,20 +100,15 @@ class Policy:
 
 
 def thresholds_in_force(
-    *,
-    region_code: str,
-    on: dt.date,
-    gov_backed: bool,
-    small_business_focus: bool | None,
-    quarter: int | None = None,
-    thresholds=None,
-) -> list:
-    """The thresholds (all rows unless given) that apply to a subject on a date."""
-    thresholds = Threshold.objects.all() if thresholds is None else thresholds
-    subject = rules.Subject(
-        region_code, on, quarter or Period.containing(on).quarter, gov_backed, small_business_focus
-    )
-    return [t for t in thresholds if rules.threshold_applies(t, subject)]
+    *, region_code: str, on: dt.date, gov_backed: bool, small_business_focus: bool | None, quarter: int
+) -> list[Threshold]:
+    """The thresholds in force that apply to a subject on a date (scope and Q4-only rules included)."""
+    subject = rules.Subject(region_code, on, quarter, gov_backed, small_business_focus)
+    return [
+        t
+        for t in Threshold.objects.in_force(on, region_code).order_by("indicator", "code")
+        if rules.threshold_applies(t, subject)
+    ]
 
 
 def counted_filings():

@@ -26,7 +26,12 @@ def test_draft_gets_due_date_from_national_default_and_province_setting(users, i
     assert filing.due_date == dt.date(2025, 7, 15)
     assert filing.status == "draft" and version.number == 1 and not version.is_frozen
     DueDateSetting.objects.create(
-        region_id="510000", days_after_quarter_end=20, effective_from=dt.date(2020, 1, 1)
+        region_code="510000",
+        days_after_quarter_end=20,
+        remind_days_before=5,
+        overdue_days_after=1,
+        effective_from=dt.date(2020, 1, 1),
+        source="test",
     )
     assert services.due_date("510104", Q2) == dt.date(2025, 7, 20)
     assert services.due_date("330100", Q2) == dt.date(2025, 7, 15)
@@ -243,17 +248,16 @@ def test_second_submit_of_the_same_version_is_refused(users, inst):
 
 @pytest.fixture
 def reference_data(transactional_db):
-    """Transactional tests run last and flush every table: make sure regions, template v1, ruleset v1
-    and the default deadline are there (idempotent loaders)."""
+    """Transactional tests run last and flush every table: make sure regions and reporting's reference
+    data (template v1, ruleset v1, the default deadline, the review points) are there (idempotent)."""
+    import importlib
+
+    from django.apps import apps
+
     from accounts.services import regions_load
-    from reporting.fields_file import TEMPLATE_V1
 
     regions_load()
-    services.template_load(
-        path=TEMPLATE_V1, version=1, name="融资担保公司季度监管报表", effective_from=dt.date(2019, 1, 1)
-    )
-    services.rules_load()
-    DueDateSetting.objects.get_or_create(region=None, effective_from=dt.date(2019, 1, 1))
+    importlib.import_module("reporting.migrations.0002_reference_data").load(apps, None)
 
 
 @pytest.mark.skipif(
