@@ -93,7 +93,10 @@ class JobQuerySet(ScopedQuerySet):
 
 class Job(models.Model):
     """State of one background job, in our own table (not a Celery result backend), so the user who
-    started it can watch its progress and a sweeper can find jobs whose worker died."""
+    started it can watch its progress. The table is also the outbox (core/jobs.py): a job is written
+    in the caller's transaction with the name of its Celery task, sent after commit, and sent again by
+    the relay while it stays queued. A job may be split into parts (child jobs) whose progress adds up
+    in their parent."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")
@@ -114,11 +117,24 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    task = models.CharField(_("Celery 任务"), max_length=200, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="parts",
+        verbose_name=_("所属任务"),
+    )
+    send_attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    send_error = models.TextField(_("最近一次发送错误"), blank=True)
+    next_send_at = models.DateTimeField(_("未完成时再次发送于"), null=True, blank=True)
 
     objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_send_at"], name="core_job_relay_idx")]
         verbose_name = _("后台任务")
         verbose_name_plural = _("后台任务")
 

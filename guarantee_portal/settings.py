@@ -170,11 +170,27 @@ CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # a host keeps kombu fro
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in our own tables, not in a result backend
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Acks late and reject on worker lost are set per task, on the idempotent ones (core/jobs.py claims).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 15 * 60}
+# Jobs (core/jobs.py): the relay sends a job still queued JOB_RELAY_AFTER seconds after it was sent (the
+# wait doubles with each send) and fails it after JOB_SEND_MAX_ATTEMPTS sends.
+JOB_RELAY_AFTER = env.int("JOB_RELAY_AFTER", default=60)
+JOB_SEND_MAX_ATTEMPTS = env.int("JOB_SEND_MAX_ATTEMPTS", default=10)
+# The longest a task runs (a recompute part of 250 institutions or the region load take seconds). Redis
+# hands an unacknowledged message to another worker after the visibility timeout: twice this, so a
+# running task is never delivered twice (if it were, its claim would make the copy return).
+JOB_LONGEST_TASK_SECONDS = env.int("JOB_LONGEST_TASK_SECONDS", default=600)
+# A send fails fast when Redis is down or hangs, then the job waits queued for the relay (measured: a
+# refused connection fails at once, a hung Redis after 2 s): connecting gives up after 1 s, a command
+# after 2 s, and a failed publish is not retried here (the relay is the retry).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * JOB_LONGEST_TASK_SECONDS,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -336,19 +336,28 @@ def test_job_counts_institutions_across_chunk_tasks(
     landscape, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(indicator_tasks, "CHUNK_INSTITUTIONS", 2)
-    sent = []
-    real_delay = indicator_tasks.recompute_chunk.delay
-    monkeypatch.setattr(
-        indicator_tasks.recompute_chunk,
-        "delay",
-        lambda job_id, institutions: sent.append(list(institutions)) or real_delay(job_id, institutions),
-    )
     filing_ids = list(indicator_services.counted_filings().values_list("pk", flat=True))
     with django_capture_on_commit_callbacks(execute=True):
         job = indicators_recompute_enqueue(filing_ids=filing_ids, reason="test")
     job.refresh_from_db()
     assert (job.status, job.total, job.done_count, job.params["filings"]) == (Job.Status.DONE, 4, 4, 9)
-    assert sent == [[str(i) for i in landscape[:2]], [str(i) for i in landscape[2:4]]]
+    parts = job.parts.order_by("pk")
+    assert [(p.kind, p.task, p.status, p.done_count, list(p.params["institutions"])) for p in parts] == [
+        (
+            "indicators.recompute.part",
+            "supervision.tasks.recompute_chunk",
+            Job.Status.DONE,
+            2,
+            [str(i) for i in landscape[:2]],
+        ),
+        (
+            "indicators.recompute.part",
+            "supervision.tasks.recompute_chunk",
+            Job.Status.DONE,
+            2,
+            [str(i) for i in landscape[2:4]],
+        ),
+    ]
     assert IndicatorRun.objects.count() == 9
 
 
