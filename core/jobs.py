@@ -65,6 +65,7 @@ def job_enqueue(
         created_by=user if user and user.is_authenticated else None,
         task=task.name,
         parent=parent,
+        next_send_at=timezone.now() + relay_wait(1),  # the relay's, should the send after commit never happen
     )
     transaction.on_commit(lambda: job_send(job, task=task))
     return job
@@ -79,7 +80,7 @@ def job_send(job: Job, *, task: Task | None = None) -> bool:
     """Send the job's task with the job id. The attempt is recorded before the message can reach a
     worker; a failure to reach the broker is logged and recorded, never raised (in eager mode the task
     runs here and its errors are raised). True if the broker took the message."""
-    task = task or current_app.tasks[job.task]
+    task = task or job_task(job.task)
     job.send_attempts += 1
     Job.objects.filter(pk=job.pk).update(
         send_attempts=F("send_attempts") + 1,
@@ -98,6 +99,13 @@ def job_send(job: Job, *, task: Task | None = None) -> bool:
         Job.objects.filter(pk=job.pk).update(send_error=job.send_error)
         return False
     return True
+
+
+def job_task(name: str) -> Task:
+    """The registered task of that name (importing the apps' task modules first if need be)."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
 
 
 def broker_reachable() -> bool:

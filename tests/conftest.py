@@ -5,6 +5,7 @@ from django.test import Client
 from accounts.services import regions_load
 
 from .factories import InstitutionFactory, UserFactory
+from .processes import REDIS_SERVER, OwnRedis
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -15,6 +16,42 @@ def tasks_run_in_process():
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+
+
+def _drop_broker_connections(app) -> None:
+    """The app connects anew, to the broker its configuration names now."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_at():
+    """broker_at(url): from then on tasks are sent to that broker, not run in-process (until the test
+    ends); broker_at(None): run in-process again."""
+    from guarantee_portal.celery import app
+
+    saved = app.conf.broker_url, app.conf.task_always_eager
+
+    def point(url: str | None) -> None:
+        _drop_broker_connections(app)
+        app.conf.broker_url, app.conf.task_always_eager = (url, False) if url else saved
+
+    yield point
+    _drop_broker_connections(app)
+    app.conf.broker_url, app.conf.task_always_eager = saved
+
+
+@pytest.fixture
+def own_redis():
+    """A redis-server of the test's own on a spare port (started; stopped at the end in any case)."""
+    if REDIS_SERVER is None:
+        pytest.skip("needs redis-server")
+    redis = OwnRedis()
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,7 @@
 """A real Celery worker process against the real Redis broker and PostgreSQL: a job enqueued through
 the application code is picked up by the worker, and its effect lands in the database."""
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,7 +13,7 @@ from core.jobs import job_enqueue
 from core.models import Job
 from guarantee_portal.celery import app
 
-ROOT = Path(__file__).resolve().parent.parent
+from .processes import database_url, worker_running
 
 pytestmark = [
     pytest.mark.worker,
@@ -30,51 +26,15 @@ pytestmark = [
 ]
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker():
-    env = os.environ | {"DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "guarantee_portal",
-            "worker",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "INFO",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    """A worker on the REDIS_URL broker; tasks are sent to it instead of running in-process."""
     app.conf.task_always_eager = False
     try:
-        yield process
+        with worker_running(database=database_url(connection.settings_dict), redis=settings.REDIS_URL) as w:
+            yield w
     finally:
         app.conf.task_always_eager = True
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        print(output[-4000:])
 
 
 def test_worker_runs_an_enqueued_job_and_changes_the_database(worker):
