@@ -43,6 +43,8 @@ from contextlib import contextmanager
 
 from celery import Task, current_app
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -56,7 +58,12 @@ RELAY_DOUBLINGS = 5  # the wait before the relay sends a job again stops growing
 
 
 def job_enqueue(
-    *, kind: str, task: Task, params: dict | None = None, user=None, parent: Job | None = None
+    *,
+    kind: str,
+    task: Task,
+    params: dict | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    parent: Job | None = None,
 ) -> Job:
     """Record a job in the caller's transaction; its task is sent after commit (see the module)."""
     job = Job.objects.create(

@@ -1,4 +1,7 @@
+from collections.abc import Callable, Iterator
+
 import pytest
+from celery import Celery
 from django.db import connections
 from django.test import Client
 
@@ -18,14 +21,14 @@ def tasks_run_in_process():
     app.conf.task_eager_propagates = True
 
 
-def _drop_broker_connections(app) -> None:
+def _drop_broker_connections(app: Celery) -> None:
     """The app connects anew, to the broker its configuration names now."""
     app._pool = None
     app.amqp._producer_pool = None
 
 
 @pytest.fixture
-def broker_at():
+def broker_at() -> Iterator[Callable[[str | None], None]]:
     """broker_at(url): from then on tasks are sent to that broker, not run in-process (until the test
     ends); broker_at(None): run in-process again."""
     from guarantee_portal.celery import app
@@ -42,7 +45,7 @@ def broker_at():
 
 
 @pytest.fixture
-def own_redis():
+def own_redis() -> Iterator[OwnRedis]:
     """A redis-server of the test's own on a spare port (started; stopped at the end in any case)."""
     if REDIS_SERVER is None:
         pytest.skip("needs redis-server")

@@ -1,7 +1,9 @@
 """A real Celery worker process against the real Redis broker and PostgreSQL: a job enqueued through
 the application code is picked up by the worker, and its effect lands in the database."""
 
+import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
@@ -27,7 +29,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def worker():
+def worker() -> Iterator[subprocess.Popen]:
     """A worker on the REDIS_URL broker; tasks are sent to it instead of running in-process."""
     app.conf.task_always_eager = False
     try:
@@ -37,7 +39,7 @@ def worker():
         app.conf.task_always_eager = True
 
 
-def test_worker_runs_an_enqueued_job_and_changes_the_database(worker):
+def test_worker_runs_an_enqueued_job_and_changes_the_database(worker: subprocess.Popen) -> None:
     Region.objects.filter(code="510104").update(name="被改掉的名字")
     job = job_enqueue(kind="regions_load", task=regions_load_task)  # autocommit: sent at once
     try:

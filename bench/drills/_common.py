@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -73,7 +73,9 @@ def drill_environment(name: str, *, env: dict | None = None) -> Iterator[tuple[s
         _psql(server, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
-def wait_for(condition, *, timeout: float, every: float = 0.5, between=None) -> bool:
+def wait_for(
+    condition: Callable[[], bool], *, timeout: float, every: float = 0.5, between: Callable | None = None
+) -> bool:
     """Poll `condition` until it is true or `timeout` seconds pass; `between` runs between polls."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -85,7 +87,7 @@ def wait_for(condition, *, timeout: float, every: float = 0.5, between=None) -> 
     return bool(condition())
 
 
-def make_institutions(n: int, *, region: str = "510104"):
+def make_institutions(n: int, *, region: str = "510104") -> tuple[list, list, object]:
     """n licensed institutions, each with an approver (who submits); and a Sichuan regulator."""
     import datetime as dt
 
@@ -107,7 +109,9 @@ def make_institutions(n: int, *, region: str = "510104"):
     return institutions, approvers, regulator
 
 
-def make_draft(institution, approver, period: str = "2025Q2"):
+def make_draft(
+    institution: object, approver: object, period: str = "2025Q2"
+) -> tuple[object, dict[str, str]]:
     """A draft filing whose every warning carries an explanation (so it can be submitted). Returns
     (filing, explanations as the web form posts them)."""
     from reporting import services

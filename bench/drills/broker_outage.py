@@ -35,7 +35,7 @@ def main() -> None:
         answers: Counter = Counter()
         times: dict[str, list[float]] = {"up": [], "down": [], "back": []}
 
-        def post(user, url: str, data: dict, phase: str) -> None:
+        def post(user: object, url: str, data: dict, phase: str) -> None:
             client = Client(raise_request_exception=False)
             client.force_login(user)
             t0 = time.perf_counter()

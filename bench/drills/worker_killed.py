@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 
 from _common import drill_environment, start_worker, stop_worker, wait_for
 
@@ -75,7 +76,7 @@ def open_transaction_seconds() -> float:
         return float(cur.fetchone()[0])
 
 
-def run_job(filings: list[int], reason: str, kill, *, relay: bool) -> dict:
+def run_job(filings: list[int], reason: str, kill: Callable[[], str], *, relay: bool) -> dict:
     """Enqueue one recompute job over `filings`, call kill() once a part's transaction has been open for
     0.3 s, wait for the job to finish (running the relay every second if `relay`); what happened."""
     from core.jobs import jobs_relay

@@ -5,6 +5,7 @@ the transaction of their effect so that two deliveries have one effect."""
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 
 import pytest
 from celery import shared_task
@@ -12,10 +13,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from kombu.exceptions import OperationalError
+from pytest_django.fixtures import SettingsWrapper
 
 from core.jobs import job_enqueue, job_running, job_send, job_task, jobs_relay, relay_wait
 from core.models import Job
-from tests.processes import free_port
+from tests.processes import OwnRedis, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -36,12 +38,14 @@ def effects() -> list[int]:
     return [p["of"] for p in Job.objects.filter(kind="effect").values_list("params", flat=True)]
 
 
-def queued_job(**fields) -> Job:
+def queued_job(**fields: object) -> Job:
     """A job recorded while its send after commit never happened (the process died in between)."""
     return Job.objects.create(kind="test", task=record_effect.name, **fields)
 
 
-def test_a_job_is_recorded_in_the_transaction_and_sent_after_commit(django_capture_on_commit_callbacks):
+def test_a_job_is_recorded_in_the_transaction_and_sent_after_commit(
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
     before = timezone.now()
     with django_capture_on_commit_callbacks() as callbacks:
         job = job_enqueue(kind="test", task=record_effect, params={"n": 1})
@@ -62,8 +66,8 @@ def test_a_job_is_recorded_in_the_transaction_and_sent_after_commit(django_captu
 
 
 def test_a_broker_that_cannot_be_reached_leaves_the_job_queued_and_raises_nothing(
-    broker_at, django_capture_on_commit_callbacks, caplog
-):
+    broker_at: Callable, django_capture_on_commit_callbacks: Callable, caplog: pytest.LogCaptureFixture
+) -> None:
     port = free_port()
     broker_at(f"redis://127.0.0.1:{port}/0")
     before = timezone.now()
@@ -82,7 +86,9 @@ def test_a_broker_that_cannot_be_reached_leaves_the_job_queued_and_raises_nothin
     ]
 
 
-def test_a_send_to_a_hung_broker_gives_up_instead_of_blocking(own_redis, broker_at):
+def test_a_send_to_a_hung_broker_gives_up_instead_of_blocking(
+    own_redis: OwnRedis, broker_at: Callable
+) -> None:
     broker_at(own_redis.url)
     record_effect.apply_async(args=[0])  # a connection in the pool
     own_redis.pause()
@@ -102,7 +108,7 @@ def _send_catching(raised: list) -> None:
         raised.append(exc)
 
 
-def test_the_relay_sends_a_job_left_queued_when_its_time_has_come():
+def test_the_relay_sends_a_job_left_queued_when_its_time_has_come() -> None:
     job = queued_job(next_send_at=timezone.now())
     assert jobs_relay(now=job.next_send_at - dt.timedelta(microseconds=1)) == {
         "sent": 0,
@@ -116,19 +122,19 @@ def test_the_relay_sends_a_job_left_queued_when_its_time_has_come():
     assert (job.status, job.send_attempts, effects()) == ("done", 1, [job.pk])
 
 
-def test_the_relay_sends_only_queued_jobs():
+def test_the_relay_sends_only_queued_jobs() -> None:
     now = timezone.now()
     jobs = [queued_job(status=status, next_send_at=now) for status in ("queued", "running", "done", "failed")]
     assert jobs_relay(now=now) == {"sent": 1, "not_sent": 0, "failed": 0, "waiting": 0}
     assert effects() == [jobs[0].pk]
 
 
-def test_the_wait_before_sending_again_doubles_up_to_32_times(settings):
+def test_the_wait_before_sending_again_doubles_up_to_32_times(settings: SettingsWrapper) -> None:
     settings.JOB_RELAY_AFTER = 60
     assert [relay_wait(n).total_seconds() for n in range(1, 9)] == [60, 120, 240, 480, 960, 1920, 1920, 1920]
 
 
-def test_the_relay_fails_a_job_sent_too_often_and_its_parent(settings):
+def test_the_relay_fails_a_job_sent_too_often_and_its_parent(settings: SettingsWrapper) -> None:
     settings.JOB_SEND_MAX_ATTEMPTS = 3
     now = timezone.now()
     parent = Job.objects.create(kind="test", status="running", total=2)
@@ -147,7 +153,9 @@ def test_the_relay_fails_a_job_sent_too_often_and_its_parent(settings):
     assert effects() == [other.pk]
 
 
-def test_the_relay_sends_nothing_and_counts_no_attempt_while_the_broker_is_unreachable(broker_at):
+def test_the_relay_sends_nothing_and_counts_no_attempt_while_the_broker_is_unreachable(
+    broker_at: Callable,
+) -> None:
     now = timezone.now()
     job = queued_job(send_attempts=1, send_error="earlier", next_send_at=now)
     broker_at(f"redis://127.0.0.1:{free_port()}/0")
@@ -156,7 +164,7 @@ def test_the_relay_sends_nothing_and_counts_no_attempt_while_the_broker_is_unrea
     assert (job.status, job.send_attempts, job.send_error, job.next_send_at) == ("queued", 1, "earlier", now)
 
 
-def test_the_relay_runs_once_by_hand():
+def test_the_relay_runs_once_by_hand() -> None:
     job = queued_job(next_send_at=timezone.now())
     call_command("jobs_relay", stdout=(out := _Out()))
     assert out.text == "sent=1 not_sent=0 failed=0 waiting=0\n"
@@ -173,7 +181,7 @@ class _Out:
         pass
 
 
-def test_beat_runs_the_relay_every_minute():
+def test_beat_runs_the_relay_every_minute() -> None:
     task = PeriodicTask.objects.get(name="core: job relay")
     assert (task.task, task.interval.every, task.interval.period, task.expire_seconds, task.enabled) == (
         "core.jobs_relay",
@@ -185,7 +193,7 @@ def test_beat_runs_the_relay_every_minute():
     assert job_task("core.jobs_relay").name == "core.jobs_relay"
 
 
-def test_a_job_delivered_twice_has_its_effect_once():
+def test_a_job_delivered_twice_has_its_effect_once() -> None:
     job = queued_job()
     record_effect(job.pk)
     record_effect(job.pk)
@@ -193,7 +201,7 @@ def test_a_job_delivered_twice_has_its_effect_once():
     assert (job.status, job.message, effects()) == ("done", "recorded", [job.pk])
 
 
-def test_an_error_rolls_the_effect_back_with_the_claim_and_fails_the_job(caplog):
+def test_an_error_rolls_the_effect_back_with_the_claim_and_fails_the_job() -> None:
     job = queued_job(params={"fail": True})
     with pytest.raises(ValueError, match="boom"):
         record_effect(job.pk)

@@ -3,31 +3,36 @@ transition is committed and its indicator job recorded, queued. Once the broker 
 the jobs and every filing is computed once per submission or acceptance (compute_count tells)."""
 
 import datetime as dt
+import subprocess
 import time
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
 from django.utils import timezone
+from pytest_django.fixtures import SettingsWrapper
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from core.jobs import jobs_relay
 from core.models import Job
+from institutions.models import Institution
 from reporting import services
 from reporting.models import Filing
 from reporting.periods import Period
 from supervision.models import IndicatorRun
 from tests.factories import UserFactory
-from tests.processes import REDIS_SERVER, database_url, free_port, worker_running
+from tests.processes import REDIS_SERVER, OwnRedis, database_url, free_port, worker_running
 
 from .helpers import GOOD_Q1, GOOD_Q2, PRIOR_Q4, file_and_submit, history
 
 
 @pytest.fixture
-def my_approver(mianyang_institution):
+def my_approver(mianyang_institution: Institution) -> User:
     return UserFactory(username="t_my_appr", role="approver", institution=mianyang_institution)
 
 
-def prepare(users, chengdu, mianyang, my_approver) -> Filing:
+def prepare(users: dict[str, User], chengdu: Institution, mianyang: Institution, my_approver: User) -> Filing:
     """Two quarters submitted by each institution (broker up) and Mianyang's 2025Q2 draft."""
     history(chengdu, users)
     file_and_submit(
@@ -40,7 +45,9 @@ def prepare(users, chengdu, mianyang, my_approver) -> Filing:
     return draft
 
 
-def transitions(users, client_for, chengdu, my_approver, draft) -> None:
+def transitions(
+    users: dict[str, User], client_for: Callable, chengdu: Institution, my_approver: User, draft: Filing
+) -> None:
     """Mianyang's draft submitted on the web; Chengdu's 2025Q2 created and submitted through the API;
     Chengdu's 2025Q1 accepted on the web. Each answers as it does with the broker up."""
     r = client_for(my_approver).post(f"/reporting/filings/{draft.pk}/submit/")
@@ -86,14 +93,14 @@ ONCE_PER_SUBMISSION_OR_ACCEPTANCE = [
 
 @pytest.mark.django_db
 def test_transitions_answer_normally_without_a_broker_and_the_relay_sends_their_jobs_later(
-    users,
-    chengdu_institution,
-    mianyang_institution,
-    my_approver,
-    client_for,
-    broker_at,
-    django_capture_on_commit_callbacks,
-):
+    users: dict[str, User],
+    chengdu_institution: Institution,
+    mianyang_institution: Institution,
+    my_approver: User,
+    client_for: Callable,
+    broker_at: Callable,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
     """The after-commit sends run where a committed request runs them (SQLite refuses the flush of a
     committing test: audit rows are append-only)."""
     with django_capture_on_commit_callbacks(execute=True):
@@ -124,8 +131,15 @@ def test_transitions_answer_normally_without_a_broker_and_the_relay_sends_their_
     reason="needs redis-server and DATABASE_URL on PostgreSQL",
 )
 def test_a_redis_stopped_mid_run_loses_no_job_and_a_real_worker_computes_each_once(
-    users, chengdu_institution, mianyang_institution, my_approver, client_for, broker_at, own_redis, settings
-):
+    users: dict[str, User],
+    chengdu_institution: Institution,
+    mianyang_institution: Institution,
+    my_approver: User,
+    client_for: Callable,
+    broker_at: Callable,
+    own_redis: OwnRedis,
+    settings: SettingsWrapper,
+) -> None:
     settings.JOB_RELAY_AFTER = 1  # the relay below runs like beat, many times faster
     broker_at(own_redis.url)
     with worker_running(database=database_url(connection.settings_dict), redis=own_redis.url) as worker:
@@ -144,7 +158,7 @@ def test_a_redis_stopped_mid_run_loses_no_job_and_a_real_worker_computes_each_on
     assert compute_counts() == ONCE_PER_SUBMISSION_OR_ACCEPTANCE
 
 
-def _wait_until_all_jobs_finish(worker, *, relay: bool) -> None:
+def _wait_until_all_jobs_finish(worker: subprocess.Popen, *, relay: bool) -> None:
     deadline = time.monotonic() + 120
     while Job.objects.exclude(status__in=["done", "failed"]).exists() and time.monotonic() < deadline:
         assert worker.poll() is None, "worker exited early"

@@ -2,9 +2,12 @@
 after a worker died) compute each filing once: each task claims its job in the transaction of its
 effect."""
 
+from collections.abc import Callable
+
 import pytest
 
 from core.models import Job
+from reporting.models import Filing
 from supervision import tasks
 from supervision.models import IndicatorRun
 from supervision.services.compute import indicators_recompute_enqueue
@@ -16,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def filings():
+def filings() -> list[Filing]:
     """Two quarters of three institutions (two of them in the first part when parts hold two)."""
     institutions = [InstitutionFactory(region_id=region) for region in ("510104", "510703", "330302")]
     return [make_filing(institution, 2025, q) for institution in institutions for q in (1, 2)]
@@ -27,8 +30,8 @@ def compute_counts() -> dict[int, int]:
 
 
 def test_every_task_delivered_twice_computes_each_filing_once(
-    filings, monkeypatch, django_capture_on_commit_callbacks
-):
+    filings: list[Filing], monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Callable
+) -> None:
     monkeypatch.setattr(tasks, "CHUNK_INSTITUTIONS", 2)
     with django_capture_on_commit_callbacks():  # the sends are left to this test
         job = indicators_recompute_enqueue(filing_ids=[f.pk for f in filings], reason="test")
@@ -48,9 +51,9 @@ def test_every_task_delivered_twice_computes_each_filing_once(
 
 
 def test_a_part_that_fails_leaves_no_result_and_fails_the_job(
-    filings, monkeypatch, django_capture_on_commit_callbacks
-):
-    def compute_then_fail(*, filing_ids):
+    filings: list[Filing], monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Callable
+) -> None:
+    def compute_then_fail(*, filing_ids: list[int]) -> None:
         real(filing_ids=filing_ids)
         raise RuntimeError("database said no")
 

@@ -8,6 +8,6 @@ from core.jobs import jobs_relay
 class Command(BaseCommand):
     help = "Send again the background jobs left queued whose next send time has come (the relay, once)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         result = jobs_relay()
         self.stdout.write(" ".join(f"{key}={value}" for key, value in result.items()))
