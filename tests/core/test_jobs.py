@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from kombu.exceptions import OperationalError
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from core.jobs import job_enqueue, job_running, job_send, job_task, jobs_relay, relay_wait
 from core.models import Job
@@ -44,7 +44,7 @@ def queued_job(**fields: object) -> Job:
 
 
 def test_a_job_is_recorded_in_the_transaction_and_sent_after_commit(
-    django_capture_on_commit_callbacks: Callable,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     before = timezone.now()
     with django_capture_on_commit_callbacks() as callbacks:
@@ -66,7 +66,9 @@ def test_a_job_is_recorded_in_the_transaction_and_sent_after_commit(
 
 
 def test_a_broker_that_cannot_be_reached_leaves_the_job_queued_and_raises_nothing(
-    broker_at: Callable, django_capture_on_commit_callbacks: Callable, caplog: pytest.LogCaptureFixture
+    broker_at: Callable,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     port = free_port()
     broker_at(f"redis://127.0.0.1:{port}/0")
@@ -129,12 +131,12 @@ def test_the_relay_sends_only_queued_jobs() -> None:
     assert effects() == [jobs[0].pk]
 
 
-def test_the_wait_before_sending_again_doubles_up_to_32_times(settings: SettingsWrapper) -> None:
+def test_the_wait_before_sending_again_doubles_up_to_32_times(settings: Settings) -> None:
     settings.JOB_RELAY_AFTER = 60
     assert [relay_wait(n).total_seconds() for n in range(1, 9)] == [60, 120, 240, 480, 960, 1920, 1920, 1920]
 
 
-def test_the_relay_fails_a_job_sent_too_often_and_its_parent(settings: SettingsWrapper) -> None:
+def test_the_relay_fails_a_job_sent_too_often_and_its_parent(settings: Settings) -> None:
     settings.JOB_SEND_MAX_ATTEMPTS = 3
     now = timezone.now()
     parent = Job.objects.create(kind="test", status="running", total=2)

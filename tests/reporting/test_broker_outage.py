@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 from django.utils import timezone
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -99,7 +99,7 @@ def test_transitions_answer_normally_without_a_broker_and_the_relay_sends_their_
     my_approver: User,
     client_for: Callable,
     broker_at: Callable,
-    django_capture_on_commit_callbacks: Callable,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     """The after-commit sends run where a committed request runs them (SQLite refuses the flush of a
     committing test: audit rows are append-only)."""
@@ -138,7 +138,7 @@ def test_a_redis_stopped_mid_run_loses_no_job_and_a_real_worker_computes_each_on
     client_for: Callable,
     broker_at: Callable,
     own_redis: OwnRedis,
-    settings: SettingsWrapper,
+    settings: Settings,
 ) -> None:
     settings.JOB_RELAY_AFTER = 1  # the relay below runs like beat, many times faster
     broker_at(own_redis.url)

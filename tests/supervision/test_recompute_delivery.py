@@ -2,9 +2,8 @@
 after a worker died) compute each filing once: each task claims its job in the transaction of its
 effect."""
 
-from collections.abc import Callable
-
 import pytest
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from core.models import Job
 from reporting.models import Filing
@@ -30,7 +29,9 @@ def compute_counts() -> dict[int, int]:
 
 
 def test_every_task_delivered_twice_computes_each_filing_once(
-    filings: list[Filing], monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Callable
+    filings: list[Filing],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     monkeypatch.setattr(tasks, "CHUNK_INSTITUTIONS", 2)
     with django_capture_on_commit_callbacks():  # the sends are left to this test
@@ -51,7 +52,9 @@ def test_every_task_delivered_twice_computes_each_filing_once(
 
 
 def test_a_part_that_fails_leaves_no_result_and_fails_the_job(
-    filings: list[Filing], monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Callable
+    filings: list[Filing],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     def compute_then_fail(*, filing_ids: list[int]) -> None:
         real(filing_ids=filing_ids)
