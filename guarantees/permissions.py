@@ -1,0 +1,13 @@
+"""Who may do what with loan-level records (reading goes through `for_user` on every queryset)."""
+
+from __future__ import annotations
+
+
+def can_file(user, institution) -> bool:
+    """An institution's own filers and approvers send its records; administrators may too (migrations
+    of legacy data). Regulators read them but do not write a company's books."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser or user.role == "admin":
+        return True
+    return user.role in ("filer", "approver") and user.institution_id == institution.pk
