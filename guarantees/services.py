@@ -222,9 +222,10 @@ def _write(batch: ImportBatch, result: ValidationResult) -> dict[str, int]:
     institution_id = batch.institution_id
     bank_ids = dict(Bank.objects.values_list("name", "id"))
     line_ids = dict(ProductLine.objects.values_list("code", "id"))
-    guarantee_rows = result.guarantees.assign(
-        bank_id=[bank_ids.get(name) if name else None for name in result.guarantees["bank"]],
-        product_line_id=[line_ids[code] for code in result.guarantees["product_line"]],
+    g = result.guarantees
+    guarantee_rows = g.assign(  # object columns: a missing bank stays None, not a float NaN
+        bank_id=pd.Series([bank_ids.get(name) for name in g["bank"]], index=g.index, dtype=object),
+        product_line_id=pd.Series([line_ids[code] for code in g["product_line"]], index=g.index, dtype=object),
     )
     now = timezone.now()
     with connection.cursor() as cursor:

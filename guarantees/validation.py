@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -143,6 +144,8 @@ class ValidationResult:
 
 def normalise_text(value: object) -> str:
     """A cell as the text a person reads: '' for empty, 123 rather than 123.0, a date as 2025-03-01."""
+    if type(value) is str:
+        return value.strip()
     if value is None or value is pd.NaT or value is pd.NA:
         return ""
     if isinstance(value, float):
@@ -156,8 +159,20 @@ def normalise_text(value: object) -> str:
     return str(value).strip()
 
 
-def _quote(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
+def _quote(value: object, limit: int = 30) -> object:
+    """A filer's cell in a message, cut short: it is shown, not trusted."""
+    return value[:limit] + "…" if isinstance(value, str) and len(value) > limit else value
+
+
+def _each(series: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """fn on every value, as a plain object Series (no dtype inference: cheaper than Series.map)."""
+    return pd.Series([fn(v) for v in series.tolist()], index=series.index, dtype=object)
+
+
+def _per_unique(series: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """fn once per distinct value (clients repeat across their guarantees)."""
+    results = {v: fn(v) for v in series.unique()}
+    return _each(series, results.__getitem__)
 
 
 class _SheetCheck:
@@ -181,22 +196,22 @@ class _SheetCheck:
     def text(self, column: str) -> pd.Series:
         if column not in self._text:
             cells = self.frame[column] if column in self.frame else pd.Series([""] * len(self.frame))
-            if pd.api.types.is_string_dtype(cells) and cells.dtype != object:  # read as text: vectorised
-                text = cells.fillna("").str.strip()
-            else:
-                text = cells.map(normalise_text)
-            self._text[column] = text.astype(object)
+            # Inline the common case (a str): one function call less per cell.
+            values = [v.strip() if type(v) is str else normalise_text(v) for v in cells.tolist()]
+            self._text[column] = pd.Series(values, index=cells.index, dtype=object)
         return self._text[column]
 
     def flag(
         self, mask: pd.Series, rule: str, column: str, zh: str, en: str, severity: str = ERROR, **values: pd.Series
     ) -> None:
-        """One finding per row in `mask`; {name} in the templates is filled from values[name] of that row."""
+        """One finding per row in `mask`; {name} in the templates is filled from values[name] of that row
+        (a Series over all rows or only over the flagged ones)."""
         if not mask.any():
             return
-        picked = {name: series[mask].tolist() for name, series in values.items()}
+        flagged = mask.index[mask.to_numpy(dtype=bool)]
+        picked = {name: [_quote(v) for v in series.loc[flagged].tolist()] for name, series in values.items()}
         sheet_zh, label = SHEET_NAMES[self.sheet], self.labels[column]
-        for i, row in enumerate(self.rows[mask].tolist()):
+        for i, row in enumerate(self.rows.loc[flagged].tolist()):
             context = {name: items[i] for name, items in picked.items()}
             self.findings.append(
                 Finding(
@@ -223,18 +238,18 @@ class _SheetCheck:
     def amount(self, column: str, *, required: bool = True) -> pd.Series:
         """万元 with 2 decimals (half up). Non-numeric and negative values are errors; an empty optional
         cell is 0."""
-        text = self.text(column).str.replace(",", "", regex=False).str.replace("，", "", regex=False)
+        text = _each(self.text(column), lambda t: t.replace(",", "").replace("，", ""))
         empty = text == ""
         if required:
             self.flag(empty, "required", column, "必填项为空", "a value is required")
         number = pd.to_numeric(text.where(~empty), errors="coerce").astype(float)
         bad = ~empty & ~np.isfinite(number)
-        self.flag(bad, "not_a_number", column, "“{v}”不是数字", "“{v}” is not a number", v=text.map(_quote))
+        self.flag(bad, "not_a_number", column, "“{v}”不是数字", "“{v}” is not a number", v=text)
         negative = ~bad & (number < 0)
         self.flag(negative, "negative", column, "金额不能为负数：{v}", "an amount cannot be negative: {v}", v=text)
         good = ~empty & ~bad & ~negative
         values = pd.Series([None if required else Decimal("0.00")] * len(text), dtype=object)
-        values[good] = text[good].map(lambda t: Decimal(t).quantize(CENT, ROUND_HALF_UP))
+        values[good] = [Decimal(t).quantize(CENT, ROUND_HALF_UP) for t in text[good].tolist()]
         return values
 
     def ratio(self, column: str, *, required: bool, places: Decimal) -> pd.Series:
@@ -244,11 +259,11 @@ class _SheetCheck:
         empty = text == ""
         if required:
             self.flag(empty, "required", column, "必填项为空", "a value is required")
-        percent_sign = text.str.endswith("%")
-        bare = text.where(~percent_sign, text.str[:-1].str.strip())
+        bare = _each(text, lambda t: t[:-1].strip() if t.endswith("%") else t)
+        percent_sign = bare != text
         number = pd.to_numeric(bare.where(~empty), errors="coerce").astype(float)
         bad = ~empty & ~np.isfinite(number)
-        self.flag(bad, "not_a_number", column, "“{v}”不是数字", "“{v}” is not a number", v=text.map(_quote))
+        self.flag(bad, "not_a_number", column, "“{v}”不是数字", "“{v}” is not a number", v=text)
         negative = ~bad & (number < 0)
         self.flag(negative, "negative", column, "比例不能为负数：{v}", "a rate cannot be negative: {v}", v=text)
         over = ~bad & ~percent_sign & (number > 1)
@@ -260,15 +275,15 @@ class _SheetCheck:
             "应填写小数（1% 填 0.01）；{v} 大于 1，很可能是指 {v}%，即应填 {fraction}",
             "give a fraction (1 % is 0.01); {v} is above 1 and probably means {v} %, i.e. {fraction}",
             v=text,
-            fraction=bare.map(_percent_as_fraction, na_action="ignore"),
+            fraction=_each(bare[as_percent], _percent_as_fraction),
         )
         above_100 = (over & ~as_percent) | (~bad & percent_sign & (number > 100))
         self.flag(above_100, "rate_above_100", column, "比例 {v} 超过 100%", "the rate {v} is above 100 %", v=text)
         good = ~empty & ~bad & ~negative & ~over & ~above_100
         values = pd.Series([None if required else Decimal(0).quantize(places)] * len(text), dtype=object)
+        scale = percent_sign[good].map({True: Decimal(100), False: Decimal(1)}).tolist()
         values[good] = [
-            (Decimal(t[:-1].strip()) / 100 if t.endswith("%") else Decimal(t)).quantize(places, ROUND_HALF_UP)
-            for t in text[good]
+            (Decimal(t) / s).quantize(places, ROUND_HALF_UP) for t, s in zip(bare[good].tolist(), scale, strict=True)
         ]
         return values
 
@@ -277,11 +292,15 @@ class _SheetCheck:
         2025/3/1, 2025.3.1, 2025年3月1日, 20250301, an Excel serial number (45717) or a date cell. A date
         outside 1990–2099 is a misreading (a year alone, 2025, would otherwise be serial day 2025)."""
         text = self.required(column)
-        parts = text.str.extract(_YMD).fillna(text.str.extract(_COMPACT))
-        parts.columns = ["year", "month", "day"]
-        stamps = pd.to_datetime(parts.astype(float), errors="coerce")
-        serial = text.str.fullmatch(_SERIAL).astype(bool)
-        stamps[serial] = EXCEL_EPOCH + pd.to_timedelta(text[serial].astype(int), unit="D")
+        stamps = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")  # the usual case, parsed in C
+        rest = stamps.isna() & (text != "")
+        if rest.any():
+            other = text[rest]
+            parts = other.str.extract(_YMD).fillna(other.str.extract(_COMPACT))
+            parts.columns = ["year", "month", "day"]
+            stamps[rest] = pd.to_datetime(parts.astype(float), errors="coerce")
+            serial = other[other.str.fullmatch(_SERIAL).astype(bool)]
+            stamps[serial.index] = EXCEL_EPOCH + pd.to_timedelta(serial.astype(int), unit="D")
         bad = (text != "") & (stamps.isna() | (stamps < EARLIEST) | (stamps > LATEST))
         self.flag(
             bad,
@@ -289,7 +308,7 @@ class _SheetCheck:
             column,
             "“{v}”不是可识别的日期（可填写 " + DATE_FORMATS + "）",
             "“{v}” is not a date (write 2025-03-01, 2025/3/1, 2025年3月1日, 20250301 or an Excel serial number)",
-            v=text.map(_quote),
+            v=text,
         )
         return stamps.where(~bad)
 
@@ -297,8 +316,7 @@ class _SheetCheck:
         """A code from its Chinese word or the code itself; empty gives `default` (or an error)."""
         text = self.text(column)
         lookup = {**{code: code for code in words.values()}, **words}
-        lowered = text.str.lower()
-        codes = text.map(lookup).fillna(lowered.map(lookup))
+        codes = _each(text, lambda t: lookup.get(t) or lookup.get(t.lower()))
         empty = text == ""
         if default is None:
             self.flag(empty, "required", column, "必填项为空", "a value is required")
@@ -311,7 +329,7 @@ class _SheetCheck:
             column,
             "“{v}”不是可选值（可填写：" + allowed + "）",
             "“{v}” is not one of the allowed values (" + allowed + ")",
-            v=text.map(_quote),
+            v=text,
         )
         return codes.astype(object).where(codes.notna(), None)
 
@@ -319,7 +337,7 @@ class _SheetCheck:
         for rule in limits:
             if rule.sheet != self.sheet or rule.column != column:
                 continue
-            above = values.map(lambda v, limit=rule.limit: v is not None and v > limit).astype(bool)
+            above = pd.Series([v is not None and v > rule.limit for v in values.tolist()], index=values.index)
             money = column != "fee_rate" and not column.endswith("_share")
             self.flag(
                 above,
@@ -332,13 +350,14 @@ class _SheetCheck:
                 + ("it may be in yuan rather than 10,000 yuan" if money else "it may be a percentage")
                 + "; check and confirm",
                 severity=WARNING,
-                v=values.map(str),
+                v=values,
             )
 
 
 def _dates(stamps: pd.Series) -> pd.Series:
     """datetime.date objects (None where missing), as the database and COPY take them."""
-    return pd.Series([None if pd.isna(s) else s.date() for s in stamps], index=stamps.index, dtype=object)
+    dates = pd.Series(stamps.dt.date, index=stamps.index, dtype=object)
+    return dates.where(stamps.notna(), None)
 
 
 def _percent_as_fraction(text: str) -> str:
@@ -349,9 +368,8 @@ def _percent_as_fraction(text: str) -> str:
 
 
 def _yes_no(check: _SheetCheck, column: str) -> pd.Series:
-    text = check.text(column).str.lower()
-    values = text.map(YES_NO)
-    values[text == ""] = False
+    text = check.text(column)
+    values = _each(text, lambda t: YES_NO.get(t.lower(), False if t == "" else None))
     check.flag(
         values.isna(), "unknown_choice", column, "“{v}”不是可选值（是/否）", "“{v}” is not yes or no (是/否)", v=text
     )
@@ -362,8 +380,8 @@ def _clients(check: _SheetCheck, hash_key: bytes, known_regions: Collection[str]
     """Client identity and attributes for each guarantee row (columns id_kind, id_key, id_last4, …)."""
     name = check.required("client_name")
     client_type = check.choice("client_type", CLIENT_TYPES)
-    code = check.text("credit_code").str.upper()
-    id_number = check.text("id_number").map(normalise_id_number)
+    code = _each(check.text("credit_code"), str.upper)
+    id_number = _each(check.text("id_number"), normalise_id_number)
     has_code, has_id = code != "", id_number != ""
     check.flag(
         has_code == has_id,
@@ -372,17 +390,17 @@ def _clients(check: _SheetCheck, hash_key: bytes, known_regions: Collection[str]
         "统一社会信用代码和身份证号码须填写且只填写其一",
         "give either the credit code or the ID number, not both and not neither",
     )
-    code_ok = code.map(is_valid_credit_code)
+    code_ok = _per_unique(code, is_valid_credit_code).astype(bool)
     check.flag(
         has_code & ~has_id & ~code_ok,
         "bad_credit_code",
         "credit_code",
         "统一社会信用代码“{v}”无效：应为18位且校验位符合 GB 32100-2015",
         "the credit code “{v}” is invalid: 18 characters with a GB 32100-2015 check character",
-        v=code.map(_quote),
+        v=code,
     )
-    last4 = id_number.map(id_last_four)
-    id_ok = id_number.map(is_valid_id_number)
+    last4 = _each(id_number, id_last_four)
+    id_ok = _per_unique(id_number, is_valid_id_number).astype(bool)
     check.flag(
         has_id & ~has_code & ~id_ok,
         "bad_id_number",
@@ -413,13 +431,13 @@ def _clients(check: _SheetCheck, hash_key: bytes, known_regions: Collection[str]
         "region_code",
         "地区代码“{v}”不是有效的 GB/T 2260 行政区划代码",
         "“{v}” is not a GB/T 2260 region code",
-        v=region.map(_quote),
+        v=region,
     )
-    hashes = {n: id_number_hash(n, hash_key) for n in id_number[person].unique()}
+    hashes = _per_unique(id_number[person], lambda n: id_number_hash(n, hash_key))
     clients = pd.DataFrame(
         {
             "id_kind": pd.Series([IdKind.CREDIT_CODE.value] * len(check), dtype=object).where(org, IdKind.RESIDENT_ID.value),
-            "id_key": code.where(org, id_number.map(hashes)),
+            "id_key": code.where(org, hashes.reindex(code.index)),
             "id_last4": last4.where(person, ""),
             "name": name,
             "client_type": client_type,
@@ -465,7 +483,7 @@ def _guarantees(
         "contract_no",
         "担保合同编号“{v}”与第{first}行重复",
         "contract number “{v}” repeats row {first}",
-        v=contract.map(_quote),
+        v=contract,
         first=first_row,
     )
     bank, other = check.text("bank"), check.text("other_lender")
@@ -482,7 +500,7 @@ def _guarantees(
         "bank",
         "贷款银行“{v}”不在银行名录中（非银行债权人请填写在“其他债权人”列）",
         "the bank “{v}” is not in the bank registry (put a lender that is not a bank under other_lender)",
-        v=bank.map(_quote),
+        v=bank,
     )
     loan_amount = check.amount("loan_amount")
     guaranteed = check.amount("guaranteed_amount")
@@ -538,13 +556,13 @@ def _events(
         "contract_no",
         "担保合同编号“{v}”既不在本批次中，也未曾报送",
         "contract number “{v}” is neither in this batch nor stored",
-        v=contract.map(_quote),
+        v=contract,
     )
     kind = check.choice("kind", EVENT_KINDS)
     amount = check.amount("amount")
     interest = check.amount("interest", required=False)
     check.flag(
-        (kind != EventKind.COMPENSATION) & kind.notna() & interest.map(lambda v: v is not None and v != 0),
+        (kind != EventKind.COMPENSATION) & kind.notna() & _each(interest, lambda v: bool(v)).astype(bool),
         "interest_not_compensation",
         "interest",
         "只有代偿事件填写利息",
