@@ -39,7 +39,15 @@ class ClientAdmin(ReadOnlyAdmin):
     list_display = ("display_name", "client_type", "masked_identifier", "institution", "region")
     list_filter = ("client_type", "id_kind")
     # A person's full name and the hash stay out of the admin; search by credit code only.
-    fields = ("institution", "display_name", "client_type", "masked_identifier", "industry", "region", "group_name")
+    fields = (
+        "institution",
+        "display_name",
+        "client_type",
+        "masked_identifier",
+        "industry",
+        "region",
+        "group_name",
+    )
     readonly_fields = fields
     search_fields = ("=id_key",)
 
@@ -54,7 +62,14 @@ class ClientAdmin(ReadOnlyAdmin):
 
 @admin.register(Guarantee)
 class GuaranteeAdmin(ReadOnlyAdmin):
-    list_display = ("contract_no", "institution", "guaranteed_amount", "start_date", "end_date", "product_line")
+    list_display = (
+        "contract_no",
+        "institution",
+        "guaranteed_amount",
+        "start_date",
+        "end_date",
+        "product_line",
+    )
     list_filter = ("product_line", "gov_backed", "batch_zdz")
     search_fields = ("=contract_no",)
     list_select_related = ("institution", "product_line")

@@ -85,7 +85,9 @@ class MagnitudeRule(models.Model):
 
     @classmethod
     def in_force(cls, on: dt.date) -> models.QuerySet:
-        return cls.objects.filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on), effective_from__lte=on)
+        return cls.objects.filter(
+            Q(effective_to__isnull=True) | Q(effective_to__gte=on), effective_from__lte=on
+        )
 
 
 class ImportBatchQuerySet(ScopedQuerySet):
@@ -159,7 +161,9 @@ class Client(TimeStampedModel):
     name = models.CharField(_("客户名称"), max_length=200)
     client_type = models.CharField(_("客户类型"), max_length=24, choices=ClientType.choices)
     id_kind = models.CharField(_("证件类型"), max_length=16, choices=IdKind.choices)
-    id_key = models.CharField(_("证件标识"), max_length=64, help_text=_("统一社会信用代码，或身份证号码的密钥散列"))
+    id_key = models.CharField(
+        _("证件标识"), max_length=64, help_text=_("统一社会信用代码，或身份证号码的密钥散列")
+    )
     id_last4 = models.CharField(_("身份证号码后四位"), max_length=4, blank=True)
     industry = models.CharField(_("所属行业"), max_length=64, blank=True)
     region = models.ForeignKey(
@@ -174,7 +178,9 @@ class Client(TimeStampedModel):
     class Meta:
         ordering = ["institution", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["institution", "id_kind", "id_key"], name="one_client_per_identity"),
+            models.UniqueConstraint(
+                fields=["institution", "id_kind", "id_key"], name="one_client_per_identity"
+            ),
             models.CheckConstraint(
                 name="person_keeps_last_four_only",
                 condition=Q(id_kind=IdKind.CREDIT_CODE, id_last4="")
@@ -220,7 +226,11 @@ class GuaranteeQuerySet(ScopedQuerySet):
         return self.annotate(
             balance=models.ExpressionWrapper(
                 models.F("guaranteed_amount")
-                - Coalesce(Subquery(reduced, output_field=BALANCE_FIELD), Value(Decimal(0)), output_field=BALANCE_FIELD),
+                - Coalesce(
+                    Subquery(reduced, output_field=BALANCE_FIELD),
+                    Value(Decimal(0)),
+                    output_field=BALANCE_FIELD,
+                ),
                 output_field=BALANCE_FIELD,
             )
         )
@@ -237,7 +247,9 @@ class Guarantee(TimeStampedModel):
     institution = models.ForeignKey(
         Institution, verbose_name=_("担保机构"), on_delete=models.PROTECT, related_name="guarantees"
     )
-    client = models.ForeignKey(Client, verbose_name=_("客户"), on_delete=models.PROTECT, related_name="guarantees")
+    client = models.ForeignKey(
+        Client, verbose_name=_("客户"), on_delete=models.PROTECT, related_name="guarantees"
+    )
     contract_no = models.CharField(_("担保合同编号"), max_length=64)
     bank = models.ForeignKey(
         Bank, verbose_name=_("贷款银行"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -282,8 +294,12 @@ class Guarantee(TimeStampedModel):
     class Meta:
         ordering = ["institution", "-start_date", "contract_no"]
         constraints = [
-            models.UniqueConstraint(fields=["institution", "contract_no"], name="one_contract_per_institution"),
-            models.CheckConstraint(name="guarantee_ends_after_start", condition=Q(end_date__gte=models.F("start_date"))),
+            models.UniqueConstraint(
+                fields=["institution", "contract_no"], name="one_contract_per_institution"
+            ),
+            models.CheckConstraint(
+                name="guarantee_ends_after_start", condition=Q(end_date__gte=models.F("start_date"))
+            ),
             models.CheckConstraint(
                 name="guarantee_amounts_not_negative",
                 condition=Q(loan_amount__gte=0, guaranteed_amount__gte=0, fee_amount__gte=0, fee_rate__gte=0),

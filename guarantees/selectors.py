@@ -99,7 +99,11 @@ def _money(value: Decimal) -> Decimal:
 
 
 def _event_totals(events: QuerySet) -> dict[str, dict]:
-    rows = events.order_by().values("kind").annotate(amount=Sum("amount"), interest=Sum("interest"), n=Count("id"))
+    rows = (
+        events.order_by()
+        .values("kind")
+        .annotate(amount=Sum("amount"), interest=Sum("interest"), n=Count("id"))
+    )
     totals = {kind: {"amount": ZERO, "interest": ZERO, "n": 0} for kind in EventKind.values}
     totals.update({r["kind"]: r for r in rows})
     return totals
@@ -144,7 +148,9 @@ def report_fields(*, user, institution: Institution, period_end: dt.date) -> dic
     Amounts are rounded half up to 2 decimals once, at the end.
     """
     if not can_see(user, institution):
-        raise PermissionDenied("无权查看该机构的担保业务明细 / not allowed to read this institution's records")
+        raise PermissionDenied(
+            "无权查看该机构的担保业务明细 / not allowed to read this institution's records"
+        )
     guarantees = Guarantee.objects.for_user(user).filter(institution=institution)
     events = GuaranteeEvent.objects.for_user(user).filter(guarantee__institution=institution)
     year_start = dt.date(period_end.year, 1, 1)
@@ -205,7 +211,8 @@ def report_fields(*, user, institution: Institution, period_end: dt.date) -> dic
         "fin_balance": balance,
         "loan_balance": balance,
         "loan_small_micro_le5m": sum(
-            (client_balance[c] for c in small_micro if client_balance[c] <= SMALL_MICRO_SINGLE_MAX), Decimal(0)
+            (client_balance[c] for c in small_micro if client_balance[c] <= SMALL_MICRO_SINGLE_MAX),
+            Decimal(0),
         ),
         "loan_farmer_le2m": sum(
             (client_balance[c] for c in farmers if client_balance[c] <= FARMER_SINGLE_MAX), Decimal(0)

@@ -6,6 +6,7 @@ into temporary staging tables — by COPY on PostgreSQL, by one bulk insert on S
 then written by one INSERT … SELECT … ON CONFLICT statement that updates only rows whose values differ.
 So sending the same batch again writes nothing, and a stored contract number updates its guarantee.
 """
+# ruff: noqa: S608 — the SQL below is assembled from model table and column names only; values are parameters.
 
 from __future__ import annotations
 
@@ -29,7 +30,16 @@ from .validation import MagnitudeLimit, ValidationResult, normalise_text, valida
 
 LOOKUP_CHUNK = 5000
 
-CLIENT_COLUMNS = ("id_kind", "id_key", "id_last4", "name", "client_type", "industry", "region_id", "group_name")
+CLIENT_COLUMNS = (
+    "id_kind",
+    "id_key",
+    "id_last4",
+    "name",
+    "client_type",
+    "industry",
+    "region_id",
+    "group_name",
+)
 # Guarantee columns compared on a re-send (the batch id and timestamps are not data).
 GUARANTEE_DATA = (
     "client_id",
@@ -92,7 +102,9 @@ def _refuse(zh: str, en: str) -> ValidationError:
 def batch_stage(*, actor, institution: Institution, channel: str, source_name: str = "") -> ImportBatch:
     """Open a batch for an institution's records (the channel then brings its rows to batch_commit)."""
     if not can_file(actor, institution):
-        raise PermissionDenied("无权报送该机构的担保业务明细 / not allowed to send this institution's records")
+        raise PermissionDenied(
+            "无权报送该机构的担保业务明细 / not allowed to send this institution's records"
+        )
     if channel not in Channel.values:
         raise _refuse(f"未知的报送渠道“{channel}”", f"unknown channel {channel!r}")
     batch = ImportBatch.objects.create(
@@ -104,7 +116,11 @@ def batch_stage(*, actor, institution: Institution, channel: str, source_name: s
 
 def referenced_contracts(events: pd.DataFrame | Iterable[Mapping]) -> set[str]:
     """The contract numbers that event rows name, read as validation reads them."""
-    values = events.get("contract_no", []) if isinstance(events, pd.DataFrame) else [e.get("contract_no") for e in events]
+    values = (
+        events.get("contract_no", [])
+        if isinstance(events, pd.DataFrame)
+        else [e.get("contract_no") for e in events]
+    )
     return {normalise_text(v) for v in values} - {""}
 
 
@@ -113,14 +129,18 @@ def _stored_contracts(institution: Institution, numbers: set[str]) -> set[str]:
     ordered = sorted(numbers)
     for i in range(0, len(ordered), LOOKUP_CHUNK):
         found.update(
-            Guarantee.objects.filter(institution=institution, contract_no__in=ordered[i : i + LOOKUP_CHUNK])
-            .values_list("contract_no", flat=True)
+            Guarantee.objects.filter(
+                institution=institution, contract_no__in=ordered[i : i + LOOKUP_CHUNK]
+            ).values_list("contract_no", flat=True)
         )
     return found
 
 
 def batch_check(
-    *, institution: Institution, guarantees: pd.DataFrame | Iterable[Mapping], events: pd.DataFrame | Iterable[Mapping]
+    *,
+    institution: Institution,
+    guarantees: pd.DataFrame | Iterable[Mapping],
+    events: pd.DataFrame | Iterable[Mapping],
 ) -> ValidationResult:
     """Validate rows against what the database knows today (banks, stored contracts, product lines,
     regions, the magnitude rules in force); writes nothing."""
@@ -135,7 +155,8 @@ def batch_check(
         product_lines=dict(ProductLine.objects.values_list("name_zh", "code")),
         known_regions=set(Region.objects.values_list("code", flat=True)),
         limits=[
-            MagnitudeLimit(sheet=r.sheet, column=r.column, limit=r.limit) for r in MagnitudeRule.in_force(today)
+            MagnitudeLimit(sheet=r.sheet, column=r.column, limit=r.limit)
+            for r in MagnitudeRule.in_force(today)
         ],
         hash_key=settings.PII_HASH_KEY.encode(),
     )
@@ -160,7 +181,9 @@ def batch_commit(
     """
     institution = batch.institution
     if not can_file(actor, institution):
-        raise PermissionDenied("无权报送该机构的担保业务明细 / not allowed to send this institution's records")
+        raise PermissionDenied(
+            "无权报送该机构的担保业务明细 / not allowed to send this institution's records"
+        )
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.STAGED).update(
         status=BatchStatus.VALIDATING, progress=0
     )
@@ -188,11 +211,15 @@ def batch_commit(
             with transaction.atomic():
                 counts = _write(batch, result)
                 now = timezone.now()
-                confirmed = {"warnings_confirmed_by": actor, "warnings_confirmed_at": now} if result.warnings else {}
+                confirmed = (
+                    {"warnings_confirmed_by": actor, "warnings_confirmed_at": now} if result.warnings else {}
+                )
                 fields = {**summary, **counts, **confirmed, "committed_at": now, "progress": 100}
                 _finish(actor=actor, batch=batch, status=BatchStatus.COMMITTED, fields=fields)
     except Exception:
-        ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.VALIDATING).update(status=BatchStatus.FAILED)
+        ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.VALIDATING).update(
+            status=BatchStatus.FAILED
+        )
         raise
     batch.refresh_from_db()
     return result
@@ -203,8 +230,12 @@ def _finish(*, actor, batch: ImportBatch, status: str, fields: dict) -> None:
     """Move the batch out of validation (conditional update) and leave the audit row."""
     before = audit.snapshot(ImportBatch.objects.get(pk=batch.pk))
     before.pop("findings")  # kept on the batch itself; the audit row names status and counts
-    if not ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.VALIDATING).update(status=status, **fields):
-        raise _refuse(f"批次 #{batch.pk} 状态已被其他操作改变", f"batch #{batch.pk} was changed by another action")
+    if not ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.VALIDATING).update(
+        status=status, **fields
+    ):
+        raise _refuse(
+            f"批次 #{batch.pk} 状态已被其他操作改变", f"batch #{batch.pk} was changed by another action"
+        )
     batch.refresh_from_db()
     after = audit.snapshot(batch)
     after.pop("findings")
@@ -225,12 +256,14 @@ def _write(batch: ImportBatch, result: ValidationResult) -> dict[str, int]:
     g = result.guarantees
     guarantee_rows = g.assign(  # object columns: a missing bank stays None, not a float NaN
         bank_id=pd.Series([bank_ids.get(name) for name in g["bank"]], index=g.index, dtype=object),
-        product_line_id=pd.Series([line_ids[code] for code in g["product_line"]], index=g.index, dtype=object),
+        product_line_id=pd.Series(
+            [line_ids[code] for code in g["product_line"]], index=g.index, dtype=object
+        ),
     )
     now = timezone.now()
     with connection.cursor() as cursor:
+        # Created and dropped inside the commit's transaction: a rollback removes them too.
         for table, columns in STAGING_TABLES.items():
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns})")
         _stage(cursor, "stage_client", CLIENT_COLUMNS, result.clients)
         _stage(cursor, "stage_guarantee", STAGE_GUARANTEE_COLUMNS, guarantee_rows)
@@ -260,7 +293,9 @@ def _stage(cursor, table: str, columns: Sequence[str], frame: pd.DataFrame) -> N
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
 
 
-def _upsert(cursor, *, count_existing: str, upsert: str, count_params: list, params: list, staged: str) -> tuple[int, int]:
+def _upsert(
+    cursor, *, count_existing: str, upsert: str, count_params: list, params: list, staged: str
+) -> tuple[int, int]:
     """Run one merge statement; (rows created, rows updated). Rows whose values did not change are
     neither: the statement's WHERE leaves them alone and the row count does not include them."""
     cursor.execute(f"SELECT count(*) FROM {staged}")

@@ -90,6 +90,9 @@ COUNTER_GUARANTEES = {
 }
 YES_NO = {"是": True, "否": False, "y": True, "n": False, "1": True, "0": False, "true": True, "false": False}
 DEFAULT_PRODUCT_LINE = "general"
+# Text columns and the length their database column holds (test_validation checks them against the models).
+MAX_LENGTH = {"contract_no": 64, "client_name": 200, "industry": 64, "group_name": 200, "other_lender": 200}
+MAX_AMOUNT = 10**14  # numeric(16, 2): 万元 below 10^14
 
 CENT = Decimal("0.01")
 RATE_PLACES = Decimal("0.000001")
@@ -198,11 +201,27 @@ class _SheetCheck:
             cells = self.frame[column] if column in self.frame else pd.Series([""] * len(self.frame))
             # Inline the common case (a str): one function call less per cell.
             values = [v.strip() if type(v) is str else normalise_text(v) for v in cells.tolist()]
-            self._text[column] = pd.Series(values, index=cells.index, dtype=object)
+            text = self._text[column] = pd.Series(values, index=cells.index, dtype=object)
+            if column in MAX_LENGTH:
+                limit = MAX_LENGTH[column]
+                self.flag(
+                    _each(text, len) > limit,
+                    "too_long",
+                    column,
+                    f"内容超过 {limit} 个字符",
+                    f"longer than {limit} characters",
+                )
         return self._text[column]
 
     def flag(
-        self, mask: pd.Series, rule: str, column: str, zh: str, en: str, severity: str = ERROR, **values: pd.Series
+        self,
+        mask: pd.Series,
+        rule: str,
+        column: str,
+        zh: str,
+        en: str,
+        severity: str = ERROR,
+        **values: pd.Series,
     ) -> None:
         """One finding per row in `mask`; {name} in the templates is filled from values[name] of that row
         (a Series over all rows or only over the flagged ones)."""
@@ -246,8 +265,19 @@ class _SheetCheck:
         bad = ~empty & ~np.isfinite(number)
         self.flag(bad, "not_a_number", column, "“{v}”不是数字", "“{v}” is not a number", v=text)
         negative = ~bad & (number < 0)
-        self.flag(negative, "negative", column, "金额不能为负数：{v}", "an amount cannot be negative: {v}", v=text)
-        good = ~empty & ~bad & ~negative
+        self.flag(
+            negative, "negative", column, "金额不能为负数：{v}", "an amount cannot be negative: {v}", v=text
+        )
+        too_large = ~bad & (number >= MAX_AMOUNT)
+        self.flag(
+            too_large,
+            "too_large",
+            column,
+            "金额 {v} 超出可记录范围",
+            "the amount {v} is too large to record",
+            v=text,
+        )
+        good = ~empty & ~bad & ~negative & ~too_large
         values = pd.Series([None if required else Decimal("0.00")] * len(text), dtype=object)
         values[good] = [Decimal(t).quantize(CENT, ROUND_HALF_UP) for t in text[good].tolist()]
         return values
@@ -265,7 +295,9 @@ class _SheetCheck:
         bad = ~empty & ~np.isfinite(number)
         self.flag(bad, "not_a_number", column, "“{v}”不是数字", "“{v}” is not a number", v=text)
         negative = ~bad & (number < 0)
-        self.flag(negative, "negative", column, "比例不能为负数：{v}", "a rate cannot be negative: {v}", v=text)
+        self.flag(
+            negative, "negative", column, "比例不能为负数：{v}", "a rate cannot be negative: {v}", v=text
+        )
         over = ~bad & ~percent_sign & (number > 1)
         as_percent = over & (number <= 100)
         self.flag(
@@ -278,12 +310,15 @@ class _SheetCheck:
             fraction=_each(bare[as_percent], _percent_as_fraction),
         )
         above_100 = (over & ~as_percent) | (~bad & percent_sign & (number > 100))
-        self.flag(above_100, "rate_above_100", column, "比例 {v} 超过 100%", "the rate {v} is above 100 %", v=text)
+        self.flag(
+            above_100, "rate_above_100", column, "比例 {v} 超过 100%", "the rate {v} is above 100 %", v=text
+        )
         good = ~empty & ~bad & ~negative & ~over & ~above_100
         values = pd.Series([None if required else Decimal(0).quantize(places)] * len(text), dtype=object)
         scale = percent_sign[good].map({True: Decimal(100), False: Decimal(1)}).tolist()
         values[good] = [
-            (Decimal(t) / s).quantize(places, ROUND_HALF_UP) for t, s in zip(bare[good].tolist(), scale, strict=True)
+            (Decimal(t) / s).quantize(places, ROUND_HALF_UP)
+            for t, s in zip(bare[good].tolist(), scale, strict=True)
         ]
         return values
 
@@ -322,7 +357,7 @@ class _SheetCheck:
             self.flag(empty, "required", column, "必填项为空", "a value is required")
         else:
             codes[empty] = default
-        allowed = "、".join(dict.fromkeys(words))
+        allowed = "、".join(dict.fromkeys(words)).replace("{", "{{").replace("}", "}}")  # a template below
         self.flag(
             ~empty & codes.isna(),
             "unknown_choice",
@@ -371,7 +406,12 @@ def _yes_no(check: _SheetCheck, column: str) -> pd.Series:
     text = check.text(column)
     values = _each(text, lambda t: YES_NO.get(t.lower(), False if t == "" else None))
     check.flag(
-        values.isna(), "unknown_choice", column, "“{v}”不是可选值（是/否）", "“{v}” is not yes or no (是/否)", v=text
+        values.isna(),
+        "unknown_choice",
+        column,
+        "“{v}”不是可选值（是/否）",
+        "“{v}” is not yes or no (是/否)",
+        v=text,
     )
     return values.fillna(False).astype(bool)
 
@@ -436,7 +476,9 @@ def _clients(check: _SheetCheck, hash_key: bytes, known_regions: Collection[str]
     hashes = _per_unique(id_number[person], lambda n: id_number_hash(n, hash_key))
     clients = pd.DataFrame(
         {
-            "id_kind": pd.Series([IdKind.CREDIT_CODE.value] * len(check), dtype=object).where(org, IdKind.RESIDENT_ID.value),
+            "id_kind": pd.Series([IdKind.CREDIT_CODE.value] * len(check), dtype=object).where(
+                org, IdKind.RESIDENT_ID.value
+            ),
             "id_key": code.where(org, hashes.reindex(code.index)),
             "id_last4": last4.where(person, ""),
             "name": name,
@@ -452,7 +494,9 @@ def _clients(check: _SheetCheck, hash_key: bytes, known_regions: Collection[str]
     attributes = ["name", "client_type", "industry", "region_id", "group_name"]
     keyed = clients[identified]
     first = keyed.groupby(["id_kind", "id_key"], sort=False)[attributes].transform("first")
-    first_row = check.rows[identified].groupby([keyed["id_kind"], keyed["id_key"]], sort=False).transform("first")
+    first_row = (
+        check.rows[identified].groupby([keyed["id_kind"], keyed["id_key"]], sort=False).transform("first")
+    )
     differs = pd.Series(False, index=clients.index)
     differs[identified] = (keyed[attributes].fillna("") != first.fillna("")).any(axis=1)
     check.flag(
@@ -546,7 +590,11 @@ def _guarantees(
 
 
 def _events(
-    check: _SheetCheck, *, contracts: set[str], known_contracts: Collection[str], limits: Sequence[MagnitudeLimit]
+    check: _SheetCheck,
+    *,
+    contracts: set[str],
+    known_contracts: Collection[str],
+    limits: Sequence[MagnitudeLimit],
 ) -> pd.DataFrame:
     contract = check.required("contract_no")
     known = contract.isin(contracts) | contract.isin(known_contracts)

@@ -3,9 +3,9 @@ services (stage, validate, commit)."""
 
 from __future__ import annotations
 
-from institutions.demo import demo_credit_code
 from guarantees.identifiers import id_check_char
 from guarantees.services import batch_commit, batch_stage
+from institutions.demo import demo_credit_code
 
 ICBC = "中国工商银行成都分行"
 ABC = "中国农业银行绵阳分行"
@@ -55,7 +55,13 @@ def guarantee_row(source_row: int = 2, **changes) -> dict:
 def person_row(source_row: int = 2, n: int = 1, **changes) -> dict:
     return guarantee_row(
         source_row,
-        **{"client_name": "张三", "client_type": "农户", "credit_code": "", "id_number": person_id(n), **changes},
+        **{
+            "client_name": "张三",
+            "client_type": "农户",
+            "credit_code": "",
+            "id_number": person_id(n),
+            **changes,
+        },
     )
 
 

@@ -35,14 +35,20 @@ def rows():
 def events():
     return [
         event_row(2, contract_no="HT-0002", kind="解保", occurred_on="2025-06-01", amount="30"),
-        event_row(3, contract_no="HT-0003", kind="代偿", occurred_on="2025-07-01", amount="20", interest="1.2"),
+        event_row(
+            3, contract_no="HT-0003", kind="代偿", occurred_on="2025-07-01", amount="20", interest="1.2"
+        ),
     ]
 
 
 def snapshot() -> list[tuple]:
     return [
-        *Client.objects.order_by("id").values_list("id", "name", "id_kind", "id_key", "id_last4", "updated_at"),
-        *Guarantee.objects.order_by("id").values_list("id", "contract_no", "guaranteed_amount", "import_batch_id", "updated_at"),
+        *Client.objects.order_by("id").values_list(
+            "id", "name", "id_kind", "id_key", "id_last4", "updated_at"
+        ),
+        *Guarantee.objects.order_by("id").values_list(
+            "id", "contract_no", "guaranteed_amount", "import_batch_id", "updated_at"
+        ),
         *GuaranteeEvent.objects.order_by("id").values_list("id", "kind", "occurred_on", "amount", "interest"),
     ]
 
@@ -51,7 +57,12 @@ def test_commit_writes_typed_rows(banks, chengdu_institution, filer):
     batch, result = load(filer, chengdu_institution, rows(), events())
     assert result.findings == []
     assert (batch.status, batch.progress, batch.guarantee_rows, batch.event_rows) == ("committed", 100, 2, 2)
-    assert (batch.clients_created, batch.guarantees_created, batch.guarantees_updated, batch.events_created) == (
+    assert (
+        batch.clients_created,
+        batch.guarantees_created,
+        batch.guarantees_updated,
+        batch.events_created,
+    ) == (
         2,
         2,
         0,
@@ -96,7 +107,11 @@ def test_commit_writes_typed_rows(banks, chengdu_institution, filer):
 
 
 def test_the_full_id_number_is_stored_nowhere(banks, chengdu_institution, filer):
-    load(filer, chengdu_institution, [person_row(2, n=5), person_row(3, n=6, id_number=person_id(6)[:17] + "0")])
+    load(
+        filer,
+        chengdu_institution,
+        [person_row(2, n=5), person_row(3, n=6, id_number=person_id(6)[:17] + "0")],
+    )
     load(filer, chengdu_institution, [person_row(2, n=5)])
     dump = [
         *Client.objects.values_list(),
@@ -121,7 +136,10 @@ def test_sending_the_same_batch_again_changes_nothing(banks, chengdu_institution
 
 def test_a_stored_contract_number_updates_its_guarantee(banks, chengdu_institution, filer):
     first, _ = load(filer, chengdu_institution, rows(), events())
-    changed = [guarantee_row(2, guaranteed_amount="90", fee_rate="0.012"), guarantee_row(4, contract_no="HT-NEW")]
+    changed = [
+        guarantee_row(2, guaranteed_amount="90", fee_rate="0.012"),
+        guarantee_row(4, contract_no="HT-NEW"),
+    ]
     second, result = load(
         filer,
         chengdu_institution,
@@ -131,7 +149,11 @@ def test_a_stored_contract_number_updates_its_guarantee(banks, chengdu_instituti
     assert result.findings == []
     assert (second.guarantees_created, second.guarantees_updated, second.events_created) == (1, 1, 1)
     g = Guarantee.objects.get(contract_no="HT-0002")
-    assert (g.guaranteed_amount, g.fee_rate, g.import_batch) == (Decimal("90.00"), Decimal("0.012000"), second)
+    assert (g.guaranteed_amount, g.fee_rate, g.import_batch) == (
+        Decimal("90.00"),
+        Decimal("0.012000"),
+        second,
+    )
     assert Guarantee.objects.get(contract_no="HT-0003").import_batch == first  # untouched
     assert Guarantee.objects.count() == 3
     assert Client.objects.count() == 2  # HT-NEW's client is the one of HT-0002
@@ -175,6 +197,9 @@ def test_a_failure_while_writing_writes_nothing(banks, chengdu_institution, file
     batch.refresh_from_db()
     assert batch.status == "failed"
     assert (Client.objects.count(), Guarantee.objects.count(), GuaranteeEvent.objects.count()) == (0, 0, 0)
+    monkeypatch.undo()  # the staging tables went with the rollback: the next batch on this connection works
+    retry, _ = load(filer, chengdu_institution, rows(), events())
+    assert (retry.status, Guarantee.objects.count(), GuaranteeEvent.objects.count()) == ("committed", 2, 2)
 
 
 def test_warnings_wait_for_the_filers_confirmation(banks, chengdu_institution, filer):

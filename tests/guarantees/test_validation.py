@@ -168,7 +168,9 @@ def test_fee_rate_with_a_percent_sign_is_a_fraction():
 
 
 def test_same_contract_twice_in_one_batch():
-    result = check([guarantee_row(2, contract_no="HT-9"), guarantee_row(3), guarantee_row(4, contract_no="HT-9")])
+    result = check(
+        [guarantee_row(2, contract_no="HT-9"), guarantee_row(3), guarantee_row(4, contract_no="HT-9")]
+    )
     assert only(result) == (
         "error",
         "duplicate_contract",
@@ -183,7 +185,11 @@ def test_same_contract_twice_in_one_batch():
 def test_event_for_an_unknown_contract():
     result = check(
         [guarantee_row(2)],
-        [event_row(2, contract_no="HT-0002"), event_row(3, contract_no="HT-OLD"), event_row(4, contract_no="HT-X")],
+        [
+            event_row(2, contract_no="HT-0002"),
+            event_row(3, contract_no="HT-OLD"),
+            event_row(4, contract_no="HT-X"),
+        ],
         known_contracts={"HT-OLD"},
     )
     assert only(result) == (
@@ -301,8 +307,20 @@ def test_identifier_fits_the_client_type():
 
 @pytest.mark.parametrize(
     "written",
-    ["2025-03-01", "2025/3/1", "2025.3.1", "2025年3月1日", "20250301", 45717, 45717.0, "45717",
-     dt.datetime(2025, 3, 1), dt.date(2025, 3, 1), pd.Timestamp("2025-03-01"), "2025-03-01 00:00:00"],
+    [
+        "2025-03-01",
+        "2025/3/1",
+        "2025.3.1",
+        "2025年3月1日",
+        "20250301",
+        45717,
+        45717.0,
+        "45717",
+        dt.datetime(2025, 3, 1),
+        dt.date(2025, 3, 1),
+        pd.Timestamp("2025-03-01"),
+        "2025-03-01 00:00:00",
+    ],
 )
 def test_dates_in_spreadsheet_formats(written):
     result = check([guarantee_row(2, start_date=written)])
@@ -444,3 +462,36 @@ def test_rows_without_numbers_are_counted_from_one():
     for row in rows:
         del row["source_row"]
     assert only(check(rows))[3] == 2
+
+
+def test_text_longer_than_its_column_holds():
+    assert only(check([guarantee_row(2, contract_no="H" * 65)])) == (
+        "error",
+        "too_long",
+        "guarantees",
+        2,
+        "contract_no",
+        "工作表“担保明细”第2行“担保合同编号”列：内容超过 64 个字符 / "
+        "sheet “担保明细” (guarantees), row 2, column “担保合同编号” (contract_no): longer than 64 characters",
+    )
+
+
+def test_length_limits_are_those_of_the_database():
+    from guarantees.models import Client, Guarantee
+    from guarantees.validation import MAX_LENGTH
+
+    assert {
+        "contract_no": Guarantee._meta.get_field("contract_no").max_length,
+        "client_name": Client._meta.get_field("name").max_length,
+        "industry": Client._meta.get_field("industry").max_length,
+        "group_name": Client._meta.get_field("group_name").max_length,
+        "other_lender": Guarantee._meta.get_field("other_lender").max_length,
+    } == MAX_LENGTH
+
+
+def test_an_amount_beyond_what_can_be_recorded():
+    result = check([guarantee_row(2, guaranteed_amount="1e14", loan_amount="1e14")])
+    assert [(f.severity, f.rule, f.column) for f in result.findings] == [
+        ("error", "too_large", "loan_amount"),
+        ("error", "too_large", "guaranteed_amount"),
+    ]
