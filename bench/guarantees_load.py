@@ -24,8 +24,15 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from reporting_common import make_institutions, setup_django
+
+if TYPE_CHECKING:  # Django is set up inside main()
+    from accounts.models import User
+    from guarantees.validation import ValidationResult
+    from institutions.models import Institution
 
 BANKS = [f"基准测试银行{i}分行" for i in range(20)]
 
@@ -80,7 +87,7 @@ def generate(n: int, seed: int) -> list[dict]:
     return rows
 
 
-def raw_copy(institution, result) -> None:
+def raw_copy(institution: Institution, result: ValidationResult) -> None:
     """The floor: COPY the typed clients, read back their ids, COPY the guarantees — no staging, no merge."""
     from django.db import connection, transaction
     from django.utils import timezone
@@ -131,7 +138,7 @@ def raw_copy(institution, result) -> None:
                 )
 
 
-def timed(fn) -> float:
+def timed(fn: Callable[[], object]) -> float:
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
@@ -141,7 +148,7 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run(n: int, institutions: list, user) -> dict:
+def run(n: int, institutions: list[Institution], user: User) -> dict[str, float]:
     from django.db import transaction
 
     from guarantees.services import _write, batch_check, batch_commit, batch_stage
@@ -152,7 +159,7 @@ def run(n: int, institutions: list, user) -> dict:
     inst = next(fresh)
     result = None
 
-    def check():
+    def check() -> None:
         nonlocal result
         result = batch_check(institution=inst, guarantees=rows, events=[])
 
@@ -160,7 +167,7 @@ def run(n: int, institutions: list, user) -> dict:
     assert not result.findings, result.findings[:3]
     write_batch = batch_stage(actor=user, institution=inst, channel="api")
 
-    def write():
+    def write() -> None:
         with transaction.atomic():
             _write(write_batch, result)
 
@@ -210,7 +217,7 @@ def main() -> None:
         )
 
 
-def fresh_institutions(k: int) -> list:
+def fresh_institutions(k: int) -> list[Institution]:
     """k benchmark institutions without records (earlier runs used some)."""
     from institutions.models import Institution
 

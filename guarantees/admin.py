@@ -2,6 +2,8 @@
 themselves are read only here, since only a batch commit writes them."""
 
 from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from institutions.admin import AuditedAdmin
@@ -21,16 +23,16 @@ class MagnitudeRuleAdmin(AuditedAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         return self.model.objects.for_user(request.user)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

@@ -55,7 +55,7 @@ class ProductLine(models.Model):
         verbose_name = _("业务品种")
         verbose_name_plural = _("业务品种")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name_zh
 
 
@@ -80,7 +80,7 @@ class MagnitudeRule(models.Model):
         verbose_name = _("量级核对规则")
         verbose_name_plural = _("量级核对规则")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_sheet_display()}.{self.column} > {self.limit}"
 
     @classmethod
@@ -142,7 +142,7 @@ class ImportBatch(models.Model):
         verbose_name = _("担保明细批次")
         verbose_name_plural = _("担保明细批次")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.institution} #{self.pk} {self.get_status_display()}"
 
 
@@ -191,7 +191,7 @@ class Client(TimeStampedModel):
         verbose_name = _("担保客户")
         verbose_name_plural = _("担保客户")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.display_name}（{self.masked_identifier}）"
 
     @property
@@ -211,7 +211,7 @@ class Client(TimeStampedModel):
 class GuaranteeQuerySet(ScopedQuerySet):
     scope = INSTITUTION_SCOPE
 
-    def with_balance(self, on: dt.date):
+    def with_balance(self, on: dt.date) -> GuaranteeQuerySet:
         """Annotate `balance`: the guaranteed amount less releases and compensated principal dated on or
         before `on` (the guarantor's liability ends when the loan is repaid or when it pays in its place)."""
         reduced = (
@@ -235,7 +235,7 @@ class GuaranteeQuerySet(ScopedQuerySet):
             )
         )
 
-    def in_force(self, on: dt.date):
+    def in_force(self, on: dt.date) -> GuaranteeQuerySet:
         """Guarantees started on or before `on` with a positive balance on that day."""
         return self.with_balance(on).filter(start_date__lte=on, balance__gt=0)
 
@@ -313,7 +313,7 @@ class Guarantee(TimeStampedModel):
         verbose_name = _("担保业务")
         verbose_name_plural = _("担保业务")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.contract_no
 
     @property
@@ -364,5 +364,5 @@ class GuaranteeEvent(models.Model):
         verbose_name = _("担保事件")
         verbose_name_plural = _("担保事件")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.guarantee} {self.get_kind_display()} {self.occurred_on} {self.amount}"

@@ -7,9 +7,11 @@ import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, QuerySet, Sum
 
+from accounts.models import User
 from core.scoping import can_see
 from institutions.models import Institution
 
@@ -59,12 +61,12 @@ DERIVED_FIELDS = (
 )
 
 
-def guarantee_balances(*, user, on: dt.date) -> QuerySet[Guarantee]:
+def guarantee_balances(*, user: User | AnonymousUser, on: dt.date) -> QuerySet[Guarantee]:
     """The guarantees `user` may see that are in force on `on`, each annotated with its `balance`."""
     return Guarantee.objects.for_user(user).in_force(on)
 
 
-def institution_balances(*, user, on: dt.date) -> QuerySet:
+def institution_balances(*, user: User | AnonymousUser, on: dt.date) -> QuerySet:
     """Per institution the user may see: balance in force on `on`, guarantees and clients in force
     (rows of institution_id, balance, guarantees, clients; one SQL statement)."""
     return (
@@ -76,7 +78,7 @@ def institution_balances(*, user, on: dt.date) -> QuerySet:
     )
 
 
-def shared_borrowers(*, user, on: dt.date, min_institutions: int = 2) -> QuerySet:
+def shared_borrowers(*, user: User | AnonymousUser, on: dt.date, min_institutions: int = 2) -> QuerySet:
     """Borrowers guaranteed by several institutions on `on`, grouped by credit code or by the keyed hash
     of the ID number (never the number: a person shows as the hash and last four), largest first."""
     return (
@@ -109,7 +111,9 @@ def _event_totals(events: QuerySet) -> dict[str, dict]:
     return totals
 
 
-def report_fields(*, user, institution: Institution, period_end: dt.date) -> dict[str, Decimal | int | None]:
+def report_fields(
+    *, user: User | AnonymousUser, institution: Institution, period_end: dt.date
+) -> dict[str, Decimal | int | None]:
     """The quarterly-report fields that follow from the loan-level records of `institution` for the
     quarter ending `period_end`, keyed by the codes of quarterly_report_fields.csv (DERIVED_FIELDS), plus
     `average_fee_rate` (the indicator of indicators.csv) computed from the records' own fees.

@@ -17,9 +17,10 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from accounts.models import Region
+from accounts.models import Region, User
 from core import audit
 from institutions.models import Bank, Institution
 
@@ -99,7 +100,7 @@ def _refuse(zh: str, en: str) -> ValidationError:
 
 
 @transaction.atomic
-def batch_stage(*, actor, institution: Institution, channel: str, source_name: str = "") -> ImportBatch:
+def batch_stage(*, actor: User, institution: Institution, channel: str, source_name: str = "") -> ImportBatch:
     """Open a batch for an institution's records (the channel then brings its rows to batch_commit)."""
     if not can_file(actor, institution):
         raise PermissionDenied(
@@ -164,7 +165,7 @@ def batch_check(
 
 def batch_commit(
     *,
-    actor,
+    actor: User,
     batch: ImportBatch,
     guarantees: pd.DataFrame | Iterable[Mapping],
     events: pd.DataFrame | Iterable[Mapping],
@@ -226,7 +227,7 @@ def batch_commit(
 
 
 @transaction.atomic
-def _finish(*, actor, batch: ImportBatch, status: str, fields: dict) -> None:
+def _finish(*, actor: User, batch: ImportBatch, status: str, fields: dict) -> None:
     """Move the batch out of validation (conditional update) and leave the audit row."""
     before = audit.snapshot(ImportBatch.objects.get(pk=batch.pk))
     before.pop("findings")  # kept on the batch itself; the audit row names status and counts
@@ -282,7 +283,7 @@ def _write(batch: ImportBatch, result: ValidationResult) -> dict[str, int]:
     }
 
 
-def _stage(cursor, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
+def _stage(cursor: CursorWrapper, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
     rows = frame[list(columns)].astype(object).itertuples(index=False, name=None)
     names = ", ".join(columns)
     if connection.vendor == "postgresql":
@@ -294,7 +295,7 @@ def _stage(cursor, table: str, columns: Sequence[str], frame: pd.DataFrame) -> N
 
 
 def _upsert(
-    cursor, *, count_existing: str, upsert: str, count_params: list, params: list, staged: str
+    cursor: CursorWrapper, *, count_existing: str, upsert: str, count_params: list, params: list, staged: str
 ) -> tuple[int, int]:
     """Run one merge statement; (rows created, rows updated). Rows whose values did not change are
     neither: the statement's WHERE leaves them alone and the row count does not include them."""
@@ -311,7 +312,7 @@ def _changed(table: str, columns: Sequence[str]) -> str:
     return " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in columns)
 
 
-def _merge_clients(cursor, institution_id: int, now: dt.datetime) -> tuple[int, int]:
+def _merge_clients(cursor: CursorWrapper, institution_id: int, now: dt.datetime) -> tuple[int, int]:
     table = Client._meta.db_table
     attributes = ("id_last4", "name", "client_type", "industry", "region_id", "group_name")
     return _upsert(
@@ -330,7 +331,9 @@ def _merge_clients(cursor, institution_id: int, now: dt.datetime) -> tuple[int, 
     )
 
 
-def _merge_guarantees(cursor, institution_id: int, batch_id: int, now: dt.datetime) -> tuple[int, int]:
+def _merge_guarantees(
+    cursor: CursorWrapper, institution_id: int, batch_id: int, now: dt.datetime
+) -> tuple[int, int]:
     table = Guarantee._meta.db_table
     agreements = Guarantee._meta.get_field("agreement").related_model._meta.db_table
     copied = [c for c in STAGE_GUARANTEE_COLUMNS if c not in ("contract_no", "id_kind", "id_key")]
@@ -361,7 +364,9 @@ def _merge_guarantees(cursor, institution_id: int, batch_id: int, now: dt.dateti
     )
 
 
-def _merge_events(cursor, institution_id: int, batch_id: int, now: dt.datetime) -> tuple[int, int]:
+def _merge_events(
+    cursor: CursorWrapper, institution_id: int, batch_id: int, now: dt.datetime
+) -> tuple[int, int]:
     table = GuaranteeEvent._meta.db_table
     guarantees = Guarantee._meta.db_table
     return _upsert(

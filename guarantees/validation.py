@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,7 +28,7 @@ import pandas as pd
 from institutions.validators import is_valid_credit_code
 
 from .choices import ClientType, CounterGuarantee, EventKind, IdKind, Sheet
-from .identifiers import id_last_four, id_number_hash, is_valid_id_number, normalise_id_number
+from .identifiers import id_last_four, id_number_hash, is_valid_id_number, masked_id, normalise_id_number
 
 ERROR = "error"
 WARNING = "warning"
@@ -162,9 +163,16 @@ def normalise_text(value: object) -> str:
     return str(value).strip()
 
 
+_ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
+
+
 def _quote(value: object, limit: int = 30) -> object:
-    """A filer's cell in a message, cut short: it is shown, not trusted."""
-    return value[:limit] + "…" if isinstance(value, str) and len(value) > limit else value
+    """A filer's cell as a message shows it: anything shaped like a resident ID number (in whatever
+    column it was put) masked to its last four, and cut short."""
+    if not isinstance(value, str):
+        return value
+    value = _ID_LIKE.sub(lambda m: masked_id(m.group()[-4:]), value)
+    return value[:limit] + "…" if len(value) > limit else value
 
 
 def _each(series: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:

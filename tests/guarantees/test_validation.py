@@ -249,6 +249,17 @@ def test_bad_credit_code_checksum():
     )
 
 
+def test_an_id_number_in_the_wrong_column_is_masked_in_the_message():
+    number = person_id(8)[:17] + "X"
+    result = check([guarantee_row(2, credit_code=number, loan_amount=number)])
+    masked = "**************" + number[-4:]
+    assert [(f.rule, f.column, f.message.count(masked)) for f in result.findings] == [
+        ("bad_credit_code", "credit_code", 2),
+        ("not_a_number", "loan_amount", 2),
+    ]
+    assert not any(number[:14] in f.message for f in result.findings)
+
+
 def test_bad_id_number_names_only_the_last_four():
     result = check([person_row(2, id_number="110105194912310021")])
     assert only(result) == (
