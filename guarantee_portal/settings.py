@@ -197,7 +197,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.ErrorDocumentingAutoSchema",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
 }
 SPECTACULAR_SETTINGS = {
@@ -205,6 +206,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Financing-guarantee supervision portal API. Field and indicator codes are the contract.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ErrorCodeEnum": "core.openapi.ERROR_CODES",
+        "FilingStatusEnum": "reporting.choices.FilingStatus",
+    },
 }
 
 # Content Security Policy: everything is served from this origin (vendored assets, no CDN).
