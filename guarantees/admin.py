@@ -18,8 +18,8 @@ class ProductLineAdmin(AuditedAdmin):
 
 @admin.register(MagnitudeRule)
 class MagnitudeRuleAdmin(AuditedAdmin):
-    list_display = ("sheet", "column", "limit", "effective_from", "effective_to", "source")
-    list_filter = ("sheet",)
+    list_display = ("column", "region_code", "limit", "effective_from", "effective_to", "source")
+    list_filter = ("column",)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

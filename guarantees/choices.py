@@ -52,6 +52,16 @@ class BatchStatus(models.TextChoices):
     COMMITTED = "committed", _("已入库")
 
 
+class MagnitudeColumn(models.TextChoices):
+    """The columns a magnitude rule may watch (each code names one column across the two sheets)."""
+
+    LOAN_AMOUNT = "loan_amount", _("借款金额（万元）")
+    GUARANTEED_AMOUNT = "guaranteed_amount", _("担保金额（万元）")
+    FEE_AMOUNT = "fee_amount", _("担保费（万元）")
+    FEE_RATE = "fee_rate", _("年化担保费率")
+    EVENT_AMOUNT = "amount", _("事件金额（万元）")
+
+
 class Sheet(models.TextChoices):
     """The two sheets of a batch (and of the upload workbook that comes later)."""
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
 from core.models import TimeStampedModel
+from core.policy import PolicyRow
 from core.scoping import Scope, ScopedQuerySet
 from institutions.models import MONEY, RATIO, Agreement, Bank, Institution
 
@@ -25,7 +26,7 @@ from .choices import (
     CounterGuarantee,
     EventKind,
     IdKind,
-    Sheet,
+    MagnitudeColumn,
 )
 from .identifiers import masked_id
 
@@ -59,35 +60,29 @@ class ProductLine(models.Model):
         return self.name_zh
 
 
-class MagnitudeRule(models.Model):
+class MagnitudeRule(PolicyRow):
     """量级核对: a value above `limit` in one column of a batch gives a warning the filer must confirm
-    (an amount in 元 where 万元 is asked, a rate written as a percentage). Effective-dated policy data."""
+    (an amount in 元 where 万元 is asked, a rate written as a percentage). One policy per column; the
+    rule of the institution's region in force on the day of the check governs."""
 
-    sheet = models.CharField(_("工作表"), max_length=16, choices=Sheet.choices)
-    column = models.CharField(_("列"), max_length=32)
+    policy_key = "column"
+
+    column = models.CharField(_("列"), max_length=32, choices=MagnitudeColumn.choices)
     limit = models.DecimalField(_("核对上限"), max_digits=18, decimal_places=6)
-    effective_from = models.DateField(_("生效日期"))
-    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
-    source = models.CharField(_("依据"), max_length=300)
 
-    objects = ReferenceQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["sheet", "column", "-effective_from"]
+    class Meta(PolicyRow.Meta):
+        ordering = ["column", "region_code", "-effective_from"]
         constraints = [
-            models.UniqueConstraint(fields=["sheet", "column", "effective_from"], name="one_magnitude_rule")
+            *PolicyRow.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["column", "region_code", "effective_from"], name="one_magnitude_rule_per_region_start"
+            ),
         ]
         verbose_name = _("量级核对规则")
         verbose_name_plural = _("量级核对规则")
 
     def __str__(self) -> str:
-        return f"{self.get_sheet_display()}.{self.column} > {self.limit}"
-
-    @classmethod
-    def in_force(cls, on: dt.date) -> models.QuerySet:
-        return cls.objects.filter(
-            Q(effective_to__isnull=True) | Q(effective_to__gte=on), effective_from__lte=on
-        )
+        return f"{self.get_column_display()} > {self.limit} {self.region_code or _('全国')}"
 
 
 class ImportBatchQuerySet(ScopedQuerySet):

@@ -8,10 +8,10 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, QuerySet, Sum
 
 from accounts.models import User
+from core.exceptions import AppError, bilingual
 from core.scoping import can_see
 from institutions.models import Institution
 
@@ -152,8 +152,9 @@ def report_fields(
     Amounts are rounded half up to 2 decimals once, at the end.
     """
     if not can_see(user, institution):
-        raise PermissionDenied(
-            "无权查看该机构的担保业务明细 / not allowed to read this institution's records"
+        raise AppError(
+            bilingual("无权查看该机构的担保业务明细", "not allowed to read this institution's records"),
+            code="forbidden",
         )
     guarantees = Guarantee.objects.for_user(user).filter(institution=institution)
     events = GuaranteeEvent.objects.for_user(user).filter(guarantee__institution=institution)

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from accounts.models import Region, User
 from core import audit
+from core.exceptions import AppError, bilingual
 from institutions.models import Bank, Institution
 
 from .choices import BatchStatus, Channel
@@ -95,19 +95,16 @@ STAGING_TABLES = {
 }
 
 
-def _refuse(zh: str, en: str) -> ValidationError:
-    return ValidationError(f"{zh} / {en}")
+NOT_YOURS = ("无权报送该机构的担保业务明细", "not allowed to send this institution's records")
 
 
 @transaction.atomic
 def batch_stage(*, actor: User, institution: Institution, channel: str, source_name: str = "") -> ImportBatch:
     """Open a batch for an institution's records (the channel then brings its rows to batch_commit)."""
     if not can_file(actor, institution):
-        raise PermissionDenied(
-            "无权报送该机构的担保业务明细 / not allowed to send this institution's records"
-        )
+        raise AppError(bilingual(*NOT_YOURS), code="forbidden")
     if channel not in Channel.values:
-        raise _refuse(f"未知的报送渠道“{channel}”", f"unknown channel {channel!r}")
+        raise AppError(bilingual(f"未知的报送渠道“{channel}”", f"unknown channel {channel!r}"))
     batch = ImportBatch.objects.create(
         institution=institution, uploaded_by=actor, channel=channel, source_name=source_name[:255]
     )
@@ -156,8 +153,8 @@ def batch_check(
         product_lines=dict(ProductLine.objects.values_list("name_zh", "code")),
         known_regions=set(Region.objects.values_list("code", flat=True)),
         limits=[
-            MagnitudeLimit(sheet=r.sheet, column=r.column, limit=r.limit)
-            for r in MagnitudeRule.in_force(today)
+            MagnitudeLimit(column=r.column, limit=r.limit)
+            for r in MagnitudeRule.objects.governing(today, institution.region_id).values()
         ],
         hash_key=settings.PII_HASH_KEY.encode(),
     )
@@ -182,17 +179,18 @@ def batch_commit(
     """
     institution = batch.institution
     if not can_file(actor, institution):
-        raise PermissionDenied(
-            "无权报送该机构的担保业务明细 / not allowed to send this institution's records"
-        )
+        raise AppError(bilingual(*NOT_YOURS), code="forbidden")
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.STAGED).update(
         status=BatchStatus.VALIDATING, progress=0
     )
     if not claimed:
         batch.refresh_from_db()
-        raise _refuse(
-            f"批次 #{batch.pk} 当前状态为“{batch.get_status_display()}”，不能提交",
-            f"batch #{batch.pk} is {batch.status} and cannot be committed",
+        raise AppError(
+            bilingual(
+                f"批次 #{batch.pk} 不是待提交状态，不能提交",
+                f"batch #{batch.pk} is {batch.status}, not staged, and cannot be committed",
+            ),
+            code="conflict",
         )
     try:
         result = batch_check(institution=institution, guarantees=guarantees, events=events)
@@ -234,8 +232,11 @@ def _finish(*, actor: User, batch: ImportBatch, status: str, fields: dict) -> No
     if not ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.VALIDATING).update(
         status=status, **fields
     ):
-        raise _refuse(
-            f"批次 #{batch.pk} 状态已被其他操作改变", f"batch #{batch.pk} was changed by another action"
+        raise AppError(
+            bilingual(
+                f"批次 #{batch.pk} 的状态已被其他操作改变", f"batch #{batch.pk} was changed by another action"
+            ),
+            code="conflict",
         )
     batch.refresh_from_db()
     after = audit.snapshot(batch)

@@ -121,9 +121,9 @@ class Finding:
 
 @dataclass(frozen=True)
 class MagnitudeLimit:
-    """A value above `limit` in `column` of `sheet` is a warning (policy data: guarantees.MagnitudeRule)."""
+    """A value above `limit` in `column` is a warning (policy data: guarantees.MagnitudeRule; a column
+    code names one column across the two sheets)."""
 
-    sheet: str
     column: str
     limit: Decimal
 
@@ -378,7 +378,7 @@ class _SheetCheck:
 
     def magnitude(self, values: pd.Series, column: str, limits: Sequence[MagnitudeLimit]) -> None:
         for rule in limits:
-            if rule.sheet != self.sheet or rule.column != column:
+            if rule.column != column:
                 continue
             above = pd.Series([v is not None and v > rule.limit for v in values.tolist()], index=values.index)
             money = column != "fee_rate" and not column.endswith("_share")

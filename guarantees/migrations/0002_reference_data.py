@@ -24,13 +24,13 @@ PRODUCT_LINES = [
 MONEY_CHECK = ("平台数据质量核对（非政策限额）：单笔超过1亿元（10000万元）的借款担保极少见，"
                "多为按元填报；参照单一客户责任余额不超过净资产10%（《融资担保公司监督管理条例》第十六条）")
 MAGNITUDE_RULES = [
-    # sheet, column, limit, source
-    ("guarantees", "guaranteed_amount", "10000", MONEY_CHECK),
-    ("guarantees", "loan_amount", "10000", MONEY_CHECK),
-    ("guarantees", "fee_amount", "1000", "平台数据质量核对（非政策限额）：单笔担保费超过1000万元多为按元填报"),
-    ("guarantees", "fee_rate", "0.10", "平台数据质量核对（非政策限额）：年化担保费率超过10%多为按百分数填报"
+    # column, limit, source (nationwide rows: a region may add its own)
+    ("guaranteed_amount", "10000", MONEY_CHECK),
+    ("loan_amount", "10000", MONEY_CHECK),
+    ("fee_amount", "1000", "平台数据质量核对（非政策限额）：单笔担保费超过1000万元多为按元填报"),
+    ("fee_rate", "0.10", "平台数据质量核对（非政策限额）：年化担保费率超过10%多为按百分数填报"
      "（政府性融资担保费率上限1%–1.5%，财金〔2025〕11号）"),
-    ("events", "amount", "10000", MONEY_CHECK),
+    ("amount", "10000", MONEY_CHECK),  # events
 ]
 SINCE = dt.date(2017, 10, 1)  # 《融资担保公司监督管理条例》施行
 
@@ -42,9 +42,9 @@ def load(apps, schema_editor):
         ProductLine.objects.get_or_create(
             code=code, defaults=dict(name_zh=name_zh, name_en=name_en, source=source, ordering=ordering)
         )
-    for sheet, column, limit, source in MAGNITUDE_RULES:
+    for column, limit, source in MAGNITUDE_RULES:
         MagnitudeRule.objects.get_or_create(
-            sheet=sheet, column=column, effective_from=SINCE, defaults=dict(limit=Decimal(limit), source=source)
+            column=column, region_code="", effective_from=SINCE, defaults=dict(limit=Decimal(limit), source=source)
         )
 
 

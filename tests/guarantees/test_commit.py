@@ -5,14 +5,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.exceptions import AppError
 from core.models import AuditEvent
 from guarantees import services
 from guarantees.identifiers import id_number_hash
-from guarantees.models import Client, Guarantee, GuaranteeEvent, ImportBatch
+from guarantees.models import Client, Guarantee, GuaranteeEvent, ImportBatch, MagnitudeRule
 from institutions.models import Agreement, Bank
 
 from .helpers import ICBC, event_row, guarantee_row, load, org_code, person_id, person_row
@@ -182,8 +182,9 @@ def test_one_error_writes_nothing(banks, chengdu_institution, filer):
         }
     ]
     assert (Client.objects.count(), Guarantee.objects.count(), GuaranteeEvent.objects.count()) == (0, 0, 0)
-    with pytest.raises(ValidationError):  # a failed batch is final: the filer sends a corrected one
+    with pytest.raises(AppError) as refused:  # a failed batch is final: the filer sends a corrected one
         services.batch_commit(actor=filer, batch=batch, guarantees=rows(), events=events())
+    assert refused.value.code == "conflict"
 
 
 def test_a_failure_while_writing_writes_nothing(banks, chengdu_institution, filer, monkeypatch):
@@ -219,19 +220,45 @@ def test_warnings_wait_for_the_filers_confirmation(banks, chengdu_institution, f
     assert batch.warnings_confirmed_at is not None
 
 
+def test_a_regional_magnitude_rule_governs_its_region(
+    banks, chengdu_institution, mianyang_institution, users
+):
+    MagnitudeRule.objects.create(
+        column="guaranteed_amount",
+        region_code="510100",
+        limit=Decimal("50000"),
+        effective_from=dt.date(2020, 1, 1),
+        source="测试：成都市的核对上限",
+    )
+    big = [guarantee_row(2, guaranteed_amount="20000")]
+    chengdu, _ = load(users["cd_filer"], chengdu_institution, big)
+    mianyang, result = load(users["my_filer"], mianyang_institution, big)
+    assert (chengdu.status, chengdu.warning_count) == ("committed", 0)
+    assert (mianyang.status, [(f.rule, f.column) for f in result.findings]) == (
+        "staged",
+        [("magnitude", "guaranteed_amount")],
+    )
+
+
 def test_a_committed_batch_is_not_committed_twice(banks, chengdu_institution, filer):
     batch, _ = load(filer, chengdu_institution, rows())
-    with pytest.raises(ValidationError, match="已入库"):
+    with pytest.raises(AppError) as refused:
         services.batch_commit(actor=filer, batch=batch, guarantees=rows(), events=[])
+    assert (refused.value.code, str(refused.value)) == (
+        "conflict",
+        f"批次 #{batch.pk} 不是待提交状态，不能提交 / batch #{batch.pk} is committed, not staged, and cannot be committed",
+    )
 
 
 def test_only_the_institutions_own_users_send_its_records(banks, chengdu_institution, users):
     for name in ("my_filer", "cd_regulator", "sc_finance"):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(AppError) as refused:
             services.batch_stage(actor=users[name], institution=chengdu_institution, channel="api")
+        assert refused.value.code == "forbidden"
     batch = services.batch_stage(actor=users["cd_approver"], institution=chengdu_institution, channel="api")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(AppError) as refused:
         services.batch_commit(actor=users["my_filer"], batch=batch, guarantees=rows(), events=[])
+    assert refused.value.code == "forbidden"
     assert ImportBatch.objects.get().status == "staged"
 
 

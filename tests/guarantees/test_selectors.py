@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 
+from core.exceptions import AppError
 from guarantees import selectors
 from guarantees.models import Client, Guarantee, GuaranteeEvent, ImportBatch
 
@@ -278,7 +278,7 @@ def test_tenant_isolation_of_every_queryset(two_companies, users, user, sees):
 
 def test_report_fields_of_an_institution_out_of_sight_are_refused(two_companies, mianyang_institution, users):
     for name in ("cd_filer", "cd_regulator", "zj_regulator"):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(AppError, match="无权查看该机构的担保业务明细"):
             selectors.report_fields(
                 user=users[name], institution=mianyang_institution, period_end=dt.date(2025, 6, 30)
             )

@@ -13,9 +13,9 @@ from .helpers import ABC, ICBC, event_row, guarantee_row, org_code, person_id, p
 
 KEY = b"test-key"
 LIMITS = [
-    MagnitudeLimit("guarantees", "guaranteed_amount", Decimal("10000")),
-    MagnitudeLimit("guarantees", "fee_rate", Decimal("0.10")),
-    MagnitudeLimit("events", "amount", Decimal("10000")),
+    MagnitudeLimit("guaranteed_amount", Decimal("10000")),
+    MagnitudeLimit("fee_rate", Decimal("0.10")),
+    MagnitudeLimit("amount", Decimal("10000")),
 ]
 LINES = {"一般借款担保": "general", "农户土地收益保证贷款": "farmer_land_income"}
 
