@@ -7,7 +7,7 @@ COPY pyproject.toml requirements.lock ./
 COPY . .
 RUN pip install -c requirements.lock . \
  && DJANGO_SECRET_KEY=build-only python manage.py compilemessages --ignore=.venv \
- && DJANGO_ENV=production DJANGO_SECRET_KEY=build-only DJANGO_STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput \
+ && DJANGO_ENV=production DJANGO_SECRET_KEY=build-only PII_HASH_KEY=build-only DJANGO_STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput \
  && useradd --system --uid 1000 portal && mkdir -p /app/var && chown -R portal /app/var
 USER portal
 EXPOSE 8000

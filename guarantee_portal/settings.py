@@ -2,9 +2,10 @@
 
 Embedded default (no variables set): SQLite under var/, Celery tasks run eagerly in-process, DEBUG on,
 2FA off — what `make demo` uses. Production: DJANGO_ENV=production plus DATABASE_URL, REDIS_URL,
-DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (see README).
+DJANGO_SECRET_KEY, PII_HASH_KEY and DJANGO_ALLOWED_HOSTS (see README).
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,14 @@ SECRET_KEY = (
     env.str("DJANGO_SECRET_KEY")
     if PRODUCTION
     else env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production-4f7c2a9e1b")
+)
+# Key of the HMAC that replaces natural persons' ID numbers (guarantees/identifiers.py). Separate from
+# SECRET_KEY and never rotated: a new key cannot re-hash numbers the portal never stored, so borrowers
+# would no longer group across institutions. Development derives one from the development SECRET_KEY.
+PII_HASH_KEY = (
+    env.str("PII_HASH_KEY")
+    if PRODUCTION
+    else env.str("PII_HASH_KEY", default=hashlib.sha256(b"pii-hash-key:" + SECRET_KEY.encode()).hexdigest())
 )
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
@@ -51,6 +60,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "institutions",
+    "guarantees",
     "reporting",
     "supervision",
     "subsidies",

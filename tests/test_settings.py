@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DJANGO_ENV": "production",
     "DJANGO_SECRET_KEY": "k" * 20 + "-production-secret-for-the-check-only-7Hq9x2Lm4Vb8Nc1Zr5Tw",
+    "PII_HASH_KEY": "p" * 20 + "-production-pii-hash-key-for-the-check-only-3Rk8Wd",
     "DJANGO_ALLOWED_HOSTS": "danbao.example.gov.cn",
     "DATABASE_URL": "sqlite:////tmp/unused-deploy-check.sqlite3",
     "REDIS_URL": "redis://127.0.0.1:6379/15",
@@ -19,7 +20,7 @@ def _manage(*args, env):
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "OTP_"))
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "OTP_", "PII_"))
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -42,6 +43,13 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_pii_hash_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "PII_HASH_KEY"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "PII_HASH_KEY" in result.stderr
 
 
 def test_production_settings_turn_on_second_factor_and_health_checks():
