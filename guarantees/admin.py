@@ -6,7 +6,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from institutions.admin import AuditedAdmin
+from core.admin import AuditedAdmin
 
 from .models import Client, Guarantee, GuaranteeEvent, ImportBatch, MagnitudeRule, ProductLine
 
