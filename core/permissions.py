@@ -1,25 +1,160 @@
-"""Who may do what: the decorators and permission classes views and API declare their access with."""
+"""Who may open which page and API operation, and the menu's role table.
+
+Every view declares its access through this module, and the declaration is recorded on the view
+(`view.access`, or the API view's permission classes), so a test walks every URL and finds any view
+without one:
+
+- `@public` — anyone, the anonymous public included (said explicitly, never by omission);
+- `@signed_in` — any signed-in user; what they see is then limited by `for_user`;
+- `@role_required(Role.X, ...)` — signed in with one of the roles (administrators always pass).
+
+API views declare a permission class built on `Authority` (`PublicAPI`, `SignedInAPI`, or one made
+by `api_permission`); an API view that declares nothing gets `Undeclared`, which refuses everyone.
+
+Which rows a user reaches is `for_user(user, action)` (core.scoping). The rules of each app ("who may
+revoke this licence") live in that app's `permissions.py`; services check them again with `require`
+as the second line of defence."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from .roles import COMPANY_ROLES, Role, has_role, role_of
+
+NOT_ALLOWED = _("无权执行该操作。 (Not allowed.)")
 
 
-def role_required(*roles):
-    """Logged in and one of `roles` (administrators always pass); anyone else gets 403."""
+@dataclass(frozen=True)
+class Access:
+    """Who passes: the public, any signed-in user (roles None), or holders of `roles` (and
+    administrators, unless `admins` is False: pages that act as the user's own institution)."""
+
+    public: bool = False
+    roles: tuple[str, ...] | None = None
+    admins: bool = True
+
+    def allows(self, user) -> bool:
+        if self.public:
+            return True
+        if self.roles is None:
+            return user is not None and user.is_authenticated and user.is_active
+        return has_role(user, *self.roles) if self.admins else role_of(user) in self.roles
+
+
+def _declare(view, access: Access):
+    view.access = access
+    return view
+
+
+def public(view):
+    """Anyone may open the page, the anonymous public included."""
+    return _declare(view, Access(public=True))
+
+
+def signed_in(view):
+    """Any signed-in user may open the page; the rows it shows come from `for_user`."""
+    return _declare(login_required(view), Access())
+
+
+def role_required(*roles: str, admins: bool = True):
+    """Signed in and one of `roles` (administrators pass unless `admins` is False); anyone else gets
+    403, the anonymous public the login page."""
+    access = Access(roles=tuple(roles), admins=admins)
 
     def decorator(view):
         @wraps(view)
-        @login_required
         def wrapped(request, *args, **kwargs):
-            user = request.user
-            if not (user.is_superuser or user.role == "admin" or user.role in roles):
+            if not access.allows(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        return wrapped
+        return _declare(login_required(wrapped), access)
 
+    decorator.access = access  # so a page can ask whether a link to such a page is worth showing
     return decorator
+
+
+def require(actor, rule: Callable[..., bool], *args, message=NOT_ALLOWED) -> None:
+    """A service's second line of defence: PermissionDenied unless `rule(actor, *args)`. The system
+    itself (actor None: seeding, migrations, background jobs) passes."""
+    if actor is not None and not rule(actor, *args):
+        raise PermissionDenied(message)
+
+
+# --- API ------------------------------------------------------------------------------------------
+
+
+class Authority(BasePermission):
+    """Base of every API permission: `read` decides safe methods, `write` every other method."""
+
+    read = Access()
+    write = Access()
+
+    def has_permission(self, request, view) -> bool:
+        access = self.read if request.method in SAFE_METHODS else self.write
+        return access.allows(request.user)
+
+
+class PublicAPI(Authority):
+    read = write = Access(public=True)
+
+
+class SignedInAPI(Authority):
+    read = write = Access()
+
+
+def api_permission(name: str, *, write: tuple[str, ...], read: tuple[str, ...] | None = None):
+    """An `Authority` class: reads for `read` roles (None: any signed-in user), writes for `write`
+    roles; administrators pass both."""
+    return type(name, (Authority,), {"read": Access(roles=read), "write": Access(roles=write)})
+
+
+class Undeclared(BasePermission):
+    """The API default: a view that declares no permission is closed to everyone."""
+
+    def has_permission(self, request, view) -> bool:
+        return False
+
+
+# --- the menu ---------------------------------------------------------------------------------------
+
+EVERY_ROLE = (Role.REGULATOR, Role.FINANCE, Role.FILER, Role.APPROVER)
+COMPANY = Access(roles=COMPANY_ROLES, admins=False)
+
+# (who sees the entry, label, url name, icon). Later apps add their entries here; a missing url name is
+# skipped, so the menu only ever shows pages that exist. The menu is a shortcut list, narrower than
+# what the pages themselves allow (finance officers reach the indicator pages by link, not by menu).
+MENU = [
+    (Access(roles=EVERY_ROLE), _("工作台"), "home", "speedometer2"),
+    (Access(roles=(Role.REGULATOR,)), _("机构名录"), "institutions:list", "building"),
+    (COMPANY, _("本机构"), "institutions:own", "building"),
+    (
+        Access(roles=(Role.REGULATOR, *COMPANY_ROLES)),
+        _("季度报表"),
+        "reporting:filings",
+        "file-earmark-spreadsheet",
+    ),
+    (Access(roles=(Role.REGULATOR,)), _("报送进度"), "reporting:completeness", "clipboard-check"),
+    (Access(roles=(Role.REGULATOR,)), _("审核队列"), "reporting:review_queue", "list-check"),
+    (Access(roles=(Role.REGULATOR, *COMPANY_ROLES)), _("监管指标"), "supervision:dashboard", "graph-up"),
+    (Access(roles=(Role.REGULATOR,)), _("风险预警"), "supervision:warnings", "exclamation-triangle"),
+    (Access(roles=(Role.REGULATOR,)), _("政策阈值"), "supervision:thresholds", "sliders"),
+    (Access(roles=(Role.REGULATOR,)), _("校验规则"), "reporting:rules", "check2-square"),
+    (Access(roles=(Role.REGULATOR, *COMPANY_ROLES)), _("消息"), "reporting:notifications", "bell"),
+    (
+        Access(roles=(Role.FINANCE, Role.REGULATOR)),
+        _("政府性机构名单"),
+        "institutions:govlist",
+        "patch-check",
+    ),
+    (Access(roles=(Role.REGULATOR, *COMPANY_ROLES)), _("银担合作"), "institutions:agreements", "bank"),
+    (Access(roles=(Role.REGULATOR,)), _("公告"), "institutions:notices", "megaphone"),
+    (Access(roles=(Role.ADMIN,)), _("审计日志"), "audit:list", "journal-text"),
+]

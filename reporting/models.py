@@ -86,7 +86,8 @@ class FieldDefinition(models.Model):
 
 
 class FilingQuerySet(ScopedQuerySet):
-    scope = Scope(region="institution__region_id", institution="institution_id")
+    # The company prepares its own filings; the regulators of its jurisdiction review them.
+    scope = Scope(region="institution__region_id", institution="institution_id", company_changes=True)
 
 
 class Filing(TimeStampedModel):
@@ -157,7 +158,9 @@ def values_as_decimals(values: dict) -> dict[str, Decimal]:
 
 
 class FilingVersionQuerySet(ScopedQuerySet):
-    scope = Scope(region="filing__institution__region_id", institution="filing__institution_id")
+    scope = Scope(
+        region="filing__institution__region_id", institution="filing__institution_id", company_changes=True
+    )
 
 
 class FilingVersion(models.Model):
@@ -266,7 +269,8 @@ class ValidationRule(TimeStampedModel):
 
 
 class DueDateSettingQuerySet(ScopedQuerySet):
-    scope = Scope(everyone=True)
+    # Everyone reads the deadlines; a province's regulator sets its own (the national row: administrators).
+    scope = Scope(everyone=True, change_region="region_id")
 
 
 class DueDateSetting(TimeStampedModel):
@@ -335,7 +339,8 @@ class Reminder(models.Model):
 
 
 class NotificationQuerySet(ScopedQuerySet):
-    def for_user(self, user):
+    def for_user(self, user, action="view"):
+        """A user's own messages, to read and to mark read."""
         if user is None or not user.is_authenticated:
             return self.none()
         return self.filter(user=user)

@@ -110,7 +110,8 @@ class PolicyParameter(TimeStampedModel):
 
 
 class ThresholdQuerySet(ScopedQuerySet):
-    scope = Scope(everyone=True)  # policy in force is published to every user
+    # Policy in force is published to every user; the regulators of a threshold's region change it.
+    scope = Scope(everyone=True, change_region="region_code")
 
 
 INDICATOR_CHOICES = [(code, f"{ind.name_zh}（{code}）") for code, ind in INDICATORS.items()]

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.permissions import role_required
 
 from .. import selectors, services
 from ..choices import (
@@ -23,12 +22,13 @@ from ..forms import (
     EntryForm,
 )
 from ..models import GovListBatch, GovListEntry, Institution
+from ..permissions import list_keeper
 from .common import PAGE_SIZE, form_errors
 
 # --- government-backed list --------------------------------------------------------------------------
 
 
-@role_required("regulator", "finance")
+@list_keeper
 def govlist(request):
     batches = (
         GovListBatch.objects.for_user(request.user)
@@ -63,7 +63,7 @@ def _current_in_scope(user):
     ]
 
 
-@role_required("regulator", "finance")
+@list_keeper
 def govlist_batch(request, pk):
     batch = get_object_or_404(
         GovListBatch.objects.for_user(request.user).select_related("proposed_by", "confirmed_by", "region"),

@@ -4,7 +4,7 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -14,6 +14,7 @@ from .. import selectors, services
 from ..choices import Channel
 from ..models import Filing
 from ..periods import Period
+from ..permissions import FilingAPI
 from .serializers import FilingSerializer, FilingWriteSerializer, SubmitSerializer
 
 _STATUS = {"forbidden": status.HTTP_403_FORBIDDEN, "conflict": status.HTTP_409_CONFLICT}
@@ -40,6 +41,7 @@ def _body(filing, findings):
     responses=FilingSerializer,
 )
 @api_view(["GET", "POST"])
+@permission_classes([FilingAPI])
 def filings(request):
     if request.method == "GET":
         qs = selectors.filings_for(request.user).select_related("template")
@@ -85,6 +87,7 @@ def _visible(request, pk):
 
 @extend_schema(operation_id="v1_filings_retrieve", responses=FilingSerializer)
 @api_view(["GET"])
+@permission_classes([FilingAPI])
 def filing_detail(request, pk):
     filing = _visible(request, pk)
     v = filing.current_version
@@ -107,6 +110,7 @@ def filing_detail(request, pk):
 
 @extend_schema(request=SubmitSerializer, responses=FilingSerializer)
 @api_view(["POST"])
+@permission_classes([FilingAPI])
 def filing_submit(request, pk):
     filing = _visible(request, pk)
     data = SubmitSerializer(data=request.data)

@@ -20,6 +20,7 @@ from reporting.periods import Period
 
 from .. import indicators as ind
 from ..models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+from ..permissions import IndicatorAPI
 from ..services.compute import thresholds_in_force
 
 
@@ -57,6 +58,8 @@ def _indicator_schema():
 class FilingIndicatorsView(APIView):
     """GET /api/v1/filings/{id}/indicators/ → [{code, value (decimal string or null), unit, breaches}]."""
 
+    permission_classes = [IndicatorAPI]
+
     @extend_schema(responses=_indicator_schema())
     def get(self, request, pk):
         filing = get_object_or_404(Filing.objects.for_user(request.user), pk=pk)
@@ -92,6 +95,8 @@ class FilingIndicatorsView(APIView):
 
 class InstitutionSeriesView(APIView):
     """GET /api/v1/institutions/{id}/indicators/?code=leverage&code=… → [{period, code, value}] by period."""
+
+    permission_classes = [IndicatorAPI]
 
     @extend_schema(
         parameters=[
@@ -132,6 +137,8 @@ class ThresholdsInForceView(APIView):
     """GET /api/v1/institutions/{id}/thresholds/?on=YYYY-MM-DD → the thresholds that apply to the
     institution on that date (its region, government-backed status then, and the small-business
     focus of its filing for that quarter when computed)."""
+
+    permission_classes = [IndicatorAPI]
 
     @extend_schema(
         parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="date (default today)")],
