@@ -48,3 +48,8 @@ def has_role(user, *roles: str) -> bool:
 def is_company_user(user) -> bool:
     """A filer or an approver: acts for its own institution."""
     return role_of(user) in COMPANY_ROLES
+
+
+def acts_for(user, institution_id: int) -> bool:
+    """A company user of this institution: the pages acting for one's own institution show its forms."""
+    return is_company_user(user) and user.institution_id == institution_id

@@ -8,7 +8,7 @@ row (to create one, or to show an action), and add the rules that are more than 
 from __future__ import annotations
 
 from core.permissions import api_permission, role_required
-from core.roles import COMPANY_ROLES, Role, has_role, is_admin, role_of
+from core.roles import COMPANY_ROLES, Role, acts_for, has_role, is_admin
 from core.scoping import can_change_in
 
 from .models import Agreement, ChangeFiling, GovListBatch, Institution, Licence, Notice, Shareholder
@@ -49,8 +49,8 @@ def may_edit_company_data(user, institution: Institution) -> bool:
 
 
 def may_file_changes(user, institution: Institution) -> bool:
-    """A change filing (变更备案) is the company's own report: its users file it."""
-    return is_admin(user) or (role_of(user) in COMPANY_ROLES and user.institution_id == institution.pk)
+    """A change filing (变更备案) is the company's own report: its users file it (and an administrator)."""
+    return is_admin(user) or acts_for(user, institution.pk)
 
 
 def may_review_changes(user, institution: Institution) -> bool:

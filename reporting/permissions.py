@@ -7,7 +7,7 @@ regulators of the company's jurisdiction review. Which filings a user reads is `
 from __future__ import annotations
 
 from core.permissions import SignedInAPI, role_required, signed_in
-from core.roles import COMPANY_ROLES, Role, has_role, is_admin, is_company_user, role_of
+from core.roles import COMPANY_ROLES, Role, acts_for, has_role, is_admin, role_of
 from core.scoping import can_change_in
 
 from .models import DueDateSetting, Filing
@@ -28,11 +28,6 @@ filing_readers = role_required(*REVIEWERS, *COMPANY_ROLES)
 filing_pages = signed_in
 # The filing API: any signed-in user; the services decide who prepares, submits and reviews.
 FilingAPI = SignedInAPI
-
-
-def acts_for(user, institution_id: int) -> bool:
-    """The company's own users: the pages that act for the user's institution show its actions."""
-    return is_company_user(user) and user.institution_id == institution_id
 
 
 def may_prepare_filing(user, institution_id: int) -> bool:

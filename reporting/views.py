@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import audit
+from core.roles import acts_for
 
 from . import excel, exports, receipts, selectors, services, validation
 from .choices import Basis, Channel, FilingStatus, Severity
 from .models import Filing, FilingVersion, Notification, ValidationRule
 from .periods import Period
 from .permissions import (
-    acts_for,
     company_pages,
     filing_pages,
     filing_readers,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Region
 from core import audit
 from core.permissions import signed_in
-from core.roles import is_admin
+from core.roles import acts_for, is_admin
 
 from .. import selectors, services
 from ..choices import (
@@ -32,7 +32,6 @@ from ..models import Agreement, Institution, Licence, LicenceDuty
 from ..permissions import (
     may_change_institution,
     may_edit_company_data,
-    may_file_changes,
     may_keep_licences,
     may_review_changes,
     registry_keeper,
@@ -226,7 +225,7 @@ def tab_changes(request, institution):
     return {
         "filings": filings,
         "filing_form": ChangeFilingForm(),
-        "can_file": may_file_changes(request.user, institution),
+        "is_company": acts_for(request.user, institution.pk),
         "can_review": may_review_changes(request.user, institution),
     }
 
