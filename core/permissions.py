@@ -8,8 +8,9 @@ without one:
 - `@signed_in` — any signed-in user; what they see is then limited by `for_user`;
 - `@role_required(Role.X, ...)` — signed in with one of the roles (administrators always pass).
 
-API views declare a permission class built on `Authority` (`PublicAPI`, `SignedInAPI`, or one made
-by `api_permission`); an API view that declares nothing gets `Undeclared`, which refuses everyone.
+API views declare a permission class built on `Authority` (`PublicAPI`, `SignedInAPI`, or an app's
+own subclass naming its writers); an API view that declares nothing gets `Undeclared`, which refuses
+everyone.
 
 Which rows a user reaches is `for_user(user, action)` (core.scoping). The rules of each app ("who may
 revoke this licence") live in that app's `permissions.py`; services check them again with `require`
@@ -92,7 +93,8 @@ def require(actor, rule: Callable[..., bool], *args, message=NOT_ALLOWED) -> Non
 
 
 class Authority(BasePermission):
-    """Base of every API permission: `read` decides safe methods, `write` every other method."""
+    """Base of every API permission: `read` decides safe methods, `write` every other method (by
+    default any signed-in user: an app's subclass names its writers, `write = Access(roles=...)`)."""
 
     read = Access()
     write = Access()
@@ -110,12 +112,6 @@ class SignedInAPI(Authority):
     read = write = Access()
 
 
-def api_permission(name: str, *, write: tuple[str, ...], read: tuple[str, ...] | None = None):
-    """An `Authority` class: reads for `read` roles (None: any signed-in user), writes for `write`
-    roles; administrators pass both."""
-    return type(name, (Authority,), {"read": Access(roles=read), "write": Access(roles=write)})
-
-
 class Undeclared(BasePermission):
     """The API default: a view that declares no permission is closed to everyone."""
 
@@ -125,36 +121,30 @@ class Undeclared(BasePermission):
 
 # --- the menu ---------------------------------------------------------------------------------------
 
-EVERY_ROLE = (Role.REGULATOR, Role.FINANCE, Role.FILER, Role.APPROVER)
-COMPANY = Access(roles=COMPANY_ROLES, admins=False)
+EVERY_ROLE = Access(roles=(Role.REGULATOR, Role.FINANCE, *COMPANY_ROLES))
+REGULATORS = Access(roles=(Role.REGULATOR,))
+OFFICERS = Access(roles=(Role.REGULATOR, Role.FINANCE))
+REGULATORS_AND_COMPANIES = Access(roles=(Role.REGULATOR, *COMPANY_ROLES))
+OWN_INSTITUTION = Access(roles=COMPANY_ROLES, admins=False)
+ADMINISTRATORS = Access(roles=(Role.ADMIN,))
 
 # (who sees the entry, label, url name, icon). Later apps add their entries here; a missing url name is
 # skipped, so the menu only ever shows pages that exist. The menu is a shortcut list, narrower than
 # what the pages themselves allow (finance officers reach the indicator pages by link, not by menu).
 MENU = [
-    (Access(roles=EVERY_ROLE), _("工作台"), "home", "speedometer2"),
-    (Access(roles=(Role.REGULATOR,)), _("机构名录"), "institutions:list", "building"),
-    (COMPANY, _("本机构"), "institutions:own", "building"),
-    (
-        Access(roles=(Role.REGULATOR, *COMPANY_ROLES)),
-        _("季度报表"),
-        "reporting:filings",
-        "file-earmark-spreadsheet",
-    ),
-    (Access(roles=(Role.REGULATOR,)), _("报送进度"), "reporting:completeness", "clipboard-check"),
-    (Access(roles=(Role.REGULATOR,)), _("审核队列"), "reporting:review_queue", "list-check"),
-    (Access(roles=(Role.REGULATOR, *COMPANY_ROLES)), _("监管指标"), "supervision:dashboard", "graph-up"),
-    (Access(roles=(Role.REGULATOR,)), _("风险预警"), "supervision:warnings", "exclamation-triangle"),
-    (Access(roles=(Role.REGULATOR,)), _("政策阈值"), "supervision:thresholds", "sliders"),
-    (Access(roles=(Role.REGULATOR,)), _("校验规则"), "reporting:rules", "check2-square"),
-    (Access(roles=(Role.REGULATOR, *COMPANY_ROLES)), _("消息"), "reporting:notifications", "bell"),
-    (
-        Access(roles=(Role.FINANCE, Role.REGULATOR)),
-        _("政府性机构名单"),
-        "institutions:govlist",
-        "patch-check",
-    ),
-    (Access(roles=(Role.REGULATOR, *COMPANY_ROLES)), _("银担合作"), "institutions:agreements", "bank"),
-    (Access(roles=(Role.REGULATOR,)), _("公告"), "institutions:notices", "megaphone"),
-    (Access(roles=(Role.ADMIN,)), _("审计日志"), "audit:list", "journal-text"),
+    (EVERY_ROLE, _("工作台"), "home", "speedometer2"),
+    (REGULATORS, _("机构名录"), "institutions:list", "building"),
+    (OWN_INSTITUTION, _("本机构"), "institutions:own", "building"),
+    (REGULATORS_AND_COMPANIES, _("季度报表"), "reporting:filings", "file-earmark-spreadsheet"),
+    (REGULATORS, _("报送进度"), "reporting:completeness", "clipboard-check"),
+    (REGULATORS, _("审核队列"), "reporting:review_queue", "list-check"),
+    (REGULATORS_AND_COMPANIES, _("监管指标"), "supervision:dashboard", "graph-up"),
+    (REGULATORS, _("风险预警"), "supervision:warnings", "exclamation-triangle"),
+    (REGULATORS, _("政策阈值"), "supervision:thresholds", "sliders"),
+    (REGULATORS, _("校验规则"), "reporting:rules", "check2-square"),
+    (REGULATORS_AND_COMPANIES, _("消息"), "reporting:notifications", "bell"),
+    (OFFICERS, _("政府性机构名单"), "institutions:govlist", "patch-check"),
+    (REGULATORS_AND_COMPANIES, _("银担合作"), "institutions:agreements", "bank"),
+    (REGULATORS, _("公告"), "institutions:notices", "megaphone"),
+    (ADMINISTRATORS, _("审计日志"), "audit:list", "journal-text"),
 ]

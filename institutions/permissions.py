@@ -7,7 +7,7 @@ row (to create one, or to show an action), and add the rules that are more than 
 
 from __future__ import annotations
 
-from core.permissions import api_permission, role_required
+from core.permissions import Access, Authority, role_required
 from core.roles import COMPANY_ROLES, Role, acts_for, has_role, is_admin
 from core.scoping import can_change_in
 
@@ -23,10 +23,18 @@ LIST_KEEPERS = (Role.REGULATOR, Role.FINANCE)
 registry_keeper = role_required(*REGISTRY_KEEPERS)
 list_keeper = role_required(*LIST_KEEPERS)
 
+
 # API: every signed-in user reads (the rows come from for_user); these roles write.
-RegistryAPI = api_permission("RegistryAPI", write=REGISTRY_KEEPERS)
-ListAPI = api_permission("ListAPI", write=LIST_KEEPERS)
-AgreementAPI = api_permission("AgreementAPI", write=(*REGISTRY_KEEPERS, *COMPANY_ROLES))
+class RegistryAPI(Authority):
+    write = Access(roles=REGISTRY_KEEPERS)
+
+
+class ListAPI(Authority):
+    write = Access(roles=LIST_KEEPERS)
+
+
+class AgreementAPI(Authority):
+    write = Access(roles=(*REGISTRY_KEEPERS, *COMPANY_ROLES))
 
 
 # --- institutions ------------------------------------------------------------------------------------

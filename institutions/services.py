@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.permissions import require
@@ -49,8 +50,8 @@ from .rules import add_months
 from .signals import government_backed_changed, institution_attributes_changed
 
 WATCHED_ATTRIBUTES = ("region_id", "ownership")
-NOT_YOUR_INSTITUTION = _("无权管理该机构。 (Not allowed to manage this institution.)")
-NOT_YOUR_REGION = _("该地区不在您的辖区内。 (Region outside your jurisdiction.)")
+NOT_YOUR_INSTITUTION = gettext_lazy("无权管理该机构。 (Not allowed to manage this institution.)")
+NOT_YOUR_REGION = gettext_lazy("该地区不在您的辖区内。 (Region outside your jurisdiction.)")
 
 
 @transaction.atomic
@@ -87,7 +88,7 @@ def institution_upsert(*, actor, credit_code: str, **fields) -> tuple[Institutio
     return institution, False
 
 
-LICENCE_AUTHORITY = _(
+LICENCE_AUTHORITY = gettext_lazy(
     "许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)"
 )
 
@@ -424,7 +425,7 @@ def licence_duty_complete(*, actor, duty: LicenceDuty, done_on: dt.date) -> Lice
 # --- notices ---------------------------------------------------------------------------------------
 
 
-NOT_YOUR_NOTICE = _("无权编辑公告。 (Not allowed to edit notices.)")
+NOT_YOUR_NOTICE = gettext_lazy("无权编辑公告。 (Not allowed to edit notices.)")
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ regulators of the company's jurisdiction review. Which filings a user reads is `
 
 from __future__ import annotations
 
-from core.permissions import SignedInAPI, role_required, signed_in
+from core.permissions import role_required
 from core.roles import COMPANY_ROLES, Role, acts_for, has_role, is_admin, role_of
 from core.scoping import can_change_in
 
@@ -23,11 +23,8 @@ company_pages = role_required(*COMPANY_ROLES, admins=False)
 reviewer_pages = role_required(*REVIEWERS)
 # The filing list and the validation rules: the companies and their regulators.
 filing_readers = role_required(*REVIEWERS, *COMPANY_ROLES)
-# A filing's own pages (detail, receipt, submit, amend) and the messages: any signed-in user, for the
-# filings for_user gives them; the services decide the actions.
-filing_pages = signed_in
-# The filing API: any signed-in user; the services decide who prepares, submits and reviews.
-FilingAPI = SignedInAPI
+# A filing's own pages (detail, receipt, submit, amend), the messages and the filing API are
+# `signed_in` / `SignedInAPI`: the filings come from for_user, and the functions below decide the actions.
 
 
 def may_prepare_filing(user, institution_id: int) -> bool:

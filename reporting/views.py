@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import audit
+from core.permissions import signed_in
 from core.roles import acts_for
 
 from . import excel, exports, receipts, selectors, services, validation
@@ -27,7 +28,6 @@ from .models import Filing, FilingVersion, Notification, ValidationRule
 from .periods import Period
 from .permissions import (
     company_pages,
-    filing_pages,
     filing_readers,
     may_change_validation_rules,
     may_review,
@@ -297,7 +297,7 @@ def _version_findings(filing, version):
     return findings
 
 
-@filing_pages
+@signed_in
 def filing_detail(request, pk):
     filing = _filing_or_404(request.user, pk)
     version = filing.current_version
@@ -338,7 +338,7 @@ def filing_detail(request, pk):
     )
 
 
-@filing_pages
+@signed_in
 @require_POST
 def filing_submit(request, pk):
     filing = _filing_or_404(request.user, pk)
@@ -352,7 +352,7 @@ def filing_submit(request, pk):
     return redirect("reporting:receipt", pk=pk)
 
 
-@filing_pages
+@signed_in
 @require_POST
 def filing_amend(request, pk):
     filing = _filing_or_404(request.user, pk)
@@ -365,7 +365,7 @@ def filing_amend(request, pk):
     return redirect("reporting:filing_edit", period=str(filing.period))
 
 
-@filing_pages
+@signed_in
 def receipt(request, pk):
     filing = _filing_or_404(request.user, pk)
     version = filing.current_version
@@ -374,7 +374,7 @@ def receipt(request, pk):
     return render(request, "reporting/receipt.html", {"filing": filing, "version": version})
 
 
-@filing_pages
+@signed_in
 def receipt_pdf(request, pk):
     filing = _filing_or_404(request.user, pk)
     version = filing.current_version
@@ -579,7 +579,7 @@ def rules(request):
     )
 
 
-@filing_pages
+@signed_in
 def rule_history(request, pk):
     rule = get_object_or_404(ValidationRule.objects.for_user(request.user), pk=pk)
     return render(request, "reporting/rule_history.html", {"rule": rule, "events": audit.history(rule)})
@@ -663,7 +663,7 @@ def export_csv(request):
     return response
 
 
-@filing_pages
+@signed_in
 def notifications(request):
     page = Paginator(Notification.objects.for_user(request.user), 30).get_page(request.GET.get("page"))
     return render(request, "reporting/notifications.html", {"page": page})

@@ -3,7 +3,7 @@ by its pages, API, templates and services alike (services ask again through `cor
 
 from __future__ import annotations
 
-from core.permissions import SignedInAPI, role_required
+from core.permissions import role_required
 from core.roles import COMPANY_ROLES, Role, is_admin
 from core.scoping import can_change, can_change_in
 
@@ -17,8 +17,8 @@ regulator_desk = role_required(Role.REGULATOR)
 region_overview = role_required(Role.REGULATOR, Role.FINANCE)
 # The indicator dashboard: the jurisdiction's for officers, the own institution's for company users.
 dashboard_users = role_required(Role.REGULATOR, Role.FINANCE, *COMPANY_ROLES)
-# The indicator API: any signed-in user, for the filings and institutions for_user gives them.
-IndicatorAPI = SignedInAPI
+# One filing's or institution's indicators (pages and API) are `signed_in` / `SignedInAPI`: what they
+# show comes from for_user.
 
 
 def may_edit_threshold(user, region_code: str) -> bool:

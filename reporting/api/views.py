@@ -8,13 +8,13 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from core.permissions import SignedInAPI
 from institutions.models import Institution
 
 from .. import selectors, services
 from ..choices import Channel
 from ..models import Filing
 from ..periods import Period
-from ..permissions import FilingAPI
 from .serializers import FilingSerializer, FilingWriteSerializer, SubmitSerializer
 
 _STATUS = {"forbidden": status.HTTP_403_FORBIDDEN, "conflict": status.HTTP_409_CONFLICT}
@@ -41,7 +41,7 @@ def _body(filing, findings):
     responses=FilingSerializer,
 )
 @api_view(["GET", "POST"])
-@permission_classes([FilingAPI])
+@permission_classes([SignedInAPI])
 def filings(request):
     if request.method == "GET":
         qs = selectors.filings_for(request.user).select_related("template")
@@ -87,7 +87,7 @@ def _visible(request, pk):
 
 @extend_schema(operation_id="v1_filings_retrieve", responses=FilingSerializer)
 @api_view(["GET"])
-@permission_classes([FilingAPI])
+@permission_classes([SignedInAPI])
 def filing_detail(request, pk):
     filing = _visible(request, pk)
     v = filing.current_version
@@ -110,7 +110,7 @@ def filing_detail(request, pk):
 
 @extend_schema(request=SubmitSerializer, responses=FilingSerializer)
 @api_view(["POST"])
-@permission_classes([FilingAPI])
+@permission_classes([SignedInAPI])
 def filing_submit(request, pk):
     filing = _visible(request, pk)
     data = SubmitSerializer(data=request.data)

@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.permissions import SignedInAPI
 from institutions.models import Institution
 from institutions.selectors import government_backed_ids
 from reporting.models import Filing
@@ -20,7 +21,6 @@ from reporting.periods import Period
 
 from .. import indicators as ind
 from ..models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
-from ..permissions import IndicatorAPI
 from ..services.compute import thresholds_in_force
 
 
@@ -58,7 +58,7 @@ def _indicator_schema():
 class FilingIndicatorsView(APIView):
     """GET /api/v1/filings/{id}/indicators/ → [{code, value (decimal string or null), unit, breaches}]."""
 
-    permission_classes = [IndicatorAPI]
+    permission_classes = [SignedInAPI]
 
     @extend_schema(responses=_indicator_schema())
     def get(self, request, pk):
@@ -96,7 +96,7 @@ class FilingIndicatorsView(APIView):
 class InstitutionSeriesView(APIView):
     """GET /api/v1/institutions/{id}/indicators/?code=leverage&code=… → [{period, code, value}] by period."""
 
-    permission_classes = [IndicatorAPI]
+    permission_classes = [SignedInAPI]
 
     @extend_schema(
         parameters=[
@@ -138,7 +138,7 @@ class ThresholdsInForceView(APIView):
     institution on that date (its region, government-backed status then, and the small-business
     focus of its filing for that quarter when computed)."""
 
-    permission_classes = [IndicatorAPI]
+    permission_classes = [SignedInAPI]
 
     @extend_schema(
         parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="date (default today)")],

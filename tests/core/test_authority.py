@@ -75,12 +75,12 @@ def test_every_url_and_api_operation_declares_its_permission():
     assert [route for route, p in walked if declaration(p) is None] == []
 
 
+def is_public(declared) -> bool:
+    return declared.public if isinstance(declared, Access) else declared[0].read.public
+
+
 def test_public_pages_say_so_explicitly():
-    public = sorted(
-        route
-        for route, p in project_patterns()
-        if getattr(declaration(p), "public", False) or "PublicAPI" in str(declaration(p))
-    )
+    public = sorted(route for route, p in project_patterns() if is_public(declaration(p)))
     assert public == [
         "^reporting/(?P<rest>(?:indicators|warnings|thresholds)(?:/.*)?)$",
         "accounts/login/",
@@ -117,10 +117,9 @@ def test_the_anonymous_public_reaches_only_what_is_declared_public():
         response = _get(client, url_of(route))
         if isinstance(declared, Access):
             refused = _is_login_redirect(response)
-            assert refused is not declared.public, (route, response.status_code)
         else:
             refused = response.status_code in (401, 403)
-            assert refused is not (declared[0].read.public), (route, response.status_code)
+        assert refused is not is_public(declared), (route, response.status_code)
 
 
 def test_a_user_without_a_role_is_refused_exactly_the_role_pages():
@@ -175,3 +174,46 @@ def test_the_admin_site_admits_active_staff_only():
     ):
         request.user = user
         assert admin.site.has_permission(request) is admitted
+
+
+MENU = {
+    "admin": [
+        "工作台",
+        "机构名录",
+        "季度报表",
+        "报送进度",
+        "审核队列",
+        "监管指标",
+        "风险预警",
+        "政策阈值",
+        "校验规则",
+        "消息",
+        "政府性机构名单",
+        "银担合作",
+        "公告",
+        "审计日志",
+    ],
+    "cd_regulator": [
+        "工作台",
+        "机构名录",
+        "季度报表",
+        "报送进度",
+        "审核队列",
+        "监管指标",
+        "风险预警",
+        "政策阈值",
+        "校验规则",
+        "消息",
+        "政府性机构名单",
+        "银担合作",
+        "公告",
+    ],
+    "sc_finance": ["工作台", "政府性机构名单"],
+    "cd_approver": ["工作台", "本机构", "季度报表", "监管指标", "消息", "银担合作"],
+}
+
+
+@pytest.mark.parametrize("who", sorted(MENU))
+def test_the_menu_by_role(who, users, client_for):
+    response = client_for(users[who]).get("/")
+    assert [str(item["label"]) for item in response.context["nav_items"]] == MENU[who]
