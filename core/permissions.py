@@ -49,19 +49,29 @@ class Access:
         return has_role(user, *self.roles) if self.admins else role_of(user) in self.roles
 
 
-def _declare(view, access: Access):
-    view.access = access
-    return view
+def _guarded(view, access: Access):
+    """`view` behind the login page and `access` (403 for the signed-in it refuses), declared on it."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not access.allows(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    guarded = login_required(wrapped)
+    guarded.access = access
+    return guarded
 
 
 def public(view):
     """Anyone may open the page, the anonymous public included."""
-    return _declare(view, Access(public=True))
+    view.access = Access(public=True)
+    return view
 
 
 def signed_in(view):
     """Any signed-in user may open the page; the rows it shows come from `for_user`."""
-    return _declare(login_required(view), Access())
+    return _guarded(view, Access())
 
 
 def role_required(*roles: str, admins: bool = True):
@@ -70,13 +80,7 @@ def role_required(*roles: str, admins: bool = True):
     access = Access(roles=tuple(roles), admins=admins)
 
     def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not access.allows(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return _declare(login_required(wrapped), access)
+        return _guarded(view, access)
 
     decorator.access = access  # so a page can ask whether a link to such a page is worth showing
     return decorator

@@ -1,4 +1,4 @@
-"""The roles a user holds, and the three facts every "who may" rule starts from.
+"""The roles a user holds, and the facts about them every "who may" rule starts from.
 
 A user holds one role: within a jurisdiction (regulator, finance officer), within one institution
 (filer, approver), or nowhere in particular (administrator). A superuser counts as an administrator, and

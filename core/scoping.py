@@ -26,7 +26,7 @@ from typing import Literal
 from django.db import models
 from django.db.models import Q
 
-from .roles import COMPANY_ROLES, Role, role_of
+from .roles import COMPANY_ROLES, REGION_ROLES, Role, role_of
 
 Action = Literal["view", "change"]
 
@@ -103,7 +103,7 @@ def visible_q(user, scope: Scope) -> Q | None:
         return None
     if role in COMPANY_ROLES and scope.institution and user.institution_id:
         return Q(**{scope.institution: user.institution_id}) | public
-    if role in (Role.REGULATOR, Role.FINANCE) and scope.region and user.region_id:
+    if role in REGION_ROLES and scope.region and user.region_id:
         return region_subtree_q(scope.region, user.region_id) | public
     return public
 

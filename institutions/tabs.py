@@ -4,7 +4,8 @@
     register(Tab("filings", _("季度报表"), "reporting/_institution_filings_tab.html", filings_tab_context))
 
 `context(request, institution)` returns the extra template context of the tab (called only for the tab
-being shown); `roles` limits who sees the tab (None = everyone who may see the institution; administrators always do)."""
+being shown); `roles` limits who sees the tab (None = everyone who may see the institution; administrators
+always see it)."""
 
 from __future__ import annotations
 
