@@ -50,8 +50,13 @@ from .rules import add_months
 from .signals import government_backed_changed, institution_attributes_changed
 
 WATCHED_ATTRIBUTES = ("region_id", "ownership")
+# Refusals (who may do what: permissions.py).
 NOT_YOUR_INSTITUTION = gettext_lazy("无权管理该机构。 (Not allowed to manage this institution.)")
 NOT_YOUR_REGION = gettext_lazy("该地区不在您的辖区内。 (Region outside your jurisdiction.)")
+NOT_YOUR_NOTICE = gettext_lazy("无权编辑公告。 (Not allowed to edit notices.)")
+LICENCE_AUTHORITY = gettext_lazy(
+    "许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)"
+)
 
 
 @transaction.atomic
@@ -86,11 +91,6 @@ def institution_upsert(*, actor, credit_code: str, **fields) -> tuple[Institutio
         ):
             institution_attributes_changed.send(sender=Institution, institution_ids=[institution.pk])
     return institution, False
-
-
-LICENCE_AUTHORITY = gettext_lazy(
-    "许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)"
-)
 
 
 # --- licences --------------------------------------------------------------------------------------
@@ -423,9 +423,6 @@ def licence_duty_complete(*, actor, duty: LicenceDuty, done_on: dt.date) -> Lice
 
 
 # --- notices ---------------------------------------------------------------------------------------
-
-
-NOT_YOUR_NOTICE = gettext_lazy("无权编辑公告。 (Not allowed to edit notices.)")
 
 
 @transaction.atomic
