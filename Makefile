@@ -27,8 +27,11 @@ demo: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Style and migrations, as CI checks them (.ci/run) and the pre-commit hooks do (.pre-commit-config.yaml).
 lint: $(STAMP)
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
 
 # Regenerate the pinned constraints after changing pyproject.toml.
 lock:

@@ -3,12 +3,14 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from core.exceptions import AppError
 from core.permissions import PublicAPI
 
 from .permissions import needs_second_factor
@@ -37,24 +39,19 @@ class ObtainTokenView(APIView):
     @extend_schema(
         request=TokenRequest, responses=inline_serializer("TokenResponse", {"token": serializers.CharField()})
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = TokenRequest(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(
             request, username=data.validated_data["username"], password=data.validated_data["password"]
         )
         if user is None or not user.is_active:
-            return Response(
-                {"detail": _("用户名或密码错误，或账户已被锁定。 (Wrong credentials or account locked.)")},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise AppError(_("用户名或密码错误，或账户已被锁定。 (Wrong credentials or account locked.)"))
         if settings.OTP_REQUIRED and needs_second_factor(user):
             token = data.validated_data.get("otp_token", "")
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             if not token or device is None or not device.verify_token(token):
-                return Response(
-                    {"otp_token": [_("需要有效的动态验证码。 (A valid TOTP code is required.)")]},
-                    status=status.HTTP_400_BAD_REQUEST,
-                )
+                message = _("需要有效的动态验证码。 (A valid TOTP code is required.)")
+                raise AppError(message, errors={"otp_token": [message]})
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

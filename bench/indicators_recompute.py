@@ -30,6 +30,7 @@ logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
 QUARTERS = [(2024, 1), (2024, 2), (2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3), (2025, 4)]
 WEIGHTED = (
@@ -69,11 +70,10 @@ def leverage_sql(filing_ids=None) -> str:
 
 
 def make_data(n: int):
-    from tests.indicators.factories import BASE
-
     from institutions.demo import demo_credit_code
     from institutions.models import Institution
     from reporting.models import Filing, FilingVersion, ReportTemplate
+    from tests.supervision.factories import BASE
 
     cities = ["510104", "510107", "510703", "510603", "330302", "420102", "371502", "500113"]
     Institution.objects.bulk_create(
@@ -133,7 +133,7 @@ def timed(fn, repeat=1):
 def dashboard_queries(client) -> int:
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as ctx:
-        assert client.get("/supervision/").status_code == 200
+        assert client.get(reverse("supervision:dashboard")).status_code == 200
     return len(ctx.captured_queries)
 
 

@@ -188,7 +188,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.ErrorDocumentingAutoSchema",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
 }
 SPECTACULAR_SETTINGS = {
@@ -197,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["core.permissions.PublicAPI"],  # the API's description is public
+    "ENUM_NAME_OVERRIDES": {
+        "ErrorCodeEnum": "core.openapi.ERROR_CODES",
+        "FilingStatusEnum": "reporting.choices.FilingStatus",
+    },
 }
 
 # Content Security Policy: everything is served from this origin (vendored assets, no CDN).

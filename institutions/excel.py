@@ -18,10 +18,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import ngettext
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
 from accounts.models import Region
+from core.exceptions import AppError
 from core.permissions import require
 
 from . import services
@@ -80,6 +82,15 @@ class CellError:
     def __str__(self):
         return f"工作表“{self.sheet}”第{self.row}行{self.column}列（{self.header}）：{self.message}"
 
+    @property
+    def reference(self) -> str:
+        """The cell as a spreadsheet names it (机构!B5), or the row (机构!5:5) when no column applies."""
+        return (
+            f"{self.sheet}!{self.column}{self.row}"
+            if self.column.isalpha()
+            else f"{self.sheet}!{self.row}:{self.row}"
+        )
+
 
 @dataclass
 class ImportResult:
@@ -94,10 +105,23 @@ class CellProblem(ValueError):
     """A problem with one cell whose message is shown as it is."""
 
 
-class ImportFailed(Exception):
-    def __init__(self, errors):
-        super().__init__(f"{len(errors)} errors")
-        self.errors = errors
+class ImportFailed(AppError):
+    """The whole import is refused (nothing written); `cells` lists every error with its cell."""
+
+    def __init__(self, cells: list[CellError]) -> None:
+        self.cells = cells
+        errors: dict[str, list[str]] = {}
+        for cell in cells:
+            errors.setdefault(cell.reference, []).append(cell.message)
+        super().__init__(
+            ngettext(
+                "发现 %(n)d 处错误，未写入任何数据 / %(n)d error found, nothing was imported",
+                "发现 %(n)d 处错误，未写入任何数据 / %(n)d errors found, nothing was imported",
+                len(cells),
+            )
+            % {"n": len(cells)},
+            errors=errors,
+        )
 
 
 def template_workbook() -> bytes:

@@ -1,7 +1,10 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Region, User
 
 from .choices import ChangeItem, ListAction, ManagerRole, ShareholderKind
 from .models import Agreement, Bank, Notice
@@ -76,6 +79,17 @@ class BatchForm(Bootstrap, forms.Form):
     title = forms.CharField(label=_("批次名称"), max_length=200)
     published_on = forms.DateField(label=_("发布日期"), widget=DATE, required=False)
     note = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    region = forms.ModelChoiceField(label=_("发布地区"), queryset=Region.objects.none())
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if user.region_id:
+            del self.fields["region"]  # a regional officer publishes for its own jurisdiction
+        else:  # an administrator names the province or city that publishes the list
+            self.fields["region"].queryset = Region.objects.exclude(level="county").order_by("code")
+
+    def region_code(self, user: User) -> str:
+        return user.region_id or self.cleaned_data["region"].code
 
 
 class EntryForm(Bootstrap, forms.Form):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import RegionLevel
 from accounts.models import Region
 from core.models import TimeStampedModel
+from core.policy import PolicyRow
 from core.roles import Role
 from core.scoping import Scope, ScopedQuerySet
 
@@ -194,29 +195,25 @@ class GovListEntry(models.Model):
 RATIO = {"max_digits": 7, "decimal_places": 4}  # fractions: 0.2000 = 20%
 
 
-class PolicyRuleQuerySet(ScopedQuerySet):
-    scope = Scope(everyone=True)
-
-
-class PolicyRule(TimeStampedModel):
+class PolicyRule(PolicyRow):
     """One policy parameter (threshold, ratio, required value) with the region it applies to (none =
     national), its severity, effective period and source. The most specific region wins."""
 
+    policy_key = "code"
+
     code = models.CharField(_("规则"), max_length=32, choices=RuleCode.choices)
-    region_code = models.CharField(
-        _("适用地区代码"), max_length=6, blank=True, help_text=_("GB/T 2260 代码；留空表示全国适用")
-    )
     severity = models.CharField(_("严重程度"), max_length=8, choices=Severity.choices)
     value = models.DecimalField(_("参数值"), max_digits=18, decimal_places=4, null=True, blank=True)
     text_value = models.CharField(_("参数文本"), max_length=100, blank=True)
-    effective_from = models.DateField(_("生效日期"))
-    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
-    source = models.CharField(_("依据"), max_length=255)
 
-    objects = PolicyRuleQuerySet.as_manager()
-
-    class Meta:
+    class Meta(PolicyRow.Meta):
         ordering = ["code", "region_code", "-effective_from"]
+        constraints = [
+            *PolicyRow.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["code", "region_code", "effective_from"], name="one_rule_per_region_start"
+            ),
+        ]
         verbose_name = _("政策规则参数")
         verbose_name_plural = _("政策规则参数")
 
@@ -224,14 +221,10 @@ class PolicyRule(TimeStampedModel):
         return f"{self.get_code_display()} {self.region_code or _('全国')} {self.value if self.value is not None else self.text_value}"
 
 
-class ProvinceLicenceSettingQuerySet(ScopedQuerySet):
-    scope = Scope(everyone=True)
+class ProvinceLicenceSetting(PolicyRow):
+    """Per-province licence rules: number pattern and the duties and appeal periods after a revocation
+    (region_code is the province's code)."""
 
-
-class ProvinceLicenceSetting(TimeStampedModel):
-    """Per-province licence rules: number pattern and the duties and appeal periods after a revocation."""
-
-    province_code = models.CharField(_("省份代码"), max_length=6)
     abbreviation = models.CharField(_("省份简称"), max_length=2)
     number_pattern = models.CharField(_("许可证编号格式（正则）"), max_length=120)
     issuing_authority = models.CharField(_("发证机关"), max_length=120)
@@ -242,18 +235,20 @@ class ProvinceLicenceSetting(TimeStampedModel):
     lawsuit_months = models.PositiveSmallIntegerField(_("行政诉讼期限（月）"))
     reconsideration_body = models.CharField(_("复议机关"), max_length=120, blank=True)
     court = models.CharField(_("管辖法院"), max_length=120, blank=True)
-    effective_from = models.DateField(_("生效日期"))
-    source = models.CharField(_("依据"), max_length=255)
 
-    objects = ProvinceLicenceSettingQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["province_code", "-effective_from"]
+    class Meta(PolicyRow.Meta):
+        ordering = ["region_code", "-effective_from"]
+        constraints = [
+            *PolicyRow.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["region_code", "effective_from"], name="one_licence_setting_per_region_start"
+            ),
+        ]
         verbose_name = _("许可证省级设置")
         verbose_name_plural = _("许可证省级设置")
 
     def __str__(self):
-        return f"{self.province_code} {self.abbreviation} ({self.effective_from})"
+        return f"{self.region_code} {self.abbreviation} ({self.effective_from})"
 
 
 class LicenceQuerySet(ScopedQuerySet):

@@ -1,5 +1,5 @@
-"""Pure policy evaluation: pick the rule rows that apply to a region on a date and turn an institution
-or an agreement into findings. No database access; callers pass the PolicyRule rows in."""
+"""Pure policy evaluation: turn an institution or an agreement into findings under the rules that
+govern its region (core.policy picks them). No database access; callers pass the rules in."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-
-from core.scoping import subtree_prefix
 
 from .choices import RuleCode, Severity
 
@@ -26,21 +24,6 @@ class Finding:
     @property
     def css(self) -> str:
         return {"error": "danger", "breach": "danger", "warning": "warning"}[self.severity]
-
-
-def applicable_rules(rules, *, region_code: str, on: dt.date) -> dict:
-    """{rule code: the row that applies}: effective on `on`; the most specific region whose subtree holds
-    `region_code` wins (national rows have an empty region); then the latest effective_from."""
-    best = {}
-    for rule in rules:
-        if rule.effective_from > on or (rule.effective_to and rule.effective_to < on):
-            continue
-        if rule.region_code and not region_code.startswith(subtree_prefix(rule.region_code)):
-            continue
-        rank = (len(subtree_prefix(rule.region_code)) if rule.region_code else 0, rule.effective_from)
-        if rule.code not in best or rank > best[rule.code][0]:
-            best[rule.code] = (rank, rule)
-    return {code: rule for code, (_rank, rule) in best.items()}
 
 
 def pct(value: Decimal | None) -> str:

@@ -3,9 +3,10 @@ import datetime as dt
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, Subquery
 
+from core.policy import Governing, governing
+
 from .choices import ListAction, ListBatchStatus, NoticeStatus
 from .models import GovListEntry, Institution, Licence, Notice, NoticeItem, PolicyRule
-from .rules import applicable_rules
 
 
 def government_backed_ids(*, on: dt.date, institution_ids=None) -> set[int]:
@@ -57,14 +58,20 @@ def current_government_list(*, on: dt.date) -> list[GovListEntry]:
     return sorted(rows, key=lambda e: (e.institution.region_id, e.institution.name))
 
 
-def policy_rules():
+def policy_rules() -> list[PolicyRule]:
+    """Every rule row, loaded once for a batch over many regions (pass to `rules_for`)."""
     return list(PolicyRule.objects.all())
 
 
-def rules_for(region_code: str, on: dt.date | None = None, rules=None) -> dict:
-    return applicable_rules(
-        rules if rules is not None else policy_rules(), region_code=region_code, on=on or dt.date.today()
-    )
+def rules_for(
+    region_code: str, on: dt.date | None = None, rules: list[PolicyRule] | None = None
+) -> Governing:
+    """{rule code: the rule that governs} for a region on a day (today unless given), from the database
+    or from rows loaded by `policy_rules`."""
+    on = on or dt.date.today()
+    if rules is None:
+        return PolicyRule.objects.governing(on, region_code)
+    return governing(PolicyRule, rules, on, region_code)
 
 
 def latest_licence(field: str):

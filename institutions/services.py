@@ -97,22 +97,8 @@ def institution_upsert(*, actor, credit_code: str, **fields) -> tuple[Institutio
 
 
 def licence_setting_for(region_code: str, on: dt.date | None = None) -> ProvinceLicenceSetting:
-    on = on or timezone.localdate()
-    setting = (
-        ProvinceLicenceSetting.objects.filter(province_code=region_code[:2] + "0000", effective_from__lte=on)
-        .order_by("-effective_from")
-        .first()
-    )
-    if setting is None:
-        raise ValidationError(
-            {
-                "number": _(
-                    "%(p)s尚未配置许可证设置（编号格式、期限）。(No licence settings for province %(p)s.)"
-                )
-                % {"p": region_code[:2] + "0000"}
-            }
-        )
-    return setting
+    """The licence setting in force for the region's province (PolicyMissing when there is none)."""
+    return ProvinceLicenceSetting.objects.require(on or timezone.localdate(), region_code)
 
 
 def licence_number_validate(
@@ -223,7 +209,7 @@ def licence_issue(
         _notice_for(
             actor=actor,
             kind=NoticeKind.ISSUE,
-            region_code=setting.province_code,
+            region_code=institution.region_id[:2] + "0000",
             issuing_body=licence.issuing_authority,
             title=_("关于颁发融资担保业务经营许可证的公告"),
             published_on=issued_on,
@@ -705,9 +691,7 @@ def change_filing_due(changed_on: dt.date, region_code: str) -> dt.date:
     from .choices import RuleCode
     from .selectors import rules_for
 
-    rule = rules_for(region_code, changed_on).get(RuleCode.CHANGE_FILING_DAYS)
-    if rule is None or rule.value is None:
-        raise ValidationError(_("未配置变更备案期限。 (No change-filing deadline configured.)"))
+    rule = rules_for(region_code, changed_on).require(RuleCode.CHANGE_FILING_DAYS)
     return changed_on + dt.timedelta(days=int(rule.value))
 
 

@@ -53,3 +53,15 @@ class ReminderEvent(models.TextChoices):
     DUE = "due", _("截止日提醒")
     OVERDUE = "overdue", _("逾期催报")
     MANUAL = "manual", _("人工催报")
+
+
+class ReviewParameterKey(models.TextChoices):
+    """The review queue's risk points and badge cut-offs (services.risk_score, selectors.review_queue)."""
+
+    WARNING = "warning", _("每条提示的风险分")
+    UNEXPLAINED = "unexplained", _("提示未说明原因的加分")
+    QOQ_CHANGE = "qoq_change", _("环比大幅异动提示的加分")
+    PROHIBITED_BALANCE = "prohibited_balance", _("禁止性余额提示（BND-31）的加分")
+    THRESHOLD_BREACH = "threshold_breach", _("每项监管阈值违规的风险分")
+    BADGE_HIGH = "badge_high", _("风险分标红下限")
+    BADGE_MEDIUM = "badge_medium", _("风险分标黄下限")

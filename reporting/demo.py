@@ -35,8 +35,9 @@ from core.roles import Role
 
 from . import services, validation
 from .choices import Channel, FilingStatus
-from .models import Filing, FilingVersion
+from .models import Filing, FilingVersion, ReviewParameter
 from .periods import Period
+from .selectors import review_points
 
 # The eight quarters up to 2026Q3, the last one whose deadline has passed when this demo was written.
 FIRST, LAST = Period(2024, 4), Period(2026, 3)
@@ -334,7 +335,8 @@ def seed(institutions, *, liability_on, before_replace=None) -> dict:
     reviewer = User.objects.filter(role=Role.REGULATOR, region_id="510000").first()
     rules = {p: services.rule_specs(p.end) for p in periods}
     rulesets = {p: validation.ruleset_version(r) for p, r in rules.items()}
-    due_settings = {p: services.due_settings(p) for p in periods}
+    due_rows = services.due_settings()
+    review_rows = list(ReviewParameter.objects.all())
     filings, versions_by_key = [], {}
     stats = {"filings": 0, "versions": 0, "late": 0, "missing": 0, "nil": 0, "returned": 0, "amended": 0}
     for n, inst in enumerate(institutions, start=1):
@@ -352,7 +354,7 @@ def seed(institutions, *, liability_on, before_replace=None) -> dict:
                 continue
             nil = nil_inst and p >= NIL_FROM
             values = {} if nil else data[p]
-            due = services.due_date(inst.region_id, p, due_settings[p])
+            due = services.due_date(inst.region_id, p, due_rows)
             late = rng.random() < 0.1
             submitted_day = (
                 due + dt.timedelta(days=rng.randint(1, 12))
@@ -398,7 +400,9 @@ def seed(institutions, *, liability_on, before_replace=None) -> dict:
                 due_date=due,
                 first_submitted_at=None if status == FilingStatus.DRAFT else submitted_at,
                 accepted_at=submitted_at + dt.timedelta(days=3) if status == FilingStatus.ACCEPTED else None,
-                risk_score=services.risk_score(findings, explanations),
+                risk_score=services.risk_score(
+                    findings, explanations, review_points(inst.region_id, submitted_day, review_rows)
+                ),
                 warning_count=len(findings),
             )
             filings.append(filing)

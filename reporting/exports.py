@@ -42,7 +42,8 @@ def latest_values(user, period: Period):
 
 def aggregate(user, period: Period, region_code: str):
     """(fields, columns [(label, level)], {column: {code: Decimal}}, counts) summed by region level:
-    the whole jurisdiction, then each city, with province/city/county-level institutions apart."""
+    the whole jurisdiction (`region_code`, "" for the whole country), then each city, with
+    province/city/county-level institutions apart."""
     template = services.template_for(period)
     fields = services.template_fields(template)
     filings = selectors.filings_for(user, period).filter(first_submitted_at__isnull=False)
@@ -54,9 +55,8 @@ def aggregate(user, period: Period, region_code: str):
     latest = {}
     for filing_id, values, region, level in rows:
         latest.setdefault(filing_id, (values, region, level))  # first row per filing = latest version
-    names = dict(
-        Region.objects.filter(code__startswith=region_code[:2], level="city").values_list("code", "name")
-    )
+    cities = Region.objects.filter(level="city")  # the whole country for a jurisdiction of ""
+    names = dict(cities.filter(code__startswith=region_code[:2]).values_list("code", "name"))
     columns = (
         ["合计"]
         + [f"{lvl}级机构" for lvl in ("省", "市", "县")]
@@ -92,7 +92,9 @@ def aggregate_xlsx(*, user, period: Period, region_code: str) -> bytes:
     ws = wb.add_worksheet("汇总")
     bold = wb.add_format({"bold": True})
     money = wb.add_format({"num_format": "#,##0.00"})
-    ws.write_string(0, 0, safe_text(f"{period.label} 融资担保公司季度报表汇总（{region_code}）"), bold)
+    ws.write_string(
+        0, 0, safe_text(f"{period.label} 融资担保公司季度报表汇总（{region_code or '全国'}）"), bold
+    )
     header = ["部分", "字段代码", "项目", "单位", *[labels[c] for c in columns]]
     for i, h in enumerate(header):
         ws.write_string(2, i, safe_text(h), bold)

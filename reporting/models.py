@@ -16,10 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from core.policy import PolicyQuerySet, PolicyRow
 from core.scoping import Scope, ScopedQuerySet
 from institutions.models import Institution
 
-from .choices import Basis, Channel, FilingStatus, ReminderEvent, RuleKind, Severity, Unit
+from .choices import (
+    Basis,
+    Channel,
+    FilingStatus,
+    ReminderEvent,
+    ReviewParameterKey,
+    RuleKind,
+    Severity,
+    Unit,
+)
 from .periods import Period
 
 
@@ -268,42 +278,57 @@ class ValidationRule(TimeStampedModel):
         return f"{self.rule_id} {self.message_zh}"
 
 
-class DueDateSettingQuerySet(ScopedQuerySet):
+class DueDateSettingQuerySet(PolicyQuerySet):
     # Everyone reads the deadlines; a province's regulator sets its own (the national row: administrators).
-    scope = Scope(everyone=True, change_region="region_id")
+    scope = Scope(everyone=True, change_region="region_code")
 
 
-class DueDateSetting(TimeStampedModel):
-    """Per-province filing deadline and reminder schedule (a row with no province is the national default)."""
+class DueDateSetting(PolicyRow):
+    """Filing deadline and reminder schedule: the nationwide row, and a province's own (region_code)."""
 
-    region = models.ForeignKey(
-        "accounts.Region",
-        verbose_name=_("省份"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    days_after_quarter_end = models.PositiveSmallIntegerField(_("季末后报送天数"), default=15)
-    remind_days_before = models.PositiveSmallIntegerField(_("截止前几天提醒"), default=5)
-    overdue_days_after = models.PositiveSmallIntegerField(_("逾期几天后催报"), default=1)
-    effective_from = models.DateField(_("生效日期"))
-    source = models.CharField(_("依据"), max_length=300, blank=True)
+    days_after_quarter_end = models.PositiveSmallIntegerField(_("季末后报送天数"))
+    remind_days_before = models.PositiveSmallIntegerField(_("截止前几天提醒"))
+    overdue_days_after = models.PositiveSmallIntegerField(_("逾期几天后催报"))
 
     objects = DueDateSettingQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["region_id", "-effective_from"]
+    class Meta(PolicyRow.Meta):
+        ordering = ["region_code", "-effective_from"]
         constraints = [
+            *PolicyRow.Meta.constraints,
             models.UniqueConstraint(
-                fields=["region", "effective_from"], name="one_due_setting_per_region_date"
-            )
+                fields=["region_code", "effective_from"], name="one_due_setting_per_region_date"
+            ),
         ]
         verbose_name = _("报送期限设置")
         verbose_name_plural = _("报送期限设置")
 
     def __str__(self):
-        return f"{self.region_id or '全国'} +{self.days_after_quarter_end}"
+        return f"{self.region_code or '全国'} +{self.days_after_quarter_end}"
+
+
+class ReviewParameter(PolicyRow):
+    """A risk point or badge cut-off of the review queue, for the region of the filing (risk points,
+    stored at submission) or of the reviewer (threshold-breach points and badges, at display)."""
+
+    policy_key = "key"
+
+    key = models.CharField(_("参数"), max_length=32, choices=ReviewParameterKey.choices)
+    value = models.PositiveIntegerField(_("取值（分）"))
+
+    class Meta(PolicyRow.Meta):
+        ordering = ["key", "region_code", "-effective_from"]
+        constraints = [
+            *PolicyRow.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["key", "region_code", "effective_from"], name="one_review_parameter_per_start"
+            ),
+        ]
+        verbose_name = _("审核队列风险参数")
+        verbose_name_plural = _("审核队列风险参数")
+
+    def __str__(self):
+        return f"{self.get_key_display()} {self.region_code or '全国'} = {self.value}"
 
 
 class ReminderQuerySet(ScopedQuerySet):

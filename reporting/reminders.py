@@ -102,10 +102,10 @@ def remind_due(today: dt.date) -> dict:
     sent = {}
     period = Period.containing(today).previous()
     for p in (period.previous(), period):
-        settings_by_region = services.due_settings(p)
+        due_rows = services.due_settings()
         for inst in _unfiled(p, selectors.obliged_institutions(p)):
-            setting = services.due_setting_for(inst.region_id, p, settings_by_region)
-            due = services.due_date(inst.region_id, p, settings_by_region)
+            setting = services.due_setting_for(inst.region_id, p, due_rows)
+            due = services.due_date(inst.region_id, p, due_rows)
             event = _event_for(today, due, setting)
             if event and _send(inst, p, event, due):
                 sent[event] = sent.get(event, 0) + 1
@@ -123,14 +123,14 @@ def remind_manual(*, actor, period: Period, institution_ids=None, today: dt.date
     )
     if institution_ids:
         qs = qs.filter(pk__in=institution_ids)
-    settings_by_region = services.due_settings(period)
+    due_rows = services.due_settings()
     n = 0
     for inst in _unfiled(period, qs):
         n += _send(
             inst,
             period,
             ReminderEvent.MANUAL,
-            services.due_date(inst.region_id, period, settings_by_region),
+            services.due_date(inst.region_id, period, due_rows),
             actor=actor,
             key=today.isoformat(),
         )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Q
+import datetime as dt
 
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from core.policy import Governing, governing
 from institutions.choices import InstitutionStatus, LicenceStatus
 from institutions.models import Institution, Licence
 
-from .choices import FilingStatus
-from .models import Filing
+from .choices import FilingStatus, ReviewParameterKey
+from .models import Filing, ReviewParameter
 from .periods import Period
 
 
@@ -37,24 +41,35 @@ def filings_for(user, period: Period | None = None):
     return qs
 
 
-BREACH_RISK = 40  # a policy-threshold breach outweighs any single validation warning
-
-
-def review_queue(user):
+def review_queue(user, points: Governing):
     """Submitted filings in the user's jurisdiction, riskiest first, then oldest submission. The risk
-    adds the validation score (warnings, explanations, large changes) and the filing's threshold breaches."""
+    adds the validation score (warnings, explanations, large changes) and the points of the filing's
+    threshold breaches (`points`: the review points in force for the reviewer, `review_points_for`)."""
+    per_breach = points.require(ReviewParameterKey.THRESHOLD_BREACH).value
     return (
         filings_for(user)
         .filter(status=FilingStatus.SUBMITTED)
-        .annotate(risk=F("risk_score") + BREACH_RISK * F("breach_count"))
+        .annotate(risk=F("risk_score") + per_breach * F("breach_count"))
         .order_by("-risk", "first_submitted_at", "pk")
     )
 
 
+def review_points(region_code: str, day: dt.date, rows: list[ReviewParameter] | None = None) -> Governing:
+    """The review queue's points and badge cut-offs in force on `day` for a region, from the database or
+    from rows loaded once."""
+    if rows is None:
+        return ReviewParameter.objects.governing(day, region_code)
+    return governing(ReviewParameter, rows, day, region_code)
+
+
+def review_points_for(user) -> Governing:
+    """The review points and badge cut-offs in force today for the user's jurisdiction (nationwide for a
+    user without one, e.g. an administrator)."""
+    return review_points(user.region_id or "", timezone.localdate())
+
+
 def completeness(user, period: Period) -> dict:
     """Counts and rows for the board: every obliged institution in scope with its filing (or none)."""
-    from django.utils import timezone
-
     institutions = (
         obliged_institutions(period)
         .filter(pk__in=Institution.objects.for_user(user).values("pk"))
@@ -95,10 +110,10 @@ def completeness(user, period: Period) -> dict:
     }
     from .services import due_date, due_settings
 
-    settings = due_settings(period)
+    due_rows = due_settings()
     for inst in institutions:
         f = filings.get(inst.pk)
-        due = f.due_date if f and f.due_date else due_date(inst.region_id, period, settings)
+        due = f.due_date if f and f.due_date else due_date(inst.region_id, period, due_rows)
         filed = bool(f and f.first_submitted_at)
         state = "missing" if not filed else f.status
         late = bool(filed and f.is_late) or (not filed and today > due)
@@ -114,10 +129,6 @@ def completeness(user, period: Period) -> dict:
             counts[f.status] += 1
         rows.append({"institution": inst, "filing": f, "state": state, "late": late, "nil": nil, "due": due})
     return {"counts": counts, "rows": rows}
-
-
-def period_filter_q(period: Period) -> Q:
-    return Q(year=period.year, quarter=period.quarter)
 
 
 def institution_filings_tab(request, institution) -> dict:

@@ -18,10 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
+from core.exceptions import AppError, bilingual
+from core.policy import Governing, governing
 from institutions.models import Institution
 
 from . import validation
-from .choices import Channel, FilingStatus, Unit
+from .choices import Channel, FilingStatus, ReviewParameterKey, Unit
 from .fields_file import read_fields
 from .models import (
     DueDateSetting,
@@ -40,10 +42,11 @@ from .permissions import (
     may_set_due_dates,
     may_submit_filing,
 )
+from .selectors import review_points
 from .signals import filing_accepted, filing_submitted
 
 RULES_V1 = Path(__file__).parent / "data" / "validation_rules_v1.json"
-DEFAULT_DUE_DAYS = 15
+PROHIBITED_BALANCE_RULE = "BND-31"  # guarantees for the controlling shareholder (条例 art. 17)
 MAX_ABS = Decimal("1e13")  # 万元: far above any Chinese guarantee company, below DecimalField limits
 OPENING_FIELDS = {
     "fin_balance_opening": "fin_balance",
@@ -51,15 +54,30 @@ OPENING_FIELDS = {
 }
 
 
-class FilingError(Exception):
-    """A refused action; `findings` carries the validation findings when the refusal is about data."""
+class FilingError(AppError):
+    """A refused action on a filing; `findings` carries the validation findings when the refusal is
+    about data (API clients get them as `findings` beside the error)."""
 
-    def __init__(self, message: str, *, findings=None, errors=None, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        findings: list[validation.Finding] | None = None,
+        errors: dict[str, list[str]] | None = None,
+        code: str = "invalid",
+    ) -> None:
         self.findings = findings or []
-        self.errors = errors or []
-        self.code = code
+        super().__init__(
+            message, code=code, errors=errors, extra={"findings": [f.as_dict() for f in self.findings]}
+        )
+
+
+def _errors_by_field(errors: list[dict]) -> dict[str, list[str]]:
+    """parse_values' error rows → {field code: [bilingual messages]} for FilingError."""
+    out: dict[str, list[str]] = {}
+    for e in errors:
+        out.setdefault(e["field"], []).append(bilingual(e["message_zh"], e["message_en"]))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- template
@@ -154,23 +172,26 @@ def rule_update(
 
 
 # ---------------------------------------------------------------------------------------------- periods
-def due_settings(period: Period) -> dict:
-    """{province code or None (national default): DueDateSetting in force at the period end} (one query)."""
-    out = {}
-    for s in DueDateSetting.objects.filter(effective_from__lte=period.end).order_by("effective_from"):
-        out[s.region_id] = s
-    return out
+def due_settings() -> list[DueDateSetting]:
+    """Every deadline row, loaded once for a batch over many institutions (pass to `due_setting_for`)."""
+    return list(DueDateSetting.objects.all())
 
 
-def due_setting_for(region_code: str, period: Period, settings: dict | None = None):
-    settings = due_settings(period) if settings is None else settings
-    return settings.get(region_code[:2] + "0000") or settings.get(None)
+def due_setting_for(
+    region_code: str, period: Period, settings: list[DueDateSetting] | None = None
+) -> DueDateSetting:
+    """The deadline setting in force at the period end for a region (its province's, else the national
+    row; PolicyMissing when none), from the database or from rows loaded by `due_settings`."""
+    if settings is None:
+        return DueDateSetting.objects.require(period.end, region_code)
+    return governing(DueDateSetting, settings, period.end, region_code).require()
 
 
-def due_date(region_code: str, period: Period, settings: dict | None = None) -> dt.date:
-    """Quarter end + the days set for the institution's province (else the national row, else 15)."""
-    setting = due_setting_for(region_code, period, settings)
-    return period.end + dt.timedelta(days=setting.days_after_quarter_end if setting else DEFAULT_DUE_DAYS)
+def due_date(region_code: str, period: Period, settings: list[DueDateSetting] | None = None) -> dt.date:
+    """Quarter end + the days of the setting in force for the institution's region."""
+    return period.end + dt.timedelta(
+        days=due_setting_for(region_code, period, settings).days_after_quarter_end
+    )
 
 
 # ---------------------------------------------------------------------------------------------- values
@@ -293,20 +314,29 @@ def check(
     return findings, validation.ruleset_version(rules)
 
 
-def risk_score(findings: list[validation.Finding], explanations: dict) -> int:
-    """Review-queue order: 10 per warning, 20 more per unexplained one, 15 per large change (QOQ),
-    30 for a prohibited balance (BND-31, 条例 art. 17)."""
+def risk_score(findings: list[validation.Finding], explanations: dict, points: Governing) -> int:
+    """Review-queue order: points per warning, more per unexplained one, per large change (QOQ) and for
+    a prohibited balance (BND-31, 条例 art. 17) — the points are policy rows (`selectors.review_points`)."""
+    per_warning, unexplained, large_change, prohibited = (
+        points.require(key).value
+        for key in (
+            ReviewParameterKey.WARNING,
+            ReviewParameterKey.UNEXPLAINED,
+            ReviewParameterKey.QOQ_CHANGE,
+            ReviewParameterKey.PROHIBITED_BALANCE,
+        )
+    )
     score = 0
     for f in findings:
         if f.severity != validation.WARNING:
             continue
-        score += 10
+        score += per_warning
         if not (explanations.get(f.rule_id) or "").strip():
-            score += 20
+            score += unexplained
         if f.kind == "qoq_change":
-            score += 15
-        if f.rule_id == "BND-31":
-            score += 30
+            score += large_change
+        if f.rule_id == PROHIBITED_BALANCE_RULE:
+            score += prohibited
     return score
 
 
@@ -374,7 +404,7 @@ def filing_save_draft(
     nil_return: bool = False,
     channel: str = Channel.WEB,
     merge: bool = False,
-):
+) -> tuple[Filing, FilingVersion, list[validation.Finding]]:
     """Create or replace the open draft (merge=True updates only the given fields, for the web form).
     Returns (filing, version, findings). Bad values raise FilingError with `errors`; nothing is stored."""
     _require_maker(actor, institution.pk)
@@ -384,7 +414,9 @@ def filing_save_draft(
     fields = template_fields(filing.template)
     clean, errors = parse_values(values, fields)
     if errors:
-        raise FilingError(_("数据格式有误，未保存 / invalid values, nothing saved"), errors=errors)
+        raise FilingError(
+            _("数据格式有误，未保存 / invalid values, nothing saved"), errors=_errors_by_field(errors)
+        )
     version = filing.current_version
     if filing.status == FilingStatus.SUBMITTED:
         raise FilingError(
@@ -483,7 +515,7 @@ def filing_submit(*, actor, filing: Filing, explanations: dict | None = None) ->
     concurrency (conditional update on the unsubmitted version)."""
     _require_checker(actor, filing.institution_id)
     explanations = {k: str(v).strip() for k, v in (explanations or {}).items() if str(v).strip()}
-    filing = Filing.objects.select_related("current_version", "template").get(pk=filing.pk)
+    filing = Filing.objects.select_related("current_version", "template", "institution").get(pk=filing.pk)
     version = filing.current_version
     if (
         version is None
@@ -506,10 +538,14 @@ def filing_submit(*, actor, filing: Filing, explanations: dict | None = None) ->
             _("以下提示须逐条说明原因后方可报送 / each warning needs an explanation: %(ids)s")
             % {"ids": ", ".join(sorted({f.rule_id for f in missing}))},
             findings=findings,
-            code="explanations",
+            errors={
+                f"explanations.{rule_id}": [_("请说明原因 / an explanation is required")]
+                for rule_id in sorted({f.rule_id for f in missing})
+            },
         )
     now = timezone.now()
     kept = {f.rule_id: explanations[f.rule_id] for f in findings if f.rule_id in explanations}
+    score = risk_score(findings, kept, review_points(filing.institution.region_id, timezone.localdate(now)))
     won = FilingVersion.objects.filter(pk=version.pk, submitted_at__isnull=True).update(
         submitted_at=now,
         submitted_by=actor,
@@ -524,7 +560,7 @@ def filing_submit(*, actor, filing: Filing, explanations: dict | None = None) ->
     Filing.objects.filter(pk=filing.pk).update(
         status=FilingStatus.SUBMITTED,
         first_submitted_at=filing.first_submitted_at or now,
-        risk_score=risk_score(findings, kept),
+        risk_score=score,
         warning_count=len(findings),
         updated_at=now,
     )
@@ -638,7 +674,7 @@ def due_setting_save(
     ):
         raise FilingError(_("天数超出范围（报送期限1–90天，提醒0–30天）/ days out of range"))
     setting, created = DueDateSetting.objects.update_or_create(
-        region_id=region_code,
+        region_code=region_code or "",
         effective_from=effective_from,
         defaults={
             "days_after_quarter_end": days_after_quarter_end,

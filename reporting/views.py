@@ -11,20 +11,21 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import Region
 from core import audit
 from core.permissions import signed_in
 from core.roles import acts_for
 
 from . import excel, exports, receipts, selectors, services, validation
-from .choices import Basis, Channel, FilingStatus, Severity
-from .models import Filing, FilingVersion, Notification, ValidationRule
+from .choices import Basis, Channel, FilingStatus, ReviewParameterKey, Severity
+from .models import DueDateSetting, Filing, FilingVersion, Notification, ValidationRule
 from .periods import Period
 from .permissions import (
     company_pages,
@@ -168,7 +169,7 @@ def _recent_periods(n=8):
 
 # ---------------------------------------------------------------------------------------------- company form
 @company_pages
-def filing_edit(request, period):
+def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
     """The web form by section: previous period beside each field, findings inline (htmx)."""
     try:
         p = Period.parse(period)
@@ -198,8 +199,8 @@ def filing_edit(request, period):
                 merge=True,
             )
         except services.FilingError as exc:
-            for e in exc.errors:
-                messages.error(request, e["message_zh"])
+            for message in [m for field_messages in exc.errors.values() for m in field_messages]:
+                messages.error(request, message)
             if not exc.errors:
                 messages.error(request, exc.message)
             return redirect("reporting:filing_edit", period=str(p))
@@ -433,9 +434,18 @@ def excel_upload(request, period):
 
 # ---------------------------------------------------------------------------------------------- regulator
 @reviewer_pages
-def review_queue(request):
-    page = Paginator(selectors.review_queue(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "reporting/review_queue.html", {"page": page})
+def review_queue(request: HttpRequest) -> HttpResponse:
+    points = selectors.review_points_for(request.user)
+    page = Paginator(selectors.review_queue(request.user, points), 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reporting/review_queue.html",
+        {
+            "page": page,
+            "badge_high": points.require(ReviewParameterKey.BADGE_HIGH).value,
+            "badge_medium": points.require(ReviewParameterKey.BADGE_MEDIUM).value,
+        },
+    )
 
 
 @reviewer_pages
@@ -608,7 +618,7 @@ def findings_workbook(request, pk):
 
 
 @reviewer_pages
-def due_settings(request):
+def due_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         import datetime as dt
 
@@ -630,26 +640,34 @@ def due_settings(request):
         else:
             messages.success(request, _("报送期限已保存。"))
         return redirect("reporting:due_settings")
-    from .models import DueDateSetting
-
-    rows = DueDateSetting.objects.for_user(request.user).select_related("region")
+    rows = list(DueDateSetting.objects.for_user(request.user))
+    names = dict(Region.objects.filter(code__in={r.region_code for r in rows}).values_list("code", "name"))
+    for row in rows:
+        row.region_name = names.get(row.region_code, row.region_code)
     province = (request.user.region_id or "")[:2] + "0000" if request.user.region_id else ""
+    today = timezone.localdate()
     return render(
         request,
         "reporting/due_settings.html",
-        {"rows": rows, "province": province, "can_set_national": may_set_due_dates(request.user, None)},
+        {
+            "rows": rows,
+            "province": province,
+            "national": DueDateSetting.objects.require(today),
+            "current": DueDateSetting.objects.require(today, province),  # the form starts from it
+            "can_set_national": may_set_due_dates(request.user, None),
+        },
     )
 
 
 @reviewer_pages
-def export_aggregate(request):
+def export_aggregate(request: HttpRequest) -> HttpResponse:
     p = _period_arg(request)
-    region = request.user.region_id or "510000"
+    region = request.user.region_id or ""  # the jurisdiction; an administrator's is the whole country
     content = exports.aggregate_xlsx(user=request.user, period=p, region_code=region)
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="aggregate-{region}-{p}.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="aggregate-{region or "all"}-{p}.xlsx"'
     return response
 
 

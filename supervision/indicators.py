@@ -4,9 +4,11 @@ Every indicator of `indicators.csv` is one function over the filing's values `{f
 and the policy parameters in force on the period end (`Params`, loaded from effective-dated rows:
 the liability weights, the net-asset deduction switch and the small-business-focus test shares are
 data, never literals here). A value is `None` ("undefined", shown as —) when an input is missing or
-a denominator is zero — never 0 or infinity.
+a denominator is zero — never 0 or infinity. A ratio over the institution's own capital or assets
+whose base is zero or negative is `NonPositiveBase`: no number either, but a finding in itself.
 
-Judging a value against a threshold lives in `rules.py`.
+Values are exact (`compute_exact`): thresholds are judged on them (`rules.py`); `stored` rounds them
+to the 6 decimals kept in the database and shown.
 """
 
 from __future__ import annotations
@@ -37,9 +39,27 @@ class Params:
     sbf_client_share: Decimal
 
 
+@dataclass(frozen=True)
+class NonPositiveBase:
+    """The value of a ratio over the institution's own capital or assets (net assets, the asset base)
+    when that base is zero or negative: no number (stored and shown as undefined), and a finding in
+    itself — an institution without capital meets no threshold on such a ratio (`rules.judge`).
+    ARCHITECTURE.md, "Judge on exact values": a zero or negative denominator is never a pass."""
+
+    base: Decimal
+
+
+Value = Decimal | NonPositiveBase | None  # an exact indicator value
+
+
 def q(value: Decimal | None) -> Decimal | None:
     """Round to the stored precision (half up)."""
     return None if value is None else value.quantize(PLACES, rounding=ROUND_HALF_UP)
+
+
+def stored(value: Value) -> Decimal | None:
+    """The value as stored and shown: rounded to 6 decimals; undefined for a non-positive base."""
+    return q(value) if isinstance(value, Decimal) else None
 
 
 def _get(values: Values, *codes: str) -> list[Decimal] | None:
@@ -62,6 +82,18 @@ def _div(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | No
 def _ratio(values: Values, num: str, den: str) -> Decimal | None:
     got = _get(values, num, den)
     return None if got is None else _div(got[0], got[1])
+
+
+def _over_base(numerator: Decimal | None, base: Decimal | None) -> Decimal | NonPositiveBase | None:
+    """numerator ÷ base for a base that a going concern has positive (its capital or its assets)."""
+    if numerator is None or base is None:
+        return None
+    return NonPositiveBase(base) if base <= 0 else numerator / base
+
+
+def _base_ratio(values: Values, num: str, den: str) -> Decimal | NonPositiveBase | None:
+    got = _get(values, num, den)
+    return None if got is None else _over_base(got[0], got[1])
 
 
 # --- the indicators ---------------------------------------------------------------------------------
@@ -106,11 +138,12 @@ def leverage_denominator(values: Values, params: Params) -> Decimal | None:
     return None if equity is None else got[0] - equity[0]
 
 
-def leverage(values: Values, params: Params) -> Decimal | None:
+def leverage(values: Values, params: Params) -> Decimal | NonPositiveBase | None:
     """融资担保放大倍数 = fin_liability_balance / (net_assets − equity_in_guarantee_companies).
     Source: 融资担保公司监督管理条例 (国务院令第683号) art. 15; 计量办法. The deduction is a policy
-    setting (defaults to on). Undefined when the denominator is zero."""
-    return _div(fin_liability_balance(values, params), leverage_denominator(values, params))
+    setting (defaults to on). A zero or negative denominator (no capital) is `NonPositiveBase`: it
+    breaches every leverage cap, never passes one as a negative multiple would."""
+    return _over_base(fin_liability_balance(values, params), leverage_denominator(values, params))
 
 
 def small_business_focus(values: Values, params: Params) -> Decimal | None:
@@ -127,14 +160,14 @@ def small_business_focus(values: Values, params: Params) -> Decimal | None:
     )
 
 
-def single_client_concentration(values: Values, params: Params) -> Decimal | None:
+def single_client_concentration(values: Values, params: Params) -> Decimal | NonPositiveBase | None:
     """单一客户集中度 = top1_client_liability / net_assets. Source: 条例 art. 16."""
-    return _ratio(values, "top1_client_liability", "net_assets")
+    return _base_ratio(values, "top1_client_liability", "net_assets")
 
 
-def group_concentration(values: Values, params: Params) -> Decimal | None:
+def group_concentration(values: Values, params: Params) -> Decimal | NonPositiveBase | None:
     """单一客户及关联方集中度 = top1_group_liability / net_assets. Source: 条例 art. 16."""
-    return _ratio(values, "top1_group_liability", "net_assets")
+    return _base_ratio(values, "top1_group_liability", "net_assets")
 
 
 def controller_guarantees(values: Values, params: Params) -> Decimal | None:
@@ -155,30 +188,30 @@ def _asset_base(values: Values) -> Decimal | None:
     return None if got is None else got[0] - got[1]
 
 
-def class12_asset_ratio(values: Values, params: Params) -> Decimal | None:
+def class12_asset_ratio(values: Values, params: Params) -> Decimal | NonPositiveBase | None:
     """Ⅰ级和Ⅱ级资产占比 = (assets_class_1 + assets_class_2) / (total_assets − compensation_receivable).
     Source: 融资担保公司资产比例管理办法."""
     got = _get(values, "assets_class_1", "assets_class_2")
-    return None if got is None else _div(got[0] + got[1], _asset_base(values))
+    return None if got is None else _over_base(got[0] + got[1], _asset_base(values))
 
 
-def class1_asset_ratio(values: Values, params: Params) -> Decimal | None:
+def class1_asset_ratio(values: Values, params: Params) -> Decimal | NonPositiveBase | None:
     """Ⅰ级资产占比 = assets_class_1 / (total_assets − compensation_receivable). Source: 资产比例管理办法."""
     got = _get(values, "assets_class_1")
-    return None if got is None else _div(got[0], _asset_base(values))
+    return None if got is None else _over_base(got[0], _asset_base(values))
 
 
-def class3_asset_ratio(values: Values, params: Params) -> Decimal | None:
+def class3_asset_ratio(values: Values, params: Params) -> Decimal | NonPositiveBase | None:
     """Ⅲ级资产占比 = assets_class_3 / (total_assets − compensation_receivable). Source: 资产比例管理办法."""
     got = _get(values, "assets_class_3")
-    return None if got is None else _div(got[0], _asset_base(values))
+    return None if got is None else _over_base(got[0], _asset_base(values))
 
 
-def capital_adequacy_ratio(values: Values, params: Params) -> Decimal | None:
+def capital_adequacy_ratio(values: Values, params: Params) -> Decimal | NonPositiveBase | None:
     """净资产与准备金之和占资产比 = (net_assets + unearned_reserve + compensation_reserve) / total_assets.
     Source: 资产比例管理办法 (secondary source)."""
     got = _get(values, "net_assets", "unearned_reserve", "compensation_reserve", "total_assets")
-    return None if got is None else _div(got[0] + got[1] + got[2], got[3])
+    return None if got is None else _over_base(got[0] + got[1] + got[2], got[3])
 
 
 def unearned_reserve_ratio(values: Values, params: Params) -> Decimal | None:
@@ -299,11 +332,11 @@ LIABILITY_INPUTS = (
 class Indicator:
     code: str
     name_zh: str
-    formula: str
+    formula: str  # with {placeholders} for the parameters in force: show `formula_text(params)`
     unit: str
     source: str
     inputs: tuple[str, ...]
-    function: Callable[[Values, Params], Decimal | None] = field(repr=False)
+    function: Callable[[Values, Params], Value] = field(repr=False)
     notes: str = ""
 
     @property
@@ -314,6 +347,27 @@ class Indicator:
         if (get_language() or "").startswith("en"):
             return _english_names().get(self.code, self.name_zh)
         return self.name_zh
+
+    def formula_text(self, params: Params) -> str:
+        """The formula with the parameters in force written in (policy rows, never literals)."""
+        return self.formula.format(**_formula_values(params))
+
+
+def _formula_values(params: Params) -> dict[str, str]:
+    def share(value: Decimal) -> str:
+        return f"{(value * 100).normalize():f}%"
+
+    return {
+        "weight_small_micro_farmer": f"{params.weight_small_micro_farmer:.2f}",
+        "weight_housing": f"{params.weight_housing:.2f}",
+        "weight_bond_aa": f"{params.weight_bond_aa:.2f}",
+        "weight_other": f"{params.weight_other:.2f}",
+        "leverage_denominator": "(net_assets − equity_in_guarantee_companies)"
+        if params.deduct_guarantee_equity
+        else "net_assets",
+        "sbf_balance_share": share(params.sbf_balance_share),
+        "sbf_client_share": share(params.sbf_client_share),
+    }
 
 
 @functools.cache
@@ -339,9 +393,10 @@ INDICATORS: dict[str, Indicator] = {
         _ind(
             fin_liability_balance,
             "融资担保责任余额",
-            "0.75×(loan_small_micro_le5m + loan_farmer_le2m) + 0.30×loan_housing + 1.00×(loan_balance − "
-            "loan_small_micro_le5m − loan_farmer_le2m − loan_housing) + 0.80×bond_aa_balance + 1.00×(bond_balance − "
-            "bond_aa_balance) + 1.00×other_fin_balance",
+            "{weight_small_micro_farmer}×(loan_small_micro_le5m + loan_farmer_le2m) + {weight_housing}×loan_housing"
+            " + {weight_other}×(loan_balance − loan_small_micro_le5m − loan_farmer_le2m − loan_housing)"
+            " + {weight_bond_aa}×bond_aa_balance + {weight_other}×(bond_balance − bond_aa_balance)"
+            " + {weight_other}×other_fin_balance",
             WAN_YUAN,
             "融资担保责任余额计量办法（银保监发〔2018〕1号）；住房置业权重见银保监发〔2019〕37号",
             LIABILITY_INPUTS,
@@ -350,7 +405,7 @@ INDICATORS: dict[str, Indicator] = {
         _ind(
             leverage,
             "融资担保放大倍数",
-            "fin_liability_balance ÷ (net_assets − equity_in_guarantee_companies)",
+            "fin_liability_balance ÷ {leverage_denominator}",
             RATIO,
             "融资担保公司监督管理条例 第十五条；计量办法",
             (*LIABILITY_INPUTS, "net_assets", "equity_in_guarantee_companies"),
@@ -359,7 +414,8 @@ INDICATORS: dict[str, Indicator] = {
         _ind(
             small_business_focus,
             "主要服务小微和农户认定",
-            "farmer_small_micro_balance ÷ fin_balance ≥ 50% 且 farmer_small_micro_clients ÷ fin_inforce_clients ≥ 80%",
+            "farmer_small_micro_balance ÷ fin_balance ≥ {sbf_balance_share} 且 "
+            "farmer_small_micro_clients ÷ fin_inforce_clients ≥ {sbf_client_share}",
             BOOLEAN,
             "融资担保责任余额计量办法（二手来源）",
             (
@@ -368,7 +424,7 @@ INDICATORS: dict[str, Indicator] = {
                 "farmer_small_micro_clients",
                 "fin_inforce_clients",
             ),
-            "成立时放大倍数上限由10倍提高至15倍",
+            "成立时适用较高的放大倍数上限（见放大倍数阈值）",
         ),
         _ind(
             single_client_concentration,
@@ -581,6 +637,6 @@ INDICATORS: dict[str, Indicator] = {
 }
 
 
-def compute_all(values: Values, params: Params) -> dict[str, Decimal | None]:
-    """Every indicator of the registry for one filing's values, rounded to the stored precision."""
-    return {code: q(ind.function(values, params)) for code, ind in INDICATORS.items()}
+def compute_exact(values: Values, params: Params) -> dict[str, Value]:
+    """Every indicator of the registry for one filing's values, exact: what thresholds are judged on."""
+    return {code: ind.function(values, params) for code, ind in INDICATORS.items()}

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from core.policy import PolicyQuerySet, PolicyRow
 from core.scoping import Scope, ScopedQuerySet
 from institutions.models import Institution
 from reporting.periods import Period
@@ -75,32 +76,26 @@ class Comparator(models.TextChoices):
     ABS_LE = "abs<=", "|x| ≤"
 
 
-class PolicyParameterQuerySet(ScopedQuerySet):
-    scope = Scope(everyone=True)
-
-    def in_force(self, day):
-        return self.filter(effective_from__lte=day).filter(
-            models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=day)
-        )
-
-
-class PolicyParameter(TimeStampedModel):
+class PolicyParameter(PolicyRow):
     """One value of a computation parameter (a liability weight, the deduction switch, a focus-test
-    share) for the filings whose period end falls in [effective_from, effective_to]."""
+    share) for the filings whose period end falls in [effective_from, effective_to]. Nationwide only:
+    the liability measurement rules (计量办法) are national, and one set of parameters per day keeps the
+    recomputation of a change exact."""
+
+    policy_key = "key"
 
     key = models.CharField(_("参数"), max_length=40, choices=ParameterKey.choices)
     value = models.DecimalField(_("取值"), **RATIO)
-    effective_from = models.DateField(_("生效日期"))
-    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
-    source = models.CharField(_("依据"), max_length=300)
     note = models.CharField(_("说明"), max_length=300, blank=True)
 
-    objects = PolicyParameterQuerySet.as_manager()
-
-    class Meta:
+    class Meta(PolicyRow.Meta):
         ordering = ["key", "-effective_from"]
         constraints = [
-            models.UniqueConstraint(fields=["key", "effective_from"], name="one_parameter_value_per_start")
+            *PolicyRow.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["key", "region_code", "effective_from"], name="one_parameter_value_per_start"
+            ),
+            models.CheckConstraint(condition=models.Q(region_code=""), name="parameter_is_nationwide"),
         ]
         verbose_name = _("指标计算参数")
         verbose_name_plural = _("指标计算参数")
@@ -109,7 +104,7 @@ class PolicyParameter(TimeStampedModel):
         return f"{self.get_key_display()} = {self.value}（{self.effective_from}起）"
 
 
-class ThresholdQuerySet(ScopedQuerySet):
+class ThresholdQuerySet(PolicyQuerySet):
     # Policy in force is published to every user; the regulators of a threshold's region change it.
     scope = Scope(everyone=True, change_region="region_code")
 
@@ -117,9 +112,12 @@ class ThresholdQuerySet(ScopedQuerySet):
 INDICATOR_CHOICES = [(code, f"{ind.name_zh}（{code}）") for code, ind in INDICATORS.items()]
 
 
-class Threshold(TimeStampedModel):
+class Threshold(PolicyRow):
     """A policy threshold: `indicator comparator value`, for filings whose period end lies in the
-    effective period, of institutions in the region subtree (empty = nationwide) and the scope."""
+    effective period, of institutions in the region subtree (empty = nationwide) and the scope. Every
+    threshold in force that applies is judged (a regional row adds to the national ones)."""
+
+    policy_key = "code"
 
     code = models.CharField(_("编号"), max_length=32, unique=True)
     indicator = models.CharField(_("指标"), max_length=64, choices=INDICATOR_CHOICES)
@@ -127,19 +125,13 @@ class Threshold(TimeStampedModel):
     value = models.DecimalField(_("阈值"), **RATIO)
     severity = models.CharField(_("性质"), max_length=16, choices=Severity.choices)
     scope = models.CharField(_("适用范围"), max_length=32, choices=ThresholdScope.choices)
-    region_code = models.CharField(
-        _("适用地区代码"), max_length=6, blank=True, help_text=_("空白为全国；否则含下级地区")
-    )
     region_name = models.CharField(_("适用地区"), max_length=100, blank=True)
-    effective_from = models.DateField(_("生效日期"))
-    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
-    source = models.CharField(_("政策依据"), max_length=300)
     confidence = models.CharField(_("可信度"), max_length=200, blank=True)
     q4_only = models.BooleanField(_("仅第四季度评价"), default=False)
 
     objects = ThresholdQuerySet.as_manager()
 
-    class Meta:
+    class Meta(PolicyRow.Meta):
         ordering = ["indicator", "code"]
         verbose_name = _("政策阈值")
         verbose_name_plural = _("政策阈值")
@@ -211,7 +203,9 @@ class IndicatorBreachQuerySet(ScopedQuerySet):
 
 
 class IndicatorBreach(models.Model):
-    """A threshold that an indicator value of a filing does not meet (any severity)."""
+    """A threshold that an indicator value of a filing does not meet (any severity). The value is the
+    stored (rounded) one; it is empty when the indicator is a ratio over capital or assets whose base is
+    zero or negative — undefined, and a breach of every threshold on it."""
 
     filing = models.ForeignKey(
         "reporting.Filing", on_delete=models.CASCADE, related_name="indicator_breaches"
@@ -221,7 +215,7 @@ class IndicatorBreach(models.Model):
     quarter = models.PositiveSmallIntegerField()
     threshold = models.ForeignKey(Threshold, on_delete=models.CASCADE, related_name="breaches")
     indicator = models.CharField(max_length=64)
-    value = models.DecimalField(**RATIO)
+    value = models.DecimalField(null=True, **RATIO)
     comparator = models.CharField(max_length=8)
     limit = models.DecimalField(**RATIO)
     severity = models.CharField(max_length=16, choices=Severity.choices)

@@ -1,7 +1,9 @@
 """Judging indicator values against thresholds, as pure functions (no ORM).
 
 `threshold_applies` (scope, region subtree, effective dates, Q4-only rules) and `judge` (the comparator)
-take plain objects, so the what-if preview and the stored result run the same code.
+take plain objects, so the what-if preview and the stored result run the same code. Values are judged
+exact (`indicators.compute_exact`), never rounded to the stored 6 decimals: 10000.01 / 100000 =
+0.1000001 is over a 10% cap although stored as 0.100000.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .indicators import ONE
+from .indicators import ONE, NonPositiveBase, Value
 
 COMPARATORS = ("<=", ">=", "<", ">", "=", "abs<=")
 
 
-def judge(comparator: str, value: Decimal | None, limit: Decimal) -> bool | None:
-    """Whether `value` complies with `comparator limit`; None when the value is undefined (not judged)."""
+def judge(comparator: str, value: Value, limit: Decimal) -> bool | None:
+    """Whether the exact `value` complies with `comparator limit`; None when the value is undefined
+    (not judged). A ratio whose base (capital, assets) is zero or negative complies with nothing."""
     if value is None:
         return None
+    if isinstance(value, NonPositiveBase):
+        return False
     if comparator == "<=":
         return value <= limit
     if comparator == ">=":
@@ -43,7 +48,7 @@ class Subject:
     period_end: dt.date
     quarter: int
     gov_backed: bool
-    small_business_focus: bool | None  # None: undefined (neither focus scope applies)
+    small_business_focus: bool | None  # None: could not be established (judged as not focused)
 
 
 def region_contains(scope_code: str | None, region_code: str) -> bool:
@@ -58,6 +63,9 @@ def region_contains(scope_code: str | None, region_code: str) -> bool:
 
 
 def scope_holds(scope: str, subject: Subject) -> bool:
+    """Whether a threshold scope covers the subject. An institution whose small-business focus could not
+    be established (a zero denominator in the test) has not shown it: the stricter not-focused rules
+    (the 10× leverage cap rather than 15×) apply to it."""
     if scope == "all":
         return True
     if scope == "gov_backed":
@@ -65,7 +73,7 @@ def scope_holds(scope: str, subject: Subject) -> bool:
     if scope == "small_business_focus":
         return subject.small_business_focus is True
     if scope == "not_small_business_focus":
-        return subject.small_business_focus is False
+        return subject.small_business_focus is not True
     raise ValueError(f"未知适用范围 / unknown scope: {scope!r}")
 
 
@@ -82,9 +90,9 @@ def threshold_applies(threshold, subject: Subject) -> bool:
     )
 
 
-def evaluate(values: Mapping[str, Decimal | None], subject: Subject, thresholds: Iterable) -> list[tuple]:
-    """[(threshold, value, complies)] for the thresholds that apply to this subject and whose
-    indicator is defined; complies is False for a breach of that threshold."""
+def evaluate(values: Mapping[str, Value], subject: Subject, thresholds: Iterable) -> list[tuple]:
+    """[(threshold, exact value, complies)] for the thresholds that apply to this subject and whose
+    indicator is judged (defined, or without a positive base); complies is False for a breach."""
     out = []
     for t in thresholds:
         if not threshold_applies(t, subject):
@@ -96,6 +104,6 @@ def evaluate(values: Mapping[str, Decimal | None], subject: Subject, thresholds:
     return out
 
 
-def subject_focus(values: Mapping[str, Decimal | None]) -> bool | None:
+def subject_focus(values: Mapping[str, Value]) -> bool | None:
     flag = values.get("small_business_focus")
     return None if flag is None else flag == ONE

@@ -13,12 +13,23 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.models import Region
+from core.policy import PolicyMissing
 from core.scoping import region_subtree_q
+from reporting.models import Filing, values_as_decimals
 from reporting.periods import Period
 
 from . import indicators as ind
 from . import rules
-from .models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+from .models import (
+    SEVERITY_RANK,
+    Comparator,
+    IndicatorBreach,
+    IndicatorRun,
+    IndicatorValue,
+    Severity,
+    Threshold,
+)
+from .services.compute import Policy
 
 D = Decimal
 # Buckets for the distribution charts: (label, low inclusive, high exclusive); None = open end.
@@ -249,8 +260,35 @@ def thresholds_for_run(run: IndicatorRun, thresholds) -> list:
     return [t for t in thresholds if rules.threshold_applies(t, subject)]
 
 
+def base_findings(filing: Filing) -> dict[str, ind.NonPositiveBase]:
+    """{code: finding} for the filing's ratios over capital or assets whose base is zero or negative —
+    why an undefined value breaches — recomputed from its current values with the parameters in force at
+    its period end (one query for the parameters)."""
+    if filing.current_version is None:
+        return {}
+    exact = ind.compute_exact(
+        values_as_decimals(filing.current_version.values), Policy(thresholds=[]).params(filing.period.end)
+    )
+    return {code: v for code, v in exact.items() if isinstance(v, ind.NonPositiveBase)}
+
+
 def all_thresholds():
     return list(Threshold.objects.all())
+
+
+def leverage_cap(run: IndicatorRun, applying: list[Threshold]) -> Threshold:
+    """The leverage cap that binds a run's institution: the lowest upper limit of breach severity among
+    the thresholds that apply to it (PolicyMissing when none is in force)."""
+    caps = [
+        t
+        for t in applying
+        if t.indicator == "leverage"
+        and t.severity == Severity.BREACH
+        and t.comparator in (Comparator.LE, Comparator.LT)
+    ]
+    if not caps:
+        raise PolicyMissing(Threshold, "leverage", run.region_code, Period(run.year, run.quarter).end)
+    return min(caps, key=lambda t: t.value)
 
 
 def filing_summary(filing) -> dict:
@@ -268,12 +306,21 @@ def filing_summary(filing) -> dict:
 
 
 def institution_tab(request, institution) -> dict:
-    """Context of the institution page's indicators tab: the latest eight computed quarters, each with
-    its number of threshold breaches (one query)."""
-    runs = (
+    """Context of the institution page's indicators tab: the latest eight computed quarters, each with the
+    thresholds its filing breached or missed, most severe first (two queries)."""
+    runs = list(
         IndicatorRun.objects.for_user(request.user)
         .filter(institution=institution)
         .select_related("filing")
         .order_by("-year", "-quarter")[:8]
     )
+    findings: dict[int, list] = {}
+    for b in (
+        IndicatorBreach.objects.filter(filing_id__in=[r.filing_id for r in runs])
+        .select_related("threshold")
+        .order_by("threshold__code")
+    ):
+        findings.setdefault(b.filing_id, []).append(b)
+    for run in runs:
+        run.findings = sorted(findings.get(run.filing_id, []), key=lambda b: SEVERITY_RANK[b.severity])
     return {"runs": runs}

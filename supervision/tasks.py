@@ -51,9 +51,3 @@ def recompute_chunk(job_id: int, institutions: dict[str, list[int]]) -> None:
     Job.objects.filter(pk=job_id, status=Job.Status.RUNNING, done_count__gte=F("total")).update(
         status=Job.Status.DONE, finished_at=now
     )
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def recompute_institution(job_id: int, institution_id: int, filing_ids: list[int]) -> None:
-    """Messages queued before chunked recomputation was introduced."""
-    recompute_chunk(job_id, {str(institution_id): filing_ids})

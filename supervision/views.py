@@ -10,17 +10,19 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import history
 from core.models import AuditEvent, Job
 from core.permissions import signed_in
 from core.roles import is_company_user
 from core.scoping import region_subtree_q
-from core.templatetags.portal import localized
+from core.templatetags.portal import localized, money
 from institutions.models import Institution
 from reporting.models import FieldDefinition, Filing
 from reporting.periods import Period
@@ -53,6 +55,7 @@ from .services.cases import (
     warning_case_assign,
     warning_case_close,
 )
+from .services.compute import params_on
 from .services.policy import (
     parameter_preview,
     parameter_save,
@@ -61,6 +64,17 @@ from .services.policy import (
 )
 
 TREND_CODES = ["average_fee_rate", "compensation_rate"]
+# Why a value is undefined or a rule applies (rules.judge, rules.scope_holds).
+NO_BASE = _lazy("分母为零或负数（%(base)s），无法计算比值，视为未满足该指标的全部阈值")
+NO_BASE_SHORT = _lazy("分母为零或负数，无法计算比值，视为未满足阈值")
+FOCUS_UNDEFINED = _lazy(
+    "主要服务小微和农户认定无法确定（分母为零），按非主要服务小微和农户机构的较严格上限评价"
+)
+
+
+def no_base_reason(finding: ind.NonPositiveBase | None) -> str:
+    """The reason an indicator without a positive base breaches, with the base in 万元; "" if it has one."""
+    return "" if finding is None else NO_BASE % {"base": money(finding.base)}
 
 
 def field_labels(template_id) -> dict[str, str]:
@@ -112,12 +126,12 @@ def dashboard(request):
 
 
 @signed_in
-def institution_indicators(request, pk):
+def institution_indicators(request: HttpRequest, pk: int) -> HttpResponse:
     institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
     return _institution_page(request, institution, company=is_company_user(request.user))
 
 
-def _institution_page(request, institution, *, company):
+def _institution_page(request: HttpRequest, institution: Institution, *, company: bool) -> HttpResponse:
     """An institution's indicators over 8 quarters, each judged against the bands that apply to it."""
     runs, table = sel.institution_series(request.user, institution.pk)
     thresholds = sel.all_thresholds()
@@ -128,21 +142,39 @@ def _institution_page(request, institution, *, company):
         .only("filing_id", "threshold_id")
     }
     applying = {r.filing_id: sel.thresholds_for_run(r, thresholds) for r in runs}
+    # the formulas are shown with the parameters of the latest quarter on the page
+    params = params_on(Period(runs[-1].year, runs[-1].quarter).end if runs else timezone.localdate())
     rows = []
     for code, definition in ind.INDICATORS.items():
         cells = []
         for r in runs:
             ts = [t for t in applying[r.filing_id] if t.indicator == code]
+            value = table[r.filing_id].get(code)
+            breached = [t for t in ts if (r.filing_id, t.pk) in breaches]
+            note = ""
+            if value is None and breached:  # only a ratio without a positive base breaches undefined
+                note = NO_BASE_SHORT
+            elif value is None and code == "small_business_focus":
+                note = FOCUS_UNDEFINED
             cells.append(
                 {
-                    "value": table[r.filing_id].get(code),
+                    "value": value,
                     "filing_id": r.filing_id,
-                    "breached": [t for t in ts if (r.filing_id, t.pk) in breaches],
+                    "breached": breached,
                     "thresholds": ts,
+                    "note": note,
                 }
             )
         bands = {t.pk: t for c in cells for t in c["thresholds"]}
-        rows.append({"code": code, "def": definition, "cells": cells, "bands": list(bands.values())})
+        rows.append(
+            {
+                "code": code,
+                "def": definition,
+                "formula": definition.formula_text(params),
+                "cells": cells,
+                "bands": list(bands.values()),
+            }
+        )
     chart = {"periods": [f"{r.year}Q{r.quarter}" for r in runs], "series": []}
     for code in ("leverage", "average_fee_rate", "support_share_amount", "compensation_rate"):
         unit = ind.INDICATORS[code].unit
@@ -180,7 +212,7 @@ def _institution_page(request, institution, *, company):
 
 
 @signed_in
-def filing_indicators(request, pk):
+def filing_indicators(request: HttpRequest, pk: int) -> HttpResponse:
     """Lineage: every indicator of one filing with its formula, the cells behind it and the thresholds
     it was judged against (with their source)."""
     filing = get_object_or_404(
@@ -191,7 +223,10 @@ def filing_indicators(request, pk):
     breached = set(IndicatorBreach.objects.filter(filing=filing).values_list("threshold_id", flat=True))
     labels = field_labels(filing.template_id)
     applying = sel.thresholds_for_run(run, sel.all_thresholds()) if run else []
+    focus_known = run is not None and run.small_business_focus is not None
+    params = params_on(filing.period.end)
     raw = filing.current_version.values if filing.current_version else {}
+    findings = sel.base_findings(filing) if run else {}
     rows = []
     for code, definition in ind.INDICATORS.items():
         cells = cells_for(code, raw)
@@ -200,7 +235,9 @@ def filing_indicators(request, pk):
             {
                 "code": code,
                 "def": definition,
+                "formula": definition.formula_text(params),
                 "value": values.get(code),
+                "reason": no_base_reason(findings.get(code)),
                 "inputs": [(c, labels.get(c, c), v) for c, v in cells.items()],
                 "judged": judged,
             }
@@ -211,14 +248,16 @@ def filing_indicators(request, pk):
         {
             "filing": filing,
             "run": run,
+            "leverage_cap": sel.leverage_cap(run, applying) if focus_known else None,
             "rows": rows,
             "computed": bool(values),
+            "focus_undefined": FOCUS_UNDEFINED,
         },
     )
 
 
 @region_overview
-def indicator_drill(request):
+def indicator_drill(request: HttpRequest) -> HttpResponse:
     """The institutions behind a chart element: by value range, rule or city for one period."""
     period = _period_param(request, None)
     if period is None:
@@ -303,6 +342,7 @@ def indicator_drill(request):
             "period": period,
             "query": query,
             "unit": ind.INDICATORS[code].unit if code in ind.INDICATORS else "",
+            "no_base": NO_BASE_SHORT,
         },
     )
 
@@ -311,7 +351,7 @@ def indicator_drill(request):
 
 
 @regulator_desk
-def warning_list(request):
+def warning_list(request: HttpRequest) -> HttpResponse:
     qs = WarningCase.objects.for_user(request.user).select_related("institution", "threshold", "assigned_to")
     f = {k: request.GET.get(k, "") for k in ("status", "severity", "level", "rule", "q", "mine")}
     if f["status"] in WarningStatus.values:
@@ -344,12 +384,13 @@ def warning_list(request):
             "statuses": WarningStatus.choices,
             "severities": Severity.choices[:2],
             "rules": list(rules),
+            "no_base": NO_BASE_SHORT,
         },
     )
 
 
 @regulator_desk
-def warning_detail(request, pk):
+def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(
         WarningCase.objects.for_user(request.user).select_related(
             "institution", "threshold", "filing", "assigned_to", "closed_by"
@@ -387,11 +428,21 @@ def warning_detail(request, pk):
             messages.error(request, "；".join(exc.messages))
         return redirect("supervision:warning_detail", pk=case.pk)
     labels = field_labels(case.filing.template_id)
+    reasons = []
+    if case.value is None:
+        reasons.append(no_base_reason(sel.base_findings(case.filing).get(case.threshold.indicator)))
+    if (
+        case.threshold.scope == ThresholdScope.NOT_SMALL_BUSINESS_FOCUS
+        and IndicatorRun.objects.filter(filing_id=case.filing_id, small_business_focus__isnull=True).exists()
+    ):
+        reasons.append(FOCUS_UNDEFINED)
     return render(
         request,
         "supervision/warning_detail.html",
         {
             "case": case,
+            "reasons": [r for r in reasons if r],
+            "formula": case.threshold.indicator_def.formula_text(params_on(case.period.end)),
             "cells": [(c, labels.get(c, c), v) for c, v in case.cells.items()],
             "events": history(case),
             "close_form": CloseWarningForm(),

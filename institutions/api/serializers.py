@@ -104,9 +104,11 @@ class RevokeSerializer(serializers.Serializer):
 
 
 class NoticeItemSerializer(serializers.ModelSerializer):
+    institution = serializers.SlugRelatedField(slug_field="credit_code", read_only=True)
+
     class Meta:
         model = NoticeItem
-        fields = ["seq", "institution_name", "licence_number", "remark"]
+        fields = ["seq", "institution", "institution_name", "licence_number", "remark"]
 
 
 class NoticeSerializer(serializers.ModelSerializer):

@@ -1,34 +1,22 @@
 """API for the registry. Every queryset starts from `for_user`; writes go through the services, which
-re-check authority (Django PermissionDenied → 403, ValidationError → 400)."""
+re-check authority; their refusals (Django PermissionDenied → 403, ValidationError → 400) reach the client
+through the one exception handler (core.exceptions)."""
 
-from contextlib import contextmanager
+from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import selectors, services
 from ..models import Agreement, Bank, GovListBatch, GovListEntry, Institution, Licence, Notice, NoticeItem
 from ..permissions import AgreementAPI, ListAPI, RegistryAPI
 from . import serializers as s
-
-
-@contextmanager
-def service_errors():
-    try:
-        yield
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        ) from exc
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
 
 
 class InstitutionViewSet(
@@ -53,7 +41,7 @@ class InstitutionViewSet(
             .order_by("region_id", "name")
         )
 
-    def _save(self, serializer, credit_code):
+    def _save(self, serializer: s.InstitutionSerializer, credit_code: str) -> None:
         data = dict(serializer.validated_data)
         data.pop("credit_code", None)
         parent_code = data.pop("parent_credit_code", None)
@@ -61,10 +49,9 @@ class InstitutionViewSet(
             data["parent"] = get_object_or_404(
                 Institution.objects.for_user(self.request.user), credit_code=parent_code
             )
-        with service_errors():
-            institution, _created = services.institution_upsert(
-                actor=self.request.user, credit_code=credit_code, **data
-            )
+        institution, _created = services.institution_upsert(
+            actor=self.request.user, credit_code=credit_code, **data
+        )
         serializer.instance = institution
 
     def perform_create(self, serializer):
@@ -87,17 +74,16 @@ class LicenceViewSet(
     def get_queryset(self):
         return Licence.objects.for_user(self.request.user).select_related("institution").order_by("number")
 
-    def perform_create(self, serializer):
+    def perform_create(self, serializer: s.LicenceSerializer) -> None:
         data = serializer.validated_data
-        with service_errors():
-            serializer.instance = services.licence_issue(
-                actor=self.request.user,
-                institution=data["institution"],
-                number=data["number"],
-                issued_on=data["issued_on"],
-                business_scope=data.get("business_scope", ""),
-                issuing_authority=data.get("issuing_authority", ""),
-            )
+        serializer.instance = services.licence_issue(
+            actor=self.request.user,
+            institution=data["institution"],
+            number=data["number"],
+            issued_on=data["issued_on"],
+            business_scope=data.get("business_scope", ""),
+            issuing_authority=data.get("issuing_authority", ""),
+        )
 
     def _manageable(self, ids):
         licences = list(Licence.objects.for_user(self.request.user, "change").filter(pk__in=ids))
@@ -107,34 +93,31 @@ class LicenceViewSet(
 
     @extend_schema(request=s.LicenceChangeSerializer, responses=s.LicenceSerializer)
     @action(detail=True, methods=["post"])
-    def change(self, request, pk=None):
+    def change(self, request: Request, pk: str | None = None) -> Response:
         licence = self._manageable([int(pk)])[0]
         data = s.LicenceChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with service_errors():
-            licence = services.licence_change(actor=request.user, licence=licence, **data.validated_data)
+        licence = services.licence_change(actor=request.user, licence=licence, **data.validated_data)
         return Response(s.LicenceSerializer(licence).data)
 
     @extend_schema(request=s.CancelSerializer, responses=s.NoticeSerializer)
     @action(detail=False, methods=["post"])
-    def cancel(self, request):
+    def cancel(self, request: Request) -> Response:
         data = s.CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         licences = self._manageable(fields.pop("licences"))
-        with service_errors():
-            notice = services.licences_cancel(actor=request.user, licences=licences, **fields)
+        notice = services.licences_cancel(actor=request.user, licences=licences, **fields)
         return Response(s.NoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.RevokeSerializer, responses=s.NoticeSerializer)
     @action(detail=False, methods=["post"])
-    def revoke(self, request):
+    def revoke(self, request: Request) -> Response:
         data = s.RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         licences = self._manageable(fields.pop("licences"))
-        with service_errors():
-            notice = services.licences_revoke(actor=request.user, licences=licences, **fields)
+        notice = services.licences_revoke(actor=request.user, licences=licences, **fields)
         return Response(s.NoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
 
 
@@ -145,19 +128,20 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     permission_classes = [ListAPI]
     filterset_fields = ["kind", "status"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Notice]:
         return (
             Notice.objects.for_user(self.request.user)
-            .prefetch_related(Prefetch("items", queryset=NoticeItem.objects.order_by("seq")))
+            .prefetch_related(
+                Prefetch("items", queryset=NoticeItem.objects.select_related("institution").order_by("seq"))
+            )
             .order_by("-published_on", "-id")
         )
 
     @extend_schema(request=None, responses=s.NoticeSerializer)
     @action(detail=True, methods=["post"])
-    def publish(self, request, pk=None):
+    def publish(self, request: Request, pk: str | None = None) -> Response:
         notice = self.get_object()
-        with service_errors():
-            notice = services.notice_publish(actor=request.user, notice=notice)
+        notice = services.notice_publish(actor=request.user, notice=notice)
         return Response(s.NoticeSerializer(notice).data)
 
 
@@ -195,13 +179,12 @@ class AgreementViewSet(
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "rules": selectors.policy_rules()}
 
-    def _save(self, serializer):
+    def _save(self, serializer: s.AgreementSerializer) -> None:
         data = dict(serializer.validated_data)
         institution = data.pop("institution", None) or serializer.instance.institution
-        with service_errors():
-            serializer.instance = services.agreement_save(
-                actor=self.request.user, institution=institution, agreement=serializer.instance, **data
-            )
+        serializer.instance = services.agreement_save(
+            actor=self.request.user, institution=institution, agreement=serializer.instance, **data
+        )
 
     perform_create = _save
     perform_update = _save
@@ -224,20 +207,19 @@ class GovListBatchViewSet(
             .order_by("-published_on", "-id")
         )
 
-    def perform_create(self, serializer):
+    def perform_create(self, serializer: s.GovListBatchSerializer) -> None:
         data = serializer.validated_data
-        with service_errors():
-            serializer.instance = services.govlist_batch_create(
-                actor=self.request.user,
-                region_code=data["region"].code,
-                title=data["title"],
-                published_on=data.get("published_on"),
-                note=data.get("note", ""),
-            )
+        serializer.instance = services.govlist_batch_create(
+            actor=self.request.user,
+            region_code=data["region"].code,
+            title=data["title"],
+            published_on=data.get("published_on"),
+            note=data.get("note", ""),
+        )
 
     @extend_schema(request=s.GovListEntrySerializer, responses=s.GovListBatchSerializer)
     @action(detail=True, methods=["post"])
-    def entries(self, request, pk=None):
+    def entries(self, request: Request, pk: str | None = None) -> Response:
         batch = self.get_object()
         data = s.GovListEntrySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -247,20 +229,17 @@ class GovListBatchViewSet(
         )
         if institution is None:
             raise PermissionDenied("无权管理该机构。")
-        with service_errors():
-            services.govlist_entry_set(actor=request.user, batch=batch, institution=institution, **fields)
+        services.govlist_entry_set(actor=request.user, batch=batch, institution=institution, **fields)
         return Response(s.GovListBatchSerializer(self.get_queryset().get(pk=batch.pk)).data)
 
     @extend_schema(request=None, responses=s.GovListBatchSerializer)
     @action(detail=True, methods=["post"])
-    def propose(self, request, pk=None):
-        with service_errors():
-            batch = services.govlist_batch_propose(actor=request.user, batch=self.get_object())
+    def propose(self, request: Request, pk: str | None = None) -> Response:
+        batch = services.govlist_batch_propose(actor=request.user, batch=self.get_object())
         return Response(s.GovListBatchSerializer(batch).data)
 
     @extend_schema(request=None, responses=s.GovListBatchSerializer)
     @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
-        with service_errors():
-            batch = services.govlist_batch_confirm(actor=request.user, batch=self.get_object())
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        batch = services.govlist_batch_confirm(actor=request.user, batch=self.get_object())
         return Response(s.GovListBatchSerializer(batch).data)

@@ -34,7 +34,7 @@ def load(apps, schema_editor):
     Setting = apps.get_model("institutions", "ProvinceLicenceSetting")
     Rule = apps.get_model("institutions", "PolicyRule")
     Setting.objects.get_or_create(
-        province_code="510000", effective_from=dt.date(2018, 4, 2),
+        region_code="510000", effective_from=dt.date(2018, 4, 2),
         defaults=dict(
             abbreviation="川", number_pattern=r"^川[A-Z][0-9]{3,6}$",
             issuing_authority="四川省地方金融监督管理局",
@@ -53,7 +53,7 @@ def load(apps, schema_editor):
 
 
 def unload(apps, schema_editor):
-    apps.get_model("institutions", "ProvinceLicenceSetting").objects.filter(province_code="510000").delete()
+    apps.get_model("institutions", "ProvinceLicenceSetting").objects.filter(region_code="510000").delete()
     apps.get_model("institutions", "PolicyRule").objects.all().delete()
 
 

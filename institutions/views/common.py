@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
+from core.policy import Governing
+
 from ..choices import RuleCode
 
 PAGE_SIZE = 50
@@ -18,7 +20,6 @@ def form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def reminder_days(applicable: dict) -> int:
-    """Days before an agreement ends from which it is flagged (policy rule; 0 when none applies)."""
-    rule = applicable.get(RuleCode.AGREEMENT_REMINDER_DAYS)
-    return int(rule.value) if rule is not None and rule.value is not None else 0
+def reminder_days(applicable: Governing) -> int:
+    """Days before an agreement ends from which it is flagged (policy rule; PolicyMissing when none)."""
+    return int(applicable.require(RuleCode.AGREEMENT_REMINDER_DAYS).value)

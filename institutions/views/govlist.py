@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from .common import PAGE_SIZE, form_errors
 
 
 @list_keeper
-def govlist(request):
+def govlist(request: HttpRequest) -> HttpResponse:
     batches = (
         GovListBatch.objects.for_user(request.user)
         .annotate(
@@ -40,11 +41,13 @@ def govlist(request):
         .order_by("-published_on", "-id")
     )
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
-    form = BatchForm(request.POST or None)
+    form = BatchForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        region = request.user.region_id or request.POST.get("region") or "510000"
+        fields = {k: form.cleaned_data[k] for k in ("title", "published_on", "note")}
         try:
-            batch = services.govlist_batch_create(actor=request.user, region_code=region, **form.cleaned_data)
+            batch = services.govlist_batch_create(
+                actor=request.user, region_code=form.region_code(request.user), **fields
+            )
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, str(exc))
         else:

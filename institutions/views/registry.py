@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -268,7 +268,7 @@ def own_institution(request):
 
 
 @registry_keeper
-def registry_import(request):
+def registry_import(request: HttpRequest) -> HttpResponse:
     from ..excel import ImportFailed, template_workbook
     from ..excel import registry_import as run_import
 
@@ -290,7 +290,7 @@ def registry_import(request):
             try:
                 result = run_import(upload.read(), actor=request.user)
             except ImportFailed as exc:
-                errors = exc.errors
+                errors = exc.cells
     return render(request, "institutions/import.html", {"errors": errors, "result": result})
 
 

@@ -1,11 +1,40 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.openapi import ErrorSerializer
+
 from ..models import Filing
+from ..periods import Period
+
+
+class PeriodField(serializers.CharField):
+    """A reporting period written as 2025Q2, validated to a Period."""
+
+    default_error_messages = {
+        "invalid": _("报告期格式应为 YYYYQn，如 2025Q2 / period must look like 2025Q2"),
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(help_text="e.g. 2025Q2", **kwargs)
+
+    def to_internal_value(self, data: object) -> Period:
+        try:
+            return Period.parse(super().to_internal_value(data))
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value: Period) -> str:
+        return str(value)
+
+
+class FilingQuerySerializer(serializers.Serializer):
+    period = PeriodField(required=False)
 
 
 class FilingWriteSerializer(serializers.Serializer):
     institution = serializers.CharField(max_length=18, help_text="统一社会信用代码 / credit code")
-    period = serializers.RegexField(r"^\d{4}Q[1-4]$", help_text="e.g. 2025Q2")
+    period = PeriodField()
     values = serializers.DictField(
         child=serializers.JSONField(), required=False, default=dict, help_text="{field code: decimal string}"
     )
@@ -75,3 +104,49 @@ class FilingSerializer(serializers.ModelSerializer):
 
     def get_values_hash(self, obj) -> str:
         return self._v(obj).values_hash if self._v(obj) else ""
+
+
+class FindingSerializer(serializers.Serializer):
+    rule_id = serializers.CharField()
+    severity = serializers.CharField(help_text="error | warning")
+    kind = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+    message_zh = serializers.CharField()
+    message_en = serializers.CharField()
+    citation = serializers.CharField()
+    values = serializers.DictField(help_text="the values the rule compared")
+
+
+class FilingResultSerializer(FilingSerializer):
+    """A filing with the findings of its current values (context["findings"]: validation.Finding list)."""
+
+    findings = serializers.SerializerMethodField()
+
+    class Meta(FilingSerializer.Meta):
+        fields = [*FilingSerializer.Meta.fields, "findings"]
+
+    @extend_schema_field(FindingSerializer(many=True))
+    def get_findings(self, obj: Filing) -> list[dict]:
+        return [f.as_dict() for f in self.context["findings"]]
+
+
+class FilingDetailSerializer(FilingResultSerializer):
+    """GET of one filing: also the explanations given on submission and the reviewer's comments."""
+
+    explanations = serializers.SerializerMethodField(help_text="{rule id: explanation}")
+    review_comments = serializers.SerializerMethodField(help_text="{field code: comment}")
+
+    class Meta(FilingResultSerializer.Meta):
+        fields = [*FilingResultSerializer.Meta.fields, "explanations", "review_comments"]
+
+    def get_explanations(self, obj: Filing) -> dict[str, str]:
+        return self._v(obj).explanations if self._v(obj) else {}
+
+    def get_review_comments(self, obj: Filing) -> dict[str, str]:
+        return self._v(obj).review_comments if self._v(obj) else {}
+
+
+class FilingErrorSerializer(ErrorSerializer):
+    """The error body of a refused filing action, with the validation findings behind the refusal."""
+
+    findings = FindingSerializer(many=True)

@@ -1,9 +1,8 @@
-from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import viewsets
 
-urlpatterns = [
-    path("filings/", views.filings, name="api-filings"),
-    path("filings/<int:pk>/", views.filing_detail, name="api-filing"),
-    path("filings/<int:pk>/submit/", views.filing_submit, name="api-filing-submit"),
-]
+router = SimpleRouter()
+router.register("filings", viewsets.FilingViewSet, basename="filing")
+
+urlpatterns = router.urls

@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -36,8 +37,10 @@ def filing_panels(context, filing, frozen=True):
     from reporting.panels import FILING_PANELS
 
     request = context.get("request")
-    return "".join(
-        render_to_string(p.template, p.context(filing), request=request)
-        for p in FILING_PANELS
-        if frozen or not p.frozen_only
+    return mark_safe(  # noqa: S308  (each panel is a rendered, autoescaped template)
+        "".join(
+            render_to_string(p.template, p.context(filing), request=request)
+            for p in FILING_PANELS
+            if frozen or not p.frozen_only
+        )
     )

@@ -1,17 +1,26 @@
-from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from .views import FilingIndicatorsView, InstitutionSeriesView, ThresholdsInForceView
+from . import viewsets
 
-urlpatterns = [
-    path("filings/<int:pk>/indicators/", FilingIndicatorsView.as_view(), name="api-filing-indicators"),
-    path(
-        "institutions/<int:pk>/indicators/",
-        InstitutionSeriesView.as_view(),
-        name="api-institution-indicators",
-    ),
-    path(
-        "institutions/<int:pk>/thresholds/",
-        ThresholdsInForceView.as_view(),
-        name="api-institution-thresholds",
-    ),
-]
+router = SimpleRouter()
+router.register(
+    r"filings/(?P<filing_pk>[0-9]+)/indicators", viewsets.FilingIndicatorViewSet, "filing-indicators"
+)
+# an id (never 18 characters) before the credit code, so the old id paths still resolve
+router.register(
+    r"institutions/(?P<institution_id>[0-9]{1,17})/(?P<resource>indicators|thresholds)",
+    viewsets.InstitutionByIdRedirectViewSet,
+    "institution-by-id",
+)
+router.register(
+    r"institutions/(?P<credit_code>[^/.]+)/indicators",
+    viewsets.InstitutionIndicatorViewSet,
+    "institution-indicators",
+)
+router.register(
+    r"institutions/(?P<credit_code>[^/.]+)/thresholds",
+    viewsets.InstitutionThresholdViewSet,
+    "institution-thresholds",
+)
+
+urlpatterns = router.urls

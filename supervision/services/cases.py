@@ -34,11 +34,6 @@ def cells_for(indicator_code: str, values: dict) -> dict:
     return {c: values.get(c) for c in ind.INDICATORS[indicator_code].inputs}
 
 
-def warning_cases_sync(*, institution_id: int) -> None:
-    """One institution's warning cases in step (see warning_cases_sync_many)."""
-    warning_cases_sync_many([institution_id])
-
-
 def warning_cases_sync_many(institution_ids) -> None:
     """Open, escalate and propose closing warning cases of the institutions from their stored breaches;
     idempotent; four reads, a bulk insert and a bulk update whatever the number of institutions. A

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.jobs import job_enqueue
+from core.policy import governing
 from institutions.selectors import government_backed_on
 from reporting.models import Filing, values_as_decimals
 from reporting.periods import Period
@@ -31,7 +32,6 @@ from ..models import (
 )
 from .cases import warning_cases_sync_many
 
-CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
 RUN_COLUMNS = (
     "filing_id",
     "institution_id",
@@ -60,38 +60,15 @@ BREACH_COLUMNS = (
 )
 CHUNK_INSTITUTIONS = 250  # institutions computed per transaction (and per recompute task)
 IN_LIST_MAX = 10_000  # ids per IN (...) list: SQLite and psycopg bound the parameters of a statement
-THRESHOLD_FIELDS = (
-    "indicator",
-    "comparator",
-    "value",
-    "severity",
-    "scope",
-    "region_code",
-    "region_name",
-    "effective_from",
-    "effective_to",
-    "source",
-    "confidence",
-    "q4_only",
-)
 
 
 # --- policy in force --------------------------------------------------------------------------------
 
 
 def params_for(day: dt.date, rows) -> ind.Params:
-    """The parameters in force on `day` from parameter rows (latest start on or before `day`)."""
-    chosen: dict[str, tuple] = {}
-    for r in rows:
-        in_force = r.effective_from <= day and (r.effective_to is None or r.effective_to >= day)
-        if in_force and (r.key not in chosen or r.effective_from > chosen[r.key][0]):
-            chosen[r.key] = (r.effective_from, r.value)
-    missing = [k for k in ParameterKey.values if k not in chosen]
-    if missing:
-        raise ValidationError(
-            f"{day} 无生效的指标计算参数 / no indicator parameter in force on {day}: {', '.join(missing)}"
-        )
-    v = {k: val for k, (_start, val) in chosen.items()}
+    """The parameters in force on `day` among parameter rows (PolicyMissing names a key without one)."""
+    chosen = governing(PolicyParameter, rows, day)
+    v = {key: chosen.require(key).value for key in ParameterKey.values}
     return ind.Params(
         weight_small_micro_farmer=v["weight_small_micro_farmer"],
         weight_housing=v["weight_housing"],
@@ -101,6 +78,11 @@ def params_for(day: dt.date, rows) -> ind.Params:
         sbf_balance_share=v["sbf_balance_share"],
         sbf_client_share=v["sbf_client_share"],
     )
+
+
+def params_on(day: dt.date) -> ind.Params:
+    """The parameters in force on `day` (one query)."""
+    return params_for(day, PolicyParameter.objects.in_force(day))
 
 
 class Policy:
@@ -118,20 +100,15 @@ class Policy:
 
 
 def thresholds_in_force(
-    *,
-    region_code: str,
-    on: dt.date,
-    gov_backed: bool,
-    small_business_focus: bool | None,
-    quarter: int | None = None,
-    thresholds=None,
-) -> list:
-    """The thresholds (all rows unless given) that apply to a subject on a date."""
-    thresholds = Threshold.objects.all() if thresholds is None else thresholds
-    subject = rules.Subject(
-        region_code, on, quarter or Period.containing(on).quarter, gov_backed, small_business_focus
-    )
-    return [t for t in thresholds if rules.threshold_applies(t, subject)]
+    *, region_code: str, on: dt.date, gov_backed: bool, small_business_focus: bool | None, quarter: int
+) -> list[Threshold]:
+    """The thresholds in force that apply to a subject on a date (scope and Q4-only rules included)."""
+    subject = rules.Subject(region_code, on, quarter, gov_backed, small_business_focus)
+    return [
+        t
+        for t in Threshold.objects.in_force(on, region_code).order_by("indicator", "code")
+        if rules.threshold_applies(t, subject)
+    ]
 
 
 def counted_filings():
@@ -142,13 +119,15 @@ def counted_filings():
 # --- computation ------------------------------------------------------------------------------------
 
 
-def evaluate_filing(values: dict, *, region_code: str, period: Period, gov_backed: bool, policy: Policy):
-    """Pure part of one filing's computation: (indicator values, subject, [(threshold, value, complies)])."""
-    computed = ind.compute_all(values, policy.params(period.end))
-    subject = rules.Subject(
-        region_code, period.end, period.quarter, gov_backed, rules.subject_focus(computed)
-    )
-    return computed, subject, rules.evaluate(computed, subject, policy.thresholds)
+def evaluate_filing(
+    values: dict, *, region_code: str, period: Period, gov_backed: bool, policy: Policy
+) -> tuple[dict[str, Decimal | None], rules.Subject, list[tuple]]:
+    """Pure part of one filing's computation: (indicator values as stored, subject, [(threshold, exact
+    value, complies)]). Thresholds are judged on the exact values; only the stored ones are rounded."""
+    exact = ind.compute_exact(values, policy.params(period.end))
+    subject = rules.Subject(region_code, period.end, period.quarter, gov_backed, rules.subject_focus(exact))
+    computed = {code: ind.stored(value) for code, value in exact.items()}
+    return computed, subject, rules.evaluate(exact, subject, policy.thresholds)
 
 
 def institution_indicators_compute(
@@ -242,7 +221,7 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
         common = (pk, institution_id, year, quarter)
         values_rows += [(*common, c, v) for c, v in computed.items()]
         breach_rows += [
-            (*common, t.pk, t.indicator, v, t.comparator, t.value, t.severity)
+            (*common, t.pk, t.indicator, ind.stored(v), t.comparator, t.value, t.severity)
             for t, v, ok in judged
             if not ok
         ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from core import audit
 from core.permissions import require
@@ -23,13 +25,15 @@ from .. import rules
 from ..models import (
     IndicatorBreach,
     IndicatorRun,
-    IndicatorValue,
     ParameterKey,
     PolicyParameter,
     Threshold,
 )
 from ..permissions import may_edit_threshold, may_set_parameters
 from .compute import Policy, evaluate_filing, indicators_recompute_enqueue, params_for
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 THRESHOLD_FIELDS = (
     "indicator",
@@ -79,7 +83,11 @@ def filings_affected_by_threshold(before, after) -> set[int]:
     }
 
 
-def _breaching(threshold, runs, values) -> set[int]:
+def _breaching(
+    threshold: Threshold | SimpleNamespace,
+    runs: list[IndicatorRun],
+    values: dict[tuple[int, str], ind.Value],
+) -> set[int]:
     out = set()
     for r in runs:
         value = values.get((r.filing_id, threshold.indicator))
@@ -91,22 +99,29 @@ def _breaching(threshold, runs, values) -> set[int]:
     return out
 
 
-def threshold_preview(*, threshold: Threshold | None, proposed: dict, user=None) -> list[dict]:
+def _exact_values(runs: QuerySet[IndicatorRun], codes: Iterable[str]) -> dict[tuple[int, str], ind.Value]:
+    """{(filing id, code): exact value} of the runs, recomputed from the version each run computed with
+    the parameters in force at its period end: what the computation judges, not the rounded value it
+    stores (10.00001% is over a 10% cap though stored as 10.0000%)."""
+    policy = Policy(thresholds=[])
+    out = {}
+    for filing_id, year, quarter, raw in runs.values_list("filing_id", "year", "quarter", "version__values"):
+        values, params = values_as_decimals(raw), policy.params(Period(year, quarter).end)
+        for code in codes:
+            out[(filing_id, code)] = ind.INDICATORS[code].function(values, params)
+    return out
+
+
+def threshold_preview(*, threshold: Threshold | None, proposed: dict, user: User | None = None) -> list[dict]:
     """What-if: per quarter, the institutions that would newly breach or clear if `threshold` (None for
-    a new one) took the `proposed` field values — judged by the same functions as the computation,
-    on the stored indicator values. [{"period", "newly": [(institution id, name, value)], "cleared": [...]}]"""
+    a new one) took the `proposed` field values — judged by the same functions as the computation, on
+    the same exact values (recomputed from the filings' values; an entry shows the value as stored).
+    [{"period", "newly": [{institution_id, institution, filing_id, value}], "cleared": [...]}]"""
     new = SimpleNamespace(**{f: proposed.get(f, getattr(threshold, f, None)) for f in THRESHOLD_FIELDS})
     versions = [new] if threshold is None else [threshold, new]
     candidates = _candidate_runs(versions, user)
     runs = list(candidates)
-    codes = {t.indicator for t in versions}
-    # A subquery, not a list of ids: a national threshold covers more filings than a query may bind.
-    values = {
-        (fid, code): v
-        for fid, code, v in IndicatorValue.objects.filter(
-            filing_id__in=candidates.values("filing_id"), code__in=codes
-        ).values_list("filing_id", "code", "value")
-    }
+    values = _exact_values(candidates, {t.indicator for t in versions})
     before = _breaching(threshold, runs, values) if threshold is not None else set()
     after = _breaching(new, runs, values)
     by_period: dict[Period, dict] = {}
@@ -120,7 +135,7 @@ def threshold_preview(*, threshold: Threshold | None, proposed: dict, user=None)
                     "institution_id": r.institution_id,
                     "institution": r.institution.name,
                     "filing_id": r.filing_id,
-                    "value": values.get((r.filing_id, new.indicator)),
+                    "value": ind.stored(values.get((r.filing_id, new.indicator))),
                 }
             )
     for entry in by_period.values():
@@ -252,7 +267,7 @@ def parameter_preview(
             gov_backed=gov_backed,
             policy=policy,
         )
-        after = {t.pk: v for t, v, ok in judged if not ok}
+        after = {t.pk: ind.stored(v) for t, v, ok in judged if not ok}
         before = stored[filing_id]
         for tid in sorted(set(after) ^ before):
             entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})

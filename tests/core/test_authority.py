@@ -17,6 +17,9 @@ pytestmark = pytest.mark.django_db
 # A value for every URL parameter name in the project (a new name fails the walk until it has one).
 SAMPLES = {
     "pk": "999999",
+    "filing_pk": "999999",
+    "institution_id": "999999",
+    "resource": "indicators",
     "credit_code": "91510000MA0000000X",
     "period": "2025Q2",
     "what": "shareholder",

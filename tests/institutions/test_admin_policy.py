@@ -33,4 +33,4 @@ def test_policy_rule_edit_in_admin_is_audited(users, client_for):
         ["2000.0000", "3000.0000"],
         admin_user,
     )
-    assert ProvinceLicenceSetting.objects.get(province_code="510000").number_pattern == r"^川[A-Z][0-9]{3,6}$"
+    assert ProvinceLicenceSetting.objects.get(region_code="510000").number_pattern == r"^川[A-Z][0-9]{3,6}$"

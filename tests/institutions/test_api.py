@@ -112,13 +112,33 @@ def test_regulator_cannot_create_institution_outside_jurisdiction(users):
         "registered_capital": "30000",
         "paid_in_capital": "30000",
     }
-    assert api(users["cd_regulator"]).post("/api/v1/institutions/", body, format="json").status_code == 403
+    refused = api(users["cd_regulator"]).post("/api/v1/institutions/", body, format="json")
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {
+            "code": "forbidden",
+            "detail": "该地区不在您的辖区内。 (Region outside your jurisdiction.)",
+            "errors": {},
+        },
+    )
     assert not Institution.objects.filter(credit_code=body["credit_code"]).exists()
     assert api(users["my_regulator"]).post("/api/v1/institutions/", body, format="json").status_code == 201
     assert Institution.objects.get(credit_code=body["credit_code"]).name == "绵阳新设融资担保有限公司"
     bad = {**body, "credit_code": body["credit_code"][:-1] + ("0" if body["credit_code"][-1] != "0" else "1")}
     response = api(users["my_regulator"]).post("/api/v1/institutions/", bad, format="json")
-    assert response.status_code == 400 and "credit_code" in response.json()
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "code": "invalid",
+            "detail": "输入有误，请检查各字段 / invalid input, see the field errors",
+            "errors": {
+                "credit_code": [
+                    f"统一社会信用代码“{bad['credit_code']}”无效：应为18位且校验位符合GB 32100-2015。"
+                    "(Invalid unified social credit code.)"
+                ]
+            },
+        },
+    )
 
 
 REVOKE = {
@@ -189,7 +209,18 @@ def test_agreement_shares_must_sum_to_100(users, registry_objects):
     response = api(users["cd_filer"]).patch(
         f"/api/v1/agreements/{agreement.pk}/", {"share_bank": "0.3"}, format="json"
     )
-    assert response.status_code == 400 and "share_bank" in response.json()
+    assert (response.status_code, response.json()) == (  # the service's Django ValidationError, by field
+        400,
+        {
+            "code": "invalid",
+            "detail": "输入有误，请检查各字段 / invalid input, see the field errors",
+            "errors": {
+                "share_bank": [
+                    "各方分担比例之和须恰为100%，当前为110%。(Risk shares must sum to exactly 100%.)"
+                ]
+            },
+        },
+    )
     assert Agreement.objects.get(pk=agreement.pk).share_bank == agreement.share_bank
     data = api(users["cd_filer"]).get(f"/api/v1/agreements/{agreement.pk}/").json()
     assert data["findings"] == []
@@ -324,10 +355,15 @@ def test_bank_and_notice_writes(users, registry_objects):
     assert api(users["sc_regulator"]).post(url).status_code == 200
     notice.refresh_from_db()
     assert notice.status == "published"
-    assert api(users["sc_regulator"]).post(url).status_code == 400  # already published
+    again = api(users["sc_regulator"]).post(url)  # the service's ValidationError, not about a field
+    assert (again.status_code, again.json()) == (
+        400,
+        {"code": "invalid", "detail": "公告已发布。 (Already published.)", "errors": {}},
+    )
     assert api(users["cd_regulator"]).get(f"/api/v1/notices/{notice.pk}/").json()["items"] == [
         {
             "seq": 1,
+            "institution": registry_objects["cd_licence"].institution.credit_code,
             "institution_name": "成都测试融资担保有限公司",
             "licence_number": "川A100001",
             "remark": "",

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from core.models import AuditEvent
 from institutions.demo import demo_credit_code
-from institutions.excel import INSTITUTION_COLUMNS, LICENCE_COLUMNS, ImportFailed, registry_import
+from institutions.excel import INSTITUTION_COLUMNS, LICENCE_COLUMNS, CellError, ImportFailed, registry_import
 from institutions.models import Institution, Licence, Notice
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +162,7 @@ def test_errors_name_sheet_row_column_and_nothing_is_stored(users):
     ]
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook(bad_institutions, bad_licences), actor=users["sc_regulator"])
-    got = [(e.sheet, e.row, e.column, e.header) for e in exc.value.errors]
+    got = [(e.sheet, e.row, e.column, e.header) for e in exc.value.cells]
     assert got == [
         ("机构", 4, "A", "统一社会信用代码"),
         ("机构", 5, "E", "注册地代码"),
@@ -175,9 +175,24 @@ def test_errors_name_sheet_row_column_and_nothing_is_stored(users):
         ("许可证", 5, "D", "发证日期"),
     ]
     assert (
-        str(exc.value.errors[1])
+        str(exc.value.cells[1])
         == "工作表“机构”第5行E列（注册地代码）：未知的行政区划代码“519999”。(Unknown region code.)"
     )
+    # the one application error: all cells by reference, for an API client
+    assert (exc.value.code, exc.value.status) == ("invalid", 400)
+    assert exc.value.message == "发现 9 处错误，未写入任何数据 / 9 errors found, nothing was imported"
+    assert list(exc.value.errors) == [
+        "机构!A4",
+        "机构!E5",
+        "机构!F5",
+        "机构!G5",
+        "机构!H5",
+        "机构!J5",
+        "机构!N5",
+        "许可证!A5",
+        "许可证!D5",
+    ]
+    assert exc.value.errors["机构!E5"] == ["未知的行政区划代码“519999”。(Unknown region code.)"]
     assert Institution.objects.filter(credit_code__in=[PARENT, BRANCH]).count() == 0
     assert Licence.objects.count() == 0
 
@@ -186,8 +201,18 @@ def test_licence_number_checked_at_write_keeps_all_or_nothing(users):
     licences = [list(r) for r in GOOD_LICENCES] + [["浙A1", PARENT, "", "2016-01-05", "", "", None]]
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook(GOOD_INSTITUTIONS, licences), actor=users["sc_regulator"])
-    assert [(e.sheet, e.row, e.column) for e in exc.value.errors] == [("许可证", 4, "A")]
+    assert [(e.sheet, e.row, e.column) for e in exc.value.cells] == [("许可证", 4, "A")]
+    assert exc.value.errors == {
+        "许可证!A4": [
+            "许可证编号“浙A1”不符合川的编号格式（首字应为“川”）。(Licence number 浙A1 does not match the province pattern.)"
+        ]
+    }
     assert not Institution.objects.filter(credit_code=PARENT).exists() and Licence.objects.count() == 0
+
+
+def test_an_error_without_a_column_names_the_row() -> None:
+    assert CellError("机构", 5, "—", "name", "名称已被占用。").reference == "机构!5:5"
+    assert CellError("机构", 5, "B", "name", "名称已被占用。").reference == "机构!B5"
 
 
 def test_city_regulator_cannot_import_outside_jurisdiction(users, mianyang_institution):
@@ -234,7 +259,7 @@ def test_city_regulator_cannot_import_outside_jurisdiction(users, mianyang_insti
     )
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook(rows, []), actor=users["cd_regulator"])
-    assert [(e.row, e.column, e.message) for e in exc.value.errors] == [
+    assert [(e.row, e.column, e.message) for e in exc.value.cells] == [
         (4, "E", "该地区不在您的辖区内。(Region outside your jurisdiction.)"),
         (3, "A", "无权修改该机构。(Not allowed to change this institution.)"),
     ]
@@ -286,7 +311,7 @@ def test_licence_row_outside_the_city_is_refused_and_nothing_is_stored(users, re
     rows = [licence_row(licence, "已吊销", REVOKED_ON, REASON, DECISION)]
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook([GOOD_INSTITUTIONS[0]], rows), actor=users["cd_regulator"])
-    assert [(e.sheet, e.row, e.column, e.header, e.message) for e in exc.value.errors] == [
+    assert [(e.sheet, e.row, e.column, e.header, e.message) for e in exc.value.cells] == [
         (
             "许可证",
             2,
@@ -308,7 +333,7 @@ def test_city_regulator_cannot_revoke_in_its_own_city_either(users, registry_obj
     rows = [licence_row(licence, "已吊销", REVOKED_ON, REASON, DECISION)]
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook([], rows), actor=users["cd_regulator"])
-    assert [(e.row, e.column, e.message) for e in exc.value.errors] == [
+    assert [(e.row, e.column, e.message) for e in exc.value.cells] == [
         (2, "B", "许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)")
     ]
     licence.refresh_from_db()
@@ -377,7 +402,7 @@ def test_import_refuses_what_the_licence_pages_cannot_do(users, registry_objects
         registry_import(
             workbook([], [licence_row(licence, "已注销", REVOKED_ON)]), actor=users["sc_regulator"]
         )
-    assert [(e.row, e.column, e.header) for e in exc.value.errors] == [(2, "H", "注销或吊销原因")]
+    assert [(e.row, e.column, e.header) for e in exc.value.cells] == [(2, "H", "注销或吊销原因")]
     registry_import(
         workbook([], [licence_row(licence, "已注销", REVOKED_ON, "根据公司申请")]),
         actor=users["sc_regulator"],
@@ -390,7 +415,7 @@ def test_import_refuses_what_the_licence_pages_cannot_do(users, registry_objects
     )
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook([], [licence_row(licence, "有效")]), actor=users["sc_regulator"])
-    assert [(e.row, e.column, e.message) for e in exc.value.errors] == [
+    assert [(e.row, e.column, e.message) for e in exc.value.cells] == [
         (2, "F", "已注销或吊销的许可证不能再修改。(A cancelled or revoked licence cannot be changed.)")
     ]
     licence.refresh_from_db()

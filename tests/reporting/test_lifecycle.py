@@ -26,7 +26,12 @@ def test_draft_gets_due_date_from_national_default_and_province_setting(users, i
     assert filing.due_date == dt.date(2025, 7, 15)
     assert filing.status == "draft" and version.number == 1 and not version.is_frozen
     DueDateSetting.objects.create(
-        region_id="510000", days_after_quarter_end=20, effective_from=dt.date(2020, 1, 1)
+        region_code="510000",
+        days_after_quarter_end=20,
+        remind_days_before=5,
+        overdue_days_after=1,
+        effective_from=dt.date(2020, 1, 1),
+        source="test",
     )
     assert services.due_date("510104", Q2) == dt.date(2025, 7, 20)
     assert services.due_date("330100", Q2) == dt.date(2025, 7, 15)
@@ -88,7 +93,8 @@ def test_each_warning_needs_an_explanation(users, inst):
     assert [(f.rule_id, f.severity) for f in findings] == [("BND-31", "warning")]
     with pytest.raises(services.FilingError) as exc:
         services.filing_submit(actor=users["cd_approver"], filing=filing, explanations={"BND-31": "   "})
-    assert exc.value.code == "explanations" and "BND-31" in exc.value.message
+    assert (exc.value.code, exc.value.status) == ("invalid", 400) and "BND-31" in exc.value.message
+    assert exc.value.errors == {"explanations.BND-31": ["请说明原因 / an explanation is required"]}
     version = services.filing_submit(
         actor=users["cd_approver"],
         filing=filing,
@@ -194,12 +200,18 @@ def test_bad_values_store_nothing(users, inst):
             period=Q2,
             values={"staff_count": "-1", "net_assets": "abc", "bogus": "1", "fin_new": "1.234"},
         )
-    assert [(e["field"], e["message_en"]) for e in exc.value.errors] == [
-        ("staff_count", "staff_count must be a whole number ≥ 0, got -1"),
-        ("net_assets", "net_assets must be a number, got 'abc'"),
-        ("bogus", "unknown field code 'bogus' (not in the template)"),
-        ("fin_new", "fin_new allows at most 2 decimal places"),
-    ]
+    assert exc.value.errors == {
+        "staff_count": [
+            "从业人员数（staff_count）应为非负整数，收到 -1 / staff_count must be a whole number ≥ 0, got -1"
+        ],
+        "net_assets": ["净资产（net_assets）应为数字，收到“abc” / net_assets must be a number, got 'abc'"],
+        "bogus": [
+            "未知字段代码 bogus（模板中没有此字段） / unknown field code 'bogus' (not in the template)"
+        ],
+        "fin_new": [
+            "本年累计新增融资担保额（fin_new）最多保留两位小数（万元） / fin_new allows at most 2 decimal places"
+        ],
+    }
     assert not Filing.objects.exists()
 
 
@@ -236,17 +248,16 @@ def test_second_submit_of_the_same_version_is_refused(users, inst):
 
 @pytest.fixture
 def reference_data(transactional_db):
-    """Transactional tests run last and flush every table: make sure regions, template v1, ruleset v1
-    and the default deadline are there (idempotent loaders)."""
+    """Transactional tests run last and flush every table: make sure regions and reporting's reference
+    data (template v1, ruleset v1, the default deadline, the review points) are there (idempotent)."""
+    import importlib
+
+    from django.apps import apps
+
     from accounts.services import regions_load
-    from reporting.fields_file import TEMPLATE_V1
 
     regions_load()
-    services.template_load(
-        path=TEMPLATE_V1, version=1, name="融资担保公司季度监管报表", effective_from=dt.date(2019, 1, 1)
-    )
-    services.rules_load()
-    DueDateSetting.objects.get_or_create(region=None, effective_from=dt.date(2019, 1, 1))
+    importlib.import_module("reporting.migrations.0002_reference_data").load(apps, None)
 
 
 @pytest.mark.skipif(

@@ -297,13 +297,13 @@ def test_findings_workbook_and_due_settings(users, client_for, chengdu_instituti
         "source": "川金监发〔2025〕1号",
     }
     client_for(users["cd_regulator"]).post("/reporting/due-dates/", form)  # a city regulator may not
-    assert not DueDateSetting.objects.filter(region_id="510000").exists()
+    assert not DueDateSetting.objects.filter(region_code="510000").exists()
     client_for(users["sc_regulator"]).post("/reporting/due-dates/", form)
     assert services.due_date("510104", Q2).isoformat() == "2025-07-20"
     client_for(users["sc_regulator"]).post(
         "/reporting/due-dates/", {**form, "region": "330000"}
     )  # another province: refused
-    assert not DueDateSetting.objects.filter(region_id="330000").exists()
+    assert not DueDateSetting.objects.filter(region_code="330000").exists()
 
 
 def test_institution_page_has_a_filings_tab_scoped_like_the_page(users, client_for, chengdu_institution):

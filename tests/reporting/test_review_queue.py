@@ -1,7 +1,13 @@
+import datetime as dt
+import re
+
 import pytest
 
-from reporting.models import Filing, ReportTemplate
-from reporting.selectors import review_queue
+from core.policy import PolicyMissing
+from reporting.models import Filing, ReportTemplate, ReviewParameter
+from reporting.selectors import review_points, review_points_for, review_queue
+from reporting.services import risk_score
+from reporting.validation import WARNING, Finding
 from tests.factories import InstitutionFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +30,76 @@ def test_threshold_breaches_count_in_the_review_order(users):
     warned = _submitted("提示较多融资担保有限公司", risk_score=30)  # e.g. one unexplained warning
     breached = _submitted("违规融资担保有限公司", risk_score=0, breach_count=1)  # written by supervision
     quiet = _submitted("平稳融资担保有限公司", risk_score=0)
-    queue = list(review_queue(users["cd_regulator"]))
+    cd, my = users["cd_regulator"], users["my_regulator"]
+    queue = list(review_queue(cd, review_points_for(cd)))
     assert [(f.pk, f.risk, f.breach_count) for f in queue] == [
         (breached.pk, 40, 1),
         (warned.pk, 30, 0),
         (quiet.pk, 0, 0),
     ]
-    assert list(review_queue(users["my_regulator"])) == []
+    assert list(review_queue(my, review_points_for(my))) == []
+
+
+def _warning(rule_id: str = "IDN-09", kind: str = "identity") -> Finding:
+    return Finding(rule_id, WARNING, kind, [], "提示", "warning")
+
+
+def test_risk_points_come_from_the_rows_in_force_for_the_institutions_region():
+    findings = [_warning(), _warning("QOQ-01", "qoq_change"), _warning("BND-31", "bound")]
+    explained = {"IDN-09": "已核实", "QOQ-01": "已核实", "BND-31": "已核实"}
+    day = dt.date(2025, 7, 10)
+    # seeded: 10 per warning, +15 per large change, +30 for BND-31, +20 per unexplained warning
+    assert risk_score(findings, explained, review_points("510104", day)) == 10 * 3 + 15 + 30
+    assert risk_score(findings, {}, review_points("510104", day)) == 10 * 3 + 15 + 30 + 20 * 3
+    ReviewParameter.objects.filter(key="warning", region_code="").update(value=7)
+    ReviewParameter.objects.create(
+        key="qoq_change", region_code="510000", value=50, effective_from=dt.date(2025, 1, 1), source="川"
+    )
+    assert risk_score(findings, explained, review_points("510104", day)) == 7 * 3 + 50 + 30
+    assert risk_score(findings, explained, review_points("330106", day)) == 7 * 3 + 15 + 30
+
+
+def test_breach_points_come_from_the_row_for_the_reviewers_region(users):
+    warned = _submitted("提示较多融资担保有限公司", risk_score=30)
+    breached = _submitted("违规融资担保有限公司", risk_score=0, breach_count=1)
+    ReviewParameter.objects.create(
+        key="threshold_breach",
+        region_code="510000",
+        value=25,
+        effective_from=dt.date(2020, 1, 1),
+        source="川",
+    )
+    cd = users["cd_regulator"]
+    assert [(f.pk, f.risk) for f in review_queue(cd, review_points_for(cd))] == [
+        (warned.pk, 30),
+        (breached.pk, 25),
+    ]
+    admin = users["admin"]  # no jurisdiction: the nationwide row
+    assert [(f.pk, f.risk) for f in review_queue(admin, review_points_for(admin))] == [
+        (breached.pk, 40),
+        (warned.pk, 30),
+    ]
+
+
+def test_badge_cut_offs_come_from_the_rows(users, client_for):
+    _submitted("三十分融资担保有限公司", risk_score=30)
+    _submitted("五分融资担保有限公司", risk_score=5)
+    page = client_for(users["cd_regulator"])
+
+    def badges() -> list[str]:
+        html = page.get("/reporting/review/").content.decode()
+        return re.findall(r'<span class="badge (text-bg-\w+)[^"]*">(\d+)</span>', html)
+
+    assert badges() == [("text-bg-warning", "30"), ("text-bg-light", "5")]  # seeded: red ≥ 40, amber ≥ 10
+    ReviewParameter.objects.filter(key="badge_high").update(value=30)
+    ReviewParameter.objects.filter(key="badge_medium").update(value=5)
+    assert badges() == [("text-bg-danger", "30"), ("text-bg-warning", "5")]
+
+
+def test_a_missing_review_row_fails_the_queue_and_the_risk_score_loudly(users, client_for):
+    ReviewParameter.objects.filter(key="threshold_breach").delete()
+    with pytest.raises(PolicyMissing, match="threshold_breach（地区 510100，"):
+        client_for(users["cd_regulator"]).get("/reporting/review/")
+    ReviewParameter.objects.filter(key="warning").delete()
+    with pytest.raises(PolicyMissing, match="ReviewParameter warning for region 510104 on "):
+        risk_score([], {}, review_points("510104", dt.date(2025, 7, 10)))

@@ -175,6 +175,38 @@ def test_batch_stores_exactly_what_one_by_one_stores(landscape, small_chunks):
     ).value == Decimal("12.000000")
 
 
+def test_batch_equals_one_by_one_on_exact_values_and_findings(small_chunks):
+    """Values just over a cap, ratios without capital (stored and breached undefined) and a focus that
+    cannot be established: batch and one by one store the same (test_exact_judging.py has the cases)."""
+    just_over = InstitutionFactory(region_id="510104", name="F")
+    make_filing(just_over, 2025, 1, top1_client_liability="10000.01", net_assets="100000")
+    no_capital = InstitutionFactory(region_id="510107", name="G")
+    make_filing(no_capital, 2025, 1, net_assets="-100")
+    make_filing(no_capital, 2025, 2, net_assets="1000")
+    unfocused = InstitutionFactory(region_id="330302", name="H")
+    make_filing(unfocused, 2025, 1, net_assets="19333.333333", fin_inforce_clients="0")
+    ids = [just_over.pk, no_capital.pk, unfocused.pk]
+    expected = outcome(lambda: one_by_one(ids))
+    assert outcome(lambda: indicators_compute_batch(institution_ids=ids)) == expected
+    indicators_compute_batch(institution_ids=ids)
+    assert rows() == expected
+    assert {
+        (name, q, code): value
+        for name, q, code, value in IndicatorBreach.objects.filter(
+            threshold__code__in=["LEV-01", "LEV-02", "CON-01"]
+        ).values_list("institution__name", "quarter", "threshold__code", "value")
+    } == {
+        ("F", 1, "CON-01"): Decimal("0.100000"),  # 0.1000001
+        ("G", 1, "LEV-02"): None,
+        ("G", 1, "CON-01"): None,
+        ("G", 2, "LEV-02"): None,
+        ("G", 2, "CON-01"): Decimal("3.000000"),
+        ("H", 1, "LEV-01"): Decimal("12.000000"),  # focus undefined: the 10× cap
+        ("H", 1, "CON-01"): Decimal("0.155172"),  # 3000 / 19333.333333
+    }
+    assert cases_by_code()[("G", "LEV-02", 2025, 2)] == (2, False)
+
+
 def test_batch_after_changes_equals_one_by_one(landscape, small_chunks, users, gov_list):
     one_by_one(landscape)
     a, b, c = landscape[:3]

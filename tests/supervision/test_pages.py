@@ -265,8 +265,15 @@ def test_api_filing_indicators(client_for, users, data):
 
 def test_api_series_and_thresholds(client_for, users, data):
     inst = data[("cd", 1)].institution
-    url = f"/api/v1/institutions/{inst.pk}/indicators/?code=leverage&code=single_client_concentration"
+    url = (
+        f"/api/v1/institutions/{inst.credit_code}/indicators/?code=leverage&code=single_client_concentration"
+    )
     assert status_matrix(client_for, users, url) == {n: 200 if n in SEES_CHENGDU else 404 for n in ALL}
+    assert client_for(users["my_filer"]).get(url).json() == {
+        "code": "not_found",
+        "detail": "未找到，或无权查看 / not found",
+        "errors": {},
+    }
     body = client_for(users["cd_regulator"]).get(url).json()
     assert [(r["period"], r["code"], r["value"]) for r in body] == [
         ("2025Q1", "leverage", "5.641026"),
@@ -274,13 +281,18 @@ def test_api_series_and_thresholds(client_for, users, data):
         ("2025Q2", "leverage", "5.641026"),
         ("2025Q2", "single_client_concentration", "0.110000"),
     ]
-    assert (
-        client_for(users["cd_regulator"])
-        .get(f"/api/v1/institutions/{inst.pk}/indicators/?code=nope")
-        .status_code
-        == 400
+    bad = client_for(users["cd_regulator"]).get(
+        f"/api/v1/institutions/{inst.credit_code}/indicators/?code=nope"
     )
-    t_url = f"/api/v1/institutions/{inst.pk}/thresholds/?on=2025-06-30"
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {
+            "code": "invalid",
+            "detail": "查询参数有误 / invalid query parameters",
+            "errors": {"code": ["未知指标 / unknown indicator: nope"]},
+        },
+    )
+    t_url = f"/api/v1/institutions/{inst.credit_code}/thresholds/?on=2025-06-30"
     assert status_matrix(client_for, users, t_url) == {n: 200 if n in SEES_CHENGDU else 404 for n in ALL}
     codes = {r["code"] for r in client_for(users["cd_filer"]).get(t_url).json()}
     # not government-backed, small-business focus holds in 2025Q2 → LEV-02 not LEV-01; PRV-01 is Q4 only
@@ -296,10 +308,27 @@ def test_api_series_and_thresholds(client_for, users, data):
         "PRV-02",
         "DQ-01",
     }
-    assert (
-        client_for(users["cd_filer"]).get(f"/api/v1/institutions/{inst.pk}/thresholds/?on=x").status_code
-        == 400
+    bad = client_for(users["cd_filer"]).get(f"/api/v1/institutions/{inst.credit_code}/thresholds/?on=x")
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {
+            "code": "invalid",
+            "detail": "查询参数有误 / invalid query parameters",
+            "errors": {"on": ["日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD"]},
+        },
     )
+
+
+@pytest.mark.parametrize("resource", ["indicators", "thresholds"])
+def test_api_old_id_paths_redirect_to_the_credit_code(client_for, users, data, resource) -> None:
+    """/institutions/{id}/indicators/ (before credit codes) still answers: a permanent redirect, for those
+    who see the institution; a 404 for everyone else, so the redirect reveals no credit code."""
+    inst = data[("cd", 1)].institution
+    old = f"/api/v1/institutions/{inst.pk}/{resource}/?code=leverage"
+    assert status_matrix(client_for, users, old) == {n: 301 if n in SEES_CHENGDU else 404 for n in ALL}
+    response = client_for(users["cd_filer"]).get(old)
+    assert response["Location"] == f"/api/v1/institutions/{inst.credit_code}/{resource}/?code=leverage"
+    assert client_for(users["zj_regulator"]).get(old).json()["code"] == "not_found"
 
 
 # --- query counts --------------------------------------------------------------------------------
@@ -349,8 +378,8 @@ def test_query_count_independent_of_institutions(client_for, users, data, url_na
         "institution": reverse("supervision:institution_indicators", args=[inst.pk]),
         "filing": reverse("supervision:filing_indicators", args=[f.pk]),
         "api_filing": f"/api/v1/filings/{f.pk}/indicators/",
-        "api_series": f"/api/v1/institutions/{inst.pk}/indicators/",
-        "api_thresholds": f"/api/v1/institutions/{inst.pk}/thresholds/?on=2025-06-30",
+        "api_series": f"/api/v1/institutions/{inst.credit_code}/indicators/",
+        "api_thresholds": f"/api/v1/institutions/{inst.credit_code}/thresholds/?on=2025-06-30",
     }
     client = client_for(users["sc_regulator"] if url_name != "thresholds" else users["cd_regulator"])
     url = urls[url_name]
@@ -367,7 +396,7 @@ def test_filing_summary_panel_on_the_filing_pages(data):
 
     template = Template("{% load reporting_tags %}{% filing_panels filing frozen=frozen %}")
     html = template.render(Context({"filing": data[("cd", 2)], "frozen": True}))
-    assert "11.00%" in html and "CON-01" in html
+    assert "11.00%" in html and "CON-01" in html and "<table" in html and "&lt;" not in html
     assert reverse("supervision:filing_indicators", args=[data[("cd", 2)].pk]) in html
     assert template.render(Context({"filing": data[("cd", 2)], "frozen": False})) == ""
 
@@ -447,3 +476,29 @@ def test_policy_sources_name_the_document_not_its_file(client_for, users):
     assert cite("国办发（2019）6号") == "国办发（2019）6号" and cite(None) == ""
     page = client_for(users["sc_regulator"]).get("/supervision/thresholds/").content.decode()
     assert "巴南府发〔2017〕30号" in page and not re.search(r"\d{3}_[0-9a-f]{16}\.txt", page)
+
+
+def test_institution_page_indicators_tab(client_for, users, data, django_assert_num_queries):
+    """supervision adds a tab to the institution page (institutions.tabs registry): each computed quarter
+    with the thresholds its filing missed, newest first; the institution page itself decides who sees it."""
+    f = data[("cd", 2)]
+    url = reverse("institutions:detail", args=[f.institution_id]) + "?tab=indicators"
+    page = client_for(users["cd_regulator"]).get(url).content.decode()
+    assert page.index("2025年第2季度") < page.index("2025年第1季度")
+    assert page.count("CON-01 单一客户集中度 · 违规") == 2
+    assert reverse("supervision:filing_indicators", args=[f.pk]) in page
+    own = client_for(users["cd_filer"]).get(url)
+    assert own.status_code == 200 and "CON-01 单一客户集中度" in own.content.decode()
+    assert client_for(users["my_regulator"]).get(url).status_code == 404
+    from django.test import RequestFactory
+
+    from supervision.selectors import institution_tab
+
+    request = RequestFactory().get(url)
+    request.user = users["cd_regulator"]
+    with django_assert_num_queries(2):
+        runs = institution_tab(request, f.institution)["runs"]
+    assert [(r.quarter, [b.threshold.code for b in r.findings]) for r in runs] == [
+        (2, ["CON-01"]),
+        (1, ["CON-01"]),
+    ]

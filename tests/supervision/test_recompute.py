@@ -18,7 +18,13 @@ from supervision.models import (
     Threshold,
 )
 from supervision.services.compute import institution_indicators_compute
-from supervision.services.policy import parameter_preview, parameter_save, threshold_preview, threshold_save
+from supervision.services.policy import (
+    THRESHOLD_FIELDS,
+    parameter_preview,
+    parameter_save,
+    threshold_preview,
+    threshold_save,
+)
 from tests.factories import InstitutionFactory
 
 from .factories import amend, make_filing
@@ -177,23 +183,7 @@ def test_preview_equals_the_result_of_the_change(users, spread, django_capture_o
 
 def test_regulator_cannot_edit_national_or_foreign_thresholds(users):
     lev01 = Threshold.objects.get(code="LEV-01")
-    fields = {
-        f: getattr(lev01, f)
-        for f in (
-            "indicator",
-            "comparator",
-            "value",
-            "severity",
-            "scope",
-            "region_code",
-            "region_name",
-            "effective_from",
-            "effective_to",
-            "source",
-            "confidence",
-            "q4_only",
-        )
-    }
+    fields = {f: getattr(lev01, f) for f in THRESHOLD_FIELDS}
     with pytest.raises(PermissionDenied):
         threshold_save(actor=users["sc_regulator"], threshold=lev01, **fields)
     with pytest.raises(PermissionDenied):
@@ -303,23 +293,7 @@ def test_preview_agrees_with_the_stored_result_for_any_change(
     users, spread, django_capture_on_commit_callbacks, change
 ):
     lev01 = Threshold.objects.get(code="LEV-01")
-    fields = {
-        f: getattr(lev01, f)
-        for f in (
-            "indicator",
-            "comparator",
-            "value",
-            "severity",
-            "scope",
-            "region_code",
-            "region_name",
-            "effective_from",
-            "effective_to",
-            "source",
-            "confidence",
-            "q4_only",
-        )
-    }
+    fields = {f: getattr(lev01, f) for f in THRESHOLD_FIELDS}
     proposed = {**fields, **change}
     old = set(IndicatorBreach.objects.filter(threshold=lev01).values_list("filing_id", flat=True))
     preview = threshold_preview(threshold=lev01, proposed=proposed, user=users["admin"])

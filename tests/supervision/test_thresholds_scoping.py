@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from supervision.models import IndicatorBreach, IndicatorValue, Threshold
+from supervision.indicators import LIABILITY_INPUTS
+from supervision.models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
 from supervision.services.compute import filing_indicators_compute
 
 from .factories import make_filing
@@ -123,10 +124,15 @@ def test_leverage_cap_switches_with_small_business_focus(chengdu_institution, cl
 
 
 def test_undefined_indicator_is_not_judged(chengdu_institution):
-    f = make_filing(chengdu_institution, 2025, 2, net_assets="1000")  # leverage denominator 0
+    # no loans, bonds or other financing guaranteed: the reserve cover 2500 / 0 is undefined, neither
+    # breach nor pass of PRV-02 (a zero base of a ratio over capital is a breach: test_exact_judging.py)
+    nothing = dict.fromkeys(LIABILITY_INPUTS, "0")
+    f = make_filing(chengdu_institution, 2025, 2, **nothing)
     filing_indicators_compute(filing=f)
-    assert IndicatorValue.objects.get(filing=f, code="leverage").value is None
-    assert not breached(f) & {"LEV-01", "LEV-02"}
+    assert IndicatorValue.objects.get(filing=f, code="compensation_reserve_ratio").value is None
+    prv02 = Threshold.objects.get(code="PRV-02")
+    assert "PRV-02" not in breached(f)
+    assert prv02.pk not in IndicatorRun.objects.get(filing=f).compliant_thresholds
 
 
 def test_draft_filings_are_not_computed(chengdu_institution):

@@ -1,18 +1,22 @@
 """Indicator API: a filing's indicators with breaches, an institution's time series, and the
-thresholds in force for an institution on a date. Every lookup goes through `for_user`."""
+thresholds in force for an institution on a date. Filings are addressed by id, institutions by credit
+code; every lookup goes through `for_user`, so a row outside the caller's scope is a 404."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers, viewsets
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from core.exceptions import AppError
 from core.permissions import SignedInAPI
 from institutions.models import Institution
 from institutions.selectors import government_backed_ids
@@ -20,12 +24,20 @@ from reporting.models import Filing
 from reporting.periods import Period
 
 from .. import indicators as ind
-from ..models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold
+from ..models import IndicatorBreach, IndicatorRun, IndicatorValue
 from ..services.compute import thresholds_in_force
 
+CREDIT_CODE = OpenApiParameter(
+    "credit_code", OpenApiTypes.STR, OpenApiParameter.PATH, description="统一社会信用代码 / credit code"
+)
 
-def _dec(value):
+
+def _dec(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _institution(request: Request, credit_code: str) -> Institution:
+    return get_object_or_404(Institution.objects.for_user(request.user), credit_code=credit_code)
 
 
 def _breach_schema():
@@ -55,14 +67,17 @@ def _indicator_schema():
     )
 
 
-class FilingIndicatorsView(APIView):
-    """GET /api/v1/filings/{id}/indicators/ → [{code, value (decimal string or null), unit, breaches}]."""
+class FilingIndicatorViewSet(viewsets.ViewSet):
+    """GET /api/v1/filings/{filing_pk}/indicators/ → [{code, value (decimal string or null), unit, breaches}]."""
 
     permission_classes = [SignedInAPI]
 
-    @extend_schema(responses=_indicator_schema())
-    def get(self, request, pk):
-        filing = get_object_or_404(Filing.objects.for_user(request.user), pk=pk)
+    @extend_schema(
+        parameters=[OpenApiParameter("filing_pk", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses=_indicator_schema(),
+    )
+    def list(self, request: Request, filing_pk: str) -> Response:
+        filing = get_object_or_404(Filing.objects.for_user(request.user), pk=filing_pk)
         values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
         breaches: dict[str, list] = {}
         for b in (
@@ -93,14 +108,18 @@ class FilingIndicatorsView(APIView):
         )
 
 
-class InstitutionSeriesView(APIView):
-    """GET /api/v1/institutions/{id}/indicators/?code=leverage&code=… → [{period, code, value}] by period."""
+class InstitutionIndicatorViewSet(viewsets.ViewSet):
+    """GET /api/v1/institutions/{credit_code}/indicators/?code=leverage&code=… → [{period, code, value}]
+    by period."""
 
     permission_classes = [SignedInAPI]
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("code", OpenApiTypes.STR, many=True, description="indicator codes (default all)")
+            CREDIT_CODE,
+            OpenApiParameter(
+                "code", OpenApiTypes.STR, many=True, description="indicator codes (default all)"
+            ),
         ],
         responses=inline_serializer(
             "IndicatorPoint",
@@ -113,12 +132,15 @@ class InstitutionSeriesView(APIView):
             many=True,
         ),
     )
-    def get(self, request, pk):
-        institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    def list(self, request: Request, credit_code: str) -> Response:
+        institution = _institution(request, credit_code)
         codes = request.query_params.getlist("code")
         unknown = [c for c in codes if c not in ind.INDICATORS]
         if unknown:
-            raise ValidationError({"code": f"未知指标 / unknown indicator: {', '.join(unknown)}"})
+            raise AppError(
+                _("查询参数有误 / invalid query parameters"),
+                errors={"code": [_("未知指标 / unknown indicator: %(c)s") % {"c": ", ".join(unknown)}]},
+            )
         qs = IndicatorValue.objects.for_user(request.user).filter(institution=institution)
         if codes:
             qs = qs.filter(code__in=codes)
@@ -133,15 +155,18 @@ class InstitutionSeriesView(APIView):
         )
 
 
-class ThresholdsInForceView(APIView):
-    """GET /api/v1/institutions/{id}/thresholds/?on=YYYY-MM-DD → the thresholds that apply to the
+class InstitutionThresholdViewSet(viewsets.ViewSet):
+    """GET /api/v1/institutions/{credit_code}/thresholds/?on=YYYY-MM-DD → the thresholds that apply to the
     institution on that date (its region, government-backed status then, and the small-business
     focus of its filing for that quarter when computed)."""
 
     permission_classes = [SignedInAPI]
 
     @extend_schema(
-        parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="date (default today)")],
+        parameters=[
+            CREDIT_CODE,
+            OpenApiParameter("on", OpenApiTypes.DATE, description="date (default today)"),
+        ],
         responses=inline_serializer(
             "ThresholdInForce",
             {
@@ -160,8 +185,8 @@ class ThresholdsInForceView(APIView):
             many=True,
         ),
     )
-    def get(self, request, pk):
-        institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    def list(self, request: Request, credit_code: str) -> Response:
+        institution = _institution(request, credit_code)
         try:
             on = (
                 dt.date.fromisoformat(request.query_params["on"])
@@ -169,7 +194,10 @@ class ThresholdsInForceView(APIView):
                 else dt.date.today()
             )
         except ValueError as exc:
-            raise ValidationError({"on": "日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD"}) from exc
+            raise AppError(
+                _("查询参数有误 / invalid query parameters"),
+                errors={"on": [_("日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD")]},
+            ) from exc
         period = Period.containing(on)
         run = IndicatorRun.objects.filter(
             institution=institution, year=period.year, quarter=period.quarter
@@ -182,7 +210,6 @@ class ThresholdsInForceView(APIView):
             gov_backed=gov,
             small_business_focus=focus,
             quarter=period.quarter,
-            thresholds=Threshold.objects.all(),
         )
         return Response(
             [
@@ -202,3 +229,17 @@ class ThresholdsInForceView(APIView):
                 for t in applying
             ]
         )
+
+
+class InstitutionByIdRedirectViewSet(viewsets.ViewSet):
+    """/institutions/{id}/indicators/ and /thresholds/ as they were before institutions were addressed by
+    credit code: a permanent redirect to the credit-code URL (query kept), for callers of the old paths."""
+
+    schema = None  # not part of the documented API
+    permission_classes = [SignedInAPI]
+
+    def list(self, request: Request, institution_id: str, resource: str) -> HttpResponsePermanentRedirect:
+        institution = get_object_or_404(Institution.objects.for_user(request.user), pk=institution_id)
+        url = reverse(f"institution-{resource}-list", kwargs={"credit_code": institution.credit_code})
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
