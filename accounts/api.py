@@ -5,15 +5,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from core.exceptions import AppError
+from core.permissions import PublicAPI
 
-from .choices import SECOND_FACTOR_ROLES
+from .permissions import needs_second_factor
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -32,7 +32,7 @@ class ObtainTokenView(APIView):
     """POST username and password (and otp_token where 2FA applies) → {"token": ...}.
     Failed attempts count towards the same lockout as the login page (django-axes)."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [PublicAPI]
     authentication_classes = []
     throttle_classes = [LoginThrottle]
 
@@ -47,7 +47,7 @@ class ObtainTokenView(APIView):
         )
         if user is None or not user.is_active:
             raise AppError(_("用户名或密码错误，或账户已被锁定。 (Wrong credentials or account locked.)"))
-        if settings.OTP_REQUIRED and user.role in SECOND_FACTOR_ROLES:
+        if settings.OTP_REQUIRED and needs_second_factor(user):
             token = data.validated_data.get("otp_token", "")
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             if not token or device is None or not device.verify_token(token):

@@ -1,6 +1,7 @@
 """Demo logins, one per role (printed by `seed_demo`)."""
 
-from .choices import Role
+from core.roles import Role
+
 from .models import User
 
 DEMO_PASSWORD = "Danbao@2026"

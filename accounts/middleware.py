@@ -2,7 +2,7 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from .choices import SECOND_FACTOR_ROLES
+from .permissions import needs_second_factor
 
 
 class SecondFactorMiddleware:
@@ -18,8 +18,7 @@ class SecondFactorMiddleware:
         user = request.user
         if (
             settings.OTP_REQUIRED
-            and user.is_authenticated
-            and user.role in SECOND_FACTOR_ROLES
+            and needs_second_factor(user)
             and not user.is_verified()
             and not request.path.startswith(self.allowed_prefixes)
             and not getattr(request, "auth", None)

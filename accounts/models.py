@@ -3,9 +3,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import COMPANY_ROLES, REGION_ROLES, Role
 from core.scoping import Scope, ScopedQuerySet, region_level, subtree_prefix
 
-from .choices import COMPANY_ROLES, REGION_ROLES, RegionLevel, Role
+from .choices import RegionLevel
 
 
 class RegionQuerySet(ScopedQuerySet):
@@ -95,22 +96,6 @@ class User(AbstractUser):
     def get_full_name(self):
         # Chinese names: family name first, no space.
         return f"{self.last_name}{self.first_name}".strip()
-
-    @property
-    def is_regulator(self):
-        return self.role == Role.REGULATOR
-
-    @property
-    def is_finance(self):
-        return self.role == Role.FINANCE
-
-    @property
-    def is_company_user(self):
-        return self.role in COMPANY_ROLES
-
-    @property
-    def is_system_admin(self):
-        return self.role == Role.ADMIN or self.is_superuser
 
     @property
     def scope_label(self) -> str:

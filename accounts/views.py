@@ -4,12 +4,13 @@ from io import BytesIO
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from core.permissions import signed_in
 
 
 def _safe_next(request) -> str:
@@ -23,7 +24,7 @@ def _qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-@login_required
+@signed_in
 def otp(request):
     """Second factor: set up a TOTP device on first use, then verify a code at every login."""
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()

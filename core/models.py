@@ -84,8 +84,8 @@ class AuditEvent(models.Model):
 class JobQuerySet(ScopedQuerySet):
     scope = Scope()
 
-    def for_user(self, user):
-        """Administrators see every job; anyone else the jobs they started."""
+    def for_user(self, user, action="view"):
+        """Administrators see every job; anyone else the jobs they started (for either action)."""
         if visible_q(user, self.scope) is None:
             return self
         return self.filter(created_by_id=user.pk) if user.is_authenticated else self.none()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ComponentRegistry
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+
+from .permissions import PublicAPI
 
 ERROR_CODES = [
     "invalid",
@@ -49,7 +50,7 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         statuses = []
         if "requestBody" in operation or "query" in where:
             statuses.append("400")
-        if not all(issubclass(p, AllowAny) for p in self.view.permission_classes):
+        if not all(issubclass(p, PublicAPI) for p in self.view.permission_classes):
             statuses += ["401", "403"]
         if "path" in where:
             statuses.append("404")

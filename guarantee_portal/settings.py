@@ -209,7 +209,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every API view declares who may call it (core.permissions); one that does not is closed to all.
+    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.Undeclared"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -222,6 +223,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Financing-guarantee supervision portal API. Field and indicator codes are the contract.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["core.permissions.PublicAPI"],  # the API's description is public
     "ENUM_NAME_OVERRIDES": {
         "ErrorCodeEnum": "core.openapi.ERROR_CODES",
         "FilingStatusEnum": "reporting.choices.FilingStatus",

@@ -2,9 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.api import ObtainTokenView
+from core.permissions import public
 
 from . import views
 
@@ -16,11 +18,11 @@ api_v1 = [
 ]
 
 # The indicator, warning and threshold pages moved from /reporting/ to /supervision/ with the supervision
-# app: old links and bookmarks redirect, query string kept.
+# app: old links and bookmarks redirect, query string kept (the target page checks who may open it).
 moved_urls = [
     re_path(
         r"^reporting/(?P<rest>(?:indicators|warnings|thresholds)(?:/.*)?)$",
-        RedirectView.as_view(url="/supervision/%(rest)s", permanent=True, query_string=True),
+        public(RedirectView.as_view(url="/supervision/%(rest)s", permanent=True, query_string=True)),
     ),
 ]
 
@@ -28,7 +30,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", public(set_language), name="set_language"),
     path("audit/", include("core.urls")),
     path("", include("institutions.urls")),
     path("reporting/", include("reporting.urls")),

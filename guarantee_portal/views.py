@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, Value
 from django.db.models.functions import Concat, Substr
@@ -6,10 +5,11 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from accounts.models import Region
+from core.permissions import public, signed_in
 from institutions.models import Institution
 
 
-@login_required
+@signed_in
 def home(request):
     """Role-specific workbench: the user's scope and what it holds."""
     user = request.user
@@ -40,6 +40,7 @@ def home(request):
     return render(request, "home.html", context)
 
 
+@public
 def health(request):
     """Liveness for the load balancer and compose health checks: the database answers."""
     with connection.cursor() as cursor:

@@ -2,7 +2,12 @@
 
 All or nothing: every row is checked first and every error names sheet, row, column and field; only a
 file without errors is written, in one transaction. Re-importing updates institutions by credit code
-and licences by number, so importing the same file twice changes nothing the second time."""
+and licences by number, so importing the same file twice changes nothing the second time.
+
+Every row is written by the same services as the pages, with the importing user's authority: a licence
+number new to the portal is recorded as it stands (issued, cancelled or revoked before the portal kept
+the register); a change to a licence the portal holds is the licence pages' change, cancellation or
+revocation, with the same notice and duties, or it is refused."""
 
 from __future__ import annotations
 
@@ -18,13 +23,13 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
 from accounts.models import Region
-from core import audit
 from core.exceptions import AppError
-from core.scoping import subtree_prefix
+from core.permissions import require
 
+from . import services
 from .choices import EntityKind, InstitutionStatus, LicenceStatus, Ownership
 from .models import Institution, Licence
-from .services import institution_upsert, licence_number_validate
+from .permissions import may_change_institution, may_keep_licences, may_keep_registry
 from .validators import is_valid_credit_code
 
 INSTITUTION_SHEET = "机构"
@@ -59,7 +64,11 @@ LICENCE_COLUMNS = [
     ("业务范围", "business_scope", False),
     ("状态", "status", False),
     ("注销或吊销日期", "ended_on", False),
+    ("注销或吊销原因", "reason", False),
+    ("吊销决定书文号", "decision_no", False),
 ]
+# What the licence services call the import's columns (their errors land on these cells).
+SERVICE_FIELDS = {"on": "ended_on"}
 
 
 @dataclass
@@ -199,9 +208,6 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
             [CellError("—", 0, "—", "—", "无法读取文件，请上传 .xlsx 格式。(Not a readable .xlsx file.)")],
         )
     known_regions = set(Region.objects.values_list("code", flat=True))
-    own_prefix = (
-        subtree_prefix(actor.region_id) if actor is not None and getattr(actor, "region_id", None) else ""
-    )
     institutions, licences, seen_codes, seen_numbers = [], [], {}, {}
 
     for row, cells in _rows(book, INSTITUTION_SHEET, INSTITUTION_COLUMNS, errors):
@@ -243,7 +249,7 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
                 elif name == "region_id":
                     if text not in known_regions:
                         raise CellProblem(f"未知的行政区划代码“{text}”。(Unknown region code.)")
-                    if own_prefix and not text.startswith(own_prefix):
+                    if actor is not None and not may_change_institution(actor, None, text):
                         raise CellProblem("该地区不在您的辖区内。(Region outside your jurisdiction.)")
                     item[name] = text
                 elif name == "level":
@@ -289,9 +295,9 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
             credit_code__in=codes_in_file | {i.get("parent") for i in institutions if i.get("parent")}
         )
     }
-    visible = (
+    changeable = (
         set(
-            Institution.objects.for_user(actor)
+            Institution.objects.for_user(actor, "change")
             .filter(pk__in=[i.pk for i in existing.values()])
             .values_list("pk", flat=True)
         )
@@ -300,7 +306,7 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
     )
     for item in institutions:
         code = item.get("credit_code")
-        if code in existing and existing[code].pk not in visible:
+        if code in existing and existing[code].pk not in changeable:
             errors.append(
                 CellError(
                     INSTITUTION_SHEET,
@@ -323,7 +329,7 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
             )
 
     for row, cells in _rows(book, LICENCE_SHEET, LICENCE_COLUMNS, errors):
-        item = {"row": row}
+        item = {"row": row, "cells": cells}
 
         def lerr(name, message, row=row, cells=cells):
             _value, col, head = cells.get(name, (None, "—", name))
@@ -348,12 +354,15 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
                     )
                 elif name == "credit_code":
                     item[name] = text.upper()
-                    if (
-                        item[name] not in codes_in_file
-                        and item[name] not in existing
-                        and not Institution.objects.filter(credit_code=item[name]).exists()
-                    ):
-                        raise CellProblem("持证机构不存在（应在“机构”表中或已登记）。(Holder not found.)")
+                    holder = existing.get(item[name])
+                    if holder is None and item[name] not in codes_in_file:
+                        holder = Institution.objects.filter(credit_code=item[name]).first()
+                        if holder is None:
+                            raise CellProblem("持证机构不存在（应在“机构”表中或已登记）。(Holder not found.)")
+                    if holder is not None and actor is not None and not may_keep_licences(actor, holder):
+                        raise CellProblem(
+                            "无权管理该机构的许可证。(Not allowed to manage this institution's licences.)"
+                        )
                 elif name == "number":
                     if text in seen_numbers:
                         raise CellProblem(
@@ -373,10 +382,85 @@ def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
     return institutions, licences, errors
 
 
+def _cell(item: dict, name: str, message: str) -> CellError:
+    """An error on one licence row's cell (a field the sheet lacks names no column)."""
+    _value, column, header = item["cells"].get(name, (None, "—", name))
+    return CellError(LICENCE_SHEET, item["row"], column, header, message)
+
+
+def _licence_errors(item: dict, exc: ValidationError | PermissionDenied) -> list[CellError]:
+    """A licence service's refusal, on the cells it is about (authority: on the holder's cell)."""
+    if isinstance(exc, PermissionDenied):
+        return [_cell(item, "credit_code", str(exc))]
+    if not hasattr(exc, "error_dict"):
+        return [_cell(item, "status", "；".join(exc.messages))]
+    return [
+        _cell(item, SERVICE_FIELDS.get(field, field), "；".join(messages))
+        for field, messages in exc.message_dict.items()
+    ]
+
+
+def _as_row(licence: Licence) -> dict:
+    """A stored licence as the import's columns hold it."""
+    cancelled, revoked = licence.status == LicenceStatus.CANCELLED, licence.status == LicenceStatus.REVOKED
+    return {
+        "issued_on": licence.issued_on,
+        "business_scope": licence.business_scope,
+        "issuing_authority": licence.issuing_authority,
+        "status": licence.status,
+        "ended_on": licence.cancelled_on if cancelled else licence.revoked_on if revoked else None,
+        "reason": licence.cancel_reason if cancelled else licence.revocation_reason if revoked else "",
+        "decision_no": licence.revocation_decision_no if revoked else "",
+    }
+
+
+def _licence_write(actor, holder: Institution, item: dict) -> str:
+    """Write one licence row through the licence services; "created", "updated" or "" (no change)."""
+    setting = services.licence_number_validate(item["number"], holder.region_id)
+    status = item.get("status") or LicenceStatus.VALID
+    row = {
+        "issued_on": item.get("issued_on"),
+        "business_scope": item.get("business_scope", ""),
+        "issuing_authority": item.get("issuing_authority") or setting.issuing_authority,
+        "status": status,
+        "ended_on": item.get("ended_on") if status != LicenceStatus.VALID else None,
+        "reason": item.get("reason", "") if status != LicenceStatus.VALID else "",
+        "decision_no": item.get("decision_no", "") if status == LicenceStatus.REVOKED else "",
+    }
+    licence = Licence.objects.select_for_update().filter(number=item["number"]).first()
+    if licence is None:
+        services.licence_record(actor=actor, institution=holder, number=item["number"], **row)
+        return "created"
+    if licence.institution_id != holder.pk:
+        raise ValidationError(
+            {"credit_code": "许可证已登记在其他机构名下。(Licence belongs to another institution.)"}
+        )
+    stored = _as_row(licence)
+    if row == stored:
+        return ""
+    if licence.status != LicenceStatus.VALID:
+        raise ValidationError(
+            {"status": "已注销或吊销的许可证不能再修改。(A cancelled or revoked licence cannot be changed.)"}
+        )
+    edits = {k: row[k] for k in ("issued_on", "business_scope", "issuing_authority") if row[k] != stored[k]}
+    if edits:
+        services.licence_change(actor=actor, licence=licence, note="登记导入", **edits)
+    if status == LicenceStatus.CANCELLED:
+        services.licences_cancel(actor=actor, licences=[licence], reason=row["reason"], on=row["ended_on"])
+    elif status == LicenceStatus.REVOKED:
+        services.licences_revoke(
+            actor=actor,
+            licences=[licence],
+            decision_no=row["decision_no"],
+            on=row["ended_on"],
+            reason=row["reason"],
+        )
+    return "updated"
+
+
 @transaction.atomic
 def registry_import(data: bytes, *, actor) -> ImportResult:
-    if actor is not None and not (actor.is_superuser or actor.role in ("admin", "regulator")):
-        raise PermissionDenied
+    require(actor, may_keep_registry)
     institutions, licences, errors = parse(data, actor=actor)
     if errors:
         raise ImportFailed(errors)
@@ -395,13 +479,19 @@ def registry_import(data: bytes, *, actor) -> ImportResult:
                 .values_list("updated_at", flat=True)
                 .first()
             )
-            inst, created = institution_upsert(actor=actor, credit_code=item["credit_code"], **fields)
+            inst, created = services.institution_upsert(
+                actor=actor, credit_code=item["credit_code"], **fields
+            )
         except ValidationError as exc:
             raise ImportFailed(
                 [
                     CellError(INSTITUTION_SHEET, item["row"], "—", f, "；".join(m))
                     for f, m in exc.message_dict.items()
                 ]
+            ) from exc
+        except PermissionDenied as exc:
+            raise ImportFailed(
+                [CellError(INSTITUTION_SHEET, item["row"], "A", "统一社会信用代码", str(exc))]
             ) from exc
         saved[inst.credit_code] = inst
         if created:
@@ -411,49 +501,9 @@ def registry_import(data: bytes, *, actor) -> ImportResult:
     for item in licences:
         holder = saved.get(item["credit_code"]) or Institution.objects.get(credit_code=item["credit_code"])
         try:
-            setting = licence_number_validate(item["number"], holder.region_id)
-        except ValidationError as exc:
-            raise ImportFailed(
-                [CellError(LICENCE_SHEET, item["row"], "A", "许可证编号", "；".join(exc.messages))]
-            ) from exc
-        status = item.get("status") or LicenceStatus.VALID
-        values = {
-            "institution": holder,
-            "issued_on": item.get("issued_on"),
-            "business_scope": item.get("business_scope", ""),
-            "issuing_authority": item.get("issuing_authority") or setting.issuing_authority,
-            "status": status,
-            "cancelled_on": item.get("ended_on") if status == LicenceStatus.CANCELLED else None,
-            "revoked_on": item.get("ended_on") if status == LicenceStatus.REVOKED else None,
-        }
-        licence = Licence.objects.select_for_update().filter(number=item["number"]).first()
-        if licence is None:
-            licence = Licence(number=item["number"], **values)
-            licence.full_clean()
-            licence.save()
-            audit.record(actor=actor, action=audit.Action.CREATE, instance=licence, note="登记导入")
-            result.licences_created += 1
-            continue
-        if licence.institution_id != holder.pk:
-            raise ImportFailed(
-                [
-                    CellError(
-                        LICENCE_SHEET,
-                        item["row"],
-                        "B",
-                        "统一社会信用代码",
-                        "许可证已登记在其他机构名下。(Licence belongs to another institution.)",
-                    )
-                ]
-            )
-        before = audit.snapshot(licence)
-        for name, value in values.items():
-            setattr(licence, name, value)
-        if audit.snapshot(licence) != before:
-            licence.full_clean()
-            licence.save()
-            audit.record(
-                actor=actor, action=audit.Action.UPDATE, instance=licence, before=before, note="登记导入"
-            )
-            result.licences_updated += 1
+            written = _licence_write(actor, holder, item)
+        except (ValidationError, PermissionDenied) as exc:
+            raise ImportFailed(_licence_errors(item, exc)) from exc
+        result.licences_created += written == "created"
+        result.licences_updated += written == "updated"
     return result

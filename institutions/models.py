@@ -9,6 +9,7 @@ from accounts.choices import RegionLevel
 from accounts.models import Region
 from core.models import TimeStampedModel
 from core.policy import PolicyRow
+from core.roles import Role
 from core.scoping import Scope, ScopedQuerySet
 
 from .choices import (
@@ -102,7 +103,12 @@ class Institution(TimeStampedModel):
 
 
 class GovListBatchQuerySet(ScopedQuerySet):
-    scope = Scope(region="region_id", public=models.Q(status=ListBatchStatus.CONFIRMED))
+    # Kept by the finance bureau and the regulator together: either side changes its region's batches.
+    scope = Scope(
+        region="region_id",
+        public=models.Q(status=ListBatchStatus.CONFIRMED),
+        change_roles=(Role.REGULATOR, Role.FINANCE),
+    )
 
 
 class GovListBatch(TimeStampedModel):
@@ -153,6 +159,8 @@ class GovListEntryQuerySet(ScopedQuerySet):
         region="institution__region_id",
         institution="institution_id",
         public=models.Q(batch__status=ListBatchStatus.CONFIRMED),
+        change_roles=(Role.REGULATOR, Role.FINANCE),
+        change_region="batch__region_id",  # an entry is changed with its batch
     )
 
 
@@ -244,8 +252,8 @@ class ProvinceLicenceSetting(PolicyRow):
 
 
 class LicenceQuerySet(ScopedQuerySet):
-    # The register of licences is public by law (notices publish them); changing one needs the
-    # holder to be in the actor's scope, which services check through Institution.objects.for_user.
+    # The register of licences is public by law (notices publish them); the regulators of the holder's
+    # jurisdiction change them (and only the provincial one issues, cancels or revokes: permissions.py).
     scope = Scope(
         region="institution__region_id", institution="institution_id", public=models.Q(pk__isnull=False)
     )
@@ -323,7 +331,12 @@ class LicenceDuty(models.Model):
 
 
 class NoticeQuerySet(ScopedQuerySet):
-    scope = Scope(region="region_id", public=models.Q(status=NoticeStatus.PUBLISHED))
+    # Published notices are everyone's to read; only the regulators and finance bureaus of the region edit.
+    scope = Scope(
+        region="region_id",
+        public=models.Q(status=NoticeStatus.PUBLISHED),
+        change_roles=(Role.REGULATOR, Role.FINANCE),
+    )
 
 
 class Notice(TimeStampedModel):
@@ -359,7 +372,11 @@ class Notice(TimeStampedModel):
 
 
 class NoticeItemQuerySet(ScopedQuerySet):
-    scope = Scope(region="notice__region_id", public=models.Q(notice__status=NoticeStatus.PUBLISHED))
+    scope = Scope(
+        region="notice__region_id",
+        public=models.Q(notice__status=NoticeStatus.PUBLISHED),
+        change_roles=(Role.REGULATOR, Role.FINANCE),
+    )
 
 
 class NoticeItem(models.Model):
@@ -425,7 +442,7 @@ class Bank(TimeStampedModel):
 
 
 class AgreementQuerySet(ScopedQuerySet):
-    scope = Scope(region="institution__region_id", institution="institution_id")
+    scope = Scope(region="institution__region_id", institution="institution_id", company_changes=True)
 
 
 class Agreement(TimeStampedModel):
@@ -495,7 +512,7 @@ class Agreement(TimeStampedModel):
 
 
 class ShareholderQuerySet(ScopedQuerySet):
-    scope = Scope(region="institution__region_id", institution="institution_id")
+    scope = Scope(region="institution__region_id", institution="institution_id", company_changes=True)
 
 
 class Shareholder(TimeStampedModel):
@@ -538,7 +555,7 @@ class Shareholder(TimeStampedModel):
 
 
 class ManagerQuerySet(ScopedQuerySet):
-    scope = Scope(region="institution__region_id", institution="institution_id")
+    scope = Scope(region="institution__region_id", institution="institution_id", company_changes=True)
 
 
 class Manager(TimeStampedModel):
@@ -564,6 +581,7 @@ class Manager(TimeStampedModel):
 
 
 class ChangeFilingQuerySet(ScopedQuerySet):
+    # The company files (permissions.may_file_changes); the regulators of its jurisdiction review.
     scope = Scope(region="institution__region_id", institution="institution_id")
 
 

@@ -9,9 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
-from core.scoping import can_see, subtree_prefix
+from core.permissions import require
+from core.scoping import subtree_prefix
 
 from .choices import (
     DutyKind,
@@ -32,18 +34,44 @@ from .models import (
     NoticeItem,
     ProvinceLicenceSetting,
 )
+from .permissions import (
+    may_change_agreements,
+    may_change_institution,
+    may_confirm_batch,
+    may_edit_company_data,
+    may_edit_notice,
+    may_file_changes,
+    may_handle_licences,
+    may_keep_licences,
+    may_keep_list,
+    may_review_changes,
+)
 from .rules import add_months
 from .signals import government_backed_changed, institution_attributes_changed
 
 WATCHED_ATTRIBUTES = ("region_id", "ownership")
+# Refusals (who may do what: permissions.py).
+NOT_YOUR_INSTITUTION = gettext_lazy("无权管理该机构。 (Not allowed to manage this institution.)")
+NOT_YOUR_REGION = gettext_lazy("该地区不在您的辖区内。 (Region outside your jurisdiction.)")
+NOT_YOUR_NOTICE = gettext_lazy("无权编辑公告。 (Not allowed to edit notices.)")
+LICENCE_AUTHORITY = gettext_lazy(
+    "许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)"
+)
 
 
 @transaction.atomic
 def institution_upsert(*, actor, credit_code: str, **fields) -> tuple[Institution, bool]:
     """Create the institution with this credit code, or update the fields that differ; audited.
     Returns (institution, created). Re-running with the same values changes nothing. A change of region
-    or ownership sends `institution_attributes_changed`."""
+    or ownership sends `institution_attributes_changed`. The actor's jurisdiction must hold the
+    institution and the region it is (to be) registered in."""
     institution = Institution.objects.select_for_update().filter(credit_code=credit_code).first()
+    if institution is not None:
+        require(
+            actor, may_change_institution, institution, institution.region_id, message=NOT_YOUR_INSTITUTION
+        )
+    region = fields.get("region") or fields.get("region_id") or (institution.region_id if institution else "")
+    require(actor, may_change_institution, None, getattr(region, "code", region), message=NOT_YOUR_REGION)
     if institution is None:
         institution = Institution(credit_code=credit_code, **fields)
         institution.full_clean()
@@ -63,43 +91,6 @@ def institution_upsert(*, actor, credit_code: str, **fields) -> tuple[Institutio
         ):
             institution_attributes_changed.send(sender=Institution, institution_ids=[institution.pk])
     return institution, False
-
-
-# --- authority -------------------------------------------------------------------------------------
-
-
-def _is_admin(user) -> bool:
-    return bool(user and (user.is_superuser or getattr(user, "role", "") == "admin"))
-
-
-def require_regulator_of(actor, institution: Institution) -> None:
-    """Licence actions and agreement edits: an administrator, or a regulator whose jurisdiction holds it."""
-    if actor is None:
-        return  # system (demo seed, migrations)
-    if not (_is_admin(actor) or getattr(actor, "role", "") == "regulator") or not can_see(actor, institution):
-        raise PermissionDenied(_("无权管理该机构。 (Not allowed to manage this institution.)"))
-
-
-def require_region_officer(actor, region_code: str, roles=("regulator", "finance")) -> None:
-    if actor is None or _is_admin(actor):
-        return
-    if getattr(actor, "role", "") not in roles or not actor.region_id:
-        raise PermissionDenied(_("无权执行该操作。 (Not allowed.)"))
-
-    if not region_code.startswith(subtree_prefix(actor.region_id)):
-        raise PermissionDenied(_("该地区不在您的辖区内。 (Region outside your jurisdiction.)"))
-
-
-def require_licence_authority(actor, institution: Institution) -> None:
-    """Licences are issued, cancelled and revoked by the provincial regulator (条例 arts. 7, 8): an
-    administrator, or a regulator of the holder's province itself."""
-    if actor is None or _is_admin(actor):
-        return
-    require_regulator_of(actor, institution)
-    if actor.region_id != institution.region_id[:2] + "0000":
-        raise PermissionDenied(
-            _("许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)")
-        )
 
 
 # --- licences --------------------------------------------------------------------------------------
@@ -190,7 +181,7 @@ def licence_issue(
     issuing_authority: str = "",
     with_notice: bool = True,
 ) -> Licence:
-    require_licence_authority(actor, institution)
+    require(actor, may_handle_licences, institution, message=LICENCE_AUTHORITY)
     if not institution.may_receive_licence:
         raise ValidationError(
             _(
@@ -228,10 +219,53 @@ def licence_issue(
 
 
 @transaction.atomic
+def licence_record(
+    *,
+    actor,
+    institution: Institution,
+    number: str,
+    issued_on: dt.date | None,
+    business_scope: str = "",
+    issuing_authority: str = "",
+    status: str = LicenceStatus.VALID,
+    ended_on: dt.date | None = None,
+    reason: str = "",
+    decision_no: str = "",
+) -> Licence:
+    """Record a licence issued before the portal kept the register, as it stands (the registry import):
+    its issue, and any cancellation or revocation, were announced when they happened, so no notice and no
+    duties are made. The same authority and number rules as `licence_issue`."""
+    require(actor, may_handle_licences, institution, message=LICENCE_AUTHORITY)
+    setting = licence_number_validate(number, institution.region_id)
+    if Licence.objects.filter(number=number).exists():
+        raise ValidationError(
+            {"number": _("许可证编号%(n)s已存在。(Licence number already exists.)") % {"n": number}}
+        )
+    cancelled, revoked = status == LicenceStatus.CANCELLED, status == LicenceStatus.REVOKED
+    licence = Licence(
+        number=number,
+        institution=institution,
+        issued_on=issued_on,
+        business_scope=business_scope,
+        issuing_authority=issuing_authority or setting.issuing_authority,
+        status=status,
+        cancelled_on=ended_on if cancelled else None,
+        cancel_reason=reason if cancelled else "",
+        revoked_on=ended_on if revoked else None,
+        revocation_reason=reason if revoked else "",
+        revocation_decision_no=decision_no if revoked else "",
+    )
+    licence.full_clean()
+    licence.save()
+    audit.record(actor=actor, action=audit.Action.CREATE, instance=licence, note="登记导入")
+    return licence
+
+
+@transaction.atomic
 def licence_change(*, actor, licence: Licence, note: str = "", **fields) -> Licence:
     """Change or replace a licence (换发/变更): the number stays; scope, authority, date may change."""
     licence = Licence.objects.select_for_update().select_related("institution").get(pk=licence.pk)
-    require_licence_authority(actor, licence.institution)
+    require(actor, may_handle_licences, licence.institution, message=LICENCE_AUTHORITY)
     if licence.status != LicenceStatus.VALID:
         raise ValidationError(_("只能变更有效的许可证。 (Only a valid licence can be changed.)"))
     allowed = {"business_scope", "issuing_authority", "issued_on"}
@@ -256,7 +290,7 @@ def _lock_valid(actor, licences) -> list[Licence]:
     if not ordered:
         raise ValidationError(_("请至少选择一个许可证。 (Select at least one licence.)"))
     for lic in ordered:
-        require_licence_authority(actor, lic.institution)
+        require(actor, may_handle_licences, lic.institution, message=LICENCE_AUTHORITY)
         if lic.status != LicenceStatus.VALID:
             raise ValidationError(
                 _("许可证%(n)s当前状态为“%(s)s”，不能再操作。(Licence %(n)s is not valid.)")
@@ -366,7 +400,7 @@ def licences_revoke(
 @transaction.atomic
 def licence_duty_complete(*, actor, duty: LicenceDuty, done_on: dt.date) -> LicenceDuty:
     duty = LicenceDuty.objects.select_for_update().select_related("licence__institution").get(pk=duty.pk)
-    require_regulator_of(actor, duty.licence.institution)
+    require(actor, may_keep_licences, duty.licence.institution, message=NOT_YOUR_INSTITUTION)
     before = audit.snapshot(duty)
     duty.done_on = done_on
     duty.save(update_fields=["done_on"])
@@ -377,18 +411,10 @@ def licence_duty_complete(*, actor, duty: LicenceDuty, done_on: dt.date) -> Lice
 # --- notices ---------------------------------------------------------------------------------------
 
 
-def _require_notice_editor(actor, notice: Notice) -> None:
-    if actor is None:
-        return
-    if not (_is_admin(actor) or getattr(actor, "role", "") in ("regulator", "finance")):
-        raise PermissionDenied(_("无权编辑公告。 (Not allowed to edit notices.)"))
-    require_region_officer(actor, notice.region_id)
-
-
 @transaction.atomic
 def notice_update(*, actor, notice: Notice, **fields) -> Notice:
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
-    _require_notice_editor(actor, notice)
+    require(actor, may_edit_notice, notice, message=NOT_YOUR_NOTICE)
     if notice.status != NoticeStatus.DRAFT:
         raise ValidationError(_("已发布的公告不能修改。 (A published notice cannot be edited.)"))
     allowed = {"title", "document_no", "issuing_body", "published_on", "period_label", "body"}
@@ -406,7 +432,7 @@ def notice_update(*, actor, notice: Notice, **fields) -> Notice:
 @transaction.atomic
 def notice_publish(*, actor, notice: Notice) -> Notice:
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
-    _require_notice_editor(actor, notice)
+    require(actor, may_edit_notice, notice, message=NOT_YOUR_NOTICE)
     if notice.status != NoticeStatus.DRAFT:
         raise ValidationError(_("公告已发布。 (Already published.)"))
     if not notice.published_on and not notice.period_label:
@@ -427,7 +453,7 @@ def notice_publish(*, actor, notice: Notice) -> Notice:
 def govlist_batch_create(
     *, actor, region_code: str, title: str, published_on: dt.date | None = None, note: str = ""
 ) -> GovListBatch:
-    require_region_officer(actor, region_code)
+    require(actor, may_keep_list, region_code, message=NOT_YOUR_REGION)
     batch = GovListBatch(region_id=region_code, title=title, published_on=published_on, note=note)
     batch.full_clean()
     batch.save()
@@ -437,7 +463,7 @@ def govlist_batch_create(
 
 def _editable_batch(actor, batch: GovListBatch) -> GovListBatch:
     batch = GovListBatch.objects.select_for_update().get(pk=batch.pk)
-    require_region_officer(actor, batch.region_id)
+    require(actor, may_keep_list, batch.region_id, message=NOT_YOUR_REGION)
     if batch.status != ListBatchStatus.DRAFT:
         raise ValidationError(_("只有草拟中的批次可以修改。 (Only a draft batch can be edited.)"))
     return batch
@@ -501,16 +527,15 @@ def govlist_batch_confirm(*, actor, batch: GovListBatch) -> GovListBatch:
     """The other side confirms (finance bureau ↔ regulator): the batch takes effect on its publication
     date, a public notice lists the changes and `government_backed_changed` is sent."""
     batch = GovListBatch.objects.select_for_update().get(pk=batch.pk)
-    require_region_officer(actor, batch.region_id)
+    require(actor, may_keep_list, batch.region_id, message=NOT_YOUR_REGION)
     if batch.status != ListBatchStatus.PROPOSED:
         raise ValidationError(_("只有待确认的批次可以确认。 (Only a proposed batch can be confirmed.)"))
-    proposer = batch.proposed_by
-    if (
-        actor is not None
-        and proposer is not None
-        and (actor.pk == proposer.pk or (actor.role == proposer.role and not _is_admin(actor)))
-    ):
-        raise PermissionDenied(_("须由另一方（财政部门或监管部门）确认。 (The other side must confirm.)"))
+    require(
+        actor,
+        may_confirm_batch,
+        batch,
+        message=_("须由另一方（财政部门或监管部门）确认。 (The other side must confirm.)"),
+    )
     before = audit.snapshot(batch)
     batch.status, batch.confirmed_by, batch.confirmed_at = ListBatchStatus.CONFIRMED, actor, timezone.now()
     batch.save(update_fields=["status", "confirmed_by", "confirmed_at", "updated_at"])
@@ -581,10 +606,7 @@ def agreement_save(
     *, actor, institution: Institution, agreement: Agreement | None = None, **fields
 ) -> Agreement:
     """Create or update an agreement (regulator of the institution, or the company itself)."""
-    if actor is not None and not _is_admin(actor):
-        own = getattr(actor, "role", "") in ("filer", "approver") and actor.institution_id == institution.pk
-        if not own:
-            require_regulator_of(actor, institution)
+    require(actor, may_change_agreements, institution, message=NOT_YOUR_INSTITUTION)
     if agreement is not None:
         agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
         if agreement.institution_id != institution.pk:
@@ -610,20 +632,11 @@ def agreement_save(
 # --- shareholders, managers, change filings --------------------------------------------------------
 
 
-def require_company_or_regulator(actor, institution: Institution) -> None:
-    """The company's own users, its regulators, or an administrator."""
-    if actor is None or _is_admin(actor):
-        return
-    if getattr(actor, "role", "") in ("filer", "approver") and actor.institution_id == institution.pk:
-        return
-    require_regulator_of(actor, institution)
-
-
 @transaction.atomic
 def shareholder_save(*, actor, institution: Institution, name: str, **fields):
     from .models import Shareholder
 
-    require_company_or_regulator(actor, institution)
+    require(actor, may_edit_company_data, institution, message=NOT_YOUR_INSTITUTION)
     row = Shareholder.objects.select_for_update().filter(institution=institution, name=name).first()
     before = audit.snapshot(row) if row else None
     row = row or Shareholder(institution=institution, name=name)
@@ -652,7 +665,7 @@ def shareholder_save(*, actor, institution: Institution, name: str, **fields):
 def manager_save(*, actor, institution: Institution, name: str, role: str, title: str, since=None):
     from .models import Manager
 
-    require_company_or_regulator(actor, institution)
+    require(actor, may_edit_company_data, institution, message=NOT_YOUR_INSTITUTION)
     row = Manager(institution=institution, name=name, role=role, title=title, since=since)
     row.full_clean()
     row.save()
@@ -663,7 +676,7 @@ def manager_save(*, actor, institution: Institution, name: str, role: str, title
 @transaction.atomic
 def registry_row_delete(*, actor, row) -> None:
     """Remove a shareholder or manager row (recorded in the institution's audit trail)."""
-    require_company_or_regulator(actor, row.institution)
+    require(actor, may_edit_company_data, row.institution, message=NOT_YOUR_INSTITUTION)
     audit.record(
         actor=actor,
         action=audit.Action.DELETE,
@@ -696,14 +709,12 @@ def change_filing_submit(
     """The company files a change of a registered item; the due date comes from the policy row."""
     from .models import ChangeFiling
 
-    if (
-        actor is not None
-        and not _is_admin(actor)
-        and not (
-            getattr(actor, "role", "") in ("filer", "approver") and actor.institution_id == institution.pk
-        )
-    ):
-        raise PermissionDenied(_("只有本机构人员可以报备变更。 (Only the company files its changes.)"))
+    require(
+        actor,
+        may_file_changes,
+        institution,
+        message=_("只有本机构人员可以报备变更。 (Only the company files its changes.)"),
+    )
     filed_on = filed_on or timezone.localdate()
     if changed_on > filed_on:
         raise ValidationError(
@@ -732,7 +743,7 @@ def change_filing_review(*, actor, filing, acknowledge: bool, note: str = ""):
     from .models import ChangeFiling
 
     filing = ChangeFiling.objects.select_for_update().select_related("institution").get(pk=filing.pk)
-    require_regulator_of(actor, filing.institution)
+    require(actor, may_review_changes, filing.institution, message=NOT_YOUR_INSTITUTION)
     if filing.status != ChangeFilingStatus.FILED:
         raise ValidationError(_("该备案已处理。 (Already reviewed.)"))
     if not acknowledge and not note.strip():

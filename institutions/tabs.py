@@ -4,7 +4,8 @@
     register(Tab("filings", _("季度报表"), "reporting/_institution_filings_tab.html", filings_tab_context))
 
 `context(request, institution)` returns the extra template context of the tab (called only for the tab
-being shown); `roles` limits who sees the tab (None = everyone who may see the institution)."""
+being shown); `roles` limits who sees the tab (None = everyone who may see the institution; administrators
+always see it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+
+from core.roles import has_role
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,7 @@ def register(tab: Tab) -> None:
 
 
 def tabs_for(user) -> list[Tab]:
-    role = "admin" if user.is_superuser else getattr(user, "role", "")
-    return [t for t in INSTITUTION_TABS if t.roles is None or role in t.roles]
+    return [t for t in INSTITUTION_TABS if t.roles is None or has_role(user, *t.roles)]
 
 
 def _register_own_tabs():

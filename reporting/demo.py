@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.roles import Role
 
 from . import services, validation
 from .choices import Channel, FilingStatus
@@ -327,9 +328,11 @@ def seed(institutions, *, liability_on, before_replace=None) -> dict:
     template = services.template_for(LAST)
     codes = list(template.fields.order_by("order").values_list("code", flat=True))
     inst_ids = [i.pk for i in institutions]
-    users = {u.institution_id: u for u in User.objects.filter(institution_id__in=inst_ids, role="approver")}
-    makers = {u.institution_id: u for u in User.objects.filter(institution_id__in=inst_ids, role="filer")}
-    reviewer = User.objects.filter(role="regulator", region_id="510000").first()
+    users = {
+        u.institution_id: u for u in User.objects.filter(institution_id__in=inst_ids, role=Role.APPROVER)
+    }
+    makers = {u.institution_id: u for u in User.objects.filter(institution_id__in=inst_ids, role=Role.FILER)}
+    reviewer = User.objects.filter(role=Role.REGULATOR, region_id="510000").first()
     rules = {p: services.rule_specs(p.end) for p in periods}
     rulesets = {p: validation.ruleset_version(r) for p, r in rules.items()}
     due_rows = services.due_settings()

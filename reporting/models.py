@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
-from core.policy import PolicyRow
+from core.policy import PolicyQuerySet, PolicyRow
 from core.scoping import Scope, ScopedQuerySet
 from institutions.models import Institution
 
@@ -96,7 +96,8 @@ class FieldDefinition(models.Model):
 
 
 class FilingQuerySet(ScopedQuerySet):
-    scope = Scope(region="institution__region_id", institution="institution_id")
+    # The company prepares its own filings; the regulators of its jurisdiction review them.
+    scope = Scope(region="institution__region_id", institution="institution_id", company_changes=True)
 
 
 class Filing(TimeStampedModel):
@@ -167,7 +168,9 @@ def values_as_decimals(values: dict) -> dict[str, Decimal]:
 
 
 class FilingVersionQuerySet(ScopedQuerySet):
-    scope = Scope(region="filing__institution__region_id", institution="filing__institution_id")
+    scope = Scope(
+        region="filing__institution__region_id", institution="filing__institution_id", company_changes=True
+    )
 
 
 class FilingVersion(models.Model):
@@ -275,12 +278,19 @@ class ValidationRule(TimeStampedModel):
         return f"{self.rule_id} {self.message_zh}"
 
 
+class DueDateSettingQuerySet(PolicyQuerySet):
+    # Everyone reads the deadlines; a province's regulator sets its own (the national row: administrators).
+    scope = Scope(everyone=True, change_region="region_code")
+
+
 class DueDateSetting(PolicyRow):
     """Filing deadline and reminder schedule: the nationwide row, and a province's own (region_code)."""
 
     days_after_quarter_end = models.PositiveSmallIntegerField(_("季末后报送天数"))
     remind_days_before = models.PositiveSmallIntegerField(_("截止前几天提醒"))
     overdue_days_after = models.PositiveSmallIntegerField(_("逾期几天后催报"))
+
+    objects = DueDateSettingQuerySet.as_manager()
 
     class Meta(PolicyRow.Meta):
         ordering = ["region_code", "-effective_from"]
@@ -354,7 +364,8 @@ class Reminder(models.Model):
 
 
 class NotificationQuerySet(ScopedQuerySet):
-    def for_user(self, user):
+    def for_user(self, user, action="view"):
+        """A user's own messages, to read and to mark read."""
         if user is None or not user.is_authenticated:
             return self.none()
         return self.filter(user=user)

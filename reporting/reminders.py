@@ -11,14 +11,17 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.permissions import require
 from institutions.models import Institution
 
 from . import selectors, services
 from .choices import ReminderEvent
 from .models import Filing, Notification, Reminder
 from .periods import Period
+from .permissions import may_remind
 
 
 def _unfiled(period: Period, institution_qs):
@@ -113,6 +116,7 @@ def remind_manual(*, actor, period: Period, institution_ids=None, today: dt.date
     """Bulk reminders from the completeness board, to unfiled institutions in the actor's scope; once a day."""
     from django.utils import timezone
 
+    require(actor, may_remind, message=_("只有监管人员可以催报 / only regulators send reminders"))
     today = today or timezone.localdate()
     qs = selectors.obliged_institutions(period).filter(
         pk__in=Institution.objects.for_user(actor).values("pk")

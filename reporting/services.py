@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from core import audit
 from core.exceptions import AppError, bilingual
 from core.policy import Governing, governing
-from core.scoping import can_see
 from institutions.models import Institution
 
 from . import validation
@@ -36,6 +35,13 @@ from .models import (
     ValidationRule,
 )
 from .periods import Period
+from .permissions import (
+    may_change_validation_rules,
+    may_prepare_filing,
+    may_review,
+    may_set_due_dates,
+    may_submit_filing,
+)
 from .selectors import review_points
 from .signals import filing_accepted, filing_submitted
 
@@ -148,7 +154,7 @@ def rule_update(
     *, actor, rule: ValidationRule, active: bool | None = None, severity: str | None = None, note: str = ""
 ) -> ValidationRule:
     """A regulator switches a rule off/on or changes its severity, without a release; audited."""
-    if not (actor.is_system_admin or actor.is_regulator):
+    if not may_change_validation_rules(actor):
         raise FilingError(
             _("只有监管人员可以修改校验规则 / only regulators may change rules"), code="forbidden"
         )
@@ -335,27 +341,23 @@ def risk_score(findings: list[validation.Finding], explanations: dict, points: G
 
 
 # ---------------------------------------------------------------------------------------------- authority
-def _company_user_of(actor, institution_id: int) -> bool:
-    return actor.is_company_user and actor.institution_id == institution_id
-
-
-def _require_maker(actor, institution_id: int):
-    if not (_company_user_of(actor, institution_id) or actor.is_system_admin):
+def _require_maker(actor, institution_id: int) -> None:
+    if not may_prepare_filing(actor, institution_id):
         raise FilingError(
             _("只有本机构填报人员可以填报 / only the institution's own users may file"), code="forbidden"
         )
 
 
-def _require_checker(actor, institution_id: int):
-    if not ((_company_user_of(actor, institution_id) and actor.role == "approver") or actor.is_system_admin):
+def _require_checker(actor, institution_id: int) -> None:
+    if not may_submit_filing(actor, institution_id):
         raise FilingError(
             _("须由本机构审核人报送（填报人编制、审核人报送）/ only the institution's approver may submit"),
             code="forbidden",
         )
 
 
-def _require_reviewer(actor, filing: Filing):
-    if not ((actor.is_regulator and can_see(actor, filing)) or actor.is_system_admin):
+def _require_reviewer(actor, filing: Filing) -> None:
+    if not may_review(actor, filing):
         raise FilingError(
             _("只有辖区监管人员可以审核 / only the competent regulator may review"), code="forbidden"
         )
@@ -652,15 +654,14 @@ def due_setting_save(
     from accounts.models import Region
 
     if region_code is None:
-        if not actor.is_system_admin:
+        if not may_set_due_dates(actor, None):
             raise FilingError(
                 _("只有系统管理员可以修改全国默认期限 / only administrators change the national default"),
                 code="forbidden",
             )
     else:
         province = region_code[:2] + "0000"
-        own = actor.is_regulator and actor.region_id == province
-        if not (own or actor.is_system_admin):
+        if not may_set_due_dates(actor, province):
             raise FilingError(
                 _("只有省级监管部门可以设置本省报送期限 / only the provincial regulator sets its deadline"),
                 code="forbidden",

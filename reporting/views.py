@@ -8,7 +8,6 @@ import io
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -21,11 +20,22 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Region
 from core import audit
+from core.permissions import signed_in
+from core.roles import acts_for
 
 from . import excel, exports, receipts, selectors, services, validation
 from .choices import Basis, Channel, FilingStatus, ReviewParameterKey, Severity
 from .models import DueDateSetting, Filing, FilingVersion, Notification, ValidationRule
 from .periods import Period
+from .permissions import (
+    company_pages,
+    filing_readers,
+    may_change_validation_rules,
+    may_review,
+    may_set_due_dates,
+    may_submit_filing,
+    reviewer_pages,
+)
 
 SECTIONS = {
     "A": _("A 资产负债"),
@@ -53,16 +63,6 @@ def _period_arg(request, default: Period | None = None) -> Period:
         return Period.parse(text)
     except ValueError as exc:
         raise Http404(str(exc)) from exc
-
-
-def _require_regulator(user):
-    if not (user.is_regulator or user.is_system_admin):
-        raise PermissionDenied
-
-
-def _require_company(user):
-    if not user.is_company_user:
-        raise PermissionDenied
 
 
 def _sections(fields, values, previous, findings_by_field, comments=None, *, large_change=None):
@@ -127,11 +127,9 @@ def _previous_values(institution_id, period):
 
 
 # ---------------------------------------------------------------------------------------------- lists
-@login_required
+@filing_readers
 def filing_list(request):
     user = request.user
-    if not (user.is_company_user or user.is_regulator or user.is_system_admin):
-        raise PermissionDenied
     qs = selectors.filings_for(user).select_related("template")
     period_text = request.GET.get("period", "")
     status = request.GET.get("status", "")
@@ -155,6 +153,7 @@ def filing_list(request):
             "period_text": period_text,
             "filing_period": filing_period_default(),
             "periods": _recent_periods(),
+            "can_file": company_pages.access.allows(user),
         },
     )
 
@@ -169,10 +168,9 @@ def _recent_periods(n=8):
 
 
 # ---------------------------------------------------------------------------------------------- company form
-@login_required
+@company_pages
 def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
     """The web form by section: previous period beside each field, findings inline (htmx)."""
-    _require_company(request.user)
     try:
         p = Period.parse(period)
     except ValueError as exc:
@@ -242,11 +240,10 @@ def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
     )
 
 
-@login_required
+@company_pages
 @require_POST
 def filing_check(request, period):
     """htmx: findings for the values in the form, nothing saved."""
-    _require_company(request.user)
     p = Period.parse(period)
     template = services.template_for(p)
     fields = services.template_fields(template)
@@ -301,7 +298,7 @@ def _version_findings(filing, version):
     return findings
 
 
-@login_required
+@signed_in
 def filing_detail(request, pk):
     filing = _filing_or_404(request.user, pk)
     version = filing.current_version
@@ -311,7 +308,7 @@ def filing_detail(request, pk):
     findings = _version_findings(filing, version)
     fields = services.template_fields(filing.template)
     user = request.user
-    own = user.is_company_user and user.institution_id == filing.institution_id
+    own = acts_for(user, filing.institution_id)
     return render(
         request,
         "reporting/filing_detail.html",
@@ -330,20 +327,19 @@ def filing_detail(request, pk):
             "errors": validation.blocking(findings),
             "can_edit": own and filing.status in (FilingStatus.DRAFT, FilingStatus.RETURNED),
             "can_submit": own
-            and user.role == "approver"
+            and may_submit_filing(user, filing.institution_id)
             and version is not None
             and not version.is_frozen
             and filing.status in (FilingStatus.DRAFT, FilingStatus.RETURNED),
             "can_amend": own and filing.status == FilingStatus.ACCEPTED,
-            "can_review": (user.is_regulator or user.is_system_admin)
-            and filing.status == FilingStatus.SUBMITTED,
+            "can_review": may_review(user, filing) and filing.status == FilingStatus.SUBMITTED,
             "events": audit.history(filing)[:30],
             "general_comment": (version.review_comments or {}).get("_", "") if version else "",
         },
     )
 
 
-@login_required
+@signed_in
 @require_POST
 def filing_submit(request, pk):
     filing = _filing_or_404(request.user, pk)
@@ -357,7 +353,7 @@ def filing_submit(request, pk):
     return redirect("reporting:receipt", pk=pk)
 
 
-@login_required
+@signed_in
 @require_POST
 def filing_amend(request, pk):
     filing = _filing_or_404(request.user, pk)
@@ -370,7 +366,7 @@ def filing_amend(request, pk):
     return redirect("reporting:filing_edit", period=str(filing.period))
 
 
-@login_required
+@signed_in
 def receipt(request, pk):
     filing = _filing_or_404(request.user, pk)
     version = filing.current_version
@@ -379,7 +375,7 @@ def receipt(request, pk):
     return render(request, "reporting/receipt.html", {"filing": filing, "version": version})
 
 
-@login_required
+@signed_in
 def receipt_pdf(request, pk):
     filing = _filing_or_404(request.user, pk)
     version = filing.current_version
@@ -393,9 +389,8 @@ def receipt_pdf(request, pk):
 
 
 # ---------------------------------------------------------------------------------------------- excel
-@login_required
+@company_pages
 def excel_download(request, period):
-    _require_company(request.user)
     p = Period.parse(period)
     content = excel.workbook_for(institution=request.user.institution, period=p)
     response = HttpResponse(
@@ -407,10 +402,9 @@ def excel_download(request, period):
     return response
 
 
-@login_required
+@company_pages
 @require_POST
 def excel_upload(request, period):
-    _require_company(request.user)
     p = Period.parse(period)
     upload = request.FILES.get("file")
     if upload is None:
@@ -439,9 +433,8 @@ def excel_upload(request, period):
 
 
 # ---------------------------------------------------------------------------------------------- regulator
-@login_required
+@reviewer_pages
 def review_queue(request: HttpRequest) -> HttpResponse:
-    _require_regulator(request.user)
     points = selectors.review_points_for(request.user)
     page = Paginator(selectors.review_queue(request.user, points), 30).get_page(request.GET.get("page"))
     return render(
@@ -455,9 +448,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@reviewer_pages
 def review(request, pk):
-    _require_regulator(request.user)
     filing = _filing_or_404(request.user, pk)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -500,9 +492,8 @@ def review(request, pk):
     )
 
 
-@login_required
+@reviewer_pages
 def completeness(request):
-    _require_regulator(request.user)
     latest = (
         selectors.filings_for(request.user)
         .order_by("-year", "-quarter")
@@ -551,11 +542,10 @@ def completeness(request):
     )
 
 
-@login_required
+@reviewer_pages
 @require_POST
 def remind(request):
     """Bulk reminders to the institutions that have not filed (one manual reminder per institution a day)."""
-    _require_regulator(request.user)
     p = _period_arg(request)
     ids = [int(i) for i in request.POST.getlist("institution") if i.isdigit()]
     from .reminders import remind_manual
@@ -565,11 +555,9 @@ def remind(request):
     return redirect(f"{reverse('reporting:completeness')}?period={p}")
 
 
-@login_required
+@filing_readers
 def rules(request):
-    if not (request.user.is_regulator or request.user.is_system_admin or request.user.is_company_user):
-        raise PermissionDenied
-    editable = request.user.is_regulator or request.user.is_system_admin
+    editable = may_change_validation_rules(request.user)
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
@@ -601,18 +589,16 @@ def rules(request):
     )
 
 
-@login_required
+@signed_in
 def rule_history(request, pk):
     rule = get_object_or_404(ValidationRule.objects.for_user(request.user), pk=pk)
     return render(request, "reporting/rule_history.html", {"rule": rule, "events": audit.history(rule)})
 
 
-@login_required
+@filing_readers
 def findings_workbook(request, pk):
     """The filing's values in the Excel layout with offending cells highlighted and commented."""
     filing = _filing_or_404(request.user, pk)
-    if not (request.user.is_company_user or request.user.is_regulator or request.user.is_system_admin):
-        raise PermissionDenied
     version = filing.current_version
     if version is None:
         raise Http404
@@ -631,9 +617,8 @@ def findings_workbook(request, pk):
     return response
 
 
-@login_required
+@reviewer_pages
 def due_settings(request: HttpRequest) -> HttpResponse:
-    _require_regulator(request.user)
     if request.method == "POST":
         import datetime as dt
 
@@ -669,13 +654,13 @@ def due_settings(request: HttpRequest) -> HttpResponse:
             "province": province,
             "national": DueDateSetting.objects.require(today),
             "current": DueDateSetting.objects.require(today, province),  # the form starts from it
+            "can_set_national": may_set_due_dates(request.user, None),
         },
     )
 
 
-@login_required
+@reviewer_pages
 def export_aggregate(request: HttpRequest) -> HttpResponse:
-    _require_regulator(request.user)
     p = _period_arg(request)
     region = request.user.region_id or ""  # the jurisdiction; an administrator's is the whole country
     content = exports.aggregate_xlsx(user=request.user, period=p, region_code=region)
@@ -686,9 +671,8 @@ def export_aggregate(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@reviewer_pages
 def export_csv(request):
-    _require_regulator(request.user)
     p = _period_arg(request)
     buffer = io.StringIO()
     exports.filings_csv(csv.writer(buffer), user=request.user, period=p)
@@ -697,7 +681,7 @@ def export_csv(request):
     return response
 
 
-@login_required
+@signed_in
 def notifications(request):
     page = Paginator(Notification.objects.for_user(request.user), 30).get_page(request.GET.get("page"))
     return render(request, "reporting/notifications.html", {"page": page})

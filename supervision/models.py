@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
-from core.policy import PolicyRow
+from core.policy import PolicyQuerySet, PolicyRow
 from core.scoping import Scope, ScopedQuerySet
 from institutions.models import Institution
 from reporting.periods import Period
@@ -104,6 +104,11 @@ class PolicyParameter(PolicyRow):
         return f"{self.get_key_display()} = {self.value}（{self.effective_from}起）"
 
 
+class ThresholdQuerySet(PolicyQuerySet):
+    # Policy in force is published to every user; the regulators of a threshold's region change it.
+    scope = Scope(everyone=True, change_region="region_code")
+
+
 INDICATOR_CHOICES = [(code, f"{ind.name_zh}（{code}）") for code, ind in INDICATORS.items()]
 
 
@@ -123,6 +128,8 @@ class Threshold(PolicyRow):
     region_name = models.CharField(_("适用地区"), max_length=100, blank=True)
     confidence = models.CharField(_("可信度"), max_length=200, blank=True)
     q4_only = models.BooleanField(_("仅第四季度评价"), default=False)
+
+    objects = ThresholdQuerySet.as_manager()
 
     class Meta(PolicyRow.Meta):
         ordering = ["indicator", "code"]

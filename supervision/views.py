@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -20,7 +19,9 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import history
 from core.models import AuditEvent, Job
-from core.scoping import COMPANY_ROLES, REGION_ROLES, region_subtree_q
+from core.permissions import signed_in
+from core.roles import is_company_user
+from core.scoping import region_subtree_q
 from core.templatetags.portal import localized, money
 from institutions.models import Institution
 from reporting.models import FieldDefinition, Filing
@@ -40,6 +41,13 @@ from .models import (
     WarningCase,
     WarningStatus,
 )
+from .permissions import (
+    dashboard_users,
+    may_edit_threshold,
+    may_set_parameters,
+    region_overview,
+    regulator_desk,
+)
 from .services.cases import (
     case_regulators,
     cells_for,
@@ -49,14 +57,12 @@ from .services.cases import (
 )
 from .services.compute import params_on
 from .services.policy import (
-    can_edit_threshold,
     parameter_preview,
     parameter_save,
     threshold_preview,
     threshold_save,
 )
 
-REGULATOR_ROLES = {"regulator", "admin"}
 TREND_CODES = ["average_fee_rate", "compensation_rate"]
 # Why a value is undefined or a rule applies (rules.judge, rules.scope_holds).
 NO_BASE = _lazy("分母为零或负数（%(base)s），无法计算比值，视为未满足该指标的全部阈值")
@@ -76,15 +82,6 @@ def field_labels(template_id) -> dict[str, str]:
     return {f.code: localized(f, "label") for f in FieldDefinition.objects.filter(template_id=template_id)}
 
 
-def _role(user):
-    return "admin" if user.is_superuser else user.role
-
-
-def _require(user, roles):
-    if _role(user) not in roles:
-        raise PermissionDenied
-
-
 def _period_param(request, default):
     text = request.GET.get("period")
     if not text:
@@ -95,14 +92,10 @@ def _period_param(request, default):
         raise Http404 from exc
 
 
-@login_required
+@dashboard_users
 def dashboard(request):
-    role = _role(request.user)
-    if role in COMPANY_ROLES:
-        if not request.user.institution_id:
-            raise PermissionDenied
+    if is_company_user(request.user):
         return _institution_page(request, request.user.institution, company=True)
-    _require(request.user, REGULATOR_ROLES | REGION_ROLES)
     user = request.user
     period_list = sel.periods(user)
     period = _period_param(request, period_list[-1] if period_list else None)
@@ -132,10 +125,10 @@ def dashboard(request):
     return render(request, "supervision/dashboard.html", context)
 
 
-@login_required
+@signed_in
 def institution_indicators(request: HttpRequest, pk: int) -> HttpResponse:
     institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
-    return _institution_page(request, institution, company=_role(request.user) in COMPANY_ROLES)
+    return _institution_page(request, institution, company=is_company_user(request.user))
 
 
 def _institution_page(request: HttpRequest, institution: Institution, *, company: bool) -> HttpResponse:
@@ -218,7 +211,7 @@ def _institution_page(request: HttpRequest, institution: Institution, *, company
     )
 
 
-@login_required
+@signed_in
 def filing_indicators(request: HttpRequest, pk: int) -> HttpResponse:
     """Lineage: every indicator of one filing with its formula, the cells behind it and the thresholds
     it was judged against (with their source)."""
@@ -263,10 +256,9 @@ def filing_indicators(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@region_overview
 def indicator_drill(request: HttpRequest) -> HttpResponse:
     """The institutions behind a chart element: by value range, rule or city for one period."""
-    _require(request.user, REGULATOR_ROLES | REGION_ROLES)
     period = _period_param(request, None)
     if period is None:
         raise Http404
@@ -358,9 +350,8 @@ def indicator_drill(request: HttpRequest) -> HttpResponse:
 # --- warnings -----------------------------------------------------------------------------------
 
 
-@login_required
+@regulator_desk
 def warning_list(request: HttpRequest) -> HttpResponse:
-    _require(request.user, REGULATOR_ROLES)
     qs = WarningCase.objects.for_user(request.user).select_related("institution", "threshold", "assigned_to")
     f = {k: request.GET.get(k, "") for k in ("status", "severity", "level", "rule", "q", "mine")}
     if f["status"] in WarningStatus.values:
@@ -398,9 +389,8 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@regulator_desk
 def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request.user, REGULATOR_ROLES)
     case = get_object_or_404(
         WarningCase.objects.for_user(request.user).select_related(
             "institution", "threshold", "filing", "assigned_to", "closed_by"
@@ -466,9 +456,8 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- thresholds ---------------------------------------------------------------------------------
 
 
-@login_required
+@regulator_desk
 def thresholds(request):
-    _require(request.user, REGULATOR_ROLES)
     qs = Threshold.objects.for_user(request.user)
     indicator = request.GET.get("indicator", "")
     if indicator:
@@ -490,12 +479,11 @@ def thresholds(request):
     )
 
 
-@login_required
+@regulator_desk
 def threshold_edit(request, pk=None):
     """View a threshold with its history; authorised regulators change it, previewing first."""
-    _require(request.user, REGULATOR_ROLES)
     threshold = get_object_or_404(Threshold.objects.for_user(request.user), pk=pk) if pk else None
-    editable = can_edit_threshold(request.user, threshold.region_code) if threshold else True
+    editable = may_edit_threshold(request.user, threshold.region_code) if threshold else True
     preview = None
     # the form binds to its own copy: validating a ModelForm writes the proposal into its instance, and
     # the what-if must compare the stored threshold with the proposal
@@ -507,7 +495,7 @@ def threshold_edit(request, pk=None):
             raise PermissionDenied
         if form.is_valid():
             fields = form.service_fields()
-            if not can_edit_threshold(request.user, fields["region_code"]):
+            if not may_edit_threshold(request.user, fields["region_code"]):
                 form.add_error("region_code", _("您只能设置本辖区内地区的阈值"))
             elif request.POST.get("action") == "save":
                 try:
@@ -545,12 +533,11 @@ def threshold_edit(request, pk=None):
     )
 
 
-@login_required
+@regulator_desk
 def parameters(request):
     """Computation parameters (liability weights, net-asset deduction, focus-test shares) with their
     history; administrators set a value from a date, which recomputes the filings it changes."""
-    _require(request.user, REGULATOR_ROLES)
-    is_admin = _role(request.user) == "admin"
+    is_admin = may_set_parameters(request.user)
     form = ParameterForm(request.POST or None)
     preview = None
     if request.method == "POST":

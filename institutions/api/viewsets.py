@@ -4,11 +4,10 @@ through the one exception handler (core.exceptions)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -16,19 +15,8 @@ from rest_framework.response import Response
 
 from .. import selectors, services
 from ..models import Agreement, Bank, GovListBatch, GovListEntry, Institution, Licence, Notice, NoticeItem
+from ..permissions import AgreementAPI, ListAPI, RegistryAPI
 from . import serializers as s
-
-
-class WriteRoles(permissions.BasePermission):
-    """Reads: any authenticated user (rows limited by for_user). Writes: the view's `write_roles`."""
-
-    def has_permission(self, request, view):
-        if not request.user.is_authenticated:
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        role = "admin" if request.user.is_superuser else request.user.role
-        return role == "admin" or role in getattr(view, "write_roles", ())
 
 
 class InstitutionViewSet(
@@ -42,8 +30,7 @@ class InstitutionViewSet(
     jurisdiction (create is an upsert by credit code)."""
 
     serializer_class = s.InstitutionSerializer
-    permission_classes = [WriteRoles]
-    write_roles = ("regulator",)
+    permission_classes = [RegistryAPI]
     lookup_field = "credit_code"
     filterset_fields = ["region", "level", "ownership", "status", "kind"]
 
@@ -62,15 +49,9 @@ class InstitutionViewSet(
             data["parent"] = get_object_or_404(
                 Institution.objects.for_user(self.request.user), credit_code=parent_code
             )
-        user = self.request.user
-        region = data.get("region") or (serializer.instance.region if serializer.instance else None)
-        if not user.is_superuser and user.role != "admin":
-            if region is None or not user.region.contains(region.code):
-                raise DjangoPermissionDenied("该地区不在您的辖区内。 (Region outside your jurisdiction.)")
-            existing = Institution.objects.filter(credit_code=credit_code).first()
-            if existing and not Institution.objects.for_user(user).filter(pk=existing.pk).exists():
-                raise DjangoPermissionDenied("无权管理该机构。 (Not allowed to manage this institution.)")
-        institution, _created = services.institution_upsert(actor=user, credit_code=credit_code, **data)
+        institution, _created = services.institution_upsert(
+            actor=self.request.user, credit_code=credit_code, **data
+        )
         serializer.instance = institution
 
     def perform_create(self, serializer):
@@ -87,8 +68,7 @@ class LicenceViewSet(
     revoke are for the provincial regulator of the holder."""
 
     serializer_class = s.LicenceSerializer
-    permission_classes = [WriteRoles]
-    write_roles = ("regulator",)
+    permission_classes = [RegistryAPI]
     filterset_fields = ["status", "number"]
 
     def get_queryset(self):
@@ -96,14 +76,9 @@ class LicenceViewSet(
 
     def perform_create(self, serializer: s.LicenceSerializer) -> None:
         data = serializer.validated_data
-        institution = (
-            Institution.objects.for_user(self.request.user).filter(pk=data["institution"].pk).first()
-        )
-        if institution is None:
-            raise PermissionDenied("无权管理该机构。 (Not allowed to manage this institution.)")
         serializer.instance = services.licence_issue(
             actor=self.request.user,
-            institution=institution,
+            institution=data["institution"],
             number=data["number"],
             issued_on=data["issued_on"],
             business_scope=data.get("business_scope", ""),
@@ -111,11 +86,7 @@ class LicenceViewSet(
         )
 
     def _manageable(self, ids):
-        licences = list(
-            Licence.objects.filter(
-                institution__in=Institution.objects.for_user(self.request.user), pk__in=ids
-            )
-        )
+        licences = list(Licence.objects.for_user(self.request.user, "change").filter(pk__in=ids))
         if len(licences) != len(set(ids)):
             raise PermissionDenied("无权管理所选许可证。 (Not allowed to manage these licences.)")
         return sorted(licences, key=lambda lic: ids.index(lic.pk))
@@ -154,8 +125,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """Published notices (everyone) and the drafts of the user's jurisdiction; publish is a write."""
 
     serializer_class = s.NoticeSerializer
-    permission_classes = [WriteRoles]
-    write_roles = ("regulator", "finance")
+    permission_classes = [ListAPI]
     filterset_fields = ["kind", "status"]
 
     def get_queryset(self) -> QuerySet[Notice]:
@@ -181,8 +151,7 @@ class BankViewSet(
     """Banks are reference data every user reads; regulators add them."""
 
     serializer_class = s.BankSerializer
-    permission_classes = [WriteRoles]
-    write_roles = ("regulator",)
+    permission_classes = [RegistryAPI]
 
     def get_queryset(self):
         return Bank.objects.for_user(self.request.user).order_by("name")
@@ -198,8 +167,7 @@ class AgreementViewSet(
     """Bank–guarantee agreements with their rule findings. The company and its regulators write."""
 
     serializer_class = s.AgreementSerializer
-    permission_classes = [WriteRoles]
-    write_roles = ("regulator", "filer", "approver")
+    permission_classes = [AgreementAPI]
 
     def get_queryset(self):
         return (
@@ -214,8 +182,6 @@ class AgreementViewSet(
     def _save(self, serializer: s.AgreementSerializer) -> None:
         data = dict(serializer.validated_data)
         institution = data.pop("institution", None) or serializer.instance.institution
-        if not Institution.objects.for_user(self.request.user).filter(pk=institution.pk).exists():
-            raise PermissionDenied("无权管理该机构。 (Not allowed to manage this institution.)")
         serializer.instance = services.agreement_save(
             actor=self.request.user, institution=institution, agreement=serializer.instance, **data
         )
@@ -230,8 +196,7 @@ class GovListBatchViewSet(
     """Government-backed list batches: create, set entries, propose, confirm (by the other side)."""
 
     serializer_class = s.GovListBatchSerializer
-    permission_classes = [WriteRoles]
-    write_roles = ("regulator", "finance")
+    permission_classes = [ListAPI]
 
     def get_queryset(self):
         return (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -15,19 +14,21 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from core import audit
+from core.permissions import signed_in
 
 from .. import selectors, services
 from ..forms import (
     AgreementForm,
 )
 from ..models import Agreement, Institution
+from ..permissions import may_change_agreements
 from ..rules import agreement_findings
 from .common import PAGE_SIZE, form_errors, reminder_days
 
 # --- agreements --------------------------------------------------------------------------------------
 
 
-@login_required
+@signed_in
 def agreement_list(request):
     """Agreements in scope with their rule findings; `findings=1` keeps only those breaking a rule
     (evaluated over all rows before paginating, from the rules loaded once)."""
@@ -68,7 +69,7 @@ def agreement_list(request):
     )
 
 
-@login_required
+@signed_in
 def agreement_detail(request, pk):
     agreement = get_object_or_404(
         Agreement.objects.for_user(request.user).select_related("bank", "institution__region"), pk=pk
@@ -77,11 +78,16 @@ def agreement_detail(request, pk):
     return render(
         request,
         "institutions/agreement_detail.html",
-        {"agreement": agreement, "findings": findings, "events": audit.history(agreement)[:50]},
+        {
+            "agreement": agreement,
+            "findings": findings,
+            "events": audit.history(agreement)[:50],
+            "can_edit": may_change_agreements(request.user, agreement.institution),
+        },
     )
 
 
-@login_required
+@signed_in
 def agreement_edit(request, pk=None):
     user = request.user
     agreement = None
@@ -91,7 +97,7 @@ def agreement_edit(request, pk=None):
     else:
         inst_id = request.GET.get("institution") or request.POST.get("institution") or user.institution_id
         institution = get_object_or_404(Institution.objects.for_user(user), pk=inst_id)
-    if user.role in ("finance",):
+    if not may_change_agreements(user, institution):
         raise PermissionDenied
     form = AgreementForm(request.POST or None, instance=agreement)
     if request.method == "POST" and form.is_valid():
@@ -104,8 +110,6 @@ def agreement_edit(request, pk=None):
             )
         except ValidationError as exc:
             form_errors(form, exc)
-        except PermissionDenied:
-            raise
         else:
             messages.success(request, _("协议已保存。"))
             return redirect("institutions:agreement", pk=agreement.pk)

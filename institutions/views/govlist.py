@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.permissions import role_required
 
 from .. import selectors, services
 from ..choices import (
@@ -24,12 +23,13 @@ from ..forms import (
     EntryForm,
 )
 from ..models import GovListBatch, GovListEntry, Institution
+from ..permissions import list_keeper
 from .common import PAGE_SIZE, form_errors
 
 # --- government-backed list --------------------------------------------------------------------------
 
 
-@role_required("regulator", "finance")
+@list_keeper
 def govlist(request: HttpRequest) -> HttpResponse:
     batches = (
         GovListBatch.objects.for_user(request.user)
@@ -66,7 +66,7 @@ def _current_in_scope(user):
     ]
 
 
-@role_required("regulator", "finance")
+@list_keeper
 def govlist_batch(request, pk):
     batch = get_object_or_404(
         GovListBatch.objects.for_user(request.user).select_related("proposed_by", "confirmed_by", "region"),

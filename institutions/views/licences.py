@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import audit
-from core.permissions import role_required
 
 from .. import services
 from ..choices import (
@@ -30,12 +29,13 @@ from ..forms import (
     RevokeForm,
 )
 from ..models import Institution, Licence, LicenceDuty
+from ..permissions import registry_keeper
 from .common import form_errors
 
 # --- licences ----------------------------------------------------------------------------------------
 
 
-@role_required("regulator")
+@registry_keeper
 def licence_issue(request, pk):
     institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
     form = LicenceIssueForm(request.POST or None)
@@ -50,13 +50,10 @@ def licence_issue(request, pk):
     return render(request, "institutions/licence_issue.html", {"institution": institution, "form": form})
 
 
-@role_required("regulator")
+@registry_keeper
 def licence_detail(request, pk):
     licence = get_object_or_404(
-        Licence.objects.for_user(request.user)
-        .filter(institution__in=Institution.objects.for_user(request.user))
-        .select_related("institution"),
-        pk=pk,
+        Licence.objects.for_user(request.user, "change").select_related("institution"), pk=pk
     )
     form = LicenceChangeForm(
         request.POST or None,
@@ -85,10 +82,10 @@ def licence_detail(request, pk):
     )
 
 
-@role_required("regulator")
+@registry_keeper
 @require_POST
 def duty_complete(request, pk):
-    duty = get_object_or_404(LicenceDuty.objects.for_user(request.user), pk=pk)
+    duty = get_object_or_404(LicenceDuty.objects.for_user(request.user, "change"), pk=pk)
     try:
         done_on = dt.date.fromisoformat(request.POST.get("done_on", ""))
     except ValueError:
@@ -99,14 +96,14 @@ def duty_complete(request, pk):
     return redirect("institutions:licence", pk=duty.licence_id)
 
 
-@role_required("regulator")
+@registry_keeper
 def licence_action(request, action):
     """Cancel or revoke the selected licences: form → confirmation page → one draft notice."""
     if action not in ("cancel", "revoke"):
         raise Http404
     source = request.POST if request.method == "POST" else request.GET
     ids = [int(i) for i in source.getlist("ids") if str(i).isdigit()]
-    manageable = Licence.objects.filter(institution__in=Institution.objects.for_user(request.user))
+    manageable = Licence.objects.for_user(request.user, "change")
     licences = sorted(
         manageable.filter(pk__in=ids).select_related("institution__region"), key=lambda lic: ids.index(lic.pk)
     )

@@ -6,13 +6,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.permissions import role_required
-from core.scoping import subtree_prefix
 
 from .. import selectors, services
 from ..choices import (
@@ -22,12 +19,13 @@ from ..forms import (
     NoticeForm,
 )
 from ..models import Notice
+from ..permissions import list_keeper
 from .common import PAGE_SIZE, form_errors
 
 # --- notices (regulator) -----------------------------------------------------------------------------
 
 
-@role_required("regulator", "finance")
+@list_keeper
 def notice_list(request):
     notices = (
         Notice.objects.for_user(request.user)
@@ -40,16 +38,11 @@ def notice_list(request):
     return render(request, "institutions/notice_list.html", {"page": page, "statuses": NoticeStatus.choices})
 
 
-@role_required("regulator", "finance")
+@list_keeper
 def notice_edit(request, pk):
     """Editor and preview: the public page as it will look, with the editable fields beside it."""
-    notice = get_object_or_404(Notice.objects.for_user(request.user), pk=pk)
-    if (
-        not request.user.is_superuser
-        and request.user.role != "admin"
-        and not notice.region_id.startswith(subtree_prefix(request.user.region_id))
-    ):
-        raise Http404  # a published notice of another region is public, but not editable here
+    # a published notice of another region is public, but not editable here: not found
+    notice = get_object_or_404(Notice.objects.for_user(request.user, "change"), pk=pk)
     form = NoticeForm(request.POST or None, instance=notice) if notice.status == NoticeStatus.DRAFT else None
     if request.method == "POST":
         if form is None:

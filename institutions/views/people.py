@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -11,11 +10,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.permissions import role_required
+from core.permissions import signed_in
 
 from .. import services
 from ..models import Institution
-from ..permissions import can_edit_company
+from ..permissions import may_edit_company_data, registry_keeper
 
 # --- shareholders, managers, change filings ----------------------------------------------------------
 
@@ -24,25 +23,33 @@ def _tab_url(institution, tab):
     return reverse("institutions:detail", args=[institution.pk]) + f"?tab={tab}"
 
 
-@login_required
+@signed_in
 @require_POST
 def people_edit(request, pk, what):
     from ..forms import ManagerForm, ShareholderForm
     from ..models import Manager, Shareholder
 
     institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
-    if not can_edit_company(request.user, institution):
+    if not may_edit_company_data(request.user, institution):
         raise PermissionDenied
     try:
         if what == "delete_shareholder":
             services.registry_row_delete(
                 actor=request.user,
-                row=get_object_or_404(Shareholder, pk=request.POST.get("id"), institution=institution),
+                row=get_object_or_404(
+                    Shareholder.objects.for_user(request.user, "change"),
+                    pk=request.POST.get("id"),
+                    institution=institution,
+                ),
             )
         elif what == "delete_manager":
             services.registry_row_delete(
                 actor=request.user,
-                row=get_object_or_404(Manager, pk=request.POST.get("id"), institution=institution),
+                row=get_object_or_404(
+                    Manager.objects.for_user(request.user, "change"),
+                    pk=request.POST.get("id"),
+                    institution=institution,
+                ),
             )
         elif what in ("shareholder", "manager"):
             form = (ShareholderForm if what == "shareholder" else ManagerForm)(request.POST)
@@ -66,7 +73,7 @@ def people_edit(request, pk, what):
     return redirect(_tab_url(institution, "people"))
 
 
-@login_required
+@signed_in
 @require_POST
 def change_filing_submit(request, pk):
     from ..forms import ChangeFilingForm
@@ -85,12 +92,12 @@ def change_filing_submit(request, pk):
     return redirect(_tab_url(institution, "changes"))
 
 
-@role_required("regulator")
+@registry_keeper
 @require_POST
 def change_filing_review(request, pk):
     from ..models import ChangeFiling
 
-    filing = get_object_or_404(ChangeFiling.objects.for_user(request.user), pk=pk)
+    filing = get_object_or_404(ChangeFiling.objects.for_user(request.user, "change"), pk=pk)
     try:
         services.change_filing_review(
             actor=request.user,
@@ -103,7 +110,7 @@ def change_filing_review(request, pk):
     return redirect(_tab_url(filing.institution, "changes"))
 
 
-@login_required
+@signed_in
 def change_filing_document(request, pk):
     from django.http import FileResponse
 

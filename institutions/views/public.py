@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from core.permissions import public
+
 from .. import selectors
 from ..choices import (
     LicenceStatus,
@@ -79,6 +81,7 @@ def _register_row(lic):
     }
 
 
+@public
 def public_register(request):
     qs = selectors.public_register()
     q = (request.GET.get("q") or "").strip()
@@ -122,6 +125,7 @@ GOVLIST_COLUMNS = [
 ]
 
 
+@public
 def public_govlist(request):
     current = selectors.current_government_list(on=timezone.localdate())
     rows = [
@@ -165,6 +169,7 @@ NOTICE_COLUMNS = [
 ]
 
 
+@public
 def public_notices(request):
     notices = selectors.public_notices().annotate(n_items=Count("items")).order_by("-published_on", "-id")
     if request.GET.get("format"):
@@ -197,6 +202,7 @@ ITEM_COLUMNS = [
 ]
 
 
+@public
 def public_notice(request, pk):
     notice = get_object_or_404(selectors.public_notices(), pk=pk)
     items = list(selectors.notice_items(notice))

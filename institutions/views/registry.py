@@ -7,8 +7,7 @@ import datetime as dt
 import io
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Region
 from core import audit
-from core.permissions import role_required
+from core.permissions import signed_in
+from core.roles import acts_for, is_admin
 
 from .. import selectors, services
 from ..choices import (
@@ -29,7 +29,13 @@ from ..choices import (
     Ownership,
 )
 from ..models import Agreement, Institution, Licence, LicenceDuty
-from ..permissions import can_edit_company, can_manage
+from ..permissions import (
+    may_change_institution,
+    may_edit_company_data,
+    may_keep_licences,
+    may_review_changes,
+    registry_keeper,
+)
 from ..rules import agreement_findings, institution_findings
 from ..tabs import tabs_for
 from .common import PAGE_SIZE, form_errors, reminder_days
@@ -50,7 +56,7 @@ def _filter_context(request):
             if user.region.level == "province"
             else Region.objects.subtree(user.region_id)
         )
-    elif user.is_superuser or user.role == "admin":
+    elif is_admin(user):
         regions = Region.objects.filter(level="province")
     return params, {
         "params": params,
@@ -65,7 +71,7 @@ def _filter_context(request):
     }
 
 
-@role_required("regulator")
+@registry_keeper
 def institution_list(request):
     params, context = _filter_context(request)
     qs = selectors.institution_list(request.user, params)
@@ -78,7 +84,7 @@ def institution_list(request):
     return render(request, "institutions/list.html", context)
 
 
-@role_required("regulator")
+@registry_keeper
 def institution_export(request):
     """The filtered list (all pages) as xlsx."""
     import xlsxwriter
@@ -178,7 +184,7 @@ def tab_licences(request, institution):
     for lic in licences:
         for duty in lic.duties.all():
             duty.current_state = duty.state(today)
-    return {"licences": licences, "can_manage": can_manage(request.user)}
+    return {"licences": licences, "can_manage": may_keep_licences(request.user, institution)}
 
 
 def tab_agreements(request, institution):
@@ -201,7 +207,7 @@ def tab_people(request, institution):
     return {
         "shareholders": list(Shareholder.objects.for_user(request.user).filter(institution=institution)),
         "managers": list(Manager.objects.for_user(request.user).filter(institution=institution)),
-        "can_edit": can_edit_company(request.user, institution),
+        "can_edit": may_edit_company_data(request.user, institution),
         "shareholder_form": ShareholderForm(),
         "manager_form": ManagerForm(),
     }
@@ -219,8 +225,8 @@ def tab_changes(request, institution):
     return {
         "filings": filings,
         "filing_form": ChangeFilingForm(),
-        "is_company": request.user.institution_id == institution.pk,
-        "can_review": can_manage(request.user),
+        "is_company": acts_for(request.user, institution.pk),
+        "can_review": may_review_changes(request.user, institution),
     }
 
 
@@ -228,7 +234,7 @@ def tab_history(request, institution):
     return {"events": audit.history(institution)[:200]}
 
 
-@login_required
+@signed_in
 def institution_detail(request, pk):
     institution = get_object_or_404(
         Institution.objects.for_user(request.user).select_related("region", "parent"), pk=pk
@@ -240,13 +246,18 @@ def institution_detail(request, pk):
     tab = next((t for t in tabs if t.key == key), None)
     if tab is None:
         raise Http404
-    context = {"institution": institution, "tabs": tabs, "tab": tab, "can_manage": can_manage(request.user)}
+    context = {
+        "institution": institution,
+        "tabs": tabs,
+        "tab": tab,
+        "can_manage": may_change_institution(request.user, institution, institution.region_id),
+    }
     if tab.context:
         context.update(tab.context(request, institution))
     return render(request, "institutions/detail.html", context)
 
 
-@login_required
+@signed_in
 def own_institution(request):
     if not request.user.institution_id:
         raise Http404
@@ -256,7 +267,7 @@ def own_institution(request):
 # --- registry import ---------------------------------------------------------------------------------
 
 
-@role_required("regulator")
+@registry_keeper
 def registry_import(request: HttpRequest) -> HttpResponse:
     from ..excel import ImportFailed, template_workbook
     from ..excel import registry_import as run_import
@@ -283,22 +294,16 @@ def registry_import(request: HttpRequest) -> HttpResponse:
     return render(request, "institutions/import.html", {"errors": errors, "result": result})
 
 
-@role_required("regulator")
+@registry_keeper
 def institution_edit(request, pk):
     """Change registered items (audited; a change of region or ownership notifies the indicators)."""
     from ..forms import InstitutionForm
 
-    institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    institution = get_object_or_404(Institution.objects.for_user(request.user, "change"), pk=pk)
     form = InstitutionForm(request.POST or None, instance=institution, user=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {f: form.cleaned_data[f] for f in InstitutionForm.Meta.fields}
         try:
-            if (
-                not request.user.is_superuser
-                and request.user.role != "admin"
-                and not request.user.region.contains(fields["region"].code)
-            ):
-                raise PermissionDenied
             institution.refresh_from_db()
             services.institution_upsert(actor=request.user, credit_code=institution.credit_code, **fields)
         except ValidationError as exc:

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.openapi import ErrorSerializer
+from core.permissions import SignedInAPI
 from institutions.models import Institution
 
 from .. import selectors, services
@@ -29,6 +30,7 @@ class FilingViewSet(viewsets.GenericViewSet):
     """Quarterly filings, addressed by id; the institution is named by its credit code."""
 
     serializer_class = s.FilingSerializer
+    permission_classes = [SignedInAPI]  # the services decide who prepares, submits and reviews
 
     def get_queryset(self) -> QuerySet[Filing]:
         return (

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.exceptions import AppError
+from core.permissions import SignedInAPI
 from institutions.models import Institution
 from institutions.selectors import government_backed_ids
 from reporting.models import Filing
@@ -69,6 +70,8 @@ def _indicator_schema():
 class FilingIndicatorViewSet(viewsets.ViewSet):
     """GET /api/v1/filings/{filing_pk}/indicators/ → [{code, value (decimal string or null), unit, breaches}]."""
 
+    permission_classes = [SignedInAPI]
+
     @extend_schema(
         parameters=[OpenApiParameter("filing_pk", OpenApiTypes.INT, OpenApiParameter.PATH)],
         responses=_indicator_schema(),
@@ -108,6 +111,8 @@ class FilingIndicatorViewSet(viewsets.ViewSet):
 class InstitutionIndicatorViewSet(viewsets.ViewSet):
     """GET /api/v1/institutions/{credit_code}/indicators/?code=leverage&code=… → [{period, code, value}]
     by period."""
+
+    permission_classes = [SignedInAPI]
 
     @extend_schema(
         parameters=[
@@ -154,6 +159,8 @@ class InstitutionThresholdViewSet(viewsets.ViewSet):
     """GET /api/v1/institutions/{credit_code}/thresholds/?on=YYYY-MM-DD → the thresholds that apply to the
     institution on that date (its region, government-backed status then, and the small-business
     focus of its filing for that quarter when computed)."""
+
+    permission_classes = [SignedInAPI]
 
     @extend_schema(
         parameters=[
@@ -229,6 +236,7 @@ class InstitutionByIdRedirectViewSet(viewsets.ViewSet):
     credit code: a permanent redirect to the credit-code URL (query kept), for callers of the old paths."""
 
     schema = None  # not part of the documented API
+    permission_classes = [SignedInAPI]
 
     def list(self, request: Request, institution_id: str, resource: str) -> HttpResponsePermanentRedirect:
         institution = get_object_or_404(Institution.objects.for_user(request.user), pk=institution_id)

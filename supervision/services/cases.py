@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from core import audit
-from core.scoping import ADMIN_ROLE
+from core.permissions import require
+from core.roles import Role
 from reporting.models import Filing
 from reporting.periods import Period
 
@@ -23,6 +24,7 @@ from ..models import (
     WarningCase,
     WarningStatus,
 )
+from ..permissions import may_handle_warning
 
 CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
 
@@ -147,7 +149,7 @@ def case_regulators(region_code: str):
     from accounts.models import User
 
     chain = jurisdiction_chain(region_code)
-    users = User.objects.filter(role="regulator", is_active=True, region_id__in=chain)
+    users = User.objects.filter(role=Role.REGULATOR, is_active=True, region_id__in=chain)
     return sorted(users, key=lambda u: (chain.index(u.region_id), u.username))
 
 
@@ -166,7 +168,9 @@ def case_owners(institution_ids) -> dict[int, int | None]:
     first: dict[str, int] = {}
     for region_id, pk in (
         User.objects.filter(
-            role="regulator", is_active=True, region_id__in={c for chain in chains.values() for c in chain}
+            role=Role.REGULATOR,
+            is_active=True,
+            region_id__in={c for chain in chains.values() for c in chain},
         )
         .order_by("username")
         .values_list("region_id", "pk")
@@ -189,10 +193,7 @@ def _case_changes(case, fields) -> list[str]:
 
 
 def _check_case_authority(actor, case):
-    if actor.role not in ("regulator", ADMIN_ROLE) and not actor.is_superuser:
-        raise PermissionDenied("仅监管人员可处理预警 / only regulators handle warnings")
-    if not WarningCase.objects.for_user(actor).filter(pk=case.pk).exists():
-        raise PermissionDenied("无权处理该预警 / not allowed to handle this warning")
+    require(actor, may_handle_warning, case, message="无权处理该预警 / not allowed to handle this warning")
 
 
 @transaction.atomic

@@ -1,5 +1,5 @@
-"""Thresholds and parameters: who may edit them, which filings a change affects, the what-if preview,
-and the audited edits."""
+"""Thresholds and parameters: which filings a change affects, the what-if preview, and the audited
+edits (who may make them: supervision/permissions.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from core import audit
-from core.scoping import ADMIN_ROLE, region_subtree_q
+from core.permissions import require
+from core.scoping import region_subtree_q
 from reporting.models import values_as_decimals
 from reporting.periods import Period
 
@@ -28,6 +29,7 @@ from ..models import (
     PolicyParameter,
     Threshold,
 )
+from ..permissions import may_edit_threshold, may_set_parameters
 from .compute import Policy, evaluate_filing, indicators_recompute_enqueue, params_for
 
 if TYPE_CHECKING:
@@ -49,21 +51,7 @@ THRESHOLD_FIELDS = (
 )
 
 
-# --- thresholds: authority, affected filings, what-if, edits ----------------------------------------
-
-
-def can_edit_threshold(user, region_code: str) -> bool:
-    """Administrators edit every threshold; a regulator only regional ones inside its jurisdiction."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.role == ADMIN_ROLE or user.is_superuser:
-        return True
-    return bool(
-        user.role == "regulator"
-        and user.region_id
-        and region_code
-        and rules.region_contains(user.region_id, region_code)
-    )
+# --- thresholds: affected filings, what-if, edits ---------------------------------------------------
 
 
 def _subject(run: IndicatorRun) -> rules.Subject:
@@ -175,12 +163,20 @@ def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "",
     """Create or change a threshold (audit trail), then recompute exactly the filings the old or new
     version applies to. Returns (threshold, job or None)."""
     fields = _clean_threshold(fields)
-    if not can_edit_threshold(actor, fields["region_code"]):
-        raise PermissionDenied("无权修改该地区的阈值 / not allowed to edit thresholds of this region")
+    require(
+        actor,
+        may_edit_threshold,
+        fields["region_code"],
+        message="无权修改该地区的阈值 / not allowed to edit thresholds of this region",
+    )
     if threshold is not None:
         threshold = Threshold.objects.select_for_update().get(pk=threshold.pk)
-        if not can_edit_threshold(actor, threshold.region_code):
-            raise PermissionDenied("无权修改该阈值 / not allowed to edit this threshold")
+        require(
+            actor,
+            may_edit_threshold,
+            threshold.region_code,
+            message="无权修改该阈值 / not allowed to edit this threshold",
+        )
         before_obj = SimpleNamespace(**{f: getattr(threshold, f) for f in THRESHOLD_FIELDS})
         before = audit.snapshot(threshold)
         for k, v in fields.items():
@@ -313,10 +309,11 @@ def parameter_save(
 ):
     """Set a computation parameter from a date (a new row, or the row starting that day changed) and
     recompute exactly the filings whose parameters in force change. Administrators only."""
-    if not (actor.is_authenticated and (actor.role == ADMIN_ROLE or actor.is_superuser)):
-        raise PermissionDenied(
-            "仅系统管理员可修改指标计算参数 / only administrators change indicator parameters"
-        )
+    require(
+        actor,
+        may_set_parameters,
+        message="仅系统管理员可修改指标计算参数 / only administrators change indicator parameters",
+    )
     if key not in ParameterKey.values:
         raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
     rows_before = list(PolicyParameter.objects.all())

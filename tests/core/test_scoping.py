@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from core.scoping import can_see, region_level, subtree_prefix
-from institutions.models import GovListBatch, GovListEntry, Institution
+from core.scoping import can_change, can_change_in, can_see, region_level, subtree_prefix
+from institutions.models import GovListBatch, GovListEntry, Institution, Notice, Shareholder
 from reporting.models import FieldDefinition, Filing, FilingVersion, ReportTemplate
+from supervision.models import Threshold
 from tests.factories import InstitutionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +127,84 @@ def test_reference_data_is_visible_to_everyone(users):
 def test_region_codes_name_their_parents(code, level, prefix):
     assert region_level(code) == level
     assert subtree_prefix(code) == prefix
+
+
+# --- change: who may change which rows (for_user(user, "change"), and can_change_in without a row) ----
+
+# Registered items: the regulators of the jurisdiction (and administrators); nobody else.
+CHANGED_BY_REGULATORS = {
+    "admin": {"cd", "my", "sc", "cdcity", "zj"},
+    "sc_regulator": {"cd", "my", "sc", "cdcity"},
+    "cd_regulator": {"cd", "cdcity"},
+    "my_regulator": {"my"},
+    "zj_regulator": {"zj"},
+}
+# Company data (shareholders, managers, agreements): the company's own users as well.
+CHANGED_WITH_COMPANY = {
+    **CHANGED_BY_REGULATORS,
+    "cd_filer": {"cd"},
+    "cd_approver": {"cd"},
+    "my_filer": {"my"},
+}
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED))
+def test_registered_items_are_changed_by_the_regulators_of_the_jurisdiction(who, users, owners):
+    user = AnonymousUser() if who == "anonymous" else users[who]
+    expected = CHANGED_BY_REGULATORS.get(who, set())
+    changeable = set(Institution.objects.for_user(user, "change").values_list("pk", flat=True))
+    assert changeable == {owners[k].pk for k in expected}
+    for key, institution in owners.items():
+        assert can_change(user, institution) is (key in expected)
+        assert can_change_in(user, Institution, region=institution.region_id) is (key in expected)
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED))
+def test_company_data_is_changed_by_the_company_too(who, users, owners):
+    rows = {
+        k: Shareholder.objects.create(institution=i, name="股东", share_ratio="0.5")
+        for k, i in owners.items()
+    }
+    user = AnonymousUser() if who == "anonymous" else users[who]
+    expected = CHANGED_WITH_COMPANY.get(who, set())
+    changeable = set(Shareholder.objects.for_user(user, "change").values_list("pk", flat=True))
+    assert changeable == {rows[k].pk for k in expected}
+    for key, institution in owners.items():
+        allowed = can_change_in(
+            user, Shareholder, region=institution.region_id, institution_id=institution.pk
+        )
+        assert allowed is (key in expected)
+
+
+def test_what_everyone_reads_is_changed_only_within_the_jurisdiction(users):
+    """A published notice of the province is public; its regulators and finance bureau edit it. A city
+    threshold is everyone's to read; the regulators above and of the city change it, a nationwide one
+    only administrators."""
+    notice = Notice.objects.create(
+        region_id="510000", kind="cancel", title="公告", issuing_body="x", status="published"
+    )
+    city, nationwide = (
+        Threshold.objects.create(
+            code=code,
+            indicator="leverage",
+            comparator="<=",
+            value="10",
+            severity="breach",
+            scope="all",
+            region_code=region,
+            effective_from=dt.date(2025, 1, 1),
+            source="测试",
+        )
+        for code, region in (("T-CD", "510100"), ("T-CN", ""))
+    )
+    anonymous = AnonymousUser()
+    assert can_see(anonymous, notice) and not can_change(anonymous, notice)
+    editors = {who for who, user in users.items() if can_change(user, notice)}
+    assert editors == {"admin", "sc_regulator", "sc_finance"}
+    city_editors = {who for who, user in users.items() if can_change(user, city)}
+    assert city_editors == {"admin", "sc_regulator", "cd_regulator"}
+    assert {who for who, user in users.items() if can_change(user, nationwide)} == {"admin"}
+    for who, user in users.items():
+        assert can_see(user, city) and can_see(user, nationwide)
+        assert can_change_in(user, Threshold, region="510100") is (who in city_editors)
+        assert can_change_in(user, Notice, region="510000") is (who in editors)

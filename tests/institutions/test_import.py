@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from core.models import AuditEvent
 from institutions.demo import demo_credit_code
 from institutions.excel import INSTITUTION_COLUMNS, LICENCE_COLUMNS, CellError, ImportFailed, registry_import
-from institutions.models import Institution, Licence
+from institutions.models import Institution, Licence, Notice
 
 pytestmark = pytest.mark.django_db
 
@@ -281,3 +281,142 @@ def test_import_page(users, client_for):
     assert "无法读取文件" in client.post(reverse("institutions:import"), {"file": bad}).content.decode()
     for who, status in (("cd_filer", 403), ("sc_finance", 403)):
         assert client_for(users[who]).get(reverse("institutions:import")).status_code == status
+
+
+# --- licence rows go through the licence services: same authority, same notice and duties -----------
+
+REVOKED_ON, DECISION, REASON = dt.date(2025, 3, 1), "川金监罚〔2025〕1号", "违规经营"
+
+
+def licence_row(licence, status, ended_on=None, reason="", decision_no=""):
+    return [
+        licence.number,
+        licence.institution.credit_code,
+        "",
+        licence.issued_on,
+        licence.business_scope,
+        status,
+        ended_on,
+        reason,
+        decision_no,
+    ]
+
+
+def test_licence_row_outside_the_city_is_refused_and_nothing_is_stored(users, registry_objects):
+    """The Chengdu regulator revokes the Mianyang licence in an otherwise good file: refused at the
+    row, and nothing of the workbook is stored (not even the good institution row)."""
+    licence = registry_objects["my_licence"]
+    notices = sorted(Notice.objects.values_list("pk", flat=True))
+    events = AuditEvent.objects.count()
+    rows = [licence_row(licence, "已吊销", REVOKED_ON, REASON, DECISION)]
+    with pytest.raises(ImportFailed) as exc:
+        registry_import(workbook([GOOD_INSTITUTIONS[0]], rows), actor=users["cd_regulator"])
+    assert [(e.sheet, e.row, e.column, e.header, e.message) for e in exc.value.cells] == [
+        (
+            "许可证",
+            2,
+            "B",
+            "统一社会信用代码",
+            "无权管理该机构的许可证。(Not allowed to manage this institution's licences.)",
+        )
+    ]
+    licence.refresh_from_db()
+    assert (licence.status, licence.revoked_on, licence.duties.count()) == ("valid", None, 0)
+    assert not Institution.objects.filter(credit_code=PARENT).exists()
+    assert sorted(Notice.objects.values_list("pk", flat=True)) == notices
+    assert AuditEvent.objects.count() == events
+
+
+def test_city_regulator_cannot_revoke_in_its_own_city_either(users, registry_objects):
+    """Revocation is the provincial regulator's (条例 arts. 7, 8), through the import as on the page."""
+    licence = registry_objects["cd_licence"]
+    rows = [licence_row(licence, "已吊销", REVOKED_ON, REASON, DECISION)]
+    with pytest.raises(ImportFailed) as exc:
+        registry_import(workbook([], rows), actor=users["cd_regulator"])
+    assert [(e.row, e.column, e.message) for e in exc.value.cells] == [
+        (2, "B", "许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)")
+    ]
+    licence.refresh_from_db()
+    assert (licence.status, licence.duties.count()) == ("valid", 0)
+
+
+def test_revocation_through_the_import_is_the_licence_page_s(users, registry_objects, client_for):
+    """The same revocation of two licences, one on the page and one in a workbook: the same draft notice
+    (but for its holder) and the same five duties."""
+    on_page, imported = registry_objects["cd_licence"], registry_objects["my_licence"]
+    response = client_for(users["sc_regulator"]).post(
+        reverse("institutions:licence_action", args=["revoke"]),
+        {
+            "ids": [on_page.pk],
+            "decision_no": DECISION,
+            "on": REVOKED_ON.isoformat(),
+            "reason": REASON,
+            "confirm": "1",
+        },
+    )
+    assert response.status_code == 302
+    result = registry_import(
+        workbook([], [licence_row(imported, "已吊销", REVOKED_ON, REASON, DECISION)]),
+        actor=users["sc_regulator"],
+    )
+    assert (result.licences_created, result.licences_updated) == (0, 1)
+
+    def revocation(licence):
+        licence.refresh_from_db()
+        notice = Notice.objects.get(kind="revoke", items__licence=licence)
+        return (
+            (licence.status, licence.revoked_on, licence.revocation_decision_no, licence.revocation_reason),
+            [(d.kind, d.due_on, d.note) for d in licence.duties.order_by("kind")],
+            (
+                notice.status,
+                notice.region_id,
+                notice.title,
+                notice.issuing_body,
+                notice.published_on,
+                notice.document_no,
+                notice.body,
+            ),
+            [(i.institution_name, i.licence_number) for i in notice.items.all()],
+        )
+
+    page_state, page_duties, page_notice, page_items = revocation(on_page)
+    import_state, import_duties, import_notice, import_items = revocation(imported)
+    assert page_state == import_state == ("revoked", REVOKED_ON, DECISION, REASON)
+    assert len(page_duties) == 5 and import_duties == page_duties
+    assert import_notice == page_notice and page_notice[0] == "draft"
+    assert (page_items, import_items) == (
+        [("成都测试融资担保有限公司", "川A100001")],
+        [("绵阳测试融资担保有限公司", "川A100002")],
+    )
+    again = registry_import(
+        workbook([], [licence_row(imported, "已吊销", REVOKED_ON, REASON, DECISION)]),
+        actor=users["sc_regulator"],
+    )
+    assert (again.licences_updated, Notice.objects.filter(kind="revoke").count()) == (0, 2)
+
+
+def test_import_refuses_what_the_licence_pages_cannot_do(users, registry_objects):
+    """A cancellation needs its reason, as on the page; an ended licence does not come back to life."""
+    licence = registry_objects["cd_licence"]
+    with pytest.raises(ImportFailed) as exc:
+        registry_import(
+            workbook([], [licence_row(licence, "已注销", REVOKED_ON)]), actor=users["sc_regulator"]
+        )
+    assert [(e.row, e.column, e.header) for e in exc.value.cells] == [(2, "H", "注销或吊销原因")]
+    registry_import(
+        workbook([], [licence_row(licence, "已注销", REVOKED_ON, "根据公司申请")]),
+        actor=users["sc_regulator"],
+    )
+    licence.refresh_from_db()
+    assert (licence.status, licence.cancelled_on, licence.cancel_reason) == (
+        "cancelled",
+        REVOKED_ON,
+        "根据公司申请",
+    )
+    with pytest.raises(ImportFailed) as exc:
+        registry_import(workbook([], [licence_row(licence, "有效")]), actor=users["sc_regulator"])
+    assert [(e.row, e.column, e.message) for e in exc.value.cells] == [
+        (2, "F", "已注销或吊销的许可证不能再修改。(A cancelled or revoked licence cannot be changed.)")
+    ]
+    licence.refresh_from_db()
+    assert licence.status == "cancelled"

@@ -342,3 +342,34 @@ def test_no_licence_for_an_exiting_or_deregistered_institution(users, client_for
             ).number
             == "川A130001"
         )
+
+
+def test_institution_upsert_checks_the_actor_itself(users, mianyang_institution):
+    """The service asks who may change registered items itself, whichever page, API or import calls it:
+    a regulator of the institution's jurisdiction and of the region it is registered in."""
+    code = mianyang_institution.credit_code
+    for who in ("cd_regulator", "zj_regulator", "sc_finance", "my_filer"):
+        with pytest.raises(PermissionDenied):
+            services.institution_upsert(actor=users[who], credit_code=code, name="改名融资担保有限公司")
+    with pytest.raises(PermissionDenied):  # moving it out of the jurisdiction
+        services.institution_upsert(actor=users["my_regulator"], credit_code=code, region_id="510104")
+    new = InstitutionFactory.build(region_id="510703", level="county")
+    with pytest.raises(PermissionDenied):  # creating one outside the jurisdiction
+        services.institution_upsert(
+            actor=users["cd_regulator"],
+            credit_code=new.credit_code,
+            name=new.name,
+            region_id="510703",
+            level="county",
+            registered_capital=new.registered_capital,
+            paid_in_capital=new.paid_in_capital,
+        )
+    mianyang_institution.refresh_from_db()
+    assert (mianyang_institution.name, mianyang_institution.region_id) == (
+        "绵阳测试融资担保有限公司",
+        "510703",
+    )
+    changed, created = services.institution_upsert(
+        actor=users["my_regulator"], credit_code=code, name="绵阳改名融资担保有限公司"
+    )
+    assert (changed.name, created) == ("绵阳改名融资担保有限公司", False)

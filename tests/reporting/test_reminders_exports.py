@@ -6,6 +6,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 
 from reporting import exports, reminders, tasks
 from reporting.models import Notification, Reminder
@@ -129,3 +130,12 @@ def test_aggregate_xlsx_has_no_formulas_and_csv_is_formula_safe(users, client_fo
     assert len(rows) == 3
     names = sorted(r_[1] for r_ in rows[1:])
     assert names[0] == '\'=HYPERLINK("http://x")成都'
+
+
+def test_manual_reminders_are_the_regulators(users, chengdu_institution):
+    """The service asks again who may send (second line of defence): a finance bureau sees the
+    jurisdiction's institutions, but reminding them to file is the regulator's."""
+    for who in ("sc_finance", "cd_filer"):
+        with pytest.raises(PermissionDenied):
+            reminders.remind_manual(actor=users[who], period=Q2, today=dt.date(2025, 7, 20))
+    assert Reminder.objects.count() == 0
