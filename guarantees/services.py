@@ -26,7 +26,7 @@ from institutions.models import Bank, Institution
 
 from .choices import BatchStatus, Channel
 from .models import Client, Guarantee, GuaranteeEvent, ImportBatch, MagnitudeRule, ProductLine
-from .permissions import can_file
+from .permissions import may_file_records
 from .validation import MagnitudeLimit, ValidationResult, normalise_text, validate_batch
 
 LOOKUP_CHUNK = 5000
@@ -101,7 +101,7 @@ NOT_YOURS = ("无权报送该机构的担保业务明细", "not allowed to send 
 @transaction.atomic
 def batch_stage(*, actor: User, institution: Institution, channel: str, source_name: str = "") -> ImportBatch:
     """Open a batch for an institution's records (the channel then brings its rows to batch_commit)."""
-    if not can_file(actor, institution):
+    if not may_file_records(actor, institution):
         raise AppError(bilingual(*NOT_YOURS), code="forbidden")
     if channel not in Channel.values:
         raise AppError(bilingual(f"未知的报送渠道“{channel}”", f"unknown channel {channel!r}"))
@@ -178,7 +178,7 @@ def batch_commit(
     Validation runs again at every call: the database may have changed since a preview.
     """
     institution = batch.institution
-    if not can_file(actor, institution):
+    if not may_file_records(actor, institution):
         raise AppError(bilingual(*NOT_YOURS), code="forbidden")
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.STAGED).update(
         status=BatchStatus.VALIDATING, progress=0
