@@ -7,8 +7,18 @@ an administrator passes every role check. Who may do what with these roles lives
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+# Whoever acts or reads: a signed-in user, the anonymous public, or None for the system itself (seeding,
+# background jobs). Services and selectors take it; the rules in each app's permissions.py judge it.
+Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | None"
 
 
 class Role(models.TextChoices):

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, Subquery
@@ -8,14 +11,23 @@ from core.policy import Governing, governing
 from .choices import ListAction, ListBatchStatus, NoticeStatus
 from .models import GovListEntry, Institution, Licence, Notice, NoticeItem, PolicyRule
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
-def government_backed_ids(*, on: dt.date, institution_ids=None) -> set[int]:
+    from django.db.models import QuerySet
+
+    from core.roles import Actor
+
+
+def government_backed_ids(*, on: dt.date, institution_ids: Iterable[int] = None) -> set[int]:
     """Institutions on the government-backed list on `on`: the latest confirmed batch published on or
     before that date that mentions the institution included it (a later removal takes it off)."""
     return government_backed_on(dates=[on], institution_ids=institution_ids)[on]
 
 
-def government_backed_on(*, dates, institution_ids=None) -> dict[dt.date, set[int]]:
+def government_backed_on(
+    *, dates: Iterable[dt.date], institution_ids: Iterable[int] = None
+) -> dict[dt.date, set[int]]:
     """`government_backed_ids` for several dates with one query: {date: institution ids}."""
     dates = sorted(set(dates))
     result = {d: set() for d in dates}
@@ -74,7 +86,7 @@ def rules_for(
     return governing(PolicyRule, rules, on, region_code)
 
 
-def latest_licence(field: str):
+def latest_licence(field: str) -> Subquery:
     return Subquery(Licence.objects.filter(institution=OuterRef("pk")).order_by("-id").values(field)[:1])
 
 
@@ -92,7 +104,9 @@ SORTS = {
 }
 
 
-def institution_list(user, params, *, today: dt.date | None = None):
+def institution_list(
+    user: Actor, params: Mapping[str, str], *, today: dt.date | None = None
+) -> QuerySet[Institution]:
     """The regulator's filtered, sorted list (a queryset; callers paginate). `params` is a dict of
     GET values: region, level, ownership, kind, status, licence, gov, q, sort."""
     qs = (
@@ -127,7 +141,7 @@ def institution_list(user, params, *, today: dt.date | None = None):
     return qs.order_by(*SORTS.get(params.get("sort") or "", ("region_id", "name", "id")))
 
 
-def public_register():
+def public_register() -> QuerySet[Licence]:
     """Licences with their holders, as the public may read them."""
     return (
         Licence.objects.for_user(AnonymousUser())
@@ -136,15 +150,15 @@ def public_register():
     )
 
 
-def public_notices():
+def public_notices() -> QuerySet[Notice]:
     return Notice.objects.for_user(AnonymousUser()).filter(status=NoticeStatus.PUBLISHED)
 
 
-def notice_items(notice):
+def notice_items(notice: Notice) -> QuerySet[NoticeItem]:
     return NoticeItem.objects.filter(notice=notice).select_related("licence").order_by("seq")
 
 
-def controlling_parties(institution_ids) -> dict[int, list[dict]]:
+def controlling_parties(institution_ids: Iterable[int]) -> dict[int, list[dict]]:
     """Controlling shareholders and actual controllers per institution (name and identifier), for later
     checks that a guarantee client is not one of them (条例 art. 17)."""
     from .models import Shareholder

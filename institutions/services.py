@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -49,6 +50,15 @@ from .permissions import (
 from .rules import add_months
 from .signals import government_backed_changed, institution_attributes_changed
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.core.files.uploadedfile import UploadedFile
+    from django.db import models
+
+    from core.roles import Actor
+    from institutions.models import ChangeFiling, Manager, Shareholder
+
 WATCHED_ATTRIBUTES = ("region_id", "ownership")
 # Refusals (who may do what: permissions.py).
 NOT_YOUR_INSTITUTION = gettext_lazy("无权管理该机构。 (Not allowed to manage this institution.)")
@@ -60,7 +70,7 @@ LICENCE_AUTHORITY = gettext_lazy(
 
 
 @transaction.atomic
-def institution_upsert(*, actor, credit_code: str, **fields) -> tuple[Institution, bool]:
+def institution_upsert(*, actor: Actor, credit_code: str, **fields) -> tuple[Institution, bool]:
     """Create the institution with this credit code, or update the fields that differ; audited.
     Returns (institution, created). Re-running with the same values changes nothing. A change of region
     or ownership sends `institution_attributes_changed`. The actor's jurisdiction must hold the
@@ -119,16 +129,16 @@ def licence_number_validate(
 
 def _notice_for(
     *,
-    actor,
-    kind,
-    region_code,
-    title,
-    issuing_body,
-    published_on,
-    period_label="",
-    document_no="",
-    body="",
-    rows,
+    actor: Actor,
+    kind: str,
+    region_code: str,
+    title: str,
+    issuing_body: str,
+    published_on: dt.date,
+    period_label: str = "",
+    document_no: str = "",
+    body: str = "",
+    rows: Iterable,
 ) -> Notice:
     notice = Notice.objects.create(
         region_id=region_code,
@@ -161,7 +171,7 @@ def _notice_for(
     return notice
 
 
-def _province_of(licences) -> str:
+def _province_of(licences: Iterable[Licence]) -> str:
     provinces = {lic.institution.region_id[:2] for lic in licences}
     if len(provinces) != 1:
         raise ValidationError(
@@ -173,7 +183,7 @@ def _province_of(licences) -> str:
 @transaction.atomic
 def licence_issue(
     *,
-    actor,
+    actor: Actor,
     institution: Institution,
     number: str,
     issued_on: dt.date,
@@ -221,7 +231,7 @@ def licence_issue(
 @transaction.atomic
 def licence_record(
     *,
-    actor,
+    actor: Actor,
     institution: Institution,
     number: str,
     issued_on: dt.date | None,
@@ -262,7 +272,7 @@ def licence_record(
 
 
 @transaction.atomic
-def licence_change(*, actor, licence: Licence, note: str = "", **fields) -> Licence:
+def licence_change(*, actor: Actor, licence: Licence, note: str = "", **fields) -> Licence:
     """Change or replace a licence (换发/变更): the number stays; scope, authority, date may change."""
     licence = Licence.objects.select_for_update().select_related("institution").get(pk=licence.pk)
     require(actor, may_handle_licences, licence.institution, message=LICENCE_AUTHORITY)
@@ -280,7 +290,7 @@ def licence_change(*, actor, licence: Licence, note: str = "", **fields) -> Lice
     return licence
 
 
-def _lock_valid(actor, licences) -> list[Licence]:
+def _lock_valid(actor: Actor, licences: Iterable[Licence]) -> list[Licence]:
     ids = [lic.pk for lic in licences]
     locked = list(
         Licence.objects.select_for_update().filter(pk__in=ids).select_related("institution").order_by("pk")
@@ -301,7 +311,13 @@ def _lock_valid(actor, licences) -> list[Licence]:
 
 @transaction.atomic
 def licences_cancel(
-    *, actor, licences, reason: str, on: dt.date | None = None, period_label: str = "", title: str = ""
+    *,
+    actor: Actor,
+    licences: Iterable[Licence],
+    reason: str,
+    on: dt.date | None = None,
+    period_label: str = "",
+    title: str = "",
 ) -> Notice:
     """注销 one or more licences (e.g. on the companies' application); one draft notice lists them all."""
     if not reason.strip():
@@ -332,7 +348,7 @@ def licences_cancel(
 
 @transaction.atomic
 def licences_revoke(
-    *, actor, licences, decision_no: str, on: dt.date, reason: str, title: str = ""
+    *, actor: Actor, licences: Iterable[Licence], decision_no: str, on: dt.date, reason: str, title: str = ""
 ) -> Notice:
     """吊销 one or more licences; computes each holder's duties from the province's settings."""
     if on is None:
@@ -398,7 +414,7 @@ def licences_revoke(
 
 
 @transaction.atomic
-def licence_duty_complete(*, actor, duty: LicenceDuty, done_on: dt.date) -> LicenceDuty:
+def licence_duty_complete(*, actor: Actor, duty: LicenceDuty, done_on: dt.date) -> LicenceDuty:
     duty = LicenceDuty.objects.select_for_update().select_related("licence__institution").get(pk=duty.pk)
     require(actor, may_keep_licences, duty.licence.institution, message=NOT_YOUR_INSTITUTION)
     before = audit.snapshot(duty)
@@ -412,7 +428,7 @@ def licence_duty_complete(*, actor, duty: LicenceDuty, done_on: dt.date) -> Lice
 
 
 @transaction.atomic
-def notice_update(*, actor, notice: Notice, **fields) -> Notice:
+def notice_update(*, actor: Actor, notice: Notice, **fields) -> Notice:
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
     require(actor, may_edit_notice, notice, message=NOT_YOUR_NOTICE)
     if notice.status != NoticeStatus.DRAFT:
@@ -430,7 +446,7 @@ def notice_update(*, actor, notice: Notice, **fields) -> Notice:
 
 
 @transaction.atomic
-def notice_publish(*, actor, notice: Notice) -> Notice:
+def notice_publish(*, actor: Actor, notice: Notice) -> Notice:
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
     require(actor, may_edit_notice, notice, message=NOT_YOUR_NOTICE)
     if notice.status != NoticeStatus.DRAFT:
@@ -451,7 +467,7 @@ def notice_publish(*, actor, notice: Notice) -> Notice:
 
 @transaction.atomic
 def govlist_batch_create(
-    *, actor, region_code: str, title: str, published_on: dt.date | None = None, note: str = ""
+    *, actor: Actor, region_code: str, title: str, published_on: dt.date | None = None, note: str = ""
 ) -> GovListBatch:
     require(actor, may_keep_list, region_code, message=NOT_YOUR_REGION)
     batch = GovListBatch(region_id=region_code, title=title, published_on=published_on, note=note)
@@ -461,7 +477,7 @@ def govlist_batch_create(
     return batch
 
 
-def _editable_batch(actor, batch: GovListBatch) -> GovListBatch:
+def _editable_batch(actor: Actor, batch: GovListBatch) -> GovListBatch:
     batch = GovListBatch.objects.select_for_update().get(pk=batch.pk)
     require(actor, may_keep_list, batch.region_id, message=NOT_YOUR_REGION)
     if batch.status != ListBatchStatus.DRAFT:
@@ -472,15 +488,15 @@ def _editable_batch(actor, batch: GovListBatch) -> GovListBatch:
 @transaction.atomic
 def govlist_entry_set(
     *,
-    actor,
+    actor: Actor,
     batch: GovListBatch,
     institution: Institution,
     action: str,
     reason: str = "",
-    capital_replenishment=False,
-    risk_compensation=False,
-    national_fund_equity=False,
-    national_fund_reguarantee=False,
+    capital_replenishment: bool | None = False,
+    risk_compensation: bool | None = False,
+    national_fund_equity: bool | None = False,
+    national_fund_reguarantee: bool | None = False,
 ) -> GovListEntry:
     """Include (with the four flags) or remove (with a reason) one institution in a draft batch."""
     batch = _editable_batch(actor, batch)
@@ -509,7 +525,7 @@ def govlist_entry_set(
 
 
 @transaction.atomic
-def govlist_batch_propose(*, actor, batch: GovListBatch) -> GovListBatch:
+def govlist_batch_propose(*, actor: Actor, batch: GovListBatch) -> GovListBatch:
     batch = _editable_batch(actor, batch)
     if not batch.entries.exists():
         raise ValidationError(_("批次没有任何条目。 (The batch has no entries.)"))
@@ -523,7 +539,7 @@ def govlist_batch_propose(*, actor, batch: GovListBatch) -> GovListBatch:
 
 
 @transaction.atomic
-def govlist_batch_confirm(*, actor, batch: GovListBatch) -> GovListBatch:
+def govlist_batch_confirm(*, actor: Actor, batch: GovListBatch) -> GovListBatch:
     """The other side confirms (finance bureau ↔ regulator): the batch takes effect on its publication
     date, a public notice lists the changes and `government_backed_changed` is sent."""
     batch = GovListBatch.objects.select_for_update().get(pk=batch.pk)
@@ -603,7 +619,7 @@ AGREEMENT_FIELDS = (
 
 @transaction.atomic
 def agreement_save(
-    *, actor, institution: Institution, agreement: Agreement | None = None, **fields
+    *, actor: Actor, institution: Institution, agreement: Agreement | None = None, **fields
 ) -> Agreement:
     """Create or update an agreement (regulator of the institution, or the company itself)."""
     require(actor, may_change_agreements, institution, message=NOT_YOUR_INSTITUTION)
@@ -633,7 +649,7 @@ def agreement_save(
 
 
 @transaction.atomic
-def shareholder_save(*, actor, institution: Institution, name: str, **fields):
+def shareholder_save(*, actor: Actor, institution: Institution, name: str, **fields) -> Shareholder:
     from .models import Shareholder
 
     require(actor, may_edit_company_data, institution, message=NOT_YOUR_INSTITUTION)
@@ -662,7 +678,9 @@ def shareholder_save(*, actor, institution: Institution, name: str, **fields):
 
 
 @transaction.atomic
-def manager_save(*, actor, institution: Institution, name: str, role: str, title: str, since=None):
+def manager_save(
+    *, actor: Actor, institution: Institution, name: str, role: str, title: str, since: dt.date | None = None
+) -> Manager:
     from .models import Manager
 
     require(actor, may_edit_company_data, institution, message=NOT_YOUR_INSTITUTION)
@@ -674,7 +692,7 @@ def manager_save(*, actor, institution: Institution, name: str, role: str, title
 
 
 @transaction.atomic
-def registry_row_delete(*, actor, row) -> None:
+def registry_row_delete(*, actor: Actor, row: models.Model) -> None:
     """Remove a shareholder or manager row (recorded in the institution's audit trail)."""
     require(actor, may_edit_company_data, row.institution, message=NOT_YOUR_INSTITUTION)
     audit.record(
@@ -698,14 +716,14 @@ def change_filing_due(changed_on: dt.date, region_code: str) -> dt.date:
 @transaction.atomic
 def change_filing_submit(
     *,
-    actor,
+    actor: Actor,
     institution: Institution,
     item: str,
     description: str,
     changed_on: dt.date,
-    document=None,
+    document: UploadedFile | None = None,
     filed_on: dt.date | None = None,
-):
+) -> ChangeFiling:
     """The company files a change of a registered item; the due date comes from the policy row."""
     from .models import ChangeFiling
 
@@ -738,7 +756,9 @@ def change_filing_submit(
 
 
 @transaction.atomic
-def change_filing_review(*, actor, filing, acknowledge: bool, note: str = ""):
+def change_filing_review(
+    *, actor: Actor, filing: ChangeFiling, acknowledge: bool, note: str = ""
+) -> ChangeFiling:
     from .choices import ChangeFilingStatus
     from .models import ChangeFiling
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -15,8 +16,14 @@ from .choices import FilingStatus, ReviewParameterKey
 from .models import Filing, ReviewParameter
 from .periods import Period
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
 
-def obliged_institutions(period: Period):
+    from core.roles import Actor
+
+
+def obliged_institutions(period: Period) -> QuerySet[Institution]:
     """Institutions that must file for `period`: operating, and holding a licence in force at the period
     end (issued by then, not cancelled or revoked by then). Unscoped; callers narrow with `for_user`."""
     end = period.end
@@ -34,14 +41,14 @@ def obliged_institutions(period: Period):
     return Institution.objects.filter(Exists(in_force), status=InstitutionStatus.OPERATING)
 
 
-def filings_for(user, period: Period | None = None):
+def filings_for(user: Actor, period: Period | None = None) -> QuerySet[Filing]:
     qs = Filing.objects.for_user(user).select_related("institution", "institution__region", "current_version")
     if period:
         qs = qs.filter(year=period.year, quarter=period.quarter)
     return qs
 
 
-def review_queue(user, points: Governing):
+def review_queue(user: Actor, points: Governing) -> QuerySet[Filing]:
     """Submitted filings in the user's jurisdiction, riskiest first, then oldest submission. The risk
     adds the validation score (warnings, explanations, large changes) and the points of the filing's
     threshold breaches (`points`: the review points in force for the reviewer, `review_points_for`)."""
@@ -62,13 +69,13 @@ def review_points(region_code: str, day: dt.date, rows: list[ReviewParameter] | 
     return governing(ReviewParameter, rows, day, region_code)
 
 
-def review_points_for(user) -> Governing:
+def review_points_for(user: Actor) -> Governing:
     """The review points and badge cut-offs in force today for the user's jurisdiction (nationwide for a
     user without one, e.g. an administrator)."""
     return review_points(user.region_id or "", timezone.localdate())
 
 
-def completeness(user, period: Period) -> dict:
+def completeness(user: Actor, period: Period) -> dict:
     """Counts and rows for the board: every obliged institution in scope with its filing (or none)."""
     institutions = (
         obliged_institutions(period)
@@ -131,7 +138,7 @@ def completeness(user, period: Period) -> dict:
     return {"counts": counts, "rows": rows}
 
 
-def institution_filings_tab(request, institution) -> dict:
+def institution_filings_tab(request: HttpRequest, institution: Institution) -> dict:
     """Context of the institution page's filings tab: its latest eight quarters."""
     filings = (
         Filing.objects.for_user(request.user)

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -44,6 +45,11 @@ from .permissions import (
 )
 from .selectors import review_points
 from .signals import filing_accepted, filing_submitted
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from core.roles import Actor
 
 RULES_V1 = Path(__file__).parent / "data" / "validation_rules_v1.json"
 PROHIBITED_BALANCE_RULE = "BND-31"  # guarantees for the controlling shareholder (条例 art. 17)
@@ -151,7 +157,12 @@ def rule_specs(day: dt.date) -> list[validation.RuleSpec]:
 
 @transaction.atomic
 def rule_update(
-    *, actor, rule: ValidationRule, active: bool | None = None, severity: str | None = None, note: str = ""
+    *,
+    actor: Actor,
+    rule: ValidationRule,
+    active: bool | None = None,
+    severity: str | None = None,
+    note: str = "",
 ) -> ValidationRule:
     """A regulator switches a rule off/on or changes its severity, without a release; audited."""
     if not may_change_validation_rules(actor):
@@ -196,7 +207,7 @@ def due_date(region_code: str, period: Period, settings: list[DueDateSetting] | 
 
 # ---------------------------------------------------------------------------------------------- values
 def parse_values(
-    raw: dict, fields: list[FieldDefinition], *, where=None
+    raw: dict, fields: list[FieldDefinition], *, where: str = None
 ) -> tuple[dict[str, str], list[dict]]:
     """Normalise {code: value} from any channel to {code: canonical decimal string}; empty values dropped.
 
@@ -341,14 +352,14 @@ def risk_score(findings: list[validation.Finding], explanations: dict, points: G
 
 
 # ---------------------------------------------------------------------------------------------- authority
-def _require_maker(actor, institution_id: int) -> None:
+def _require_maker(actor: Actor, institution_id: int) -> None:
     if not may_prepare_filing(actor, institution_id):
         raise FilingError(
             _("只有本机构填报人员可以填报 / only the institution's own users may file"), code="forbidden"
         )
 
 
-def _require_checker(actor, institution_id: int) -> None:
+def _require_checker(actor: Actor, institution_id: int) -> None:
     if not may_submit_filing(actor, institution_id):
         raise FilingError(
             _("须由本机构审核人报送（填报人编制、审核人报送）/ only the institution's approver may submit"),
@@ -356,7 +367,7 @@ def _require_checker(actor, institution_id: int) -> None:
         )
 
 
-def _require_reviewer(actor, filing: Filing) -> None:
+def _require_reviewer(actor: Actor, filing: Filing) -> None:
     if not may_review(actor, filing):
         raise FilingError(
             _("只有辖区监管人员可以审核 / only the competent regulator may review"), code="forbidden"
@@ -364,17 +375,17 @@ def _require_reviewer(actor, filing: Filing) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- lifecycle
-def _notify(users, *, title: str, body: str = "", url: str = ""):
+def _notify(users: Iterable, *, title: str, body: str = "", url: str = "") -> None:
     Notification.objects.bulk_create([Notification(user=u, title=title, body=body, url=url) for u in users])
 
 
-def _company_users(institution_id: int):
+def _company_users(institution_id: int) -> list:
     from accounts.models import User
 
     return list(User.objects.filter(institution_id=institution_id, is_active=True))
 
 
-def _filing_for_update(institution: Institution, period: Period, actor) -> Filing:
+def _filing_for_update(institution: Institution, period: Period, actor: Actor) -> Filing:
     template = template_for(period)
     try:
         with transaction.atomic():
@@ -397,7 +408,7 @@ def _filing_for_update(institution: Institution, period: Period, actor) -> Filin
 @transaction.atomic
 def filing_save_draft(
     *,
-    actor,
+    actor: Actor,
     institution: Institution,
     period: Period,
     values: dict,
@@ -471,7 +482,7 @@ def filing_save_draft(
 
 
 @transaction.atomic
-def filing_amend(*, actor, filing: Filing, reason: str) -> FilingVersion:
+def filing_amend(*, actor: Actor, filing: Filing, reason: str) -> FilingVersion:
     """After acceptance: open a new version (copy of the accepted one) with a reason; the accepted
     version stays readable."""
     _require_maker(actor, filing.institution_id)
@@ -509,7 +520,7 @@ def filing_amend(*, actor, filing: Filing, reason: str) -> FilingVersion:
 
 
 @transaction.atomic
-def filing_submit(*, actor, filing: Filing, explanations: dict | None = None) -> FilingVersion:
+def filing_submit(*, actor: Actor, filing: Filing, explanations: dict | None = None) -> FilingVersion:
     """Submit the open draft: blocking errors refuse it, every warning needs an explanation (keyed by
     rule id). Stores ruleset version, findings, explanations and the values hash; one winner under
     concurrency (conditional update on the unsubmitted version)."""
@@ -578,7 +589,7 @@ def filing_submit(*, actor, filing: Filing, explanations: dict | None = None) ->
 
 
 @transaction.atomic
-def filing_return(*, actor, filing: Filing, comments: dict, note: str = "") -> Filing:
+def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "") -> Filing:
     """Return a submitted filing with comments per field (key "_" for a general comment)."""
     _require_reviewer(actor, filing)
     comments = {k: str(v).strip() for k, v in comments.items() if str(v).strip()}
@@ -619,7 +630,7 @@ def filing_return(*, actor, filing: Filing, comments: dict, note: str = "") -> F
 
 
 @transaction.atomic
-def filing_accept(*, actor, filing: Filing, note: str = "") -> Filing:
+def filing_accept(*, actor: Actor, filing: Filing, note: str = "") -> Filing:
     _require_reviewer(actor, filing)
     before = audit.snapshot(filing)
     now = timezone.now()
@@ -641,14 +652,14 @@ def filing_accept(*, actor, filing: Filing, note: str = "") -> Filing:
 @transaction.atomic
 def due_setting_save(
     *,
-    actor,
+    actor: Actor,
     region_code: str | None,
     days_after_quarter_end: int,
     remind_days_before: int,
     overdue_days_after: int,
     effective_from: dt.date,
     source: str = "",
-):
+) -> DueDateSetting:
     """A provincial regulator (or an administrator) sets the province's deadline and reminder days;
     a new row with its effective date, audited."""
     from accounts.models import Region

@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Avg, Count, Q
 from django.urls import reverse
@@ -30,6 +31,14 @@ from .models import (
     Threshold,
 )
 from .services.compute import Policy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from django.http import HttpRequest
+
+    from core.roles import Actor
+    from institutions.models import Institution
 
 D = Decimal
 # Buckets for the distribution charts: (label, low inclusive, high exclusive); None = open end.
@@ -66,7 +75,7 @@ PEER_CODES = [
 ]
 
 
-def periods(user, n: int = 8) -> list[Period]:
+def periods(user: Actor, n: int = 8) -> list[Period]:
     """The latest `n` periods with computed filings visible to the user, oldest first."""
     rows = (
         IndicatorRun.objects.for_user(user)
@@ -85,14 +94,16 @@ def drill_url(**params) -> str:
     )
 
 
-def _bucket_of(value, buckets):
+def _bucket_of(value: Decimal | None, buckets: Sequence[tuple]) -> str | None:
     for label, lo, hi in buckets:
         if (lo is None or value >= lo) and (hi is None or value < hi):
             return label
     return None
 
 
-def distribution(user, period: Period, code: str, buckets, *, gov_backed_only=False) -> list[dict]:
+def distribution(
+    user: Actor, period: Period, code: str, buckets: Sequence[tuple], *, gov_backed_only: bool = False
+) -> list[dict]:
     qs = IndicatorValue.objects.for_user(user).filter(year=period.year, quarter=period.quarter, code=code)
     if gov_backed_only:
         qs = qs.filter(filing__indicator_run__gov_backed=True)
@@ -121,7 +132,7 @@ def distribution(user, period: Period, code: str, buckets, *, gov_backed_only=Fa
     return rows
 
 
-def trends(user, period_list: list[Period], codes: list[str]) -> dict:
+def trends(user: Actor, period_list: list[Period], codes: list[str]) -> dict:
     """Mean of each indicator over the institutions per period (one query)."""
     if not period_list:
         return {"periods": [], "series": []}
@@ -150,7 +161,7 @@ def trends(user, period_list: list[Period], codes: list[str]) -> dict:
     return {"periods": [str(p) for p in period_list], "series": series}
 
 
-def breaches_by_rule(user, period: Period) -> list[dict]:
+def breaches_by_rule(user: Actor, period: Period) -> list[dict]:
     rows = (
         IndicatorBreach.objects.for_user(user)
         .filter(year=period.year, quarter=period.quarter)
@@ -169,7 +180,7 @@ def breaches_by_rule(user, period: Period) -> list[dict]:
     ]
 
 
-def breaches_by_city(user, period: Period) -> list[dict]:
+def breaches_by_city(user: Actor, period: Period) -> list[dict]:
     regions = (
         IndicatorBreach.objects.for_user(user)
         .filter(year=period.year, quarter=period.quarter, severity__in=["breach", "warning"])
@@ -200,7 +211,9 @@ def quartiles(values: list[Decimal]) -> dict | None:
     return {"min": values[0], "q1": q1, "median": med, "q3": q3, "max": values[-1], "n": len(values)}
 
 
-def peer_position(user, institution, period: Period, codes=PEER_CODES) -> list[dict]:
+def peer_position(
+    user: Actor, institution: Institution, period: Period, codes: Sequence[str] | None = PEER_CODES
+) -> list[dict]:
     """The institution's values against its city's peers visible to the user (two queries)."""
     city = institution.region_id[:4] + "00"
     rows = (
@@ -234,7 +247,9 @@ def peer_position(user, institution, period: Period, codes=PEER_CODES) -> list[d
     return out
 
 
-def institution_series(user, institution_id: int, codes=None, n: int = 8):
+def institution_series(
+    user: Actor, institution_id: int, codes: Sequence[str] | None = None, n: int = 8
+) -> tuple[list, list]:
     """{period: {code: value}} for the institution's latest `n` computed periods (two queries)."""
     runs = list(
         IndicatorRun.objects.for_user(user)
@@ -252,7 +267,7 @@ def institution_series(user, institution_id: int, codes=None, n: int = 8):
     return runs, table
 
 
-def thresholds_for_run(run: IndicatorRun, thresholds) -> list:
+def thresholds_for_run(run: IndicatorRun, thresholds: Iterable) -> list:
     period = Period(run.year, run.quarter)
     subject = rules.Subject(
         run.region_code, period.end, run.quarter, run.gov_backed, run.small_business_focus
@@ -272,7 +287,7 @@ def base_findings(filing: Filing) -> dict[str, ind.NonPositiveBase]:
     return {code: v for code, v in exact.items() if isinstance(v, ind.NonPositiveBase)}
 
 
-def all_thresholds():
+def all_thresholds() -> list[Threshold]:
     return list(Threshold.objects.all())
 
 
@@ -291,7 +306,7 @@ def leverage_cap(run: IndicatorRun, applying: list[Threshold]) -> Threshold:
     return min(caps, key=lambda t: t.value)
 
 
-def filing_summary(filing) -> dict:
+def filing_summary(filing: Filing) -> dict:
     """Indicators of one filing with their breaches, for the panel on the filing's pages (two queries)."""
     values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
     breached: dict[str, list] = {}
@@ -305,7 +320,7 @@ def filing_summary(filing) -> dict:
     return {"filing": filing, "rows": rows}
 
 
-def institution_tab(request, institution) -> dict:
+def institution_tab(request: HttpRequest, institution: Institution) -> dict:
     """Context of the institution page's indicators tab: the latest eight computed quarters, each with the
     thresholds its filing breached or missed, most severe first (two queries)."""
     runs = list(

@@ -4,6 +4,7 @@ their transitions."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +27,11 @@ from ..models import (
 )
 from ..permissions import may_handle_warning
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from core.roles import Actor
+
 CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
 
 
@@ -34,7 +40,7 @@ def cells_for(indicator_code: str, values: dict) -> dict:
     return {c: values.get(c) for c in ind.INDICATORS[indicator_code].inputs}
 
 
-def warning_cases_sync_many(institution_ids) -> None:
+def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
     """Open, escalate and propose closing warning cases of the institutions from their stored breaches;
     idempotent; four reads, a bulk insert and a bulk update whatever the number of institutions. A
     case's level is the number of consecutive quarters, ending with its own, in which the same rule
@@ -144,7 +150,7 @@ def jurisdiction_chain(region_code: str) -> list[str]:
     return list(dict.fromkeys([region_code, region_code[:4] + "00", region_code[:2] + "0000"]))
 
 
-def case_regulators(region_code: str):
+def case_regulators(region_code: str) -> list:
     """Active regulators whose jurisdiction covers `region_code`, nearest jurisdiction first."""
     from accounts.models import User
 
@@ -153,7 +159,7 @@ def case_regulators(region_code: str):
     return sorted(users, key=lambda u: (chain.index(u.region_id), u.username))
 
 
-def case_owners(institution_ids) -> dict[int, int | None]:
+def case_owners(institution_ids: Iterable[int]) -> dict[int, int | None]:
     """Who a new warning case goes to: a regulator of the institution's own region, else of the nearest
     region above it (first by username); two queries for any number of institutions."""
     from accounts.models import User
@@ -179,7 +185,7 @@ def case_owners(institution_ids) -> dict[int, int | None]:
     return {i: next((first[c] for c in chain if c in first), None) for i, chain in chains.items()}
 
 
-def _case_changes(case, fields) -> list[str]:
+def _case_changes(case: WarningCase, fields: dict) -> list[str]:
     """Apply `fields` to the case (a closed case keeps its closing proposal); the names changed."""
     if case.status == WarningStatus.CLOSED:
         fields = {k: v for k, v in fields.items() if not k.startswith("close_proposed")}
@@ -192,12 +198,12 @@ def _case_changes(case, fields) -> list[str]:
 # --- warning case transitions -----------------------------------------------------------------------
 
 
-def _check_case_authority(actor, case):
+def _check_case_authority(actor: Actor, case: WarningCase) -> None:
     require(actor, may_handle_warning, case, message="无权处理该预警 / not allowed to handle this warning")
 
 
 @transaction.atomic
-def warning_case_acknowledge(*, actor, case: WarningCase, note: str = "") -> WarningCase:
+def warning_case_acknowledge(*, actor: Actor, case: WarningCase, note: str = "") -> WarningCase:
     _check_case_authority(actor, case)
     before = audit.snapshot(case)
     updated = WarningCase.objects.filter(pk=case.pk, status=WarningStatus.OPEN).update(
@@ -211,7 +217,7 @@ def warning_case_acknowledge(*, actor, case: WarningCase, note: str = "") -> War
 
 
 @transaction.atomic
-def warning_case_assign(*, actor, case: WarningCase, assignee, note: str = "") -> WarningCase:
+def warning_case_assign(*, actor: Actor, case: WarningCase, assignee: Actor, note: str = "") -> WarningCase:
     """Hand an open or acknowledged case to another regulator whose jurisdiction covers the institution (转办)."""
     _check_case_authority(actor, case)
     if assignee.pk not in {u.pk for u in case_regulators(case.institution.region_id)}:
@@ -232,7 +238,7 @@ def warning_case_assign(*, actor, case: WarningCase, assignee, note: str = "") -
 
 
 @transaction.atomic
-def warning_case_close(*, actor, case: WarningCase, note: str) -> WarningCase:
+def warning_case_close(*, actor: Actor, case: WarningCase, note: str) -> WarningCase:
     _check_case_authority(actor, case)
     if not note.strip():
         raise ValidationError("关闭预警须填写处理说明 / a note is required to close a warning")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -31,6 +32,15 @@ from ..models import (
     Threshold,
 )
 from .cases import warning_cases_sync_many
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from django.db import models
+    from django.db.models import QuerySet
+
+    from core.models import Job
+    from core.roles import Actor
 
 RUN_COLUMNS = (
     "filing_id",
@@ -65,7 +75,7 @@ IN_LIST_MAX = 10_000  # ids per IN (...) list: SQLite and psycopg bound the para
 # --- policy in force --------------------------------------------------------------------------------
 
 
-def params_for(day: dt.date, rows) -> ind.Params:
+def params_for(day: dt.date, rows: Iterable) -> ind.Params:
     """The parameters in force on `day` among parameter rows (PolicyMissing names a key without one)."""
     chosen = governing(PolicyParameter, rows, day)
     v = {key: chosen.require(key).value for key in ParameterKey.values}
@@ -111,7 +121,7 @@ def thresholds_in_force(
     ]
 
 
-def counted_filings():
+def counted_filings() -> QuerySet[Filing]:
     """Filings whose current version was submitted (submitted or accepted)."""
     return Filing.objects.filter(current_version__submitted_at__isnull=False)
 
@@ -131,7 +141,7 @@ def evaluate_filing(
 
 
 def institution_indicators_compute(
-    *, institution_id: int, filing_ids=None, policy: Policy | None = None
+    *, institution_id: int, filing_ids: Iterable[int] | None = None, policy: Policy | None = None
 ) -> list[int]:
     """(Re)compute every counted filing of one institution (or the given ones); idempotent. Returns the
     filing ids computed. Warning cases of the institution are brought in step afterwards."""
@@ -141,7 +151,10 @@ def institution_indicators_compute(
 
 
 def indicators_compute_batch(
-    *, filing_ids=None, institution_ids=None, policy: Policy | None = None
+    *,
+    filing_ids: Iterable[int] | None = None,
+    institution_ids: Iterable[int] = None,
+    policy: Policy | None = None,
 ) -> list[int]:
     """(Re)compute the given filings, or every counted filing of the given institutions, as
     `institution_indicators_compute` does for each institution, CHUNK_INSTITUTIONS institutions per
@@ -160,7 +173,7 @@ def indicators_compute_batch(
     return computed
 
 
-def filings_by_institution(filing_ids) -> dict[int, list[int]]:
+def filings_by_institution(filing_ids: Iterable[int] | None) -> dict[int, list[int]]:
     """{institution id: sorted filing ids} of the given filings, institutions in id order."""
     ids = sorted(set(filing_ids))
     out: dict[int, list[int]] = defaultdict(list)
@@ -258,7 +271,7 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
     return ids
 
 
-def _upsert_runs(rows) -> None:
+def _upsert_runs(rows: Iterable) -> None:
     """Insert or update runs by filing, one statement executed for every row: a run keeps its id and
     counts the computations in the database (right even when two tasks compute the same filing)."""
     if not rows:
@@ -278,7 +291,7 @@ def _upsert_runs(rows) -> None:
         cur.executemany(sql, rows)
 
 
-def _insert_rows(model, columns, rows) -> None:
+def _insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable) -> None:
     """Insert plain tuples (ints, strings, Decimals, None) fast: COPY on PostgreSQL, one prepared
     statement executed for every row elsewhere (bulk_create is bound to 999 parameters on SQLite)."""
     if not rows:
@@ -306,7 +319,9 @@ def filing_indicators_compute(*, filing: Filing, policy: Policy | None = None) -
 # --- enqueueing -------------------------------------------------------------------------------------
 
 
-def indicators_recompute_enqueue(*, filing_ids, user=None, reason: str = ""):
+def indicators_recompute_enqueue(
+    *, filing_ids: Iterable[int] | None, user: Actor = None, reason: str = ""
+) -> Job | None:
     """One job row for the user, counting institutions; the institutions are computed by tasks of up to
     CHUNK_INSTITUTIONS institutions each, sent after commit. None if nothing to do."""
     by_institution = {str(i): ids for i, ids in filings_by_institution(filing_ids).items()}
@@ -326,7 +341,7 @@ def indicators_recompute_enqueue(*, filing_ids, user=None, reason: str = ""):
     )
 
 
-def filings_for_institutions(institution_ids, *, since: dt.date | None = None) -> list[int]:
+def filings_for_institutions(institution_ids: Iterable[int], *, since: dt.date | None = None) -> list[int]:
     qs = counted_filings().filter(institution_id__in=list(institution_ids))
     if since is not None:
         p = Period.containing(since)

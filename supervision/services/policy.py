@@ -33,6 +33,10 @@ from ..permissions import may_edit_threshold, may_set_parameters
 from .compute import Policy, evaluate_filing, indicators_recompute_enqueue, params_for
 
 if TYPE_CHECKING:
+    from core.models import Job
+    from core.roles import Actor
+
+if TYPE_CHECKING:
     from accounts.models import User
 
 THRESHOLD_FIELDS = (
@@ -59,7 +63,7 @@ def _subject(run: IndicatorRun) -> rules.Subject:
     return rules.Subject(run.region_code, period.end, run.quarter, run.gov_backed, run.small_business_focus)
 
 
-def _candidate_runs(versions, user=None):
+def _candidate_runs(versions: Iterable, user: Actor = None) -> QuerySet[IndicatorRun]:
     """Runs a threshold version could apply to (period years and region), to be tested exactly."""
     qs = IndicatorRun.objects.all() if user is None else IndicatorRun.objects.for_user(user)
     cond = Q(pk__in=[])
@@ -73,7 +77,7 @@ def _candidate_runs(versions, user=None):
     return qs.filter(cond).select_related("institution")
 
 
-def filings_affected_by_threshold(before, after) -> set[int]:
+def filings_affected_by_threshold(before: object | None, after: object | None) -> set[int]:
     """Filings to which the old or the new version of a threshold applies."""
     versions = [t for t in (before, after) if t is not None]
     return {
@@ -159,7 +163,9 @@ def _clean_threshold(fields: dict) -> dict:
 
 
 @transaction.atomic
-def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "", code: str = "", **fields):
+def threshold_save(
+    *, actor: Actor, threshold: Threshold | None = None, note: str = "", code: str = "", **fields
+) -> tuple[Threshold, Job | None]:
     """Create or change a threshold (audit trail), then recompute exactly the filings the old or new
     version applies to. Returns (threshold, job or None)."""
     fields = _clean_threshold(fields)
@@ -195,7 +201,14 @@ def threshold_save(*, actor, threshold: Threshold | None = None, note: str = "",
     return threshold, job
 
 
-def _proposed_parameters(rows, *, key, value, effective_from, effective_to=None):
+def _proposed_parameters(
+    rows: Iterable,
+    *,
+    key: str,
+    value: Decimal | None,
+    effective_from: dt.date,
+    effective_to: dt.date | None = None,
+) -> list:
     """The parameter rows as they would be after setting `key` from `effective_from` (unsaved)."""
     proposed = PolicyParameter(
         key=key, value=Decimal(str(value)), effective_from=effective_from, effective_to=effective_to
@@ -203,7 +216,9 @@ def _proposed_parameters(rows, *, key, value, effective_from, effective_to=None)
     return [r for r in rows if (r.key, r.effective_from) != (key, effective_from)] + [proposed]
 
 
-def _runs_with_changed_parameters(rows_before, rows_after, runs=None):
+def _runs_with_changed_parameters(
+    rows_before: Iterable, rows_after: Iterable, runs: QuerySet[IndicatorRun] | None = None
+) -> QuerySet[IndicatorRun]:
     """The indicator runs (of `runs`, default all) of the computed quarters whose parameters in force
     differ between the two sets of parameter rows."""
     runs = IndicatorRun.objects.all() if runs is None else runs
@@ -216,7 +231,12 @@ def _runs_with_changed_parameters(rows_before, rows_after, runs=None):
 
 
 def parameter_preview(
-    *, key: str, value: Decimal, effective_from: dt.date, effective_to: dt.date | None = None, user=None
+    *,
+    key: str,
+    value: Decimal,
+    effective_from: dt.date,
+    effective_to: dt.date | None = None,
+    user: Actor = None,
 ) -> list[dict]:
     """What-if for a computation parameter: per quarter, the rules each filing would newly breach or
     clear, recomputing the filings whose parameters change with the same `evaluate_filing` as the
@@ -299,14 +319,14 @@ def parameter_preview(
 @transaction.atomic
 def parameter_save(
     *,
-    actor,
+    actor: Actor,
     key: str,
     value: Decimal,
     effective_from: dt.date,
     source: str,
     effective_to: dt.date | None = None,
     note: str = "",
-):
+) -> tuple[PolicyParameter, Job | None]:
     """Set a computation parameter from a date (a new row, or the row starting that day changed) and
     recompute exactly the filings whose parameters in force change. Administrators only."""
     require(
