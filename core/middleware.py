@@ -1,7 +1,15 @@
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .excel import limits_for, megabytes
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
@@ -42,3 +50,38 @@ class RequestIdLogFilter(logging.Filter):
     def filter(self, record):
         record.request_id = _request_id.get()
         return True
+
+
+class UploadLimitMiddleware:
+    """Refuses a request body larger than its view accepts, by its Content-Length, before anything reads
+    it (the CSRF check that follows reads the POST): a view marked with core.excel.upload_channel gets
+    that channel's byte limit, any other view settings.UPLOAD_MAX_BYTES; both with FORM_OVERHEAD for the
+    form's other fields and multipart boundaries. The guarded reader checks the file's exact size again.
+    (The WSGI server never hands Django more than Content-Length bytes, so the header cannot understate.)"""
+
+    FORM_OVERHEAD = 64 * 1024
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
+    ) -> HttpResponse | None:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        channel = getattr(view_func, "upload_channel", None)
+        limit = limits_for(channel).bytes if channel else settings.UPLOAD_MAX_BYTES
+        if length <= limit + self.FORM_OVERHEAD:
+            return None
+        message = _(
+            "上传内容为 %(size)s MB，超过上限 %(limit)s MB，未读取也未保存任何数据。"
+            " / The upload is %(size)s MB, above the limit of %(limit)s MB; nothing was read or saved."
+        ) % {"size": megabytes(length), "limit": megabytes(limit)}
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=413)
+        return render(request, "413.html", {"message": message}, status=413)

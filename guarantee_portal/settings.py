@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.UploadLimitMiddleware",  # before CSRF, whose check reads the POST body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -168,8 +169,36 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploads. core.middleware.UploadLimitMiddleware refuses (413) a request body above its view's limit by
+# Content-Length, before anything reads it: a view taking spreadsheets names its channel
+# (core.excel.upload_channel) and gets that channel's `bytes`; every other request UPLOAD_MAX_BYTES.
+# The guarded reader (core.excel.read_upload) then applies the channel's other limits: the last row and
+# column a sheet may address, zip entries, total uncompressed bytes, compression ratio of an entry.
+MIB = 1024 * 1024
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * MIB)
+UPLOAD_LIMITS = {
+    # one institution's quarterly report: 75 fields under an 8-row identity block, and the _meta sheet
+    "quarterly": {"bytes": 5 * MIB, "rows": 500, "columns": 30, "entries": 100, "expanded_bytes": 30 * MIB},
+    # a province's registry of institutions and licences (a few thousand rows per sheet)
+    "registry": {
+        "bytes": 20 * MIB,
+        "rows": 20_000,
+        "columns": 60,
+        "entries": 100,
+        "expanded_bytes": 100 * MIB,
+    },
+    # loan-level records: one row per guarantee, xlsx or CSV
+    "guarantees": {
+        "bytes": 100 * MIB,
+        "rows": 1_000_000,
+        "columns": 100,
+        "entries": 100,
+        "expanded_bytes": 1024 * MIB,
+        "csv": True,
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * MIB)  # a request's fields other than files (forms, JSON bodies)
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * MIB)  # a larger uploaded file is spooled to disk while it arrives
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="noreply@guarantee-portal.invalid")

@@ -12,17 +12,16 @@ revocation, with the same notice and duties, or it is refused."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import ngettext
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
 
 from accounts.models import Region
+from core.excel import Sheet, Table, UploadRejected, column_letter, read_upload, xlsx_bytes
 from core.exceptions import AppError
 from core.permissions import require
 
@@ -125,18 +124,10 @@ class ImportFailed(AppError):
 
 
 def template_workbook() -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = INSTITUTION_SHEET
-    sheet.append([h for h, _f, _r in INSTITUTION_COLUMNS])
-    licences = book.create_sheet(LICENCE_SHEET)
-    licences.append([h for h, _f, _r in LICENCE_COLUMNS])
-    for ws in (sheet, licences):
-        for i in range(1, ws.max_column + 1):
-            ws.column_dimensions[get_column_letter(i)].width = 20
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes(
+        Table(INSTITUTION_SHEET, [h for h, _f, _r in INSTITUTION_COLUMNS], [], widths=[20] * 16),
+        Table(LICENCE_SHEET, [h for h, _f, _r in LICENCE_COLUMNS], [], widths=[20] * 7),
+    )
 
 
 def _text(value) -> str:
@@ -147,12 +138,11 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _rows(book, sheet_name, columns, errors):
-    if sheet_name not in book.sheetnames:
+def _rows(book: dict[str, Sheet], sheet_name: str, columns: list[tuple], errors: list[CellError]) -> list:
+    if sheet_name not in book:
         errors.append(CellError(sheet_name, 1, "A", sheet_name, "缺少工作表。(Sheet missing.)"))
         return []
-    ws = book[sheet_name]
-    rows = ws.iter_rows(values_only=True)
+    rows = iter(book[sheet_name].values)
     header = [_text(v) for v in next(rows, ())]
     positions = {}
     for head, name, required in columns:
@@ -163,7 +153,7 @@ def _rows(book, sheet_name, columns, errors):
                 CellError(
                     sheet_name,
                     1,
-                    get_column_letter(len(header) + 1),
+                    column_letter(len(header)),
                     head,
                     f"缺少必填列“{head}”。(Required column missing.)",
                 )
@@ -176,7 +166,7 @@ def _rows(book, sheet_name, columns, errors):
         for head, name, _required in columns:
             if name in positions:
                 idx = positions[name]
-                cells[name] = (values[idx] if idx < len(values) else None, get_column_letter(idx + 1), head)
+                cells[name] = (values[idx] if idx < len(values) else None, column_letter(idx), head)
         out.append((n, cells))
     return out
 
@@ -196,16 +186,19 @@ def _parse_decimal(value):
     return number
 
 
-def parse(data: bytes, *, actor) -> tuple[list, list, list[CellError]]:
+def parse(data: bytes | UploadedFile, *, actor) -> tuple[list, list, list[CellError]]:
     """Check every cell; returns (institution rows, licence rows, errors)."""
     errors: list[CellError] = []
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any unreadable upload is the same error for the user
+        book = read_upload(data, channel="registry", sheets=[INSTITUTION_SHEET, LICENCE_SHEET])
+    except UploadRejected as exc:
         return (
             [],
             [],
-            [CellError("—", 0, "—", "—", "无法读取文件，请上传 .xlsx 格式。(Not a readable .xlsx file.)")],
+            [
+                CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", f"{p.zh} / {p.en}")
+                for p in exc.problems
+            ],
         )
     known_regions = set(Region.objects.values_list("code", flat=True))
     institutions, licences, seen_codes, seen_numbers = [], [], {}, {}
@@ -459,7 +452,7 @@ def _licence_write(actor, holder: Institution, item: dict) -> str:
 
 
 @transaction.atomic
-def registry_import(data: bytes, *, actor) -> ImportResult:
+def registry_import(data: bytes | UploadedFile, *, actor) -> ImportResult:
     require(actor, may_keep_registry)
     institutions, licences, errors = parse(data, actor=actor)
     if errors:

@@ -5,25 +5,22 @@ machines fill by code), Chinese and English label, unit, basis, **value (column 
 column)**, previous period, notes. A hidden, protected sheet `_meta` carries template version, credit
 code and period. Findings come back in the same layout with offending cells highlighted and commented.
 
-Upload pre-checks run on the raw bytes before any parser sees them: size, zip magic (xls/encrypted
-OLE files are recognised and refused), entry count, total uncompressed size and per-entry compression
-ratio, entry names, macros, DTDs/entities in any XML part, and formulas in the worksheet XML. Only then
-python-calamine reads the values. Every error names sheet and cell; nothing is stored on error.
+Uploads go through the guarded reader (core.excel.read_upload, channel "quarterly"): size, file type,
+zip directory, macros, DTDs, rows and columns, formulas — before any parser sees the values. Every error
+names sheet and cell; nothing is stored on error.
 """
 
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import xlsxwriter
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as DET
 from django.db import transaction
-from python_calamine import CalamineWorkbook
+
+from core.excel import WORKBOOK_OPTIONS, UploadProblem, UploadRejected, read_upload
 
 from . import services
 from .choices import Channel, Unit
@@ -35,44 +32,15 @@ HEADER_ROW = 8  # 1-based row of the column headers; fields start below it
 FIRST_ROW = HEADER_ROW + 1
 COL_CODE, COL_VALUE, COL_PREV = 1, 6, 7  # 0-based: B, G, H
 VALUE_COL_LETTER = "G"
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ENTRIES = 100
-MAX_UNCOMPRESSED = 30 * 1024 * 1024
-MAX_RATIO = 100
 MAX_TEXT = 200
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-}
-_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")  # quick test before locating the cells with a parser
-
-
-@dataclass
-class UploadError:
-    message_zh: str
-    message_en: str
-    sheet: str = ""
-    cell: str = ""
-
-    def __str__(self):
-        where = f"[{self.sheet}!{self.cell}] " if self.cell else (f"[{self.sheet}] " if self.sheet else "")
-        return f"{where}{self.message_zh} / {self.message_en}"
 
 
 @dataclass
 class ImportResult:
-    errors: list[UploadError] = field(default_factory=list)
+    errors: list[UploadProblem] = field(default_factory=list)
     filing: object = None
     version: object = None
     findings: list = field(default_factory=list)
-
-
-def _err(zh, en, sheet="", cell=""):
-    prefix = f"工作表“{sheet}”单元格 {cell}：" if cell else (f"工作表“{sheet}”：" if sheet else "")
-    prefix_en = f"sheet {sheet!r} cell {cell}: " if cell else (f"sheet {sheet!r}: " if sheet else "")
-    return UploadError(prefix + zh, prefix_en + en, sheet, cell)
 
 
 # ---------------------------------------------------------------------------------------------- generate
@@ -102,9 +70,7 @@ def workbook_for(
         errors_by_field.setdefault(e["field"], []).append(e)
 
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, **WORKBOOK_OPTIONS})
     wb.set_properties({"title": f"{template.name} v{template.version}", "company": institution.name})
     title = wb.add_format({"bold": True, "font_size": 14})
     label = wb.add_format({"bold": True, "bg_color": "#EEF2F8", "border": 1})
@@ -137,7 +103,9 @@ def workbook_for(
     prev_fmt = wb.add_format({"border": 1, "num_format": "#,##0.00", "font_color": "#666666"})
 
     ws = wb.add_worksheet(DATA_SHEET)
-    ws.write(0, 0, f"{template.name}（模板第 {template.version} 版）", title)
+    # every text below is written with write_string: user text (the institution's name, a stored value)
+    # stays text even when it begins with = + - @
+    ws.write_string(0, 0, f"{template.name}（模板第 {template.version} 版）", title)
     identity = [
         ("机构名称", institution.name),
         ("统一社会信用代码", institution.credit_code),
@@ -147,11 +115,12 @@ def workbook_for(
         ("单位", "万元；笔数、户数为个"),
     ]
     for i, (k, v) in enumerate(identity, start=1):
-        ws.write(i, 0, k, label)
-        ws.merge_range(i, 1, i, 3, v, ident)
+        ws.write_string(i, 0, k, label)
+        ws.merge_range(i, 1, i, 3, None, ident)
+        ws.write_string(i, 1, v, ident)
     headers = ["部分", "字段代码", "项目", "Item", "单位", "口径", "本期数", "上期数", "填报说明"]
     for c, h in enumerate(headers):
-        ws.write(HEADER_ROW - 1, c, h, head)
+        ws.write_string(HEADER_ROW - 1, c, h, head)
     for i, f in enumerate(fields):
         r = FIRST_ROW - 1 + i
         ws.write_string(r, 0, f.section, text)
@@ -255,245 +224,55 @@ def _lock_structure(data: bytes) -> bytes:
     return out.getvalue()
 
 
-# ---------------------------------------------------------------------------------------------- pre-checks
-def _ole_kind(data: bytes) -> str:
-    """An OLE compound file is either a legacy .xls or an encrypted OOXML package."""
-    if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
-        return "encrypted"
-    return "xls"
-
-
-def _sheet_files(zf: zipfile.ZipFile) -> dict[str, str]:
-    """{worksheet part path: sheet name} from workbook.xml and its relationships."""
-    wb = DET.fromstring(zf.read("xl/workbook.xml"), forbid_dtd=True)
-    rels = DET.fromstring(zf.read("xl/_rels/workbook.xml.rels"), forbid_dtd=True)
-    targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", _NS)}
-    out = {}
-    for sheet in wb.iterfind("m:sheets/m:sheet", _NS):
-        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
-        path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        out[path] = sheet.get("name")
-    return out
-
-
-def precheck(data: bytes) -> tuple[list[UploadError], dict]:
-    """Structural checks on the raw bytes; returns (errors, {sheet name: [cells with formulas]})."""
-    if len(data) == 0:
-        return [_err("文件为空", "the file is empty")], {}
-    if len(data) > MAX_BYTES:
-        return [
-            _err(
-                f"文件超过 {MAX_BYTES // 1024 // 1024} MB", f"file larger than {MAX_BYTES // 1024 // 1024} MB"
-            )
-        ], {}
-    if data[:8] == OLE_MAGIC:
-        if _ole_kind(data) == "encrypted":
-            return [
-                _err(
-                    "文件已加密（设置了打开密码），请取消密码后上传",
-                    "the file is encrypted; remove the password",
-                )
-            ], {}
-        return [
-            _err(
-                "这是旧版 .xls 文件（或扩展名被改为 .xlsx），请使用下载的 .xlsx 模板",
-                "this is a legacy .xls file (renamed?); use the downloaded .xlsx template",
-            )
-        ], {}
-    if data[:4] != b"PK\x03\x04":
-        kind = "PDF" if data[:5] == b"%PDF-" else "文本/其他"
-        return [_err(f"不是 Excel（.xlsx）文件（识别为{kind}）", "not an .xlsx (zip) file")], {}
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return [
-            _err("文件已损坏或不完整（zip 结构无法读取）", "the file is truncated or corrupt (bad zip)")
-        ], {}
-    if len(infos) > MAX_ENTRIES:
-        return [
-            _err(
-                f"压缩包条目过多（{len(infos)} > {MAX_ENTRIES}）",
-                f"too many zip entries ({len(infos)} > {MAX_ENTRIES})",
-            )
-        ], {}
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNCOMPRESSED:
-        return [
-            _err(
-                f"解压后总大小 {total // 1024 // 1024} MB 超过上限 {MAX_UNCOMPRESSED // 1024 // 1024} MB（疑似压缩炸弹）",
-                f"uncompressed size {total} bytes above the limit (zip bomb?)",
-            )
-        ], {}
-    for i in infos:
-        if i.file_size > 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-            return [
-                _err(
-                    f"条目 {i.filename} 压缩比 {i.file_size // max(i.compress_size, 1)}:1 异常（疑似压缩炸弹）",
-                    f"entry {i.filename} compression ratio above {MAX_RATIO}:1 (zip bomb?)",
-                )
-            ], {}
-        if i.filename.startswith("/") or ".." in i.filename.split("/") or "\\" in i.filename:
-            return [
-                _err(f"压缩包含非法路径 {i.filename[:80]}", f"illegal entry path {i.filename[:80]!r}")
-            ], {}
-        if i.flag_bits & 0x1:
-            return [_err("压缩包条目已加密", "encrypted zip entry")], {}
-    names = {i.filename for i in infos}
-    if any(n.lower().endswith("vbaproject.bin") for n in names):
-        return [
-            _err("文件包含宏（VBA），拒绝导入；请使用 .xlsx 模板", "the file contains macros (VBA); refused")
-        ], {}
-    for required in ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
-        if required not in names:
-            return [
-                _err(
-                    f"缺少必需部件 {required}，不是有效的 Excel 工作簿",
-                    f"missing part {required}; not a valid workbook",
-                )
-            ], {}
-    try:
-        for i in infos:
-            if not i.filename.endswith((".xml", ".rels", ".vml")):
-                continue
-            head = zf.open(i).read(4096)
-            if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-                return [
-                    _err(
-                        f"部件 {i.filename} 含有 DTD/实体声明（可能是 XML 炸弹），拒绝导入",
-                        f"part {i.filename} declares a DTD/entities (XML bomb?); refused",
-                    )
-                ], {}
-        content_types = zf.read("[Content_Types].xml")
-        if b"macroEnabled" in content_types or b"vbaProject" in content_types:
-            return [
-                _err("文件为启用宏的工作簿（.xlsm），拒绝导入", "macro-enabled workbook (.xlsm); refused")
-            ], {}
-        sheets = _sheet_files(zf)
-        formulas = {}
-        for path, name in sheets.items():
-            if path not in names:
-                continue
-            cells = []
-            if not _FORMULA_TAG.search(zf.read(path)):
-                formulas[name] = cells
-                continue
-            for _event, el in DET.iterparse(zf.open(path), forbid_dtd=True, forbid_entities=True):
-                if el.tag == f"{{{_NS['m']}}}c" and el.find("m:f", _NS) is not None:
-                    cells.append(el.get("r"))
-                if el.tag == f"{{{_NS['m']}}}row":
-                    el.clear()
-            formulas[name] = cells
-    except (
-        DefusedXmlException,
-        DET.ParseError,
-        KeyError,
-        zipfile.BadZipFile,
-        OSError,
-        EOFError,
-        zipfile.LargeZipFile,
-        RuntimeError,
-        ValueError,
-    ):
-        return [_err("工作簿内部结构损坏，无法读取", "the workbook's internal structure is broken")], {}
-    return [], formulas
-
-
 # ---------------------------------------------------------------------------------------------- parse
-def _cell(row0: int, col0: int) -> str:
-    return f"{xlsxwriter.utility.xl_col_to_name(col0)}{row0 + 1}"
-
-
-def parse(data: bytes, *, fields) -> tuple[list[UploadError], dict, dict, dict]:
-    """(errors, meta, raw values {code: value}, cell of each code). Structural errors come back with
-    an empty meta; row errors with the meta read, so the identity can be checked first."""
-    errors, formulas = precheck(data)
-    if errors:
-        return errors, {}, {}, {}
-    for sheet, cells in formulas.items():
-        for c in cells[:20]:
-            errors.append(
-                _err(
-                    "单元格含公式；请填写数值，不要使用公式",
-                    "formulas are not accepted; enter numbers",
-                    sheet,
-                    c,
-                )
-            )
-    if errors:
-        return errors, {}, {}, {}
+def parse(data: bytes, *, fields) -> tuple[list[UploadProblem], dict, dict, dict]:
+    """(errors, meta, raw values {code: value}, row of each code). Structural errors come back with an
+    empty meta; row errors with the meta read, so the identity can be checked first."""
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = wb.sheet_names
-        if DATA_SHEET not in names:
+        book = read_upload(data, channel="quarterly", sheets=[DATA_SHEET, META_SHEET])
+    except UploadRejected as exc:
+        return exc.problems, {}, {}, {}
+    for name in (DATA_SHEET, META_SHEET):
+        if name not in book:
             return (
                 [
-                    _err(
-                        f"找不到工作表“{DATA_SHEET}”，请使用平台下载的模板",
-                        f"sheet {DATA_SHEET!r} not found; use the downloaded template",
+                    UploadProblem(
+                        f"找不到工作表“{name}”，请使用平台下载的模板",
+                        f"sheet {name!r} not found; use the downloaded template",
                     )
                 ],
                 {},
                 {},
                 {},
             )
-        if META_SHEET not in names:
-            return (
-                [
-                    _err(
-                        f"找不到模板标识工作表“{META_SHEET}”，请使用平台下载的模板",
-                        f"sheet {META_SHEET!r} missing; use the downloaded template",
-                    )
-                ],
-                {},
-                {},
-                {},
-            )
-        meta_rows = wb.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False)
-        rows = wb.get_sheet_by_name(DATA_SHEET).to_python(skip_empty_area=False)
-    except Exception:  # calamine raises its own error types for broken parts
-        return [_err("工作簿无法读取（文件损坏）", "the workbook cannot be read (corrupt)")], {}, {}, {}
     meta = {}
-    for i, row in enumerate(meta_rows[:10]):
-        if len(row) >= 2 and isinstance(row[0], str):
-            meta[row[0]] = (str(row[1]).strip() if row[1] is not None else "", _cell(i, 1))
+    for row in list(book[META_SHEET])[:10]:
+        if isinstance(row.get(0), str) and row.get(0):
+            meta[row.get(0)] = (str(row.get(1)).strip(), row.number)
     by_code = {f.code: f for f in fields}
-    raw, where = {}, {}
-    for r in range(FIRST_ROW - 1, len(rows)):
-        row = rows[r]
-        code = row[COL_CODE] if len(row) > COL_CODE else ""
-        value = row[COL_VALUE] if len(row) > COL_VALUE else ""
-        if code in ("", None) and value in ("", None):
+    errors, raw, where = [], {}, {}
+    for row in list(book[DATA_SHEET])[FIRST_ROW - 1 :]:
+        code, value = row.get(COL_CODE), row.get(COL_VALUE)
+        if code == "" and value == "":
             continue
         if not isinstance(code, str) or code.strip() not in by_code:
             shown = str(code)[:40]
-            errors.append(
-                _err(
-                    f"未知字段代码“{shown}”", f"unknown field code {shown!r}", DATA_SHEET, _cell(r, COL_CODE)
-                )
-            )
+            errors.append(row.problem(COL_CODE, f"未知字段代码“{shown}”", f"unknown field code {shown!r}"))
             continue
         code = code.strip()
         if code in raw:
             errors.append(
-                _err(
-                    f"字段代码 {code} 重复出现",
-                    f"field code {code} appears twice",
-                    DATA_SHEET,
-                    _cell(r, COL_CODE),
-                )
+                row.problem(COL_CODE, f"字段代码 {code} 重复出现", f"field code {code} appears twice")
             )
             continue
-        cell = _cell(r, COL_VALUE)
-        where[code] = cell
+        where[code] = row.number
         label = by_code[code].label_zh
         if isinstance(value, bool):
             errors.append(
-                _err(
+                row.problem(
+                    COL_VALUE,
                     f"{label}（{code}）应为数字，不能是逻辑值",
                     f"{code} must be a number, not TRUE/FALSE",
-                    DATA_SHEET,
-                    cell,
                 )
             )
         elif isinstance(value, int | float):
@@ -502,60 +281,57 @@ def parse(data: bytes, *, fields) -> tuple[list[UploadError], dict, dict, dict]:
             text = value.strip()
             if len(text) > MAX_TEXT:
                 errors.append(
-                    _err(
+                    row.problem(
+                        COL_VALUE,
                         f"{label}（{code}）应为数字，收到 {len(text)} 个字符的文本",
                         f"{code} must be a number, got {len(text)} characters of text",
-                        DATA_SHEET,
-                        cell,
                     )
                 )
             else:
                 raw[code] = text
-        elif value is None or value == "":
-            continue
         else:  # dates, times
             errors.append(
-                _err(
+                row.problem(
+                    COL_VALUE,
                     f"{label}（{code}）应为数字，收到日期/时间",
                     f"{code} must be a number, got a date/time",
-                    DATA_SHEET,
-                    cell,
                 )
             )
     return errors, meta, raw, where
 
 
-def _check_identity(meta: dict, *, institution, period: Period, template_version: int) -> list[UploadError]:
+def _check_identity(meta: dict, *, institution, period: Period, template_version: int) -> list[UploadProblem]:
+    """The _meta sheet's template version (B1), credit code (B2) and period (B3) against the upload's."""
     errors = []
-    version, cell = meta.get("template_version", ("", "B1"))
+
+    def problem(key: str, default_row: int, zh: str, en: str) -> None:
+        errors.append(
+            UploadProblem(zh, en, sheet=META_SHEET, row=meta.get(key, ("", default_row))[1], column="B")
+        )
+
+    version = meta.get("template_version", ("", 1))[0]
     if version != str(template_version):
-        errors.append(
-            _err(
-                f"模板版本为“{version[:20]}”，本报告期应使用第 {template_version} 版模板，请重新下载",
-                f"template version {version[:20]!r}; this period needs version {template_version}",
-                META_SHEET,
-                cell,
-            )
+        problem(
+            "template_version",
+            1,
+            f"模板版本为“{version[:20]}”，本报告期应使用第 {template_version} 版模板，请重新下载",
+            f"template version {version[:20]!r}; this period needs version {template_version}",
         )
-    code, cell = meta.get("credit_code", ("", "B2"))
+    code = meta.get("credit_code", ("", 2))[0]
     if code != institution.credit_code:
-        errors.append(
-            _err(
-                f"工作簿属于其他机构（{code[:20]}），不是 {institution.credit_code}",
-                f"workbook belongs to another institution ({code[:20]})",
-                META_SHEET,
-                cell,
-            )
+        problem(
+            "credit_code",
+            2,
+            f"工作簿属于其他机构（{code[:20]}），不是 {institution.credit_code}",
+            f"workbook belongs to another institution ({code[:20]})",
         )
-    p, cell = meta.get("period", ("", "B3"))
+    p = meta.get("period", ("", 3))[0]
     if p != str(period):
-        errors.append(
-            _err(
-                f"工作簿报告期为“{p[:20]}”，与上传的报告期 {period} 不符",
-                f"workbook period {p[:20]!r} does not match {period}",
-                META_SHEET,
-                cell,
-            )
+        problem(
+            "period",
+            3,
+            f"工作簿报告期为“{p[:20]}”，与上传的报告期 {period} 不符",
+            f"workbook period {p[:20]!r} does not match {period}",
         )
     return errors
 
@@ -573,13 +349,14 @@ def import_upload(*, actor, institution, period: Period, data: bytes, filename: 
     )
     if identity or errors:  # a wrong template/institution/period explains any row errors: report it first
         return ImportResult(errors=identity or errors)
-    _clean, value_errors = services.parse_values(
-        raw, fields, where=lambda code: {"cell": where.get(code, "")}
-    )
+    _clean, value_errors = services.parse_values(raw, fields, where=lambda code: {"row": where[code]})
     if value_errors:
         return ImportResult(
             errors=[
-                _err(e["message_zh"], e["message_en"], DATA_SHEET, e.get("cell", "")) for e in value_errors
+                UploadProblem(
+                    e["message_zh"], e["message_en"], sheet=DATA_SHEET, row=e["row"], column=VALUE_COL_LETTER
+                )
+                for e in value_errors
             ]
         )
     try:
@@ -588,5 +365,5 @@ def import_upload(*, actor, institution, period: Period, data: bytes, filename: 
                 actor=actor, institution=institution, period=period, values=raw, channel=Channel.EXCEL
             )
     except services.FilingError as exc:
-        return ImportResult(errors=[_err(exc.message, exc.message)])
+        return ImportResult(errors=[UploadProblem(exc.message, exc.message)])
     return ImportResult(filing=filing, version=version, findings=findings)

@@ -1,26 +1,16 @@
 """Exports for regulators: the aggregate of a period by region level in the layout of the fields file
-(xlsx, every text written as a string so nothing is interpreted as a formula), and all filings of a
-period as CSV (cells beginning with = + - @ are prefixed with ' so spreadsheets do not evaluate them)."""
+(xlsx), and all filings of a period (CSV) — both through core.excel's formula-safe writer."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
-import xlsxwriter
-
 from accounts.models import Region
+from core.excel import Table, xlsx_bytes
 
 from . import selectors, services
 from .models import FilingVersion
 from .periods import Period
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def latest_values(user, period: Period):
@@ -79,78 +69,56 @@ def aggregate(user, period: Period, region_code: str):
 
 def aggregate_xlsx(*, user, period: Period, region_code: str) -> bytes:
     fields, columns, labels, sums, counts = aggregate(user, period, region_code)
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
+    rows = [["", "", "报送机构数", "", *[counts[c] for c in columns]]]
+    rows += [
+        [f.section, f.code, f.label_zh, str(f.get_unit_display()), *[sums[c][f.code] for c in columns]]
+        for f in fields
+    ]
+    return xlsx_bytes(
+        Table(
+            "汇总",
+            ["部分", "字段代码", "项目", "单位", *[labels[c] for c in columns]],
+            rows,
+            title=f"{period.label} 融资担保公司季度报表汇总（{region_code or '全国'}）",
+            widths=[8, 28, 40, 8, *[16] * len(columns)],
+            freeze_columns=4,
+        )
     )
-    ws = wb.add_worksheet("汇总")
-    bold = wb.add_format({"bold": True})
-    money = wb.add_format({"num_format": "#,##0.00"})
-    ws.write_string(
-        0, 0, safe_text(f"{period.label} 融资担保公司季度报表汇总（{region_code or '全国'}）"), bold
-    )
-    header = ["部分", "字段代码", "项目", "单位", *[labels[c] for c in columns]]
-    for i, h in enumerate(header):
-        ws.write_string(2, i, safe_text(h), bold)
-    ws.write_string(3, 2, "报送机构数")
-    for j, c in enumerate(columns):
-        ws.write_number(3, 4 + j, counts[c])
-    for i, f in enumerate(fields, start=4):
-        ws.write_string(i, 0, f.section)
-        ws.write_string(i, 1, f.code)
-        ws.write_string(i, 2, safe_text(f.label_zh))
-        ws.write_string(i, 3, str(f.get_unit_display()))
-        for j, c in enumerate(columns):
-            ws.write_number(i, 4 + j, float(sums[c][f.code]), money)
-    ws.set_column(1, 1, 28)
-    ws.set_column(2, 2, 40)
-    ws.set_column(4, 4 + len(columns), 16)
-    ws.freeze_panes(4, 4)
-    wb.close()
-    return buffer.getvalue()
 
 
-def filings_csv(writer, *, user, period: Period) -> int:
+def filings_table(*, user, period: Period) -> Table:
+    """The latest submitted version of every filing of the period in the user's scope, one row each,
+    values as numbers."""
     template = services.template_for(period)
     codes = [f.code for f in services.template_fields(template)]
-    writer.writerow(
-        [
-            "credit_code",
-            "institution",
-            "region",
-            "period",
-            "status",
-            "version",
-            "nil_return",
-            "submitted_at",
-            "ruleset_version",
-            "values_hash",
-            *codes,
-        ]
-    )
-    n = 0
     status = dict(selectors.filings_for(user, period).values_list("pk", "status"))
-    for inst, v in latest_values(user, period):
-        writer.writerow(
-            [
-                inst.credit_code,
-                safe_text(inst.name),
-                inst.region_id,
-                str(period),
-                status.get(v.filing_id, ""),
-                v.number,
-                int(v.nil_return),
-                v.submitted_at.isoformat(),
-                v.ruleset_version,
-                v.values_hash,
-                *[v.values.get(c, "") for c in codes],
-            ]
-        )
-        n += 1
-    return n
+    header = [
+        "credit_code",
+        "institution",
+        "region",
+        "period",
+        "status",
+        "version",
+        "nil_return",
+        "submitted_at",
+        "ruleset_version",
+        "values_hash",
+        *codes,
+    ]
+    rows = [
+        [
+            inst.credit_code,
+            inst.name,
+            inst.region_id,
+            str(period),
+            status.get(v.filing_id, ""),
+            v.number,
+            int(v.nil_return),
+            v.submitted_at,
+            v.ruleset_version,
+            v.values_hash,
+            *[Decimal(v.values[c]) if v.values.get(c) not in (None, "") else None for c in codes],
+        ]
+        for inst, v in latest_values(user, period)
+    ]
+    return Table("filings", header, rows)

@@ -3,8 +3,6 @@ review queue, review page, completeness board, rules, exports. Every queryset st
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 
 from django.contrib import messages
@@ -20,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Region
 from core import audit
+from core.excel import attachment, export_response, upload_channel
 from core.permissions import signed_in
 from core.roles import acts_for
 
@@ -393,15 +392,10 @@ def receipt_pdf(request, pk):
 def excel_download(request, period):
     p = Period.parse(period)
     content = excel.workbook_for(institution=request.user.institution, period=p)
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="quarterly-{request.user.institution.credit_code}-{p}.xlsx"'
-    )
-    return response
+    return attachment(content, f"quarterly-{request.user.institution.credit_code}-{p}.xlsx")
 
 
+@upload_channel("quarterly")
 @company_pages
 @require_POST
 def excel_upload(request, period):
@@ -414,7 +408,7 @@ def excel_upload(request, period):
         actor=request.user,
         institution=request.user.institution,
         period=p,
-        data=upload.read(),
+        data=upload,
         filename=upload.name,
     )
     if result.errors:
@@ -608,13 +602,9 @@ def findings_workbook(request, pk):
         values=version.values,
         findings=_version_findings(filing, version),
     )
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return attachment(
+        content, f"findings-{filing.institution.credit_code}-{filing.period}-v{version.number}.xlsx"
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="findings-{filing.institution.credit_code}-{filing.period}-v{version.number}.xlsx"'
-    )
-    return response
 
 
 @reviewer_pages
@@ -663,22 +653,16 @@ def due_settings(request: HttpRequest) -> HttpResponse:
 def export_aggregate(request: HttpRequest) -> HttpResponse:
     p = _period_arg(request)
     region = request.user.region_id or ""  # the jurisdiction; an administrator's is the whole country
-    content = exports.aggregate_xlsx(user=request.user, period=p, region_code=region)
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return attachment(
+        exports.aggregate_xlsx(user=request.user, period=p, region_code=region),
+        f"aggregate-{region or 'all'}-{p}.xlsx",
     )
-    response["Content-Disposition"] = f'attachment; filename="aggregate-{region or "all"}-{p}.xlsx"'
-    return response
 
 
 @reviewer_pages
 def export_csv(request):
     p = _period_arg(request)
-    buffer = io.StringIO()
-    exports.filings_csv(csv.writer(buffer), user=request.user, period=p)
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="filings-{p}.csv"'
-    return response
+    return export_response(f"filings-{p}.csv", exports.filings_table(user=request.user, period=p))
 
 
 @signed_in

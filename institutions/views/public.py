@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from core.excel import Table, export_response
 from core.permissions import public
 
 from .. import selectors
@@ -38,15 +36,12 @@ def _download(request, rows: list[dict], columns: list[tuple[str, str]], name: s
         response["Content-Disposition"] = f'attachment; filename="{name}.json"'
         return response
     if fmt == "csv":
-        out = io.StringIO()
-        out.write("\ufeff")  # Excel opens UTF-8 CSV correctly with a BOM
-        writer = csv.writer(out)
-        writer.writerow([label for _key, label in columns])
-        for row in rows:
-            writer.writerow(["" if row[key] is None else row[key] for key, _label in columns])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
+        return export_response(
+            f"{name}.csv",
+            Table(
+                name, [label for _key, label in columns], ([row[key] for key, _l in columns] for row in rows)
+            ),
+        )
     return None
 
 

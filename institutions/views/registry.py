@@ -4,7 +4,6 @@ and the registry import."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Region
 from core import audit
+from core.excel import Table, attachment, export_response, upload_channel
 from core.permissions import signed_in
 from core.roles import acts_for, is_admin
 
@@ -87,16 +87,10 @@ def institution_list(request):
 @registry_keeper
 def institution_export(request):
     """The filtered list (all pages) as xlsx."""
-    import xlsxwriter
-
     params, _ctx = _filter_context(request)
     qs = selectors.institution_list(request.user, params)
     gov_ids = selectors.government_backed_ids(on=timezone.localdate())
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True})
-    sheet = book.add_worksheet(_("机构名录"))
-    head = book.add_format({"bold": True, "bg_color": "#E8EFFB", "border": 1})
-    money = book.add_format({"num_format": "#,##0.00"})
+    statuses = dict(LicenceStatus.choices)
     headers = [
         _("机构名称"),
         _("统一社会信用代码"),
@@ -113,47 +107,29 @@ def institution_export(request):
         _("许可证状态"),
         _("政府性融资担保机构"),
     ]
-    sheet.write_row(0, 0, headers, head)
-    statuses = dict(LicenceStatus.choices)
-    for r, inst in enumerate(qs.iterator(chunk_size=2000), start=1):
-        sheet.write_row(
-            r,
-            0,
-            [
-                inst.name,
-                inst.credit_code,
-                inst.get_kind_display(),
-                inst.region_id,
-                inst.region.name,
-                inst.get_level_display(),
-                inst.get_ownership_display(),
-            ],
-        )
-        sheet.write_number(r, 7, float(inst.registered_capital), money)
-        sheet.write_number(r, 8, float(inst.paid_in_capital), money)
-        sheet.write_row(
-            r,
-            9,
-            [
-                inst.established_on.isoformat() if inst.established_on else "",
-                inst.get_status_display(),
-                inst.licence_number or "",
-                str(statuses.get(inst.licence_status, "")),
-                _("是") if inst.pk in gov_ids else _("否"),
-            ],
-        )
-    sheet.set_column(0, 0, 40)
-    sheet.set_column(1, 1, 22)
-    sheet.set_column(2, 13, 14)
-    sheet.autofilter(0, 0, max(1, qs.count()), len(headers) - 1)
-    book.close()
-    response = HttpResponse(
-        buf.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    rows = (
+        [
+            inst.name,
+            inst.credit_code,
+            inst.get_kind_display(),
+            inst.region_id,
+            inst.region.name,
+            inst.get_level_display(),
+            inst.get_ownership_display(),
+            inst.registered_capital,
+            inst.paid_in_capital,
+            inst.established_on,
+            inst.get_status_display(),
+            inst.licence_number or "",
+            str(statuses.get(inst.licence_status, "")),
+            _("是") if inst.pk in gov_ids else _("否"),
+        ]
+        for inst in qs.iterator(chunk_size=2000)
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="institutions-{timezone.localdate():%Y%m%d}.xlsx"'
+    return export_response(
+        f"institutions-{timezone.localdate():%Y%m%d}.xlsx",
+        Table(_("机构名录"), headers, rows, widths=[40, 22, *[14] * 12]),
     )
-    return response
 
 
 # --- institution page with tabs ----------------------------------------------------------------------
@@ -267,28 +243,22 @@ def own_institution(request):
 # --- registry import ---------------------------------------------------------------------------------
 
 
+@upload_channel("registry")
 @registry_keeper
 def registry_import(request: HttpRequest) -> HttpResponse:
     from ..excel import ImportFailed, template_workbook
     from ..excel import registry_import as run_import
 
     if request.GET.get("template"):
-        response = HttpResponse(
-            template_workbook(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = 'attachment; filename="registry-import-template.xlsx"'
-        return response
+        return attachment(template_workbook(), "registry-import-template.xlsx")
     errors, result = [], None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             errors = [_("请选择要上传的 .xlsx 文件。")]
-        elif upload.size > 20 * 1024 * 1024:
-            errors = [_("文件超过20MB。")]
         else:
             try:
-                result = run_import(upload.read(), actor=request.user)
+                result = run_import(upload, actor=request.user)
             except ImportFailed as exc:
                 errors = exc.cells
     return render(request, "institutions/import.html", {"errors": errors, "result": result})

@@ -278,7 +278,11 @@ def test_import_page(users, client_for):
     assert "新增机构 2 家" in page
     bad = io.BytesIO(b"not a workbook")
     bad.name = "x.xlsx"
-    assert "无法读取文件" in client.post(reverse("institutions:import"), {"file": bad}).content.decode()
+    assert (
+        "这是文本文件（可能是改了扩展名的 CSV），不是 Excel（.xlsx）文件；请在 Excel 中另存为 .xlsx 后上传"
+        " / this is a text file (a renamed CSV?), not an Excel (.xlsx) file; save it as .xlsx in Excel"
+        in client.post(reverse("institutions:import"), {"file": bad}).content.decode()
+    )
     for who, status in (("cd_filer", 403), ("sc_finance", 403)):
         assert client_for(users[who]).get(reverse("institutions:import")).status_code == status
 
