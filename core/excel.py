@@ -439,7 +439,7 @@ def _plain_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> 
         b'r="(?i:' + _greater_than(max_letters, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + b")[0-9]"
     )
     long_row = b"0" * len(str(limits.rows)) + b'"'
-    long_column = b'r="' + b"A" * len(max_letters)
+    long_column = b'A="' + b"A" * len(max_letters)  # r=" itself reads A=" once translated
     for buffer, end in _xml_buffers(zf, info):
         cells = buffer.count(b"<c", 0, end) - len(_OTHER_C_TAG.findall(buffer, 0, end))
         if (

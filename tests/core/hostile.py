@@ -1,7 +1,7 @@
 """Hostile uploads any channel must refuse, built from a genuine workbook of that channel.
 
-structural(good, sheet, rows=..., columns=...) → {name: bytes}: the file-type, zip, macro, DTD, size
-and shape attacks; the tests hold the exact message each must give."""
+structural(good, sheet, rows=..., columns=..., ...) → {name: () → bytes}: the file-type, zip, macro,
+DTD, size and shape attacks; the tests hold the exact message each must give."""
 
 from __future__ import annotations
 
@@ -72,52 +72,57 @@ def ods() -> bytes:
 
 def structural(good: bytes, sheet: str, *, rows: int, columns: int, max_bytes: int, expanded: int) -> dict:
     """Hostile variants of `good` for a channel whose limits are given; `sheet` is the sheet it reads."""
-    content_types = zipfile.ZipFile(io.BytesIO(good)).read("[Content_Types].xml")
+
+    def content_types():
+        return zipfile.ZipFile(io.BytesIO(good)).read("[Content_Types].xml")
+
     far_column = xl_col_to_name(columns)  # the first column beyond the limit, e.g. AE for 30
     return {
-        "empty": b"",
-        "xls-renamed": OLE + b"\x00" * 504 + "Workbook".encode("utf-16-le") + b"\x00" * 2000,
-        "encrypted": OLE
-        + b"\x00" * 504
-        + "EncryptionInfo".encode("utf-16-le")
-        + b"\x00" * 64
-        + "EncryptedPackage".encode("utf-16-le")
-        + b"\x00" * 2000,
-        "ods-renamed": ods(),
-        "csv-renamed": "统一社会信用代码,机构名称\n91510100MA61234567,成都某担保\n".encode(),
-        "gbk-csv-renamed": "统一社会信用代码,机构名称\n91510100MA61234567,成都某担保\n".encode("gbk"),
-        "pdf-renamed": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n",
-        "random-bytes": bytes(range(256)) * 64,
-        "over-bytes": b"PK\x03\x04" + b"\x00" * (max_bytes - 3),
-        "truncated": good[: len(good) // 2],
-        "truncated-tail": good[:-200],
-        "no-content-types": rezip(good, drop=["[Content_Types].xml"]),
-        "broken-xml": rezip(good, replace={"xl/workbook.xml": b"<workbook><sheets><sheet name='x'"}),
-        "zip-bomb-total": rezip(good, add={"xl/media/bomb.bin": b"\x00" * (expanded + 1)}),
-        "zip-bomb-ratio": rezip(good, add={"xl/media/ratio.bin": b"\x00" * (5 * 1024 * 1024)}),
-        "too-many-entries": rezip(good, add={f"xl/media/x{i}.bin": b"x" for i in range(150)}),
-        "path-traversal": rezip(good, add={"../../evil.sh": b"rm -rf /"}),
-        "macro-vba": rezip(good, add={"xl/vbaProject.bin": OLE + b"\x00" * 100}),
-        "macro-content-type": rezip(
+        "empty": lambda: b"",
+        "xls-renamed": lambda: OLE + b"\x00" * 504 + "Workbook".encode("utf-16-le") + b"\x00" * 2000,
+        "encrypted": lambda: (
+            OLE
+            + b"\x00" * 504
+            + "EncryptionInfo".encode("utf-16-le")
+            + b"\x00" * 64
+            + "EncryptedPackage".encode("utf-16-le")
+            + b"\x00" * 2000
+        ),
+        "ods-renamed": lambda: ods(),
+        "csv-renamed": lambda: "统一社会信用代码,机构名称\n91510100MA61234567,成都某担保\n".encode(),
+        "gbk-csv-renamed": lambda: "统一社会信用代码,机构名称\n91510100MA61234567,成都某担保\n".encode("gbk"),
+        "pdf-renamed": lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n",
+        "random-bytes": lambda: bytes(range(256)) * 64,
+        "over-bytes": lambda: b"PK\x03\x04" + b"\x00" * (max_bytes - 3),
+        "truncated": lambda: good[: len(good) // 2],
+        "truncated-tail": lambda: good[:-200],
+        "no-content-types": lambda: rezip(good, drop=["[Content_Types].xml"]),
+        "broken-xml": lambda: rezip(good, replace={"xl/workbook.xml": b"<workbook><sheets><sheet name='x'"}),
+        "zip-bomb-total": lambda: rezip(good, add={"xl/media/bomb.bin": b"\x00" * (expanded + 1)}),
+        "zip-bomb-ratio": lambda: rezip(good, add={"xl/media/ratio.bin": b"\x00" * (5 * 1024 * 1024)}),
+        "too-many-entries": lambda: rezip(good, add={f"xl/media/x{i}.bin": b"x" for i in range(150)}),
+        "path-traversal": lambda: rezip(good, add={"../../evil.sh": b"rm -rf /"}),
+        "macro-vba": lambda: rezip(good, add={"xl/vbaProject.bin": OLE + b"\x00" * 100}),
+        "macro-content-type": lambda: rezip(
             good,
             replace={
-                "[Content_Types].xml": content_types.replace(
+                "[Content_Types].xml": content_types().replace(
                     MAIN, b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
                 )
             },
         ),
-        "billion-laughs": rezip(good, replace={"xl/workbook.xml": BILLION_LAUGHS}),
-        "xxe": rezip(good, replace={"xl/styles.xml": XXE}),
-        "rows-over": inject(
+        "billion-laughs": lambda: rezip(good, replace={"xl/workbook.xml": BILLION_LAUGHS}),
+        "xxe": lambda: rezip(good, replace={"xl/styles.xml": XXE}),
+        "rows-over": lambda: inject(
             good, sheet, f'<row r="{rows + 1}"><c r="A{rows + 1}"><v>1</v></c></row>'.encode()
         ),
-        "far-cell": inject(good, sheet, b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'),
-        "columns-over": inject(
+        "far-cell": lambda: inject(good, sheet, b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'),
+        "columns-over": lambda: inject(
             good, sheet, f'<row r="{rows}"><c r="{far_column}{rows}"><v>1</v></c></row>'.encode()
         ),
         # cells without references: the parser places each after the one before
-        "implicit-rows-over": inject(good, sheet, b"<row><c><v>1</v></c></row>" * (rows + 1)),
-        "implicit-columns-over": inject(
+        "implicit-rows-over": lambda: inject(good, sheet, b"<row><c><v>1</v></c></row>" * (rows + 1)),
+        "implicit-columns-over": lambda: inject(
             good, sheet, f'<row r="{rows}">'.encode() + b"<c><v>1</v></c>" * (columns + 1) + b"</row>"
         ),
     }

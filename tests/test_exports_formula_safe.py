@@ -1,0 +1,196 @@
+"""Every xlsx/CSV export, found from the URL patterns, with names that begin with = + - @: no cell of any
+workbook is a formula, every such CSV cell is quoted, and numbers (negative ones included) stay numbers.
+A view that writes a spreadsheet and is not walked here fails the test, and so does a module that
+writes one without core.excel."""
+
+import csv
+import datetime as dt
+import inspect
+import io
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from institutions import services as registry
+from institutions.models import Notice, NoticeItem
+from tests.reporting.helpers import GOOD_Q1, GOOD_Q2, file_and_submit
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = {
+    "chengdu": '=HYPERLINK("http://evil.example","成都")融资担保有限公司',
+    "mianyang": "+1+1绵阳融资担保有限公司",
+    "batch": "@SUM(1+1)第一批",
+    "notice": "-2+3 关于注销融资担保业务经营许可证的公告",
+    "issuer": "=四川省地方金融监督管理局",
+    "item": "@cmd|' /C calc'!A0",
+    "remark": "\t=1+1",
+}
+WRITERS = ("export_response(", "attachment(", "_download(")
+
+
+def patterns(resolver=None, namespace=""):
+    for p in (resolver or get_resolver()).url_patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from patterns(p, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{namespace}{p.name}", p.callback
+
+
+def export_views() -> set[str]:
+    found = set()
+    for name, callback in patterns():
+        try:
+            source = inspect.getsource(inspect.unwrap(callback))
+        except (OSError, TypeError):
+            continue
+        if any(w in source for w in WRITERS):
+            found.add(name)
+    return found
+
+
+@pytest.fixture
+def hostile(users, chengdu_institution, mianyang_institution):
+    chengdu_institution.name = HOSTILE["chengdu"]
+    chengdu_institution.save()
+    mianyang_institution.name = HOSTILE["mianyang"]
+    mianyang_institution.save()
+    registry.licence_issue(
+        actor=None, institution=chengdu_institution, number="川A400001", issued_on=dt.date(2020, 1, 1)
+    )
+    batch = registry.govlist_batch_create(
+        actor=users["sc_finance"],
+        region_code="510000",
+        title=HOSTILE["batch"],
+        published_on=dt.date(2024, 3, 1),
+    )
+    registry.govlist_entry_set(
+        actor=users["sc_finance"], batch=batch, institution=chengdu_institution, action="include"
+    )
+    registry.govlist_batch_propose(actor=users["sc_finance"], batch=batch)
+    registry.govlist_batch_confirm(actor=users["sc_regulator"], batch=batch)
+    notice = Notice.objects.create(
+        region_id="510000",
+        kind="cancel",
+        title=HOSTILE["notice"],
+        issuing_body=HOSTILE["issuer"],
+        document_no="-1号",
+        published_on=dt.date(2024, 4, 1),
+        status="published",
+    )
+    NoticeItem.objects.create(
+        notice=notice,
+        seq=1,
+        institution_name=HOSTILE["item"],
+        licence_number="川A400001",
+        remark=HOSTILE["remark"],
+    )
+    filing = file_and_submit(
+        chengdu_institution,
+        "2025Q2",
+        {**GOOD_Q2, "net_profit": "-300.45"},
+        maker=users["cd_filer"],
+        checker=users["cd_approver"],
+    )
+    file_and_submit(mianyang_institution, "2025Q2", GOOD_Q1, maker=users["my_filer"], checker=users["admin"])
+    return {"notice": notice, "filing": filing}
+
+
+def test_every_export_is_formula_safe(users, client_for, hostile):
+    regulator, filer, public = (
+        client_for(users["sc_regulator"]),
+        client_for(users["cd_filer"]),
+        client_for(None),
+    )
+    walk = {
+        "institutions:export": (regulator, "/institutions/export.xlsx"),
+        "institutions:import": (regulator, "/institutions/import/?template=1"),
+        "institutions:public_register": (public, "/public/register/?format=csv"),
+        "institutions:public_govlist": (public, "/public/govlist/?format=csv"),
+        "institutions:public_notices": (public, "/public/notices/?format=csv"),
+        "institutions:public_notice": (public, f"/public/notices/{hostile['notice'].pk}/?format=csv"),
+        "reporting:excel_download": (filer, "/reporting/file/2025Q2/template.xlsx"),
+        "reporting:findings_workbook": (
+            regulator,
+            f"/reporting/filings/{hostile['filing'].pk}/findings.xlsx",
+        ),
+        "reporting:export_aggregate": (regulator, "/reporting/exports/aggregate.xlsx?period=2025Q2"),
+        "reporting:export_csv": (regulator, "/reporting/exports/filings.csv?period=2025Q2"),
+    }
+    assert export_views() == set(walk)
+    texts, numbers = {}, {}
+    for name, (client, url) in walk.items():
+        r = client.get(url)
+        assert r.status_code == 200, (name, url)
+        if r["Content-Type"].startswith("text/csv"):
+            body = r.content.decode("utf-8")
+            assert body.startswith("\ufeff"), name
+            cells = [c for row in csv.reader(io.StringIO(body[1:])) for c in row]
+            live = [
+                c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r")) and not NUMBER.fullmatch(c)
+            ]
+            assert live == [], name
+            texts[name] = {c for c in cells if c.startswith("'")}
+            numbers[name] = {c for c in cells if NUMBER.fullmatch(c) and c.startswith("-")}
+        else:
+            assert r["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            book = openpyxl.load_workbook(io.BytesIO(r.content))
+            cells = [
+                c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None
+            ]
+            assert [c.coordinate for c in cells if c.data_type == "f"] == [], name
+            texts[name] = {
+                c.value for c in cells if c.data_type == "s" and c.value.startswith(("=", "+", "-", "@"))
+            }
+            numbers[name] = {c.value for c in cells if c.data_type == "n" and c.value < 0}
+    quoted = {k: "'" + v for k, v in HOSTILE.items()}
+    assert texts == {
+        "institutions:export": {HOSTILE["chengdu"], HOSTILE["mianyang"]},
+        "institutions:import": set(),
+        "institutions:public_register": {quoted["chengdu"]},
+        "institutions:public_govlist": {quoted["chengdu"], quoted["batch"]},
+        # confirming the list published a notice titled after the batch
+        "institutions:public_notices": {quoted["notice"], quoted["issuer"], "'-1号", quoted["batch"]},
+        "institutions:public_notice": {quoted["item"], quoted["remark"]},
+        "reporting:excel_download": {HOSTILE["chengdu"]},
+        "reporting:findings_workbook": {HOSTILE["chengdu"]},
+        "reporting:export_aggregate": set(),
+        "reporting:export_csv": {quoted["chengdu"], quoted["mianyang"]},
+    }
+    # the loss is a number wherever a filing's values are exported
+    assert numbers == {
+        "institutions:export": set(),
+        "institutions:import": set(),
+        "institutions:public_register": set(),
+        "institutions:public_govlist": set(),
+        "institutions:public_notices": set(),
+        "institutions:public_notice": set(),
+        "reporting:excel_download": {-300.45},
+        "reporting:findings_workbook": {-300.45},
+        "reporting:export_aggregate": {-300.45, -0.45},  # Chengdu's loss; with Mianyang's 300 profit
+        "reporting:export_csv": {"-300.45"},
+    }
+
+
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def test_no_module_writes_a_spreadsheet_without_the_one_writer():
+    """xlsxwriter, openpyxl and csv writers appear only in core/excel.py and the styled quarterly
+    template (reporting/excel.py, which takes core.excel's WORKBOOK_OPTIONS and writes text with
+    write_string)."""
+    allowed = {"core/excel.py", "reporting/excel.py"}
+    writers = re.compile(r"xlsxwriter\.Workbook\(|openpyxl|csv\.writer\(|csv\.DictWriter\(|text/csv")
+    apps = ["core", "accounts", "institutions", "reporting", "supervision", "subsidies", "guarantee_portal"]
+    offenders = sorted(
+        str(path.relative_to(ROOT))
+        for app in apps
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts and writers.search(path.read_text(encoding="utf-8"))
+    )
+    assert [p for p in offenders if p not in allowed] == []
