@@ -43,6 +43,8 @@ from django.utils.http import content_disposition_header
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_col_to_name
 
+from .exceptions import AppError
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTENT_TYPES = {
     ".xlsx": XLSX_CONTENT_TYPE,
@@ -95,11 +97,12 @@ class UploadProblem:
         return f"{self.message_zh} / {self.message_en}"
 
 
-class UploadRejected(Exception):
-    """The upload cannot be read; nothing was parsed or stored."""
+class UploadRejected(AppError):
+    """The upload cannot be read; nothing was parsed or stored. `problems` names each; through the API
+    the body's `errors` has them under "file"."""
 
     def __init__(self, problems: list[UploadProblem]) -> None:
-        super().__init__("; ".join(str(p) for p in problems[:3]))
+        super().__init__(str(problems[0]), errors={"file": [str(p) for p in problems]})
         self.problems = problems
 
 

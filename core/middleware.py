@@ -83,5 +83,5 @@ class UploadLimitMiddleware:
             " / The upload is %(size)s MB, above the limit of %(limit)s MB; nothing was read or saved."
         ) % {"size": megabytes(length), "limit": megabytes(limit)}
         if request.path.startswith("/api/"):
-            return JsonResponse({"detail": message}, status=413)
+            return JsonResponse({"code": "too_large", "detail": message, "errors": {}}, status=413)
         return render(request, "413.html", {"message": message}, status=413)

@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import ngettext
 
-from accounts.models import Region
+from accounts.models import Region, User
 from core.excel import Sheet, Table, UploadRejected, column_letter, read_upload, xlsx_bytes
 from core.exceptions import AppError
 from core.permissions import require
@@ -186,7 +186,7 @@ def _parse_decimal(value):
     return number
 
 
-def parse(data: bytes | UploadedFile, *, actor) -> tuple[list, list, list[CellError]]:
+def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list, list[CellError]]:
     """Check every cell; returns (institution rows, licence rows, errors)."""
     errors: list[CellError] = []
     try:
@@ -452,7 +452,7 @@ def _licence_write(actor, holder: Institution, item: dict) -> str:
 
 
 @transaction.atomic
-def registry_import(data: bytes | UploadedFile, *, actor) -> ImportResult:
+def registry_import(data: bytes | UploadedFile, *, actor: User | None) -> ImportResult:
     require(actor, may_keep_registry)
     institutions, licences, errors = parse(data, actor=actor)
     if errors:

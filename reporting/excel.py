@@ -16,8 +16,10 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import xlsxwriter
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from core.excel import WORKBOOK_OPTIONS, UploadProblem, UploadRejected, read_upload
@@ -25,6 +27,12 @@ from core.excel import WORKBOOK_OPTIONS, UploadProblem, UploadRejected, read_upl
 from . import services
 from .choices import Channel, Unit
 from .periods import Period
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from institutions.models import Institution
+
+    from .models import FieldDefinition
 
 DATA_SHEET = "季度报表"
 META_SHEET = "_meta"
@@ -225,7 +233,9 @@ def _lock_structure(data: bytes) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------- parse
-def parse(data: bytes, *, fields) -> tuple[list[UploadProblem], dict, dict, dict]:
+def parse(
+    data: bytes | UploadedFile, *, fields: list[FieldDefinition]
+) -> tuple[list[UploadProblem], dict, dict, dict]:
     """(errors, meta, raw values {code: value}, row of each code). Structural errors come back with an
     empty meta; row errors with the meta read, so the identity can be checked first."""
     try:
@@ -300,7 +310,9 @@ def parse(data: bytes, *, fields) -> tuple[list[UploadProblem], dict, dict, dict
     return errors, meta, raw, where
 
 
-def _check_identity(meta: dict, *, institution, period: Period, template_version: int) -> list[UploadProblem]:
+def _check_identity(
+    meta: dict, *, institution: Institution, period: Period, template_version: int
+) -> list[UploadProblem]:
     """The _meta sheet's template version (B1), credit code (B2) and period (B3) against the upload's."""
     errors = []
 
@@ -336,7 +348,9 @@ def _check_identity(meta: dict, *, institution, period: Period, template_version
     return errors
 
 
-def import_upload(*, actor, institution, period: Period, data: bytes, filename: str = "") -> ImportResult:
+def import_upload(
+    *, actor: User, institution: Institution, period: Period, data: bytes | UploadedFile, filename: str = ""
+) -> ImportResult:
     """All or nothing: errors name sheet and cell and nothing is stored; a clean file becomes the draft
     (Excel channel) and its findings come back with the draft."""
     template = services.template_for(period)

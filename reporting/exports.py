@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from accounts.models import Region
+from accounts.models import Region, User
 from core.excel import Table, xlsx_bytes
 
 from . import selectors, services
@@ -67,7 +67,7 @@ def aggregate(user, period: Period, region_code: str):
     return fields, columns, labels, sums, counts
 
 
-def aggregate_xlsx(*, user, period: Period, region_code: str) -> bytes:
+def aggregate_xlsx(*, user: User, period: Period, region_code: str) -> bytes:
     fields, columns, labels, sums, counts = aggregate(user, period, region_code)
     rows = [["", "", "报送机构数", "", *[counts[c] for c in columns]]]
     rows += [
@@ -86,7 +86,7 @@ def aggregate_xlsx(*, user, period: Period, region_code: str) -> bytes:
     )
 
 
-def filings_table(*, user, period: Period) -> Table:
+def filings_table(*, user: User, period: Period) -> Table:
     """The latest submitted version of every filing of the period in the user's scope, one row each,
     values as numbers."""
     template = services.template_for(period)

@@ -389,7 +389,7 @@ def receipt_pdf(request, pk):
 
 # ---------------------------------------------------------------------------------------------- excel
 @company_pages
-def excel_download(request, period):
+def excel_download(request: HttpRequest, period: str) -> HttpResponse:
     p = Period.parse(period)
     content = excel.workbook_for(institution=request.user.institution, period=p)
     return attachment(content, f"quarterly-{request.user.institution.credit_code}-{p}.xlsx")
@@ -398,7 +398,7 @@ def excel_download(request, period):
 @upload_channel("quarterly")
 @company_pages
 @require_POST
-def excel_upload(request, period):
+def excel_upload(request: HttpRequest, period: str) -> HttpResponse:
     p = Period.parse(period)
     upload = request.FILES.get("file")
     if upload is None:
@@ -590,7 +590,7 @@ def rule_history(request, pk):
 
 
 @filing_readers
-def findings_workbook(request, pk):
+def findings_workbook(request: HttpRequest, pk: int) -> HttpResponse:
     """The filing's values in the Excel layout with offending cells highlighted and commented."""
     filing = _filing_or_404(request.user, pk)
     version = filing.current_version
@@ -660,7 +660,7 @@ def export_aggregate(request: HttpRequest) -> HttpResponse:
 
 
 @reviewer_pages
-def export_csv(request):
+def export_csv(request: HttpRequest) -> HttpResponse:
     p = _period_arg(request)
     return export_response(f"filings-{p}.csv", exports.filings_table(user=request.user, period=p))
 

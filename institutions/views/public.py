@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Prefetch, Q
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,9 @@ from .common import PAGE_SIZE
 # --- public pages (no login) -------------------------------------------------------------------------
 
 
-def _download(request, rows: list[dict], columns: list[tuple[str, str]], name: str):
+def _download(
+    request: HttpRequest, rows: list[dict], columns: list[tuple[str, str]], name: str
+) -> HttpResponse | None:
     fmt = request.GET.get("format")
     if fmt == "json":
         response = JsonResponse(

@@ -85,7 +85,7 @@ def institution_list(request):
 
 
 @registry_keeper
-def institution_export(request):
+def institution_export(request: HttpRequest) -> HttpResponse:
     """The filtered list (all pages) as xlsx."""
     params, _ctx = _filter_context(request)
     qs = selectors.institution_list(request.user, params)

@@ -300,4 +300,4 @@ def test_each_channel_and_every_other_view_has_its_byte_limit(users, chengdu_ins
     r = declared(client_for(users["cd_filer"]), change, 11 * MIB)
     assert (r.status_code, r.context["message"]) == (413, message(11, 10))
     r = declared(regulator, "/api/v1/filings/", 11 * MIB)
-    assert (r.status_code, r.json()) == (413, {"detail": message(11, 10)})
+    assert (r.status_code, r.json()) == (413, {"code": "too_large", "detail": message(11, 10), "errors": {}})
