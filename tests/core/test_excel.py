@@ -133,7 +133,8 @@ def test_data_validation_lists_after_the_cells_are_not_formulas():
             b"</worksheet>",
             b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" xmlns:x14="x14"><x14:dataValidations '
             b'xmlns:xm="xm"><x14:dataValidation><x14:formula1><xm:f>Lists!$A$1:$A$5</xm:f></x14:formula1>'
-            b"<xm:sqref>A2:A100</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst></worksheet>",
+            b"<xm:sqref>A2:A100</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst>"
+            b"</worksheet>",
         )
     )
     from .hostile import rezip
