@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import zipfile
@@ -49,8 +50,6 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 CONTENT_TYPES = {
     ".xlsx": XLSX_CONTENT_TYPE,
     ".csv": "text/csv; charset=utf-8",
-    ".json": "application/json",
-    ".pdf": "application/pdf",
 }
 # Options for every xlsxwriter workbook: a string is never turned into a formula, a link or a number.
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -280,16 +279,21 @@ def _read_xlsx(data: bytes, limits: Limits, sheets: Sequence[str] | None) -> dic
         raise _reject(
             "文件已损坏或不完整（zip 结构无法读取）", "the file is truncated or corrupt (bad zip structure)"
         ) from exc
-    _check_directory(zf, infos, limits)
     try:
+        _check_directory(zf, infos, limits)
         by_name = {i.filename: i for i in infos}
         for name in _REQUIRED_PARTS[1:]:  # before parsing them for the sheet names
-            _scan_part(zf, by_name[name], None, limits)
+            _scan_part(zf, by_name[name], name, limits, formulas=False)
         parts = _sheet_parts(zf)
         wanted = {path: name for path, name in parts.items() if sheets is None or name in sheets}
+        # every other XML part and every sheet's part: a worksheet the parser might reach by another path
+        # still has its cells bounded; formulas are refused in the sheets read
         for info in infos:
-            if info.filename.endswith(_XML_PARTS) and info.filename not in _REQUIRED_PARTS[1:]:
-                _scan_part(zf, info, wanted.get(info.filename), limits)
+            if info.filename not in _REQUIRED_PARTS[1:] and (
+                info.filename.endswith(_XML_PARTS) or info.filename in parts
+            ):
+                name = parts.get(info.filename, info.filename)
+                _scan_part(zf, info, name, limits, formulas=info.filename in wanted)
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         return {
             name: Sheet(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
@@ -368,31 +372,30 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     parts = {}
     for sheet in book.iterfind("m:sheets/m:sheet", _NS):
         target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
-        parts[target.lstrip("/") if target.startswith("/") else "xl/" + target] = sheet.get("name", "")
+        path = target.lstrip("/") if target.startswith("/") else target.removeprefix("./")
+        parts[path if path.startswith("xl/") else "xl/" + path] = sheet.get("name", "")
     return parts
 
 
-def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str | None, limits: Limits) -> None:
-    """Stream one XML part to its end (which also checks its CRC), refusing a DTD or entity declaration.
-    For a sheet that will be read, refuse a cell beyond the row or column limit (the parser allocates the
-    whole rectangle up to the farthest cell) and report cells holding formulas: a quick pass with C-speed
-    searches clears an ordinary sheet; anything unusual gets the exact scan, tag by tag."""
-    if sheet is None:
-        for _buffer, _end in _xml_buffers(zf, info):
-            pass
-        return
+def _scan_part(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits, *, formulas: bool
+) -> None:
+    """Stream one part to its end (which also checks its CRC), refusing a DTD or entity declaration; in
+    a worksheet (cells inside <sheetData>), refuse a cell beyond the row or column limit (the parser
+    allocates the whole rectangle up to the farthest cell) and, with `formulas`, cells holding formulas.
+    A quick pass with C-speed searches clears an ordinary part; anything unusual gets the exact scan."""
     if _plain_sheet(zf, info, limits):
         return
-    scan = _CellScan(sheet, limits)
+    scan = _CellScan(name, limits)
     for buffer, end in _xml_buffers(zf, info):
         scan.feed(buffer, end)
-    if scan.formulas:
+    if formulas and scan.formulas:
         raise UploadRejected(
             [
                 UploadProblem(
                     "单元格含公式；请填写数值，不要使用公式",
                     "formulas are not accepted; enter values",
-                    sheet=sheet,
+                    sheet=name,
                     row=r,
                     column=column_letter(c - 1),
                 )
@@ -434,29 +437,37 @@ _SHAPE = bytes.maketrans(
 
 
 def _plain_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bool:
-    """True when every cell is written the usual way (`<c r="B7" ...>`, no namespace prefix), none lies
-    beyond the limits and none holds a formula."""
-    max_letters = column_letter(limits.columns - 1)
-    rows_over = re.compile(b'r="[A-Za-z]*0*' + _greater_than(str(limits.rows), "0123456789") + b'"')
-    columns_over = re.compile(
-        b'r="(?i:' + _greater_than(max_letters, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + b")[0-9]"
-    )
-    long_row = b"0" * len(str(limits.rows)) + b'"'
-    long_column = b'A="' + b"A" * len(max_letters)  # r=" itself reads A=" once translated
+    """True when the part is no worksheet, or every cell in it is written the usual way (`<c r="B7" ...>`,
+    no namespace prefix), none lies beyond the limits and none holds a formula."""
+    rows_over, columns_over, long_row, long_column = _beyond(limits.rows, limits.columns)
+    worksheet = unusual = False
     for buffer, end in _xml_buffers(zf, info):
-        cells = buffer.count(b"<c", 0, end) - len(_OTHER_C_TAG.findall(buffer, 0, end))
-        if (
-            cells != buffer.count(b'<c r="', 0, end)
-            or _PREFIXED_CELL_TAG.search(buffer, 0, end)
-            or _FORMULA_TAG.search(buffer, 0, end)
-        ):
-            return False
-        shape = buffer.translate(_SHAPE)
-        if (shape.find(long_row, 0, end) >= 0 and rows_over.search(buffer, 0, end)) or (
-            shape.find(long_column, 0, end) >= 0 and columns_over.search(buffer, 0, end)
-        ):
+        worksheet = worksheet or buffer.find(b"sheetData", 0, end) >= 0
+        if not unusual:
+            cells = buffer.count(b"<c", 0, end) - len(_OTHER_C_TAG.findall(buffer, 0, end))
+            shape = buffer.translate(_SHAPE)
+            unusual = bool(
+                cells != buffer.count(b'<c r="', 0, end)
+                or _PREFIXED_CELL_TAG.search(buffer, 0, end)
+                or _FORMULA_TAG.search(buffer, 0, end)
+                or (shape.find(long_row, 0, end) >= 0 and rows_over.search(buffer, 0, end))
+                or (shape.find(long_column, 0, end) >= 0 and columns_over.search(buffer, 0, end))
+            )
+        if worksheet and unusual:
             return False
     return True
+
+
+@functools.lru_cache(maxsize=16)
+def _beyond(rows: int, columns: int) -> tuple[re.Pattern, re.Pattern, bytes, bytes]:
+    """Regexes for a cell reference beyond `rows` or `columns`, and the shapes that announce one."""
+    letters = column_letter(columns - 1)
+    return (
+        re.compile(b'r="[A-Za-z]*0*' + _greater_than(str(rows), "0123456789") + b'"'),
+        re.compile(b'r="(?i:' + _greater_than(letters, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + b")[0-9]"),
+        b"0" * len(str(rows)) + b'"',
+        b'A="' + b"A" * len(letters),  # r=" itself reads A=" once translated
+    )
 
 
 def _greater_than(limit: str, alphabet: str) -> bytes:

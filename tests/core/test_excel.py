@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from core.excel import Table, UploadRejected, csv_text, export_response, neutralise, read_upload, xlsx_bytes
 from reporting.models import Filing
 
-from .hostile import inject
+from .hostile import inject, rezip
 
 MIB = 1024 * 1024
 
@@ -88,6 +88,21 @@ def test_far_cell_that_would_abort_the_parser_is_refused_before_parsing():
     )
 
 
+@pytest.mark.parametrize(
+    "target", ["/xl/worksheets/sheet1.xml", "xl/worksheets/sheet1.xml", "./worksheets/sheet1.xml"]
+)
+def test_far_cell_is_found_however_the_workbook_names_the_sheet_part(target):
+    data = inject(book([["a"]]), "机构", b'<row r="7"><c r="XFD7"><v>1</v></c></row>')
+    rels = zipfile.ZipFile(io.BytesIO(data)).read("xl/_rels/workbook.xml.rels")
+    assert b'Target="worksheets/sheet1.xml"' in rels
+    data = rezip(
+        data, replace={"xl/_rels/workbook.xml.rels": rels.replace(b"worksheets/sheet1.xml", target.encode())}
+    )
+    with pytest.raises(UploadRejected) as exc:
+        read_upload(data, channel="quarterly", sheets=["机构"])
+    assert exc.value.problems[0].message_zh == "工作表「机构」：列数超过上限 30（第 16,384 列）"
+
+
 def test_rows_up_to_the_limit_are_read(settings):
     settings.UPLOAD_LIMITS = {**settings.UPLOAD_LIMITS, "registry": {"bytes": MIB, "rows": 3, "columns": 2}}
     assert len(read_upload(book([[1, 2]] * 3), channel="registry")["机构"]) == 3
@@ -112,8 +127,6 @@ def test_prefixed_or_unordered_cells_get_the_exact_scan():
         b"</sheetData>",
         b'<x:row r="2"><x:c s="0" r="C2"><x:f>1+1</x:f><x:v>2</x:v></x:c></x:row></sheetData>',
     )
-    from .hostile import rezip
-
     with pytest.raises(UploadRejected) as exc:
         read_upload(rezip(good, replace={part: xml}), channel="registry")
     assert [p.message_zh for p in exc.value.problems] == [
@@ -137,8 +150,6 @@ def test_data_validation_lists_after_the_cells_are_not_formulas():
             b"</worksheet>",
         )
     )
-    from .hostile import rezip
-
     assert list(read_upload(rezip(good, replace={part: xml}), channel="registry")["机构"])[0].values == [
         "a",
         "b",
