@@ -23,7 +23,7 @@ def uninstall(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0003_job_outbox"),
+        ("core", "0002_auditevent_append_only"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
     operations = [migrations.RunPython(install, uninstall)]
