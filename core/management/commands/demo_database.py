@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
-PROJECT_APPS = ("core", "accounts", "institutions", "reporting", "supervision", "subsidies")
+PROJECT_APPS = ("core", "accounts", "institutions", "guarantees", "reporting", "supervision", "subsidies")
 
 
 def stale_migrations() -> list[str]:
