@@ -6,7 +6,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.api import ObtainTokenView
-from core.permissions import public
+from core.permissions import public, signed_in
 
 from . import views
 
@@ -38,6 +38,7 @@ urlpatterns = [
     *moved_urls,
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    # a page for people: the anonymous go to the login page (the schema itself answers API clients 401/403)
+    path("api/docs/", signed_in(SpectacularRedocView.as_view(url_name="api-schema")), name="api-docs"),
     path(f"{settings.ADMIN_URL}", admin.site.urls),
 ]

@@ -271,8 +271,8 @@ def test_licence_issue_via_api(users, mianyang_institution):
     assert list(Licence.objects.values_list("number", flat=True)) == ["川A130001"]
 
 
-def test_schema_lists_registry_endpoints(client):
-    schema = client.get("/api/schema/").content.decode()
+def test_schema_lists_registry_endpoints(client_for, users):
+    schema = client_for(users["cd_filer"]).get("/api/schema/").content.decode()
     for path in (
         "/api/v1/institutions/{credit_code}/",
         "/api/v1/licences/revoke/",
