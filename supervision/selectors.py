@@ -306,14 +306,23 @@ def leverage_cap(run: IndicatorRun, applying: list[Threshold]) -> Threshold:
     return min(caps, key=lambda t: t.value)
 
 
+def filing_results(filing: Filing) -> tuple[dict[str, Decimal], dict[str, list[IndicatorBreach]]]:
+    """A filing's stored indicator values, and its breaches by indicator ordered by threshold code
+    (two queries): the filing panel and the API read the same results."""
+    values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
+    breaches: dict[str, list[IndicatorBreach]] = {}
+    for b in (
+        IndicatorBreach.objects.filter(filing=filing).select_related("threshold").order_by("threshold__code")
+    ):
+        breaches.setdefault(b.indicator, []).append(b)
+    return values, breaches
+
+
 def filing_summary(filing: Filing) -> dict:
     """Indicators of one filing with their breaches, for the panel on the filing's pages (two queries)."""
-    values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
-    breached: dict[str, list] = {}
-    for b in IndicatorBreach.objects.filter(filing=filing).select_related("threshold"):
-        breached.setdefault(b.indicator, []).append(b.threshold)
+    values, breaches = filing_results(filing)
     rows = [
-        {"code": c, "def": d, "value": values[c], "breaches": breached.get(c, [])}
+        {"code": c, "def": d, "value": values[c], "breaches": [b.threshold for b in breaches.get(c, [])]}
         for c, d in ind.INDICATORS.items()
         if c in values
     ]

@@ -24,7 +24,8 @@ from reporting.models import Filing
 from reporting.periods import Period
 
 from .. import indicators as ind
-from ..models import IndicatorBreach, IndicatorRun, IndicatorValue
+from ..models import IndicatorRun, IndicatorValue
+from ..selectors import filing_results
 from ..services.compute import thresholds_in_force
 
 CREDIT_CODE = OpenApiParameter(
@@ -78,14 +79,9 @@ class FilingIndicatorViewSet(viewsets.ViewSet):
     )
     def list(self, request: Request, filing_pk: str) -> Response:
         filing = get_object_or_404(Filing.objects.for_user(request.user), pk=filing_pk)
-        values = dict(IndicatorValue.objects.filter(filing=filing).values_list("code", "value"))
-        breaches: dict[str, list] = {}
-        for b in (
-            IndicatorBreach.objects.filter(filing=filing)
-            .select_related("threshold")
-            .order_by("threshold__code")
-        ):
-            breaches.setdefault(b.indicator, []).append(
+        values, found = filing_results(filing)
+        breaches = {
+            code: [
                 {
                     "threshold": b.threshold_id,
                     "code": b.threshold.code,
@@ -93,7 +89,10 @@ class FilingIndicatorViewSet(viewsets.ViewSet):
                     "limit": _dec(b.limit),
                     "severity": b.severity,
                 }
-            )
+                for b in rows
+            ]
+            for code, rows in found.items()
+        }
         return Response(
             [
                 {
