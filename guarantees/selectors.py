@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from accounts.models import User
 from core.exceptions import AppError, bilingual
@@ -156,8 +156,14 @@ def report_fields(
             bilingual("无权查看该机构的担保业务明细", "not allowed to read this institution's records"),
             code="forbidden",
         )
-    guarantees = Guarantee.objects.for_user(user).filter(institution=institution)
-    events = GuaranteeEvent.objects.for_user(user).filter(guarantee__institution=institution)
+    return derive_report_fields(institution=institution, period_end=period_end)
+
+
+def derive_report_fields(*, institution: Institution, period_end: dt.date) -> dict[str, Decimal | int | None]:
+    """report_fields without the reader's check, for services and pages that have already scoped the
+    institution (a filing found through Filing.objects.for_user, a submission's own checks)."""
+    guarantees = Guarantee.objects.filter(institution=institution)
+    events = GuaranteeEvent.objects.filter(guarantee__institution=institution)
     year_start = dt.date(period_end.year, 1, 1)
     prior_end = year_start - dt.timedelta(days=1)
 
@@ -252,3 +258,29 @@ def report_fields(
     fields = {k: _money(v) if isinstance(v, Decimal) else v for k, v in fields.items()}
     fields["average_fee_rate"] = (fees[True] + fees[False]) / annualised_total if annualised_total else None
     return fields
+
+
+def has_records(institution_id: int) -> bool:
+    return Guarantee.objects.filter(institution_id=institution_id).exists()
+
+
+def controller_guarantees(*, institution: Institution, on: dt.date) -> QuerySet[Guarantee]:
+    """REL-01 (条例 art. 17 forbids them): the institution's guarantees in force on `on` whose client is
+    its controlling shareholder or actual controller — matched by credit code, or for a natural person by
+    the keyed hash of the ID number (both sides hashed with settings.PII_HASH_KEY). Callers scope the
+    institution first."""
+    from institutions.models import Shareholder
+
+    parties = Shareholder.objects.filter(institution=institution).filter(
+        Q(is_controlling=True) | Q(is_actual_controller=True)
+    )
+    match = Q(pk__in=[])
+    for kind, key in filter(None, (p.match_key for p in parties)):
+        match |= Q(client__id_kind=kind, client__id_key=key)
+    return (
+        Guarantee.objects.filter(institution=institution)
+        .in_force(on)
+        .filter(match)
+        .select_related("client")
+        .order_by("-balance", "contract_no")
+    )

@@ -166,7 +166,12 @@ class AgreementForm(Bootstrap, forms.ModelForm):
 class ShareholderForm(Bootstrap, forms.Form):
     name = forms.CharField(label=_("股东名称"), max_length=200)
     kind = forms.ChoiceField(label=_("股东类型"), choices=ShareholderKind.choices)
-    identifier = forms.CharField(label=_("统一社会信用代码/证件号码"), max_length=32, required=False)
+    identifier = forms.CharField(
+        label=_("统一社会信用代码/证件号码"),
+        max_length=32,
+        required=False,
+        help_text=_("自然人身份证号码只保存密钥散列和后四位"),
+    )
     share_ratio = PercentField(label=_("持股比例（%）"))
     is_controlling = forms.BooleanField(label=_("控股股东"), required=False)
     is_actual_controller = forms.BooleanField(label=_("实际控制人"), required=False)

@@ -525,7 +525,12 @@ class Shareholder(TimeStampedModel):
     kind = models.CharField(
         _("股东类型"), max_length=16, choices=ShareholderKind.choices, default=ShareholderKind.COMPANY
     )
-    identifier = models.CharField(_("统一社会信用代码/证件号码"), max_length=32, blank=True)
+    # An organisation's credit code is public and kept as is; a natural person's ID number is never
+    # stored: only its keyed hash (core.identifiers, the same key as guarantee clients', so REL-01 can
+    # match a shareholder to a client) and its last four characters.
+    identifier = models.CharField(_("统一社会信用代码"), max_length=32, blank=True)
+    id_hash = models.CharField(_("身份证号码密钥散列"), max_length=64, blank=True)
+    id_last4 = models.CharField(_("身份证号码后四位"), max_length=4, blank=True)
     share_ratio = models.DecimalField(_("持股比例"), **RATIO, validators=[MinValueValidator(0)])
     is_controlling = models.BooleanField(_("控股股东"), default=False)
     is_actual_controller = models.BooleanField(_("实际控制人"), default=False)
@@ -534,12 +539,31 @@ class Shareholder(TimeStampedModel):
 
     class Meta:
         ordering = ["institution", "-share_ratio", "name"]
-        constraints = [models.UniqueConstraint(fields=["institution", "name"], name="one_shareholder_row")]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "name"], name="one_shareholder_row"),
+            models.CheckConstraint(
+                name="shareholder_person_id_hashed_only",
+                condition=~models.Q(kind=ShareholderKind.PERSON) | models.Q(identifier=""),
+            ),
+        ]
         verbose_name = _("股东")
         verbose_name_plural = _("股东")
 
     def __str__(self):
         return self.name
+
+    @property
+    def masked_identifier(self) -> str:
+        from core.identifiers import masked_id
+
+        return masked_id(self.id_last4) if self.id_hash else self.identifier
+
+    @property
+    def match_key(self) -> tuple[str, str] | None:
+        """(id kind, id key) as guarantee clients are keyed, or None without an identifier."""
+        if self.id_hash:
+            return ("resident_id", self.id_hash)
+        return ("credit_code", self.identifier) if self.identifier else None
 
     def clean(self):
         from django.core.exceptions import ValidationError

@@ -173,7 +173,7 @@ def controlling_parties(institution_ids: Iterable[int]) -> dict[int, list[dict]]
         out.setdefault(s.institution_id, []).append(
             {
                 "name": s.name,
-                "identifier": s.identifier,
+                "identifier": s.masked_identifier,
                 "controlling": s.is_controlling,
                 "actual_controller": s.is_actual_controller,
             }

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import audit
+from core.identifiers import id_last_four, id_number_hash, is_valid_id_number
 from core.permissions import require
 from core.scoping import subtree_prefix
 
@@ -23,6 +25,7 @@ from .choices import (
     ListBatchStatus,
     NoticeKind,
     NoticeStatus,
+    ShareholderKind,
 )
 from .models import (
     Agreement,
@@ -656,8 +659,21 @@ def shareholder_save(*, actor: Actor, institution: Institution, name: str, **fie
     row = Shareholder.objects.select_for_update().filter(institution=institution, name=name).first()
     before = audit.snapshot(row) if row else None
     row = row or Shareholder(institution=institution, name=name)
+    given = "identifier" in fields  # absent: the stored identifier stays
+    identifier = (fields.pop("identifier", None) or "").strip().upper()
     for key, value in fields.items():
         setattr(row, key, value)
+    if row.kind == ShareholderKind.PERSON:
+        if given and identifier:  # kept only as the keyed hash and the last four (core.identifiers)
+            if not is_valid_id_number(identifier):
+                raise ValidationError(
+                    {"identifier": _("身份证号码无效（GB 11643 校验位不符）。 (Invalid resident ID number.)")}
+                )
+            row.id_hash = id_number_hash(identifier, settings.PII_HASH_KEY.encode())
+            row.id_last4 = id_last_four(identifier)
+        row.identifier = ""
+    elif given or row.id_hash:
+        row.identifier, row.id_hash, row.id_last4 = (identifier if given else ""), "", ""
     row.full_clean()
     others = Shareholder.objects.filter(institution=institution).exclude(pk=row.pk)
     if row.is_controlling and others.filter(is_controlling=True).exists():

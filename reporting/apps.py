@@ -10,6 +10,9 @@ class ReportingConfig(AppConfig):
 
         from institutions.tabs import Tab, register
 
+        from .panels import FilingPanel
+        from .panels import register as register_panel
+        from .reconciliation import panel_context
         from .selectors import institution_filings_tab
 
         register(
@@ -19,5 +22,15 @@ class ReportingConfig(AppConfig):
                 "reporting/_institution_filings_tab.html",
                 institution_filings_tab,
                 order=60,
+            )
+        )
+        # The filed figures beside those derived from the loan-level records, for company and regulator.
+        register_panel(
+            FilingPanel(
+                "reconciliation",
+                "reporting/_reconciliation_panel.html",
+                panel_context,
+                frozen_only=False,
+                order=10,
             )
         )

@@ -206,6 +206,18 @@ class FilingVersion(models.Model):
     review_comments = models.JSONField(
         _("退回意见"), default=dict, blank=True, help_text="{field code or '_': text}"
     )
+    prefill = models.JSONField(
+        _("明细预填"),
+        default=dict,
+        blank=True,
+        help_text="{field code: {value, source_zh, source_en, at}}: values taken from the loan-level records",
+    )
+    overrides = models.JSONField(
+        _("预填覆盖"),
+        default=dict,
+        blank=True,
+        help_text="{field code: {derived, value, by, at}}: prefilled values the filer changed",
+    )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -390,3 +402,42 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class ReconciliationToleranceQuerySet(PolicyQuerySet):
+    # Everyone reads the tolerances; a province's regulator sets its own (the national rows: administrators).
+    scope = Scope(everyone=True, change_region="region_code")
+
+
+class ReconciliationTolerance(PolicyRow):
+    """How far a filed figure may lie from the figure derived from the loan-level records before the
+    difference is a data-quality finding: |filed − derived| ≤ max(absolute, relative × |derived|).
+    One policy per field code; the row with an empty code governs every field without its own."""
+
+    policy_key = "field_code"
+
+    field_code = models.CharField(_("字段代码"), max_length=64, blank=True, help_text=_("空白为所有字段"))
+    absolute = models.DecimalField(_("绝对容差"), max_digits=18, decimal_places=2, help_text=_("万元或笔/户"))
+    relative = models.DecimalField(
+        _("相对容差"), max_digits=9, decimal_places=6, help_text=_("小数：0.005 = 0.5%")
+    )
+
+    objects = ReconciliationToleranceQuerySet.as_manager()
+
+    class Meta(PolicyRow.Meta):
+        ordering = ["field_code", "region_code", "-effective_from"]
+        constraints = [
+            *PolicyRow.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["field_code", "region_code", "effective_from"], name="one_reconciliation_tolerance"
+            ),
+            models.CheckConstraint(
+                name="reconciliation_tolerance_not_negative",
+                condition=models.Q(absolute__gte=0, relative__gte=0),
+            ),
+        ]
+        verbose_name = _("明细核对容差")
+        verbose_name_plural = _("明细核对容差")
+
+    def __str__(self):
+        return f"{self.field_code or '*'} {self.region_code or '全国'} ±{self.absolute}/{self.relative}"

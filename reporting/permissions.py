@@ -60,3 +60,15 @@ def may_set_due_dates(user, region_code: str | None) -> bool:
     if region_code is None:
         return is_admin(user)
     return can_change_in(user, DueDateSetting, region=region_code[:2] + "0000")
+
+
+def may_set_tolerance(user, region_code: str | None) -> bool:
+    """A reconciliation tolerance of a province: its provincial regulator; nationwide (None): the
+    administrators (the same rule as the filing deadlines)."""
+    from .models import ReconciliationTolerance
+
+    if region_code is None:
+        return is_admin(user)
+    return has_role(user, *REVIEWERS, Role.ADMIN) and can_change_in(
+        user, ReconciliationTolerance, region=region_code[:2] + "0000"
+    )

@@ -23,7 +23,7 @@ from core.exceptions import AppError, bilingual
 from core.policy import Governing, governing
 from institutions.models import Institution
 
-from . import validation
+from . import reconciliation, validation
 from .choices import Channel, FilingStatus, ReviewParameterKey, Unit
 from .fields_file import read_fields
 from .models import (
@@ -32,6 +32,7 @@ from .models import (
     Filing,
     FilingVersion,
     Notification,
+    ReconciliationTolerance,
     ReportTemplate,
     ValidationRule,
 )
@@ -41,6 +42,7 @@ from .permissions import (
     may_prepare_filing,
     may_review,
     may_set_due_dates,
+    may_set_tolerance,
     may_submit_filing,
 )
 from .selectors import review_points
@@ -322,7 +324,62 @@ def check(
         prior_year_end=prior,
         nil_return=nil_return,
     )
+    if not nil_return:  # the differences from the loan-level records are warnings to explain
+        findings += reconcile_values(
+            institution_id=institution_id, period=period, values=values, template=template
+        )
     return findings, validation.ruleset_version(rules)
+
+
+def reconcile_values(
+    *, institution_id: int, period: Period, values: dict, template: ReportTemplate
+) -> list[validation.Finding]:
+    from guarantees.selectors import has_records
+
+    if not has_records(institution_id):  # one cheap query for the companies without records
+        return []
+    institution = Institution.objects.get(pk=institution_id)
+    return reconciliation.reconcile(
+        institution=institution, period_end=period.end, values=values, fields=template_fields(template)
+    ).findings
+
+
+def derived_values(*, institution: Institution, period: Period, template: ReportTemplate) -> dict[str, str]:
+    """The template's fields that the loan-level records determine, as decimal strings (prefill)."""
+    from guarantees.selectors import controller_guarantees, derive_report_fields
+
+    derived = derive_report_fields(institution=institution, period_end=period.end)
+    derived[reconciliation.CONTROLLER_FIELD] = sum(
+        (g.balance for g in controller_guarantees(institution=institution, on=period.end)), Decimal("0.00")
+    )
+    codes = {f.code for f in template_fields(template)}
+    return {code: str(derived[code]) for code in reconciliation.RECONCILED_FIELDS if code in codes}
+
+
+def _same(a, b) -> bool:
+    try:
+        return Decimal(a) == Decimal(b)
+    except (TypeError, ArithmeticError, ValueError):
+        return a == b
+
+
+def _record_overrides(version: FilingVersion, actor: Actor) -> None:
+    """A prefilled value the filer changed is an override, kept on the version with who and when (a
+    value changed back to the derived one is no longer an override)."""
+    now = timezone.now().isoformat()
+    overrides = dict(version.overrides or {})
+    for code, source in (version.prefill or {}).items():
+        current = version.values.get(code, "")
+        if _same(current, source["value"]):
+            overrides.pop(code, None)
+        elif not (code in overrides and _same(overrides[code]["value"], current)):
+            overrides[code] = {
+                "derived": source["value"],
+                "value": current,
+                "by": getattr(actor, "username", ""),
+                "at": now,
+            }
+    version.overrides = overrides
 
 
 def risk_score(findings: list[validation.Finding], explanations: dict, points: Governing) -> int:
@@ -450,6 +507,8 @@ def filing_save_draft(
             created_by=actor,
             channel=channel,
             reason=version.reason if version else "",
+            prefill=dict(version.prefill) if (version and merge) else {},
+            overrides=dict(version.overrides) if (version and merge) else {},
         )
         filing.current_version = version
         filing.save(update_fields=["current_version", "updated_at"])
@@ -463,6 +522,7 @@ def filing_save_draft(
     if nil_return:
         version.values = {}
     version.channel = channel
+    _record_overrides(version, actor)
     version.save()
     audit.record(
         actor=actor,
@@ -470,6 +530,54 @@ def filing_save_draft(
         instance=version,
         before=before,
         note=_("保存草稿（%(c)s）") % {"c": Channel(channel).label},
+    )
+    findings, _rs = check(
+        institution_id=institution.pk,
+        period=period,
+        values=version.values,
+        nil_return=version.nil_return,
+        template=filing.template,
+    )
+    return filing, version, findings
+
+
+@transaction.atomic
+def filing_prefill(
+    *, actor: Actor, institution: Institution, period: Period
+) -> tuple[Filing, FilingVersion, list[validation.Finding]]:
+    """Fill the open draft with the values derived from the loan-level records (web form, Excel template
+    and API alike) and record where each came from; the filer may then change any of them, and the
+    change is kept as an override on the version (_record_overrides)."""
+    _require_maker(actor, institution.pk)
+    from guarantees.selectors import has_records
+
+    if not has_records(institution.pk):
+        raise FilingError(
+            _("本机构尚无担保业务明细，无法预填 / there are no loan-level records to prefill from"),
+            code="conflict",
+        )
+    values = derived_values(institution=institution, period=period, template=template_for(period))
+    filing, version, _findings = filing_save_draft(
+        actor=actor, institution=institution, period=period, values=values, channel=Channel.WEB, merge=True
+    )
+    at = timezone.now()
+    source_zh = (
+        f"担保业务明细推算（截至 {period.end:%Y-%m-%d}，{timezone.localtime(at):%Y-%m-%d %H:%M} 预填）"
+    )
+    source_en = (
+        f"derived from the loan-level records (as of {period.end:%Y-%m-%d}, prefilled {at:%Y-%m-%d %H:%M})"
+    )
+    version.prefill = {
+        code: {"value": value, "source_zh": source_zh, "source_en": source_en, "at": at.isoformat()}
+        for code, value in values.items()
+    }
+    version.overrides = {k: v for k, v in version.overrides.items() if k not in values}
+    version.save(update_fields=["prefill", "overrides"])
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE,
+        instance=version,
+        note=_("从担保业务明细预填 %(n)s 个字段") % {"n": len(values)},
     )
     findings, _rs = check(
         institution_id=institution.pk,
@@ -506,6 +614,8 @@ def filing_amend(*, actor: Actor, filing: Filing, reason: str) -> FilingVersion:
         reason=reason.strip(),
         created_by=actor,
         channel=old.channel,
+        prefill=dict(old.prefill),
+        overrides=dict(old.overrides),
     )
     filing.current_version = version
     filing.save(update_fields=["current_version", "updated_at"])
@@ -701,3 +811,59 @@ def due_setting_save(
         note=source,
     )
     return setting
+
+
+@transaction.atomic
+def tolerance_save(
+    *,
+    actor: Actor,
+    region_code: str | None,
+    field_code: str,
+    absolute: Decimal,
+    relative: Decimal,
+    effective_from: dt.date,
+    source: str,
+) -> ReconciliationTolerance:
+    """A provincial regulator (or an administrator, for the nationwide rows) sets how far a filed figure
+    may lie from the records: a new effective-dated row (or the row of that start date replaced), audited."""
+    province = None if region_code is None else region_code[:2] + "0000"
+    if not may_set_tolerance(actor, province):
+        raise FilingError(
+            _("只有省级监管部门可以设置本省核对容差 / only the provincial regulator sets its tolerances"),
+            code="forbidden",
+        )
+    errors = {}
+    if field_code and field_code not in reconciliation.RECONCILED_FIELDS:
+        errors["field_code"] = [
+            _("该字段不与担保业务明细核对 / the field is not reconciled: %(c)s") % {"c": field_code}
+        ]
+    if absolute is None or absolute < 0:
+        errors["absolute"] = [_("绝对容差须为不小于 0 的数 / the absolute tolerance must be ≥ 0")]
+    if relative is None or not (0 <= relative <= 1):
+        errors["relative"] = [
+            _("相对容差须在 0 至 1 之间（小数）/ the relative tolerance must be a fraction 0–1")
+        ]
+    if not source.strip():
+        errors["source"] = [_("请填写依据 / a source is required")]
+    if errors:
+        raise FilingError(_("核对容差未保存 / the tolerance was not saved"), errors=errors)
+    before = None
+    row = ReconciliationTolerance.objects.filter(
+        field_code=field_code, region_code=province or "", effective_from=effective_from
+    ).first()
+    if row:
+        before = audit.snapshot(row)
+    else:
+        row = ReconciliationTolerance(
+            field_code=field_code, region_code=province or "", effective_from=effective_from
+        )
+    row.absolute, row.relative, row.source = absolute, relative, source.strip()[:300]
+    row.full_clean()
+    row.save()
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE if before else audit.Action.CREATE,
+        instance=row,
+        before=before,
+    )
+    return row

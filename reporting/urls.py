@@ -26,4 +26,7 @@ urlpatterns = [
     path("exports/aggregate.xlsx", views.export_aggregate, name="export_aggregate"),
     path("exports/filings.csv", views.export_csv, name="export_csv"),
     path("notifications/", views.notifications, name="notifications"),
+    path("filings/<int:pk>/reconciliation/", views.reconciliation_page, name="reconciliation"),
+    path("file/<str:period>/prefill/", views.filing_prefill, name="filing_prefill"),
+    path("tolerances/", views.tolerances, name="tolerances"),
 ]

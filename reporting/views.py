@@ -21,6 +21,7 @@ from core import audit
 from core.excel import attachment, export_response, upload_channel
 from core.permissions import signed_in
 from core.roles import acts_for
+from guarantees.selectors import has_records
 
 from . import excel, exports, receipts, selectors, services, validation
 from .choices import Basis, Channel, FilingStatus, ReviewParameterKey, Severity
@@ -32,6 +33,7 @@ from .permissions import (
     may_change_validation_rules,
     may_review,
     may_set_due_dates,
+    may_set_tolerance,
     may_submit_filing,
     reviewer_pages,
 )
@@ -235,6 +237,9 @@ def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
             "findings": findings,
             "fields": fields,
             "general_comment": comments.get("_", ""),
+            "has_records": has_records(institution.pk),
+            "prefill": (version.prefill or {}) if version else {},
+            "overrides": (version.overrides or {}) if version else {},
         },
     )
 
@@ -669,3 +674,105 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 def notifications(request):
     page = Paginator(Notification.objects.for_user(request.user), 30).get_page(request.GET.get("page"))
     return render(request, "reporting/notifications.html", {"page": page})
+
+
+# ---------------------------------------------------------------------------------------------- records
+@signed_in
+def reconciliation_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The filed figures beside those derived from the loan-level records, every line, with the REL-01
+    guarantees; the company and the regulators who may read the filing."""
+    from . import reconciliation
+
+    filing = _filing_or_404(request.user, pk)
+    version = filing.current_version
+    context = reconciliation.panel_context(filing)
+    return render(
+        request,
+        "reporting/reconciliation.html",
+        {
+            **context,
+            "version": version,
+            "prefill": (version.prefill or {}) if version else {},
+            "can_edit_tolerance": may_set_tolerance(request.user, request.user.region_id or "")
+            if request.user.region_id
+            else may_set_tolerance(request.user, None),
+        },
+    )
+
+
+@company_pages
+@require_POST
+def filing_prefill(request: HttpRequest, period: str) -> HttpResponse:
+    """Take the values derived from the loan-level records into the draft (the filer may change them)."""
+    p = _period_arg(request, Period.parse(period))
+    try:
+        filing, version, _f = services.filing_prefill(
+            actor=request.user, institution=request.user.institution, period=p
+        )
+    except services.FilingError as exc:
+        messages.error(request, exc.message)
+        return redirect("reporting:filing_edit", period=str(p))
+    messages.success(
+        request, _("已从担保业务明细预填 %(n)s 个字段，可逐项核对修改。") % {"n": len(version.prefill)}
+    )
+    return redirect("reporting:filing_edit", period=str(p))
+
+
+@filing_readers
+def tolerances(request: HttpRequest) -> HttpResponse:
+    """The reconciliation tolerances in force and their history; a provincial regulator adds its own."""
+    import datetime as dt
+
+    from .models import ReconciliationTolerance
+    from .reconciliation import RECONCILED_FIELDS
+
+    user = request.user
+    province = (user.region_id or "")[:2] + "0000" if user.region_id else None
+    can_edit = may_set_tolerance(user, province)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        try:
+            absolute = Decimal(request.POST.get("absolute", "").strip())
+            relative = Decimal(request.POST.get("relative", "").strip())
+            start = dt.date.fromisoformat(request.POST.get("effective_from", ""))
+        except (ArithmeticError, ValueError):
+            messages.error(request, _("请填写有效的容差和日期 / enter valid tolerances and a date"))
+            return redirect("reporting:tolerances")
+        try:
+            services.tolerance_save(
+                actor=user,
+                region_code=province,
+                field_code=request.POST.get("field_code", ""),
+                absolute=absolute,
+                relative=relative,
+                effective_from=start,
+                source=request.POST.get("source", ""),
+            )
+        except services.FilingError as exc:
+            messages.error(request, exc.message)
+            for field_messages in exc.errors.values():
+                for m in field_messages:
+                    messages.error(request, m)
+        else:
+            messages.success(request, _("核对容差已保存。"))
+        return redirect("reporting:tolerances")
+    rows = list(
+        ReconciliationTolerance.objects.for_user(user).order_by(
+            "region_code", "field_code", "-effective_from"
+        )
+    )
+    template = services.template_for(filing_period_default())
+    labels = {f.code: f for f in services.template_fields(template)}
+    for row in rows:
+        row.field = labels.get(row.field_code)
+    return render(
+        request,
+        "reporting/tolerances.html",
+        {
+            "rows": rows,
+            "can_edit": can_edit,
+            "province": province,
+            "codes": [(c, labels[c]) for c in RECONCILED_FIELDS if c in labels],
+        },
+    )

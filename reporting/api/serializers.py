@@ -136,8 +136,23 @@ class FilingDetailSerializer(FilingResultSerializer):
     explanations = serializers.SerializerMethodField(help_text="{rule id: explanation}")
     review_comments = serializers.SerializerMethodField(help_text="{field code: comment}")
 
+    prefill = serializers.SerializerMethodField(help_text="{field code: {value, source_zh, source_en, at}}")
+    overrides = serializers.SerializerMethodField(help_text="{field code: {derived, value, by, at}}")
+
     class Meta(FilingResultSerializer.Meta):
-        fields = [*FilingResultSerializer.Meta.fields, "explanations", "review_comments"]
+        fields = [
+            *FilingResultSerializer.Meta.fields,
+            "explanations",
+            "review_comments",
+            "prefill",
+            "overrides",
+        ]
+
+    def get_prefill(self, obj: Filing) -> dict:
+        return self._v(obj).prefill if self._v(obj) else {}
+
+    def get_overrides(self, obj: Filing) -> dict:
+        return self._v(obj).overrides if self._v(obj) else {}
 
     def get_explanations(self, obj: Filing) -> dict[str, str]:
         return self._v(obj).explanations if self._v(obj) else {}
@@ -150,3 +165,41 @@ class FilingErrorSerializer(ErrorSerializer):
     """The error body of a refused filing action, with the validation findings behind the refusal."""
 
     findings = FindingSerializer(many=True)
+
+
+class PrefillSerializer(serializers.Serializer):
+    institution = serializers.CharField(max_length=18, help_text="统一社会信用代码 / credit code")
+    period = PeriodField()
+
+
+class ReconciliationLineSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label_zh = serializers.CharField()
+    label_en = serializers.CharField()
+    unit = serializers.CharField()
+    filed = serializers.CharField(allow_null=True, help_text="decimal string; null when not filed")
+    derived = serializers.CharField(help_text="derived from the loan-level records")
+    difference = serializers.CharField(allow_null=True, help_text="filed − derived")
+    tolerance = serializers.CharField()
+    within = serializers.BooleanField(allow_null=True)
+
+
+class ControllerGuaranteeSerializer(serializers.Serializer):
+    contract_no = serializers.CharField()
+    client = serializers.CharField(source="client.display_name")
+    client_identifier = serializers.CharField(source="client.masked_identifier")
+    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    start_date = serializers.DateField()
+
+
+class ReconciliationSerializer(serializers.Serializer):
+    filing = serializers.IntegerField()
+    institution = serializers.CharField(help_text="credit code")
+    period = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True)
+    period_end = serializers.DateField()
+    has_records = serializers.BooleanField()
+    lines = ReconciliationLineSerializer(many=True)
+    findings = FindingSerializer(many=True)
+    explanations = serializers.DictField(child=serializers.CharField())
+    controller_guarantees = ControllerGuaranteeSerializer(many=True)

@@ -16,7 +16,7 @@ from core.openapi import ErrorSerializer
 from core.permissions import SignedInAPI
 from institutions.models import Institution
 
-from .. import selectors, services
+from .. import reconciliation, selectors, services
 from ..choices import Channel
 from ..models import Filing
 from ..validation import Finding
@@ -111,3 +111,48 @@ class FilingViewSet(viewsets.GenericViewSet):
             actor=request.user, filing=filing, explanations=data.validated_data["explanations"]
         )
         return self._result(filing, [Finding(**f) for f in version.findings])
+
+    @extend_schema(responses=s.ReconciliationSerializer)
+    @action(detail=True, methods=["get"])
+    def reconciliation(self, request: Request, pk: str) -> Response:
+        """The filed figures beside those derived from the loan-level records, with the findings beyond
+        tolerance, the company's explanations and the REL-01 guarantees."""
+        filing = self.get_object()
+        filing = Filing.objects.select_related("institution", "template", "current_version").get(pk=filing.pk)
+        version = filing.current_version
+        rec = reconciliation.for_filing(filing, version)
+        explanations = (version.explanations or {}) if version else {}
+        body = {
+            "filing": filing.pk,
+            "institution": filing.institution.credit_code,
+            "period": str(filing.period),
+            "version": version.number if version else None,
+            "period_end": rec.period_end,
+            "has_records": rec.has_records,
+            "lines": [line.as_dict() for line in rec.lines],
+            "findings": [f.as_dict() for f in rec.findings],
+            "explanations": {
+                f.rule_id: explanations[f.rule_id] for f in rec.findings if f.rule_id in explanations
+            },
+            "controller_guarantees": rec.controller_guarantees,
+        }
+        return Response(s.ReconciliationSerializer(body).data)
+
+    @extend_schema(
+        request=s.PrefillSerializer,
+        responses={200: s.FilingDetailSerializer, 404: ErrorSerializer, **REFUSALS},
+        description="Fill the open draft with the values derived from the loan-level records; the prefill "
+        "(source of each value) and any later override are kept on the version.",
+    )
+    @action(detail=False, methods=["post"])
+    def prefill(self, request: Request) -> Response:
+        data = s.PrefillSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        institution = get_object_or_404(
+            Institution.objects.for_user(request.user), credit_code=data.validated_data["institution"]
+        )
+        filing, _version, findings = services.filing_prefill(
+            actor=request.user, institution=institution, period=data.validated_data["period"]
+        )
+        filing = Filing.objects.select_related("institution", "template", "current_version").get(pk=filing.pk)
+        return Response(s.FilingDetailSerializer(filing, context={"findings": findings}).data)
