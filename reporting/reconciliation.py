@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from guarantees import selectors as records
 from institutions.models import Institution
@@ -83,6 +83,10 @@ def tolerance_for(governing, code: str, derived: Decimal) -> Decimal:
     return max(row.absolute, row.relative * abs(derived))
 
 
+def _shown(value: Decimal, unit: str) -> Decimal:
+    return value.quantize(Decimal(1) if unit == "count" else Decimal("0.01"), ROUND_HALF_UP)
+
+
 def judge(filed: Decimal, derived: Decimal, tolerance: Decimal) -> bool:
     """Within tolerance when |filed − derived| ≤ tolerance (the edge itself is within), exactly."""
     return abs(filed - derived) <= tolerance
@@ -113,10 +117,12 @@ def reconcile(
         value = Decimal(derived[code])
         text = values.get(code)
         filed = Decimal(text) if text not in (None, "") else None
-        line = Line(code, f.label_zh, f.label_en, f.unit, filed, value, tolerance_for(governing, code, value))
+        tolerance = tolerance_for(governing, code, value)
+        # judged on the exact tolerance, shown rounded as the field is (2 places, or whole counts)
+        line = Line(code, f.label_zh, f.label_en, f.unit, filed, value, _shown(tolerance, f.unit))
         if filed is not None:
             line.difference = filed - value
-            line.within = judge(filed, value, line.tolerance)
+            line.within = judge(filed, value, tolerance)
         result.lines.append(line)
         if line.within is not False:
             continue
