@@ -149,6 +149,8 @@ MENU = [
     (REGULATORS_AND_COMPANIES, _("消息"), "reporting:notifications", "bell"),
     (OFFICERS, _("政府性机构名单"), "institutions:govlist", "patch-check"),
     (REGULATORS_AND_COMPANIES, _("银担合作"), "institutions:agreements", "bank"),
+    (REGULATORS, _("总对总核对"), "bank_batches:list", "arrow-left-right"),
+    (REGULATORS, _("明细核对容差"), "reporting:tolerances", "rulers"),
     (REGULATORS, _("公告"), "institutions:notices", "megaphone"),
     (ADMINISTRATORS, _("审计日志"), "audit:list", "journal-text"),
 ]

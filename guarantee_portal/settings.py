@@ -197,6 +197,15 @@ UPLOAD_LIMITS = {
         "expanded_bytes": 1024 * MIB,
         "csv": True,
     },
+    # a bank's 总对总 batch, uploaded by a regulator: one row per guarantee the bank holds, xlsx or CSV
+    "bank_batch": {
+        "bytes": 50 * MIB,
+        "rows": 200_000,
+        "columns": 30,
+        "entries": 100,
+        "expanded_bytes": 500 * MIB,
+        "csv": True,
+    },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * MIB)  # a request's fields other than files (forms, JSON bodies)
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * MIB)  # a larger uploaded file is spooled to disk while it arrives

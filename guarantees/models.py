@@ -361,3 +361,7 @@ class GuaranteeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guarantee} {self.get_kind_display()} {self.occurred_on} {self.amount}"
+
+
+# 总对总 batches live in their own module; imported here so that Django registers them with the app.
+from .bank_batches import BankBatch, BankBatchRow  # noqa: E402, F401

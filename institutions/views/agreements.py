@@ -21,6 +21,7 @@ from ..forms import (
     AgreementForm,
 )
 from ..models import Agreement, Institution
+from ..panels import render_panels
 from ..permissions import may_change_agreements
 from ..rules import agreement_findings
 from .common import PAGE_SIZE, form_errors, reminder_days
@@ -83,6 +84,7 @@ def agreement_detail(request, pk):
             "findings": findings,
             "events": audit.history(agreement)[:50],
             "can_edit": may_change_agreements(request.user, agreement.institution),
+            "panels": render_panels(request, agreement),  # e.g. the checks of its guarantees
         },
     )
 

@@ -1,0 +1,293 @@
+"""Upload and matching of a bank's 总对总 batch (see bank_batches.py). The file is read through the guarded
+reader (channel "bank_batch"); every row is checked first and a single bad cell refuses the whole file
+(UploadRejected naming sheet, row and column, nothing stored). A good file is stored with each row's
+match: its institution (by credit code, among those the regulator oversees) and the record with the
+same contract number there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from accounts.models import User
+from core import audit
+from core.excel import Row, UploadProblem, UploadRejected, read_upload
+from core.exceptions import AppError, bilingual
+from core.roles import Role, has_role
+from institutions.models import Bank, Institution
+from institutions.validators import is_valid_credit_code
+
+from .bank_batches import BankBatch, BankBatchRow, MatchStatus
+from .models import Guarantee
+
+CHANNEL = "bank_batch"
+MAX_PROBLEMS = 200
+# (field, Chinese header, English header): the template's columns, in order
+COLUMNS = (
+    ("credit_code", "担保机构统一社会信用代码", "guarantee company credit code"),
+    ("contract_no", "担保合同编号", "guarantee contract number"),
+    ("borrower", "借款人名称", "borrower"),
+    ("loan_amount", "借款金额（万元）", "loan amount (10k yuan)"),
+    ("guaranteed_amount", "担保金额（万元）", "guaranteed amount (10k yuan)"),
+    ("start_date", "起始日期", "start date"),
+    ("end_date", "到期日期", "end date"),
+)
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def may_upload_bank_batch(user) -> bool:
+    """Banks have no login: the regulators (and administrators) upload their batches."""
+    return has_role(user, Role.REGULATOR, Role.ADMIN)
+
+
+@dataclass
+class Parsed:
+    number: int
+    credit_code: str
+    contract_no: str
+    borrower: str
+    loan_amount: Decimal
+    guaranteed_amount: Decimal
+    start_date: dt.date
+    end_date: dt.date
+
+
+def parse_date(value) -> dt.date | None:
+    """A date as spreadsheets hold it: a date cell, an Excel serial number, or text as 2025-03-01,
+    2025/3/1, 2025.3.1, 20250301 or 2025年3月1日."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 1 <= value < 2958466 and float(value).is_integer():
+            return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        return None
+    text = str(value or "").strip().replace("年", "-").replace("月", "-").replace("日", "")
+    for sep in ("/", "."):
+        text = text.replace(sep, "-")
+    try:
+        if text.isdigit() and len(text) == 8:
+            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        y, m, d = (int(p) for p in text.split("-"))
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _amount(value) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number < 0 or number >= Decimal("1e13"):
+        return None
+    return number.quantize(Decimal("0.01")) if number == number.quantize(Decimal("0.01")) else None
+
+
+def parse(upload, filename: str = "") -> list[Parsed]:
+    """The batch's rows, or UploadRejected with every problem (up to MAX_PROBLEMS)."""
+    book = read_upload(upload, channel=CHANNEL, filename=filename)
+    if not book:
+        raise UploadRejected([UploadProblem("文件中没有工作表", "the file has no sheet")])
+    sheet = next(iter(book.values()))
+    rows = iter(sheet)
+    header = next(rows, None)
+    problems: list[UploadProblem] = []
+    where: dict[str, int] = {}
+    if header is not None:
+        labels = [str(v or "").strip() for v in header.values]
+        for field, zh, _en in COLUMNS:
+            if zh in labels:
+                where[field] = labels.index(zh)
+    missing = [(zh, en) for field, zh, en in COLUMNS if field not in where]
+    if missing:
+        raise UploadRejected(
+            [
+                UploadProblem(
+                    f"第1行缺少表头“{zh}”", f"row 1 lacks the header '{zh}' ({en})", sheet=sheet.name, row=1
+                )
+                for zh, en in missing
+            ]
+        )
+    out: list[Parsed] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if all(str(v).strip() == "" for v in row.values):
+            continue
+        parsed = _parse_row(row, where, problems)
+        if parsed is None:
+            continue
+        key = (parsed.credit_code, parsed.contract_no)
+        if key in seen:
+            problems.append(
+                row.problem(
+                    where["contract_no"],
+                    f"担保合同编号 {parsed.contract_no} 与第{seen[key]}行重复（同一担保机构）",
+                    f"contract number {parsed.contract_no} repeats row {seen[key]} (same company)",
+                )
+            )
+            continue
+        seen[key] = row.number
+        out.append(parsed)
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if problems:
+        raise UploadRejected(problems[:MAX_PROBLEMS])
+    if not out:
+        raise UploadRejected(
+            [UploadProblem("文件中没有数据行", "the file has no data rows", sheet=sheet.name)]
+        )
+    return out
+
+
+def _parse_row(row: Row, where: dict[str, int], problems: list[UploadProblem]) -> Parsed | None:
+    before = len(problems)
+
+    def text(field: str) -> str:
+        return str(row.get(where[field]) or "").strip()
+
+    code = text("credit_code").upper()
+    if not is_valid_credit_code(code):
+        problems.append(
+            row.problem(
+                where["credit_code"],
+                f"统一社会信用代码“{code[:30]}”无效（18位，校验位须正确）",
+                f"credit code {code[:30]!r} is invalid (18 characters with a valid check character)",
+            )
+        )
+    contract = text("contract_no")
+    if not contract or len(contract) > 64:
+        problems.append(
+            row.problem(
+                where["contract_no"],
+                "担保合同编号为空或超过64个字符",
+                "the contract number is empty or longer than 64",
+            )
+        )
+    amounts = {}
+    for field, zh, en in COLUMNS[3:5]:
+        amounts[field] = _amount(row.get(where[field]))
+        if amounts[field] is None:
+            problems.append(
+                row.problem(
+                    where[field],
+                    f"{zh}应为不小于0、最多两位小数的数字，收到“{str(row.get(where[field]))[:30]}”",
+                    f"{en} must be a number ≥ 0 with at most 2 decimals, got {str(row.get(where[field]))[:30]!r}",
+                )
+            )
+    dates = {}
+    for field, zh, en in COLUMNS[5:]:
+        dates[field] = parse_date(row.get(where[field]))
+        if dates[field] is None:
+            problems.append(
+                row.problem(
+                    where[field],
+                    f"{zh}无法识别为日期：“{str(row.get(where[field]))[:30]}”",
+                    f"{en} is not a date: {str(row.get(where[field]))[:30]!r}",
+                )
+            )
+    if dates.get("start_date") and dates.get("end_date") and dates["end_date"] < dates["start_date"]:
+        problems.append(
+            row.problem(where["end_date"], "到期日期早于起始日期", "the end date is before the start date")
+        )
+    if len(problems) > before:
+        return None
+    return Parsed(
+        row.number,
+        code,
+        contract,
+        text("borrower")[:200],
+        amounts["loan_amount"],
+        amounts["guaranteed_amount"],
+        dates["start_date"],
+        dates["end_date"],
+    )
+
+
+@transaction.atomic
+def bank_batch_upload(*, actor: User, bank: Bank, as_of: dt.date, upload, filename: str = "") -> BankBatch:
+    """Read, check and store a bank's batch with each row matched; the companies' 总对总 records of the
+    bank in force on `as_of` without a row are counted as missing from the batch (listed by
+    `records_missing_from_batch`)."""
+    if not may_upload_bank_batch(actor):
+        raise AppError(
+            bilingual("只有监管人员可以上传银行总对总批次", "only regulators upload banks' batches"),
+            code="forbidden",
+        )
+    rows = parse(upload, filename)
+    institutions = dict(
+        Institution.objects.for_user(actor)
+        .filter(credit_code__in={r.credit_code for r in rows})
+        .values_list("credit_code", "id")
+    )
+    records = {
+        (inst_id, no): (pk, amount)
+        for pk, inst_id, no, amount in Guarantee.objects.for_user(actor)
+        .filter(institution_id__in=institutions.values(), contract_no__in={r.contract_no for r in rows})
+        .values_list("id", "institution_id", "contract_no", "guaranteed_amount")
+    }
+    batch = BankBatch.objects.create(
+        bank=bank, region_id=actor.region_id, as_of=as_of, source_name=filename[:255], uploaded_by=actor
+    )
+    objs = []
+    for r in rows:
+        inst_id = institutions.get(r.credit_code)
+        pk, amount = records.get((inst_id, r.contract_no), (None, None))
+        status = (
+            MatchStatus.NO_RECORD
+            if pk is None
+            else (MatchStatus.MATCHED if amount == r.guaranteed_amount else MatchStatus.AMOUNT_DIFFERS)
+        )
+        objs.append(
+            BankBatchRow(
+                batch=batch,
+                row_number=r.number,
+                credit_code=r.credit_code,
+                contract_no=r.contract_no,
+                borrower=r.borrower,
+                loan_amount=r.loan_amount,
+                guaranteed_amount=r.guaranteed_amount,
+                start_date=r.start_date,
+                end_date=r.end_date,
+                institution_id=inst_id,
+                guarantee_id=pk,
+                status=status,
+            )
+        )
+    BankBatchRow.objects.bulk_create(objs, batch_size=2000)
+    counts = {s: sum(1 for o in objs if o.status == s) for s in MatchStatus.values}
+    batch.rows = len(objs)
+    batch.matched = counts[MatchStatus.MATCHED]
+    batch.amount_differs = counts[MatchStatus.AMOUNT_DIFFERS]
+    batch.no_record = counts[MatchStatus.NO_RECORD]
+    batch.missing_from_batch = records_missing_from_batch(user=actor, batch=batch).count()
+    batch.save()
+    audit.record(
+        actor=actor,
+        action=audit.Action.CREATE,
+        instance=batch,
+        note=f"{bank.name} {as_of} {len(objs)} 行（一致 {batch.matched}，金额不符 {batch.amount_differs}，"
+        f"机构无此记录 {batch.no_record}，批次缺少 {batch.missing_from_batch}）",
+    )
+    return batch
+
+
+def records_missing_from_batch(*, user, batch: BankBatch) -> QuerySet[Guarantee]:
+    """The other side: records flagged 总对总 with the batch's bank, in force on its date, of the companies
+    the user oversees, that no row of the batch names."""
+    named = BankBatchRow.objects.filter(batch=batch, guarantee__isnull=False).values("guarantee_id")
+    return (
+        Guarantee.objects.for_user(user)
+        .filter(bank=batch.bank, batch_zdz=True)
+        .in_force(batch.as_of)
+        .exclude(pk__in=named)
+        .select_related("institution", "client")
+        .order_by("institution__name", "contract_no")
+    )
