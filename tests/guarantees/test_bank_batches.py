@@ -201,7 +201,7 @@ def test_xlsx_batch_and_zip_bomb(records, users, chengdu_institution):
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
-        zf.writestr("xl/worksheets/sheet1.xml", b"0" * (4 * 1024 * 1024)  # ratio ≈ 1000:1, above the limit of 100)
+        zf.writestr("xl/worksheets/sheet1.xml", b"0" * (4 * 1024 * 1024))  # ratio ≈ 1000:1, above 100
     with pytest.raises(UploadRejected):
         bank_batch_upload(
             actor=users["sc_regulator"],
