@@ -284,3 +284,19 @@ def controller_guarantees(*, institution: Institution, on: dt.date) -> QuerySet[
         .select_related("client")
         .order_by("-balance", "contract_no")
     )
+
+
+def records_fingerprint(institution_id: int) -> tuple:
+    """What changes whenever the records that derive the report do (guarantees, their events, the
+    shareholders REL-01 matches): a cache key part, three aggregate queries on indexed columns.
+    (0, …) when the institution has no records."""
+    from institutions.models import Shareholder
+
+    g = Guarantee.objects.filter(institution_id=institution_id).aggregate(n=Count("id"), at=Max("updated_at"))
+    e = GuaranteeEvent.objects.filter(guarantee__institution_id=institution_id).aggregate(
+        n=Count("id"), last=Max("id")
+    )
+    s = Shareholder.objects.filter(institution_id=institution_id).aggregate(
+        n=Count("id"), at=Max("updated_at")
+    )
+    return (g["n"], g["at"], e["n"], e["last"], s["n"], s["at"])

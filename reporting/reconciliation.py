@@ -13,8 +13,11 @@ A filing whose company has no records yet is not reconciled (nothing to compare 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.cache import cache
 
 from guarantees import selectors as records
 from institutions.models import Institution
@@ -27,6 +30,7 @@ REL01_RULE = "REL-01"
 CONTROLLER_FIELD = "controller_guarantee_balance"
 RECONCILED_FIELDS = (*records.DERIVED_FIELDS, CONTROLLER_FIELD)
 CITATION = "担保业务明细与季度报表核对（容差为政策数据）"
+CACHE_SECONDS = 3600
 REL01_CITATION = "《融资担保公司监督管理条例》第十七条"
 
 
@@ -97,11 +101,10 @@ def reconcile(
 ) -> Reconciliation:
     """Compare `values` ({code: decimal string}, as a version holds them) with the records. Callers have
     scoped the institution (a filing read through for_user, or the company's own submission)."""
-    if not records.has_records(institution.pk):
+    fingerprint = records.records_fingerprint(institution.pk)
+    if not fingerprint[0]:
         return Reconciliation(period_end=period_end, has_records=False)
-    derived = records.derive_report_fields(institution=institution, period_end=period_end)
-    controller = list(records.controller_guarantees(institution=institution, on=period_end))
-    derived[CONTROLLER_FIELD] = sum((g.balance for g in controller), Decimal("0.00"))
+    derived, controller = _derived(institution, period_end, fingerprint)
     governing = ReconciliationTolerance.objects.governing(period_end, institution.region_id or "")
     by_code = {f.code: f for f in fields}
     result = Reconciliation(
@@ -131,6 +134,20 @@ def reconcile(
         else:
             result.findings.append(_difference(line))
     return result
+
+
+def _derived(institution: Institution, period_end: dt.date, fingerprint: tuple) -> tuple[dict, list]:
+    """The derived fields and REL-01 guarantees, cached until the records change: the form's live check
+    asks for them on every edit, and a large company's records take a second or two to derive."""
+    key = "reconcile:" + hashlib.sha256(repr((institution.pk, period_end, fingerprint)).encode()).hexdigest()
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    derived = records.derive_report_fields(institution=institution, period_end=period_end)
+    controller = list(records.controller_guarantees(institution=institution, on=period_end))
+    derived[CONTROLLER_FIELD] = sum((g.balance for g in controller), Decimal("0.00"))
+    cache.set(key, (derived, controller), CACHE_SECONDS)
+    return derived, controller
 
 
 def _difference(line: Line) -> Finding:
