@@ -32,6 +32,7 @@ from institutions.models import Agreement
 from .choices import EventKind
 from .models import Guarantee, GuaranteeEvent
 
+CENT = Decimal("0.01")
 RULES = {
     "AGR-G1": ("期限", "term"),
     "AGR-G2": ("贷款银行", "bank"),
@@ -188,7 +189,11 @@ def agreement_guarantee_findings(agreement: Agreement, on: dt.date) -> Agreement
         .values_list("guarantee_id", "total")
     )
     rows = [
-        Row(*values, compensation_interest=interest.get(values[0], Decimal(0)))
+        Row(
+            *values[:-1],
+            balance=Decimal(values[-1]).quantize(CENT),  # SQLite hands the annotation back unrounded
+            compensation_interest=interest.get(values[0], Decimal(0)),
+        )
         for values in Guarantee.objects.filter(agreement=agreement)
         .with_balance(on)
         .order_by("start_date", "contract_no")

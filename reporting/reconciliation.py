@@ -31,6 +31,7 @@ CONTROLLER_FIELD = "controller_guarantee_balance"
 RECONCILED_FIELDS = (*records.DERIVED_FIELDS, CONTROLLER_FIELD)
 CITATION = "担保业务明细与季度报表核对（容差为政策数据）"
 CACHE_SECONDS = 3600
+PANEL_LINES = 6  # the filing page's side panel; the reconciliation page lists every line
 REL01_CITATION = "《融资担保公司监督管理条例》第十七条"
 
 
@@ -145,7 +146,9 @@ def _derived(institution: Institution, period_end: dt.date, fingerprint: tuple) 
         return hit
     derived = records.derive_report_fields(institution=institution, period_end=period_end)
     controller = list(records.controller_guarantees(institution=institution, on=period_end))
-    derived[CONTROLLER_FIELD] = sum((g.balance for g in controller), Decimal("0.00"))
+    derived[CONTROLLER_FIELD] = sum((g.balance for g in controller), Decimal("0.00")).quantize(
+        Decimal("0.01"), ROUND_HALF_UP
+    )
     cache.set(key, (derived, controller), CACHE_SECONDS)
     return derived, controller
 
@@ -203,9 +206,21 @@ def panel_context(filing) -> dict:
     version = filing.current_version
     result = for_filing(filing, version)
     explanations = (version.explanations or {}) if version else {}
+    explained = {f.rule_id: explanations.get(f.rule_id, "") for f in result.findings}
+    frozen = bool(version and version.is_frozen)
     return {
         "filing": filing,
         "rec": result,
-        "explained": {f.rule_id: explanations.get(f.rule_id, "") for f in result.findings},
+        "explained": explained,
+        "explained_count": sum(1 for text in explained.values() if text),
+        # a submitted version was explained against the records of its day: a difference it did not show
+        # then came with records loaded or changed since
+        "since_submission": {
+            f.rule_id
+            for f in result.findings
+            if frozen and f.rule_id not in {x["rule_id"] for x in version.findings}
+        },
+        "top": result.differences[:PANEL_LINES],
+        "more": max(0, len(result.differences) - PANEL_LINES),
         "overrides": (version.overrides or {}) if version else {},
     }
