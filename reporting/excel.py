@@ -59,6 +59,7 @@ def workbook_for(
     `values`/`findings`, the same layout returned with offending cells highlighted and commented."""
     template = services.template_for(period)
     fields = services.template_fields(template)
+    sources: dict[str, str] = {}
     if values is None:
         filing = (
             institution.filings.filter(year=period.year, quarter=period.quarter)
@@ -67,6 +68,15 @@ def workbook_for(
         )
         values = dict(filing.current_version.values) if filing and filing.current_version else {}
         values = {**services.opening_values(institution.pk, period), **values}
+        if filing and filing.current_version:  # where a prefilled value came from, as a cell comment
+            version = filing.current_version
+            for code, source in version.prefill.items():
+                override = version.overrides.get(code)
+                sources[code] = (
+                    f"[明细预填] 已修改：明细推算值 {override['derived']}，填报 {override['value']}"
+                    if override
+                    else f"[明细预填] {source['source_zh']}"
+                )
     prev = services.submitted_version(institution.pk, period.previous())
     previous = prev.values if prev else {}
     notes_by_field = {}
@@ -145,6 +155,8 @@ def workbook_for(
         for fd in notes_by_field.get(f.code, []):
             fmt = money_err if fd.severity == "error" else (money_warn if fmt is not money_err else fmt)
             comment.append(f"[{fd.rule_id}] {fd.message_zh}")
+        if f.code in sources:
+            comment.append(sources[f.code])
         value = values.get(f.code)
         if value in (None, ""):
             ws.write_blank(r, COL_VALUE, None, fmt)

@@ -366,6 +366,20 @@ def test_prefill_and_override_through_the_form(records, users, chengdu_instituti
     book = c.get("/reporting/file/2025Q2/template.xlsx").content
     rows = [[str(x) for x in row.values] for row in read_upload(book, channel="quarterly")["季度报表"]]
     assert any("fin_balance_opening" in row and "400" in " ".join(row) for row in rows)
+    # each prefilled cell says where its value came from, an overridden one what the records said
+    import io
+
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(book))["季度报表"]
+    comments = {
+        sheet.cell(row=cell.row, column=2).value: cell.comment.text
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.comment
+    }
+    assert comments["fin_balance"].startswith("[明细预填] 担保业务明细推算（截至 2025-06-30")
+    assert comments["fin_new"] == "[明细预填] 已修改：明细推算值 1250.00，填报 1260.00"
 
 
 def test_prefill_api(records, users, chengdu_institution):
