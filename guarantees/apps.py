@@ -12,3 +12,8 @@ class GuaranteesConfig(AppConfig):
 
         # each guarantee under an agreement, checked against its terms, on the agreement's page
         register(AgreementPanel("guarantees", "guarantees/_agreement_panel.html", agreement_panel_context))
+        from core.inbox import inbox_source
+
+        from .bank_batch_services import inbox_tasks
+
+        inbox_source(inbox_tasks)

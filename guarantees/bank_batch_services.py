@@ -291,3 +291,35 @@ def records_missing_from_batch(*, user, batch: BankBatch) -> QuerySet[Guarantee]
         .select_related("institution", "client")
         .order_by("institution__name", "contract_no")
     )
+
+
+def inbox_tasks(user) -> list:
+    """For regulators: the latest batch of each bank (last 180 days) that left rows unmatched on either
+    side or amounts that differ (core.inbox). One query."""
+
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from core.inbox import Task
+
+    if not has_role(user, Role.REGULATOR):
+        return []
+    since = timezone.now() - dt.timedelta(days=180)
+    latest: dict[int, BankBatch] = {}
+    for batch in BankBatch.objects.for_user(user).filter(created_at__gte=since).select_related("bank"):
+        latest.setdefault(batch.bank_id, batch)  # newest first (model ordering)
+    tasks = []
+    for batch in latest.values():
+        n = batch.amount_differs + batch.no_record + batch.missing_from_batch
+        if n:
+            tasks.append(
+                Task(
+                    kind="guarantees.bank_batch",
+                    title=_("%(bank)s 总对总批次（截至 %(d)s）有 %(n)s 条不一致")
+                    % {"bank": batch.bank.name, "d": batch.as_of, "n": n},
+                    url=reverse("bank_batches:detail", args=[batch.pk]),
+                    count=n,
+                )
+            )
+    return tasks

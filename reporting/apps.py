@@ -34,3 +34,8 @@ class ReportingConfig(AppConfig):
                 order=10,
             )
         )
+        from core.inbox import inbox_source
+
+        from .reconciliation import inbox_tasks
+
+        inbox_source(inbox_tasks)

@@ -224,3 +224,42 @@ def panel_context(filing) -> dict:
         "more": max(0, len(result.differences) - PANEL_LINES),
         "overrides": (version.overrides or {}) if version else {},
     }
+
+
+def inbox_tasks(user) -> list:
+    """The company's open drafts whose figures differ from its records beyond tolerance: each difference
+    needs an explanation when the draft is submitted (core.inbox). Two queries for a company without
+    records; with them, the derivation is cached until the records change."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from core.inbox import Task
+    from core.roles import COMPANY_ROLES, role_of
+
+    from .choices import FilingStatus
+    from .models import Filing
+
+    if role_of(user) not in COMPANY_ROLES or not user.institution_id:
+        return []
+    if not records.has_records(user.institution_id):
+        return []
+    tasks = []
+    drafts = (
+        Filing.objects.for_user(user)
+        .filter(status__in=(FilingStatus.DRAFT, FilingStatus.RETURNED))
+        .select_related("institution", "template", "current_version")
+    )
+    for filing in drafts:
+        n = len(for_filing(filing).findings)
+        if n:
+            tasks.append(
+                Task(
+                    kind="reporting.reconciliation",
+                    title=_("%(p)s：%(n)s 项填报数与担保业务明细不一致，报送时须说明")
+                    % {"p": filing.period.label, "n": n},
+                    url=reverse("reporting:reconciliation", args=[filing.pk]),
+                    count=n,
+                    due=filing.due_date,
+                )
+            )
+    return tasks

@@ -332,3 +332,26 @@ def test_api_upload_and_rows(records, users, chengdu_institution, mianyang_insti
     assert bad.status_code == 400
     assert "第2行 A列" in bad.json()["errors"]["file"][0]
     assert BankBatch.objects.count() == 1
+
+
+def test_inbox_lists_the_latest_batch_of_each_bank_with_differences(
+    records, users, chengdu_institution, mianyang_institution
+):
+    import datetime as dt
+
+    from core.inbox import tasks_for
+
+    bank = Bank.objects.get(name=ICBC)
+    for _ in range(2):
+        batch = bank_batch_upload(
+            actor=users["sc_regulator"],
+            bank=bank,
+            as_of=dt.date(2025, 6, 30),
+            upload=good_batch(chengdu_institution.credit_code, mianyang_institution.credit_code),
+            filename="batch.csv",
+        )
+    tasks = [t for t in tasks_for(users["sc_regulator"]) if t.kind == "guarantees.bank_batch"]
+    assert [(t.url, t.count) for t in tasks] == [(f"/guarantees/bank-batches/{batch.pk}/", 3)]
+    assert tasks[0].title == f"{ICBC} 总对总批次（截至 2025-06-30）有 3 条不一致"
+    for name in ("cd_regulator", "cd_filer", "zj_regulator"):
+        assert [t for t in tasks_for(users[name]) if t.kind == "guarantees.bank_batch"] == []

@@ -486,3 +486,18 @@ def test_tolerance_page(users, client_for, django_assert_num_queries):
         )
     with django_assert_num_queries(10):
         c.get("/reporting/tolerances/")
+
+
+def test_inbox_asks_the_company_to_explain(q2_filing, users):
+    from core.inbox import tasks_for
+
+    tasks = [t for t in tasks_for(users["cd_filer"]) if t.kind == "reporting.reconciliation"]
+    assert [(t.url, t.count, t.title) for t in tasks] == [
+        (
+            f"/reporting/filings/{q2_filing.pk}/reconciliation/",
+            1,
+            "2025年第2季度：1 项填报数与担保业务明细不一致，报送时须说明",
+        )
+    ]
+    for name in ("my_filer", "cd_regulator"):
+        assert [t for t in tasks_for(users[name]) if t.kind == "reporting.reconciliation"] == []
