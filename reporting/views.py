@@ -693,9 +693,9 @@ def reconciliation_page(request: HttpRequest, pk: int) -> HttpResponse:
             **context,
             "version": version,
             "prefill": (version.prefill or {}) if version else {},
-            "can_edit_tolerance": may_set_tolerance(request.user, request.user.region_id or "")
-            if request.user.region_id
-            else may_set_tolerance(request.user, None),
+            "can_edit_tolerance": may_set_tolerance(
+                request.user, request.user.region_id[:2] + "0000" if request.user.region_id else None
+            ),
         },
     )
 
@@ -704,9 +704,12 @@ def reconciliation_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def filing_prefill(request: HttpRequest, period: str) -> HttpResponse:
     """Take the values derived from the loan-level records into the draft (the filer may change them)."""
-    p = _period_arg(request, Period.parse(period))
     try:
-        filing, version, _f = services.filing_prefill(
+        p = Period.parse(period)
+    except ValueError as exc:
+        raise Http404(str(exc)) from exc
+    try:
+        _filing, version, _f = services.filing_prefill(
             actor=request.user, institution=request.user.institution, period=p
         )
     except services.FilingError as exc:
