@@ -355,3 +355,16 @@ def test_inbox_lists_the_latest_batch_of_each_bank_with_differences(
     assert tasks[0].title == f"{ICBC} 总对总批次（截至 2025-06-30）有 3 条不一致"
     for name in ("cd_regulator", "cd_filer", "zj_regulator"):
         assert [t for t in tasks_for(users[name]) if t.kind == "guarantees.bank_batch"] == []
+
+
+def test_demo_batch_has_three_visible_differences(records, users):
+    import datetime as dt
+
+    from guarantees import bank_batch_demo
+
+    users["sc_regulator"].username = "sc_regulator"
+    users["sc_regulator"].save(update_fields=["username"])
+    assert bank_batch_demo.seed(dt.date(2025, 6, 30)) == 4  # Z2, Z3, M1 and the bank-only row
+    batch = BankBatch.objects.get()
+    assert (batch.matched, batch.amount_differs, batch.no_record, batch.missing_from_batch) == (2, 1, 1, 1)
+    assert bank_batch_demo.seed(dt.date(2025, 6, 30)) == 0  # re-runnable
