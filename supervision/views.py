@@ -549,6 +549,7 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cells": [(c, labels.get(c, c), v) for c, v in case.cells.items()],
             "events": history(case),
             "quarters": case.quarters.all(),
+            "measures": case.measures.for_user(request.user).select_related("measure_type"),
             "close_form": CloseWarningForm(),
             "regulators": [
                 u for u in case_regulators(case.institution.region_id) if u.pk != case.assigned_to_id

@@ -1,6 +1,6 @@
 """Cases spanning quarters: the per-quarter cases of one institution × rule become one case (the latest
 quarter's row is kept, every quarter becomes a history row; it stays open while any of them was open);
-and the supervisory-measure catalogue (规程 art. 28)."""
+the supervisory-measure catalogue (规程 art. 28) and the daily measure-reminder beat task."""
 
 from collections import defaultdict
 
@@ -49,12 +49,30 @@ def merge_cases(apps, schema_editor):
         WarningCase.objects.filter(pk__in=drop[start : start + 1000]).delete()
 
 
+REMINDER_TASK = "监管措施到期提醒"
+
+
 def load(apps, schema_editor):
     merge_cases(apps, schema_editor)
     load_measure_types(apps.get_model("supervision", "MeasureType"))
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="40", hour="8", day_of_week="*", day_of_month="*", month_of_year="*", timezone="Asia/Shanghai"
+    )
+    PeriodicTask.objects.get_or_create(
+        name=REMINDER_TASK, defaults={"task": "supervision.measures_remind_daily", "crontab": crontab}
+    )
+
+
+def unload(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=REMINDER_TASK).delete()
 
 
 class Migration(migrations.Migration):
-    dependencies = [("supervision", "0003_cases_span_quarters_and_measures")]
+    dependencies = [
+        ("supervision", "0003_cases_span_quarters_and_measures"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
 
-    operations = [migrations.RunPython(load, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(load, unload)]
