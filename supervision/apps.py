@@ -15,7 +15,13 @@ class SupervisionConfig(AppConfig):
         from reporting.panels import register as register_panel
 
         from . import receivers  # noqa: F401  (signal receivers; they import the tasks for workers)
-        from .selectors import filing_summary, inbox_tasks, institution_measures_tab, institution_tab
+        from .selectors import (
+            filing_summary,
+            inbox_tasks,
+            institution_measures_tab,
+            institution_rating_tab,
+            institution_tab,
+        )
 
         register_panel(
             FilingPanel("indicators", "supervision/_filing_summary.html", filing_summary, order=10)
@@ -30,6 +36,15 @@ class SupervisionConfig(AppConfig):
                 "supervision/_institution_measures_tab.html",
                 institution_measures_tab,
                 order=66,
+            )
+        )
+        register_tab(
+            Tab(
+                "rating",
+                _("分类评级"),
+                "supervision/_institution_rating_tab.html",
+                institution_rating_tab,
+                order=67,
             )
         )
         inbox_source(inbox_tasks)

@@ -756,3 +756,204 @@ class NonFilerEntry(models.Model):
 
     def __str__(self):
         return f"{self.institution_id} {self.kind}"
+
+
+# --- classification rating (分类监管, A–D) ----------------------------------------------------------
+
+
+class Grade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+GRADE_ORDER = ["A", "B", "C", "D"]
+
+
+class ItemSource(models.TextChoices):
+    """Where a score item's points come from (the formulas are code, supervision/rating.py; the
+    parameters are the item's data)."""
+
+    NET_ASSETS = "net_assets", _("规模：期末净资产分档")
+    INDICATOR_BAND = "indicator_band", _("指标分档（年末季度）")
+    BREACH_FREE = "breach_free", _("指标：无违规季度占比")
+    FILING = "filing", _("报送行为：逾期、退回、更正扣分")
+    MEASURES = "measures", _("监管措施与现场检查扣分")
+    MANUAL = "manual", _("人工评分")
+    VETO_BREACH = "veto_breach", _("否决项：年末指标违规")
+    VETO_MEASURE = "veto_measure", _("否决项：被采取特定监管措施")
+
+
+class RatingSheetQuerySet(ScopedQuerySet):
+    scope = Scope(everyone=True, change_region="region_code")
+
+
+class RatingSheet(TimeStampedModel):
+    """A score sheet: items with points (and veto items capping the grade), grade bands, the objection
+    period and what each grade means for supervision. region_code "" is the default sheet; a province
+    replaces it with its own from a year on."""
+
+    region_code = models.CharField(_("适用地区"), max_length=6, blank=True)
+    year_from = models.PositiveSmallIntegerField(_("自年度起适用"))
+    name = models.CharField(_("名称"), max_length=120)
+    confirmed = models.BooleanField(_("已由监管部门确认"), default=False)
+    source = models.CharField(_("依据"), max_length=300)
+    objection_days = models.PositiveSmallIntegerField(_("异议期（天）"), default=10)
+
+    objects = RatingSheetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region_code", "-year_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "year_from"], name="one_sheet_per_start")
+        ]
+        verbose_name = _("分类评级评分表")
+        verbose_name_plural = _("分类评级评分表")
+
+    def __str__(self):
+        return self.name
+
+
+class RatingItem(models.Model):
+    sheet = models.ForeignKey(RatingSheet, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(_("编号"), max_length=32)
+    name = models.CharField(_("评分项"), max_length=120)
+    category = models.CharField(_("类别"), max_length=40)
+    points = models.DecimalField(_("分值"), max_digits=6, decimal_places=2, default=0)
+    source = models.CharField(_("数据来源"), max_length=20, choices=ItemSource.choices)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    cap = models.CharField(_("否决后最高等级"), max_length=1, choices=Grade.choices, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sheet", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["sheet", "code"], name="one_item_code_per_sheet")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_veto(self) -> bool:
+        return self.source in (ItemSource.VETO_BREACH, ItemSource.VETO_MEASURE)
+
+
+class GradeBand(models.Model):
+    """A grade from a minimum score, with what it means: inspection and report frequency, benefits."""
+
+    sheet = models.ForeignKey(RatingSheet, on_delete=models.CASCADE, related_name="bands")
+    grade = models.CharField(_("等级"), max_length=1, choices=Grade.choices)
+    min_score = models.DecimalField(_("最低得分"), max_digits=6, decimal_places=2)
+    inspection_every_months = models.PositiveSmallIntegerField(_("现场检查频率（月）"))
+    report_frequency = models.CharField(_("报送频率"), max_length=40)
+    benefits = models.TextField(_("政策措施"), blank=True)
+
+    class Meta:
+        ordering = ["sheet", "grade"]
+        constraints = [models.UniqueConstraint(fields=["sheet", "grade"], name="one_band_per_grade")]
+
+    def __str__(self):
+        return f"{self.grade} ≥ {self.min_score}"
+
+
+class RatingStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    CONFIRMED = "confirmed", _("已复核确认")
+    PUBLISHED = "published", _("已公布")
+
+
+class RatingQuerySet(ScopedQuerySet):
+    # Regulators of the region; the company sees its own once confirmed.
+    scope = Scope(region="institution__region_id", institution="institution_id")
+
+    def for_user(self, user, action="view"):
+        from core.roles import is_company_user
+
+        qs = super().for_user(user, action)
+        if is_company_user(user):
+            qs = qs.exclude(status=RatingStatus.DRAFT)
+        return qs
+
+
+class Rating(TimeStampedModel):
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("评级年度"))
+    sheet = models.ForeignKey(RatingSheet, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("状态"), max_length=12, choices=RatingStatus.choices, default=RatingStatus.DRAFT
+    )
+    score = models.DecimalField(_("得分"), max_digits=6, decimal_places=2)
+    computed_grade = models.CharField(_("按分数等级"), max_length=1, choices=Grade.choices)
+    grade = models.CharField(_("等级"), max_length=1, choices=Grade.choices)
+    capped_by = models.CharField(_("否决项"), max_length=200, blank=True)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    objection_until = models.DateField(_("异议截止日"), null=True, blank=True)
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+
+    objects = RatingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "grade", "-score", "pk"]
+        constraints = [models.UniqueConstraint(fields=["institution", "year"], name="one_rating_per_year")]
+        verbose_name = _("分类评级")
+        verbose_name_plural = _("分类评级")
+
+    def __str__(self):
+        return f"{self.institution} {self.year} {self.grade}"
+
+
+class RatingScoreQuerySet(ScopedQuerySet):
+    scope = Scope(region="rating__institution__region_id", institution="rating__institution_id")
+
+
+class RatingScore(models.Model):
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="scores")
+    item = models.ForeignKey(RatingItem, on_delete=models.PROTECT, related_name="+")
+    computed = models.DecimalField(_("计算得分"), max_digits=6, decimal_places=2, null=True)
+    score = models.DecimalField(_("得分"), max_digits=6, decimal_places=2, null=True)
+    vetoed = models.BooleanField(_("触发否决"), default=False)
+    basis = models.CharField(_("依据"), max_length=500)
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("调整理由"), blank=True)
+
+    objects = RatingScoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["rating", "item__order"]
+        constraints = [models.UniqueConstraint(fields=["rating", "item"], name="one_score_per_item")]
+
+    def __str__(self):
+        return f"{self.item.code}={self.score}"
+
+
+class RatingObjectionQuerySet(ScopedQuerySet):
+    scope = Scope(region="rating__institution__region_id", institution="rating__institution_id")
+
+
+class RatingObjection(TimeStampedModel):
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="objections")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("异议内容"))
+    response = models.TextField(_("处理意见"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    objects = RatingObjectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.text[:40]

@@ -379,7 +379,15 @@ def inbox_tasks(user) -> list:
     from core.inbox import Task
     from core.roles import Role, is_company_user, role_of
 
-    from .models import ApprovalLevel, Measure, MeasureStatus, WarningCase, WarningStatus
+    from .models import (
+        ApprovalLevel,
+        Measure,
+        MeasureStatus,
+        Rating,
+        RatingStatus,
+        WarningCase,
+        WarningStatus,
+    )
     from .permissions import approval_authority
 
     tasks = []
@@ -449,4 +457,24 @@ def inbox_tasks(user) -> list:
                 overdue["due"],
             )
         )
+    to_confirm = (
+        Rating.objects.for_user(user, "change")
+        .filter(status=RatingStatus.DRAFT)
+        .exclude(drafted_by=user)
+        .count()
+    )
+    if to_confirm:
+        tasks.append(
+            Task("rating.confirm", _("分类评级待复核确认"), reverse("supervision:ratings"), to_confirm)
+        )
     return tasks
+
+
+def institution_rating_tab(request: HttpRequest, institution: Institution) -> dict:
+    """Context of the institution page's rating tab: its latest rating the user may see and what that
+    grade means (inspection and report frequency, benefits) — two queries."""
+    from .models import GradeBand, Rating
+
+    rating = Rating.objects.for_user(request.user).filter(institution=institution).order_by("-year").first()
+    band = GradeBand.objects.filter(sheet_id=rating.sheet_id, grade=rating.grade).first() if rating else None
+    return {"rating": rating, "band": band}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import measure_views, views
+from . import measure_views, rating_views, views
 
 app_name = "supervision"
 
@@ -27,4 +27,6 @@ urlpatterns = [
     path("inspections/<int:pk>/", measure_views.inspection_detail, name="inspection_detail"),
     path("nonfilers/", measure_views.nonfilers, name="nonfilers"),
     path("nonfilers/<int:pk>/", measure_views.nonfiler_detail, name="nonfiler_detail"),
+    path("ratings/", rating_views.rating_list, name="ratings"),
+    path("ratings/<int:pk>/", rating_views.rating_detail, name="rating_detail"),
 ]
