@@ -134,8 +134,39 @@ def seed_work() -> dict:
         )
     period = Period.containing(today).previous()
     svc.nonfilers_draft(actor=sc, period=period, measure_type=types["inquiry"])
+    ratings = seed_ratings(sc=sc, cd=cd, admin=admin, keep_open=cdzx)
     return {
+        "ratings": ratings,
         "measures": Measure.objects.count(),
         "nonfiler_lists": NonFilerList.objects.count(),
         "open_cases": WarningCase.objects.exclude(status=WarningStatus.CLOSED).count(),
     }
+
+
+def seed_ratings(*, sc, cd, admin, keep_open) -> int:
+    """The last full year's ratings: drafted by the province, one item adjusted by the city with a
+    reason, confirmed by a second regulator, published — all but one company's, still in its objection
+    period."""
+    from django.utils import timezone
+
+    from .models import IndicatorRun, Rating
+    from .services import ratings as rating_svc
+
+    year = IndicatorRun.objects.filter(quarter=4).order_by("-year").values_list("year", flat=True).first()
+    if year is None:
+        return 0
+    rating_svc.ratings_draft(actor=sc, year=year)
+    rating = Rating.objects.filter(year=year, institution=keep_open).first()
+    if rating is not None:
+        score = rating.scores.get(item__code="GOVERNANCE")
+        rating_svc.rating_adjust(
+            actor=cd, score=score, value=score.item.points, reason="现场检查确认内控制度健全、执行有效"
+        )
+    for r in Rating.objects.filter(year=year, status="draft"):
+        rating_svc.rating_confirm(actor=admin, rating=r)
+    # the objection period of every other company has run out (demo time)
+    Rating.objects.filter(year=year).exclude(institution=keep_open).update(
+        objection_until=timezone.localdate() - dt.timedelta(days=1)
+    )
+    rating_svc.ratings_publish(actor=sc, year=year)
+    return Rating.objects.filter(year=year).count()

@@ -410,6 +410,21 @@ def inbox_tasks(user) -> list:
                     rows["due"],
                 )
             )
+        rating = (
+            Rating.objects.for_user(user)
+            .filter(status=RatingStatus.CONFIRMED, objection_until__gte=timezone.localdate())
+            .first()
+        )
+        if rating is not None:
+            tasks.append(
+                Task(
+                    "rating.objection",
+                    _("分类评级结果已出，可在异议期内提出异议"),
+                    reverse("supervision:rating_detail", args=[rating.pk]),
+                    1,
+                    rating.objection_until,
+                )
+            )
         return tasks
     if role_of(user) not in (Role.REGULATOR, Role.ADMIN):
         return tasks

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.inbox import tasks_for
 from supervision import rating as calc
 from supervision.models import (
     IndicatorValue,
@@ -172,7 +173,10 @@ def test_draft_adjust_confirm_object_publish(users, year_2025, client_for):
     for who in ("sc_regulator", "cd_regulator"):  # the drafter and the adjuster
         with pytest.raises(PermissionDenied):
             svc.rating_confirm(actor=users[who], rating=rating)
+    assert "rating.confirm" in [t.kind for t in tasks_for(year_2025["reg2"])]
+    assert "rating.confirm" not in [t.kind for t in tasks_for(users["sc_regulator"])]  # its own draft
     rating = svc.rating_confirm(actor=year_2025["reg2"], rating=rating)
+    assert "rating.objection" in [t.kind for t in tasks_for(users["cd_filer"])]
     assert (rating.status, rating.objection_until) == (
         "confirmed",
         timezone.localdate() + dt.timedelta(days=10),
