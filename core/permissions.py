@@ -146,6 +146,7 @@ MENU = [
     (REGULATORS, _("风险预警"), "supervision:warnings", "exclamation-triangle"),
     (REGULATORS_AND_COMPANIES, _("监管措施"), "supervision:measures", "clipboard2-pulse"),
     (REGULATORS_AND_COMPANIES, _("分类评级"), "supervision:ratings", "award"),
+    (REGULATORS, _("年度报告"), "supervision:annual_report", "journal-richtext"),
     (REGULATORS, _("政策阈值"), "supervision:thresholds", "sliders"),
     (REGULATORS, _("校验规则"), "reporting:rules", "check2-square"),
     (REGULATORS_AND_COMPANIES, _("消息"), "reporting:notifications", "bell"),

@@ -957,3 +957,35 @@ class RatingObjection(TimeStampedModel):
 
     def __str__(self):
         return self.text[:40]
+
+
+# --- the annual supervision and development report (规程 art. 21) ---------------------------------
+
+
+class ReportNarrativeQuerySet(ScopedQuerySet):
+    scope = Scope(region="region_id")
+
+
+class ReportNarrative(models.Model):
+    """One saved version of a narrative part of a region's annual report (append-only: the latest is the
+    text, the earlier ones its history)."""
+
+    region = models.ForeignKey("accounts.Region", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    part = models.CharField(_("部分"), max_length=20)
+    text = models.TextField(_("内容"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReportNarrativeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region", "year", "part", "-created_at", "-pk"]
+        indexes = [models.Index(fields=["region", "year", "part"])]
+        verbose_name = _("年度报告文字部分")
+        verbose_name_plural = _("年度报告文字部分")
+
+    def __str__(self):
+        return f"{self.region_id} {self.year} {self.part}"

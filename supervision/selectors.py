@@ -472,6 +472,14 @@ def inbox_tasks(user) -> list:
                 overdue["due"],
             )
         )
+    if user.region_id and user.region_id.endswith("0000"):  # the province reports to the national regulator
+        from .annual_report import deadlines
+
+        today = timezone.localdate()
+        report_url = reverse("supervision:annual_report")
+        for kind, label, due in deadlines(today):
+            if (due - today).days <= 30:
+                tasks.append(Task(kind, label, report_url, 1, due))
     to_confirm = (
         Rating.objects.for_user(user, "change")
         .filter(status=RatingStatus.DRAFT)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import measure_views, rating_views, views
+from . import measure_views, rating_views, report_views, views
 
 app_name = "supervision"
 
@@ -29,4 +29,8 @@ urlpatterns = [
     path("nonfilers/<int:pk>/", measure_views.nonfiler_detail, name="nonfiler_detail"),
     path("ratings/", rating_views.rating_list, name="ratings"),
     path("ratings/<int:pk>/", rating_views.rating_detail, name="rating_detail"),
+    path("reports/annual/", report_views.annual_report, name="annual_report"),
+    path("reports/annual/export.<str:fmt>", report_views.annual_report_export, name="annual_report_export"),
+    path("reports/quarter-pack.<str:fmt>", report_views.quarter_pack_export, name="quarter_pack"),
+    path("reports/annual-table.<str:fmt>", report_views.annual_table_export, name="annual_table"),
 ]
