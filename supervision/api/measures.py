@@ -35,6 +35,7 @@ class WarningCaseSerializer(serializers.ModelSerializer):
     first_period = serializers.SerializerMethodField()
     period = serializers.SerializerMethodField()
     quarters = serializers.SerializerMethodField()
+    close_reason = serializers.CharField(read_only=True)
 
     class Meta:
         model = WarningCase
