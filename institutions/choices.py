@@ -55,6 +55,9 @@ class NoticeKind(models.TextChoices):
     CANCEL = "cancel", _("注销许可证")
     REVOKE = "revoke", _("吊销许可证")
     LIST_CHANGE = "list_change", _("政府性融资担保机构名单变动")
+    CIRCULAR = "circular", _("监管通报")
+    NON_FILERS = "non_filers", _("未按时报送监管报表机构名单")
+    RATINGS = "ratings", _("融资担保公司分类评级结果")
 
 
 class NoticeStatus(models.TextChoices):

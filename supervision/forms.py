@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
 
-from .models import ParameterKey, Threshold
+from .models import CloseReason, ParameterKey, Threshold
 
 
 class ThresholdForm(forms.ModelForm):
@@ -66,6 +66,13 @@ class ThresholdForm(forms.ModelForm):
 
 
 class CloseWarningForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("关闭原因"),
+        choices=CloseReason.choices,
+        required=False,
+        initial=CloseReason.RECTIFIED,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
     note = forms.CharField(
         label=_("处理说明"), widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"})
     )

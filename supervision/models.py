@@ -29,6 +29,8 @@ __all__ = [
     "Comparator",
     "ParameterKey",
     "WarningStatus",
+    "WarningCaseQuarter",
+    "CloseReason",
 ]
 
 RATIO = {"max_digits": 24, "decimal_places": 6}
@@ -242,9 +244,21 @@ class WarningCaseQuerySet(ScopedQuerySet):
     scope = Scope(region="institution__region_id", institution="institution_id")
 
 
+class CloseReason(models.TextChoices):
+    RECTIFIED = "rectified", _("已整改")
+    DATA_CORRECTED = "data_corrected", _("数据更正后不再触发")
+    MEASURE_TAKEN = "measure_taken", _("已采取监管措施")
+    EXPLAINED = "explained", _("情况说明合理")
+    FALSE_ALARM = "false_alarm", _("误报")
+    OTHER = "other", _("其他")
+
+
 class WarningCase(TimeStampedModel):
-    """An early-warning case for one institution, rule and quarter. `level` counts the consecutive
-    quarters (ending with this one) in which the same rule was breached: 1 关注, 2 警示, ≥3 严重."""
+    """The early-warning case of one institution and rule: one case spans every quarter in which the rule
+    is breached (its `quarters` list them); `year`/`quarter` name the latest of them and `filing`,
+    `value`, `cells` come from it. `level` counts the consecutive breached quarters ending with the
+    latest: 1 关注, 2 警示, ≥3 严重 — the case escalates as the streak grows. A closed case reopens when
+    the rule is breached again in a quarter after the one it was closed at."""
 
     institution = models.ForeignKey(
         Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="+"
@@ -292,16 +306,19 @@ class WarningCase(TimeStampedModel):
         related_name="+",
     )
     note = models.TextField(_("处理说明"), blank=True)
+    first_year = models.PositiveSmallIntegerField(_("首次预警年度"), null=True)
+    first_quarter = models.PositiveSmallIntegerField(_("首次预警季度"), null=True)
+    max_level = models.PositiveSmallIntegerField(_("最高预警级别"), default=1)
+    close_reason = models.CharField(_("关闭原因"), max_length=20, choices=CloseReason.choices, blank=True)
+    closed_year = models.PositiveSmallIntegerField(_("关闭时最近季度（年）"), null=True, blank=True)
+    closed_quarter = models.PositiveSmallIntegerField(_("关闭时最近季度（季）"), null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField(_("重新开启次数"), default=0)
 
     objects = WarningCaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["severity_rank", "-level", "created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["institution", "threshold", "year", "quarter"], name="one_case_per_rule_period"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["institution", "threshold"], name="one_case_per_rule")]
         indexes = [models.Index(fields=["status", "severity_rank", "level"])]
         verbose_name = _("预警案件")
         verbose_name_plural = _("预警案件")
@@ -316,3 +333,659 @@ class WarningCase(TimeStampedModel):
     @property
     def period(self):
         return Period(self.year, self.quarter)
+
+    @property
+    def first_period(self):
+        return Period(self.first_year, self.first_quarter) if self.first_year else self.period
+
+
+class WarningCaseQuarterQuerySet(ScopedQuerySet):
+    scope = Scope(region="case__institution__region_id", institution="case__institution_id")
+
+
+class WarningCaseQuarter(models.Model):
+    """One quarter in which a case's rule was breached (the case's history). A quarter that no longer
+    breaches (an amended or returned filing, a changed rule) is kept, marked cleared."""
+
+    case = models.ForeignKey(WarningCase, on_delete=models.CASCADE, related_name="quarters")
+    filing = models.ForeignKey("reporting.Filing", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(_("季度"))
+    severity = models.CharField(_("性质"), max_length=16, choices=Severity.choices)
+    level = models.PositiveSmallIntegerField(_("预警级别"), default=1)
+    value = models.DecimalField(_("指标值"), null=True, **RATIO)
+    cleared = models.BooleanField(
+        _("已不再触发"), default=False, help_text=_("报表更正、退回或规则调整后该季度不再触发（保留记录）")
+    )
+
+    objects = WarningCaseQuarterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case", "-year", "-quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "year", "quarter"], name="one_row_per_case_quarter")
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} {self.year}Q{self.quarter}"
+
+    @property
+    def period(self):
+        return Period(self.year, self.quarter)
+
+
+# --- supervisory measures (监管措施, 规程 art. 28) ---------------------------------------------------
+
+
+class ApprovalLevel(models.TextChoices):
+    CITY = "city", _("市级监管部门")
+    PROVINCE = "province", _("省级监管部门")
+
+
+class MeasureTypeQuerySet(ScopedQuerySet):
+    scope = Scope(everyone=True)
+
+
+class MeasureType(models.Model):
+    """One kind of measure of the art. 28 catalogue, as data: its default deadline, the level of the
+    regulator that approves it, and the template its document is generated from."""
+
+    code = models.CharField(_("编号"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+    name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    default_days = models.PositiveSmallIntegerField(_("默认整改期限（天）"))
+    approval_level = models.CharField(_("审批层级"), max_length=12, choices=ApprovalLevel.choices)
+    publishable = models.BooleanField(_("可发布为公告"), default=False)
+    onsite = models.BooleanField(_("现场检查"), default=False)
+    template = models.TextField(
+        _("文书模板"),
+        help_text=_(
+            "可用占位符：{{机构}} {{文号}} {{措施}} {{事由}} {{要求}} {{依据}} {{期限}} {{机关}} {{日期}}"
+        ),
+    )
+    source = models.CharField(_("依据"), max_length=200)
+    active = models.BooleanField(_("启用"), default=True)
+
+    objects = MeasureTypeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("监管措施类型")
+        verbose_name_plural = _("监管措施类型")
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if self.name_en and (get_language() or "").startswith("en") else self.name
+
+
+class MeasureStatus(models.TextChoices):
+    PROPOSED = "proposed", _("待审批")
+    REJECTED = "rejected", _("未批准")
+    APPROVED = "approved", _("已批准待下达")
+    ISSUED = "issued", _("已下达")
+    ACKNOWLEDGED = "acknowledged", _("已签收")
+    ANSWERED = "answered", _("已回复")
+    MORE_REQUESTED = "more_requested", _("要求补充")
+    ESCALATED = "escalated", _("已升级")
+    CLOSED = "closed", _("已办结")
+
+
+MEASURE_OPEN = (
+    MeasureStatus.ISSUED,
+    MeasureStatus.ACKNOWLEDGED,
+    MeasureStatus.ANSWERED,
+    MeasureStatus.MORE_REQUESTED,
+)
+
+
+class MeasureQuerySet(ScopedQuerySet):
+    # Regulators of the institution's region and above; the company sees its measures once issued.
+    scope = Scope(region="institution__region_id", institution="institution_id")
+
+    def for_user(self, user, action="view"):
+        from core.roles import is_company_user
+
+        qs = super().for_user(user, action)
+        if is_company_user(user):
+            qs = qs.filter(issued_at__isnull=False)
+        return qs
+
+
+class Measure(TimeStampedModel):
+    """A supervisory measure taken against one institution: proposed (from a warning case, a filing or
+    the institution itself), approved by a regulator of the level its type requires, issued as a
+    numbered document, acknowledged and answered by the company, accepted (closed with a conclusion),
+    sent back for more, or escalated to a stronger measure."""
+
+    measure_type = models.ForeignKey(
+        MeasureType, verbose_name=_("措施类型"), on_delete=models.PROTECT, related_name="measures"
+    )
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    case = models.ForeignKey(
+        WarningCase,
+        verbose_name=_("预警案件"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="measures",
+    )
+    filing = models.ForeignKey(
+        "reporting.Filing",
+        verbose_name=_("报表"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    escalated_from = models.ForeignKey(
+        "self",
+        verbose_name=_("升级自"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalations",
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=MeasureStatus.choices, default=MeasureStatus.PROPOSED
+    )
+    facts = models.TextField(_("事由"))
+    requirements = models.TextField(_("整改要求"), blank=True)
+    deadline = models.DateField(_("答复期限"), null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    approval_note = models.TextField(_("审批意见"), blank=True)
+    number = models.CharField(_("文号"), max_length=60, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("下达人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField(_("下达时间"), null=True, blank=True)
+    issuing_body = models.CharField(_("发文机关"), max_length=120, blank=True)
+    document_text = models.TextField(_("文书正文"), blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    conclusion = models.TextField(_("办结结论"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办结人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    notice = models.ForeignKey(
+        "institutions.Notice",
+        verbose_name=_("公告"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = MeasureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number"], condition=~models.Q(number=""), name="measure_number_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "deadline"])]
+        verbose_name = _("监管措施")
+        verbose_name_plural = _("监管措施")
+
+    def __str__(self):
+        return f"{self.number or '#' + str(self.pk)} {self.measure_type.name} {self.institution.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in MEASURE_OPEN
+
+    @property
+    def overdue(self) -> bool:
+        from django.utils import timezone
+
+        return bool(
+            self.deadline
+            and self.status
+            in (MeasureStatus.ISSUED, MeasureStatus.ACKNOWLEDGED, MeasureStatus.MORE_REQUESTED)
+            and timezone.localdate() > self.deadline
+        )
+
+
+class MessageKind(models.TextChoices):
+    PLAN = "plan", _("整改方案")
+    SUPPLEMENT = "supplement", _("补充材料")
+    REQUEST = "request", _("要求补充")
+    REMINDER = "reminder", _("催办提醒")
+
+
+class MeasureMessageQuerySet(ScopedQuerySet):
+    scope = Scope(region="measure__institution__region_id", institution="measure__institution_id")
+
+
+def evidence_path(instance, filename):
+    return f"measures/{instance.measure_id}/{filename}"
+
+
+class MeasureMessage(models.Model):
+    """One entry of a measure's correspondence: the company's rectification plan or supplement (with
+    evidence), the regulator's request for more, a reminder sent."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("类型"), max_length=16, choices=MessageKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("内容"))
+    evidence = models.FileField(_("证明材料"), upload_to=evidence_path, blank=True)
+    reminder_key = models.CharField(max_length=24, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MeasureMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "reminder_key"],
+                condition=~models.Q(reminder_key=""),
+                name="measure_reminder_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.measure_id} {self.kind}"
+
+
+class InspectionQuerySet(ScopedQuerySet):
+    scope = Scope(region="institution__region_id", institution="institution_id")
+
+
+class Inspection(TimeStampedModel):
+    """On-site inspection (现场检查): its scope, team, dates, findings and report. Started from an
+    on-site inspection measure; each finding is linked to the measure it leads to."""
+
+    measure = models.OneToOneField(
+        Measure,
+        verbose_name=_("检查措施"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inspection",
+    )
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    scope = models.TextField(_("检查范围"))
+    team = models.CharField(_("检查组成员"), max_length=300)
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"))
+    report = models.TextField(_("检查报告"), blank=True)
+    reported_at = models.DateTimeField(_("报告时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = InspectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "-pk"]
+        verbose_name = _("现场检查")
+        verbose_name_plural = _("现场检查")
+
+    def __str__(self):
+        return f"{self.institution.name} {self.start_date}"
+
+
+class InspectionFindingQuerySet(ScopedQuerySet):
+    scope = Scope(region="inspection__institution__region_id", institution="inspection__institution_id")
+
+
+class InspectionFinding(models.Model):
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="findings")
+    text = models.TextField(_("检查发现"))
+    measure = models.ForeignKey(
+        Measure,
+        verbose_name=_("对应措施"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = InspectionFindingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.text[:40]
+
+
+class NonFilerListQuerySet(ScopedQuerySet):
+    scope = Scope(region="region_id")
+
+
+class NonFilerList(TimeStampedModel):
+    """The companies that did not file or filed late for a quarter: drafted from the completeness board,
+    reviewed, published as a public notice; each listed company gets a measure of its own."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+
+    region = models.ForeignKey(
+        "accounts.Region", verbose_name=_("地区"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(_("季度"))
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    measure_type = models.ForeignKey(
+        MeasureType, verbose_name=_("对应措施"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    notice = models.ForeignKey(
+        "institutions.Notice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = NonFilerListQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "-quarter", "-pk"]
+        verbose_name = _("未按时报送名单")
+        verbose_name_plural = _("未按时报送名单")
+
+    def __str__(self):
+        return f"{self.region_id} {self.year}Q{self.quarter}"
+
+    @property
+    def period(self):
+        return Period(self.year, self.quarter)
+
+
+class NonFilerEntry(models.Model):
+    class Kind(models.TextChoices):
+        MISSING = "missing", _("未报送")
+        LATE = "late", _("逾期报送")
+
+    nonfiler_list = models.ForeignKey(NonFilerList, on_delete=models.CASCADE, related_name="entries")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("情形"), max_length=12, choices=Kind.choices)
+    included = models.BooleanField(_("列入名单"), default=True)
+    measure = models.ForeignKey(Measure, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["nonfiler_list", "institution"], name="nonfiler_once_per_list")
+        ]
+
+    def __str__(self):
+        return f"{self.institution_id} {self.kind}"
+
+
+# --- classification rating (分类监管, A–D) ----------------------------------------------------------
+
+
+class Grade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+GRADE_ORDER = ["A", "B", "C", "D"]
+
+
+class ItemSource(models.TextChoices):
+    """Where a score item's points come from (the formulas are code, supervision/rating.py; the
+    parameters are the item's data)."""
+
+    NET_ASSETS = "net_assets", _("规模：期末净资产分档")
+    INDICATOR_BAND = "indicator_band", _("指标分档（年末季度）")
+    BREACH_FREE = "breach_free", _("指标：无违规季度占比")
+    FILING = "filing", _("报送行为：逾期、退回、更正扣分")
+    MEASURES = "measures", _("监管措施与现场检查扣分")
+    MANUAL = "manual", _("人工评分")
+    VETO_BREACH = "veto_breach", _("否决项：年末指标违规")
+    VETO_MEASURE = "veto_measure", _("否决项：被采取特定监管措施")
+
+
+class RatingSheetQuerySet(ScopedQuerySet):
+    scope = Scope(everyone=True, change_region="region_code")
+
+
+class RatingSheet(TimeStampedModel):
+    """A score sheet: items with points (and veto items capping the grade), grade bands, the objection
+    period and what each grade means for supervision. region_code "" is the default sheet; a province
+    replaces it with its own from a year on."""
+
+    region_code = models.CharField(_("适用地区"), max_length=6, blank=True)
+    year_from = models.PositiveSmallIntegerField(_("自年度起适用"))
+    name = models.CharField(_("名称"), max_length=120)
+    confirmed = models.BooleanField(_("已由监管部门确认"), default=False)
+    source = models.CharField(_("依据"), max_length=300)
+    objection_days = models.PositiveSmallIntegerField(_("异议期（天）"), default=10)
+
+    objects = RatingSheetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region_code", "-year_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "year_from"], name="one_sheet_per_start")
+        ]
+        verbose_name = _("分类评级评分表")
+        verbose_name_plural = _("分类评级评分表")
+
+    def __str__(self):
+        return self.name
+
+
+class RatingItem(models.Model):
+    sheet = models.ForeignKey(RatingSheet, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(_("编号"), max_length=32)
+    name = models.CharField(_("评分项"), max_length=120)
+    category = models.CharField(_("类别"), max_length=40)
+    points = models.DecimalField(_("分值"), max_digits=6, decimal_places=2, default=0)
+    source = models.CharField(_("数据来源"), max_length=20, choices=ItemSource.choices)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    cap = models.CharField(_("否决后最高等级"), max_length=1, choices=Grade.choices, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sheet", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["sheet", "code"], name="one_item_code_per_sheet")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_veto(self) -> bool:
+        return self.source in (ItemSource.VETO_BREACH, ItemSource.VETO_MEASURE)
+
+
+class GradeBand(models.Model):
+    """A grade from a minimum score, with what it means: inspection and report frequency, benefits."""
+
+    sheet = models.ForeignKey(RatingSheet, on_delete=models.CASCADE, related_name="bands")
+    grade = models.CharField(_("等级"), max_length=1, choices=Grade.choices)
+    min_score = models.DecimalField(_("最低得分"), max_digits=6, decimal_places=2)
+    inspection_every_months = models.PositiveSmallIntegerField(_("现场检查频率（月）"))
+    report_frequency = models.CharField(_("报送频率"), max_length=40)
+    benefits = models.TextField(_("政策措施"), blank=True)
+
+    class Meta:
+        ordering = ["sheet", "grade"]
+        constraints = [models.UniqueConstraint(fields=["sheet", "grade"], name="one_band_per_grade")]
+
+    def __str__(self):
+        return f"{self.grade} ≥ {self.min_score}"
+
+
+class RatingStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    CONFIRMED = "confirmed", _("已复核确认")
+    PUBLISHED = "published", _("已公布")
+
+
+class RatingQuerySet(ScopedQuerySet):
+    # Regulators of the region; the company sees its own once confirmed.
+    scope = Scope(region="institution__region_id", institution="institution_id")
+
+    def for_user(self, user, action="view"):
+        from core.roles import is_company_user
+
+        qs = super().for_user(user, action)
+        if is_company_user(user):
+            qs = qs.exclude(status=RatingStatus.DRAFT)
+        return qs
+
+
+class Rating(TimeStampedModel):
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("评级年度"))
+    sheet = models.ForeignKey(RatingSheet, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("状态"), max_length=12, choices=RatingStatus.choices, default=RatingStatus.DRAFT
+    )
+    score = models.DecimalField(_("得分"), max_digits=6, decimal_places=2)
+    computed_grade = models.CharField(_("按分数等级"), max_length=1, choices=Grade.choices)
+    grade = models.CharField(_("等级"), max_length=1, choices=Grade.choices)
+    capped_by = models.CharField(_("否决项"), max_length=200, blank=True)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    objection_until = models.DateField(_("异议截止日"), null=True, blank=True)
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+
+    objects = RatingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "grade", "-score", "pk"]
+        constraints = [models.UniqueConstraint(fields=["institution", "year"], name="one_rating_per_year")]
+        verbose_name = _("分类评级")
+        verbose_name_plural = _("分类评级")
+
+    def __str__(self):
+        return f"{self.institution} {self.year} {self.grade}"
+
+
+class RatingScoreQuerySet(ScopedQuerySet):
+    scope = Scope(region="rating__institution__region_id", institution="rating__institution_id")
+
+
+class RatingScore(models.Model):
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="scores")
+    item = models.ForeignKey(RatingItem, on_delete=models.PROTECT, related_name="+")
+    computed = models.DecimalField(_("计算得分"), max_digits=6, decimal_places=2, null=True)
+    score = models.DecimalField(_("得分"), max_digits=6, decimal_places=2, null=True)
+    vetoed = models.BooleanField(_("触发否决"), default=False)
+    basis = models.CharField(_("依据"), max_length=500)
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("调整理由"), blank=True)
+
+    objects = RatingScoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["rating", "item__order"]
+        constraints = [models.UniqueConstraint(fields=["rating", "item"], name="one_score_per_item")]
+
+    def __str__(self):
+        return f"{self.item.code}={self.score}"
+
+
+class RatingObjectionQuerySet(ScopedQuerySet):
+    scope = Scope(region="rating__institution__region_id", institution="rating__institution_id")
+
+
+class RatingObjection(TimeStampedModel):
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="objections")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("异议内容"))
+    response = models.TextField(_("处理意见"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    objects = RatingObjectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.text[:40]
+
+
+# --- the annual supervision and development report (规程 art. 21) ---------------------------------
+
+
+class ReportNarrativeQuerySet(ScopedQuerySet):
+    scope = Scope(region="region_id")
+
+
+class ReportNarrative(models.Model):
+    """One saved version of a narrative part of a region's annual report (append-only: the latest is the
+    text, the earlier ones its history)."""
+
+    region = models.ForeignKey("accounts.Region", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    part = models.CharField(_("部分"), max_length=20)
+    text = models.TextField(_("内容"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReportNarrativeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region", "year", "part", "-created_at", "-pk"]
+        indexes = [models.Index(fields=["region", "year", "part"])]
+        verbose_name = _("年度报告文字部分")
+        verbose_name_plural = _("年度报告文字部分")
+
+    def __str__(self):
+        return f"{self.region_id} {self.year} {self.part}"

@@ -348,3 +348,156 @@ def institution_tab(request: HttpRequest, institution: Institution) -> dict:
     for run in runs:
         run.findings = sorted(findings.get(run.filing_id, []), key=lambda b: SEVERITY_RANK[b.severity])
     return {"runs": runs}
+
+
+# --- supervisory measures ---------------------------------------------------------------------------
+
+
+def institution_measures_tab(request: HttpRequest, institution: Institution) -> dict:
+    """Context of the institution page's measures tab: its measures, newest first (one query)."""
+    from .models import Measure
+    from .permissions import may_propose_measure
+
+    measures = (
+        Measure.objects.for_user(request.user)
+        .filter(institution=institution)
+        .select_related("measure_type")
+        .order_by("-created_at", "-pk")[:50]
+    )
+    return {"measures": measures, "may_propose": may_propose_measure(request.user, institution)}
+
+
+def inbox_tasks(user) -> list:
+    """What waits for `user` in supervision (a fixed number of queries): a regulator's open warning cases,
+    measures to approve (at its level), answers to review and measures past their deadline; a company's
+    measures to acknowledge and to answer."""
+    from django.db.models import Count, Min
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from core.inbox import Task
+    from core.roles import Role, is_company_user, role_of
+
+    from .models import (
+        ApprovalLevel,
+        Measure,
+        MeasureStatus,
+        Rating,
+        RatingStatus,
+        WarningCase,
+        WarningStatus,
+    )
+    from .permissions import approval_authority
+
+    tasks = []
+    measures_url = reverse("supervision:measures")
+    if is_company_user(user):
+        rows = (
+            Measure.objects.for_user(user)
+            .filter(
+                status__in=[MeasureStatus.ISSUED, MeasureStatus.ACKNOWLEDGED, MeasureStatus.MORE_REQUESTED]
+            )
+            .aggregate(n=Count("pk"), due=Min("deadline"))
+        )
+        if rows["n"]:
+            tasks.append(
+                Task(
+                    "measure.answer",
+                    _("监管措施待签收和答复"),
+                    measures_url + "?due=1",
+                    rows["n"],
+                    rows["due"],
+                )
+            )
+        rating = (
+            Rating.objects.for_user(user)
+            .filter(status=RatingStatus.CONFIRMED, objection_until__gte=timezone.localdate())
+            .first()
+        )
+        if rating is not None:
+            tasks.append(
+                Task(
+                    "rating.objection",
+                    _("分类评级结果已出，可在异议期内提出异议"),
+                    reverse("supervision:rating_detail", args=[rating.pk]),
+                    1,
+                    rating.objection_until,
+                )
+            )
+        return tasks
+    if role_of(user) not in (Role.REGULATOR, Role.ADMIN):
+        return tasks
+    cases = (
+        WarningCase.objects.for_user(user)
+        .filter(assigned_to=user)
+        .exclude(status=WarningStatus.CLOSED)
+        .count()
+    )
+    if cases:
+        tasks.append(
+            Task("warning.handle", _("我承办的风险预警"), reverse("supervision:warnings") + "?mine=1", cases)
+        )
+    level = approval_authority(user)
+    if level:
+        to_approve = (
+            Measure.objects.for_user(user, "change")
+            .filter(status=MeasureStatus.PROPOSED)
+            .exclude(proposed_by=user)
+        )
+        if level != ApprovalLevel.PROVINCE:
+            to_approve = to_approve.filter(measure_type__approval_level=ApprovalLevel.CITY)
+        n = to_approve.count()
+        if n:
+            tasks.append(Task("measure.approve", _("监管措施待审批"), measures_url + "?status=proposed", n))
+    mine = Measure.objects.for_user(user, "change")
+    answered = mine.filter(status=MeasureStatus.ANSWERED).count()
+    if answered:
+        tasks.append(
+            Task(
+                "measure.review", _("企业已答复的监管措施待验收"), measures_url + "?status=answered", answered
+            )
+        )
+    overdue = mine.filter(
+        status__in=[MeasureStatus.ISSUED, MeasureStatus.ACKNOWLEDGED, MeasureStatus.MORE_REQUESTED],
+        deadline__lt=timezone.localdate(),
+    ).aggregate(n=Count("pk"), due=Min("deadline"))
+    if overdue["n"]:
+        tasks.append(
+            Task(
+                "measure.overdue",
+                _("已逾期未答复的监管措施"),
+                measures_url + "?due=1",
+                overdue["n"],
+                overdue["due"],
+            )
+        )
+    if user.region_id and user.region_id.endswith("0000"):  # the province reports to the national regulator
+        from .annual_report import deadlines
+
+        today = timezone.localdate()
+        report_url = reverse("supervision:annual_report")
+        for kind, label, due in deadlines(today):
+            if (due - today).days <= 30:
+                tasks.append(Task(kind, label, report_url, 1, due))
+    to_confirm = (
+        Rating.objects.for_user(user, "change")
+        .filter(status=RatingStatus.DRAFT)
+        .exclude(drafted_by=user)
+        .count()
+    )
+    if to_confirm:
+        tasks.append(
+            Task("rating.confirm", _("分类评级待复核确认"), reverse("supervision:ratings"), to_confirm)
+        )
+    return tasks
+
+
+def institution_rating_tab(request: HttpRequest, institution: Institution) -> dict:
+    """Context of the institution page's rating tab: its latest rating the user may see and what that
+    grade means (inspection and report frequency, benefits) — two queries."""
+    from .models import GradeBand, Rating
+
+    rating = Rating.objects.for_user(request.user).filter(institution=institution).order_by("-year").first()
+    band = GradeBand.objects.filter(sheet_id=rating.sheet_id, grade=rating.grade).first() if rating else None
+    return {"rating": rating, "band": band}

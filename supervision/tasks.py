@@ -41,3 +41,38 @@ def recompute_chunk(job_id: int) -> None:
         institutions = part.params["institutions"]
         indicators_compute_batch(filing_ids=[pk for ids in institutions.values() for pk in ids])
         part.total = part.done_count = len(institutions)
+
+
+MEASURE_REMINDERS = "measures.remind"
+
+
+@shared_task(name="supervision.measures_remind_daily")
+def measures_remind_daily() -> int:
+    """Celery beat, daily: record today's reminder run as a job (core.jobs relays it even if the broker
+    is down at that moment); the job sends the reminders."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    day = timezone.localdate()
+    with transaction.atomic():
+        job = job_enqueue(
+            kind=MEASURE_REMINDERS, task=measures_remind_job, params={"day": dt.date.isoformat(day)}
+        )
+    return job.pk
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def measures_remind_job(job_id: int) -> None:
+    """Reminders before and after measure deadlines; idempotent (each measure and event is sent once)."""
+    import datetime as dt
+
+    from .services.measures import measures_remind
+
+    with job_running(job_id) as job:
+        if job is None:
+            return
+        sent = measures_remind(dt.date.fromisoformat(job.params["day"]))
+        job.total = job.done_count = sum(sent.values())
+        job.message = f"before={sent['before']} overdue={sent['overdue']}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import measure_views, rating_views, report_views, views
 
 app_name = "supervision"
 
@@ -15,4 +15,22 @@ urlpatterns = [
     path("thresholds/parameters/", views.parameters, name="parameters"),
     path("thresholds/new/", views.threshold_edit, name="threshold_new"),
     path("thresholds/<int:pk>/", views.threshold_edit, name="threshold_detail"),
+    path("measures/", measure_views.measure_list, name="measures"),
+    path("measures/new/", measure_views.measure_new, name="measure_new"),
+    path("measures/<int:pk>/", measure_views.measure_detail, name="measure_detail"),
+    path(
+        "measures/<int:pk>/document.<str:fmt>",
+        measure_views.measure_document_download,
+        name="measure_document",
+    ),
+    path("measures/evidence/<int:pk>/", measure_views.evidence_download, name="measure_evidence"),
+    path("inspections/<int:pk>/", measure_views.inspection_detail, name="inspection_detail"),
+    path("nonfilers/", measure_views.nonfilers, name="nonfilers"),
+    path("nonfilers/<int:pk>/", measure_views.nonfiler_detail, name="nonfiler_detail"),
+    path("ratings/", rating_views.rating_list, name="ratings"),
+    path("ratings/<int:pk>/", rating_views.rating_detail, name="rating_detail"),
+    path("reports/annual/", report_views.annual_report, name="annual_report"),
+    path("reports/annual/export.<str:fmt>", report_views.annual_report_export, name="annual_report_export"),
+    path("reports/quarter-pack.<str:fmt>", report_views.quarter_pack_export, name="quarter_pack"),
+    path("reports/annual-table.<str:fmt>", report_views.annual_table_export, name="annual_table"),
 ]

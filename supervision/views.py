@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import history
+from core.excel import Table, export_response
 from core.models import AuditEvent, Job
 from core.permissions import signed_in
 from core.roles import is_company_user
@@ -31,6 +32,7 @@ from . import indicators as ind
 from . import selectors as sel
 from .forms import CloseWarningForm, ParameterForm, ThresholdForm
 from .models import (
+    CloseReason,
     IndicatorBreach,
     IndicatorRun,
     IndicatorValue,
@@ -54,6 +56,8 @@ from .services.cases import (
     warning_case_acknowledge,
     warning_case_assign,
     warning_case_close,
+    warning_cases_bulk_assign,
+    warning_cases_bulk_close,
 )
 from .services.compute import params_on
 from .services.policy import (
@@ -350,10 +354,8 @@ def indicator_drill(request: HttpRequest) -> HttpResponse:
 # --- warnings -----------------------------------------------------------------------------------
 
 
-@regulator_desk
-def warning_list(request: HttpRequest) -> HttpResponse:
+def _warning_queryset(request: HttpRequest, f: dict):
     qs = WarningCase.objects.for_user(request.user).select_related("institution", "threshold", "assigned_to")
-    f = {k: request.GET.get(k, "") for k in ("status", "severity", "level", "rule", "q", "mine")}
     if f["status"] in WarningStatus.values:
         qs = qs.filter(status=f["status"])
     elif not f["status"]:
@@ -363,17 +365,78 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     if f["level"].isdigit():
         qs = qs.filter(level__gte=int(f["level"]))
     if f["rule"]:
-        qs = qs.filter(threshold__code=f["rule"])
+        # a rule by its code, or by its indicator's name in either language (e.g. 平均担保费率, fee)
+        text = f["rule"].strip().lower()
+        named = [
+            code
+            for code, d in ind.INDICATORS.items()
+            if text in d.name_zh.lower() or text in str(d.name).lower() or text in code
+        ]
+        qs = qs.filter(Q(threshold__code__iexact=f["rule"].strip()) | Q(threshold__indicator__in=named))
     if f["q"]:
         qs = qs.filter(Q(institution__name__icontains=f["q"]) | Q(institution__credit_code=f["q"]))
     if f["mine"]:
         qs = qs.filter(assigned_to=request.user)
-    qs = qs.order_by("severity_rank", "-level", "created_at", "pk")  # severity, then level, then age
+    return qs.order_by("severity_rank", "-level", "created_at", "pk")  # severity, then level, then age
+
+
+WARNING_FILTERS = ("status", "severity", "level", "rule", "q", "mine")
+
+
+def warning_table(cases) -> Table:
+    """The warning list as an export sheet (formula-safe writer)."""
+    return Table(
+        name=_("风险预警"),
+        header=[
+            _("机构"),
+            _("统一社会信用代码"),
+            _("规则"),
+            _("指标"),
+            _("首次预警季度"),
+            _("最近预警季度"),
+            _("预警级别"),
+            _("性质"),
+            _("指标值"),
+            _("状态"),
+            _("承办人"),
+            _("关闭原因"),
+            _("处理说明"),
+        ],
+        rows=(
+            [
+                c.institution.name,
+                c.institution.credit_code,
+                c.threshold.code,
+                str(c.threshold.indicator_def.name),
+                str(c.first_period),
+                str(c.period),
+                c.level,
+                c.get_severity_display(),
+                c.value,
+                c.get_status_display(),
+                str(c.assigned_to or ""),
+                c.get_close_reason_display(),
+                c.note,
+            ]
+            for c in cases
+        ),
+        widths=[32, 20, 10, 18, 12, 12, 8, 8, 12, 10, 12, 16, 30],
+        freeze_columns=1,
+    )
+
+
+@regulator_desk
+def warning_list(request: HttpRequest) -> HttpResponse:
+    f = {k: request.GET.get(k, "") for k in WARNING_FILTERS}
+    if request.method == "POST":
+        return _warning_bulk(request)
+    qs = _warning_queryset(request, f)
+    export = request.GET.get("export")
+    if export in ("xlsx", "csv"):
+        return export_response(f"warnings.{export}", warning_table(qs.iterator(chunk_size=2000)))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = urlencode([(k, v) for k, v in f.items() if v])
-    rules = Threshold.objects.filter(severity__in=[Severity.BREACH, Severity.WARNING]).values_list(
-        "code", flat=True
-    )
+    rules = Threshold.objects.filter(severity__in=[Severity.BREACH, Severity.WARNING]).order_by("code")
     return render(
         request,
         "supervision/warnings.html",
@@ -383,10 +446,45 @@ def warning_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "statuses": WarningStatus.choices,
             "severities": Severity.choices[:2],
-            "rules": list(rules),
+            "rules": [(t.code, f"{t.code} {t.indicator_def.name}") for t in rules],
             "no_base": NO_BASE_SHORT,
+            "close_form": CloseWarningForm(),
+            "regulators": case_regulators(request.user.region_id) if request.user.region_id else [],
         },
     )
+
+
+def _warning_bulk(request: HttpRequest) -> HttpResponse:
+    """Bulk assign or close the ticked cases (all or none)."""
+    ids = [i for i in request.POST.getlist("case") if i.isdigit()]
+    action = request.POST.get("action")
+    try:
+        if action == "bulk_assign":
+            assignee = {str(u.pk): u for u in case_regulators(request.user.region_id or "")}.get(
+                request.POST.get("assignee")
+            )
+            if assignee is None:
+                raise ValidationError(_("请选择承办人"))
+            n = warning_cases_bulk_assign(
+                actor=request.user, case_ids=ids, assignee=assignee, note=request.POST.get("note", "")
+            )
+            messages.success(request, _("已转办 %(n)s 件预警。") % {"n": n})
+        elif action == "bulk_close":
+            form = CloseWarningForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("关闭预警须选择原因并填写处理说明"))
+            n = warning_cases_bulk_close(
+                actor=request.user,
+                case_ids=ids,
+                reason=form.cleaned_data["reason"] or CloseReason.OTHER,
+                note=form.cleaned_data["note"],
+            )
+            messages.success(request, _("已关闭 %(n)s 件预警。") % {"n": n})
+        else:
+            raise ValidationError(_("未知操作"))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "；".join(getattr(exc, "messages", None) or [str(exc)]))
+    return redirect(request.get_full_path())
 
 
 @regulator_desk
@@ -419,8 +517,13 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
             elif action == "close":
                 form = CloseWarningForm(request.POST)
                 if not form.is_valid():
-                    raise ValidationError(_("关闭预警须填写处理说明"))
-                warning_case_close(actor=request.user, case=case, note=form.cleaned_data["note"])
+                    raise ValidationError(_("关闭预警须选择原因并填写处理说明"))
+                warning_case_close(
+                    actor=request.user,
+                    case=case,
+                    note=form.cleaned_data["note"],
+                    reason=form.cleaned_data["reason"] or CloseReason.OTHER,
+                )
                 messages.success(request, _("预警已关闭。"))
             else:
                 raise ValidationError(_("未知操作"))
@@ -445,6 +548,8 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "formula": case.threshold.indicator_def.formula_text(params_on(case.period.end)),
             "cells": [(c, labels.get(c, c), v) for c, v in case.cells.items()],
             "events": history(case),
+            "quarters": case.quarters.all(),
+            "measures": case.measures.for_user(request.user).select_related("measure_type"),
             "close_form": CloseWarningForm(),
             "regulators": [
                 u for u in case_regulators(case.institution.region_id) if u.pk != case.assigned_to_id

@@ -1,8 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
-from . import viewsets
+from . import measures, viewsets
 
 router = SimpleRouter()
+router.register(r"warnings", measures.WarningCaseViewSet, "warning-cases")
+router.register(r"measure-types", measures.MeasureTypeViewSet, "measure-types")
+router.register(r"measures", measures.MeasureViewSet, "measures")
 router.register(
     r"filings/(?P<filing_pk>[0-9]+)/indicators", viewsets.FilingIndicatorViewSet, "filing-indicators"
 )

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core import audit
@@ -19,10 +20,12 @@ from reporting.periods import Period
 from .. import indicators as ind
 from ..models import (
     SEVERITY_RANK,
+    CloseReason,
     IndicatorBreach,
     IndicatorRun,
     Severity,
     WarningCase,
+    WarningCaseQuarter,
     WarningStatus,
 )
 from ..permissions import may_handle_warning
@@ -41,12 +44,15 @@ def cells_for(indicator_code: str, values: dict) -> dict:
 
 
 def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
-    """Open, escalate and propose closing warning cases of the institutions from their stored breaches;
-    idempotent; four reads, a bulk insert and a bulk update whatever the number of institutions. A
-    case's level is the number of consecutive quarters, ending with its own, in which the same rule
-    was breached; a later quarter judged compliant with the rule proposes closing."""
+    """Open, extend, escalate, reopen and propose closing warning cases of the institutions from their
+    stored breaches; idempotent; a fixed number of queries whatever the number of institutions.
+
+    One case per institution × rule spans every quarter the rule is breached (a `WarningCaseQuarter`
+    each). Its level is the number of consecutive breached quarters ending with the latest; a later
+    quarter judged compliant with the rule proposes closing; a closed case reopens when the rule is
+    breached in a quarter after the one it was closed at. Escalations and reopenings are audited."""
     institution_ids = list(institution_ids)
-    breaches: dict[int, dict] = defaultdict(dict)  # institution -> {(threshold, period): breach}
+    breaches: dict[tuple[int, int], dict] = defaultdict(dict)  # (institution, threshold) -> {period: b}
     for b in (
         IndicatorBreach.objects.filter(institution_id__in=institution_ids, severity__in=CASE_SEVERITIES)
         .order_by()
@@ -54,8 +60,8 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
             "institution_id", "threshold_id", "year", "quarter", "filing_id", "severity", "value", "indicator"
         )
     ):
-        breaches[b["institution_id"]][(b["threshold_id"], Period(b["year"], b["quarter"]))] = b
-    # the report cells of a case come from its filing's current version (decoded once per filing)
+        breaches[(b["institution_id"], b["threshold_id"])][Period(b["year"], b["quarter"])] = b
+    # the report cells of a case come from its latest filing's current version (decoded once per filing)
     filing_values = dict(
         Filing.objects.filter(
             pk__in=IndicatorBreach.objects.filter(
@@ -73,20 +79,26 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
     ):
         runs[institution_id][Period(year, quarter)] = (filing_id, compliant or [])
     cases = {
-        (c.institution_id, c.threshold_id, Period(c.year, c.quarter)): c
+        (c.institution_id, c.threshold_id): c
         for c in WarningCase.objects.filter(institution_id__in=institution_ids).order_by()
     }
+    stored_quarters: dict[int, dict] = defaultdict(dict)  # case -> {period: row}
+    for row in WarningCaseQuarter.objects.filter(case__institution_id__in=institution_ids).order_by():
+        stored_quarters[row.case_id][row.period] = row
 
-    def proposer(institution_id, tid, period, case_filing_id):
+    def proposer(institution_id, tid, latest, case_filing_id, breached):
         """The filing that proposes closing the case, or None while it stands."""
         inst_runs = runs[institution_id]
-        if (tid, period) not in breaches[institution_id]:
-            run = inst_runs.get(period)
+        if not breached:
+            run = inst_runs.get(latest)
             return run[0] if run else case_filing_id
-        later = [p for p, (_f, compliant) in inst_runs.items() if p > period and tid in compliant]
+        later = [p for p, (_f, compliant) in inst_runs.items() if p > latest and tid in compliant]
         return inst_runs[min(later)][0] if later else None
 
     new_cases, changed_cases, changed_fields = [], [], set()
+    events: list[tuple[WarningCase, dict, str]] = []  # (case, changes, note) to audit
+    wanted_quarters: dict[tuple[int, int], dict] = {}  # (institution, threshold) -> {period: fields}
+    case_of: dict[tuple[int, int], WarningCase] = {}
 
     def update(case, fields):
         changed = _case_changes(case, fields)
@@ -94,47 +106,92 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
             changed_cases.append(case)
             changed_fields.update(changed)
 
-    for institution_id, inst_breaches in breaches.items():
-        for (tid, period), b in inst_breaches.items():
-            level, p = 1, period.previous()
-            while (tid, p) in inst_breaches:
-                level, p = level + 1, p.previous()
-            by = proposer(institution_id, tid, period, b["filing_id"])
-            fields = {
-                "filing_id": b["filing_id"],
-                "severity": b["severity"],
-                "severity_rank": SEVERITY_RANK[b["severity"]],
-                "level": level,
-                "value": b["value"],
-                "cells": cells_for(b["indicator"], filing_values[b["filing_id"]]),
-                "close_proposed": by is not None,
-                "close_proposed_by_id": by,
+    for (institution_id, tid), periods in breaches.items():
+        levels = {}
+        for period in sorted(periods):
+            prev = period.previous()
+            levels[period] = levels.get(prev, 0) + 1 if prev in periods else 1
+        latest = max(periods)
+        first = min(periods)
+        b = periods[latest]
+        wanted_quarters[(institution_id, tid)] = {
+            p: {
+                "filing_id": x["filing_id"],
+                "severity": x["severity"],
+                "level": levels[p],
+                "value": x["value"],
             }
-            case = cases.pop((institution_id, tid, period), None)
-            if case is None:
-                new_cases.append(
-                    WarningCase(
-                        institution_id=institution_id,
-                        threshold_id=tid,
-                        year=period.year,
-                        quarter=period.quarter,
-                        **fields,
-                    )
+            for p, x in periods.items()
+        }
+        by = proposer(institution_id, tid, latest, b["filing_id"], True)
+        fields = {
+            "filing_id": b["filing_id"],
+            "year": latest.year,
+            "quarter": latest.quarter,
+            "first_year": first.year,
+            "first_quarter": first.quarter,
+            "severity": b["severity"],
+            "severity_rank": SEVERITY_RANK[b["severity"]],
+            "level": levels[latest],
+            "value": b["value"],
+            "cells": cells_for(b["indicator"], filing_values[b["filing_id"]]),
+            "close_proposed": by is not None,
+            "close_proposed_by_id": by,
+        }
+        case = cases.pop((institution_id, tid), None)
+        if case is None:
+            case_of[(institution_id, tid)] = WarningCase(
+                institution_id=institution_id, threshold_id=tid, max_level=levels[latest], **fields
+            )
+            new_cases.append(case_of[(institution_id, tid)])
+            continue
+        case_of[(institution_id, tid)] = case
+        if (
+            case.status == WarningStatus.CLOSED
+            and case.closed_year
+            and latest > Period(case.closed_year, case.closed_quarter)
+        ):
+            events.append(
+                (
+                    case,
+                    {
+                        "status": [case.status, WarningStatus.OPEN],
+                        "year": [case.year, latest.year],
+                        "quarter": [case.quarter, latest.quarter],
+                    },
+                    f"{latest}再次触发，预警重新开启 / breached again in {latest}: reopened",
                 )
-            else:
-                update(case, fields)
+            )
+            fields.update(
+                status=WarningStatus.OPEN,
+                reopened_count=case.reopened_count + 1,
+                closed_at=None,
+                closed_by_id=None,
+                closed_year=None,
+                closed_quarter=None,
+                close_reason="",
+            )
+        elif levels[latest] > case.max_level:
+            events.append(
+                (
+                    case,
+                    {"level": [case.max_level, levels[latest]]},
+                    f"连续{levels[latest]}个季度触发，预警升级 / escalated: {levels[latest]} consecutive quarters",
+                )
+            )
+        if levels[latest] > case.max_level:
+            fields["max_level"] = levels[latest]
+        update(case, fields)
     if new_cases:
         owners = case_owners({c.institution_id for c in new_cases})
         for case in new_cases:
             case.assigned_to_id = owners[case.institution_id]
     WarningCase.objects.bulk_create(new_cases)
-    for (
-        institution_id,
-        tid,
-        period,
-    ), case in cases.items():  # breach went away (amended filing, changed rule)
-        by = proposer(institution_id, tid, period, case.filing_id)
+    for (institution_id, tid), case in cases.items():  # breach went away (amended filing, changed rule)
+        by = proposer(institution_id, tid, case.period, case.filing_id, False)
         update(case, {"close_proposed": by is not None, "close_proposed_by_id": by})
+        wanted_quarters[(institution_id, tid)] = {}
+        case_of[(institution_id, tid)] = case
     if changed_cases:
         now = timezone.now()
         for case in changed_cases:
@@ -143,6 +200,62 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
         WarningCase.objects.bulk_update(
             changed_cases, [k.removesuffix("_id") for k in sorted(changed_fields)] + ["updated_at"]
         )
+    _sync_quarters(case_of, wanted_quarters, stored_quarters)
+    if events:
+        _audit_system_events(events)
+
+
+def _sync_quarters(case_of: dict, wanted_quarters: dict, stored_quarters: dict) -> None:
+    """Make each case's quarter rows the quarters its rule is breached in, marking the others cleared
+    (one insert and one update at most)."""
+    to_create, to_update = [], []
+    for key, wanted in wanted_quarters.items():
+        case = case_of[key]
+        stored = stored_quarters.get(case.pk, {})
+        for period, fields in wanted.items():
+            row = stored.get(period)
+            fields = {**fields, "cleared": False}
+            if row is None:
+                to_create.append(
+                    WarningCaseQuarter(case=case, year=period.year, quarter=period.quarter, **fields)
+                )
+            elif any(getattr(row, k) != v for k, v in fields.items()):
+                for k, v in fields.items():
+                    setattr(row, k, v)
+                to_update.append(row)
+        for period, row in stored.items():  # no longer breached: kept, marked cleared
+            if period not in wanted and not row.cleared:
+                row.cleared = True
+                to_update.append(row)
+    WarningCaseQuarter.objects.bulk_create(to_create)
+    if to_update:
+        WarningCaseQuarter.objects.bulk_update(to_update, ["filing", "severity", "level", "value", "cleared"])
+
+
+def _audit_system_events(events) -> None:
+    """Audit rows of what the system did to cases (escalation, reopening), in one insert."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.middleware import current_request_id
+    from core.models import AuditEvent
+
+    content_type = ContentType.objects.get_for_model(WarningCase)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=None,
+                actor_label="系统",
+                request_id=current_request_id(),
+                action=audit.Action.TRANSITION,
+                content_type=content_type,
+                object_id=str(case.pk),
+                object_repr=f"{case.institution_id} {case.threshold_id}",
+                changes=changes,
+                note=note,
+            )
+            for case, changes, note in events
+        ]
+    )
 
 
 def jurisdiction_chain(region_code: str) -> list[str]:
@@ -187,7 +300,7 @@ def case_owners(institution_ids: Iterable[int]) -> dict[int, int | None]:
 
 def _case_changes(case: WarningCase, fields: dict) -> list[str]:
     """Apply `fields` to the case (a closed case keeps its closing proposal); the names changed."""
-    if case.status == WarningStatus.CLOSED:
+    if fields.get("status", case.status) == WarningStatus.CLOSED:
         fields = {k: v for k, v in fields.items() if not k.startswith("close_proposed")}
     changed = [k for k, v in fields.items() if getattr(case, k) != v]
     for k in changed:
@@ -238,20 +351,29 @@ def warning_case_assign(*, actor: Actor, case: WarningCase, assignee: Actor, not
 
 
 @transaction.atomic
-def warning_case_close(*, actor: Actor, case: WarningCase, note: str) -> WarningCase:
+def warning_case_close(
+    *, actor: Actor, case: WarningCase, note: str, reason: str = CloseReason.OTHER
+) -> WarningCase:
+    """Close with a reason (and a note); the case reopens if its rule is breached after its latest quarter."""
     _check_case_authority(actor, case)
     if not note.strip():
         raise ValidationError("关闭预警须填写处理说明 / a note is required to close a warning")
+    if reason not in CloseReason.values:
+        raise ValidationError("请选择关闭原因 / choose a reason for closing")
     before = audit.snapshot(case)
+    now = timezone.now()
     updated = (
         WarningCase.objects.filter(pk=case.pk)
         .exclude(status=WarningStatus.CLOSED)
         .update(
             status=WarningStatus.CLOSED,
             note=note.strip(),
-            closed_at=timezone.now(),
+            close_reason=reason,
+            closed_year=F("year"),
+            closed_quarter=F("quarter"),
+            closed_at=now,
             closed_by=actor,
-            updated_at=timezone.now(),
+            updated_at=now,
         )
     )
     if not updated:
@@ -259,3 +381,77 @@ def warning_case_close(*, actor: Actor, case: WarningCase, note: str) -> Warning
     case.refresh_from_db()
     audit.record(actor=actor, action=audit.Action.TRANSITION, instance=case, before=before, note=note)
     return case
+
+
+def _bulk_cases(actor: Actor, case_ids: Iterable[int]) -> list[WarningCase]:
+    """The open cases among `case_ids` the actor may handle, locked; PermissionDenied if any other is asked."""
+    ids = {int(i) for i in case_ids}
+    if not ids:
+        raise ValidationError("请选择预警 / select warnings")
+    rows = list(
+        WarningCase.objects.for_user(actor, "change")
+        .filter(pk__in=ids)
+        .select_related("institution")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        if actor is not None
+        else WarningCase.objects.filter(pk__in=ids).select_for_update().order_by("pk")
+    )
+    if len(rows) != len(ids):
+        raise PermissionDenied("无权处理所选的部分预警 / not allowed to handle some of the selected warnings")
+    return rows
+
+
+@transaction.atomic
+def warning_cases_bulk_assign(
+    *, actor: Actor, case_ids: Iterable[int], assignee: Actor, note: str = ""
+) -> int:
+    """Hand the selected open cases to one regulator covering each institution; all or none."""
+    cases = [c for c in _bulk_cases(actor, case_ids) if c.status != WarningStatus.CLOSED]
+    regions = {c.institution.region_id for c in cases} if cases else set()
+    for region in regions:
+        if assignee.pk not in {u.pk for u in case_regulators(region)}:
+            raise ValidationError(
+                "承办人须为辖区覆盖所选机构的监管人员 / the assignee must cover every selected institution"
+            )
+    befores = {c.pk: audit.snapshot(c) for c in cases}
+    WarningCase.objects.filter(pk__in=[c.pk for c in cases]).update(
+        assigned_to=assignee, updated_at=timezone.now()
+    )
+    for case in cases:
+        case.assigned_to = assignee
+        audit.record(
+            actor=actor, action=audit.Action.UPDATE, instance=case, before=befores[case.pk], note=note
+        )
+    return len(cases)
+
+
+@transaction.atomic
+def warning_cases_bulk_close(*, actor: Actor, case_ids: Iterable[int], reason: str, note: str) -> int:
+    """Close the selected open cases with one reason and note; all or none."""
+    if not note.strip():
+        raise ValidationError("关闭预警须填写处理说明 / a note is required to close a warning")
+    if reason not in CloseReason.values:
+        raise ValidationError("请选择关闭原因 / choose a reason for closing")
+    cases = [c for c in _bulk_cases(actor, case_ids) if c.status != WarningStatus.CLOSED]
+    now = timezone.now()
+    for case in cases:
+        before = audit.snapshot(case)
+        case.status, case.note, case.close_reason = WarningStatus.CLOSED, note.strip(), reason
+        case.closed_year, case.closed_quarter = case.year, case.quarter
+        case.closed_at, case.closed_by, case.updated_at = now, actor, now
+        audit.record(actor=actor, action=audit.Action.TRANSITION, instance=case, before=before, note=note)
+    WarningCase.objects.bulk_update(
+        cases,
+        [
+            "status",
+            "note",
+            "close_reason",
+            "closed_year",
+            "closed_quarter",
+            "closed_at",
+            "closed_by",
+            "updated_at",
+        ],
+    )
+    return len(cases)

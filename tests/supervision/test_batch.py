@@ -13,7 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from core.models import Job
 from institutions.selectors import government_backed_on
 from supervision import tasks as indicator_tasks
-from supervision.models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold, WarningCase
+from supervision.models import (
+    IndicatorBreach,
+    IndicatorRun,
+    IndicatorValue,
+    Threshold,
+    WarningCase,
+    WarningCaseQuarter,
+)
 from supervision.services import compute as indicator_services
 from supervision.services.cases import warning_case_acknowledge, warning_case_close
 from supervision.services.compute import (
@@ -100,9 +107,11 @@ def one_by_one(institution_ids):
 
 
 def cases_by_code():
+    """{(institution, rule, year, quarter): (level, case proposed for closing)} for every quarter a case
+    lists, including quarters no longer breached (kept, marked cleared)."""
     return {
-        (c.institution.name, c.threshold.code, c.year, c.quarter): (c.level, c.close_proposed)
-        for c in WarningCase.objects.select_related("institution", "threshold")
+        (q.case.institution.name, q.case.threshold.code, q.year, q.quarter): (q.level, q.case.close_proposed)
+        for q in WarningCaseQuarter.objects.select_related("case__institution", "case__threshold")
     }
 
 
@@ -242,15 +251,15 @@ def test_batch_after_changes_equals_one_by_one(landscape, small_chunks, users, g
     indicators_compute_batch(filing_ids=changed)
     assert not IndicatorRun.objects.filter(filing=b1).exists()
     # CON-01 at 12% clears the concentration breaches (11%; amended to 7.5%): closing is proposed, but a
-    # closed case keeps what it had; B's returned Q1 proposes closing its own case and restarts Q2's level;
-    # C's amended Q1 breaches nothing
+    # closed case keeps what it had; B's returned Q1 is cleared from its case, which stands on Q2 (the
+    # level restarts there); C's amended Q1 breaches nothing
     assert cases_by_code() == {
         ("A", "CON-01", 2025, 1): (1, True),
         ("A", "CON-01", 2025, 2): (2, True),
         ("A", "FEE-01", 2025, 1): (1, False),
         ("A", "FEE-01", 2025, 2): (2, False),
         ("B", "CON-01", 2025, 2): (1, True),
-        ("B", "FEE-04", 2025, 1): (1, True),
+        ("B", "FEE-04", 2025, 1): (1, False),
         ("B", "FEE-04", 2025, 2): (1, False),
         ("C", "LEV-01", 2025, 1): (1, True),
         ("C", "CON-01", 2025, 1): (1, True),
@@ -260,11 +269,10 @@ def test_batch_after_changes_equals_one_by_one(landscape, small_chunks, users, g
     a3 = IndicatorRun.objects.get(institution_id=a, quarter=3).filing_id
     closed.refresh_from_db()
     assert (closed.status, closed.close_proposed_by_id) == ("closed", a3)
-    assert set(
-        WarningCase.objects.filter(institution_id=a, threshold__code="CON-01", quarter=1).values_list(
-            "close_proposed_by", flat=True
-        )
-    ) == {IndicatorRun.objects.get(institution_id=a, quarter=1).filing_id}
+    assert list(closed.quarters.order_by("quarter").values_list("quarter", "cleared")) == [
+        (1, True),
+        (2, True),
+    ]
 
 
 def test_filings_no_longer_counted_lose_their_results(landscape):

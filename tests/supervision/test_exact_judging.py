@@ -17,7 +17,14 @@ from institutions.models import Institution
 from reporting.models import Filing
 from supervision import indicators as ind
 from supervision import rules
-from supervision.models import IndicatorBreach, IndicatorRun, IndicatorValue, Threshold, WarningCase
+from supervision.models import (
+    IndicatorBreach,
+    IndicatorRun,
+    IndicatorValue,
+    Threshold,
+    WarningCase,
+    WarningCaseQuarter,
+)
 from supervision.services.compute import indicators_compute_batch
 from supervision.services.policy import THRESHOLD_FIELDS, threshold_preview, threshold_save
 
@@ -176,7 +183,8 @@ def test_stored_computation_judges_exact_values_and_findings(chengdu_institution
     assert breaches(unfocused) == {"LEV-01": D("12.000000")}
     assert breaches(focused) == {}  # 12× is within the 15× cap of a focused institution
     cases = {
-        (c.filing_id, c.threshold.code): c.value for c in WarningCase.objects.select_related("threshold")
+        (q.filing_id, q.case.threshold.code): q.value
+        for q in WarningCaseQuarter.objects.select_related("case__threshold")
     }
     assert cases[(over.pk, "CON-01")] == D("0.100000")
     assert cases[(negative.pk, "LEV-02")] is None

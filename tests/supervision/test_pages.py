@@ -145,10 +145,9 @@ def test_warnings_list_and_case_isolation(client_for, users, data):
         for n in ALL
     }
     listed = client_for(users["cd_regulator"]).get(url).context["page"]
-    assert [(c.institution.name, c.quarter, c.level) for c in listed] == [
-        ("成都测试融资担保有限公司", 2, 2),
-        ("成都测试融资担保有限公司", 1, 1),
-    ]  # level first, then age
+    assert [(c.institution.name, c.first_quarter, c.quarter, c.level) for c in listed] == [
+        ("成都测试融资担保有限公司", 1, 2, 2),
+    ]  # one case spanning Q1–Q2
     case_url = reverse("supervision:warning_detail", args=[data["cd_case"].pk])
     assert status_matrix(client_for, users, case_url) == {
         n: 200
@@ -180,7 +179,7 @@ def test_warning_filters(client_for, users, data):
     base = reverse("supervision:warnings")
     c = client_for(users["sc_regulator"])
     assert len(c.get(base + "?level=2").context["page"]) == 2
-    assert len(c.get(base + "?q=绵阳").context["page"]) == 2
+    assert len(c.get(base + "?q=绵阳").context["page"]) == 1
     assert len(c.get(base + "?status=closed").context["page"]) == 0
     assert len(c.get(base + "?rule=CON-02").context["page"]) == 0
 

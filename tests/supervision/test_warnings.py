@@ -23,23 +23,27 @@ def cases(inst):
     }
 
 
+def history(case):
+    return [(q.year, q.quarter, q.level) for q in case.quarters.order_by("year", "quarter")]
+
+
 def test_consecutive_breaches_escalate_and_compliance_proposes_closing(chengdu_institution):
     inst = chengdu_institution
     q1 = make_filing(inst, 2025, 1, **HIGH_CONCENTRATION)
     make_filing(inst, 2025, 2, **HIGH_CONCENTRATION)
     make_filing(inst, 2025, 3, **HIGH_CONCENTRATION)
     institution_indicators_compute(institution_id=inst.pk)
-    assert cases(inst) == {
-        ("CON-01", 2025, 1): (1, "open", False),
-        ("CON-01", 2025, 2): (2, "open", False),
-        ("CON-01", 2025, 3): (3, "open", False),
-    }
-    case = WarningCase.objects.get(institution=inst, quarter=1)
-    assert (case.filing_id, case.value, case.severity) == (q1.pk, Decimal("0.110000"), "breach")
+    # one case spanning the three quarters, at level 3 (严重)
+    assert cases(inst) == {("CON-01", 2025, 3): (3, "open", False)}
+    case = WarningCase.objects.get(institution=inst)
+    assert history(case) == [(2025, 1, 1), (2025, 2, 2), (2025, 3, 3)]
+    assert (case.first_year, case.first_quarter, case.max_level) == (2025, 1, 3)
+    assert (case.value, case.severity) == (Decimal("0.110000"), "breach")
+    assert case.quarters.get(quarter=1).filing_id == q1.pk
     assert case.cells == {"top1_client_liability": "4400", "net_assets": "40000"}
     q4 = make_filing(inst, 2025, 4, unearned_reserve="1000")  # compliant (Q4 also judges PRV-01: 1000/2000)
     institution_indicators_compute(institution_id=inst.pk, filing_ids=[q4.pk])
-    assert {k: v[2] for k, v in cases(inst).items()} == {("CON-01", 2025, q): True for q in (1, 2, 3)}
+    assert cases(inst) == {("CON-01", 2025, 3): (3, "open", True)}
     assert set(WarningCase.objects.values_list("close_proposed_by", flat=True)) == {q4.pk}
 
 
@@ -49,7 +53,8 @@ def test_gap_restarts_the_level(chengdu_institution):
     make_filing(inst, 2025, 2)
     make_filing(inst, 2025, 3, **HIGH_CONCENTRATION)
     institution_indicators_compute(institution_id=inst.pk)
-    assert {k: v[0] for k, v in cases(inst).items()} == {("CON-01", 2025, 1): 1, ("CON-01", 2025, 3): 1}
+    assert {k: v[0] for k, v in cases(inst).items()} == {("CON-01", 2025, 3): 1}
+    assert history(WarningCase.objects.get()) == [(2025, 1, 1), (2025, 3, 1)]
 
 
 def test_amended_filing_without_breach_proposes_closing_its_case(chengdu_institution):
@@ -83,6 +88,7 @@ def test_acknowledge_and_close(users, chengdu_institution):
     warning_case_close(actor=users["sc_regulator"], case=case, note="已整改")
     case.refresh_from_db()
     assert (case.status, case.note, case.closed_by) == ("closed", "已整改", users["sc_regulator"])
+    assert (case.close_reason, case.closed_year, case.closed_quarter) == ("other", 2025, 1)
     assert AuditEvent.objects.filter(object_id=str(case.pk), action="transition").count() == 2
     # a recompute keeps the closed case closed
     institution_indicators_compute(institution_id=chengdu_institution.pk)
@@ -105,14 +111,14 @@ def test_a_new_case_goes_to_the_regulator_nearest_the_institution(
     users["cd_regulator"].save()
     make_filing(chengdu_institution, 2025, 2, **HIGH_CONCENTRATION)
     institution_indicators_compute(institution_id=chengdu_institution.pk)
-    assert (
-        WarningCase.objects.get(institution=chengdu_institution, quarter=2).assigned_to
-        == users["sc_regulator"]
-    )
-    assert (
-        WarningCase.objects.get(institution=chengdu_institution, quarter=1).assigned_to
-        == users["cd_regulator"]
-    )
+    # the case goes on in Q2 and keeps its handler
+    assert WarningCase.objects.get(institution=chengdu_institution).assigned_to == users["cd_regulator"]
+    from tests.factories import InstitutionFactory
+
+    other = InstitutionFactory(region_id="510104", level="county")
+    make_filing(other, 2025, 1, **HIGH_CONCENTRATION)
+    institution_indicators_compute(institution_id=other.pk)
+    assert WarningCase.objects.get(institution=other).assigned_to == users["sc_regulator"]
 
 
 def test_reassign_only_to_a_regulator_covering_the_institution(users, chengdu_institution, client_for):
@@ -150,3 +156,29 @@ def test_reassign_only_to_a_regulator_covering_the_institution(users, chengdu_in
     warning_case_close(actor=users["sc_regulator"], case=case, note="已整改")
     with pytest.raises(ValidationError):
         warning_case_assign(actor=users["sc_regulator"], case=case, assignee=users["cd_regulator"])
+
+
+def test_a_closed_case_reopens_when_the_rule_is_breached_again_and_escalation_is_audited(
+    users, chengdu_institution
+):
+    inst = chengdu_institution
+    make_filing(inst, 2025, 1, **HIGH_CONCENTRATION)
+    institution_indicators_compute(institution_id=inst.pk)
+    case = WarningCase.objects.get()
+    warning_case_close(actor=users["cd_regulator"], case=case, note="已约谈", reason="measure_taken")
+    institution_indicators_compute(institution_id=inst.pk)  # nothing new: stays closed
+    assert WarningCase.objects.get().status == "closed"
+    make_filing(inst, 2025, 2, **HIGH_CONCENTRATION)
+    institution_indicators_compute(institution_id=inst.pk)
+    case.refresh_from_db()
+    assert (case.status, case.reopened_count, case.level, case.max_level) == ("open", 1, 2, 2)
+    assert (case.closed_at, case.close_reason, case.closed_year) == (None, "", None)
+    assert history(case) == [(2025, 1, 1), (2025, 2, 2)]
+    system = AuditEvent.objects.filter(object_id=str(case.pk), actor=None).values_list("changes", flat=True)
+    assert list(system) == [{"status": ["closed", "open"], "year": [2025, 2025], "quarter": [1, 2]}]
+    make_filing(inst, 2025, 3, **HIGH_CONCENTRATION)
+    institution_indicators_compute(institution_id=inst.pk)
+    case.refresh_from_db()
+    assert (case.level, case.max_level, case.status) == (3, 3, "open")
+    assert AuditEvent.objects.filter(object_id=str(case.pk), actor=None).count() == 2
+    assert AuditEvent.objects.filter(object_id=str(case.pk), actor=None).first().changes == {"level": [2, 3]}
