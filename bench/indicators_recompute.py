@@ -78,6 +78,12 @@ LIABILITY = (
     " + 0.80*v.bond_aa_balance + 1.00*(v.bond_balance - v.bond_aa_balance) + 1.00*v.other_fin_balance)"
 )
 ASSET_BASE = "(v.total_assets - v.compensation_receivable)"
+
+
+def _col(x: str) -> str:
+    return x if x.startswith("(") else f"v.{x}"
+
+
 FAMILIES = {
     "liability": [
         ("fin_liability_balance", LIABILITY),
@@ -108,7 +114,7 @@ FAMILIES = {
         ),
     ],
     "ratios": [
-        (code, f"v.{num} / NULLIF(v.{den}, 0)")
+        (code, f"{_col(num)} / NULLIF({_col(den)}, 0)")
         for code, num, den in [
             ("unearned_reserve_ratio", "unearned_reserve", "guarantee_fee_income"),
             (
