@@ -11,7 +11,13 @@ from celery import shared_task
 
 from core.jobs import job_enqueue, job_running
 
-from .services.compute import CHUNK_INSTITUTIONS, indicators_compute_batch
+from .models import Threshold
+from .services.compute import (
+    CHUNK_INSTITUTIONS,
+    indicators_compute_batch,
+    set_based,
+    threshold_rejudge_batch,
+)
 
 PART_KIND = "indicators.recompute.part"
 
@@ -23,11 +29,15 @@ def recompute_job(job_id: int) -> None:
             return  # delivered twice: the parts were written with the first claim
         items = list(job.params.get("institutions", {}).items())
         job.total = len(items)
+        rejudge = job.params.get("rejudge_threshold")
         for start in range(0, len(items), CHUNK_INSTITUTIONS):
             job_enqueue(
                 kind=PART_KIND,
                 task=recompute_chunk,
-                params={"institutions": dict(items[start : start + CHUNK_INSTITUTIONS])},
+                params={
+                    "institutions": dict(items[start : start + CHUNK_INSTITUTIONS]),
+                    **({"rejudge_threshold": rejudge} if rejudge else {}),
+                },
                 parent=job,
             )
 
@@ -39,5 +49,10 @@ def recompute_chunk(job_id: int) -> None:
         if part is None:
             return
         institutions = part.params["institutions"]
-        indicators_compute_batch(filing_ids=[pk for ids in institutions.values() for pk in ids])
+        filing_ids = [pk for ids in institutions.values() for pk in ids]
+        threshold_id = part.params.get("rejudge_threshold")
+        if threshold_id and set_based() and Threshold.objects.filter(pk=threshold_id).exists():
+            threshold_rejudge_batch(filing_ids=filing_ids, threshold_id=threshold_id)
+        else:  # a full computation judges every threshold (also one deleted since)
+            indicators_compute_batch(filing_ids=filing_ids)
         part.total = part.done_count = len(institutions)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ from ..models import (
     Threshold,
 )
 from .cases import warning_cases_sync_many
-from .setcompute import compute_chunk_sql
+from .setcompute import compute_chunk_sql, rejudge_threshold_sql
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -193,6 +193,25 @@ def indicators_compute_batch(
     for start in range(0, len(items), CHUNK_INSTITUTIONS):
         computed += _compute_chunk(dict(items[start : start + CHUNK_INSTITUTIONS]), policy)
     return computed
+
+
+@transaction.atomic
+def threshold_rejudge_batch(*, filing_ids: Iterable[int], threshold_id: int) -> list[int]:
+    """Judge the stored exact values of the given filings again against one threshold as it now is (a
+    changed limit, scope, region or dates): its breaches, the runs' compliant lists, breach counts and
+    the warning cases of the institutions whose results changed — no indicator value is recomputed.
+    The runs count it as a computation. Set-based (PostgreSQL) only. Returns the filing ids."""
+    ids = sorted(set(filing_ids))
+    changed = set()
+    for start in range(0, len(ids), IN_LIST_MAX):
+        part = ids[start : start + IN_LIST_MAX]
+        changed |= rejudge_threshold_sql(threshold_id, "SELECT unnest(%s::bigint[])", [part])
+        IndicatorRun.objects.filter(filing_id__in=part).update(
+            compute_count=F("compute_count") + 1, computed_at=timezone.now()
+        )
+    if changed:
+        warning_cases_sync_many(sorted(changed))
+    return ids
 
 
 def filings_by_institution(filing_ids: Iterable[int] | None) -> dict[int, list[int]]:
@@ -381,10 +400,16 @@ def filing_indicators_compute(*, filing: Filing, policy: Policy | None = None) -
 
 
 def indicators_recompute_enqueue(
-    *, filing_ids: Iterable[int] | None, user: Actor = None, reason: str = ""
+    *,
+    filing_ids: Iterable[int] | None,
+    user: Actor = None,
+    reason: str = "",
+    rejudge_threshold: int | None = None,
 ) -> Job | None:
     """One job row for the user, counting institutions; the institutions are computed by tasks of up to
-    CHUNK_INSTITUTIONS institutions each, sent after commit. None if nothing to do."""
+    CHUNK_INSTITUTIONS institutions each, sent after commit. None if nothing to do. With
+    `rejudge_threshold` (a threshold id; set-based only) the filings' stored values are only judged
+    again against that threshold (`threshold_rejudge_batch`), nothing is recomputed."""
     by_institution = {str(i): ids for i, ids in filings_by_institution(filing_ids).items()}
     if not by_institution:
         return None
@@ -397,6 +422,7 @@ def indicators_recompute_enqueue(
             "institutions": by_institution,
             "reason": reason,
             "filings": sum(len(v) for v in by_institution.values()),
+            **({"rejudge_threshold": rejudge_threshold} if rejudge_threshold else {}),
         },
         user=user,
     )

@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from core import audit
 from core.permissions import require
 from core.scoping import region_subtree_q
+from institutions.models import Institution
 from reporting.models import values_as_decimals
 from reporting.periods import Period
 
@@ -30,7 +31,8 @@ from ..models import (
     Threshold,
 )
 from ..permissions import may_edit_threshold, may_set_parameters
-from .compute import Policy, evaluate_filing, indicators_recompute_enqueue, params_for
+from . import setcompute
+from .compute import Policy, evaluate_filing, indicators_recompute_enqueue, params_for, set_based
 
 if TYPE_CHECKING:
     from core.models import Job
@@ -80,6 +82,8 @@ def _candidate_runs(versions: Iterable, user: Actor = None) -> QuerySet[Indicato
 def filings_affected_by_threshold(before: object | None, after: object | None) -> set[int]:
     """Filings to which the old or the new version of a threshold applies."""
     versions = [t for t in (before, after) if t is not None]
+    if set_based():
+        return setcompute.filings_applying(versions, _candidate_runs(versions).select_related(None))
     return {
         r.filing_id
         for r in _candidate_runs(versions)
@@ -124,6 +128,8 @@ def threshold_preview(*, threshold: Threshold | None, proposed: dict, user: User
     new = SimpleNamespace(**{f: proposed.get(f, getattr(threshold, f, None)) for f in THRESHOLD_FIELDS})
     versions = [new] if threshold is None else [threshold, new]
     candidates = _candidate_runs(versions, user)
+    if set_based():
+        return _threshold_preview_sql(threshold, new, candidates.select_related(None))
     runs = list(candidates)
     values = _exact_values(candidates, {t.indicator for t in versions})
     before = _breaching(threshold, runs, values) if threshold is not None else set()
@@ -142,6 +148,28 @@ def threshold_preview(*, threshold: Threshold | None, proposed: dict, user: User
                     "value": ind.stored(values.get((r.filing_id, new.indicator))),
                 }
             )
+    for entry in by_period.values():
+        entry["newly"].sort(key=lambda e: e["institution"])
+        entry["cleared"].sort(key=lambda e: e["institution"])
+    return [by_period[p] for p in sorted(by_period, reverse=True)]
+
+
+def _threshold_preview_sql(threshold, new, candidates: QuerySet[IndicatorRun]) -> list[dict]:
+    """`threshold_preview` judged in SQL on the stored exact values (setcompute.threshold_whatif)."""
+    rows = setcompute.threshold_whatif(threshold, new, candidates)
+    names = dict(Institution.objects.filter(pk__in={r[1] for r in rows}).order_by().values_list("pk", "name"))
+    by_period: dict[Period, dict] = {}
+    for filing_id, institution_id, year, quarter, value, now in rows:
+        period = Period(year, quarter)
+        entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})
+        entry["newly" if now else "cleared"].append(
+            {
+                "institution_id": institution_id,
+                "institution": names[institution_id],
+                "filing_id": filing_id,
+                "value": value,
+            }
+        )
     for entry in by_period.values():
         entry["newly"].sort(key=lambda e: e["institution"])
         entry["cleared"].sort(key=lambda e: e["institution"])
@@ -197,7 +225,13 @@ def threshold_save(
         threshold.save()
         audit.record(actor=actor, action=audit.Action.CREATE, instance=threshold, note=note)
     affected = filings_affected_by_threshold(before_obj, threshold)
-    job = indicators_recompute_enqueue(filing_ids=affected, user=actor, reason=f"threshold {threshold.code}")
+    # only this threshold's verdicts are judged again (set-based): no indicator value is recomputed
+    job = indicators_recompute_enqueue(
+        filing_ids=affected,
+        user=actor,
+        reason=f"threshold {threshold.code}",
+        rejudge_threshold=threshold.pk if set_based() else None,
+    )
     return threshold, job
 
 

@@ -473,3 +473,105 @@ def rejudge_threshold_sql(threshold_id: int, candidate_filings_sql: str, params:
             )
         _exec(cur, "DROP TABLE spd_rejudged")
     return changed
+
+
+# --- thresholds: which filings a version applies to, what-if ----------------------------------------
+
+THRESHOLD_COLUMNS = (
+    "effective_from",
+    "effective_to",
+    "q4_only",
+    "region_code",
+    "scope",
+    "comparator",
+    "value",
+)
+_TYPES = ("date", "date", "boolean", "text", "text", "text", "numeric")
+
+
+def _threshold_row(t) -> tuple[str, list]:
+    """A threshold (model or namespace) as a one-row derived table `(SELECT … ) AS name` and its
+    parameters, with the columns `applies_sql` and `judge_sql` read."""
+    cols = ", ".join(f"%s::{typ} AS {c}" for c, typ in zip(THRESHOLD_COLUMNS, _TYPES, strict=True))
+    params = [getattr(t, c, None) for c in THRESHOLD_COLUMNS]
+    params[2] = bool(params[2])
+    params[3] = params[3] or ""
+    return f"(SELECT {cols})", params
+
+
+RUN_SUBJECT = (
+    "filing_id",
+    "institution_id",
+    "year",
+    "quarter",
+    "region_code",
+    "gov_backed",
+    "small_business_focus",
+)
+
+
+def runs_source(runs) -> tuple[str, list]:
+    """An IndicatorRun queryset as SQL of the subject columns `applies_sql` reads, and its parameters."""
+    inner, params = runs.order_by().values(*RUN_SUBJECT).query.sql_with_params()
+    end = "(make_date(q.year, q.quarter * 3, 1) + interval '1 month' - interval '1 day')::date"
+    return f"SELECT q.*, {end} AS period_end FROM ({inner}) q", list(params)  # noqa: S608 (ORM SQL)
+
+
+def filings_applying(versions: list, runs) -> set[int]:
+    """Filings among the runs (an IndicatorRun queryset) to which any of the threshold versions
+    applies: `policy.filings_affected_by_threshold` in one statement."""
+    runs_sql, runs_params = runs_source(runs)
+    joins, params, conds = [], [], []
+    for n, t in enumerate(versions):
+        row, p = _threshold_row(t)
+        joins.append(f"CROSS JOIN {row} AS t{n}")
+        params += p
+        conds.append(f"({applies_sql(f't{n}', 'r')})")
+    if not conds:
+        return set()
+    sql = f"SELECT r.filing_id FROM ({runs_sql}) r {' '.join(joins)} WHERE {' OR '.join(conds)}"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, [*runs_params, *params])
+        return {row[0] for row in cur.fetchall()}
+
+
+def threshold_whatif(before, after, runs) -> list[tuple]:
+    """[(filing id, institution id, year, quarter, stored value of the new version's indicator, breached
+    after)] for the runs (`runs_sql`: a query of IndicatorRun rows) whose verdict on the threshold
+    changes from `before` (None: a new threshold) to `after` — judged in one statement on the stored
+    exact values, with the same applicability and comparator rules as the computation."""
+    runs_sql, runs_params = runs_source(runs)
+    new_row, new_params = _threshold_row(after)
+
+    def breached(t: str, v: str) -> str:
+        return f"(({applies_sql(t, 'r')}) AND {judge_sql(f'{t}.comparator', f'{v}.exact', f'{v}.base_not_positive', f'{t}.value')} IS FALSE)"  # noqa: E501
+
+    params = [*runs_params, after.indicator, *new_params]
+    joins = (
+        "JOIN supervision_indicatorvalue vn ON vn.filing_id = r.filing_id AND vn.code = %s "
+        f"CROSS JOIN {new_row} AS tn "
+    )
+    if before is None:
+        was = "false"
+    else:
+        old_row, old_params = _threshold_row(before)
+        if before.indicator == after.indicator:
+            joins += f"CROSS JOIN {old_row} AS tb "
+            was = breached("tb", "vn")
+        else:
+            joins = (
+                "LEFT JOIN supervision_indicatorvalue vb ON vb.filing_id = r.filing_id AND vb.code = %s "
+                + joins.replace("JOIN supervision", "LEFT JOIN supervision", 1)
+                + f"CROSS JOIN {old_row} AS tb "
+            )
+            params = [*runs_params, before.indicator, after.indicator, *new_params]
+            was = f"COALESCE({breached('tb', 'vb')}, false)"
+        params += old_params
+    now = f"COALESCE({breached('tn', 'vn')}, false)"
+    sql = (
+        f"SELECT * FROM (SELECT r.filing_id, r.institution_id, r.year, r.quarter, vn.value, {was} AS was, "  # noqa: S608
+        f"{now} AS now FROM ({runs_sql}) r {joins}) x WHERE x.was <> x.now"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [(f, i, y, q, v, now) for f, i, y, q, v, _was, now in cur.fetchall()]

@@ -184,3 +184,56 @@ def test_sql_follows_amendments_threshold_edits_and_returned_filings(portfolio, 
 
 def test_set_based_is_the_default_on_postgresql(settings):
     assert compute.set_based()
+
+
+PROPOSALS = [
+    ("LEV-01", {"value": Decimal("5"), "scope": "all"}),
+    ("LEV-01", {"value": Decimal("12"), "effective_from": dt.date(2025, 1, 1)}),
+    ("LEV-01", {"region_code": "330000", "scope": "all"}),
+    ("LEV-01", {"indicator": "single_client_concentration", "value": Decimal("0.1")}),
+    ("LEV-01", {"q4_only": True, "comparator": "<"}),
+    ("CON-01", {"value": Decimal("0.100001"), "comparator": "<="}),
+    ("CON-01", {"value": Decimal("0.1"), "comparator": "<"}),
+    ("CON-01", {"scope": "gov_backed", "effective_to": dt.date(2025, 3, 31)}),
+    (None, {"indicator": "capital_adequacy_ratio", "comparator": ">=", "value": Decimal("0.7")}),
+    (None, {"indicator": "liability_report_gap", "comparator": "abs<=", "value": Decimal("0.2")}),
+]
+
+
+@pytest.mark.parametrize(("code", "proposed"), PROPOSALS)
+def test_threshold_whatif_in_sql_equals_python(portfolio, settings, users, code, proposed):
+    from supervision.services.policy import THRESHOLD_FIELDS, threshold_preview
+
+    compute_all(portfolio, sql=True, settings=settings)
+    threshold = Threshold.objects.get(code=code) if code else None
+    if threshold is None:
+        base = {"severity": "warning", "scope": "all", "region_code": "", "q4_only": False}
+        proposed = {**base, "effective_from": dt.date(2024, 1, 1), "effective_to": None, **proposed}
+    else:
+        proposed = {**{f: getattr(threshold, f) for f in THRESHOLD_FIELDS}, **proposed}
+    results = {}
+    for sql in (True, False):
+        settings.INDICATORS_SET_BASED = sql
+        results[sql] = threshold_preview(threshold=threshold, proposed=proposed, user=users["admin"])
+    assert results[True] == results[False]
+
+
+@pytest.mark.parametrize(("code", "proposed"), [p for p in PROPOSALS if p[0]])
+def test_threshold_change_rejudges_only_its_breaches_as_a_full_recompute_would(
+    portfolio, settings, users, django_capture_on_commit_callbacks, code, proposed
+):
+    from supervision.services.policy import THRESHOLD_FIELDS, threshold_save
+
+    compute_all(portfolio, sql=True, settings=settings)
+    threshold = Threshold.objects.get(code=code)
+    values_before = snapshot()[0]
+    fields = {**{f: getattr(threshold, f) for f in THRESHOLD_FIELDS}, **proposed}
+    with django_capture_on_commit_callbacks(execute=True):
+        _t, job = threshold_save(actor=users["admin"], threshold=threshold, **fields)
+    job.refresh_from_db()
+    assert (job.status, job.params["rejudge_threshold"]) == ("done", threshold.pk)
+    rejudged = snapshot()
+    assert rejudged[0] == values_before  # no value recomputed
+    settings.INDICATORS_SET_BASED = False
+    indicators_compute_batch(institution_ids=[i.pk for i in portfolio])
+    assert_same(snapshot(), rejudged)
