@@ -56,3 +56,40 @@ def recompute_chunk(job_id: int) -> None:
         else:  # a full computation judges every threshold (also one deleted since)
             indicators_compute_batch(filing_ids=filing_ids)
         part.total = part.done_count = len(institutions)
+
+
+PREVIEW_PART_KIND = "indicators.parameter_preview.part"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def parameter_preview_job(job_id: int) -> None:
+    """Split a parameter what-if into parts of PREVIEW_PART_FILINGS filings (total: filings)."""
+    from .services.policy import PREVIEW_PART_FILINGS, parameter_preview_filings
+
+    with job_running(job_id) as job:
+        if job is None:
+            return
+        ids = parameter_preview_filings(job.params)
+        job.total = len(ids)
+        for start in range(0, len(ids), PREVIEW_PART_FILINGS):
+            job_enqueue(
+                kind=PREVIEW_PART_KIND,
+                task=parameter_preview_chunk,
+                params={**job.params, "filings": ids[start : start + PREVIEW_PART_FILINGS]},
+                parent=job,
+            )
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def parameter_preview_chunk(job_id: int) -> None:
+    """Judge one part's filings under the proposed parameters; the entries stay with the part."""
+    from core.models import Job
+
+    from .services.policy import parameter_preview_part
+
+    with job_running(job_id) as part:
+        if part is None:
+            return
+        entries = parameter_preview_part(part.params, part.params["filings"])
+        Job.objects.filter(pk=part.pk).update(params={**part.params, "entries": entries})
+        part.total = part.done_count = len(part.params["filings"])
