@@ -6,6 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test install messages lock lint bench
+SIZE ?= small
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,3 +41,8 @@ lock:
 	.lockvenv/bin/pip install --quiet '.[dev]'
 	.lockvenv/bin/pip freeze --exclude guarantee-portal > requirements.lock
 	rm -rf .lockvenv build *.egg-info
+
+# Every benchmark under bench/ on PostgreSQL (DATABASE_URL; each runs in a fresh database beside it),
+# then one table: benchmark, measured ratio, target, pass/fail. SIZE=national for the full sizes.
+bench: install
+	$(PY) bench/run.py --size $(SIZE)

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bench_result import report
 from reporting_common import make_institutions, setup_django
 
 if TYPE_CHECKING:  # Django is set up inside main()
@@ -209,6 +210,8 @@ def main() -> None:
             f"{r['re-send']:>7.2f}s {r['batch_commit'] / r['raw COPY']:>10.1f}x {r['write'] / r['raw COPY']:>9.1f}x "
             f"{r['batch_commit'] / n * 1e6:>7.0f} {r['rss']:>7.0f} MiB"
         )
+    for n, r in results.items():
+        report(f"guarantees: batch_commit ÷ raw COPY, {n:,} rows", r["batch_commit"] / r["raw COPY"])
     if len(results) > 1:
         (small, a), (large, b) = list(results.items())[0], list(results.items())[-1]
         print(

@@ -28,6 +28,7 @@ django.setup()
 # The chunk tasks run in-process here; their per-task log lines would bury the results.
 logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
 
+from bench_result import report  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -67,6 +68,124 @@ def leverage_sql(filing_ids=None) -> str:
         f"SELECT v.id, ({WEIGHTED}) / NULLIF(v.net - v.equity, 0) FROM (SELECT f.id, {cols} "  # noqa: S608
         f"FROM reporting_filing f JOIN reporting_filingversion fv ON fv.id = f.current_version_id WHERE {where}) v"
     )
+
+
+# The reference for the full recompute: every indicator of every counted filing computed in SQL, one
+# INSERT … SELECT per indicator family into a scratch table (PostgreSQL; literal default weights).
+LIABILITY = (
+    "(0.75*(v.loan_small_micro_le5m + v.loan_farmer_le2m) + 0.30*v.loan_housing"
+    " + 1.00*(v.loan_balance - v.loan_small_micro_le5m - v.loan_farmer_le2m - v.loan_housing)"
+    " + 0.80*v.bond_aa_balance + 1.00*(v.bond_balance - v.bond_aa_balance) + 1.00*v.other_fin_balance)"
+)
+ASSET_BASE = "(v.total_assets - v.compensation_receivable)"
+
+
+def _col(x: str) -> str:
+    return x if x.startswith("(") else f"v.{x}"
+
+
+FAMILIES = {
+    "liability": [
+        ("fin_liability_balance", LIABILITY),
+        ("leverage", f"{LIABILITY} / NULLIF(v.net_assets - v.equity_in_guarantee_companies, 0)"),
+        ("compensation_reserve_ratio", f"v.compensation_reserve / NULLIF({LIABILITY}, 0)"),
+        ("liability_report_gap", f"v.fin_liability_reported - {LIABILITY}"),
+    ],
+    "over capital or assets": [
+        ("single_client_concentration", "v.top1_client_liability / NULLIF(v.net_assets, 0)"),
+        ("group_concentration", "v.top1_group_liability / NULLIF(v.net_assets, 0)"),
+        ("class12_asset_ratio", f"(v.assets_class_1 + v.assets_class_2) / NULLIF({ASSET_BASE}, 0)"),
+        ("class1_asset_ratio", f"v.assets_class_1 / NULLIF({ASSET_BASE}, 0)"),
+        ("class3_asset_ratio", f"v.assets_class_3 / NULLIF({ASSET_BASE}, 0)"),
+        (
+            "capital_adequacy_ratio",
+            "(v.net_assets + v.unearned_reserve + v.compensation_reserve) / NULLIF(v.total_assets, 0)",
+        ),
+    ],
+    "reported values": [
+        ("controller_guarantees", "v.controller_guarantee_balance"),
+        ("extra_charges", "v.extra_charges"),
+    ],
+    "focus test": [
+        (
+            "small_business_focus",
+            "CASE WHEN v.farmer_small_micro_balance / NULLIF(v.fin_balance, 0) >= 0.5 AND "
+            "v.farmer_small_micro_clients / NULLIF(v.fin_inforce_clients, 0) >= 0.8 THEN 1 ELSE 0 END",
+        ),
+    ],
+    "ratios": [
+        (code, f"{_col(num)} / NULLIF({_col(den)}, 0)")
+        for code, num, den in [
+            ("unearned_reserve_ratio", "unearned_reserve", "guarantee_fee_income"),
+            (
+                "provision_coverage",
+                "(v.compensation_reserve + v.unearned_reserve)",
+                "compensation_receivable",
+            ),
+            ("compensation_rate", "compensation", "fin_released"),
+            ("cumulative_compensation_rate", "compensation_cumulative", "released_cumulative"),
+            ("recovery_rate", "recovery", "(v.compensation_balance_opening + v.compensation)"),
+            ("average_fee_rate", "fin_fee_income", "annualized_new_amount"),
+            ("fee_rate_le5m", "fee_new_le5m", "annualized_new_amount_le5m"),
+            ("fee_rate_gt5m", "fee_new_gt5m", "annualized_new_amount_gt5m"),
+            ("support_share_amount", "small_micro_agri_new", "fin_new"),
+            ("single_le5m_share", "new_single_le5m", "fin_new"),
+            ("single_le10m_share", "new_single_le10m", "fin_new"),
+            ("support_share_clients", "small_micro_agri_clients", "fin_inforce_clients"),
+            ("support_share_new_clients", "small_micro_agri_new_clients", "new_clients"),
+            ("bank_risk_share", "bank_risk_amount", "bank_shared_balance"),
+            ("bank_sharing_coverage", "bank_shared_balance", "loan_balance"),
+        ]
+    ],
+}
+
+
+def all_indicators_sql() -> float:
+    """Seconds to compute every indicator of every counted filing into a scratch table, one INSERT …
+    SELECT per family (reading the inputs from the versions' JSON each time), on PostgreSQL."""
+    from supervision.indicators import INDICATORS
+
+    fields = sorted({c for i in INDICATORS.values() for c in i.inputs})
+    cols = ", ".join(f"NULLIF(fv.\"values\"->>'{c}', '')::numeric AS {c}" for c in fields)
+    source = (
+        f"(SELECT f.id, {cols} FROM reporting_filing f JOIN reporting_filingversion fv "  # noqa: S608
+        "ON fv.id = f.current_version_id WHERE fv.submitted_at IS NOT NULL) v"
+    )
+    assert sum(len(f) for f in FAMILIES.values()) == len(INDICATORS)
+    t0 = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_scratch")
+        cur.execute("CREATE TEMP TABLE bench_scratch (filing_id bigint, code text, value numeric)")
+        for family in FAMILIES.values():
+            rows = ", ".join(f"('{code}', ({expr})::numeric)" for code, expr in family)
+            cur.execute(
+                f"INSERT INTO bench_scratch SELECT v.id, x.code, round(x.value, 6) FROM {source} "  # noqa: S608
+                f"CROSS JOIN LATERAL (VALUES {rows}) x(code, value)"
+            )
+        cur.execute("SELECT count(*) FROM bench_scratch")
+        count = cur.fetchone()[0]
+    elapsed = time.perf_counter() - t0
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE bench_scratch")
+    print(
+        f"reference: all {len(INDICATORS)} indicators in SQL, one INSERT … SELECT per family: {elapsed:.3f}s ({count} values)"
+    )
+    return elapsed
+
+
+def rejudge_sql(indicator: str, comparator: str, limit: Decimal) -> tuple[float, int]:
+    """Reference for the threshold what-if: one statement re-judging the stored values of an indicator
+    against a changed limit (the filings that would breach)."""
+    op = {"<=": "<=", ">=": ">=", "<": "<", ">": ">", "=": "="}[comparator]
+    sql = (
+        "SELECT v.filing_id, v.institution_id, v.year, v.quarter, v.value FROM supervision_indicatorvalue v "  # noqa: S608
+        f"WHERE v.code = %s AND v.value IS NOT NULL AND NOT (v.value {op} %s)"
+    )
+    t0 = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(sql, [indicator, limit])
+        n = len(cur.fetchall())
+    return time.perf_counter() - t0, n
 
 
 def make_data(n: int):
@@ -174,6 +293,9 @@ def main():
 
         sql_time, rows = timed(lambda: _fetch(leverage_sql()), repeat=3)
         print(f"one SQL statement, leverage of {len(rows)} filings: {sql_time:.3f}s")
+        reference = None
+        if connection.vendor == "postgresql":
+            reference = min(all_indicators_sql() for _ in range(3))
 
         def recompute_all():
             """What a policy change touching every filing does: one job, tasks of CHUNK_INSTITUTIONS institutions."""
@@ -195,6 +317,11 @@ def main():
         print(
             f"full recompute again (replacing the stored results): {again_time:.1f}s — RATIO {again_time / sql_time:.0f}×"
         )
+        if reference:
+            print(f"RATIO full recompute ÷ SQL of all indicators: {full_time / reference:.1f}×")
+            report("indicators: full recompute ÷ SQL of all indicators", full_time / reference, 5.0)
+            report("indicators: full recompute again ÷ SQL of all indicators", again_time / reference, 5.0)
+        whatif_bench()
 
         chunk = institutions[:CHUNK_INSTITUTIONS]
         with CaptureQueriesContext(connection) as ctx:
@@ -221,6 +348,7 @@ def main():
             f"single-filing recompute: {single * 1000:.1f} ms (best of 20); one-row SQL leverage {single_sql * 1000:.2f} ms; "
             f"RATIO {single / single_sql:.0f}×"
         )
+        report("indicators: single-filing recompute ÷ one-row SQL leverage", single / single_sql)
 
         from django.test import Client
 
@@ -236,6 +364,29 @@ def main():
         print(f"dashboard queries: {full_q} with {n} institutions, {small_q} with {len(keep)} institutions")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def whatif_bench():
+    """The threshold what-if at this scale (a changed leverage cap) ÷ one statement re-judging the
+    stored values against the changed cap."""
+    from supervision.models import Threshold
+    from supervision.services.policy import threshold_preview
+
+    threshold = Threshold.objects.filter(indicator="leverage", comparator="<=").order_by("value").first()
+    if threshold is None:
+        print("no leverage cap among the thresholds: what-if not measured")
+        return
+    limit = threshold.value - Decimal(2)
+    sql_time, n = min(rejudge_sql("leverage", "<=", limit) for _ in range(3))
+    preview_time, result = timed(
+        lambda: threshold_preview(threshold=threshold, proposed={"value": limit}), repeat=3
+    )
+    newly = sum(len(p["newly"]) for p in result)
+    print(
+        f"threshold what-if (leverage cap {threshold.value} → {limit}): {preview_time:.3f}s, {newly} newly "
+        f"breaching; one SQL re-judging the stored values: {sql_time:.3f}s ({n} rows) — RATIO {preview_time / sql_time:.1f}×"
+    )
+    report("indicators: threshold what-if ÷ one SQL re-judging stored values", preview_time / sql_time, 3.0)
 
 
 def _fetch(sql):

@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_result import report  # noqa: E402
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -35,7 +37,8 @@ def main():
     per_province = 20 if args.small else 200
 
     tmp = tempfile.mkdtemp(prefix="bench-institutions-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    # SQLite under /tmp unless BENCH_DATABASE_URL names a fresh database (make bench: PostgreSQL)
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guarantee_portal.settings")
     import django
 
@@ -168,6 +171,8 @@ def main():
     print(
         f"xlsx export (all) {t_xlsx * 1000:8.1f} ms   JSON dump (all) {t_all * 1000:.1f} ms   ratio {t_xlsx / t_all:.1f}"
     )
+    report("institutions: list page ÷ JSON dump of its rows", t_page / t_dump)
+    report(f"institutions: xlsx export of {len(ids):,} rows ÷ JSON dump", t_xlsx / t_all, 3.0)
 
 
 if __name__ == "__main__":

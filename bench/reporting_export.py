@@ -7,6 +7,7 @@
 import argparse
 import io
 
+from bench_result import report
 from reporting_common import make_institutions, measure, setup_django
 
 
@@ -87,6 +88,8 @@ def main():
     print(f"aggregate export (query + sum + write) {t_exp * 1000:9.1f} ms   peak {m_exp:7.2f} MiB")
     print(f"raw xlsxwriter, same cell matrices     {t_raw * 1000:9.1f} ms   peak {m_raw:7.2f} MiB")
     print(f"ratio export / raw: time {t_exp / t_raw:.1f}x, peak memory {m_exp / max(m_raw, 1e-6):.1f}x")
+    report("reporting: province aggregate export ÷ raw xlsxwriter", t_exp / t_raw, 1.5)
+    report("reporting: province aggregate export, peak memory", m_exp, 150.0, unit="MiB")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ draft save — rolled back each time) ÷ parsing the same file with python-calam
 import argparse
 import io
 
+from bench_result import report
 from reporting_common import make_institutions, measure, setup_django
 
 
@@ -70,6 +71,7 @@ def main():
     print(
         f"ratio import / calamine: time {t_import / t_cal:.1f}x, peak memory {m_import / max(m_cal, 1e-6):.1f}x"
     )
+    report("reporting: workbook import ÷ python-calamine parse", t_import / t_cal)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import connection
+
 from accounts.models import Region, User
 from core.excel import Table, xlsx_bytes
 
 from . import selectors, services
+from .choices import Unit
 from .models import FilingVersion
 from .periods import Period
 
@@ -37,6 +40,16 @@ def aggregate(user, period: Period, region_code: str):
     template = services.template_for(period)
     fields = services.template_fields(template)
     filings = selectors.filings_for(user, period).filter(first_submitted_at__isnull=False)
+    codes = [f.code for f in fields]
+    if connection.vendor == "postgresql":
+        sums, counts, names = _sums_sql(filings, codes, region_code)
+        columns = [*TOTALS, *sorted(c for c in sums if c not in TOTALS)]
+        for c in TOTALS:
+            sums.setdefault(c, dict.fromkeys(codes, Decimal(0)))
+            counts.setdefault(c, 0)
+        return fields, columns, {c: names.get(c) or c for c in columns}, sums, counts
+    cities = Region.objects.filter(level="city")  # the whole country for a jurisdiction of ""
+    names = dict(cities.filter(code__startswith=region_code[:2]).values_list("code", "name"))
     rows = (
         FilingVersion.objects.filter(filing__in=filings.values("pk"), submitted_at__isnull=False)
         .order_by("filing_id", "-number")
@@ -45,14 +58,11 @@ def aggregate(user, period: Period, region_code: str):
     latest = {}
     for filing_id, values, region, level in rows:
         latest.setdefault(filing_id, (values, region, level))  # first row per filing = latest version
-    cities = Region.objects.filter(level="city")  # the whole country for a jurisdiction of ""
-    names = dict(cities.filter(code__startswith=region_code[:2]).values_list("code", "name"))
     columns = (
         ["合计"]
         + [f"{lvl}级机构" for lvl in ("省", "市", "县")]
         + sorted({r[:4] + "00" for _v, r, _l in latest.values()})
     )
-    codes = [f.code for f in fields]
     sums = {c: dict.fromkeys(codes, Decimal(0)) for c in columns}
     counts = dict.fromkeys(columns, 0)
     level_col = {"province": "省级机构", "city": "市级机构", "county": "县级机构"}
@@ -67,11 +77,45 @@ def aggregate(user, period: Period, region_code: str):
     return fields, columns, labels, sums, counts
 
 
+TOTALS = ("合计", "省级机构", "市级机构", "县级机构")
+
+
+def _sums_sql(filings, codes: list[str], region_code: str) -> tuple[dict, dict, dict]:
+    """`aggregate`'s sums, counts and city names in one PostgreSQL statement: the latest submitted
+    version of each filing, its cells summed exactly (numeric) over grouping sets — all, institution
+    level, city (named when it lies in the jurisdiction)."""
+    inner, params = filings.order_by().values("pk").query.sql_with_params()
+    cells = ", ".join("COALESCE(sum(NULLIF(x.v->>%s, '')::numeric), 0)" for _ in codes)
+    sql = f"""
+        WITH latest AS (
+            SELECT DISTINCT ON (v.filing_id) v."values" AS v, i.region_id, i.level
+            FROM reporting_filingversion v
+            JOIN reporting_filing f ON f.id = v.filing_id
+            JOIN institutions_institution i ON i.id = f.institution_id
+            WHERE v.submitted_at IS NOT NULL AND v.filing_id IN ({inner})
+            ORDER BY v.filing_id, v.number DESC)
+        SELECT GROUPING(x.lvl), GROUPING(x.city), x.lvl, x.city,
+               (SELECT r.name FROM accounts_region r WHERE r.code = x.city AND r.level = 'city'
+                AND r.code LIKE %s), count(*), {cells}
+        FROM (SELECT latest.v, CASE latest.level WHEN 'province' THEN '省级机构' WHEN 'city' THEN '市级机构'
+                     ELSE '县级机构' END AS lvl, left(latest.region_id, 4) || '00' AS city FROM latest) x
+        GROUP BY GROUPING SETS ((), (x.lvl), (x.city))"""  # noqa: S608 (ORM subquery and placeholders)
+    sums, counts, names = {}, {}, {}
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, region_code[:2] + "%", *codes])
+        for g_lvl, g_city, lvl, city, name, count, *values in cur.fetchall():
+            column = "合计" if g_lvl and g_city else (city if g_lvl else lvl)
+            counts[column], names[column] = count, name
+            sums[column] = dict(zip(codes, values, strict=True))
+    return sums, counts, names
+
+
 def aggregate_xlsx(*, user: User, period: Period, region_code: str) -> bytes:
     fields, columns, labels, sums, counts = aggregate(user, period, region_code)
     rows = [["", "", "报送机构数", "", *[counts[c] for c in columns]]]
+    units = {value: str(label) for value, label in Unit.choices}  # translated once, not per field
     rows += [
-        [f.section, f.code, f.label_zh, str(f.get_unit_display()), *[sums[c][f.code] for c in columns]]
+        [f.section, f.code, f.label_zh, units.get(f.unit, f.unit), *[sums[c][f.code] for c in columns]]
         for f in fields
     ]
     return xlsx_bytes(

@@ -185,6 +185,10 @@ class IndicatorValue(models.Model):
     quarter = models.PositiveSmallIntegerField()
     code = models.CharField(_("指标"), max_length=64)
     value = models.DecimalField(_("值"), null=True, **RATIO)
+    # The exact value thresholds are judged on (a what-if re-judges it in SQL), and whether it is a
+    # ratio over capital or assets whose base is zero or negative (no value, a breach of every rule).
+    exact = models.DecimalField(null=True, max_digits=60, decimal_places=30)
+    base_not_positive = models.BooleanField(default=False)
 
     objects = IndicatorValueQuerySet.as_manager()
 

@@ -11,7 +11,13 @@ from celery import shared_task
 
 from core.jobs import job_enqueue, job_running
 
-from .services.compute import CHUNK_INSTITUTIONS, indicators_compute_batch
+from .models import Threshold
+from .services.compute import (
+    CHUNK_INSTITUTIONS,
+    indicators_compute_batch,
+    set_based,
+    threshold_rejudge_batch,
+)
 
 PART_KIND = "indicators.recompute.part"
 
@@ -23,11 +29,15 @@ def recompute_job(job_id: int) -> None:
             return  # delivered twice: the parts were written with the first claim
         items = list(job.params.get("institutions", {}).items())
         job.total = len(items)
+        rejudge = job.params.get("rejudge_threshold")
         for start in range(0, len(items), CHUNK_INSTITUTIONS):
             job_enqueue(
                 kind=PART_KIND,
                 task=recompute_chunk,
-                params={"institutions": dict(items[start : start + CHUNK_INSTITUTIONS])},
+                params={
+                    "institutions": dict(items[start : start + CHUNK_INSTITUTIONS]),
+                    **({"rejudge_threshold": rejudge} if rejudge else {}),
+                },
                 parent=job,
             )
 
@@ -39,7 +49,12 @@ def recompute_chunk(job_id: int) -> None:
         if part is None:
             return
         institutions = part.params["institutions"]
-        indicators_compute_batch(filing_ids=[pk for ids in institutions.values() for pk in ids])
+        filing_ids = [pk for ids in institutions.values() for pk in ids]
+        threshold_id = part.params.get("rejudge_threshold")
+        if threshold_id and set_based() and Threshold.objects.filter(pk=threshold_id).exists():
+            threshold_rejudge_batch(filing_ids=filing_ids, threshold_id=threshold_id)
+        else:  # a full computation judges every threshold (also one deleted since)
+            indicators_compute_batch(filing_ids=filing_ids)
         part.total = part.done_count = len(institutions)
 
 
@@ -76,3 +91,40 @@ def measures_remind_job(job_id: int) -> None:
         sent = measures_remind(dt.date.fromisoformat(job.params["day"]))
         job.total = job.done_count = sum(sent.values())
         job.message = f"before={sent['before']} overdue={sent['overdue']}"
+
+
+PREVIEW_PART_KIND = "indicators.parameter_preview.part"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def parameter_preview_job(job_id: int) -> None:
+    """Split a parameter what-if into parts of PREVIEW_PART_FILINGS filings (total: filings)."""
+    from .services.policy import PREVIEW_PART_FILINGS, parameter_preview_filings
+
+    with job_running(job_id) as job:
+        if job is None:
+            return
+        ids = parameter_preview_filings(job.params)
+        job.total = len(ids)
+        for start in range(0, len(ids), PREVIEW_PART_FILINGS):
+            job_enqueue(
+                kind=PREVIEW_PART_KIND,
+                task=parameter_preview_chunk,
+                params={**job.params, "filings": ids[start : start + PREVIEW_PART_FILINGS]},
+                parent=job,
+            )
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def parameter_preview_chunk(job_id: int) -> None:
+    """Judge one part's filings under the proposed parameters; the entries stay with the part."""
+    from core.models import Job
+
+    from .services.policy import parameter_preview_part
+
+    with job_running(job_id) as part:
+        if part is None:
+            return
+        entries = parameter_preview_part(part.params, part.params["filings"])
+        Job.objects.filter(pk=part.pk).update(params={**part.params, "entries": entries})
+        part.total = part.done_count = len(part.params["filings"])

@@ -13,6 +13,7 @@ urlpatterns = [
     path("warnings/<int:pk>/", views.warning_detail, name="warning_detail"),
     path("thresholds/", views.thresholds, name="thresholds"),
     path("thresholds/parameters/", views.parameters, name="parameters"),
+    path("thresholds/parameters/preview/<int:pk>/", views.parameter_preview, name="parameter_preview"),
     path("thresholds/new/", views.threshold_edit, name="threshold_new"),
     path("thresholds/<int:pk>/", views.threshold_edit, name="threshold_detail"),
     path("measures/", measure_views.measure_list, name="measures"),

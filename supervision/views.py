@@ -61,7 +61,9 @@ from .services.cases import (
 )
 from .services.compute import params_on
 from .services.policy import (
-    parameter_preview,
+    PREVIEW_KIND,
+    parameter_preview_enqueue,
+    parameter_preview_result,
     parameter_save,
     threshold_preview,
     threshold_save,
@@ -652,13 +654,16 @@ def parameters(request):
             data = form.cleaned_data
             try:
                 if request.POST.get("action") == "preview":
-                    preview = parameter_preview(
+                    # a background job (it recomputes every filing the change touches): its page
+                    # shows the progress, then the result
+                    job = parameter_preview_enqueue(
+                        actor=request.user,
                         key=data["key"],
                         value=data["value"],
                         effective_from=data["effective_from"],
                         effective_to=data["effective_to"],
-                        user=request.user,
                     )
+                    return redirect("supervision:parameter_preview", pk=job.pk)
                 else:
                     _param, job = parameter_save(actor=request.user, **data)
                     messages.success(
@@ -682,6 +687,31 @@ def parameters(request):
             "form": form,
             "is_admin": is_admin,
             "events": events,
+            "preview": preview,
+            "new_total": sum(len(p["newly"]) for p in preview or []),
+            "cleared_total": sum(len(p["cleared"]) for p in preview or []),
+        },
+    )
+
+
+@regulator_desk
+def parameter_preview(request, pk: int):
+    """A parameter what-if job: its progress while it runs (the page refreshes itself), then the
+    rules each filing would newly breach or clear. Its creator and administrators see it."""
+    job = get_object_or_404(Job, pk=pk, kind=PREVIEW_KIND, parent=None)
+    if job.created_by_id != request.user.pk and not may_set_parameters(request.user):
+        raise Http404
+    running = job.status in (Job.Status.QUEUED, Job.Status.RUNNING)
+    preview = None if running or job.status == Job.Status.FAILED else parameter_preview_result(job)
+    done = job.done_count
+    return render(
+        request,
+        "supervision/parameter_preview.html",
+        {
+            "job": job,
+            "running": running,
+            "done": done,
+            "percent": int(100 * done / job.total) if job.total else 0,
             "preview": preview,
             "new_total": sum(len(p["newly"]) for p in preview or []),
             "cleared_total": sum(len(p["cleared"]) for p in preview or []),

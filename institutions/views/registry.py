@@ -107,24 +107,60 @@ def institution_export(request: HttpRequest) -> HttpResponse:
         _("许可证状态"),
         _("政府性融资担保机构"),
     ]
+    # labels translated once, not per row (get_FOO_display normalises the choices on every call)
+    labels = {
+        f: {k: str(v) for k, v in Institution._meta.get_field(f).flatchoices}
+        for f in ("kind", "level", "ownership", "status")
+    }
+    yes, no = _("是"), _("否")
     rows = (
         [
-            inst.name,
-            inst.credit_code,
-            inst.get_kind_display(),
-            inst.region_id,
-            inst.region.name,
-            inst.get_level_display(),
-            inst.get_ownership_display(),
-            inst.registered_capital,
-            inst.paid_in_capital,
-            inst.established_on,
-            inst.get_status_display(),
-            inst.licence_number or "",
-            str(statuses.get(inst.licence_status, "")),
-            _("是") if inst.pk in gov_ids else _("否"),
+            name,
+            credit_code,
+            labels["kind"].get(kind, kind),
+            region_id,
+            region_name,
+            labels["level"].get(level, level),
+            labels["ownership"].get(ownership, ownership),
+            registered_capital,
+            paid_in_capital,
+            established_on,
+            labels["status"].get(status, status),
+            licence_number or "",
+            str(statuses.get(licence_status, "")),
+            yes if pk in gov_ids else no,
         ]
-        for inst in qs.iterator(chunk_size=2000)
+        for (
+            pk,
+            name,
+            credit_code,
+            kind,
+            region_id,
+            region_name,
+            level,
+            ownership,
+            registered_capital,
+            paid_in_capital,
+            established_on,
+            status,
+            licence_number,
+            licence_status,
+        ) in qs.values_list(
+            "pk",
+            "name",
+            "credit_code",
+            "kind",
+            "region_id",
+            "region__name",
+            "level",
+            "ownership",
+            "registered_capital",
+            "paid_in_capital",
+            "established_on",
+            "status",
+            "licence_number",
+            "licence_status",
+        ).iterator(chunk_size=2000)
     )
     return export_response(
         f"institutions-{timezone.localdate():%Y%m%d}.xlsx",

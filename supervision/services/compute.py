@@ -9,8 +9,9 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -32,6 +33,7 @@ from ..models import (
     Threshold,
 )
 from .cases import warning_cases_sync_many
+from .setcompute import compute_chunk_sql, rejudge_threshold_sql
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -55,7 +57,16 @@ RUN_COLUMNS = (
     "compute_count",
     "computed_at",
 )
-VALUE_COLUMNS = ("filing_id", "institution_id", "year", "quarter", "code", "value")
+VALUE_COLUMNS = (
+    "filing_id",
+    "institution_id",
+    "year",
+    "quarter",
+    "code",
+    "value",
+    "exact",
+    "base_not_positive",
+)
 BREACH_COLUMNS = (
     "filing_id",
     "institution_id",
@@ -101,6 +112,7 @@ class Policy:
     def __init__(self, parameters=None, thresholds=None):
         self.parameters = list(PolicyParameter.objects.all()) if parameters is None else parameters
         self.thresholds = list(Threshold.objects.all()) if thresholds is None else thresholds
+        self.stored_thresholds = thresholds is None  # the thresholds are those in the database
         self._params: dict[dt.date, ind.Params] = {}
 
     def params(self, day: dt.date) -> ind.Params:
@@ -134,10 +146,20 @@ def evaluate_filing(
 ) -> tuple[dict[str, Decimal | None], rules.Subject, list[tuple]]:
     """Pure part of one filing's computation: (indicator values as stored, subject, [(threshold, exact
     value, complies)]). Thresholds are judged on the exact values; only the stored ones are rounded."""
+    computed, _exact, subject, judged = evaluate_filing_exact(
+        values, region_code=region_code, period=period, gov_backed=gov_backed, policy=policy
+    )
+    return computed, subject, judged
+
+
+def evaluate_filing_exact(
+    values: dict, *, region_code: str, period: Period, gov_backed: bool, policy: Policy
+) -> tuple[dict[str, Decimal | None], dict[str, ind.Value], rules.Subject, list[tuple]]:
+    """`evaluate_filing` with the exact values too: (stored, exact, subject, judged)."""
     exact = ind.compute_exact(values, policy.params(period.end))
     subject = rules.Subject(region_code, period.end, period.quarter, gov_backed, rules.subject_focus(exact))
     computed = {code: ind.stored(value) for code, value in exact.items()}
-    return computed, subject, rules.evaluate(exact, subject, policy.thresholds)
+    return computed, exact, subject, rules.evaluate(exact, subject, policy.thresholds)
 
 
 def institution_indicators_compute(
@@ -173,6 +195,25 @@ def indicators_compute_batch(
     return computed
 
 
+@transaction.atomic
+def threshold_rejudge_batch(*, filing_ids: Iterable[int], threshold_id: int) -> list[int]:
+    """Judge the stored exact values of the given filings again against one threshold as it now is (a
+    changed limit, scope, region or dates): its breaches, the runs' compliant lists, breach counts and
+    the warning cases of the institutions whose results changed — no indicator value is recomputed.
+    The runs count it as a computation. Set-based (PostgreSQL) only. Returns the filing ids."""
+    ids = sorted(set(filing_ids))
+    changed = set()
+    for start in range(0, len(ids), IN_LIST_MAX):
+        part = ids[start : start + IN_LIST_MAX]
+        changed |= rejudge_threshold_sql(threshold_id, "SELECT unnest(%s::bigint[])", [part])
+        IndicatorRun.objects.filter(filing_id__in=part).update(
+            compute_count=F("compute_count") + 1, computed_at=timezone.now()
+        )
+    if changed:
+        warning_cases_sync_many(sorted(changed))
+    return ids
+
+
 def filings_by_institution(filing_ids: Iterable[int] | None) -> dict[int, list[int]]:
     """{institution id: sorted filing ids} of the given filings, institutions in id order."""
     ids = sorted(set(filing_ids))
@@ -188,10 +229,42 @@ def filings_by_institution(filing_ids: Iterable[int] | None) -> dict[int, list[i
     return {i: sorted(out[i]) for i in sorted(out)}
 
 
+def set_based() -> bool:
+    """Whether chunks are computed in SQL (`setcompute.py`, PostgreSQL) rather than in Python (any
+    database; the readable definition, and the path on SQLite, whose numbers are floats)."""
+    return connection.vendor == "postgresql" and getattr(settings, "INDICATORS_SET_BASED", True)
+
+
 @transaction.atomic
 def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) -> list[int]:
     """Compute the counted filings of some institutions — all of them (None) or the listed ones — and
     remove the results of listed filings no longer counted; then sync their warning cases."""
+    if set_based() and policy.stored_thresholds:
+        return _compute_chunk_sql(by_institution, policy)
+    return _compute_chunk_python(by_institution, policy)
+
+
+def _compute_chunk_sql(by_institution: dict[int, list[int] | None], policy: Policy) -> list[int]:
+    """`_compute_chunk` in SQL: only the values, breaches and cases that change are written."""
+    institutions = list(by_institution)
+    whole = [i for i, ids in by_institution.items() if ids is None]
+    listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
+    periods = (
+        counted_filings()
+        .filter(Q(institution_id__in=institutions), Q(institution_id__in=whole) | Q(pk__in=listed))
+        .order_by()
+        .values_list("year", "quarter")
+        .distinct()
+    )
+    params = {(y, q): policy.params(Period(y, q).end) for y, q in periods}
+    ids, changed = compute_chunk_sql(by_institution, params)
+    if changed:
+        warning_cases_sync_many(sorted(changed))
+    return ids
+
+
+def _compute_chunk_python(by_institution: dict[int, list[int] | None], policy: Policy) -> list[int]:
+    """`_compute_chunk` in Python, with the functions of indicators.py and rules.py."""
     institutions = list(by_institution)
     whole = [i for i, ids in by_institution.items() if ids is None]
     listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
@@ -224,7 +297,7 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
     values_rows, breach_rows, run_rows = [], [], []
     for pk, institution_id, year, quarter, version_id, values, region in filings:
         period = Period(year, quarter)
-        computed, subject, judged = evaluate_filing(
+        computed, exact, subject, judged = evaluate_filing_exact(
             values_as_decimals(values),
             region_code=region,
             period=period,
@@ -232,7 +305,7 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
             policy=policy,
         )
         common = (pk, institution_id, year, quarter)
-        values_rows += [(*common, c, v) for c, v in computed.items()]
+        values_rows += [(*common, c, v, *_exact_columns(exact[c])) for c, v in computed.items()]
         breach_rows += [
             (*common, t.pk, t.indicator, ind.stored(v), t.comparator, t.value, t.severity)
             for t, v, ok in judged
@@ -269,6 +342,13 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
     if touched:
         warning_cases_sync_many(sorted(touched))
     return ids
+
+
+def _exact_columns(value: ind.Value) -> tuple[Decimal | None, bool]:
+    """(exact, base_not_positive) as stored beside the rounded value."""
+    if isinstance(value, ind.NonPositiveBase):
+        return None, True
+    return value, False
 
 
 def _upsert_runs(rows: Iterable) -> None:
@@ -320,10 +400,16 @@ def filing_indicators_compute(*, filing: Filing, policy: Policy | None = None) -
 
 
 def indicators_recompute_enqueue(
-    *, filing_ids: Iterable[int] | None, user: Actor = None, reason: str = ""
+    *,
+    filing_ids: Iterable[int] | None,
+    user: Actor = None,
+    reason: str = "",
+    rejudge_threshold: int | None = None,
 ) -> Job | None:
     """One job row for the user, counting institutions; the institutions are computed by tasks of up to
-    CHUNK_INSTITUTIONS institutions each, sent after commit. None if nothing to do."""
+    CHUNK_INSTITUTIONS institutions each, sent after commit. None if nothing to do. With
+    `rejudge_threshold` (a threshold id; set-based only) the filings' stored values are only judged
+    again against that threshold (`threshold_rejudge_batch`), nothing is recomputed."""
     by_institution = {str(i): ids for i, ids in filings_by_institution(filing_ids).items()}
     if not by_institution:
         return None
@@ -336,6 +422,7 @@ def indicators_recompute_enqueue(
             "institutions": by_institution,
             "reason": reason,
             "filings": sum(len(v) for v in by_institution.values()),
+            **({"rejudge_threshold": rejudge_threshold} if rejudge_threshold else {}),
         },
         user=user,
     )

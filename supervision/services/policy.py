@@ -15,8 +15,10 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from core import audit
+from core.jobs import job_enqueue
 from core.permissions import require
 from core.scoping import region_subtree_q
+from institutions.models import Institution
 from reporting.models import values_as_decimals
 from reporting.periods import Period
 
@@ -30,7 +32,8 @@ from ..models import (
     Threshold,
 )
 from ..permissions import may_edit_threshold, may_set_parameters
-from .compute import Policy, evaluate_filing, indicators_recompute_enqueue, params_for
+from . import setcompute
+from .compute import Policy, evaluate_filing, indicators_recompute_enqueue, params_for, set_based
 
 if TYPE_CHECKING:
     from core.models import Job
@@ -80,6 +83,8 @@ def _candidate_runs(versions: Iterable, user: Actor = None) -> QuerySet[Indicato
 def filings_affected_by_threshold(before: object | None, after: object | None) -> set[int]:
     """Filings to which the old or the new version of a threshold applies."""
     versions = [t for t in (before, after) if t is not None]
+    if set_based():
+        return setcompute.filings_applying(versions, _candidate_runs(versions).select_related(None))
     return {
         r.filing_id
         for r in _candidate_runs(versions)
@@ -124,6 +129,8 @@ def threshold_preview(*, threshold: Threshold | None, proposed: dict, user: User
     new = SimpleNamespace(**{f: proposed.get(f, getattr(threshold, f, None)) for f in THRESHOLD_FIELDS})
     versions = [new] if threshold is None else [threshold, new]
     candidates = _candidate_runs(versions, user)
+    if set_based():
+        return _threshold_preview_sql(threshold, new, candidates.select_related(None))
     runs = list(candidates)
     values = _exact_values(candidates, {t.indicator for t in versions})
     before = _breaching(threshold, runs, values) if threshold is not None else set()
@@ -142,6 +149,28 @@ def threshold_preview(*, threshold: Threshold | None, proposed: dict, user: User
                     "value": ind.stored(values.get((r.filing_id, new.indicator))),
                 }
             )
+    for entry in by_period.values():
+        entry["newly"].sort(key=lambda e: e["institution"])
+        entry["cleared"].sort(key=lambda e: e["institution"])
+    return [by_period[p] for p in sorted(by_period, reverse=True)]
+
+
+def _threshold_preview_sql(threshold, new, candidates: QuerySet[IndicatorRun]) -> list[dict]:
+    """`threshold_preview` judged in SQL on the stored exact values (setcompute.threshold_whatif)."""
+    rows = setcompute.threshold_whatif(threshold, new, candidates)
+    names = dict(Institution.objects.filter(pk__in={r[1] for r in rows}).order_by().values_list("pk", "name"))
+    by_period: dict[Period, dict] = {}
+    for filing_id, institution_id, year, quarter, value, now in rows:
+        period = Period(year, quarter)
+        entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})
+        entry["newly" if now else "cleared"].append(
+            {
+                "institution_id": institution_id,
+                "institution": names[institution_id],
+                "filing_id": filing_id,
+                "value": value,
+            }
+        )
     for entry in by_period.values():
         entry["newly"].sort(key=lambda e: e["institution"])
         entry["cleared"].sort(key=lambda e: e["institution"])
@@ -197,7 +226,13 @@ def threshold_save(
         threshold.save()
         audit.record(actor=actor, action=audit.Action.CREATE, instance=threshold, note=note)
     affected = filings_affected_by_threshold(before_obj, threshold)
-    job = indicators_recompute_enqueue(filing_ids=affected, user=actor, reason=f"threshold {threshold.code}")
+    # only this threshold's verdicts are judged again (set-based): no indicator value is recomputed
+    job = indicators_recompute_enqueue(
+        filing_ids=affected,
+        user=actor,
+        reason=f"threshold {threshold.code}",
+        rejudge_threshold=threshold.pk if set_based() else None,
+    )
     return threshold, job
 
 
@@ -230,6 +265,18 @@ def _runs_with_changed_parameters(
     return runs.filter(cond)
 
 
+def _parameter_policy(key: str, value: Decimal, effective_from: dt.date, effective_to: dt.date | None):
+    if key not in ParameterKey.values:
+        raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
+    rows = list(PolicyParameter.objects.all())
+    policy = Policy(
+        parameters=_proposed_parameters(
+            rows, key=key, value=value, effective_from=effective_from, effective_to=effective_to
+        )
+    )
+    return rows, policy
+
+
 def parameter_preview(
     *,
     key: str,
@@ -241,25 +288,25 @@ def parameter_preview(
     """What-if for a computation parameter: per quarter, the rules each filing would newly breach or
     clear, recomputing the filings whose parameters change with the same `evaluate_filing` as the
     computation and comparing with the stored breaches. Shaped like `threshold_preview`, plus the rule
-    code of each entry."""
-    if key not in ParameterKey.values:
-        raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
-    rows = list(PolicyParameter.objects.all())
-    policy = Policy(
-        parameters=_proposed_parameters(
-            rows, key=key, value=value, effective_from=effective_from, effective_to=effective_to
-        )
-    )
+    code of each entry. At national scale it runs as a background job instead
+    (`parameter_preview_enqueue`), in parts whose entries `parameter_preview_merge` puts together."""
+    rows, policy = _parameter_policy(key, value, effective_from, effective_to)
     runs = _runs_with_changed_parameters(
         rows, policy.parameters, None if user is None else IndicatorRun.objects.for_user(user)
     )
+    return parameter_preview_merge(_parameter_entries(runs, policy))
+
+
+def _parameter_entries(runs: QuerySet[IndicatorRun], policy: Policy) -> list[dict]:
+    """The changed verdicts of the runs under the proposed policy: [{period, kind (newly/cleared),
+    institution_id, institution, filing_id, rule, value}] (JSON-ready: period as "YYYYQn", value text)."""
     stored: dict[int, set[int]] = defaultdict(set)
     for filing_id, threshold_id in IndicatorBreach.objects.filter(
         filing_id__in=runs.values("filing_id")
     ).values_list("filing_id", "threshold_id"):
         stored[filing_id].add(threshold_id)
     codes = {t.pk: t.code for t in policy.thresholds}
-    by_period: dict[Period, dict] = {}
+    out = []
     for (
         filing_id,
         institution_id,
@@ -290,16 +337,38 @@ def parameter_preview(
         after = {t.pk: ind.stored(v) for t, v, ok in judged if not ok}
         before = stored[filing_id]
         for tid in sorted(set(after) ^ before):
-            entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})
-            entry["newly" if tid in after else "cleared"].append(
+            value = after.get(tid)
+            out.append(
                 {
+                    "period": f"{year}Q{quarter}",
+                    "kind": "newly" if tid in after else "cleared",
                     "institution_id": institution_id,
                     "institution": name,
                     "filing_id": filing_id,
                     "rule": codes.get(tid, ""),
-                    "value": after.get(tid),
+                    "value": None if value is None else str(value),
                 }
             )
+    return out
+
+
+def parameter_preview_merge(entries: Iterable[dict]) -> list[dict]:
+    """Entries of `_parameter_entries` (from one call or from the parts of a job) in the shape of
+    `parameter_preview`: per quarter, latest first, with counts per rule."""
+    by_period: dict[Period, dict] = {}
+    for e in entries:
+        year, quarter = e["period"].split("Q")
+        period = Period(int(year), int(quarter))
+        entry = by_period.setdefault(period, {"period": period, "newly": [], "cleared": []})
+        entry[e["kind"]].append(
+            {
+                "institution_id": e["institution_id"],
+                "institution": e["institution"],
+                "filing_id": e["filing_id"],
+                "rule": e["rule"],
+                "value": None if e["value"] is None else Decimal(e["value"]),
+            }
+        )
     for entry in by_period.values():
         entry["newly"].sort(key=lambda e: (e["institution"], e["rule"]))
         entry["cleared"].sort(key=lambda e: (e["institution"], e["rule"]))
@@ -314,6 +383,71 @@ def parameter_preview(
             for r in rules
         ]
     return [by_period[p] for p in sorted(by_period, reverse=True)]
+
+
+PREVIEW_KIND = "indicators.parameter_preview"
+PREVIEW_PART_FILINGS = 2000  # filings judged per part of a parameter what-if job
+
+
+def parameter_preview_enqueue(
+    *,
+    actor: Actor,
+    key: str,
+    value: Decimal,
+    effective_from: dt.date,
+    effective_to: dt.date | None = None,
+) -> Job:
+    """The parameter what-if as a background job (core.jobs) the user watches on its result page: the
+    filings whose parameters change are judged in parts of PREVIEW_PART_FILINGS filings; each part
+    keeps its entries, the page merges them. Administrators only, like saving."""
+    require(
+        actor,
+        may_set_parameters,
+        message="仅系统管理员可修改指标计算参数 / only administrators change indicator parameters",
+    )
+    _parameter_policy(key, value, effective_from, effective_to)  # validates the key
+    from ..tasks import parameter_preview_job
+
+    return job_enqueue(
+        kind=PREVIEW_KIND,
+        task=parameter_preview_job,
+        params={
+            "key": key,
+            "value": str(value),
+            "effective_from": effective_from.isoformat(),
+            "effective_to": effective_to.isoformat() if effective_to else None,
+        },
+        user=actor,
+    )
+
+
+def parameter_preview_policy(params: dict) -> tuple[list, Policy]:
+    """(parameter rows now, the proposed policy) of a what-if job's params."""
+    return _parameter_policy(
+        params["key"],
+        Decimal(params["value"]),
+        dt.date.fromisoformat(params["effective_from"]),
+        dt.date.fromisoformat(params["effective_to"]) if params.get("effective_to") else None,
+    )
+
+
+def parameter_preview_part(params: dict, filing_ids: list[int]) -> list[dict]:
+    """The entries of one part of a what-if job (its filings, under the proposed policy)."""
+    _rows, policy = parameter_preview_policy(params)
+    return _parameter_entries(IndicatorRun.objects.filter(filing_id__in=filing_ids), policy)
+
+
+def parameter_preview_filings(params: dict) -> list[int]:
+    """The filings a what-if job judges: those whose parameters in force change."""
+    rows, policy = parameter_preview_policy(params)
+    runs = _runs_with_changed_parameters(rows, policy.parameters)
+    return sorted(runs.values_list("filing_id", flat=True))
+
+
+def parameter_preview_result(job: Job) -> list[dict]:
+    """The merged what-if of a finished job (its parts' entries)."""
+    entries = [e for part in job.parts.order_by("pk") for e in part.params.get("entries", [])]
+    return parameter_preview_merge(entries)
 
 
 @transaction.atomic

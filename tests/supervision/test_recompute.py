@@ -382,7 +382,11 @@ def test_parameter_preview_by_hand(users, spread):
     assert preview[0]["by_rule"] == [{"rule": "LEV-01", "newly": 0, "cleared": 1}]
 
 
-def test_parameter_page_previews_without_saving(users, client_for, spread):
+def test_parameter_page_previews_without_saving(
+    users, client_for, spread, django_capture_on_commit_callbacks
+):
+    """The what-if runs as a background job in parts, with progress; its page shows the result, the
+    same as the direct preview."""
     data = {
         "key": "weight_other",
         "value": "1.6",
@@ -391,9 +395,22 @@ def test_parameter_page_previews_without_saving(users, client_for, spread):
         "action": "preview",
     }
     before = PolicyParameter.objects.count()
-    page = client_for(users["admin"]).post("/supervision/thresholds/parameters/", data)
+    admin = client_for(users["admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post("/supervision/thresholds/parameters/", data)
+    assert response.status_code == 302
+    job = Job.objects.get(kind="indicators.parameter_preview")
+    assert response.headers["Location"] == f"/supervision/thresholds/parameters/preview/{job.pk}/"
+    job.refresh_from_db()
+    assert (job.status, job.total, job.done_count, job.created_by) == ("done", 8, 8, users["admin"])
+    page = admin.get(response.headers["Location"])
     assert page.status_code == 200 and "模拟测算（尚未保存）" in page.content.decode()
+    direct = parameter_preview(
+        key="weight_other", value=Decimal("1.6"), effective_from=dt.date(2025, 1, 1), user=users["admin"]
+    )
+    assert page.context["preview"] == direct and direct
     assert PolicyParameter.objects.count() == before
+    assert client_for(users["cd_regulator"]).get(response.headers["Location"]).status_code == 404
     assert (
         client_for(users["sc_regulator"]).post("/supervision/thresholds/parameters/", data).status_code == 403
     )
