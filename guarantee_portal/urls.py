@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("institutions.api.urls")),
     path("", include("reporting.api.urls")),
     path("", include("supervision.api.urls")),
+    path("", include("subsidies.api.urls")),
 ]
 
 # The indicator, warning and threshold pages moved from /reporting/ to /supervision/ with the supervision
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("institutions.urls")),
     path("reporting/", include("reporting.urls")),
     path("supervision/", include("supervision.urls")),
+    path("subsidies/", include("subsidies.urls")),
     *moved_urls,
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

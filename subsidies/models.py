@@ -23,7 +23,7 @@ from core.scoping import Scope, ScopedQuerySet
 from guarantees.models import Guarantee
 from institutions.models import MONEY, Institution
 
-from .choices import BudgetMode, SchemeKind, Status
+from .choices import PUBLISHED, BudgetMode, SchemeKind, Status
 
 RATE = {"max_digits": 12, "decimal_places": 8}
 
@@ -303,3 +303,19 @@ class ApplicationStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.from_status}→{self.to_status}"
+
+
+class PublicityQuerySet(ScopedQuerySet):
+    # The publicity list (公示) is public: published and paid applications, to everyone.
+    scope = Scope(public=Q(status__in=PUBLISHED), everyone=False)
+
+
+class PublicityEntry(Application):
+    """An application as the publicity list shows it (the same row, read through the public scope)."""
+
+    objects = PublicityQuerySet.as_manager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("公示名单")
+        verbose_name_plural = _("公示名单")
