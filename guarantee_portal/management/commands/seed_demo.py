@@ -7,6 +7,7 @@ from core.models import AuditEvent
 from institutions import demo as institutions_demo
 from institutions.models import Licence, Notice
 from reporting import demo as reporting_demo
+from subsidies import demo as subsidies_demo
 from supervision import demo as supervision_demo
 
 
@@ -26,6 +27,7 @@ class Command(BaseCommand):
                 before_replace=supervision_demo.forget_runs,
             )
             indicators = supervision_demo.seed()
+            subsidies = subsidies_demo.seed()
         self.stdout.write(
             f"regions: {regions}, institutions: {len(institutions)} (filing quarterly: {len(filers)}), "
             f"licences: {Licence.objects.count()}, published notices: {Notice.objects.filter(status='published').count()}"
@@ -33,6 +35,7 @@ class Command(BaseCommand):
         periods = reporting_demo.demo_periods()
         self.stdout.write(f"quarterly filings {periods[0]}–{periods[-1]}: {filings}")
         self.stdout.write(f"indicators: {indicators}")
+        self.stdout.write(f"subsidies: {subsidies}")
         self.stdout.write(
             self.style.SUCCESS("Demo logins (password for all: %s):" % accounts_demo.DEMO_PASSWORD)
         )
