@@ -79,3 +79,39 @@ def test_award_coefficient_bounds():
 def test_pro_rata_factor():
     assert c.pro_rata_factor(budget=D(100), committed=D(60), requested=D(40)) is None
     assert c.pro_rata_factor(budget=D(100), committed=D(60), requested=D(65)) == D("0.8")
+
+
+def test_many_lines_judged_once_per_combination_equal_one_by_one():
+    import itertools
+
+    lines = [
+        c.FeeLine("a", "A", D("0.005"), D("0.02"), product_lines=("general",), single_client_max=D(1000)),
+        c.FeeLine("b", "B", D("0.01"), D("0.01"), product_lines=("rural_startup",), gov_backed_only=True),
+    ]
+    facts = [
+        c.GuaranteeFacts(
+            i,
+            f"H{i}",
+            D(amount),
+            D(rate),
+            dt.date(2024, 12, 1) + dt.timedelta(days=i),
+            dt.date(2025, 6, 1),
+            line,
+            "small_micro",
+            gov,
+            D(total),
+        )
+        for i, (amount, rate, line, gov, total) in enumerate(
+            itertools.product(
+                ("100", "300"),
+                ("0.01", "0.021"),
+                ("general", "rural_startup"),
+                (True, False),
+                ("900", "1100", "1200"),
+            )
+        )
+    ]
+    kw = dict(
+        period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31), day_basis=365, on_govlist=False
+    )
+    assert c.fee_subsidy_lines(facts, lines, **kw) == [c.fee_subsidy_line(g, lines, **kw) for g in facts]
