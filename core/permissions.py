@@ -151,6 +151,7 @@ MENU = [
     (REGULATORS, _("校验规则"), "reporting:rules", "check2-square"),
     (REGULATORS_AND_COMPANIES, _("消息"), "reporting:notifications", "bell"),
     (OFFICERS, _("政府性机构名单"), "institutions:govlist", "patch-check"),
+    (EVERY_ROLE, _("补贴"), "subsidies:index", "cash-coin"),
     (REGULATORS_AND_COMPANIES, _("银担合作"), "institutions:agreements", "bank"),
     (REGULATORS, _("总对总核对"), "bank_batches:list", "arrow-left-right"),
     (REGULATORS, _("明细核对容差"), "reporting:tolerances", "rulers"),

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("reporting.api.urls")),
     path("", include("supervision.api.urls")),
     path("", include("guarantees.bank_batch_api")),
+    path("", include("subsidies.api.urls")),
 ]
 
 # The indicator, warning and threshold pages moved from /reporting/ to /supervision/ with the supervision
@@ -37,6 +38,7 @@ urlpatterns = [
     path("reporting/", include("reporting.urls")),
     path("supervision/", include("supervision.urls")),
     path("guarantees/bank-batches/", include("guarantees.bank_batch_urls")),
+    path("subsidies/", include("subsidies.urls")),
     *moved_urls,
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

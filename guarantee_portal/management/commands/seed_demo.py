@@ -8,6 +8,7 @@ from guarantees import bank_batch_demo
 from institutions import demo as institutions_demo
 from institutions.models import Licence, Notice
 from reporting import demo as reporting_demo
+from subsidies import demo as subsidies_demo
 from supervision import demo as supervision_demo
 
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
             indicators = supervision_demo.seed()
             # a bank's 总对总 batch built from the demo's loan-level records (none yet: nothing happens)
             zdz_rows = bank_batch_demo.seed(reporting_demo.demo_periods()[-1].end)
+            subsidies = subsidies_demo.seed()
         self.stdout.write(
             f"regions: {regions}, institutions: {len(institutions)} (filing quarterly: {len(filers)}), "
             f"licences: {Licence.objects.count()}, published notices: {Notice.objects.filter(status='published').count()}"
@@ -38,6 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(f"indicators: {indicators}")
         if zdz_rows:
             self.stdout.write(f"总对总 demo batch: {zdz_rows} rows")
+        self.stdout.write(f"subsidies: {subsidies}")
         self.stdout.write(
             self.style.SUCCESS("Demo logins (password for all: %s):" % accounts_demo.DEMO_PASSWORD)
         )
