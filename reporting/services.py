@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import AppError, bilingual
+from core.parsing import BadValue, parse_decimal, quote
 from core.policy import Governing, governing
 from institutions.models import Institution
 
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 
 RULES_V1 = Path(__file__).parent / "data" / "validation_rules_v1.json"
 PROHIBITED_BALANCE_RULE = "BND-31"  # guarantees for the controlling shareholder (条例 art. 17)
-MAX_ABS = Decimal("1e13")  # 万元: far above any Chinese guarantee company, below DecimalField limits
+MAX_DIGITS = 13  # |value| < 10**13 万元: far above any Chinese guarantee company, below DecimalField limits
 OPENING_FIELDS = {
     "fin_balance_opening": "fin_balance",
     "compensation_balance_opening": "compensation_receivable",
@@ -230,37 +231,31 @@ def parse_values(
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-            err(code, f"{by_code[code].label_zh}（{code}）应为数字", f"{code} must be a number")
-            continue
-        text = str(value).strip().replace(",", "")
+        label = f"{by_code[code].label_zh}（{code}）"
         try:
-            number = Decimal(text)
-        except InvalidOperation:
-            err(
-                code,
-                f"{by_code[code].label_zh}（{code}）应为数字，收到“{text[:40]}”",
-                f"{code} must be a number, got {text[:40]!r}",
-            )
+            number = parse_decimal(value, name=code, label=label, max_digits_before_point=MAX_DIGITS)
+        except BadValue as exc:
+            err(code, exc.zh, exc.en)
             continue
-        if not number.is_finite() or abs(number) >= MAX_ABS:
-            err(code, f"{by_code[code].label_zh}（{code}）数值超出范围", f"{code} is out of range")
-            continue
+        text = quote(value)
         if by_code[code].unit == Unit.COUNT:
             if number != number.to_integral_value() or number < 0:
                 err(
                     code,
-                    f"{by_code[code].label_zh}（{code}）应为非负整数，收到 {text[:40]}",
-                    f"{code} must be a whole number ≥ 0, got {text[:40]}",
+                    f"{label}应为非负整数，收到 {text}",
+                    f"{code} must be a whole number ≥ 0, got {text}",
                 )
                 continue
             values[code] = str(int(number))
         else:
-            if number.as_tuple().exponent < -2 and number != number.quantize(Decimal("0.01")):
+            if number != number.quantize(Decimal("0.01")):
+                ratio = 0 < abs(number) < 1  # 0.015: a rate typed into an amount
                 err(
                     code,
-                    f"{by_code[code].label_zh}（{code}）最多保留两位小数（万元）",
-                    f"{code} allows at most 2 decimal places",
+                    f"{label}最多保留两位小数（万元），收到“{text}”"
+                    + ("；看起来像百分比或比率，本栏应填金额" if ratio else ""),
+                    f"{code} allows at most 2 decimal places, got {text!r}"
+                    + ("; it looks like a percentage or ratio, this field takes an amount" if ratio else ""),
                 )
                 continue
             values[code] = str(number.quantize(Decimal("0.01")))
