@@ -5,7 +5,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
-from rest_framework.parsers import FormParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -38,7 +38,7 @@ class ObtainTokenView(APIView):
     authentication_classes = []
     throttle_classes = [LoginThrottle]
     # JSON as everywhere in the API (the schema documents only JSON); a login form's body is read too
-    parser_classes = [StrictJSONParser, FormParser]
+    parser_classes = [StrictJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=TokenRequest, responses=inline_serializer("TokenResponse", {"token": serializers.CharField()})

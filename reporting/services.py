@@ -397,6 +397,7 @@ def _filing_for_update(institution: Institution, period: Period, actor: Actor) -
     )
     if created:
         audit.record(actor=actor, action=audit.Action.CREATE, instance=filing, note=_("创建报表"))
+    filing.created_now = created  # whether this call created it (the API answers 201 to that call only)
     return filing
 
 
@@ -476,6 +477,50 @@ def filing_save_draft(
     return filing, version, findings
 
 
+def filing_dry_run(
+    *,
+    actor: Actor,
+    institution: Institution,
+    period: Period,
+    values: dict,
+    nil_return: bool = False,
+    explanations: dict | None = None,
+) -> tuple[dict[str, str], list[validation.Finding], str, list[str]]:
+    """What a submission of these values would meet, storing nothing: (canonical values, findings,
+    ruleset version, refusals). The findings are those `filing_submit` would store (same `check`, same
+    rules, same comparisons); refusals are the reasons it would refuse, each one sentence (empty: it
+    would be accepted for review). Bad values raise FilingError with `errors`, as a save would."""
+    _require_maker(actor, institution.pk)
+    template = template_for(period)
+    clean, errors = parse_values(values, template_fields(template))
+    if errors:
+        raise FilingError(
+            _("数据格式有误，未保存 / invalid values, nothing saved"), errors=_errors_by_field(errors)
+        )
+    if nil_return:
+        clean = {}
+    findings, ruleset = check(
+        institution_id=institution.pk, period=period, values=clean, nil_return=nil_return, template=template
+    )
+    refusals = []
+    try:
+        require_quarter_ended(period)
+    except FilingError as exc:
+        refusals.append(str(exc.message))
+    if validation.blocking(findings):
+        refusals.append(str(_("存在校验错误，不能报送 / blocking errors prevent submission")))
+    explained = {k: str(v).strip() for k, v in (explanations or {}).items() if str(v).strip()}
+    missing = sorted({f.rule_id for f in validation.unexplained(findings, explained)})
+    if missing:
+        refusals.append(
+            str(
+                _("以下提示须逐条说明原因后方可报送 / each warning needs an explanation: %(ids)s")
+                % {"ids": ", ".join(missing)}
+            )
+        )
+    return clean, findings, ruleset, refusals
+
+
 @transaction.atomic
 def filing_amend(*, actor: Actor, filing: Filing, reason: str) -> FilingVersion:
     """After acceptance: open a new version (copy of the accepted one) with a reason; the accepted
@@ -514,12 +559,29 @@ def filing_amend(*, actor: Actor, filing: Filing, reason: str) -> FilingVersion:
     return version
 
 
+def require_quarter_ended(period: Period, today: dt.date | None = None) -> None:
+    """A report can be submitted from the day after its quarter ends (a draft may be prepared earlier)."""
+    today = today or timezone.localdate()
+    if today <= period.end:
+        first = period.end + dt.timedelta(days=1)
+        raise FilingError(
+            bilingual(
+                f"{period} 季度尚未结束，{first.isoformat()} 起方可报送",
+                f"the quarter {period} has not ended yet; it can be submitted from {first.isoformat()}",
+            ),
+            errors={
+                "period": [bilingual(f"{first.isoformat()} 起方可报送", f"submit from {first.isoformat()}")]
+            },
+        )
+
+
 @transaction.atomic
 def filing_submit(*, actor: Actor, filing: Filing, explanations: dict | None = None) -> FilingVersion:
     """Submit the open draft: blocking errors refuse it, every warning needs an explanation (keyed by
     rule id). Stores ruleset version, findings, explanations and the values hash; one winner under
     concurrency (conditional update on the unsubmitted version)."""
     _require_checker(actor, filing.institution_id)
+    require_quarter_ended(filing.period)
     explanations = {k: str(v).strip() for k, v in (explanations or {}).items() if str(v).strip()}
     filing = Filing.objects.select_related("current_version", "template", "institution").get(pk=filing.pk)
     version = filing.current_version

@@ -16,7 +16,7 @@ from ..models import (
 
 
 class InstitutionSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="credit_code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="credit_code", read_only=True, allow_null=True)
     parent_credit_code = serializers.CharField(write_only=True, required=False, allow_blank=True)
 
     class Meta:
