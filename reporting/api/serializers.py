@@ -160,7 +160,11 @@ class FilingDetailSerializer(FilingResultSerializer):
 class FilingErrorSerializer(ErrorSerializer):
     """The error body of a refused filing action, with the validation findings behind the refusal."""
 
-    findings = FindingSerializer(many=True)
+    findings = FindingSerializer(
+        many=True,
+        required=False,
+        help_text="the findings behind a refusal about the data (absent when the input itself is malformed)",
+    )
 
 
 class CheckResultSerializer(serializers.Serializer):
