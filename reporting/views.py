@@ -408,8 +408,9 @@ def excel_upload(request: HttpRequest, period: str) -> HttpResponse:
     )
     if result.errors:
         messages.error(request, _("Excel 未导入，未保存任何数据 / nothing was saved"))
-        for e in result.errors[:20]:
-            messages.error(request, f"{e.message_zh} / {e.message_en}")
+        for e in result.errors[:20]:  # a service's refusal is one bilingual message already: shown once
+            same = e.message_zh == e.message_en
+            messages.error(request, e.message_zh if same else f"{e.message_zh} / {e.message_en}")
         return redirect("reporting:filing_edit", period=str(p))
     messages.success(request, _("Excel 已导入为草稿（%(n)s 个字段）。") % {"n": len(result.version.values)})
     if result.findings:

@@ -144,3 +144,63 @@ def test_grouping_and_full_width_through_the_web_form_and_the_live_check(users, 
     client.post("/reporting/file/2025Q2/", {"total_assets": "６２，０２８．２８", "staff_count": "1,200"})
     version = Filing.objects.get().current_version
     assert (version.values["total_assets"], version.values["staff_count"]) == ("62028.28", "1200")
+
+
+# ---------------------------------------------------------------------------------------------- uploads
+def _upload(client, name: str, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post("/reporting/file/2025Q2/upload/", {"file": SimpleUploadedFile(name, data)})
+    assert response.status_code == 302
+    return [str(m) for m in response.wsgi_request._messages]
+
+
+def _ods() -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+        z.writestr("META-INF/manifest.xml", "<manifest/>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        (
+            "report.ods",
+            _ods(),
+            "这是 OpenDocument 表格（.ods）文件，请在 Excel 或 WPS 中另存为 .xlsx 后上传 / "
+            "this is an OpenDocument (.ods) spreadsheet; save it as .xlsx and upload it again",
+        ),
+        (
+            "report.csv",
+            b"field,value\ntotal_assets,50000\n",
+            "这是文本文件（可能是改了扩展名的 CSV），不是 Excel（.xlsx）文件；请在 Excel 中另存为 .xlsx 后上传 / "
+            "this is a text file (a renamed CSV?), not an Excel (.xlsx) file; save it as .xlsx in Excel",
+        ),
+    ],
+)
+def test_ods_and_csv_uploads_say_what_the_file_is(name, data, message, users, client_for):
+    assert _upload(client_for(users["cd_filer"]), name, data) == [
+        "Excel 未导入，未保存任何数据 / nothing was saved",
+        message,
+    ]
+    assert not Filing.objects.exists()
+
+
+def test_upload_to_an_accepted_filing_says_so_once(users, chengdu_institution, client_for):
+    from .helpers import GOOD_Q2, file_and_submit
+
+    filing = file_and_submit(
+        chengdu_institution, "2025Q2", GOOD_Q2, maker=users["cd_filer"], checker=users["cd_approver"]
+    )
+    services.filing_accept(actor=users["cd_regulator"], filing=filing)
+    good = excel.workbook_for(institution=chengdu_institution, period=Q2)
+    assert _upload(client_for(users["cd_filer"]), "report.xlsx", good) == [
+        "Excel 未导入，未保存任何数据 / nothing was saved",
+        "报表已受理；如需更正请发起更正并说明原因 / accepted: open an amendment with a reason",
+    ]
