@@ -88,8 +88,8 @@ def parse_decimal(
                 label,
                 name,
                 value,
-                "看起来是百分比，本栏应填金额（万元），不带 %",
-                "looks like a percentage; this field takes an amount (10k yuan), without %",
+                "看起来是百分比，本栏应填数值，不带 %",
+                "looks like a percentage; this field takes a plain number, without %",
             )
         if "," in text:
             if _GROUPED.match(text):

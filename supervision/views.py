@@ -289,11 +289,19 @@ def indicator_drill(request: HttpRequest) -> HttpResponse:
             .filter(year=period.year, quarter=period.quarter, code=code)
             .select_related("institution__region")
         )
-        # bounds as the indicator values are stored (max_digits 20, 6 places): anything else is a 400
+        # bounds as stored ratios (0.05, or 5%): anything that is not a number is a 400 quoting it
         if request.GET.get("lo"):
-            qs = qs.filter(value__gte=parse_decimal(request.GET["lo"], name="lo", max_digits_before_point=14))
+            qs = qs.filter(
+                value__gte=parse_decimal(
+                    request.GET["lo"], name="lo", max_digits_before_point=14, percent=True
+                )
+            )
         if request.GET.get("hi"):
-            qs = qs.filter(value__lt=parse_decimal(request.GET["hi"], name="hi", max_digits_before_point=14))
+            qs = qs.filter(
+                value__lt=parse_decimal(
+                    request.GET["hi"], name="hi", max_digits_before_point=14, percent=True
+                )
+            )
         if request.GET.get("undefined"):
             qs = qs.filter(value__isnull=True)
         if request.GET.get("gov"):

@@ -65,8 +65,8 @@ def test_accepted(text, number):
         ),
         (
             "1.5％",
-            "x看起来是百分比，本栏应填金额（万元），不带 %，收到“1.5％”",
-            "x looks like a percentage; this field takes an amount (10k yuan), without %, got '1.5％'",
+            "x看起来是百分比，本栏应填数值，不带 %，收到“1.5％”",
+            "x looks like a percentage; this field takes a plain number, without %, got '1.5％'",
         ),
         ("Infinity", "x应为数字，收到“Infinity”", "x must be a number, got 'Infinity'"),
         ("0x10", "x应为数字，收到“0x10”", "x must be a number, got '0x10'"),
