@@ -5,12 +5,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from core.exceptions import AppError
+from core.parsers import StrictJSONParser
 from core.permissions import PublicAPI
 
 from .permissions import needs_second_factor
@@ -35,6 +37,8 @@ class ObtainTokenView(APIView):
     permission_classes = [PublicAPI]
     authentication_classes = []
     throttle_classes = [LoginThrottle]
+    # JSON as everywhere in the API (the schema documents only JSON); a login form's body is read too
+    parser_classes = [StrictJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=TokenRequest, responses=inline_serializer("TokenResponse", {"token": serializers.CharField()})

@@ -85,3 +85,45 @@ class UploadLimitMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"code": "too_large", "detail": message, "errors": {}}, status=413)
         return render(request, "413.html", {"message": message}, status=413)
+
+
+class AppErrorMiddleware:
+    """A page view that lets an AppError escape (a period that does not exist, a template missing for
+    it, an id that is not a number) answers with the error's status and message instead of a 500: the
+    web's counterpart of the API's one error handler (which handles the API's own views first)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        """A NUL character in the path or query string cannot be stored or looked up (PostgreSQL refuses
+        it in text): a 400 here, before any view passes it to the database."""
+        query = request.META.get("QUERY_STRING", "").lower()
+        if "\x00" in request.path or "%00" in query or any("\x00" in str(v) for v in view_kwargs.values()):
+            from .exceptions import AppError
+
+            return self.process_exception(
+                request,
+                AppError(
+                    _("地址中不能含有 NUL 字符 / the address must not contain NUL characters"),
+                ),
+            )
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from .exceptions import AppError
+
+        if not isinstance(exception, AppError):
+            return None
+        if request.path.startswith("/api/"):
+            body = {"code": exception.code, "detail": str(exception.message), "errors": exception.errors}
+            return JsonResponse({**exception.extra, **body}, status=exception.status)
+        return render(
+            request,
+            "app_error.html",
+            {"message": exception.message, "errors": exception.errors, "status": exception.status},
+            status=exception.status,
+        )

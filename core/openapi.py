@@ -38,7 +38,7 @@ class ErrorSerializer(serializers.Serializer):
 class ErrorDocumentingAutoSchema(AutoSchema):
     """Adds the error responses every operation of its kind can give, unless the view documents its own:
     400 when it takes input (a body or query parameters), 401 and 403 unless anyone may call it, 404 when
-    it addresses an object by path. A view that can refuse with 409 (a state conflict) declares it."""
+    it addresses an object by path or pages a list. A view that can refuse with 409 (a state conflict) declares it."""
 
     def get_operation(
         self, path: str, path_regex: str, path_prefix: str, method: str, registry: ComponentRegistry
@@ -52,7 +52,8 @@ class ErrorDocumentingAutoSchema(AutoSchema):
             statuses.append("400")
         if not all(issubclass(p, PublicAPI) for p in self.view.permission_classes):
             statuses += ["401", "403"]
-        if "path" in where:
+        # by path; or a page number past the last page of a paginated list (DRF's "invalid page")
+        if "path" in where or (method == "GET" and self._is_list_view() and self.view.pagination_class):
             statuses.append("404")
         for status in statuses:
             operation["responses"].setdefault(status, self._get_response_for_code(ErrorSerializer, status))

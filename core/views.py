@@ -12,3 +12,18 @@ def audit_list(request):
     events = AuditEvent.objects.for_user(request.user).select_related("content_type")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "core/audit_list.html", {"page": page})
+
+
+def page_not_found(request, exception):
+    """settings' handler404: an address no URL matches. Under /api/ the API's one error body (a client
+    asked for JSON), elsewhere the portal's 404 page."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        from .exceptions import DEFAULT_DETAIL
+
+        body = {"code": "not_found", "detail": str(DEFAULT_DETAIL["not_found"]), "errors": {}}
+        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+    from django.views.defaults import page_not_found as default
+
+    return default(request, exception)

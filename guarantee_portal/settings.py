@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.middleware.AppErrorMiddleware",  # an AppError escaping a page view: its status and message
 ]
 
 ROOT_URLCONF = "guarantee_portal.urls"
@@ -252,6 +253,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["core.permissions.Undeclared"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON only: a form or multipart body is a 415 (core/parsers.py)
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.StrictJSONParser"],
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "core.openapi.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
@@ -262,6 +265,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Financing-guarantee supervision portal API. Field and indicator codes are the contract.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # one request content type per operation (JSON), so clients generated from the schema import
+    "PARSER_WHITELIST": ["core.parsers.StrictJSONParser"],
     # The schema and its docs are for signed-in users (API clients sign in for a token anyway).
     "SERVE_PERMISSIONS": ["core.permissions.SignedInAPI"],
     # Redoc from our own static files (drf-spectacular-sidecar): a CDN is blocked by the CSP and out of reach.

@@ -10,6 +10,8 @@ from core.permissions import public, signed_in
 
 from . import views
 
+handler404 = "core.views.page_not_found"  # JSON under /api/
+
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include("institutions.api.urls")),

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, User
+from core.parsing import plausible_date
 
 from .choices import ChangeItem, ListAction, ManagerRole, ShareholderKind
 from .models import Agreement, Bank, Notice
@@ -30,7 +31,7 @@ class Bootstrap:
 
 class LicenceIssueForm(Bootstrap, forms.Form):
     number = forms.CharField(label=_("许可证编号"), max_length=32)
-    issued_on = forms.DateField(label=_("发证日期"), widget=DATE)
+    issued_on = forms.DateField(label=_("发证日期"), widget=DATE, validators=[plausible_date])
     issuing_authority = forms.CharField(
         label=_("发证机关"), max_length=120, required=False, help_text=_("留空则使用本省设置中的发证机关")
     )
@@ -40,7 +41,7 @@ class LicenceIssueForm(Bootstrap, forms.Form):
 
 
 class LicenceChangeForm(Bootstrap, forms.Form):
-    issued_on = forms.DateField(label=_("发证（换发）日期"), widget=DATE)
+    issued_on = forms.DateField(label=_("发证（换发）日期"), widget=DATE, validators=[plausible_date])
     issuing_authority = forms.CharField(label=_("发证机关"), max_length=120)
     business_scope = forms.CharField(
         label=_("业务范围"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -157,6 +158,8 @@ class AgreementForm(Bootstrap, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bank"].queryset = Bank.objects.all()
+        for name in ("starts_on", "ends_on"):
+            self.fields[name].validators.append(plausible_date)
 
     def _post_clean(self):
         # the model's clean (shares sum to 100%) runs in the service; here only the fields

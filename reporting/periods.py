@@ -6,7 +6,17 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from core.exceptions import AppError
+
 _PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
+FIRST_YEAR = 1900  # a period before it is a typing slip (0000Q1 has no calendar dates at all)
+
+
+class InvalidPeriod(AppError, ValueError):
+    """Text that is not a reporting period: a 400 with the text quoted (still a ValueError for callers
+    that catch that)."""
+
+
 _QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
 
 
@@ -17,9 +27,15 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        match = _PERIOD.match(text.strip().upper())
-        if not match:
-            raise ValueError(f"报告期格式应为 YYYYQn，如 2025Q2 / period must look like 2025Q2: {text!r}")
+        from core.parsing import normalize_number_text, quote
+
+        match = _PERIOD.match(normalize_number_text(str(text)).upper())
+        if not match or int(match.group(1)) < FIRST_YEAR:
+            raise InvalidPeriod(
+                f"报告期“{quote(text)}”无效：应为 YYYYQn（季度 1–4，{FIRST_YEAR} 年及以后），如 2025Q2"
+                f" / period {quote(text)!r} is not valid: write YYYYQn (quarter 1-4), e.g. 2025Q2",
+                errors={"period": [f"报告期“{quote(text)}”无效 / invalid period {quote(text)!r}"]},
+            )
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import AppError, bilingual
+from core.parsing import BadValue, parse_decimal, quote
 from core.policy import Governing, governing
 from institutions.models import Institution
 
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 
 RULES_V1 = Path(__file__).parent / "data" / "validation_rules_v1.json"
 PROHIBITED_BALANCE_RULE = "BND-31"  # guarantees for the controlling shareholder (条例 art. 17)
-MAX_ABS = Decimal("1e13")  # 万元: far above any Chinese guarantee company, below DecimalField limits
+MAX_DIGITS = 13  # |value| < 10**13 万元: far above any Chinese guarantee company, below DecimalField limits
 OPENING_FIELDS = {
     "fin_balance_opening": "fin_balance",
     "compensation_balance_opening": "compensation_receivable",
@@ -232,37 +233,31 @@ def parse_values(
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-            err(code, f"{by_code[code].label_zh}（{code}）应为数字", f"{code} must be a number")
-            continue
-        text = str(value).strip().replace(",", "")
+        label = f"{by_code[code].label_zh}（{code}）"
         try:
-            number = Decimal(text)
-        except InvalidOperation:
-            err(
-                code,
-                f"{by_code[code].label_zh}（{code}）应为数字，收到“{text[:40]}”",
-                f"{code} must be a number, got {text[:40]!r}",
-            )
+            number = parse_decimal(value, name=code, label=label, max_digits_before_point=MAX_DIGITS)
+        except BadValue as exc:
+            err(code, exc.zh, exc.en)
             continue
-        if not number.is_finite() or abs(number) >= MAX_ABS:
-            err(code, f"{by_code[code].label_zh}（{code}）数值超出范围", f"{code} is out of range")
-            continue
+        text = quote(value)
         if by_code[code].unit == Unit.COUNT:
             if number != number.to_integral_value() or number < 0:
                 err(
                     code,
-                    f"{by_code[code].label_zh}（{code}）应为非负整数，收到 {text[:40]}",
-                    f"{code} must be a whole number ≥ 0, got {text[:40]}",
+                    f"{label}应为非负整数，收到 {text}",
+                    f"{code} must be a whole number ≥ 0, got {text}",
                 )
                 continue
             values[code] = str(int(number))
         else:
-            if number.as_tuple().exponent < -2 and number != number.quantize(Decimal("0.01")):
+            if number != number.quantize(Decimal("0.01")):
+                ratio = 0 < abs(number) < 1  # 0.015: a rate typed into an amount
                 err(
                     code,
-                    f"{by_code[code].label_zh}（{code}）最多保留两位小数（万元）",
-                    f"{code} allows at most 2 decimal places",
+                    f"{label}最多保留两位小数（万元），收到“{text}”"
+                    + ("；看起来像百分比或比率，本栏应填金额" if ratio else ""),
+                    f"{code} allows at most 2 decimal places, got {text!r}"
+                    + ("; it looks like a percentage or ratio, this field takes an amount" if ratio else ""),
                 )
                 continue
             values[code] = str(number.quantize(Decimal("0.01")))
@@ -459,6 +454,7 @@ def _filing_for_update(institution: Institution, period: Period, actor: Actor) -
     )
     if created:
         audit.record(actor=actor, action=audit.Action.CREATE, instance=filing, note=_("创建报表"))
+    filing.created_now = created  # whether this call created it (the API answers 201 to that call only)
     return filing
 
 
@@ -539,6 +535,50 @@ def filing_save_draft(
         template=filing.template,
     )
     return filing, version, findings
+
+
+def filing_dry_run(
+    *,
+    actor: Actor,
+    institution: Institution,
+    period: Period,
+    values: dict,
+    nil_return: bool = False,
+    explanations: dict | None = None,
+) -> tuple[dict[str, str], list[validation.Finding], str, list[str]]:
+    """What a submission of these values would meet, storing nothing: (canonical values, findings,
+    ruleset version, refusals). The findings are those `filing_submit` would store (same `check`, same
+    rules, same comparisons); refusals are the reasons it would refuse, each one sentence (empty: it
+    would be accepted for review). Bad values raise FilingError with `errors`, as a save would."""
+    _require_maker(actor, institution.pk)
+    template = template_for(period)
+    clean, errors = parse_values(values, template_fields(template))
+    if errors:
+        raise FilingError(
+            _("数据格式有误，未保存 / invalid values, nothing saved"), errors=_errors_by_field(errors)
+        )
+    if nil_return:
+        clean = {}
+    findings, ruleset = check(
+        institution_id=institution.pk, period=period, values=clean, nil_return=nil_return, template=template
+    )
+    refusals = []
+    try:
+        require_quarter_ended(period)
+    except FilingError as exc:
+        refusals.append(str(exc.message))
+    if validation.blocking(findings):
+        refusals.append(str(_("存在校验错误，不能报送 / blocking errors prevent submission")))
+    explained = {k: str(v).strip() for k, v in (explanations or {}).items() if str(v).strip()}
+    missing = sorted({f.rule_id for f in validation.unexplained(findings, explained)})
+    if missing:
+        refusals.append(
+            str(
+                _("以下提示须逐条说明原因后方可报送 / each warning needs an explanation: %(ids)s")
+                % {"ids": ", ".join(missing)}
+            )
+        )
+    return clean, findings, ruleset, refusals
 
 
 @transaction.atomic
@@ -629,12 +669,29 @@ def filing_amend(*, actor: Actor, filing: Filing, reason: str) -> FilingVersion:
     return version
 
 
+def require_quarter_ended(period: Period, today: dt.date | None = None) -> None:
+    """A report can be submitted from the day after its quarter ends (a draft may be prepared earlier)."""
+    today = today or timezone.localdate()
+    if today <= period.end:
+        first = period.end + dt.timedelta(days=1)
+        raise FilingError(
+            bilingual(
+                f"{period} 季度尚未结束，{first.isoformat()} 起方可报送",
+                f"the quarter {period} has not ended yet; it can be submitted from {first.isoformat()}",
+            ),
+            errors={
+                "period": [bilingual(f"{first.isoformat()} 起方可报送", f"submit from {first.isoformat()}")]
+            },
+        )
+
+
 @transaction.atomic
 def filing_submit(*, actor: Actor, filing: Filing, explanations: dict | None = None) -> FilingVersion:
     """Submit the open draft: blocking errors refuse it, every warning needs an explanation (keyed by
     rule id). Stores ruleset version, findings, explanations and the values hash; one winner under
     concurrency (conditional update on the unsubmitted version)."""
     _require_checker(actor, filing.institution_id)
+    require_quarter_ended(filing.period)
     explanations = {k: str(v).strip() for k, v in (explanations or {}).items() if str(v).strip()}
     filing = Filing.objects.select_related("current_version", "template", "institution").get(pk=filing.pk)
     version = filing.current_version

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Region
 from core import audit
 from core.excel import attachment, export_response, upload_channel
+from core.parsing import parse_id
 from core.permissions import signed_in
 from core.roles import acts_for
 from guarantees.selectors import has_records
@@ -60,10 +61,7 @@ def _period_arg(request, default: Period | None = None) -> Period:
     text = request.GET.get("period") or request.POST.get("period")
     if not text:
         return default or filing_period_default()
-    try:
-        return Period.parse(text)
-    except ValueError as exc:
-        raise Http404(str(exc)) from exc
+    return Period.parse(text)  # InvalidPeriod: a 400 page quoting the text
 
 
 def _sections(fields, values, previous, findings_by_field, comments=None, *, large_change=None):
@@ -172,10 +170,7 @@ def _recent_periods(n=8):
 @company_pages
 def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
     """The web form by section: previous period beside each field, findings inline (htmx)."""
-    try:
-        p = Period.parse(period)
-    except ValueError as exc:
-        raise Http404(str(exc)) from exc
+    p = Period.parse(period)
     institution = request.user.institution
     filing = (
         Filing.objects.filter(institution=institution, year=p.year, quarter=p.quarter)
@@ -418,8 +413,9 @@ def excel_upload(request: HttpRequest, period: str) -> HttpResponse:
     )
     if result.errors:
         messages.error(request, _("Excel 未导入，未保存任何数据 / nothing was saved"))
-        for e in result.errors[:20]:
-            messages.error(request, f"{e.message_zh} / {e.message_en}")
+        for e in result.errors[:20]:  # a service's refusal is one bilingual message already: shown once
+            same = e.message_zh == e.message_en
+            messages.error(request, e.message_zh if same else f"{e.message_zh} / {e.message_en}")
         return redirect("reporting:filing_edit", period=str(p))
     messages.success(request, _("Excel 已导入为草稿（%(n)s 个字段）。") % {"n": len(result.version.values)})
     if result.findings:
@@ -560,7 +556,9 @@ def rules(request):
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
-        rule = get_object_or_404(ValidationRule.objects.for_user(request.user), pk=request.POST.get("rule"))
+        rule = get_object_or_404(
+            ValidationRule.objects.for_user(request.user), pk=parse_id(request.POST.get("rule"), name="rule")
+        )
         try:
             services.rule_update(
                 actor=request.user,

@@ -3,8 +3,6 @@ warning cases and threshold editing with what-if."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from core.audit import history
 from core.excel import Table, export_response
 from core.models import AuditEvent, Job
+from core.parsing import parse_decimal
 from core.permissions import signed_in
 from core.roles import is_company_user
 from core.scoping import region_subtree_q
@@ -92,10 +91,7 @@ def _period_param(request, default):
     text = request.GET.get("period")
     if not text:
         return default
-    try:
-        return Period.parse(text)
-    except ValueError as exc:
-        raise Http404 from exc
+    return Period.parse(text)  # InvalidPeriod: a 400 page quoting the text
 
 
 @dashboard_users
@@ -299,13 +295,19 @@ def indicator_drill(request: HttpRequest) -> HttpResponse:
             .filter(year=period.year, quarter=period.quarter, code=code)
             .select_related("institution__region")
         )
-        try:
-            if request.GET.get("lo"):
-                qs = qs.filter(value__gte=Decimal(request.GET["lo"]))
-            if request.GET.get("hi"):
-                qs = qs.filter(value__lt=Decimal(request.GET["hi"]))
-        except InvalidOperation as exc:
-            raise Http404 from exc
+        # bounds as stored ratios (0.05, or 5%): anything that is not a number is a 400 quoting it
+        if request.GET.get("lo"):
+            qs = qs.filter(
+                value__gte=parse_decimal(
+                    request.GET["lo"], name="lo", max_digits_before_point=14, percent=True
+                )
+            )
+        if request.GET.get("hi"):
+            qs = qs.filter(
+                value__lt=parse_decimal(
+                    request.GET["hi"], name="hi", max_digits_before_point=14, percent=True
+                )
+            )
         if request.GET.get("undefined"):
             qs = qs.filter(value__isnull=True)
         if request.GET.get("gov"):

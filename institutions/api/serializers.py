@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from core.parsing import plausible_date
+
 from ..models import (
     Agreement,
     Bank,
@@ -14,7 +16,7 @@ from ..models import (
 
 
 class InstitutionSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="credit_code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="credit_code", read_only=True, allow_null=True)
     parent_credit_code = serializers.CharField(write_only=True, required=False, allow_blank=True)
 
     class Meta:
@@ -79,11 +81,14 @@ class LicenceSerializer(serializers.ModelSerializer):
             "revocation_decision_no",
             "revocation_reason",
         ]
-        extra_kwargs = {"issuing_authority": {"required": False}, "issued_on": {"required": True}}
+        extra_kwargs = {
+            "issuing_authority": {"required": False},
+            "issued_on": {"required": True, "validators": [plausible_date]},
+        }
 
 
 class LicenceChangeSerializer(serializers.Serializer):
-    issued_on = serializers.DateField(required=False)
+    issued_on = serializers.DateField(required=False, validators=[plausible_date])
     issuing_authority = serializers.CharField(required=False)
     business_scope = serializers.CharField(required=False, allow_blank=True)
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -92,14 +97,14 @@ class LicenceChangeSerializer(serializers.Serializer):
 class CancelSerializer(serializers.Serializer):
     licences = serializers.ListField(child=serializers.IntegerField(), min_length=1)
     reason = serializers.CharField()
-    on = serializers.DateField(required=False, allow_null=True, default=None)
+    on = serializers.DateField(required=False, allow_null=True, default=None, validators=[plausible_date])
     period_label = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class RevokeSerializer(serializers.Serializer):
     licences = serializers.ListField(child=serializers.IntegerField(), min_length=1)
     decision_no = serializers.CharField(required=False, allow_blank=True, default="")
-    on = serializers.DateField()
+    on = serializers.DateField(validators=[plausible_date])
     reason = serializers.CharField()
 
 
@@ -164,6 +169,10 @@ class AgreementSerializer(serializers.ModelSerializer):
             "single_client_limit",
             "findings",
         ]
+        extra_kwargs = {
+            "starts_on": {"validators": [plausible_date]},
+            "ends_on": {"validators": [plausible_date]},
+        }
 
     def get_findings(self, obj) -> list[dict]:
         from ..rules import agreement_findings
@@ -193,6 +202,7 @@ class GovListEntrySerializer(serializers.ModelSerializer):
             "national_fund_equity",
             "national_fund_reguarantee",
         ]
+        extra_kwargs = {"action": {"default": GovListEntry._meta.get_field("action").default}}
 
 
 class GovListBatchSerializer(serializers.ModelSerializer):

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -94,6 +94,8 @@ class LicenceViewSet(
     @extend_schema(request=s.LicenceChangeSerializer, responses=s.LicenceSerializer)
     @action(detail=True, methods=["post"])
     def change(self, request: Request, pk: str | None = None) -> Response:
+        if not str(pk).isdigit():
+            raise NotFound
         licence = self._manageable([int(pk)])[0]
         data = s.LicenceChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from core import audit
+from core.parsing import parse_id
 from core.permissions import signed_in
 
 from .. import selectors, services
@@ -98,7 +99,9 @@ def agreement_edit(request, pk=None):
         institution = agreement.institution
     else:
         inst_id = request.GET.get("institution") or request.POST.get("institution") or user.institution_id
-        institution = get_object_or_404(Institution.objects.for_user(user), pk=inst_id)
+        institution = get_object_or_404(
+            Institution.objects.for_user(user), pk=parse_id(inst_id, name="institution")
+        )
     if not may_change_agreements(user, institution):
         raise PermissionDenied
     form = AgreementForm(request.POST or None, instance=agreement)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.parsing import parse_id
 from core.permissions import signed_in
 
 from .. import services
@@ -38,7 +39,7 @@ def people_edit(request, pk, what):
                 actor=request.user,
                 row=get_object_or_404(
                     Shareholder.objects.for_user(request.user, "change"),
-                    pk=request.POST.get("id"),
+                    pk=parse_id(request.POST.get("id")),
                     institution=institution,
                 ),
             )
@@ -47,7 +48,7 @@ def people_edit(request, pk, what):
                 actor=request.user,
                 row=get_object_or_404(
                     Manager.objects.for_user(request.user, "change"),
-                    pk=request.POST.get("id"),
+                    pk=parse_id(request.POST.get("id")),
                     institution=institution,
                 ),
             )

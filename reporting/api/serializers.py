@@ -41,6 +41,17 @@ class FilingWriteSerializer(serializers.Serializer):
     nil_return = serializers.BooleanField(required=False, default=False)
 
 
+class CheckSerializer(FilingWriteSerializer):
+    """A dry run: the values a submission would carry, and the explanations it would give."""
+
+    explanations = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        required=False,
+        default=dict,
+        help_text="{rule id: explanation}",
+    )
+
+
 class SubmitSerializer(serializers.Serializer):
     explanations = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=2000),
@@ -164,7 +175,26 @@ class FilingDetailSerializer(FilingResultSerializer):
 class FilingErrorSerializer(ErrorSerializer):
     """The error body of a refused filing action, with the validation findings behind the refusal."""
 
+    findings = FindingSerializer(
+        many=True,
+        required=False,
+        help_text="the findings behind a refusal about the data (absent when the input itself is malformed)",
+    )
+
+
+class CheckResultSerializer(serializers.Serializer):
+    """What a submission of the values would meet, nothing stored: the same findings `submit` stores."""
+
+    institution = serializers.CharField(help_text="统一社会信用代码 / credit code")
+    period = serializers.CharField(help_text="e.g. 2025Q2")
+    values = serializers.DictField(child=serializers.CharField(), help_text="{field code: canonical decimal}")
+    nil_return = serializers.BooleanField()
+    ruleset_version = serializers.CharField()
     findings = FindingSerializer(many=True)
+    submittable = serializers.BooleanField(help_text="whether a submission would be accepted for review")
+    refusals = serializers.ListField(
+        child=serializers.CharField(), help_text="why a submission would be refused (empty when submittable)"
+    )
 
 
 class PrefillSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 """Filings API: GET/POST /api/v1/filings/ (list; create or replace the draft), GET /api/v1/filings/{id}/,
-POST /api/v1/filings/{id}/submit/ — the same services and rules as the web form and the Excel upload.
-A refused action is a FilingError, rendered by core.exceptions with the findings behind it."""
+POST /api/v1/filings/{id}/submit/, POST /api/v1/filings/check/ (dry run: the findings a submission would get)
+— the same services and rules as the web form and the Excel upload. A refused action is a FilingError, rendered by core.exceptions with the findings behind it."""
 
 from __future__ import annotations
 
@@ -72,9 +72,6 @@ class FilingViewSet(viewsets.GenericViewSet):
             Institution.objects.for_user(request.user), credit_code=data.validated_data["institution"]
         )
         period = data.validated_data["period"]
-        existed = Filing.objects.filter(
-            institution=institution, year=period.year, quarter=period.quarter
-        ).exists()
         filing, _version, findings = services.filing_save_draft(
             actor=request.user,
             institution=institution,
@@ -83,7 +80,42 @@ class FilingViewSet(viewsets.GenericViewSet):
             nil_return=data.validated_data["nil_return"],
             channel=Channel.API,
         )
-        return self._result(filing, findings, created=not existed)
+        # 201 only to the call that created the filing (50 parallel creates: one 201, the rest 200 or 409)
+        return self._result(filing, findings, created=filing.created_now)
+
+    @extend_schema(
+        request=s.CheckSerializer,
+        responses={200: s.CheckResultSerializer, 400: s.FilingErrorSerializer, 404: ErrorSerializer},
+        description="Dry run: the findings a submission of these values would get (the same rules, "
+        "comparisons and ruleset version as submit), and why it would be refused; nothing is stored.",
+    )
+    @action(detail=False, methods=["post"])
+    def check(self, request: Request) -> Response:
+        data = s.CheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        institution = get_object_or_404(
+            Institution.objects.for_user(request.user), credit_code=data.validated_data["institution"]
+        )
+        period = data.validated_data["period"]
+        values, findings, ruleset, refusals = services.filing_dry_run(
+            actor=request.user,
+            institution=institution,
+            period=period,
+            values=data.validated_data["values"],
+            nil_return=data.validated_data["nil_return"],
+            explanations=data.validated_data["explanations"],
+        )
+        body = {
+            "institution": institution.credit_code,
+            "period": str(period),
+            "values": values,
+            "nil_return": data.validated_data["nil_return"],
+            "ruleset_version": ruleset,
+            "findings": [f.as_dict() for f in findings],
+            "submittable": not refusals,
+            "refusals": refusals,
+        }
+        return Response(s.CheckResultSerializer(body).data)
 
     @extend_schema(responses=s.FilingDetailSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:

@@ -113,13 +113,13 @@ def corpus(good: bytes, *, own_credit_code: str, other_credit_code: str) -> list
         (
             "three-decimals",
             lambda: fill(good, {"net_assets": 1.234}),
-            at_net + "净资产（net_assets）最多保留两位小数（万元）",
+            at_net + "净资产（net_assets）最多保留两位小数（万元），收到“1.234”",
             net,
         ),
         (
             "huge-number",
             lambda: fill(good, {"net_assets": 1e20}),
-            at_net + "净资产（net_assets）数值超出范围",
+            at_net + "净资产（net_assets）数值超出范围，收到“1e+20”",
             net,
         ),
         (

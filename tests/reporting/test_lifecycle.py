@@ -209,7 +209,8 @@ def test_bad_values_store_nothing(users, inst):
             "未知字段代码 bogus（模板中没有此字段） / unknown field code 'bogus' (not in the template)"
         ],
         "fin_new": [
-            "本年累计新增融资担保额（fin_new）最多保留两位小数（万元） / fin_new allows at most 2 decimal places"
+            "本年累计新增融资担保额（fin_new）最多保留两位小数（万元），收到“1.234” / "
+            "fin_new allows at most 2 decimal places, got '1.234'"
         ],
     }
     assert not Filing.objects.exists()
