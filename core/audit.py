@@ -23,6 +23,8 @@ Action = AuditEvent.Action
 def _json_value(value):
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        return value.astimezone(dt.UTC).isoformat()  # one instant, one text, whatever the zone it came in
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
