@@ -8,7 +8,10 @@ COPY . .
 RUN pip install -c requirements.lock . \
  && DJANGO_SECRET_KEY=build-only python manage.py compilemessages --ignore=.venv \
  && DJANGO_ENV=production DJANGO_SECRET_KEY=build-only PII_HASH_KEY=build-only DJANGO_STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput \
- && useradd --system --uid 1000 portal && mkdir -p /app/var && chown -R portal /app/var
+ && useradd --system --uid 1000 portal \
+ && mkdir -p /app/var/media && chown -R portal:portal /app/var
+# /app/var/media exists, owned by the app user, before the `media` volume is first mounted there:
+# Docker then creates the volume with that owner, so uploads are writable by the app.
 USER portal
 EXPOSE 8000
 CMD ["gunicorn", "guarantee_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

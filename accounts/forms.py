@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .models import ApiKeyScope
+
 
 class OTPTokenForm(forms.Form):
     token = forms.CharField(
@@ -10,4 +12,11 @@ class OTPTokenForm(forms.Form):
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
+    )
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=64, help_text=_("例如：财务系统直连"))
+    scopes = forms.MultipleChoiceField(
+        label=_("权限范围"), choices=ApiKeyScope.choices, widget=forms.CheckboxSelectMultiple
     )

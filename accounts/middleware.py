@@ -6,13 +6,16 @@ from .permissions import needs_second_factor
 
 
 class SecondFactorMiddleware:
-    """With OTP_REQUIRED on, regulators, finance officers and administrators who logged in with a
-    password only are sent to set up or enter their TOTP code before any other page or API call."""
+    """With OTP_REQUIRED on, an account that needs a second factor (accounts.permissions) and signed in
+    with a password only reaches nothing but the second-factor page, signing out and static files until
+    it enters its TOTP code: not the password change, not /admin/, not the API by its session. (An API
+    call with a token carries no session user here: tokens are only issued after the second factor.)"""
 
-    allowed_prefixes = ("/accounts/", "/static/", "/i18n/", "/public/", "/api/v1/auth/")
+    allowed_prefixes = ("/static/", "/i18n/")
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.allowed_paths = {reverse("accounts:otp"), reverse("accounts:logout"), reverse("accounts:login")}
 
     def __call__(self, request):
         user = request.user
@@ -20,8 +23,8 @@ class SecondFactorMiddleware:
             settings.OTP_REQUIRED
             and needs_second_factor(user)
             and not user.is_verified()
+            and request.path not in self.allowed_paths
             and not request.path.startswith(self.allowed_prefixes)
-            and not getattr(request, "auth", None)
         ):
             return redirect(f"{reverse('accounts:otp')}?next={request.get_full_path()}")
         return self.get_response(request)

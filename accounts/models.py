@@ -105,3 +105,71 @@ class User(AbstractUser):
         if self.institution_id:
             return self.institution.name
         return str(_("全国"))
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code an administrator gives a person (out of band) to enrol their first second-factor
+    device: whoever has only the password cannot enrol a device of their own. Only its hash is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("签发人")
+    )
+    issued_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("失效时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("绑定授权码")
+        verbose_name_plural = _("绑定授权码")
+
+    def __str__(self):
+        return f"{self.user} {self.issued_at:%Y-%m-%d %H:%M}"
+
+
+class ApiKeyScope(models.TextChoices):
+    FILINGS = "filings", _("报送季度报表")
+    INDICATORS = "indicators", _("读取本机构指标")
+    GUARANTEES = "guarantees", _("上传逐笔担保数据")
+
+
+class ApiKeyQuerySet(ScopedQuerySet):
+    # a company's keys: its own users (the approver manages them), and the administrators
+    scope = Scope(institution="institution_id", company_changes=True)
+
+
+class ApiKey(models.Model):
+    """A company's named key for system-to-system calls (its ERP files the quarterly report): created by
+    the company's approver, limited to scopes, revocable, and independent of any person's login. It acts
+    through a user of its own (role approver of the institution, no password), so every rule, scope and
+    audit row treats it like a person; only its hash is kept, the key is shown once."""
+
+    institution = models.ForeignKey(
+        "institutions.Institution", on_delete=models.PROTECT, related_name="api_keys", verbose_name=_("机构")
+    )
+    name = models.CharField(_("名称"), max_length=64)
+    prefix = models.CharField(_("前缀"), max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(_("权限范围"), default=list)
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="api_key")
+    created_by = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("创建人")
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API 密钥")
+        verbose_name_plural = _("API 密钥")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

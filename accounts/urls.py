@@ -3,7 +3,7 @@ from django.urls import path
 
 from core.permissions import public, signed_in
 
-from . import views
+from . import reset, views
 
 app_name = "accounts"
 
@@ -14,4 +14,23 @@ urlpatterns = [
     path(
         "password/", signed_in(auth_views.PasswordChangeView.as_view(success_url="/")), name="password_change"
     ),
+    path("password/reset/", public(reset.PasswordResetView.as_view()), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        public(auth_views.PasswordResetDoneView.as_view(template_name="registration/reset_done.html")),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        public(reset.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        public(
+            auth_views.PasswordResetCompleteView.as_view(template_name="registration/reset_complete.html")
+        ),
+        name="password_reset_complete",
+    ),
+    path("credentials/", views.credentials, name="credentials"),
 ]

@@ -23,6 +23,8 @@ Action = AuditEvent.Action
 def _json_value(value):
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        return value.astimezone(dt.UTC).isoformat()  # one instant, one text, whatever the zone it came in
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -51,7 +53,7 @@ def snapshot(instance: models.Model) -> dict:
     return {
         f.name: _field_value(f, instance)
         for f in instance._meta.concrete_fields
-        if f.name not in ("created_at", "updated_at")
+        if f.name not in ("created_at", "updated_at", "password")  # never a password hash in the trail
     }
 
 
@@ -91,3 +93,32 @@ def record(
 def history(instance: models.Model):
     """Audit events of one record, newest first, for its page."""
     return AuditEvent.objects.for_object(instance).select_related("actor")
+
+
+def record_event(
+    *,
+    actor,
+    action: str,
+    what: str,
+    instance: models.Model | None = None,
+    note: str = "",
+    changes: dict | None = None,
+    content_type: ContentType | None = None,
+    object_id: str = "",
+) -> AuditEvent:
+    """Append one audit event that is not a change of a record: an export (what = the file, changes =
+    the filters), a failed or locked-out login (what = the name tried), a security step (a key issued)."""
+    is_user = actor is not None and getattr(actor, "is_authenticated", False) and actor.pk is not None
+    return AuditEvent.objects.create(
+        actor=actor if is_user else None,
+        actor_label=(actor.get_full_name() or actor.get_username()) if is_user else (str(actor or "匿名")),
+        request_id=current_request_id(),
+        action=action,
+        content_type=ContentType.objects.get_for_model(instance._meta.model)
+        if instance is not None
+        else content_type,
+        object_id=str(instance.pk) if instance is not None else object_id,
+        object_repr=what[:300],
+        changes=changes or {},
+        note=note,
+    )

@@ -127,3 +127,37 @@ class AppErrorMiddleware:
             {"message": exception.message, "errors": exception.errors, "status": exception.status},
             status=exception.status,
         )
+
+
+class ExportAuditMiddleware:
+    """Every download the portal writes (a response sent as an attachment: the xlsx/CSV exports of
+    core.excel, the filled templates, the public CSVs) leaves an audit event: who, which file, from
+    which page, with which filters. One hook for every export view, present and future."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        disposition = response.get("Content-Disposition", "")
+        if response.status_code == 200 and disposition.startswith("attachment"):
+            from . import audit  # models: imported once the app registry is ready
+
+            user = getattr(request, "user", None)
+            audit.record_event(
+                actor=user if user is not None and user.is_authenticated else None,
+                action=audit.Action.EXPORT,
+                what=_filename(disposition) or request.path,
+                changes={"path": request.path, "filters": {k: v for k, v in request.GET.lists()}},
+            )
+        return response
+
+
+def _filename(disposition: str) -> str:
+    from urllib.parse import unquote
+
+    star = re.search(r"filename\*=utf-8''([^;]+)", disposition, re.I)
+    if star:
+        return unquote(star.group(1))
+    plain = re.search(r'filename="?([^";]+)"?', disposition)
+    return plain.group(1) if plain else ""

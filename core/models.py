@@ -42,6 +42,10 @@ class AuditEvent(models.Model):
         UPDATE = "update", _("修改")
         TRANSITION = "transition", _("状态变更")
         DELETE = "delete", _("删除")
+        EXPORT = "export", _("导出")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOCKED_OUT = "locked_out", _("账户锁定")
+        SECURITY = "security", _("安全操作")
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -55,8 +59,11 @@ class AuditEvent(models.Model):
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
     request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
     action = models.CharField(_("操作"), max_length=16, choices=Action.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.CharField(max_length=64)
+    # None for an event about no one record (an export, a failed login for an unknown name)
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(_("对象"), max_length=300)
     changes = models.JSONField(_("变更内容"), default=dict, help_text="{field: [before, after]}")
     note = models.TextField(_("说明"), blank=True)

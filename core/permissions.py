@@ -104,8 +104,20 @@ class Authority(BasePermission):
     write = Access()
 
     def has_permission(self, request, view) -> bool:
+        if not key_may_call(request, view):
+            return False
         access = self.read if request.method in SAFE_METHODS else self.write
         return access.allows(request.user)
+
+
+def key_may_call(request, view) -> bool:
+    """A company's API key (request.auth with `scopes`, accounts.ApiKey) calls only the views that name
+    one of its scopes in `api_key_scope` (read-only views: safe methods only); every other caller passes."""
+    scopes = getattr(request.auth, "scopes", None)
+    if scopes is None:
+        return True
+    scope = getattr(view, "api_key_scope", None)
+    return scope is not None and scope in scopes
 
 
 class PublicAPI(Authority):
@@ -157,4 +169,5 @@ MENU = [
     (REGULATORS, _("明细核对容差"), "reporting:tolerances", "rulers"),
     (REGULATORS, _("公告"), "institutions:notices", "megaphone"),
     (ADMINISTRATORS, _("审计日志"), "audit:list", "journal-text"),
+    (Access(), _("API 令牌与密钥"), "accounts:credentials", "key"),
 ]

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    "core.middleware.ExportAuditMiddleware",  # every download (exports, templates) is an audit event
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -245,8 +246,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
+    # a company's API key, a person's expiring token (accounts/authentication.py), or the session
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every API view declares who may call it (core.permissions); one that does not is closed to all.
@@ -314,3 +317,34 @@ if PRODUCTION:
 
 PORTAL_NAME = _("担保监管服务平台")
 ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/")
+
+# --- Hardening (issue 14): client address, shared cache, tokens and keys, password reset -------------
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none, the header is ignored).
+# The login lockout and the token endpoint's throttle key on the address this yields (core/net.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+# One cache shared by every process (throttles, reset rate limits): Redis when REDIS_URL is set (a
+# separate database number may be given by CACHE_URL), otherwise this process's memory.
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "gp",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# A person's API token (POST /api/v1/auth/token/) lasts this many hours; a new one replaces it at each
+# token login, and it dies when the account is locked out or its password changes. Systems use a
+# company's named API keys instead (accounts.ApiKey).
+API_TOKEN_HOURS = env.int("API_TOKEN_HOURS", default=12)
+# The first enrolment of a second factor needs a one-time code from an administrator, valid this long.
+OTP_ENROLMENT_CODE_HOURS = env.int("OTP_ENROLMENT_CODE_HOURS", default=72)
+# Password reset by mail: the link lasts this long; requests per hour from one address and for one mailbox.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_SECONDS", default=60 * 60)
+PASSWORD_RESET_PER_HOUR = env.int("PASSWORD_RESET_PER_HOUR", default=5)

@@ -83,6 +83,20 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttle counts and rate limits start from zero in every test. The shared cache is Redis when
+    REDIS_URL is set (the broker's database too): only the portal's own keys are deleted."""
+    from django.core.cache import cache
+
+    if hasattr(cache, "_cache") and hasattr(cache._cache, "get_client"):
+        client = cache._cache.get_client(write=True)
+        for key in client.scan_iter(f"{cache.key_prefix}:*"):
+            client.delete(key)
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Production hashing costs ~0.3 s per password; tests only need passwords to round-trip."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

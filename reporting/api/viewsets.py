@@ -31,6 +31,7 @@ class FilingViewSet(viewsets.GenericViewSet):
 
     serializer_class = s.FilingSerializer
     permission_classes = [SignedInAPI]  # the services decide who prepares, submits and reviews
+    api_key_scope = "filings"  # a company's API key with this scope files and submits (accounts.ApiKey)
 
     def get_queryset(self) -> QuerySet[Filing]:
         return (

@@ -72,6 +72,7 @@ class FilingIndicatorViewSet(viewsets.ViewSet):
     """GET /api/v1/filings/{filing_pk}/indicators/ → [{code, value (decimal string or null), unit, breaches}]."""
 
     permission_classes = [SignedInAPI]
+    api_key_scope = "indicators"  # read-only: a company key reads its own (accounts.ApiKey)
 
     @extend_schema(
         parameters=[OpenApiParameter("filing_pk", OpenApiTypes.INT, OpenApiParameter.PATH)],
@@ -112,6 +113,7 @@ class InstitutionIndicatorViewSet(viewsets.ViewSet):
     by period."""
 
     permission_classes = [SignedInAPI]
+    api_key_scope = "indicators"  # read-only: a company key reads its own (accounts.ApiKey)
 
     @extend_schema(
         parameters=[

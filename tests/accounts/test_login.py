@@ -7,6 +7,7 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.services import enrolment_code_issue
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +71,12 @@ def test_second_factor_is_demanded_of_regulators_when_required(otp_on, users):
     assert _login(client, "t_sc_reg", TEST_PASSWORD).status_code == 302
     home = client.get("/")
     assert (home.status_code, home["Location"]) == (302, "/accounts/otp/?next=/")
+    # The first enrolment asks for the administrator's one-time code before it shows any secret.
+    setup = client.get("/accounts/otp/")
+    assert "data:image/svg+xml;base64," not in setup.content.decode()
+    assert 'name="enrolment_code"' in setup.content.decode()
+    code = enrolment_code_issue(actor=users["admin"], user=users["sc_regulator"])
+    client.post("/accounts/otp/", {"enrolment_code": code, "next": "/"})
     setup = client.get("/accounts/otp/")
     assert "data:image/svg+xml;base64," in setup.content.decode()
     device = TOTPDevice.objects.get(user=users["sc_regulator"], confirmed=False)
@@ -83,8 +90,7 @@ def test_second_factor_is_demanded_of_regulators_when_required(otp_on, users):
 def test_a_wrong_code_is_refused_and_throttled(otp_on, users):
     client = Client()
     client.force_login(users["cd_finance"])
-    client.get("/accounts/otp/")
-    device = TOTPDevice.objects.get(user=users["cd_finance"])
+    device = TOTPDevice.objects.create(user=users["cd_finance"], name="phone", confirmed=True)
     wrong = "000000" if _code(device) != "000000" else "111111"
     refused = client.post("/accounts/otp/", {"token": wrong})
     assert (refused.status_code, "验证码不正确" in refused.content.decode()) == (200, True)
