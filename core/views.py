@@ -1,8 +1,9 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from .inbox import request_tasks
 from .models import AuditEvent
-from .permissions import role_required
+from .permissions import role_required, signed_in
 from .roles import Role
 
 
@@ -12,3 +13,9 @@ def audit_list(request):
     events = AuditEvent.objects.for_user(request.user).select_related("content_type")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "core/audit_list.html", {"page": page})
+
+
+@signed_in
+def inbox(request):
+    """待办: what waits for the user, from every app's inbox source (core.inbox)."""
+    return render(request, "core/inbox.html", {"tasks": request_tasks(request)})

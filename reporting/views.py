@@ -668,4 +668,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @signed_in
 def notifications(request):
     page = Paginator(Notification.objects.for_user(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "reporting/notifications.html", {"page": page})
+    response = render(request, "reporting/notifications.html", {"page": page})
+    # Shown is read: the count beside 消息 counts the messages not yet seen (the page marks them new).
+    Notification.objects.for_user(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
+    return response
