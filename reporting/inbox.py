@@ -52,7 +52,7 @@ def company_tasks(user) -> list[Task]:
                 Task(
                     "filing.submit",
                     _("%(p)s 季度报表草稿待审核报送") % {"p": f.period.label},
-                    url,
+                    reverse("reporting:filing", args=[f.pk]),  # where the approver submits
                     due=f.due_date,
                 )
             )
