@@ -595,7 +595,9 @@ def comment_lines(template: ReportTemplate, comments: dict) -> list[str]:
 
     english = (get_language() or "").startswith("en")
     labels = {
-        f.code: (f.label_en if english else f.label_zh) for f in template_fields(template) if f.code in comments
+        f.code: (f.label_en if english else f.label_zh)
+        for f in template_fields(template)
+        if f.code in comments
     }
     lines = [comments["_"]] if comments.get("_") else []
     return lines + [f"{labels.get(k, k)}：{v}" for k, v in comments.items() if k != "_"]
