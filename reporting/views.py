@@ -508,11 +508,13 @@ def review(request, pk):
     version = filing.current_version
     findings = _version_findings(filing, version)
     fields = services.template_fields(filing.template)
+    points = selectors.review_points_for(request.user)
     return render(
         request,
         "reporting/review.html",
         {
             "filing": filing,
+            "risk": selectors.review_risk(points, filing),
             "version": version,
             "findings": findings,
             "sections": _sections(
