@@ -49,3 +49,39 @@ def tasks_for(user) -> list[Task]:
 
 def task_count(user) -> int:
     return sum(task.count for task in tasks_for(user))
+
+
+# --- counts beside menu entries ----------------------------------------------------------------------
+# The menu shows the inbox's task count beside 待办 and, through this registry, other counts beside other
+# entries (the unread messages beside 消息). A counter costs a constant number of queries, like a source.
+
+Counter = Callable[[object], int]
+
+_COUNTERS: dict[str, Counter] = {}
+
+
+def menu_counter(url_name: str):
+    """Register `counter(user) -> int`, shown beside the menu entry of `url_name` when it is positive."""
+
+    def decorator(counter: Counter) -> Counter:
+        _COUNTERS[url_name] = counter
+        return counter
+
+    return decorator
+
+
+def request_tasks(request) -> list[Task]:
+    """`tasks_for(request.user)`, gathered once per request (the menu and the inbox page share them)."""
+    if not hasattr(request, "_inbox_tasks"):
+        request._inbox_tasks = tasks_for(getattr(request, "user", None))
+    return request._inbox_tasks
+
+
+def menu_counts(request) -> dict[str, int]:
+    """{url name: count} for the menu: the inbox's tasks and every registered counter."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    counts = {name: counter(user) for name, counter in _COUNTERS.items()}
+    counts["inbox"] = sum(task.count for task in request_tasks(request))
+    return counts

@@ -149,6 +149,7 @@ ADMINISTRATORS = Access(roles=(Role.ADMIN,))
 # what the pages themselves allow (finance officers reach the indicator pages by link, not by menu).
 MENU = [
     (EVERY_ROLE, _("工作台"), "home", "speedometer2"),
+    (EVERY_ROLE, _("待办"), "inbox", "inbox"),
     (REGULATORS, _("机构名录"), "institutions:list", "building"),
     (OWN_INSTITUTION, _("本机构"), "institutions:own", "building"),
     (REGULATORS_AND_COMPANIES, _("季度报表"), "reporting:filings", "file-earmark-spreadsheet"),

@@ -1,8 +1,9 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from .inbox import request_tasks
 from .models import AuditEvent
-from .permissions import role_required
+from .permissions import role_required, signed_in
 from .roles import Role
 
 
@@ -27,3 +28,7 @@ def page_not_found(request, exception):
     from django.views.defaults import page_not_found as default
 
     return default(request, exception)
+@signed_in
+def inbox(request):
+    """待办: what waits for the user, from every app's inbox source (core.inbox)."""
+    return render(request, "core/inbox.html", {"tasks": request_tasks(request)})

@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.api import ObtainTokenView
+from core import views as core_views
 from core.permissions import public, signed_in
 
 from . import views
@@ -33,6 +34,10 @@ moved_urls = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("inbox/", core_views.inbox, name="inbox"),
+    path(
+        "favicon.ico", public(RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")), name="favicon"
+    ),
     path("accounts/", include("accounts.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("audit/", include("core.urls")),

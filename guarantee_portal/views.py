@@ -5,6 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from accounts.models import Region
+from core.inbox import request_tasks
 from core.permissions import public, signed_in
 from institutions.models import Institution
 
@@ -14,7 +15,8 @@ def home(request):
     """Role-specific workbench: the user's scope and what it holds."""
     user = request.user
     institutions = Institution.objects.for_user(user)
-    context = {"institution_count": institutions.count()}
+    tasks = request_tasks(request)
+    context = {"institution_count": institutions.count(), "tasks": tasks[:5], "more_tasks": len(tasks) > 5}
     if user.region_id:
         region = user.region
         # Institutions per directly subordinate region (cities of a province, counties of a city).

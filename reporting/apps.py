@@ -13,7 +13,15 @@ class ReportingConfig(AppConfig):
         from .panels import FilingPanel
         from .panels import register as register_panel
         from .reconciliation import panel_context
+        from . import inbox  # noqa: F401  (the work inbox's sources and the unread-message count)
         from .selectors import institution_filings_tab
+        from .signals import filing_submitted
+
+        filing_submitted.connect(
+            inbox.notify_regulators_of_submission,
+            sender=self.get_model("Filing"),
+            dispatch_uid="inbox_submitted",
+        )
 
         register(
             Tab(

@@ -52,13 +52,22 @@ def review_queue(user: Actor, points: Governing) -> QuerySet[Filing]:
     """Submitted filings in the user's jurisdiction, riskiest first, then oldest submission. The risk
     adds the validation score (warnings, explanations, large changes) and the points of the filing's
     threshold breaches (`points`: the review points in force for the reviewer, `review_points_for`)."""
-    per_breach = points.require(ReviewParameterKey.THRESHOLD_BREACH).value
     return (
         filings_for(user)
         .filter(status=FilingStatus.SUBMITTED)
-        .annotate(risk=F("risk_score") + per_breach * F("breach_count"))
+        .annotate(risk=review_risk(points))
         .order_by("-risk", "first_submitted_at", "pk")
     )
+
+
+def review_risk(points: Governing, filing: Filing | None = None):
+    """The one review risk of a filing, for the queue (an SQL expression) and the review page (`filing`
+    given: its value): the validation score stored at submission plus the points of each threshold
+    breach the indicators found, at the reviewer's points."""
+    per_breach = points.require(ReviewParameterKey.THRESHOLD_BREACH).value
+    if filing is not None:
+        return filing.risk_score + per_breach * filing.breach_count
+    return F("risk_score") + per_breach * F("breach_count")
 
 
 def review_points(region_code: str, day: dt.date, rows: list[ReviewParameter] | None = None) -> Governing:

@@ -755,6 +755,21 @@ def filing_submit(*, actor: Actor, filing: Filing, explanations: dict | None = N
     return version
 
 
+def comment_lines(template: ReportTemplate, comments: dict) -> list[str]:
+    """Return comments as people read them: "field label：text", the general comment first and unlabelled
+    (never the field codes or the "_" key)."""
+    from django.utils.translation import get_language
+
+    english = (get_language() or "").startswith("en")
+    labels = {
+        f.code: (f.label_en if english else f.label_zh)
+        for f in template_fields(template)
+        if f.code in comments
+    }
+    lines = [comments["_"]] if comments.get("_") else []
+    return lines + [f"{labels.get(k, k)}：{v}" for k, v in comments.items() if k != "_"]
+
+
 @transaction.atomic
 def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "") -> Filing:
     """Return a submitted filing with comments per field (key "_" for a general comment)."""
@@ -780,17 +795,18 @@ def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "
         review_comments=comments, reviewed_at=now, reviewed_by=actor
     )
     filing.refresh_from_db()
+    labelled = comment_lines(filing.template, comments)
     audit.record(
         actor=actor,
         action=audit.Action.TRANSITION,
         instance=filing,
         before=before,
-        note=_("退回修改：%(c)s") % {"c": "；".join(f"{k}: {v}" for k, v in comments.items())},
+        note=_("退回修改：%(c)s") % {"c": "；".join(labelled)},
     )
     _notify(
         _company_users(filing.institution_id),
         title=_("%(p)s 季度报表被退回") % {"p": filing.period.label},
-        body="\n".join(f"{k}: {v}" for k, v in comments.items()),
+        body="\n".join(labelled),
         url=f"/reporting/filings/{filing.pk}/",
     )
     return filing

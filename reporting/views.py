@@ -120,6 +120,14 @@ def _by_field(findings):
     return out
 
 
+def _errors_by_field(errors) -> dict[str, list[dict]]:
+    """Format errors beside the field they concern (the form marks that field itself)."""
+    out = {}
+    for e in errors or []:
+        out.setdefault(e.get("field"), []).append(e)
+    return out
+
+
 def _previous_values(institution_id, period):
     prev = services.submitted_version(institution_id, period.previous())
     return prev.values if prev else None
@@ -141,6 +149,7 @@ def filing_list(request):
         qs.order_by("-year", "-quarter", "institution__region_id", "institution__name"), 30
     ).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in (("period", period_text), ("status", status)) if v)
+    can_file = company_pages.access.allows(user)
     return render(
         request,
         "reporting/filing_list.html",
@@ -152,9 +161,37 @@ def filing_list(request):
             "period_text": period_text,
             "filing_period": filing_period_default(),
             "periods": _recent_periods(),
-            "can_file": company_pages.access.allows(user),
+            "can_file": can_file,
+            "file_action": _file_action(user) if can_file else None,
         },
     )
+
+
+def _file_action(user) -> dict:
+    """The filing list's main button for the quarter being filed now, named by what it does: fill in,
+    continue the draft, correct the returned report, or (submitted or accepted) view it."""
+    p = filing_period_default()
+    f = Filing.objects.filter(institution_id=user.institution_id, year=p.year, quarter=p.quarter).first()
+    status = f.status if f else None
+    if status == FilingStatus.ACCEPTED:
+        return {
+            "label": _("查看%(p)s报表（已受理）") % {"p": p.label},
+            "url": reverse("reporting:filing", args=[f.pk]),
+            "icon": "eye",
+        }
+    if status == FilingStatus.SUBMITTED:
+        return {
+            "label": _("查看%(p)s报表（审核中）") % {"p": p.label},
+            "url": reverse("reporting:filing", args=[f.pk]),
+            "icon": "eye",
+        }
+    if status == FilingStatus.RETURNED:
+        label = _("修改被退回的%(p)s报表") % {"p": p.label}
+    elif f:
+        label = _("继续填报%(p)s") % {"p": p.label}
+    else:
+        label = _("填报%(p)s") % {"p": p.label}
+    return {"label": label, "url": reverse("reporting:filing_edit", args=[p]), "icon": "pencil-square"}
 
 
 def _recent_periods(n=8):
@@ -235,6 +272,7 @@ def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
             "has_records": has_records(institution.pk),
             "prefill": (version.prefill or {}) if version else {},
             "overrides": (version.overrides or {}) if version else {},
+            "blocking": validation.blocking(findings),
         },
     )
 
@@ -265,6 +303,7 @@ def filing_check(request, period):
             "errors": errors,
             "codes": [f.code for f in fields],
             "by_field": by_field,
+            "errors_by_field": _errors_by_field(errors),
             "oob": True,
         },
     )
@@ -334,6 +373,9 @@ def filing_detail(request, pk):
             "can_review": may_review(user, filing) and filing.status == FilingStatus.SUBMITTED,
             "events": audit.history(filing)[:30],
             "general_comment": (version.review_comments or {}).get("_", "") if version else "",
+            "comment_lines": services.comment_lines(filing.template, version.review_comments)
+            if version and version.review_comments
+            else [],
         },
     )
 
@@ -467,11 +509,13 @@ def review(request, pk):
     version = filing.current_version
     findings = _version_findings(filing, version)
     fields = services.template_fields(filing.template)
+    points = selectors.review_points_for(request.user)
     return render(
         request,
         "reporting/review.html",
         {
             "filing": filing,
+            "risk": selectors.review_risk(points, filing),
             "version": version,
             "findings": findings,
             "sections": _sections(
@@ -671,7 +715,10 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @signed_in
 def notifications(request):
     page = Paginator(Notification.objects.for_user(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "reporting/notifications.html", {"page": page})
+    response = render(request, "reporting/notifications.html", {"page": page})
+    # Shown is read: the count beside 消息 counts the messages not yet seen (the page marks them new).
+    Notification.objects.for_user(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
+    return response
 
 
 # ---------------------------------------------------------------------------------------------- records

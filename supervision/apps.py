@@ -14,7 +14,10 @@ class SupervisionConfig(AppConfig):
         from reporting.panels import FilingPanel
         from reporting.panels import register as register_panel
 
-        from . import receivers  # noqa: F401  (signal receivers; they import the tasks for workers)
+        from . import (
+            inbox,  # noqa: F401  (the work inbox's source)
+            receivers,  # noqa: F401  (signal receivers; they import the tasks for workers)
+        )
         from .selectors import (
             filing_summary,
             inbox_tasks,

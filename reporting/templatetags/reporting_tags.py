@@ -44,3 +44,36 @@ def filing_panels(context, filing, frozen=True):
             if frozen or not p.frozen_only
         )
     )
+
+
+@register.inclusion_tag("reporting/_steps.html")
+def filing_steps(filing, version=None, errors=None):
+    """The step tracker of a filing: 草稿 → 校验通过 → 已报送 → 已受理 / 已退回 → 更正. Each step is
+    "done", "current" or "todo"; the fourth names the outcome (accepted or returned)."""
+    from django.utils.translation import gettext as _
+
+    from reporting.choices import FilingStatus
+
+    version = version or (filing.current_version if filing else None)
+    status = filing.status if filing else FilingStatus.DRAFT
+    open_draft = version is not None and not version.is_frozen
+    amendment = bool(version and version.number > 1 and version.reason)
+    if status == FilingStatus.SUBMITTED:
+        reached = 2
+    elif status in (FilingStatus.ACCEPTED, FilingStatus.RETURNED) and not open_draft:
+        reached = 3
+    else:
+        reached = 1 if (version is not None and not errors) else 0
+    outcome = _("已退回") if status == FilingStatus.RETURNED and not open_draft else _("已受理")
+    labels = [_("草稿"), _("校验通过"), _("已报送"), outcome, _("更正")]
+    steps = []
+    for i, label in enumerate(labels):
+        state = "done" if i < reached else ("current" if i == reached else "todo")
+        steps.append({"label": label, "state": state})
+    if amendment:  # an amendment of an accepted report runs the steps again
+        steps[4]["state"] = "done" if status == FilingStatus.ACCEPTED else "current"
+    if status == FilingStatus.ACCEPTED and not open_draft:
+        steps[3]["state"] = "done"  # accepted is where a report rests
+    if status == FilingStatus.RETURNED and not open_draft:
+        steps[3]["returned"] = True
+    return {"steps": steps}

@@ -91,6 +91,7 @@ def test_public_pages_say_so_explicitly():
         "accounts/login/",
         "accounts/logout/",
         "api/v1/auth/token/",
+        "favicon.ico",
         "healthz",
         "i18n/setlang/",
         "public/govlist/",
@@ -182,6 +183,7 @@ def test_the_admin_site_admits_active_staff_only():
 MENU = {
     "admin": [
         "工作台",
+        "待办",
         "机构名录",
         "季度报表",
         "报送进度",
@@ -198,6 +200,7 @@ MENU = {
     ],
     "cd_regulator": [
         "工作台",
+        "待办",
         "机构名录",
         "季度报表",
         "报送进度",
@@ -211,8 +214,8 @@ MENU = {
         "银担合作",
         "公告",
     ],
-    "sc_finance": ["工作台", "政府性机构名单"],
-    "cd_approver": ["工作台", "本机构", "季度报表", "监管指标", "消息", "银担合作"],
+    "sc_finance": ["工作台", "待办", "政府性机构名单"],
+    "cd_approver": ["工作台", "待办", "本机构", "季度报表", "监管指标", "消息", "银担合作"],
 }
 
 

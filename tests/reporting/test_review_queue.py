@@ -103,3 +103,12 @@ def test_a_missing_review_row_fails_the_queue_and_the_risk_score_loudly(users, c
     ReviewParameter.objects.filter(key="warning").delete()
     with pytest.raises(PolicyMissing, match="ReviewParameter warning for region 510104 on "):
         risk_score([], {}, review_points("510104", dt.date(2025, 7, 10)))
+
+
+def test_queue_and_review_page_show_the_same_risk(users, client_for):
+    breached = _submitted("违规融资担保有限公司", risk_score=25, breach_count=2)  # 25 + 2 breaches × 40
+    c = client_for(users["cd_regulator"])
+    queue = c.get("/reporting/review/").content.decode()
+    assert re.search(rf'<span class="badge [^"]*">105</span>.*?/reporting/review/{breached.pk}/', queue, re.S)
+    page = c.get(f"/reporting/review/{breached.pk}/").content.decode()
+    assert '<span id="review-risk">105</span>' in page

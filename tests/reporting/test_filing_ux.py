@@ -1,0 +1,139 @@
+"""The filing pages as people read them: the step tracker, the list's button named by what it does,
+return comments with field labels (no codes or "_"), findings linked to their fields, a format error
+beside its field."""
+
+import re
+
+import pytest
+
+from reporting import services
+from reporting.inbox import filing_period
+from reporting.models import Filing, Notification
+from reporting.periods import Period
+
+from .helpers import GOOD_Q2, file_and_submit, history
+
+Q2 = Period(2025, 2)
+
+
+def steps(html):
+    """[(label, state)] of the step tracker."""
+    tracker = re.search(r'<ol class="filing-steps.*?</ol>', html, re.S).group(0)
+    return [
+        (label.strip(), state)
+        for state, label in re.findall(
+            r'filing-step step-(\w+)[^>]*>\s*<span class="step-mark">.*?</span>\s*([^<]+)', tracker, re.S
+        )
+    ]
+
+
+@pytest.fixture
+def submitted(users, chengdu_institution):
+    history(chengdu_institution, users)
+    return file_and_submit(
+        chengdu_institution, Q2, GOOD_Q2, maker=users["cd_filer"], checker=users["cd_approver"]
+    )
+
+
+def test_step_tracker_through_the_life_of_a_filing(users, client_for, chengdu_institution, submitted):
+    c = client_for(users["cd_filer"])
+    url = f"/reporting/filings/{submitted.pk}/"
+    assert steps(c.get(url).content.decode()) == [
+        ("草稿", "done"),
+        ("校验通过", "done"),
+        ("已报送", "current"),
+        ("已受理", "todo"),
+        ("更正", "todo"),
+    ]
+    services.filing_return(actor=users["cd_regulator"], filing=submitted, comments={"_": "请核实"})
+    assert steps(c.get(url).content.decode())[2:4] == [("已报送", "done"), ("已退回", "current")]
+    services.filing_save_draft(
+        actor=users["cd_filer"],
+        institution=chengdu_institution,
+        period=Q2,
+        values={"staff_count": "41"},
+        merge=True,
+    )
+    assert steps(c.get(url).content.decode())[:3] == [
+        ("草稿", "done"),
+        ("校验通过", "current"),
+        ("已报送", "todo"),
+    ]
+    services.filing_submit(actor=users["cd_approver"], filing=submitted)
+    services.filing_accept(actor=users["cd_regulator"], filing=submitted)
+    assert steps(c.get(url).content.decode())[3:] == [("已受理", "done"), ("更正", "todo")]
+    services.filing_amend(actor=users["cd_filer"], filing=submitted, reason="更正人数")
+    assert steps(c.get(url).content.decode()) == [
+        ("草稿", "done"),
+        ("校验通过", "current"),
+        ("已报送", "todo"),
+        ("已受理", "todo"),
+        ("更正", "current"),
+    ]
+    form = client_for(users["cd_filer"]).get("/reporting/file/2025Q2/").content.decode()
+    assert steps(form)[1] == ("校验通过", "current")
+
+
+def test_a_draft_with_errors_is_not_checked(users, client_for, chengdu_institution):
+    services.filing_save_draft(
+        actor=users["cd_filer"], institution=chengdu_institution, period=Q2, values={"staff_count": "4"}
+    )
+    body = client_for(users["cd_filer"]).get("/reporting/file/2025Q2/").content.decode()
+    assert steps(body)[:2] == [("草稿", "current"), ("校验通过", "todo")]
+
+
+def test_filing_list_button_names_what_it_does(users, client_for, chengdu_institution):
+    period = filing_period()
+    c = client_for(users["cd_filer"])
+
+    def button():
+        body = c.get("/reporting/filings/").content.decode()
+        m = re.search(
+            r'<a class="btn btn-primary" id="file-action" href="([^"]+)"><i[^>]*></i> ([^<]+)</a>', body
+        )
+        return m.group(2), m.group(1)
+
+    assert button() == (f"填报{period.label}", f"/reporting/file/{period}/")
+    services.filing_save_draft(
+        actor=users["cd_filer"], institution=chengdu_institution, period=period, values={"staff_count": "4"}
+    )
+    assert button() == (f"继续填报{period.label}", f"/reporting/file/{period}/")
+    f = Filing.objects.get(institution=chengdu_institution, year=period.year, quarter=period.quarter)
+    Filing.objects.filter(pk=f.pk).update(status="submitted")
+    assert button() == (f"查看{period.label}报表（审核中）", f"/reporting/filings/{f.pk}/")
+    Filing.objects.filter(pk=f.pk).update(status="accepted")
+    assert button() == (f"查看{period.label}报表（已受理）", f"/reporting/filings/{f.pk}/")
+    Filing.objects.filter(pk=f.pk).update(status="returned")
+    assert button() == (f"修改被退回的{period.label}报表", f"/reporting/file/{period}/")
+
+
+def test_return_comments_read_with_field_labels(users, client_for, submitted):
+    services.filing_return(
+        actor=users["cd_regulator"],
+        filing=submitted,
+        comments={"staff_count": "请核实", "fin_balance": "偏高"},
+        note="请更正后重报",
+    )
+    message = Notification.objects.get(user=users["cd_filer"], title="2025年第2季度 季度报表被退回")
+    assert message.body == "请更正后重报\n从业人员数：请核实\n融资担保在保余额：偏高"
+    body = client_for(users["cd_filer"]).get(f"/reporting/filings/{submitted.pk}/").content.decode()
+    assert "<div>从业人员数：请核实</div>" in body and "<div>请更正后重报</div>" in body
+    assert "fin_balance：" not in body and "_：" not in body
+
+
+def test_findings_link_to_their_fields_and_a_format_error_marks_the_field(
+    users, client_for, chengdu_institution
+):
+    history(chengdu_institution, users)
+    c = client_for(users["cd_filer"])
+    post = {**GOOD_Q2, "net_assets": "1"}
+    body = c.post("/reporting/file/2025Q2/check/", post).content.decode()
+    assert '<a href="#f-net_assets" class="finding-link' in body
+    body = c.post("/reporting/file/2025Q2/check/", {**GOOD_Q2, "staff_count": "4x"}).content.decode()
+    field = re.search(
+        r'<div id="fnd-staff_count" hx-swap-oob="true" class="small">(.*?)</div>', body, re.S
+    ).group(1)
+    assert 'class="text-danger format-error"' in field and "从业人员数（staff_count）应为数字" in field
+    assert '<a href="#f-staff_count" class="link-danger">' in body
+    detail = c.get(f"/reporting/filings/{Filing.objects.get(year=2025, quarter=1).pk}/").content.decode()
+    assert '<tr id="f-staff_count"' in detail
