@@ -150,5 +150,8 @@ MENU = [
     (OFFICERS, _("政府性机构名单"), "institutions:govlist", "patch-check"),
     (REGULATORS_AND_COMPANIES, _("银担合作"), "institutions:agreements", "bank"),
     (REGULATORS, _("公告"), "institutions:notices", "megaphone"),
+    (OWN_INSTITUTION, _("担保业务明细"), "guarantees:records", "table"),
+    (OWN_INSTITUTION, _("明细报送"), "guarantees:upload", "cloud-upload"),
+    (REGULATORS, _("多机构共同客户"), "guarantees:borrowers", "people"),
     (ADMINISTRATORS, _("审计日志"), "audit:list", "journal-text"),
 ]

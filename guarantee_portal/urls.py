@@ -13,6 +13,7 @@ from . import views
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include("institutions.api.urls")),
+    path("", include("guarantees.api.urls")),
     path("", include("reporting.api.urls")),
     path("", include("supervision.api.urls")),
 ]
@@ -33,6 +34,7 @@ urlpatterns = [
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("audit/", include("core.urls")),
     path("", include("institutions.urls")),
+    path("guarantees/", include("guarantees.urls")),
     path("reporting/", include("reporting.urls")),
     path("supervision/", include("supervision.urls")),
     *moved_urls,
