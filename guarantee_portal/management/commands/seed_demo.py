@@ -4,6 +4,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from accounts.services import regions_load
 from core.models import AuditEvent
+from guarantees import demo as guarantees_demo
 from institutions import demo as institutions_demo
 from institutions.models import Licence, Notice
 from reporting import demo as reporting_demo
@@ -26,6 +27,7 @@ class Command(BaseCommand):
                 before_replace=supervision_demo.forget_runs,
             )
             indicators = supervision_demo.seed()
+            records = guarantees_demo.seed()
         self.stdout.write(
             f"regions: {regions}, institutions: {len(institutions)} (filing quarterly: {len(filers)}), "
             f"licences: {Licence.objects.count()}, published notices: {Notice.objects.filter(status='published').count()}"
@@ -33,6 +35,7 @@ class Command(BaseCommand):
         periods = reporting_demo.demo_periods()
         self.stdout.write(f"quarterly filings {periods[0]}–{periods[-1]}: {filings}")
         self.stdout.write(f"indicators: {indicators}")
+        self.stdout.write(f"loan-level records: {records}")
         self.stdout.write(
             self.style.SUCCESS("Demo logins (password for all: %s):" % accounts_demo.DEMO_PASSWORD)
         )
