@@ -169,6 +169,9 @@ MENU = [
     (REGULATORS, _("总对总核对"), "bank_batches:list", "arrow-left-right"),
     (REGULATORS, _("明细核对容差"), "reporting:tolerances", "rulers"),
     (REGULATORS, _("公告"), "institutions:notices", "megaphone"),
+    (OWN_INSTITUTION, _("担保业务明细"), "guarantees:records", "table"),
+    (OWN_INSTITUTION, _("明细报送"), "guarantees:upload", "cloud-upload"),
+    (REGULATORS, _("多机构共同客户"), "guarantees:borrowers", "people"),
     (ADMINISTRATORS, _("审计日志"), "audit:list", "journal-text"),
     (Access(), _("API 令牌与密钥"), "accounts:credentials", "key"),
 ]

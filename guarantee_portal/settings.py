@@ -179,6 +179,8 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # column a sheet may address, zip entries, total uncompressed bytes, compression ratio of an entry.
 MIB = 1024 * 1024
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * MIB)
+# Data rows one sheet of a loan-level batch may hold; a larger file is refused before it is parsed.
+GUARANTEE_UPLOAD_MAX_ROWS = env.int("GUARANTEE_UPLOAD_MAX_ROWS", default=500_000)
 UPLOAD_LIMITS = {
     # one institution's quarterly report: 75 fields under an 8-row identity block, and the _meta sheet
     "quarterly": {"bytes": 5 * MIB, "rows": 500, "columns": 30, "entries": 100, "expanded_bytes": 30 * MIB},
@@ -193,7 +195,7 @@ UPLOAD_LIMITS = {
     # loan-level records: one row per guarantee, xlsx or CSV
     "guarantees": {
         "bytes": 100 * MIB,
-        "rows": 1_000_000,
+        "rows": GUARANTEE_UPLOAD_MAX_ROWS + 1,  # the header row too
         "columns": 100,
         "entries": 100,
         "expanded_bytes": 1024 * MIB,

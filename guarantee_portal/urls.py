@@ -16,6 +16,7 @@ handler404 = "core.views.page_not_found"  # JSON under /api/
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include("institutions.api.urls")),
+    path("", include("guarantees.api.urls")),
     path("", include("reporting.api.urls")),
     path("", include("supervision.api.urls")),
     path("", include("guarantees.bank_batch_api")),
@@ -42,6 +43,7 @@ urlpatterns = [
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("audit/", include("core.urls")),
     path("", include("institutions.urls")),
+    path("guarantees/", include("guarantees.urls")),
     path("reporting/", include("reporting.urls")),
     path("supervision/", include("supervision.urls")),
     path("guarantees/bank-batches/", include("guarantees.bank_batch_urls")),

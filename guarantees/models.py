@@ -103,6 +103,17 @@ class ImportBatch(models.Model):
     )
     channel = models.CharField(_("报送渠道"), max_length=16, choices=Channel.choices)
     source_name = models.CharField(_("来源文件"), max_length=255, blank=True)
+    # what was sent (a workbook, a CSV, a zip of CSV files, or the API's JSON): the background job reads
+    # it, and the error report is drawn in its layout
+    source_file = models.FileField(_("报送文件"), upload_to="guarantee_batches/%Y/%m/", blank=True)
+    job = models.ForeignKey(
+        "core.Job",
+        verbose_name=_("后台任务"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     status = models.CharField(
         _("状态"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.STAGED
     )
@@ -304,7 +315,8 @@ class Guarantee(TimeStampedModel):
                 condition=Q(bank__isnull=False, other_lender="") | Q(bank__isnull=True) & ~Q(other_lender=""),
             ),
         ]
-        indexes = [models.Index(fields=["institution", "start_date"])]
+        # the records list pages by keyset (start_date, id) newest first within an institution
+        indexes = [models.Index(fields=["institution", "-start_date", "-id"], name="guarantee_records_page")]
         verbose_name = _("担保业务")
         verbose_name_plural = _("担保业务")
 

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
 
 from accounts.models import User
 from core.exceptions import AppError, bilingual
 from core.scoping import can_see
 from institutions.models import Institution
 
-from .choices import SMALL_MICRO_TYPES, ClientType, EventKind
-from .models import Guarantee, GuaranteeEvent
+from .choices import SMALL_MICRO_TYPES, ClientType, EventKind, IdKind
+from .excel import error_report
+from .identifiers import id_number_hash, is_valid_id_number, masked_id
+from .models import Guarantee, GuaranteeEvent, ImportBatch
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -260,43 +264,320 @@ def derive_report_fields(*, institution: Institution, period_end: dt.date) -> di
     return fields
 
 
-def has_records(institution_id: int) -> bool:
-    return Guarantee.objects.filter(institution_id=institution_id).exists()
-
-
-def controller_guarantees(*, institution: Institution, on: dt.date) -> QuerySet[Guarantee]:
-    """REL-01 (条例 art. 17 forbids them): the institution's guarantees in force on `on` whose client is
-    its controlling shareholder or actual controller — matched by credit code, or for a natural person by
-    the keyed hash of the ID number (both sides hashed with settings.PII_HASH_KEY). Callers scope the
-    institution first."""
-    from institutions.models import Shareholder
-
-    parties = Shareholder.objects.filter(institution=institution).filter(
-        Q(is_controlling=True) | Q(is_actual_controller=True)
-    )
-    match = Q(pk__in=[])
-    for kind, key in filter(None, (p.match_key for p in parties)):
-        match |= Q(client__id_kind=kind, client__id_key=key)
+# ---------------------------------------------------------------------------------------------- batches
+def batches_for(user: User | AnonymousUser) -> QuerySet[ImportBatch]:
+    """The batches `user` may see (a company its own), newest first, with what their rows show."""
     return (
-        Guarantee.objects.filter(institution=institution)
-        .in_force(on)
-        .filter(match)
-        .select_related("client")
-        .order_by("-balance", "contract_no")
+        ImportBatch.objects.for_user(user)
+        .select_related("institution", "job", "uploaded_by")
+        .order_by("-created_at", "-id")
     )
 
 
-def records_fingerprint(institution_id: int) -> tuple:
-    """What changes whenever the records that derive the report do (guarantees, their events, the
-    shareholders REL-01 matches): a cache key part, three aggregate queries on indexed columns.
-    (0, …) when the institution has no records."""
-    from institutions.models import Shareholder
+def batch_error_report(batch: ImportBatch) -> bytes:
+    """The batch's data in the layout it was sent, each finding a comment on its cell (see excel.py)."""
+    from .services import batch_rows
 
-    g = Guarantee.objects.filter(institution_id=institution_id).aggregate(n=Count("id"), at=Max("updated_at"))
-    e = GuaranteeEvent.objects.filter(guarantee__institution_id=institution_id).aggregate(
-        n=Count("id"), last=Max("id")
+    return error_report(batch_rows(batch), batch.findings)
+
+
+# ---------------------------------------------------------------------------------------------- records
+PAGE_SIZE = 50
+SIZE_BANDS = (("le5m", Decimal(500)), ("le10m", Decimal(1000)), ("gt10m", None))  # 万元, by guaranteed amount
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """What the records list and its export filter on (shared by pages, drill-down links and API)."""
+
+    contract_no: str = ""
+    client: str = ""  # name contains
+    client_id: int | None = None
+    client_type: str = ""
+    bank_id: int | None = None
+    band: str = ""
+    in_force_on: dt.date | None = None
+    start_from: dt.date | None = None
+    start_to: dt.date | None = None
+
+    @classmethod
+    def from_query(cls, query) -> RecordFilter:
+        def date(name):
+            try:
+                return dt.date.fromisoformat(query.get(name, "").strip()) if query.get(name) else None
+            except ValueError:
+                return None
+
+        def number(name):
+            value = (query.get(name) or "").strip()
+            return int(value) if value.isdigit() else None
+
+        band = query.get("band", "")
+        return cls(
+            contract_no=(query.get("contract_no") or "").strip()[:64],
+            client=(query.get("client") or "").strip()[:100],
+            client_id=number("client_id"),
+            client_type=query.get("client_type", "") if query.get("client_type") in ClientType.values else "",
+            bank_id=number("bank"),
+            band=band if band in dict(SIZE_BANDS) else "",
+            in_force_on=date("in_force_on"),
+            start_from=date("start_from"),
+            start_to=date("start_to"),
+        )
+
+    def apply(self, guarantees: QuerySet[Guarantee]) -> QuerySet[Guarantee]:
+        if self.contract_no:
+            guarantees = guarantees.filter(contract_no__startswith=self.contract_no)
+        if self.client:
+            guarantees = guarantees.filter(client__name__contains=self.client)
+        if self.client_id:
+            guarantees = guarantees.filter(client_id=self.client_id)
+        if self.client_type:
+            guarantees = guarantees.filter(client__client_type=self.client_type)
+        if self.bank_id:
+            guarantees = guarantees.filter(bank_id=self.bank_id)
+        if self.band:
+            guarantees = guarantees.filter(band_q(self.band))
+        if self.start_from:
+            guarantees = guarantees.filter(start_date__gte=self.start_from)
+        if self.start_to:
+            guarantees = guarantees.filter(start_date__lte=self.start_to)
+        if self.in_force_on:
+            guarantees = guarantees.in_force(self.in_force_on)
+        return guarantees
+
+
+def band_q(band: str) -> Q:
+    if band == "le5m":
+        return Q(guaranteed_amount__lte=SIZE_BANDS[0][1])
+    if band == "le10m":
+        return Q(guaranteed_amount__gt=SIZE_BANDS[0][1], guaranteed_amount__lte=SIZE_BANDS[1][1])
+    return Q(guaranteed_amount__gt=SIZE_BANDS[1][1])
+
+
+@dataclass
+class RecordPage:
+    rows: list[Guarantee]
+    next_cursor: str  # "" on the last page
+    first: bool
+
+
+def records_page(
+    *,
+    user: User | AnonymousUser,
+    institution: Institution,
+    filters: RecordFilter,
+    after: str = "",
+    size: int | None = None,
+) -> RecordPage:
+    """One page of an institution's guarantees, newest start first, by keyset (start date, id) on the
+    index (institution, start_date, id): one query whatever the table's size and however deep the
+    page, no COUNT(*). `after` is the previous page's cursor."""
+    size = size or PAGE_SIZE
+    guarantees = filters.apply(Guarantee.objects.for_user(user).filter(institution=institution))
+    cursor = _cursor(after)
+    if cursor:
+        day, pk = cursor
+        guarantees = guarantees.filter(Q(start_date__lt=day) | Q(start_date=day, id__lt=pk))
+    rows = list(
+        guarantees.select_related("client", "bank", "product_line")
+        .with_balance(timezone.localdate())
+        .order_by("-start_date", "-id")[: size + 1]
     )
-    s = Shareholder.objects.filter(institution_id=institution_id).aggregate(
-        n=Count("id"), at=Max("updated_at")
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = f"{rows[-1].start_date.isoformat()}_{rows[-1].pk}" if more else ""
+    return RecordPage(rows=rows, next_cursor=next_cursor, first=not cursor)
+
+
+def _cursor(text: str) -> tuple[dt.date, int] | None:
+    day, _, pk = (text or "").partition("_")
+    try:
+        return dt.date.fromisoformat(day), int(pk)
+    except ValueError:
+        return None
+
+
+def records_export_rows(*, user: User | AnonymousUser, institution: Institution, filters: RecordFilter):
+    """Rows of the records export, streamed in id order (the person's ID number shows as its last four)."""
+    today = timezone.localdate()
+    guarantees = (
+        filters.apply(Guarantee.objects.for_user(user).filter(institution=institution))
+        .select_related("client", "bank", "product_line")
+        .with_balance(today)
+        .order_by("-start_date", "-id")
     )
-    return (g["n"], g["at"], e["n"], e["last"], s["n"], s["at"])
+    for g in guarantees.iterator(chunk_size=2000):
+        c = g.client
+        yield [
+            g.contract_no,
+            c.display_name,
+            c.get_client_type_display(),
+            c.masked_identifier,
+            g.lender_name,
+            g.loan_amount,
+            g.guaranteed_amount,
+            g.balance,
+            g.start_date,
+            g.end_date,
+            g.fee_rate,
+            g.fee_amount,
+            g.product_line.name_zh,
+            "是" if g.gov_backed else "否",
+            "是" if g.batch_zdz else "否",
+        ]
+
+
+EXPORT_HEADER = [
+    "担保合同编号",
+    "客户名称",
+    "客户类型",
+    "证件号码",
+    "贷款银行/债权人",
+    "借款金额（万元）",
+    "担保金额（万元）",
+    "在保余额（万元）",
+    "起始日期",
+    "到期日期",
+    "年化担保费率",
+    "担保费（万元）",
+    "业务品种",
+    "政府性融资担保业务",
+    "银担“总对总”批量担保",
+]
+
+
+# ---------------------------------------------------------------------------------------------- portfolio
+def month_ends(on: dt.date, months: int = 12) -> list[dt.date]:
+    """The last day of each of the `months` months up to `on`'s month (that one ends on `on`)."""
+    ends = [on]
+    first = on.replace(day=1)
+    for _ in range(months - 1):
+        first = first - dt.timedelta(days=1)
+        ends.append(first)
+        first = first.replace(day=1)
+    return list(reversed(ends))
+
+
+def portfolio(*, user: User | AnonymousUser, institution: Institution, on: dt.date) -> dict:
+    """The regulator's view of one institution's guarantees in force on `on`: by size band (single
+    guarantee ≤ 500万 / ≤ 1000万 / above), by client type, by bank, the ten largest clients and the
+    balance in force at each of the last twelve month ends. A constant number of queries."""
+    if not can_see(user, institution):
+        raise AppError(
+            bilingual("无权查看该机构的担保业务明细", "not allowed to read this institution's records"),
+            code="forbidden",
+        )
+    base = Guarantee.objects.for_user(user).filter(institution=institution)
+    in_force = base.in_force(on).order_by()
+    band = Case(
+        *[When(band_q(code), then=Value(code)) for code, _limit in SIZE_BANDS[:2]],
+        default=Value(SIZE_BANDS[2][0]),
+        output_field=CharField(),
+    )
+    totals = {"count": 0, "balance": ZERO}
+    bands = {code: {"count": 0, "balance": ZERO} for code, _ in SIZE_BANDS}
+    for row in in_force.annotate(band=band).values("band").annotate(n=Count("id"), total=Sum("balance")):
+        bands[row["band"]] = {"count": row["n"], "balance": _money(row["total"])}
+        totals["count"] += row["n"]
+        totals["balance"] += row["total"]
+    totals["balance"] = _money(totals["balance"])
+    labels = dict(ClientType.choices)
+    types = [
+        {"code": r["client__client_type"], "label": labels[r["client__client_type"]], "count": r["n"],
+         "balance": _money(r["total"])}
+        for r in in_force.values("client__client_type").annotate(n=Count("id"), total=Sum("balance"))
+        .order_by("-total")
+    ]  # fmt: skip
+    banks = [
+        {"bank_id": r["bank_id"], "name": r["bank__name"] or r["other_lender"], "count": r["n"],
+         "balance": _money(r["total"])}
+        for r in in_force.values("bank_id", "bank__name", "other_lender").annotate(n=Count("id"), total=Sum("balance"))
+        .order_by("-total", "bank__name")[:15]
+    ]  # fmt: skip
+    top = list(
+        in_force.values("client_id", "client__name", "client__id_kind", "client__id_key", "client__id_last4")
+        .annotate(n=Count("id"), total=Sum("balance"))
+        .order_by("-total", "client_id")[:10]
+    )
+    clients = [
+        {
+            "client_id": r["client_id"],
+            "name": _display_name(r["client__name"], r["client__id_kind"]),
+            "identifier": masked_id(r["client__id_last4"])
+            if r["client__id_kind"] == IdKind.RESIDENT_ID
+            else r["client__id_key"],
+            "count": r["n"],
+            "balance": _money(r["total"]),
+        }
+        for r in top
+    ]
+    trend = []
+    for day in month_ends(on):
+        total = base.in_force(day).aggregate(total=Sum("balance"))["total"] or ZERO
+        trend.append({"date": day, "balance": _money(total)})
+    return {"on": on, "totals": totals, "bands": bands, "types": types, "banks": banks, "clients": clients,
+            "trend": trend}  # fmt: skip
+
+
+def _display_name(name: str, id_kind: str) -> str:
+    return name[:1] + "*" * (len(name) - 1) if id_kind == IdKind.RESIDENT_ID else name
+
+
+def borrower_groups(
+    *, user: User | AnonymousUser, on: dt.date, identifier: str = "", limit: int = 100
+) -> list[dict]:
+    """Borrowers guaranteed by several institutions the regulator sees (shared_borrowers), each with its
+    institutions; `identifier` (a credit code, or an ID number hashed here with the portal's key) narrows
+    to one borrower whether or not it is shared."""
+    from django.conf import settings
+
+    rows = guarantee_balances(user=user, on=on).order_by()
+    if identifier:
+        key = identifier.strip().upper()
+        if is_valid_id_number(key):
+            rows = rows.filter(
+                client__id_kind=IdKind.RESIDENT_ID,
+                client__id_key=id_number_hash(key, settings.PII_HASH_KEY.encode()),
+            )
+        else:
+            rows = rows.filter(client__id_kind=IdKind.CREDIT_CODE, client__id_key=key)
+        groups = list(
+            rows.values("client__id_kind", "client__id_key")
+            .annotate(last4=Max("client__id_last4"), institutions=Count("institution_id", distinct=True),
+                      guarantees=Count("id"), balance=Sum("balance"))
+        )  # fmt: skip
+    else:
+        groups = list(shared_borrowers(user=user, on=on)[:limit])
+    keys = [(g["client__id_kind"], g["client__id_key"]) for g in groups]
+    per_institution: dict[tuple, list] = defaultdict(list)
+    if keys:
+        detail = (
+            guarantee_balances(user=user, on=on)
+            .order_by()
+            .filter(client__id_key__in=[k for _kind, k in keys])
+            .values("client__id_kind", "client__id_key", "institution_id", "institution__name", "client__name",
+                    "client__id_kind", "client_id")
+            .annotate(guarantees=Count("id"), balance=Sum("balance"))
+            .order_by("-balance")
+        )  # fmt: skip
+        for d in detail:
+            d["name"] = _display_name(d["client__name"], d["client__id_kind"])
+            d["balance"] = _money(d["balance"])
+            per_institution[(d["client__id_kind"], d["client__id_key"])].append(d)
+    result = []
+    for g in groups:
+        person = g["client__id_kind"] == IdKind.RESIDENT_ID
+        members = per_institution[(g["client__id_kind"], g["client__id_key"])]
+        result.append(
+            {
+                "kind": g["client__id_kind"],
+                "identifier": masked_id(g["last4"]) if person else g["client__id_key"],
+                "name": members[0]["name"] if members else "",
+                "institutions": g["institutions"],
+                "guarantees": g["guarantees"],
+                "balance": _money(g["balance"]),
+                "members": members,
+            }
+        )
+    return result

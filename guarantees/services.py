@@ -11,23 +11,35 @@ So sending the same batch again writes nothing, and a stored contract number upd
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
+import logging
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePosixPath
 
 import pandas as pd
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from accounts.models import Region, User
 from core import audit
+from core.excel import UploadProblem, UploadRejected
 from core.exceptions import AppError, bilingual
+from core.jobs import job_enqueue, job_fail, job_progress, job_running
+from core.models import Job
 from institutions.models import Bank, Institution
 
 from .choices import BatchStatus, Channel
+from .excel import BatchRows, read_batch, read_json
 from .models import Client, Guarantee, GuaranteeEvent, ImportBatch, MagnitudeRule, ProductLine
 from .permissions import may_file_records
 from .validation import MagnitudeLimit, ValidationResult, normalise_text, validate_batch
+
+log = logging.getLogger(__name__)
 
 LOOKUP_CHUNK = 5000
 
@@ -181,7 +193,7 @@ def batch_commit(
     if not may_file_records(actor, institution):
         raise AppError(bilingual(*NOT_YOURS), code="forbidden")
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.STAGED).update(
-        status=BatchStatus.VALIDATING, progress=0
+        status=BatchStatus.VALIDATING, progress=10
     )
     if not claimed:
         batch.refresh_from_db()
@@ -194,6 +206,7 @@ def batch_commit(
         )
     try:
         result = batch_check(institution=institution, guarantees=guarantees, events=events)
+        ImportBatch.objects.filter(pk=batch.pk).update(progress=50)  # seen by the page while it writes
         summary = {
             "guarantee_rows": len(result.guarantees),
             "event_rows": len(result.events),
@@ -388,4 +401,162 @@ def _merge_events(
                 interest = excluded.interest, import_batch_id = excluded.import_batch_id
             WHERE {table}.interest IS DISTINCT FROM excluded.interest""",
         params=[batch_id, now, institution_id],
+    )
+
+
+# ---------------------------------------------------------------------------------------------- channels
+SOURCE_BUNDLE = ".files.zip"  # several CSV files of one batch, kept together
+
+
+@transaction.atomic
+def batch_submit(
+    *,
+    actor: User,
+    institution: Institution,
+    channel: str,
+    files: Sequence[tuple[bytes, str]] = (),
+    payload: Mapping | None = None,
+) -> ImportBatch:
+    """Open a batch from an upload (`files`: one workbook, or CSV files) or the API's JSON (`payload` with
+    the arrays `guarantees` and `events`), keep what was sent, and queue the job that reads, validates
+    and commits it (core.jobs: sent after this transaction commits; with no broker it runs at once)."""
+    from .tasks import process_batch
+
+    if not files and payload is None:
+        raise AppError(bilingual("没有收到文件或数据", "no file and no rows were sent"))
+    if files:
+        if len(files) == 1:
+            content, name = files[0]
+        else:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+                for i, (data, filename) in enumerate(files):
+                    bundle.writestr(f"{i}/{PurePosixPath(filename).name or 'file'}", data)
+            content, name = buffer.getvalue(), "csv" + SOURCE_BUNDLE
+        source_name = " + ".join(PurePosixPath(f).name for _, f in files)
+    else:
+        content = json.dumps(
+            {k: list(payload.get(k) or []) for k in ("guarantees", "events")}, ensure_ascii=False, default=str
+        ).encode()
+        name, source_name = "batch.json", ""
+    batch = batch_stage(actor=actor, institution=institution, channel=channel, source_name=source_name)
+    batch.source_file.save(
+        f"batch-{batch.pk}-{PurePosixPath(name).name}"[-120:], ContentFile(content), save=False
+    )
+    batch.job = job_enqueue(
+        kind="guarantees.batch",
+        task=process_batch,
+        params={"batch": batch.pk, "actor": actor.pk, "confirm": False},
+        user=actor,
+    )
+    batch.save(update_fields=["source_file", "job"])
+    return batch
+
+
+@transaction.atomic
+def batch_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
+    """The filer has looked at the batch's warnings (amounts that look like 元, rates like percentages)
+    and confirms them: the batch is validated again and committed if there is still no error."""
+    if not may_file_records(actor, batch.institution):
+        raise AppError(bilingual(*NOT_YOURS), code="forbidden")
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != BatchStatus.STAGED or not batch.warning_count or batch.error_count:
+        raise AppError(
+            bilingual(
+                f"批次 #{batch.pk} 没有待确认的提示",
+                f"batch #{batch.pk} has no warnings waiting for confirmation",
+            ),
+            code="conflict",
+        )
+    if (
+        batch.job_id
+        and Job.objects.filter(pk=batch.job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).exists()
+    ):
+        raise AppError(
+            bilingual(f"批次 #{batch.pk} 正在处理中", f"batch #{batch.pk} is being processed"),
+            code="conflict",
+        )
+    from .tasks import process_batch
+
+    batch.job = job_enqueue(
+        kind="guarantees.batch",
+        task=process_batch,
+        params={"batch": batch.pk, "actor": actor.pk, "confirm": True},
+        user=actor,
+    )
+    batch.save(update_fields=["job"])
+    audit.record(
+        actor=actor, action=audit.Action.TRANSITION, instance=batch, note="确认担保业务明细批次的量级提示"
+    )
+    return batch
+
+
+def batch_rows(batch: ImportBatch) -> BatchRows:
+    """The rows the batch brought, read again from what was sent (through the guarded reader)."""
+    with batch.source_file.open("rb") as stored:
+        content = stored.read()
+    name = batch.source_file.name
+    if name.endswith(".json"):
+        return read_json(content)
+    if name.endswith(SOURCE_BUNDLE):
+        with zipfile.ZipFile(io.BytesIO(content)) as bundle:
+            files = [(bundle.read(i), i.filename.split("/", 1)[-1]) for i in bundle.infolist()]
+        return read_batch(files)
+    return read_batch([(content, batch.source_name or PurePosixPath(name).name)])
+
+
+def batch_process(*, job_id: int) -> None:
+    """The background job of a batch: read what was sent, validate, commit (batch_commit). A file that
+    cannot be read fails the batch with the reader's problems as findings. Running it again after it
+    finished changes nothing (the batch is no longer staged)."""
+    job = Job.objects.get(pk=job_id)
+    batch = ImportBatch.objects.select_related("institution").get(pk=job.params["batch"])
+    actor = User.objects.get(pk=job.params.get("actor") or batch.uploaded_by_id)
+    rows_read = 0
+    if batch.status == BatchStatus.STAGED and job.status == Job.Status.QUEUED:
+        try:
+            try:
+                rows = batch_rows(batch)
+            except UploadRejected as rejected:
+                _fail_unreadable(actor=actor, batch=batch, problems=rejected.problems)
+            else:
+                rows_read = rows.row_count
+                ImportBatch.objects.filter(pk=batch.pk).update(progress=5)
+                batch_commit(
+                    actor=actor,
+                    batch=batch,
+                    guarantees=rows.guarantees,
+                    events=rows.events,
+                    confirm_warnings=bool(job.params.get("confirm")),
+                )
+        except Exception as exc:  # the batch is failed by batch_commit; the job says why
+            log.exception("guarantee batch %s failed", batch.pk)
+            job_fail(job_id, f"{type(exc).__name__}: {exc}")
+            return
+    with job_running(job_id) as running:
+        if running is not None:
+            job_progress(running, done=rows_read, total=rows_read)
+
+
+def _fail_unreadable(*, actor: User, batch: ImportBatch, problems: Sequence[UploadProblem]) -> None:
+    if not ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.STAGED).update(
+        status=BatchStatus.VALIDATING
+    ):
+        return
+    findings = [
+        {
+            "severity": "error",
+            "rule": "file",
+            "sheet": p.sheet,
+            "row": p.row or 0,
+            "column": p.column,
+            "message": str(p),
+        }
+        for p in problems[: ImportBatch.MAX_FINDINGS]
+    ]
+    _finish(
+        actor=actor,
+        batch=batch,
+        status=BatchStatus.FAILED,
+        fields={"findings": findings, "error_count": len(problems), "warning_count": 0, "progress": 100},
     )

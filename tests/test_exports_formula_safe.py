@@ -102,7 +102,31 @@ def hostile(users, chengdu_institution, mianyang_institution):
     return {"notice": notice, "filing": filing}
 
 
-def test_every_export_is_formula_safe(users, client_for, hostile):
+@pytest.fixture
+def hostile_records(users, chengdu_institution, mianyang_institution, django_capture_on_commit_callbacks):
+    """Loan-level records: a client named like a formula, a person guaranteed by both institutions, and
+    a failed batch (unknown bank) whose error report carries the formula-like name."""
+    from guarantees import services as records
+    from institutions.models import Bank
+    from tests.guarantees.helpers import BANKS, guarantee_row, load, person_row
+
+    for name in BANKS:
+        Bank.objects.create(name=name)
+    load(
+        users["cd_filer"], chengdu_institution, [guarantee_row(2, client_name=HOSTILE["item"]), person_row(3)]
+    )
+    load(users["my_filer"], mianyang_institution, [person_row(2, contract_no="MY-1")])
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = records.batch_submit(
+            actor=users["cd_filer"],
+            institution=chengdu_institution,
+            channel="api",
+            payload={"guarantees": [guarantee_row(2, client_name=HOSTILE["item"], bank="无此银行")]},
+        )
+    return batch
+
+
+def test_every_export_is_formula_safe(users, client_for, hostile, hostile_records):
     regulator, filer, public = (
         client_for(users["sc_regulator"]),
         client_for(users["cd_filer"]),
@@ -122,6 +146,13 @@ def test_every_export_is_formula_safe(users, client_for, hostile):
         ),
         "reporting:export_aggregate": (regulator, "/reporting/exports/aggregate.xlsx?period=2025Q2"),
         "reporting:export_csv": (regulator, "/reporting/exports/filings.csv?period=2025Q2"),
+        "guarantees:records_export_xlsx": (filer, "/guarantees/records/export.xlsx"),
+        "guarantees:records_export_csv": (filer, "/guarantees/records/export.csv"),
+        "guarantees:template_xlsx": (filer, "/guarantees/templates/template.xlsx"),
+        "guarantees:template_guarantees": (filer, "/guarantees/templates/guarantees.csv"),
+        "guarantees:template_events": (filer, "/guarantees/templates/events.csv"),
+        "guarantees:batch_report": (filer, f"/guarantees/batches/{hostile_records.pk}/report.xlsx"),
+        "guarantees:borrowers": (regulator, "/guarantees/borrowers/?export=xlsx&on=2025-06-01"),
     }
     assert export_views() == set(walk)
     texts, numbers = {}, {}
@@ -162,6 +193,13 @@ def test_every_export_is_formula_safe(users, client_for, hostile):
         "reporting:findings_workbook": {HOSTILE["chengdu"]},
         "reporting:export_aggregate": set(),
         "reporting:export_csv": {quoted["chengdu"], quoted["mianyang"]},
+        "guarantees:records_export_xlsx": {HOSTILE["item"]},
+        "guarantees:records_export_csv": {quoted["item"]},
+        "guarantees:template_xlsx": set(),
+        "guarantees:template_guarantees": set(),
+        "guarantees:template_events": set(),
+        "guarantees:batch_report": {HOSTILE["item"]},
+        "guarantees:borrowers": {HOSTILE["chengdu"], HOSTILE["mianyang"]},
     }
     # the loss is a number wherever a filing's values are exported
     assert numbers == {
@@ -175,6 +213,7 @@ def test_every_export_is_formula_safe(users, client_for, hostile):
         "reporting:findings_workbook": {-300.45},
         "reporting:export_aggregate": {-300.45, -0.45},  # Chengdu's loss; with Mianyang's 300 profit
         "reporting:export_csv": {"-300.45"},
+        **{name: set() for name in walk if name.startswith("guarantees")},
     }
 
 
@@ -183,9 +222,9 @@ NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 def test_no_module_writes_a_spreadsheet_without_the_one_writer():
     """xlsxwriter, openpyxl and csv writers appear only in core/excel.py and the styled quarterly
-    template (reporting/excel.py, which takes core.excel's WORKBOOK_OPTIONS and writes text with
-    write_string)."""
-    allowed = {"core/excel.py", "reporting/excel.py"}
+    template (reporting/excel.py) and the loan-level error report (guarantees/excel.py), which take
+    core.excel's WORKBOOK_OPTIONS and write text with write_string)."""
+    allowed = {"core/excel.py", "reporting/excel.py", "guarantees/excel.py"}  # the two error reports
     writers = re.compile(r"xlsxwriter\.Workbook\(|openpyxl|csv\.writer\(|csv\.DictWriter\(|text/csv")
     ours = [Path(a.path) for a in apps.get_app_configs() if Path(a.path).is_relative_to(ROOT)]
     assert {p.name for p in ours} >= {"core", "institutions", "reporting", "guarantee_portal"}

@@ -163,6 +163,8 @@ def test_administrators_pass_every_role_check_but_the_company_s_own_pages():
             if not declared.admins:
                 company_only.append(route)
     assert company_only == [
+        "guarantees/upload/",
+        "guarantees/batches/<int:pk>/confirm/",
         "reporting/file/<str:period>/",
         "reporting/file/<str:period>/check/",
         "reporting/file/<str:period>/template.xlsx",
@@ -196,6 +198,7 @@ MENU = {
         "政府性机构名单",
         "银担合作",
         "公告",
+        "多机构共同客户",
         "审计日志",
     ],
     "cd_regulator": [
@@ -213,9 +216,20 @@ MENU = {
         "政府性机构名单",
         "银担合作",
         "公告",
+        "多机构共同客户",
     ],
     "sc_finance": ["工作台", "待办", "政府性机构名单"],
-    "cd_approver": ["工作台", "待办", "本机构", "季度报表", "监管指标", "消息", "银担合作"],
+    "cd_approver": [
+        "工作台",
+        "待办",
+        "本机构",
+        "季度报表",
+        "监管指标",
+        "消息",
+        "银担合作",
+        "担保业务明细",
+        "明细报送",
+    ],
 }
 
 

@@ -5,6 +5,7 @@ from accounts import demo as accounts_demo
 from accounts.services import regions_load
 from core.models import AuditEvent
 from guarantees import bank_batch_demo
+from guarantees import demo as guarantees_demo
 from institutions import demo as institutions_demo
 from institutions.models import Licence, Notice
 from reporting import demo as reporting_demo
@@ -28,7 +29,8 @@ class Command(BaseCommand):
                 before_replace=supervision_demo.forget_runs,
             )
             indicators = supervision_demo.seed()
-            # a bank's 总对总 batch built from the demo's loan-level records (none yet: nothing happens)
+            records = guarantees_demo.seed()
+            # a bank's 总对总 batch built from the demo's loan-level records
             zdz_rows = bank_batch_demo.seed(reporting_demo.demo_periods()[-1].end)
             subsidies = subsidies_demo.seed()
         self.stdout.write(
@@ -40,6 +42,7 @@ class Command(BaseCommand):
         self.stdout.write(f"indicators: {indicators}")
         if zdz_rows:
             self.stdout.write(f"总对总 demo batch: {zdz_rows} rows")
+        self.stdout.write(f"loan-level records: {records}")
         self.stdout.write(f"subsidies: {subsidies}")
         self.stdout.write(
             self.style.SUCCESS("Demo logins (password for all: %s):" % accounts_demo.DEMO_PASSWORD)
