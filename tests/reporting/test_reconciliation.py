@@ -244,7 +244,7 @@ def test_the_hash_migration_replaces_clear_numbers():
     from importlib import import_module
     from types import SimpleNamespace
 
-    migration = import_module("institutions.migrations.0003_rc_shareholder_id_hash")
+    migration = import_module("institutions.migrations.0004_shareholder_id_hash")
     saved = []
     row = SimpleNamespace(identifier=f" {person_id(7).lower()}", id_hash="", id_last4="")
     row.save = lambda update_fields: saved.append(sorted(update_fields))

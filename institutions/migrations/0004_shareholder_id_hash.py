@@ -21,7 +21,7 @@ def hash_person_identifiers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('institutions', '0002_reference_data'),
+        ('institutions', '0003_notice_kinds_from_supervision'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('supervision', '0002_policy_data'),
+        ('supervision', '0008_annual_report_narratives'),
     ]
 
     operations = [

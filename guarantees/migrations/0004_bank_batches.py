@@ -9,8 +9,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_initial'),
-        ('guarantees', '0002_reference_data'),
-        ('institutions', '0003_rc_shareholder_id_hash'),
+        ('guarantees', '0003_batch_source_records_index'),
+        ('institutions', '0004_shareholder_id_hash'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
