@@ -28,6 +28,8 @@ def page_not_found(request, exception):
     from django.views.defaults import page_not_found as default
 
     return default(request, exception)
+
+
 @signed_in
 def inbox(request):
     """待办: what waits for the user, from every app's inbox source (core.inbox)."""

@@ -31,6 +31,8 @@ class GuaranteesConfig(AppConfig):
             )
         )
         # each guarantee under an agreement, checked against its terms, on the agreement's page
-        register_panel(AgreementPanel("guarantees", "guarantees/_agreement_panel.html", agreement_panel_context))
+        register_panel(
+            AgreementPanel("guarantees", "guarantees/_agreement_panel.html", agreement_panel_context)
+        )
         inbox_source(inbox.batches_waiting)  # the company's batches waiting for it
         inbox_source(inbox_tasks)  # 总对总 batches with unmatched rows

@@ -264,6 +264,48 @@ def derive_report_fields(*, institution: Institution, period_end: dt.date) -> di
     return fields
 
 
+def has_records(institution_id: int) -> bool:
+    return Guarantee.objects.filter(institution_id=institution_id).exists()
+
+
+def controller_guarantees(*, institution: Institution, on: dt.date) -> QuerySet[Guarantee]:
+    """REL-01 (条例 art. 17 forbids them): the institution's guarantees in force on `on` whose client is
+    its controlling shareholder or actual controller — matched by credit code, or for a natural person by
+    the keyed hash of the ID number (both sides hashed with settings.PII_HASH_KEY). Callers scope the
+    institution first."""
+    from institutions.models import Shareholder
+
+    parties = Shareholder.objects.filter(institution=institution).filter(
+        Q(is_controlling=True) | Q(is_actual_controller=True)
+    )
+    match = Q(pk__in=[])
+    for kind, key in filter(None, (p.match_key for p in parties)):
+        match |= Q(client__id_kind=kind, client__id_key=key)
+    return (
+        Guarantee.objects.filter(institution=institution)
+        .in_force(on)
+        .filter(match)
+        .select_related("client")
+        .order_by("-balance", "contract_no")
+    )
+
+
+def records_fingerprint(institution_id: int) -> tuple:
+    """What changes whenever the records that derive the report do (guarantees, their events, the
+    shareholders REL-01 matches): a cache key part, three aggregate queries on indexed columns.
+    (0, …) when the institution has no records."""
+    from institutions.models import Shareholder
+
+    g = Guarantee.objects.filter(institution_id=institution_id).aggregate(n=Count("id"), at=Max("updated_at"))
+    e = GuaranteeEvent.objects.filter(guarantee__institution_id=institution_id).aggregate(
+        n=Count("id"), last=Max("id")
+    )
+    s = Shareholder.objects.filter(institution_id=institution_id).aggregate(
+        n=Count("id"), at=Max("updated_at")
+    )
+    return (g["n"], g["at"], e["n"], e["last"], s["n"], s["at"])
+
+
 # ---------------------------------------------------------------------------------------------- batches
 def batches_for(user: User | AnonymousUser) -> QuerySet[ImportBatch]:
     """The batches `user` may see (a company its own), newest first, with what their rows show."""

@@ -10,10 +10,10 @@ class ReportingConfig(AppConfig):
 
         from institutions.tabs import Tab, register
 
+        from . import inbox  # noqa: F401  (the work inbox's sources and the unread-message count)
         from .panels import FilingPanel
         from .panels import register as register_panel
         from .reconciliation import panel_context
-        from . import inbox  # noqa: F401  (the work inbox's sources and the unread-message count)
         from .selectors import institution_filings_tab
         from .signals import filing_submitted
 
