@@ -11,6 +11,12 @@ fresh institutions, so every row is an insert. Lines printed:
   raw COPY      COPY of the same typed rows straight into guarantees_client and guarantees_guarantee
   re-send       batch_commit of the same rows again (changes nothing)
 
+and, with --files (the target of the issue), what a filer's upload costs, each size in a fresh process so
+its peak RSS is its own:
+
+  import        the workbook read through the guarded reader (read_batch: streaming rows) + batch_commit
+  parse + COPY  the floor: python-calamine parsing the same sheet + raw COPY of the same typed rows
+
     createdb -h 127.0.0.1 -U postgres gp_guarantees_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gp_guarantees_bench .venv/bin/python bench/guarantees_load.py
 """
@@ -187,19 +193,121 @@ def run(n: int, institutions: list[Institution], user: User) -> dict[str, float]
     return out
 
 
+def write_workbook(n: int, path: str) -> None:
+    """The rows of generate() as a filer's workbook: Chinese headers, numbers as numbers, dates as dates."""
+    import xlsxwriter
+
+    from guarantees.validation import GUARANTEE_COLUMNS
+
+    book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
+    sheet = book.add_worksheet("担保明细")
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    codes = list(GUARANTEE_COLUMNS)
+    for c, label in enumerate(GUARANTEE_COLUMNS.values()):
+        sheet.write_string(0, c, label)
+    for r, row in enumerate(generate(n, seed=n), start=1):
+        for c, code in enumerate(codes):
+            value = row[code]
+            if isinstance(value, dt.date):
+                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date)
+            elif isinstance(value, int | float):
+                sheet.write_number(r, c, value)
+            elif value != "":
+                sheet.write_string(r, c, value)
+    book.add_worksheet("担保事件").write_row(0, 0, ["担保合同编号", "事件类型", "发生日期", "金额（万元）"])
+    book.close()
+
+
+def measure_file(path: str) -> dict[str, float]:
+    """In this (fresh) process: import the workbook as a filer's upload, then the floor on the same rows."""
+    import io
+    import json
+
+    from python_calamine import CalamineWorkbook
+
+    from accounts.models import User
+    from guarantees.excel import read_batch
+    from guarantees.services import batch_commit, batch_stage
+
+    user = User.objects.get(username="bench_guarantees")
+    first, second = fresh_institutions(2)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    base = rss_mib()
+    t0 = time.perf_counter()
+    rows = read_batch([(data, "bench.xlsx")])
+    batch = batch_stage(actor=user, institution=first, channel="upload")
+    result = batch_commit(actor=user, batch=batch, guarantees=rows.guarantees, events=rows.events)
+    out = {"import": time.perf_counter() - t0, "rss": rss_mib(), "rss_before": base}
+    batch.refresh_from_db()
+    assert batch.status == "committed", batch.findings[:3]
+    del rows
+    t0 = time.perf_counter()
+    values = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("担保明细").to_python()
+    out["parse"] = time.perf_counter() - t0
+    del values
+    out["copy"] = timed(lambda: raw_copy(second, result))
+    out["rows"] = len(result.guarantees)
+    print(json.dumps(out))
+    return out
+
+
+def files(sizes: list[int]) -> None:
+    import json
+    import subprocess
+    import tempfile
+
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = os.path.join(tmp, f"bench-{n}.xlsx")
+            write_workbook(n, path)
+            child = subprocess.run(
+                [sys.executable, __file__, "--measure", path], capture_output=True, text=True, check=True
+            )
+            results[n] = json.loads(child.stdout.strip().splitlines()[-1])
+    print(
+        f"{'rows':>8} {'import':>8} {'parse':>7} {'COPY':>7} {'import/(parse+COPY)':>20} {'µs/row':>7} {'peak RSS':>9}"
+    )
+    for n, r in results.items():
+        floor = r["parse"] + r["copy"]
+        print(
+            f"{n:>8,} {r['import']:>7.2f}s {r['parse']:>6.2f}s {r['copy']:>6.2f}s {r['import'] / floor:>19.2f}x "
+            f"{r['import'] / n * 1e6:>7.0f} {r['rss']:>5.0f} MiB (process before import: {r['rss_before']:.0f} MiB)"
+        )
+    if len(results) > 1:
+        (small, a), (large, b) = list(results.items())[0], list(results.items())[-1]
+        print(
+            f"per-row time of the import at {large:,} ÷ at {small:,} rows: "
+            f"{(b['import'] / large) / (a['import'] / small):.2f} (target ≤ 1.2); "
+            f"import ÷ (parse + COPY) at {large:,}: {b['import'] / (b['parse'] + b['copy']):.2f} (target ≤ 2.5); "
+            f"peak RSS {b['rss']:.0f} MiB (target ≤ 400 MB)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument(
+        "--files", action="store_true", help="measure uploads of workbooks (the issue's target)"
+    )
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # child process: one workbook
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("DATABASE_URL must name a PostgreSQL database (COPY is what is measured)")
     setup_django()
+    if args.measure:
+        measure_file(args.measure)
+        return
     from accounts.models import User
     from institutions.models import Bank
 
     for name in BANKS:
         Bank.objects.get_or_create(name=name)
     user, _ = User.objects.get_or_create(username="bench_guarantees", defaults={"role": "admin"})
+    if args.files:
+        files(args.rows)
+        return
     print(f"peak RSS after setup: {rss_mib():.0f} MiB")
     results = {n: run(n, fresh_institutions(3), user) for n in args.rows}
     print(f"{'rows':>8} {'validate':>9} {'write':>8} {'commit':>8} {'raw COPY':>9} {'re-send':>8} "

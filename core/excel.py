@@ -182,11 +182,43 @@ class Sheet:
         return len(self.values)
 
 
+@dataclass(frozen=True)
+class SheetStream:
+    """A worksheet handed over row by row (read_upload(..., stream=True)), after the same guards: `rows()`
+    yields each row's values from A1 down, so a large sheet is never held as Python lists at once
+    (the parser keeps its own compact copy). Row n of the sheet is the n-th item."""
+
+    name: str
+    sheet: object = field(repr=False)
+
+    def rows(self) -> Iterator[list[CellValue]]:
+        start = self.sheet.start  # (row, column) of the first used cell, 0-based; None when empty
+        if start is None:
+            return
+        top, left = start
+        for _ in range(top):
+            yield []
+        pad = [""] * left
+        for values in self.sheet.iter_rows():
+            yield pad + values if left else values
+
+    def __iter__(self) -> Iterator[Row]:
+        for i, values in enumerate(self.rows()):
+            yield Row(self.name, i + 1, values)
+
+
 def read_upload(
-    upload: bytes | UploadedFile, *, channel: str, sheets: Sequence[str] | None = None, filename: str = ""
-) -> dict[str, Sheet]:
+    upload: bytes | UploadedFile,
+    *,
+    channel: str,
+    sheets: Sequence[str] | None = None,
+    filename: str = "",
+    stream: bool = False,
+) -> dict[str, Sheet | SheetStream]:
     """The named `sheets` (all when None) that the file has, by name; a CSV (where the channel accepts
-    one) is a single sheet named after the file. Raises UploadRejected naming what is wrong."""
+    one) is a single sheet named after the file. With `stream`, an xlsx's sheets come as SheetStream
+    (rows produced one at a time; the checks before parsing are the same). Raises UploadRejected naming
+    what is wrong."""
     limits = limits_for(channel)
     size = len(upload) if isinstance(upload, bytes) else upload.size
     if size == 0:
@@ -199,7 +231,7 @@ def read_upload(
     data = upload if isinstance(upload, bytes) else upload.read()
     kind = _sniff(data)
     if kind == "zip":
-        return _read_xlsx(data, limits, sheets)
+        return _read_xlsx(data, limits, sheets, stream=stream)
     if kind == "text" and limits.csv:
         return _read_csv(data, limits, PurePosixPath(filename or "CSV").name)
     raise _reject(*_NOT_XLSX[kind])
@@ -271,7 +303,9 @@ _FORMULA_CELLS_SHOWN = 20
 _BROKEN = ("工作簿内部结构损坏，无法读取", "the workbook's internal structure is broken")
 
 
-def _read_xlsx(data: bytes, limits: Limits, sheets: Sequence[str] | None) -> dict[str, Sheet]:
+def _read_xlsx(
+    data: bytes, limits: Limits, sheets: Sequence[str] | None, *, stream: bool = False
+) -> dict[str, Sheet | SheetStream]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -295,6 +329,8 @@ def _read_xlsx(data: bytes, limits: Limits, sheets: Sequence[str] | None) -> dic
                 name = parts.get(info.filename, info.filename)
                 _scan_part(zf, info, name, limits, formulas=info.filename in wanted)
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if stream:
+            return {name: SheetStream(name, book.get_sheet_by_name(name)) for name in wanted.values()}
         return {
             name: Sheet(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
             for name in wanted.values()

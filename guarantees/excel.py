@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -25,6 +25,7 @@ from .choices import Sheet
 from .validation import COLUMNS, SHEET_NAMES, normalise_text
 
 CHANNEL = "guarantees"
+POOL_LIMIT = 20_000  # distinct values a column may have and still be pooled
 REQUIRED_HEADERS = {
     Sheet.GUARANTEES: ("contract_no", "client_name", "client_type", "loan_amount", "guaranteed_amount"),
     Sheet.EVENTS: ("contract_no", "kind", "occurred_on", "amount"),
@@ -108,10 +109,13 @@ def _code_for(label: object, sheet: str) -> str | None:
     return None
 
 
-def _frame(sheet: str, name: str, values: list[list], *, first_row: int) -> tuple[pd.DataFrame, list, list]:
-    """Rows below the header as a frame of column codes; an unknown or repeated header, or a missing
-    required one, is refused naming the sheet and column."""
-    header = [normalise_text(v) for v in (values[0] if values else [])]
+def _frame(
+    sheet: str, name: str, values: Iterator[list], *, first_row: int
+) -> tuple[pd.DataFrame, list, list]:
+    """Rows below the header as a frame of column codes, built column by column from the rows as they
+    come (a sheet is never held twice); an unknown or repeated header, or a missing required one, is
+    refused naming the sheet and column."""
+    header = [normalise_text(v) for v in next(values, [])]
     while header and header[-1] == "":
         header.pop()
     problems, codes = [], []
@@ -149,27 +153,42 @@ def _frame(sheet: str, name: str, values: list[list], *, first_row: int) -> tupl
     if problems:
         raise UploadRejected(problems)
     width = len(codes)
-    rows, numbers = [], []
-    for offset, row in enumerate(values[1:], start=first_row + 1):
-        cells = list(row[:width]) + [""] * (width - len(row))
+    kept = [i for i, c in enumerate(codes) if not c.startswith("_blank")]
+    columns: list[list] = [[] for _ in kept]
+    numbers = []
+    # A value that repeats down a column (bank, type, region, 是/否, a rate) is kept once: the reader
+    # hands over a new object per cell, and 100,000 rows × 22 columns of them cost more memory than the
+    # parser's own copy. A column found to be mostly distinct (contract numbers) stops being pooled.
+    pools: list[dict | None] = [{} for _ in kept]
+    for number, row in enumerate(values, start=first_row + 1):
+        cells = row[:width]
         if all(c == "" or c is None for c in cells):
             continue  # a blank line between rows is no row
-        rows.append(cells)
-        numbers.append(offset)
-    frame = pd.DataFrame(rows, columns=codes, dtype=object)
-    frame = frame[[c for c in codes if not c.startswith("_blank")]]
-    frame["source_row"] = numbers
-    if len(frame) > max_rows():
+        n = len(cells)
+        for k, i in enumerate(kept):
+            value = cells[i] if i < n else ""
+            pool = pools[k]
+            if pool is not None:
+                value = pool.setdefault(value, value)
+                if len(pool) > POOL_LIMIT:
+                    pools[k] = None
+            columns[k].append(value)
+        numbers.append(number)
+    if len(numbers) > max_rows():
         raise UploadRejected(
             [
                 UploadProblem(
-                    f"数据行数 {len(frame):,} 超过上限 {max_rows():,}",
-                    f"{len(frame):,} data rows, above the limit of {max_rows():,}",
+                    f"数据行数 {len(numbers):,} 超过上限 {max_rows():,}",
+                    f"{len(numbers):,} data rows, above the limit of {max_rows():,}",
                     sheet=name,
                 )
             ]
         )
-    return frame, [c for c in codes], header
+    frame = pd.DataFrame(
+        {codes[i]: pd.Series(column, dtype=object) for column, i in zip(columns, kept, strict=True)}
+    )
+    frame["source_row"] = numbers
+    return frame, list(codes), header
 
 
 def _empty(sheet: str) -> pd.DataFrame:
@@ -181,7 +200,9 @@ def read_batch(files: Sequence[tuple[bytes, str]]) -> BatchRows:
     told apart by their headers): the rows of the batch. Raises UploadRejected naming what is wrong."""
     found: dict[str, tuple[str, list[list]]] = {}
     for data, filename in files:
-        sheets = read_upload(data, channel=CHANNEL, filename=filename, sheets=list(SHEET_NAMES.values()))
+        sheets = read_upload(
+            data, channel=CHANNEL, filename=filename, sheets=list(SHEET_NAMES.values()), stream=True
+        )
         if not data.startswith(b"PK\x03\x04"):  # read_upload took it as CSV (one sheet named after the file)
             ((name, sheet),) = sheets.items()
             kind = _sheet_kind(sheet.values[0] if sheet.values else [])
@@ -199,7 +220,7 @@ def read_batch(files: Sequence[tuple[bytes, str]]) -> BatchRows:
             by_name = {sheet.name: sheet for sheet in sheets.values()}
             for kind, sheet_name in SHEET_NAMES.items():
                 if sheet_name in by_name:
-                    _add(found, kind, sheet_name, by_name[sheet_name].values)
+                    _add(found, kind, sheet_name, by_name[sheet_name].rows())
             if Sheet.GUARANTEES not in found and Sheet.EVENTS not in found:
                 raise UploadRejected(
                     [
@@ -210,7 +231,7 @@ def read_batch(files: Sequence[tuple[bytes, str]]) -> BatchRows:
                     ]
                 )
             continue
-        _add(found, kind, name, sheet.values)
+        _add(found, kind, name, iter(sheet.values))
     rows = BatchRows(guarantees=_empty(Sheet.GUARANTEES), events=_empty(Sheet.EVENTS))
     for kind, (name, values) in found.items():
         frame, codes, labels = _frame(kind, name, values, first_row=1)

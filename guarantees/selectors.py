@@ -420,7 +420,9 @@ def records_page(
     cursor = _cursor(after)
     if cursor:
         day, pk = cursor
-        guarantees = guarantees.filter(Q(start_date__lt=day) | Q(start_date=day, id__lt=pk))
+        # (start_date, id) < (day, pk), written so that start_date <= day bounds the index scan (an OR
+        # alone makes PostgreSQL read the index from its start: seconds at 1,000,000 rows)
+        guarantees = guarantees.filter(start_date__lte=day).filter(Q(start_date__lt=day) | Q(id__lt=pk))
     rows = list(
         guarantees.select_related("client", "bank", "product_line")
         .with_balance(timezone.localdate())

@@ -513,6 +513,18 @@ def batch_process(*, job_id: int) -> None:
     batch = ImportBatch.objects.select_related("institution").get(pk=job.params["batch"])
     actor = User.objects.get(pk=job.params.get("actor") or batch.uploaded_by_id)
     rows_read = 0
+    now = timezone.now()
+    lease = dt.timedelta(seconds=settings.JOB_LONGEST_TASK_SECONDS)
+    # A delivery that took the batch and then died (its lease ran out): the commit is one transaction, so
+    # nothing was written; the batch is staged again and this delivery does the work.
+    stale = job.heartbeat_at is None or job.heartbeat_at < now - lease
+    if job.status == Job.Status.QUEUED and batch.status == BatchStatus.VALIDATING and stale:
+        ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.VALIDATING).update(
+            status=BatchStatus.STAGED
+        )
+        batch.status = BatchStatus.STAGED
+    # the lease: the relay does not send the job again while this delivery works on it
+    Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(heartbeat_at=now, next_send_at=now + lease)
     if batch.status == BatchStatus.STAGED and job.status == Job.Status.QUEUED:
         try:
             try:

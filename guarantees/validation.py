@@ -190,10 +190,11 @@ class _SheetCheck:
     """The cells of one sheet as text, and the findings about them."""
 
     def __init__(self, sheet: str, rows: pd.DataFrame | Iterable[Mapping], findings: list[Finding]):
-        frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
-        frame = frame.reset_index(drop=True)
-        if "source_row" not in frame:
-            frame["source_row"] = range(1, len(frame) + 1)
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+        if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
+            frame = frame.reset_index(drop=True)
+        if "source_row" not in frame:  # the caller's frame is read, never changed (no copy of a large batch)
+            frame = frame.assign(source_row=range(1, len(frame) + 1))
         self.sheet = sheet
         self.labels = COLUMNS[sheet]
         self.frame = frame

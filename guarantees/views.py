@@ -22,7 +22,7 @@ from institutions.models import Bank, Institution
 
 from . import selectors, services
 from .choices import BatchStatus, Channel, ClientType, Sheet
-from .excel import template_csv_table, template_tables
+from .excel import max_rows, template_csv_table, template_tables
 from .models import ImportBatch
 from .permissions import company_pages, may_file_records, record_readers, regulator_pages
 
@@ -118,7 +118,12 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "guarantees/upload.html",
-        {"institution": institution, "page": history.get_page(request.GET.get("page")), "query": ""},
+        {
+            "institution": institution,
+            "page": history.get_page(request.GET.get("page")),
+            "query": "",
+            "max_rows": f"{max_rows():,}",
+        },
     )
 
 

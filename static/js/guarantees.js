@@ -18,11 +18,11 @@
     window.addEventListener("resize", () => chart.resize());
   }
   function bars(id, rows, horizontal) {
-    const cat = { type: "category", data: rows.map(r => r.name), axisLabel: { width: 140, overflow: "truncate" } };
+    const cat = { type: "category", data: rows.map(r => r.name), axisLabel: { width: 190, overflow: "truncate" } };
     const val = { type: "value" };
     make(id, {
       tooltip: { trigger: "axis", valueFormatter: money },
-      grid: horizontal ? { left: 150, right: 24, top: 8, bottom: 24 } : { left: 64, right: 16, top: 16, bottom: 32 },
+      grid: horizontal ? { left: 200, right: 24, top: 8, bottom: 24 } : { left: 64, right: 16, top: 16, bottom: 32 },
       xAxis: horizontal ? val : cat,
       yAxis: horizontal ? { ...cat, inverse: true } : val,
       series: [{ type: "bar", data: rows, barMaxWidth: 32, cursor: "pointer" }],

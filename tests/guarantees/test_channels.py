@@ -333,3 +333,39 @@ def test_batches_stay_with_their_institution(banks, send, users, client_for):
             200 if status == 200 else 404,
         )
     assert ImportBatch.objects.count() == 1
+
+
+# ---------------------------------------------------------------------------------------------- job
+def test_a_delivery_that_died_mid_batch_is_redone_by_the_next(banks, filer):
+    """The worker took the batch (validating) and died: the job stays queued; once its lease has run out
+    the next delivery stages the batch again and commits it, once."""
+    from core.models import Job
+
+    g, e = good_rows()
+    batch = services.batch_submit(  # queued, not run (no commit in this test)
+        actor=filer, institution=filer.institution, channel=Channel.UPLOAD, files=[(workbook(g, e), "a.xlsx")]
+    )
+    ImportBatch.objects.filter(pk=batch.pk).update(status="validating")
+    services.batch_process(job_id=batch.job_id)
+    batch.refresh_from_db()
+    assert (batch.status, batch.guarantees_created, Job.objects.get(pk=batch.job_id).status) == (
+        "committed",
+        2,
+        "done",
+    )
+    services.batch_process(job_id=batch.job_id)  # delivered again: nothing more
+    assert Guarantee.objects.count() == 2
+
+
+def test_failed_and_waiting_batches_are_in_the_company_inbox(banks, send, filer, users):
+    from core.inbox import tasks_for
+
+    batch = send([(workbook([guarantee_row(2, guaranteed_amount="x")]), "bad.xlsx")])
+    assert [(t.kind, t.url) for t in tasks_for(filer)] == [
+        ("guarantees.batch_failed", f"/guarantees/batches/{batch.pk}/")
+    ]
+    assert [t.kind for t in tasks_for(users["my_filer"])] == []
+    warn = send([(workbook([guarantee_row(2, guaranteed_amount="2000000")]), "yuan.xlsx")])
+    assert [(t.kind, t.url) for t in tasks_for(filer)] == [
+        ("guarantees.batch_warnings", f"/guarantees/batches/{warn.pk}/")
+    ]
