@@ -166,6 +166,7 @@ def test_administrators_pass_every_role_check_but_the_company_s_own_pages():
         "reporting/file/<str:period>/check/",
         "reporting/file/<str:period>/template.xlsx",
         "reporting/file/<str:period>/upload/",
+        "reporting/file/<str:period>/prefill/",
     ]
 
 
@@ -193,6 +194,8 @@ MENU = {
         "消息",
         "政府性机构名单",
         "银担合作",
+        "总对总核对",
+        "明细核对容差",
         "公告",
         "审计日志",
     ],
@@ -209,6 +212,8 @@ MENU = {
         "消息",
         "政府性机构名单",
         "银担合作",
+        "总对总核对",
+        "明细核对容差",
         "公告",
     ],
     "sc_finance": ["工作台", "政府性机构名单"],
