@@ -122,6 +122,7 @@ def test_every_export_is_formula_safe(users, client_for, hostile):
         ),
         "reporting:export_aggregate": (regulator, "/reporting/exports/aggregate.xlsx?period=2025Q2"),
         "reporting:export_csv": (regulator, "/reporting/exports/filings.csv?period=2025Q2"),
+        "bank_batches:template": (regulator, "/guarantees/bank-batches/template.xlsx"),
     }
     assert export_views() == set(walk)
     texts, numbers = {}, {}
@@ -162,6 +163,7 @@ def test_every_export_is_formula_safe(users, client_for, hostile):
         "reporting:findings_workbook": {HOSTILE["chengdu"]},
         "reporting:export_aggregate": set(),
         "reporting:export_csv": {quoted["chengdu"], quoted["mianyang"]},
+        "bank_batches:template": set(),
     }
     # the loss is a number wherever a filing's values are exported
     assert numbers == {
@@ -175,6 +177,7 @@ def test_every_export_is_formula_safe(users, client_for, hostile):
         "reporting:findings_workbook": {-300.45},
         "reporting:export_aggregate": {-300.45, -0.45},  # Chengdu's loss; with Mianyang's 300 profit
         "reporting:export_csv": {"-300.45"},
+        "bank_batches:template": set(),
     }
 
 
