@@ -153,6 +153,7 @@ def test_every_export_is_formula_safe(users, client_for, hostile, hostile_record
         "guarantees:template_events": (filer, "/guarantees/templates/events.csv"),
         "guarantees:batch_report": (filer, f"/guarantees/batches/{hostile_records.pk}/report.xlsx"),
         "guarantees:borrowers": (regulator, "/guarantees/borrowers/?export=xlsx&on=2025-06-01"),
+        "bank_batches:template": (regulator, "/guarantees/bank-batches/template.xlsx"),
     }
     assert export_views() == set(walk)
     texts, numbers = {}, {}
@@ -200,6 +201,7 @@ def test_every_export_is_formula_safe(users, client_for, hostile, hostile_record
         "guarantees:template_events": set(),
         "guarantees:batch_report": {HOSTILE["item"]},
         "guarantees:borrowers": {HOSTILE["chengdu"], HOSTILE["mianyang"]},
+        "bank_batches:template": set(),
     }
     # the loss is a number wherever a filing's values are exported
     assert numbers == {
@@ -214,6 +216,7 @@ def test_every_export_is_formula_safe(users, client_for, hostile, hostile_record
         "reporting:export_aggregate": {-300.45, -0.45},  # Chengdu's loss; with Mianyang's 300 profit
         "reporting:export_csv": {"-300.45"},
         **{name: set() for name in walk if name.startswith("guarantees")},
+        "bank_batches:template": set(),
     }
 
 

@@ -169,6 +169,7 @@ def test_administrators_pass_every_role_check_but_the_company_s_own_pages():
         "reporting/file/<str:period>/check/",
         "reporting/file/<str:period>/template.xlsx",
         "reporting/file/<str:period>/upload/",
+        "reporting/file/<str:period>/prefill/",
     ]
 
 
@@ -197,6 +198,8 @@ MENU = {
         "消息",
         "政府性机构名单",
         "银担合作",
+        "总对总核对",
+        "明细核对容差",
         "公告",
         "多机构共同客户",
         "审计日志",
@@ -215,6 +218,8 @@ MENU = {
         "消息",
         "政府性机构名单",
         "银担合作",
+        "总对总核对",
+        "明细核对容差",
         "公告",
         "多机构共同客户",
     ],
