@@ -85,28 +85,43 @@ def _sums_sql(filings, codes: list[str], region_code: str) -> tuple[dict, dict, 
     version of each filing, its cells summed exactly (numeric) over grouping sets — all, institution
     level, city (named when it lies in the jurisdiction)."""
     inner, params = filings.order_by().values("pk").query.sql_with_params()
-    cells = ", ".join("COALESCE(sum(NULLIF(x.v->>%s, '')::numeric), 0)" for _ in codes)
+    # each version's JSON is read once (jsonb_each_text), not once per cell: a large jsonb value is
+    # decompressed again by every ->> on it
     sql = f"""
         WITH latest AS (
-            SELECT DISTINCT ON (v.filing_id) v."values" AS v, i.region_id, i.level
+            SELECT DISTINCT ON (v.filing_id) v.filing_id, v."values" AS v,
+                   CASE i.level WHEN 'province' THEN '省级机构' WHEN 'city' THEN '市级机构'
+                        ELSE '县级机构' END AS lvl,
+                   left(i.region_id, 4) || '00' AS city
             FROM reporting_filingversion v
             JOIN reporting_filing f ON f.id = v.filing_id
             JOIN institutions_institution i ON i.id = f.institution_id
             WHERE v.submitted_at IS NOT NULL AND v.filing_id IN ({inner})
             ORDER BY v.filing_id, v.number DESC)
-        SELECT GROUPING(x.lvl), GROUPING(x.city), x.lvl, x.city,
-               (SELECT r.name FROM accounts_region r WHERE r.code = x.city AND r.level = 'city'
-                AND r.code LIKE %s), count(*), {cells}
-        FROM (SELECT latest.v, CASE latest.level WHEN 'province' THEN '省级机构' WHEN 'city' THEN '市级机构'
-                     ELSE '县级机构' END AS lvl, left(latest.region_id, 4) || '00' AS city FROM latest) x
-        GROUP BY GROUPING SETS ((), (x.lvl), (x.city))"""  # noqa: S608 (ORM subquery and placeholders)
+        SELECT GROUPING(x.lvl), GROUPING(x.city), x.lvl, x.city, NULL, count(*)::numeric
+        FROM latest x GROUP BY GROUPING SETS ((), (x.lvl), (x.city))
+        UNION ALL
+        SELECT GROUPING(x.lvl), GROUPING(x.city), x.lvl, x.city, e.key,
+               COALESCE(sum(NULLIF(e.value, '')::numeric), 0)
+        FROM latest x CROSS JOIN LATERAL jsonb_each_text(x.v) e
+        WHERE e.key = ANY(%s)
+        GROUP BY GROUPING SETS ((e.key), (x.lvl, e.key), (x.city, e.key))"""  # noqa: S608 (ORM subquery)
     sums, counts, names = {}, {}, {}
     with connection.cursor() as cur:
-        cur.execute(sql, [*params, region_code[:2] + "%", *codes])
-        for g_lvl, g_city, lvl, city, name, count, *values in cur.fetchall():
+        cur.execute(sql, [*params, codes])
+        for g_lvl, g_city, lvl, city, code, value in cur.fetchall():
             column = "合计" if g_lvl and g_city else (city if g_lvl else lvl)
-            counts[column], names[column] = count, name
-            sums[column] = dict(zip(codes, values, strict=True))
+            if code is None:
+                counts[column] = int(value)
+                sums[column] = dict.fromkeys(codes, Decimal(0))
+            else:
+                sums.setdefault(column, dict.fromkeys(codes, Decimal(0)))[code] = value
+        cities = [c for c in counts if c not in TOTALS]
+        cur.execute(
+            "SELECT code, name FROM accounts_region WHERE level = 'city' AND code = ANY(%s) AND code LIKE %s",
+            [cities, region_code[:2] + "%"],
+        )
+        names = dict(cur.fetchall())
     return sums, counts, names
 
 

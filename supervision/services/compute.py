@@ -80,6 +80,7 @@ BREACH_COLUMNS = (
     "severity",
 )
 CHUNK_INSTITUTIONS = 250  # institutions computed per transaction (and per recompute task)
+SET_BASED_FROM = 20  # fewer listed filings than this (one filing, on submission) are computed in Python
 IN_LIST_MAX = 10_000  # ids per IN (...) list: SQLite and psycopg bound the parameters of a statement
 
 
@@ -239,7 +240,9 @@ def set_based() -> bool:
 def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) -> list[int]:
     """Compute the counted filings of some institutions — all of them (None) or the listed ones — and
     remove the results of listed filings no longer counted; then sync their warning cases."""
-    if set_based() and policy.stored_thresholds:
+    listed = sum(len(ids) for ids in by_institution.values() if ids is not None)
+    few = None not in by_institution.values() and listed < SET_BASED_FROM
+    if set_based() and policy.stored_thresholds and not few:
         return _compute_chunk_sql(by_institution, policy)
     return _compute_chunk_python(by_institution, policy)
 

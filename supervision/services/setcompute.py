@@ -270,7 +270,6 @@ def compute_chunk_sql(
             "WHERE v.filing_id = f.filing_id AND v.code = 'small_business_focus' AND v.exact IS NOT NULL",
         )
         _exec(cur, "ANALYZE spd_filing")
-        _exec(cur, "ANALYZE spd_value")
         # 3. stored values: insert or update the changed ones only
         _exec(
             cur,
@@ -278,6 +277,9 @@ def compute_chunk_sql(
                 (filing_id, institution_id, year, quarter, code, value, exact, base_not_positive)
             SELECT s.filing_id, f.institution_id, f.year, f.quarter, s.code, s.value, s.exact, s.base_not_positive
             FROM spd_value s JOIN spd_filing f ON f.filing_id = s.filing_id
+            LEFT JOIN supervision_indicatorvalue o ON o.filing_id = s.filing_id AND o.code = s.code
+            WHERE o.id IS NULL OR (o.value, o.exact, o.base_not_positive, o.institution_id, o.year, o.quarter)
+                IS DISTINCT FROM (s.value, s.exact, s.base_not_positive, f.institution_id, f.year, f.quarter)
             ON CONFLICT (filing_id, code) DO UPDATE SET value = EXCLUDED.value, exact = EXCLUDED.exact,
                 base_not_positive = EXCLUDED.base_not_positive, institution_id = EXCLUDED.institution_id,
                 year = EXCLUDED.year, quarter = EXCLUDED.quarter
@@ -299,7 +301,6 @@ def compute_chunk_sql(
             WHERE s.exact IS NOT NULL OR s.base_not_positive""",  # noqa: S608
         )
         _exec(cur, "CREATE INDEX ON spd_judged (filing_id, threshold_id)")
-        _exec(cur, "ANALYZE spd_judged")
         _exec(
             cur,
             "CREATE TEMP TABLE spd_compliant AS SELECT filing_id, "
