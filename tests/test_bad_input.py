@@ -227,3 +227,9 @@ def test_an_api_address_no_url_matches_is_the_json_404(api, users):
         "application/json",
         {"code": "not_found", "detail": "未找到，或无权查看 / not found", "errors": {}},
     )
+
+
+@pytest.mark.parametrize("text", ["²", "abc"])  # "²".isdigit() holds, int("²") fails
+def test_superscript_digits_as_ids(text, api, users):
+    response = api(users["sc_regulator"]).post(f"/api/v1/licences/{text}/change/", {}, format="json")
+    assert response.status_code == 404
