@@ -38,7 +38,8 @@ class ErrorSerializer(serializers.Serializer):
 class ErrorDocumentingAutoSchema(AutoSchema):
     """Adds the error responses every operation of its kind can give, unless the view documents its own:
     400 when it takes input (a body or query parameters), 401 and 403 unless anyone may call it, 404 when
-    it addresses an object by path or pages a list. A view that can refuse with 409 (a state conflict) declares it."""
+    it addresses an object by path or pages a list, 429 when it is throttled. A view that can refuse with
+    409 (a state conflict) declares it."""
 
     def get_operation(
         self, path: str, path_regex: str, path_prefix: str, method: str, registry: ComponentRegistry
@@ -55,6 +56,8 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         # by path; or a page number past the last page of a paginated list (DRF's "invalid page")
         if "path" in where or (method == "GET" and self._is_list_view() and self.view.pagination_class):
             statuses.append("404")
+        if self.view.throttle_classes:  # e.g. the token endpoint's login throttle
+            statuses.append("429")
         for status in statuses:
             operation["responses"].setdefault(status, self._get_response_for_code(ErrorSerializer, status))
         return operation

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from accounts.models import Region, User
 from core.excel import Sheet, Table, UploadRejected, column_letter, read_upload, xlsx_bytes
 from core.exceptions import AppError
+from core.parsing import BadValue, parse_decimal, plausible_date
 from core.permissions import require
 
 from . import services
@@ -173,15 +174,26 @@ def _rows(book: dict[str, Sheet], sheet_name: str, columns: list[tuple], errors:
 
 def _parse_date(value):
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(_text(value))
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        day = dt.date.fromisoformat(_text(value))
+    try:
+        plausible_date(day)  # a year such as 0421 is a typing slip
+    except ValidationError as exc:
+        raise CellProblem(exc.messages[0]) from exc
+    return day
 
 
 def _parse_decimal(value):
-    number = Decimal(_text(value).replace(",", ""))
-    if not number.is_finite() or number < 0:
+    """Through the one number parser (core.parsing): "1,234.5" is grouping, "1234,5" is refused as
+    ambiguous, never read as 12345."""
+    try:
+        number = parse_decimal(value.strip() if isinstance(value, str) else value, max_digits_before_point=13)
+    except BadValue as exc:
+        raise CellProblem(f"{exc.zh}。({exc.en}.)") from exc
+    if number < 0:
         raise InvalidOperation
     return number
 

@@ -341,7 +341,7 @@ def filing_detail(request, pk):
     filing = _filing_or_404(request.user, pk)
     version = filing.current_version
     number = request.GET.get("v")
-    if number and number.isdigit():
+    if number and number.isascii() and number.isdigit():
         version = next((v for v in filing.versions.all() if v.number == int(number)), None) or version
     findings = _version_findings(filing, version)
     fields = services.template_fields(filing.template)
@@ -586,7 +586,7 @@ def completeness(request):
 def remind(request):
     """Bulk reminders to the institutions that have not filed (one manual reminder per institution a day)."""
     p = _period_arg(request)
-    ids = [int(i) for i in request.POST.getlist("institution") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("institution") if i.isascii() and i.isdigit()]
     from .reminders import remind_manual
 
     sent = remind_manual(actor=request.user, period=p, institution_ids=ids or None)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from core.audit import history
 from core.excel import Table, export_response
 from core.models import AuditEvent, Job
-from core.parsing import parse_decimal
+from core.parsing import parse_decimal, parse_id
 from core.permissions import signed_in
 from core.roles import is_company_user
 from core.scoping import region_subtree_q
@@ -119,8 +119,8 @@ def dashboard(request):
         context["institution_count"] = sum(r["value"] for r in charts["leverage"])
         context["breach_count"] = sum(r["value"] for r in charts["by_rule"])
         peer_id = request.GET.get("institution")
-        if peer_id and peer_id.isdigit():
-            peer = Institution.objects.for_user(user).filter(pk=int(peer_id)).first()
+        if peer_id:
+            peer = Institution.objects.for_user(user).filter(pk=parse_id(peer_id, name="institution")).first()
             if peer is None:
                 raise Http404
             context.update(peer=peer, peer_rows=sel.peer_position(user, peer, period))

@@ -218,3 +218,18 @@ def test_licence_issued_in_the_year_421(api, users, chengdu_institution):
     (message,) = response.json()["errors"]["issued_on"]
     assert message.startswith("日期 0421-08-08 不合理，应在 1949-10-01 至 ")
     assert not Licence.objects.filter(number="川A123456").exists()
+
+
+def test_an_api_address_no_url_matches_is_the_json_404(api, users):
+    response = api(users["sc_regulator"]).get("/api/v1/agreements/-2.5e-308/")
+    assert (response.status_code, response["Content-Type"], response.json()) == (
+        404,
+        "application/json",
+        {"code": "not_found", "detail": "未找到，或无权查看 / not found", "errors": {}},
+    )
+
+
+@pytest.mark.parametrize("text", ["²", "abc"])  # "²".isdigit() holds, int("²") fails
+def test_superscript_digits_as_ids(text, api, users):
+    response = api(users["sc_regulator"]).post(f"/api/v1/licences/{text}/change/", {}, format="json")
+    assert response.status_code == 404

@@ -94,7 +94,7 @@ class LicenceViewSet(
     @extend_schema(request=s.LicenceChangeSerializer, responses=s.LicenceSerializer)
     @action(detail=True, methods=["post"])
     def change(self, request: Request, pk: str | None = None) -> Response:
-        if not str(pk).isdigit():
+        if not (str(pk).isascii() and str(pk).isdigit()):
             raise NotFound
         licence = self._manageable([int(pk)])[0]
         data = s.LicenceChangeSerializer(data=request.data)

@@ -102,7 +102,7 @@ def licence_action(request, action):
     if action not in ("cancel", "revoke"):
         raise Http404
     source = request.POST if request.method == "POST" else request.GET
-    ids = [int(i) for i in source.getlist("ids") if str(i).isdigit()]
+    ids = [int(i) for i in source.getlist("ids") if str(i).isascii() and str(i).isdigit()]
     manageable = Licence.objects.for_user(request.user, "change")
     licences = sorted(
         manageable.filter(pk__in=ids).select_related("institution__region"), key=lambda lic: ids.index(lic.pk)

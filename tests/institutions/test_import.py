@@ -424,3 +424,21 @@ def test_import_refuses_what_the_licence_pages_cannot_do(users, registry_objects
     ]
     licence.refresh_from_db()
     assert licence.status == "cancelled"
+
+
+def test_decimal_comma_and_a_year_421_are_refused_with_the_cell(users):
+    """Through the one number parser: "1234,56" is not read as 123456; a date in the year 421 is a slip."""
+    rows = [list(r) for r in GOOD_INSTITUTIONS]
+    rows[0][7] = "1234,56"
+    rows[0][9] = "0421-08-08"
+    with pytest.raises(ImportFailed) as exc:
+        registry_import(workbook(rows, GOOD_LICENCES), actor=users["sc_regulator"])
+    assert [str(e) for e in exc.value.cells] == [
+        "工作表“机构”第2行H列（注册资本（万元））：数值含义不明确：小数请用小数点“.”（如 1234.56），逗号只能作千位分隔符，"
+        "收到“1234,56”。(value is ambiguous: write decimals with a point (e.g. 1234.56), a comma may only group "
+        "thousands, got '1234,56'.)",
+        "工作表“机构”第2行J列（成立日期）：日期 0421-08-08 不合理，应在 1949-10-01 至 "
+        f"{dt.date.today().year + 5}-12-31 之间 / 0421-08-08 is not a plausible date (expected 1949-10-01 to "
+        f"{dt.date.today().year + 5}-12-31)",
+    ]
+    assert Institution.objects.filter(credit_code__in=[PARENT, BRANCH]).count() == 0
