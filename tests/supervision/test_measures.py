@@ -93,6 +93,9 @@ def test_end_to_end_through_the_web(client_for, users, case, cd_regulator2):
     assert filer.get(reverse("supervision:measure_document_pdf", args=[measure.pk])).content[:5] == b"%PDF-"
     assert filer.get(f"/supervision/measures/{measure.pk}/document.exe").status_code == 404
     filer.post(url, {"action": "acknowledge"})
+    fake = SimpleUploadedFile("plan.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    filer.post(url, {"action": "answer", "text": "x", "evidence": fake})
+    assert Measure.objects.get().status == "acknowledged"  # refused: the content is not a PDF
     evidence = SimpleUploadedFile("plan.pdf", b"%PDF-1.4 plan", content_type="application/pdf")
     filer.post(url, {"action": "answer", "text": "一、压降单户余额至10%以内", "evidence": evidence})
     measure.refresh_from_db()
