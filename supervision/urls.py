@@ -21,13 +21,13 @@ urlpatterns = [
     *[
         path(
             f"measures/<int:pk>/document.{fmt}",
-            measure_views.measure_document_download,
+            measure_views.measure_document_file,
             {"fmt": fmt},
             name=f"measure_document_{fmt}",
         )
         for fmt in ("docx", "pdf")
     ],
-    path("measures/evidence/<int:pk>/", measure_views.evidence_download, name="measure_evidence"),
+    path("measures/evidence/<int:pk>/", measure_views.measure_evidence, name="measure_evidence"),
     path("inspections/<int:pk>/", measure_views.inspection_detail, name="inspection_detail"),
     path("nonfilers/", measure_views.nonfilers, name="nonfilers"),
     path("nonfilers/<int:pk>/", measure_views.nonfiler_detail, name="nonfiler_detail"),
@@ -52,6 +52,7 @@ urlpatterns = [
         )
         for fmt in ("docx", "pdf")
     ],
+    path("reports/annual-table.xlsx", report_views.annual_table_xlsx, name="annual_table_xlsx"),
     *[
         path(
             f"reports/annual-table.{fmt}",
@@ -59,6 +60,6 @@ urlpatterns = [
             {"fmt": fmt},
             name=f"annual_table_{fmt}",
         )
-        for fmt in ("xlsx", "docx", "pdf")
+        for fmt in ("docx", "pdf")
     ],
 ]

@@ -122,6 +122,8 @@ def test_every_export_is_formula_safe(users, client_for, hostile):
         ),
         "reporting:export_aggregate": (regulator, "/reporting/exports/aggregate.xlsx?period=2025Q2"),
         "reporting:export_csv": (regulator, "/reporting/exports/filings.csv?period=2025Q2"),
+        "supervision:warnings": (regulator, "/supervision/warnings/?export=csv"),
+        "supervision:annual_table_xlsx": (regulator, "/supervision/reports/annual-table.xlsx?year=2025"),
     }
     assert export_views() == set(walk)
     texts, numbers = {}, {}
@@ -162,6 +164,8 @@ def test_every_export_is_formula_safe(users, client_for, hostile):
         "reporting:findings_workbook": {HOSTILE["chengdu"]},
         "reporting:export_aggregate": set(),
         "reporting:export_csv": {quoted["chengdu"], quoted["mianyang"]},
+        "supervision:warnings": set(),  # no breach in these filings (warning exports: tests/supervision)
+        "supervision:annual_table_xlsx": {HOSTILE["chengdu"], HOSTILE["mianyang"]},
     }
     # the loss is a number wherever a filing's values are exported
     assert numbers == {
@@ -175,6 +179,8 @@ def test_every_export_is_formula_safe(users, client_for, hostile):
         "reporting:findings_workbook": {-300.45},
         "reporting:export_aggregate": {-300.45, -0.45},  # Chengdu's loss; with Mianyang's 300 profit
         "reporting:export_csv": {"-300.45"},
+        "supervision:warnings": set(),
+        "supervision:annual_table_xlsx": set(),
     }
 
 
