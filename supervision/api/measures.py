@@ -358,6 +358,7 @@ class RatingScoreSerializer(serializers.ModelSerializer):
 class RatingSerializer(serializers.ModelSerializer):
     institution_name = serializers.CharField(source="institution.name", read_only=True)
     scores = RatingScoreSerializer(many=True, read_only=True)
+    computed_grade = serializers.CharField(read_only=True)
 
     class Meta:
         model = Rating
