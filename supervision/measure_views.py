@@ -256,7 +256,7 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @measure_users
-def measure_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def measure_document_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     measure = get_object_or_404(
         Measure.objects.for_user(request.user).select_related("measure_type", "institution"), pk=pk
     )
@@ -266,7 +266,7 @@ def measure_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpRe
 
 
 @measure_users
-def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(MeasureMessage.objects.for_user(request.user), pk=pk)
     if not message.evidence or (is_company_user(request.user) and message.measure.issued_at is None):
         raise Http404

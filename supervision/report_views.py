@@ -120,18 +120,22 @@ def quarter_pack_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @regulator_desk
+def annual_table_xlsx(request: HttpRequest) -> HttpResponse:
+    region, year = _region(request), _year(request)
+    return export_response(
+        f"annual-table-{region.code}-{year}.xlsx",
+        SheetTable(
+            name=_("年度报表"),
+            header=[str(h) for h in ar.ANNUAL_TABLE_HEADER],
+            rows=ar.annual_table_rows(request.user, region.code, year),
+            freeze_columns=1,
+        ),
+    )
+
+
+@regulator_desk
 def annual_table_export(request: HttpRequest, fmt: str) -> HttpResponse:
     region, year = _region(request), _year(request)
-    if fmt == "xlsx":
-        return export_response(
-            f"annual-table-{region.code}-{year}.xlsx",
-            SheetTable(
-                name=_("年度报表"),
-                header=[str(h) for h in ar.ANNUAL_TABLE_HEADER],
-                rows=ar.annual_table_rows(request.user, region.code, year),
-                freeze_columns=1,
-            ),
-        )
     return document_response(
         ar.annual_table_document(request.user, region, year), f"annual-table-{region.code}-{year}", fmt
     )

@@ -19,19 +19,48 @@ urlpatterns = [
     path("measures/", measure_views.measure_list, name="measures"),
     path("measures/new/", measure_views.measure_new, name="measure_new"),
     path("measures/<int:pk>/", measure_views.measure_detail, name="measure_detail"),
-    path(
-        "measures/<int:pk>/document.<str:fmt>",
-        measure_views.measure_document_download,
-        name="measure_document",
-    ),
-    path("measures/evidence/<int:pk>/", measure_views.evidence_download, name="measure_evidence"),
+    *[
+        path(
+            f"measures/<int:pk>/document.{fmt}",
+            measure_views.measure_document_file,
+            {"fmt": fmt},
+            name=f"measure_document_{fmt}",
+        )
+        for fmt in ("docx", "pdf")
+    ],
+    path("measures/evidence/<int:pk>/", measure_views.measure_evidence, name="measure_evidence"),
     path("inspections/<int:pk>/", measure_views.inspection_detail, name="inspection_detail"),
     path("nonfilers/", measure_views.nonfilers, name="nonfilers"),
     path("nonfilers/<int:pk>/", measure_views.nonfiler_detail, name="nonfiler_detail"),
     path("ratings/", rating_views.rating_list, name="ratings"),
     path("ratings/<int:pk>/", rating_views.rating_detail, name="rating_detail"),
     path("reports/annual/", report_views.annual_report, name="annual_report"),
-    path("reports/annual/export.<str:fmt>", report_views.annual_report_export, name="annual_report_export"),
-    path("reports/quarter-pack.<str:fmt>", report_views.quarter_pack_export, name="quarter_pack"),
-    path("reports/annual-table.<str:fmt>", report_views.annual_table_export, name="annual_table"),
+    *[
+        path(
+            f"reports/annual/export.{fmt}",
+            report_views.annual_report_export,
+            {"fmt": fmt},
+            name=f"annual_report_{fmt}",
+        )
+        for fmt in ("docx", "pdf")
+    ],
+    *[
+        path(
+            f"reports/quarter-pack.{fmt}",
+            report_views.quarter_pack_export,
+            {"fmt": fmt},
+            name=f"quarter_pack_{fmt}",
+        )
+        for fmt in ("docx", "pdf")
+    ],
+    path("reports/annual-table.xlsx", report_views.annual_table_xlsx, name="annual_table_xlsx"),
+    *[
+        path(
+            f"reports/annual-table.{fmt}",
+            report_views.annual_table_export,
+            {"fmt": fmt},
+            name=f"annual_table_{fmt}",
+        )
+        for fmt in ("docx", "pdf")
+    ],
 ]

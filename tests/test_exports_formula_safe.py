@@ -154,6 +154,8 @@ def test_every_export_is_formula_safe(users, client_for, hostile, hostile_record
         "guarantees:batch_report": (filer, f"/guarantees/batches/{hostile_records.pk}/report.xlsx"),
         "guarantees:borrowers": (regulator, "/guarantees/borrowers/?export=xlsx&on=2025-06-01"),
         "bank_batches:template": (regulator, "/guarantees/bank-batches/template.xlsx"),
+        "supervision:warnings": (regulator, "/supervision/warnings/?export=csv"),
+        "supervision:annual_table_xlsx": (regulator, "/supervision/reports/annual-table.xlsx?year=2025"),
     }
     assert export_views() == set(walk)
     texts, numbers = {}, {}
@@ -202,6 +204,8 @@ def test_every_export_is_formula_safe(users, client_for, hostile, hostile_record
         "guarantees:batch_report": {HOSTILE["item"]},
         "guarantees:borrowers": {HOSTILE["chengdu"], HOSTILE["mianyang"]},
         "bank_batches:template": set(),
+        "supervision:warnings": set(),  # no breach in these filings (warning exports: tests/supervision)
+        "supervision:annual_table_xlsx": {HOSTILE["chengdu"], HOSTILE["mianyang"]},
     }
     # the loss is a number wherever a filing's values are exported
     assert numbers == {
@@ -217,6 +221,8 @@ def test_every_export_is_formula_safe(users, client_for, hostile, hostile_record
         "reporting:export_csv": {"-300.45"},
         **{name: set() for name in walk if name.startswith("guarantees")},
         "bank_batches:template": set(),
+        "supervision:warnings": set(),
+        "supervision:annual_table_xlsx": set(),
     }
 
 

@@ -24,7 +24,7 @@ from core.permissions import SignedInAPI
 from institutions.models import Institution
 from reporting.models import Filing
 
-from ..models import Measure, MeasureMessage, MeasureType, WarningCase, WarningStatus
+from ..models import Measure, MeasureMessage, MeasureType, Rating, RatingScore, WarningCase, WarningStatus
 from ..services import cases as case_svc
 from ..services import measures as svc
 
@@ -343,3 +343,54 @@ class MeasureViewSet(
         measure = self.get_object()
         svc.measure_publish_circular(actor=request.user, measure=measure)
         return self._done(measure)
+
+
+class RatingScoreSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code", read_only=True)
+    name = serializers.CharField(source="item.name", read_only=True)
+    points = serializers.DecimalField(source="item.points", max_digits=6, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = RatingScore
+        fields = ["item", "name", "points", "computed", "score", "vetoed", "basis", "reason"]
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    scores = RatingScoreSerializer(many=True, read_only=True)
+    computed_grade = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Rating
+        fields = [
+            "id",
+            "institution",
+            "institution_name",
+            "year",
+            "status",
+            "score",
+            "computed_grade",
+            "grade",
+            "capped_by",
+            "objection_until",
+            "scores",
+        ]
+        read_only_fields = fields
+
+
+class RatingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """GET /api/v1/ratings/?year= — classification ratings with every item's score and basis (a company
+    sees its own once confirmed)."""
+
+    permission_classes = [SignedInAPI]
+    serializer_class = RatingSerializer
+
+    def get_queryset(self):
+        qs = (
+            Rating.objects.for_user(self.request.user)
+            .select_related("institution")
+            .prefetch_related("scores__item")
+            .order_by("-year", "grade", "-score", "pk")
+        )
+        year = self.request.query_params.get("year", "")
+        return qs.filter(year=int(year)) if year.isdigit() else qs

@@ -6,6 +6,7 @@ router = SimpleRouter()
 router.register(r"warnings", measures.WarningCaseViewSet, "warning-cases")
 router.register(r"measure-types", measures.MeasureTypeViewSet, "measure-types")
 router.register(r"measures", measures.MeasureViewSet, "measures")
+router.register(r"ratings", measures.RatingViewSet, "ratings")
 router.register(
     r"filings/(?P<filing_pk>[0-9]+)/indicators", viewsets.FilingIndicatorViewSet, "filing-indicators"
 )

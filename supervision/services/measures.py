@@ -52,7 +52,17 @@ PROVINCE_ABBR = {
     "53": "滇", "54": "藏", "61": "陕", "62": "甘", "63": "青", "64": "宁", "65": "新",
 }  # fmt: skip
 REMIND_DAYS_BEFORE = 3
-EVIDENCE_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".zip", ".ofd"}
+# extension → the bytes such a file starts with (checked, so a renamed executable is refused)
+EVIDENCE_TYPES = {
+    ".pdf": (b"%PDF-",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".zip": (b"PK\x03\x04",),
+    ".ofd": (b"PK\x03\x04",),
+}
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 NOT_ALLOWED = "无权处理该监管措施 / not allowed to handle this measure"
 
@@ -268,16 +278,23 @@ def measure_acknowledge(*, actor: Actor, measure: Measure) -> Measure:
 
 
 def check_evidence(evidence) -> None:
-    """Evidence files: the listed types, at most 20 MB (Django's upload limits apply before this)."""
+    """Evidence files: the listed types (by extension and by their first bytes), at most 20 MB (Django's
+    upload limits apply before this)."""
     if evidence is None:
         return
     name = (evidence.name or "").lower()
-    if not any(name.endswith(ext) for ext in EVIDENCE_TYPES):
+    ext = next((e for e in EVIDENCE_TYPES if name.endswith(e)), None)
+    if ext is None:
         raise ValidationError(
             "证明材料仅限 PDF、图片、Word、Excel、OFD 或 ZIP 文件 / evidence must be PDF, image, Word, Excel, OFD or ZIP"
         )
     if evidence.size > EVIDENCE_MAX_BYTES:
         raise ValidationError("证明材料不能超过 20 MB / evidence files are limited to 20 MB")
+    evidence.seek(0)
+    head = evidence.read(8)
+    evidence.seek(0)
+    if not head.startswith(EVIDENCE_TYPES[ext]):
+        raise ValidationError("文件内容与扩展名不符 / the file's content does not match its extension")
 
 
 @transaction.atomic

@@ -41,9 +41,7 @@ def test_sichuan_2025_report_from_the_demo_data(client):
         "推行主监管员制度，按月分析指标。",
         "推行主监管员制度。",
     ]  # the latest first, the earlier kept as history
-    response = client.get(
-        reverse("supervision:annual_report_export", args=["docx"]) + "?region=510000&year=2025"
-    )
+    response = client.get(reverse("supervision:annual_report_docx") + "?region=510000&year=2025")
     d = docx.Document(io.BytesIO(response.content))
     headings = [p.text for p in d.paragraphs if p.style.name == "Heading 1"]
     assert headings == [str(title) for _key, title in PARTS]
@@ -69,13 +67,13 @@ def test_sichuan_2025_report_from_the_demo_data(client):
     cities = {r.cells[0].text: int(r.cells[1].text) for r in city_table.rows[1:]}
     assert cities["成都市"] == operating.filter(region__pk__startswith="5101").count()
     assert sum(cities.values()) == operating.count()
-    pdf = client.get(reverse("supervision:annual_report_export", args=["pdf"]) + "?region=510000&year=2025")
+    pdf = client.get(reverse("supervision:annual_report_pdf") + "?region=510000&year=2025")
     assert pdf.content[:5] == b"%PDF-"
     # the annual table and the quarterly pack
-    table = client.get(reverse("supervision:annual_table", args=["xlsx"]) + "?region=510000&year=2025")
+    table = client.get(reverse("supervision:annual_table_xlsx") + "?region=510000&year=2025")
     sheet = openpyxl.load_workbook(io.BytesIO(table.content)).active
     assert sheet.max_row - 1 == operating.count()
-    pack = client.get(reverse("supervision:quarter_pack", args=["docx"]) + "?region=510000&period=2025Q4")
+    pack = client.get(reverse("supervision:quarter_pack_docx") + "?region=510000&period=2025Q4")
     assert "一、报表报送情况" in "\n".join(p.text for p in docx.Document(io.BytesIO(pack.content)).paragraphs)
     # the city regulator sees its city, not the province; companies and finance officers not at all
     cd = User.objects.get(username="cd_regulator")

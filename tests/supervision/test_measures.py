@@ -86,15 +86,16 @@ def test_end_to_end_through_the_web(client_for, users, case, cd_regulator2):
     assert [t.kind for t in tasks_for(users["cd_filer"])] == ["measure.answer"]
     # the company reads the document
     d = docx.Document(
-        io.BytesIO(filer.get(reverse("supervision:measure_document", args=[measure.pk, "docx"])).content)
+        io.BytesIO(filer.get(reverse("supervision:measure_document_docx", args=[measure.pk])).content)
     )
     text = "\n".join(p.text for p in d.paragraphs)
     assert measure.number in text and "限期压降" in text
-    assert (
-        filer.get(reverse("supervision:measure_document", args=[measure.pk, "pdf"])).content[:5] == b"%PDF-"
-    )
-    assert filer.get(reverse("supervision:measure_document", args=[measure.pk, "exe"])).status_code == 404
+    assert filer.get(reverse("supervision:measure_document_pdf", args=[measure.pk])).content[:5] == b"%PDF-"
+    assert filer.get(f"/supervision/measures/{measure.pk}/document.exe").status_code == 404
     filer.post(url, {"action": "acknowledge"})
+    fake = SimpleUploadedFile("plan.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    filer.post(url, {"action": "answer", "text": "x", "evidence": fake})
+    assert Measure.objects.get().status == "acknowledged"  # refused: the content is not a PDF
     evidence = SimpleUploadedFile("plan.pdf", b"%PDF-1.4 plan", content_type="application/pdf")
     filer.post(url, {"action": "answer", "text": "一、压降单户余额至10%以内", "evidence": evidence})
     measure.refresh_from_db()

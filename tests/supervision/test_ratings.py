@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from core.inbox import tasks_for
 from supervision import rating as calc
@@ -199,6 +200,12 @@ def test_draft_adjust_confirm_object_publish(users, year_2025, client_for):
         [(inst.name, "B")],
     )
     assert Rating.objects.get(pk=rating.pk).status == "published"
+    api = APIClient()
+    api.force_authenticate(users["cd_filer"])
+    body = api.get("/api/v1/ratings/?year=2025").json()["results"]
+    assert [(r["grade"], r["score"], len(r["scores"])) for r in body] == [("B", "77.00", 9)]
+    api.force_authenticate(users["my_filer"])
+    assert api.get("/api/v1/ratings/").json()["results"] == []
     tab = client_for(users["cd_filer"]).get(reverse("institutions:own") + "?tab=rating")
     assert tab.status_code in (200, 302)
 
