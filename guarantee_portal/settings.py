@@ -199,6 +199,9 @@ UPLOAD_LIMITS = {
         "csv": True,
     },
 }
+# A registry workbook larger than this is imported by a background job (its size and zip directory are
+# checked at once; the page lists the job); a smaller one at once, in the request.
+REGISTRY_IMPORT_INLINE_BYTES = env.int("REGISTRY_IMPORT_INLINE_BYTES", default=1 * MIB)
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * MIB)  # a request's fields other than files (forms, JSON bodies)
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * MIB)  # a larger uploaded file is spooled to disk while it arrives
 
