@@ -163,5 +163,4 @@ MENU = [
     (REGULATORS_AND_COMPANIES, _("银担合作"), "institutions:agreements", "bank"),
     (REGULATORS, _("公告"), "institutions:notices", "megaphone"),
     (ADMINISTRATORS, _("审计日志"), "audit:list", "journal-text"),
-    (Access(), _("API 令牌与密钥"), "accounts:credentials", "key"),
 ]
