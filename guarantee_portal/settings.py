@@ -239,10 +239,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
-    # a company's API key, a person's expiring token (accounts/authentication.py), or the session
+    # a person's expiring token (first: a 401 names its scheme), a company's API key
+    # (accounts/authentication.py), or the session
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.ApiKeyAuthentication",
         "accounts.authentication.ExpiringTokenAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every API view declares who may call it (core.permissions); one that does not is closed to all.
