@@ -50,7 +50,7 @@ lint: $(STAMP)
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
 	.lockvenv/bin/pip install --quiet --upgrade pip
-	.lockvenv/bin/pip install --quiet '.[dev]'
+	.lockvenv/bin/pip install --quiet '.[dev,bench]'
 	.lockvenv/bin/pip freeze --exclude guarantee-portal > requirements.lock
 	rm -rf .lockvenv build *.egg-info
 

@@ -237,6 +237,36 @@ def read_upload(
     raise _reject(*_NOT_XLSX[kind])
 
 
+def precheck_upload(upload: UploadedFile, *, channel: str) -> None:
+    """The checks of `read_upload` that cost next to nothing — size, kind of file, the zip directory
+    (entries, uncompressed total, ratio, paths) — for a large upload about to wait for a background job
+    that reads it in full: what they find is refused at once. Leaves the upload at its start."""
+    limits = limits_for(channel)
+    if upload.size == 0:
+        raise _reject("文件为空", "the file is empty")
+    if upload.size > limits.bytes:
+        raise _reject(
+            f"文件大小 {megabytes(upload.size)} MB，超过上限 {megabytes(limits.bytes)} MB",
+            f"the file is {megabytes(upload.size)} MB, above the limit of {megabytes(limits.bytes)} MB",
+        )
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    kind = _sniff(data)
+    if kind == "text" and limits.csv:
+        return
+    if kind != "zip":
+        raise _reject(*_NOT_XLSX[kind])
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _reject(
+            "文件已损坏或不完整（zip 结构无法读取）", "the file is truncated or corrupt (bad zip structure)"
+        ) from exc
+    _check_directory(zf, infos, limits)
+
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _NOT_XLSX = {
     "xls": (

@@ -173,5 +173,4 @@ MENU = [
     (OWN_INSTITUTION, _("明细报送"), "guarantees:upload", "cloud-upload"),
     (REGULATORS, _("多机构共同客户"), "guarantees:borrowers", "people"),
     (ADMINISTRATORS, _("审计日志"), "audit:list", "journal-text"),
-    (Access(), _("API 令牌与密钥"), "accounts:credentials", "key"),
 ]

@@ -211,6 +211,9 @@ UPLOAD_LIMITS = {
         "csv": True,
     },
 }
+# A registry workbook larger than this is imported by a background job (its size and zip directory are
+# checked at once; the page lists the job); a smaller one at once, in the request.
+REGISTRY_IMPORT_INLINE_BYTES = env.int("REGISTRY_IMPORT_INLINE_BYTES", default=1 * MIB)
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * MIB)  # a request's fields other than files (forms, JSON bodies)
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * MIB)  # a larger uploaded file is spooled to disk while it arrives
 
@@ -248,10 +251,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
-    # a company's API key, a person's expiring token (accounts/authentication.py), or the session
+    # a person's expiring token (first: a 401 names its scheme), a company's API key
+    # (accounts/authentication.py), or the session
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.ApiKeyAuthentication",
         "accounts.authentication.ExpiringTokenAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every API view declares who may call it (core.permissions); one that does not is closed to all.

@@ -198,20 +198,20 @@ def _parse_decimal(value):
     return number
 
 
+def upload_errors(exc: UploadRejected) -> list[CellError]:
+    """The guarded reader's refusal as the import's cell errors."""
+    return [
+        CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", f"{p.zh} / {p.en}") for p in exc.problems
+    ]
+
+
 def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list, list[CellError]]:
     """Check every cell; returns (institution rows, licence rows, errors)."""
     errors: list[CellError] = []
     try:
         book = read_upload(data, channel="registry", sheets=[INSTITUTION_SHEET, LICENCE_SHEET])
     except UploadRejected as exc:
-        return (
-            [],
-            [],
-            [
-                CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", f"{p.zh} / {p.en}")
-                for p in exc.problems
-            ],
-        )
+        return [], [], upload_errors(exc)
     known_regions = set(Region.objects.values_list("code", flat=True))
     institutions, licences, seen_codes, seen_numbers = [], [], {}, {}
 

@@ -4,10 +4,14 @@ and the registry import."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +21,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Region
 from core import audit
-from core.excel import Table, attachment, export_response, upload_channel
+from core.excel import Table, UploadRejected, attachment, export_response, precheck_upload, upload_channel
+from core.jobs import job_enqueue
+from core.models import Job
 from core.permissions import signed_in
 from core.roles import acts_for, is_admin
 
@@ -282,22 +288,47 @@ def own_institution(request):
 @upload_channel("registry")
 @registry_keeper
 def registry_import(request: HttpRequest) -> HttpResponse:
-    from ..excel import ImportFailed, template_workbook
+    from ..excel import ImportFailed, template_workbook, upload_errors
     from ..excel import registry_import as run_import
 
     if request.GET.get("template"):
         return attachment(template_workbook(), "registry-import-template.xlsx")
-    errors, result = [], None
+    errors, result, job = [], None, None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             errors = [_("请选择要上传的 .xlsx 文件。")]
+        elif upload.size > settings.REGISTRY_IMPORT_INLINE_BYTES:
+            try:
+                precheck_upload(upload, channel="registry")
+            except UploadRejected as exc:
+                errors = upload_errors(exc)
+            else:
+                job = _registry_import_in_background(request, upload)
         else:
             try:
                 result = run_import(upload, actor=request.user)
             except ImportFailed as exc:
                 errors = exc.cells
-    return render(request, "institutions/import.html", {"errors": errors, "result": result})
+    jobs = Job.objects.for_user(request.user).filter(kind="registry_import", created_by=request.user)[:5]
+    return render(
+        request, "institutions/import.html", {"errors": errors, "result": result, "job": job, "jobs": jobs}
+    )
+
+
+def _registry_import_in_background(request: HttpRequest, upload) -> Job:
+    """A large workbook (its size and zip directory already checked): stored, and imported by a
+    background job through the guarded reader; the page lists the user's import jobs."""
+    from ..tasks import registry_import_task
+
+    name = default_storage.save(f"imports/registry/{uuid.uuid4().hex}.xlsx", upload)
+    with transaction.atomic():
+        return job_enqueue(
+            kind="registry_import",
+            task=registry_import_task,
+            params={"path": name, "filename": upload.name[:200]},
+            user=request.user,
+        )
 
 
 @registry_keeper

@@ -101,3 +101,7 @@ def test_an_administrator_sees_and_revokes_every_token(users, client_for):
         "/accounts/credentials/", {"action": "revoke_token", "user": users["my_filer"].pk}
     )
     assert list(Token.objects.values_list("user__username", flat=True)) == ["t_cd_filer"]
+
+
+def test_every_page_header_links_to_the_credentials_page(users, client_for):
+    assert 'href="/accounts/credentials/"' in client_for(users["cd_filer"]).get("/").content.decode()

@@ -25,6 +25,8 @@ SAMPLES = {
     "what": "shareholder",
     "action": "cancel",
     "rest": "indicators/",
+    "uidb64": "MQ",
+    "token": "set-password",
 }
 
 
@@ -90,6 +92,10 @@ def test_public_pages_say_so_explicitly():
         "^reporting/(?P<rest>(?:indicators|warnings|thresholds)(?:/.*)?)$",
         "accounts/login/",
         "accounts/logout/",
+        "accounts/password/reset/",
+        "accounts/password/reset/<uidb64>/<token>/",
+        "accounts/password/reset/done/",
+        "accounts/password/reset/sent/",
         "api/v1/auth/token/",
         "favicon.ico",
         "healthz",

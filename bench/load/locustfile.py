@@ -1,0 +1,122 @@
+"""The load scenario (bench/load/run.py starts everything and runs this headless).
+
+Per regulator, three company users. A company user (the approver of its own institution) opens the
+quarterly form, checks it live, saves a draft and submits; when its filing was accepted it amends
+it first, when returned it files again. A regulator opens the review queue, a filing's review page,
+accepts or returns it (two to one), and looks at the indicator dashboard. Think time 2–6 s."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+import sys
+from pathlib import Path
+
+from locust import HttpUser, between, events, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+from bench.load.setup_data import LOAD_PASSWORD  # noqa: E402
+from tests.reporting.sample import GOOD_Q2  # noqa: E402
+
+PERIOD = "2026Q3"
+_company_ids = itertools.count()
+_regulator_ids = itertools.count()
+# transitions the portal confirmed (each must match one audit event)
+TRANSITIONS = {"submit": 0, "accept": 0, "return": 0, "amend": 0}
+FILING_ID = re.compile(r"/reporting/filings/(\d+)/")
+REVIEW_ID = re.compile(r"/reporting/review/(\d+)/")
+
+
+class PortalUser(HttpUser):
+    abstract = True
+    wait_time = between(2, 6)
+    username = ""
+
+    def csrf(self) -> str:
+        return self.client.cookies.get("csrftoken", "")
+
+    def post(self, url: str, data: dict, name: str, **kwargs):
+        return self.client.post(
+            url, data={**data, "csrfmiddlewaretoken": self.csrf()}, name=name, allow_redirects=False, **kwargs
+        )
+
+    def on_start(self) -> None:
+        self.client.get("/accounts/login/", name="login page")
+        r = self.post("/accounts/login/", {"username": self.username, "password": LOAD_PASSWORD}, "login")
+        if r.status_code != 302:
+            raise RuntimeError(f"{self.username}: login answered {r.status_code}")
+
+
+class CompanyUser(PortalUser):
+    weight = 3
+
+    def on_start(self) -> None:
+        self.username = f"load_co{next(_company_ids):03d}"
+        super().on_start()
+
+    @task
+    def file_the_quarter(self) -> None:
+        form = self.client.get(f"/reporting/file/{PERIOD}/", name="company: open form", allow_redirects=False)
+        if form.status_code == 302:  # submitted or accepted: the filing's page
+            match = FILING_ID.search(form.headers.get("Location", ""))
+            page = self.client.get(form.headers["Location"], name="company: filing page")
+            if match and f"/reporting/filings/{match.group(1)}/amend/" in page.text:
+                r = self.post(
+                    f"/reporting/filings/{match.group(1)}/amend/",
+                    {"reason": "更正压测数据"},
+                    "company: amend",
+                )
+                if r.status_code == 302 and "/reporting/file/" in r.headers.get("Location", ""):
+                    TRANSITIONS["amend"] += 1
+            return
+        self.wait()
+        values = {**GOOD_Q2, "net_profit": str(random.randint(200, 400))}
+        self.post(
+            f"/reporting/file/{PERIOD}/check/", values, "company: live check", headers={"HX-Request": "true"}
+        )
+        self.wait()
+        saved = self.post(f"/reporting/file/{PERIOD}/", values, "company: save draft")
+        match = FILING_ID.search(saved.headers.get("Location", ""))
+        if not match:
+            return
+        self.wait()
+        submitted = self.post(f"/reporting/filings/{match.group(1)}/submit/", {}, "company: submit")
+        if submitted.status_code == 302 and "/receipt/" in submitted.headers.get("Location", ""):
+            TRANSITIONS["submit"] += 1
+
+
+class RegulatorUser(PortalUser):
+    weight = 1
+
+    def on_start(self) -> None:
+        self.username = f"load_reg{next(_regulator_ids):03d}"
+        super().on_start()
+
+    @task
+    def review(self) -> None:
+        queue = self.client.get("/reporting/review/", name="regulator: queue")
+        ids = REVIEW_ID.findall(queue.text)
+        self.wait()
+        if ids:
+            pk = random.choice(ids)
+            page = self.client.get(f"/reporting/review/{pk}/", name="regulator: review page")
+            self.wait()
+            if 'value="accept"' in page.text:
+                action = "accept" if random.random() < 2 / 3 else "return"
+                data = {"action": action, "note": "压测"}
+                if action == "return":
+                    data["cmt_net_profit"] = "请核对净利润"
+                r = self.post(f"/reporting/review/{pk}/", data, f"regulator: {action}")
+                if r.status_code == 302 and r.headers.get("Location", "").endswith("/reporting/review/"):
+                    # the queue follows either way: a lost race answers with the review page again
+                    follow = self.client.get(r.headers["Location"], name="regulator: queue")
+                    if "已受理" in follow.text or "已退回" in follow.text:
+                        TRANSITIONS[action] += 1
+            self.wait()
+        self.client.get("/supervision/indicators/", name="regulator: dashboard")
+
+
+@events.quitting.add_listener
+def _report(environment, **kwargs) -> None:
+    print("TRANSITIONS " + " ".join(f"{k}={v}" for k, v in TRANSITIONS.items()))
