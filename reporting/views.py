@@ -570,6 +570,8 @@ def completeness(request):
         "reporting/completeness.html",
         {
             "period": p,
+            "aggregate_statuses": [(v, FilingStatus(v).label) for v in exports.AGGREGATE_STATUSES],
+            "aggregate_default": exports.AGGREGATE_DEFAULT,
             "periods": periods,
             "counts": c,
             "page": page,
@@ -697,8 +699,9 @@ def due_settings(request: HttpRequest) -> HttpResponse:
 def export_aggregate(request: HttpRequest) -> HttpResponse:
     p = _period_arg(request)
     region = request.user.region_id or ""  # the jurisdiction; an administrator's is the whole country
+    statuses = exports.aggregate_statuses(request.GET.getlist("status"))
     return attachment(
-        exports.aggregate_xlsx(user=request.user, period=p, region_code=region),
+        exports.aggregate_xlsx(user=request.user, period=p, region_code=region, statuses=statuses),
         f"aggregate-{region or 'all'}-{p}.xlsx",
     )
 
