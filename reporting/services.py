@@ -415,9 +415,12 @@ def filing_save_draft(
     nil_return: bool = False,
     channel: str = Channel.WEB,
     merge: bool = False,
+    explanations: dict | None = None,
 ) -> tuple[Filing, FilingVersion, list[validation.Finding]]:
     """Create or replace the open draft (merge=True updates only the given fields, for the web form).
-    Returns (filing, version, findings). Bad values raise FilingError with `errors`; nothing is stored."""
+    `explanations` ({rule id: text}, the filer's explanations of warnings) are saved with the draft for
+    the approver to review and submit. Returns (filing, version, findings). Bad values raise FilingError
+    with `errors`; nothing is stored."""
     _require_maker(actor, institution.pk)
     if period.start > timezone.localdate():
         raise FilingError(_("报告期 %(p)s 尚未开始，不能填报 / the period has not started") % {"p": period})
@@ -463,6 +466,8 @@ def filing_save_draft(
     if nil_return:
         version.values = {}
     version.channel = channel
+    if explanations is not None:
+        version.explanations = {k: str(v).strip() for k, v in explanations.items() if str(v).strip()}
     version.save()
     audit.record(
         actor=actor,

@@ -233,6 +233,7 @@ def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
                 nil_return=nil,
                 channel=Channel.WEB,
                 merge=True,
+                explanations={k[4:]: v for k, v in request.POST.items() if k.startswith("exp_")},
             )
         except services.FilingError as exc:
             for message in [m for field_messages in exc.errors.values() for m in field_messages]:
@@ -273,6 +274,8 @@ def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
             "fields": fields,
             "general_comment": comments.get("_", ""),
             "blocking": validation.blocking(findings),
+            "warnings": [f for f in findings if f.severity == Severity.WARNING],
+            "explanations": (version.explanations or {}) if version else {},
         },
     )
 

@@ -137,3 +137,28 @@ def test_findings_link_to_their_fields_and_a_format_error_marks_the_field(
     assert '<a href="#f-staff_count" class="link-danger">' in body
     detail = c.get(f"/reporting/filings/{Filing.objects.get(year=2025, quarter=1).pk}/").content.decode()
     assert '<tr id="f-staff_count"' in detail
+
+
+def test_filer_explains_warnings_with_the_draft_and_the_approver_submits(
+    users, client_for, chengdu_institution
+):
+    history(chengdu_institution, users)
+    values = {**GOOD_Q2, "controller_guarantee_balance": "100"}  # BND-31, a warning
+    filer = client_for(users["cd_filer"])
+    form = filer.get("/reporting/file/2025Q2/").content.decode()
+    assert 'name="exp_BND-31"' not in form  # no warning yet
+    filer.post("/reporting/file/2025Q2/", values)
+    form = filer.get("/reporting/file/2025Q2/").content.decode()
+    assert '<textarea class="form-control form-control-sm" rows="2" id="exp_BND-31" name="exp_BND-31"' in form
+    filer.post("/reporting/file/2025Q2/", {**values, "exp_BND-31": "2019年存量业务，2025年9月到期解除"})
+    filing = Filing.objects.get(institution=chengdu_institution, year=2025, quarter=2)
+    assert filing.current_version.explanations == {"BND-31": "2019年存量业务，2025年9月到期解除"}
+    approver = client_for(users["cd_approver"])
+    detail = approver.get(f"/reporting/filings/{filing.pk}/").content.decode()
+    assert "2019年存量业务，2025年9月到期解除</textarea>" in detail
+    approver.post(
+        f"/reporting/filings/{filing.pk}/submit/", {"exp_BND-31": "2019年存量业务，2025年9月到期解除"}
+    )
+    filing.refresh_from_db()
+    assert filing.status == "submitted"
+    assert filing.current_version.explanations == {"BND-31": "2019年存量业务，2025年9月到期解除"}
