@@ -90,7 +90,7 @@ def test_filer_approver_regulator_with_return_and_amendment(visit):
     assert filing.current_version.values["staff_count"] == "42"
 
 
-def test_regulator_takes_a_warning_case(visit):
+def test_regulator_takes_a_warning_case_and_a_filer_on_a_phone(visit):
     from supervision.services.compute import institution_indicators_compute
     from tests.supervision.factories import HIGH_CONCENTRATION, make_filing
 
@@ -113,6 +113,20 @@ def test_regulator_takes_a_warning_case(visit):
     regulator.click("form:has(input[value=close]) button", "closed")
     case.refresh_from_db()
     assert case.status == "closed"
+
+    # Any screen: the filer at phone width opens the off-canvas menu and the form works.
+    filer = visit("b_filer", width=390)
+    page = filer.check("home-phone")
+    assert not page.is_visible("#portal-nav .nav-link >> nth=0")
+    page.click("button[aria-controls=portal-nav]")
+    page.wait_for_selector("#portal-nav.show")
+    filer.check("menu-open-phone")
+    assert page.is_visible("#portal-nav a:has-text('待办')")
+    filer.go(f"/reporting/file/{filing_period()}/", "form-phone")
+    page.evaluate("document.querySelector('#f-staff_count').scrollIntoView()")
+    filer.check("form-phone-field", full_page=False)
+    width = page.eval_on_selector("#f-staff_count", "e => e.getBoundingClientRect().width")
+    assert width >= 150, width
 
 
 def test_finance_bureau_proposes_a_batch_the_regulator_sends_back_then_confirms(visit):
@@ -151,19 +165,3 @@ def test_finance_bureau_proposes_a_batch_the_regulator_sends_back_then_confirms(
     public = visit(None)
     public.go("/public/govlist/", "public-list")
     assert inst.name in public.text()
-
-
-def test_phone_width_menu_and_form(visit):
-    inst, users = people_and_institution()
-    filer = visit("b_filer", width=390)
-    page = filer.check("home-phone")
-    assert not page.is_visible("#portal-nav .nav-link >> nth=0")
-    page.click("button[aria-controls=portal-nav]")
-    page.wait_for_selector("#portal-nav.show")
-    filer.check("menu-open-phone")
-    assert page.is_visible("#portal-nav a:has-text('待办')")
-    filer.go(f"/reporting/file/{filing_period()}/", "form-phone")
-    page.evaluate("document.querySelector('#f-staff_count').scrollIntoView()")
-    filer.check("form-phone-field", full_page=False)
-    width = page.eval_on_selector("#f-staff_count", "e => e.getBoundingClientRect().width")
-    assert width >= 150, width
