@@ -162,3 +162,34 @@ def test_filer_explains_warnings_with_the_draft_and_the_approver_submits(
     filing.refresh_from_db()
     assert filing.status == "submitted"
     assert filing.current_version.explanations == {"BND-31": "2019年存量业务，2025年9月到期解除"}
+
+
+def test_review_of_an_amendment_compares_with_the_accepted_version(
+    users, client_for, chengdu_institution, submitted
+):
+    services.filing_accept(actor=users["cd_regulator"], filing=submitted)
+    services.filing_amend(actor=users["cd_filer"], filing=submitted, reason="更正最大单一客户责任余额")
+    services.filing_save_draft(
+        actor=users["cd_filer"],
+        institution=chengdu_institution,
+        period=Q2,
+        values={"top1_client_liability": "3800"},
+        merge=True,
+    )
+    services.filing_submit(actor=users["cd_approver"], filing=submitted)
+    body = client_for(users["cd_regulator"]).get(f"/reporting/review/{submitted.pk}/").content.decode()
+    panel = re.search(
+        r'<div class="card border-0 shadow-sm mb-3" id="amendment-comparison">.*?</div></div>', body, re.S
+    ).group(0)
+    assert "第 2 版与被更正的已受理第 1 版对比" in panel
+    cells = re.findall(
+        r'<tr><td><a href="#f-(\w+)">([^<]+)</a></td><td class="num text-secondary">([^<]+)</td><td class="num fw-semibold">([^<]+)</td></tr>',
+        panel,
+    )
+    assert cells == [("top1_client_liability", "最大单一客户融资担保责任余额", "3,000.00", "3,800.00")]
+    indicators = re.findall(
+        r'<tr><td>([^<]+)</td><td class="num text-secondary">', panel.split("监管指标</th>")[1]
+    )
+    assert indicators == ["单一客户集中度"]
+    first = client_for(users["cd_regulator"]).get(f"/reporting/filings/{submitted.pk}/?v=1").content.decode()
+    assert "amendment-comparison" in first  # the panel compares the current version wherever it shows
