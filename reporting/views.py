@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Region
@@ -36,16 +37,16 @@ from .permissions import (
     reviewer_pages,
 )
 
-SECTIONS = {
-    "A": _("A 资产负债"),
-    "B": _("B 损益"),
-    "C": _("C 担保业务"),
-    "D": _("D 支小支农"),
-    "E": _("E 费率"),
-    "F": _("F 代偿与回收"),
-    "G": _("G 集中度与关联"),
-    "H": _("H 银担合作与再担保"),
-    "I": _("I 人员"),
+SECTIONS = {  # lazy: read in the language of each request, not of the import
+    "A": gettext_lazy("A 资产负债"),
+    "B": gettext_lazy("B 损益"),
+    "C": gettext_lazy("C 担保业务"),
+    "D": gettext_lazy("D 支小支农"),
+    "E": gettext_lazy("E 费率"),
+    "F": gettext_lazy("F 代偿与回收"),
+    "G": gettext_lazy("G 集中度与关联"),
+    "H": gettext_lazy("H 银担合作与再担保"),
+    "I": gettext_lazy("I 人员"),
 }
 
 
