@@ -722,3 +722,38 @@ def due_setting_save(
         note=source,
     )
     return setting
+
+
+def filings_accept_bulk(*, actor: Actor, filings: Iterable[Filing], note: str = "") -> tuple[list, list]:
+    """Accept in one action each filing whose findings at submission are all explained (no blocking error,
+    no warning without its explanation); each in its own transaction, so one refusal (decided by someone
+    else meanwhile, not the actor's jurisdiction) leaves the others accepted. Returns (accepted, skipped)."""
+    accepted, skipped = [], []
+    for filing in filings:
+        version = filing.current_version
+        findings = [validation.Finding(**f) for f in (version.findings if version else [])]
+        if (
+            version is None
+            or validation.blocking(findings)
+            or validation.unexplained(findings, version.explanations)
+        ):
+            skipped.append(filing)
+            continue
+        try:
+            accepted.append(filing_accept(actor=actor, filing=filing, note=note))
+        except FilingError:
+            skipped.append(filing)
+    return accepted, skipped
+
+
+def filings_return_bulk(*, actor: Actor, filings: Iterable[Filing], reason: str) -> tuple[list, list]:
+    """Return several filings with one reason (the general comment of each). Returns (returned, skipped)."""
+    if not reason.strip():
+        raise FilingError(_("退回须填写意见 / a return needs at least one comment"))
+    returned, skipped = [], []
+    for filing in filings:
+        try:
+            returned.append(filing_return(actor=actor, filing=filing, comments={}, note=reason))
+        except FilingError:
+            skipped.append(filing)
+    return returned, skipped

@@ -475,6 +475,31 @@ def excel_upload(request: HttpRequest, period: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- regulator
 @reviewer_pages
 def review_queue(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":  # bulk review of the selected filings
+        ids = [int(i) for i in request.POST.getlist("filing") if i.isdigit()]
+        chosen = list(
+            selectors.filings_for(request.user)
+            .filter(pk__in=ids, status=FilingStatus.SUBMITTED)
+            .select_related("current_version", "template")
+        )
+        try:
+            if request.POST.get("action") == "accept":
+                done, skipped = services.filings_accept_bulk(actor=request.user, filings=chosen)
+                messages.success(request, _("已受理 %(n)s 份报表。") % {"n": len(done)})
+                if skipped:
+                    messages.warning(
+                        request,
+                        _("%(n)s 份报表有未说明的提示或已被他人处理，未受理：%(names)s")
+                        % {"n": len(skipped), "names": "、".join(f.institution.name for f in skipped)},
+                    )
+            elif request.POST.get("action") == "return":
+                done, skipped = services.filings_return_bulk(
+                    actor=request.user, filings=chosen, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, _("已退回 %(n)s 份报表并通知机构。") % {"n": len(done)})
+        except services.FilingError as exc:
+            messages.error(request, exc.message)
+        return redirect("reporting:review_queue")
     points = selectors.review_points_for(request.user)
     page = Paginator(selectors.review_queue(request.user, points), 30).get_page(request.GET.get("page"))
     return render(

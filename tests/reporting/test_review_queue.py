@@ -112,3 +112,63 @@ def test_queue_and_review_page_show_the_same_risk(users, client_for):
     assert re.search(rf'<span class="badge [^"]*">105</span>.*?/reporting/review/{breached.pk}/', queue, re.S)
     page = c.get(f"/reporting/review/{breached.pk}/").content.decode()
     assert '<span id="review-risk">105</span>' in page
+
+
+def test_bulk_accept_skips_unexplained_findings_and_bulk_return_uses_one_reason(users, client_for):
+    from django.utils import timezone
+
+    from reporting.models import FilingVersion, Notification
+
+    def with_version(filing, findings, explanations):
+        filing.current_version = FilingVersion.objects.create(
+            filing=filing,
+            number=1,
+            values={},
+            submitted_at=timezone.now(),
+            findings=findings,
+            explanations=explanations,
+        )
+        filing.save()
+        return filing
+
+    warning = {
+        "rule_id": "BND-31",
+        "severity": "warning",
+        "kind": "bound",
+        "fields": [],
+        "message_zh": "提示",
+        "message_en": "w",
+    }
+    clean = with_version(_submitted("平稳融资担保有限公司", 0), [], {})
+    explained = with_version(_submitted("已说明融资担保有限公司", 10), [warning], {"BND-31": "存量业务"})
+    unexplained = with_version(_submitted("未说明融资担保有限公司", 10), [warning], {})
+    ids = [clean.pk, explained.pk, unexplained.pk]
+    # another jurisdiction's regulator changes nothing
+    client_for(users["my_regulator"]).post("/reporting/review/", {"action": "accept", "filing": ids})
+    assert set(Filing.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"submitted"}
+    c = client_for(users["cd_regulator"])
+    response = c.post("/reporting/review/", {"action": "accept", "filing": ids}, follow=True)
+    assert dict(Filing.objects.filter(pk__in=ids).values_list("pk", "status")) == {
+        clean.pk: "accepted",
+        explained.pk: "accepted",
+        unexplained.pk: "submitted",
+    }
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        "已受理 2 份报表。",
+        "1 份报表有未说明的提示或已被他人处理，未受理：未说明融资担保有限公司",
+    ]
+    other = _submitted("另一家融资担保有限公司", 0)
+    c.post("/reporting/review/", {"action": "return", "filing": [unexplained.pk, other.pk], "reason": ""})
+    assert Filing.objects.get(pk=other.pk).status == "submitted"  # a reason is needed
+    c.post(
+        "/reporting/review/",
+        {"action": "return", "filing": [unexplained.pk, other.pk], "reason": "请补充说明"},
+    )
+    assert set(Filing.objects.filter(pk__in=[unexplained.pk, other.pk]).values_list("status", flat=True)) == {
+        "returned"
+    }
+    assert FilingVersion.objects.get(filing=unexplained).review_comments == {"_": "请补充说明"}
+    assert Notification.objects.filter(body="请补充说明").count() == 0  # no company users in this test
+    page = c.get("/reporting/review/").content.decode()
+    assert "受理所选（提示均已说明的）" not in page  # nothing left to review
