@@ -177,6 +177,8 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # column a sheet may address, zip entries, total uncompressed bytes, compression ratio of an entry.
 MIB = 1024 * 1024
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * MIB)
+# A reviewer's claim on a submitted filing lapses after this many minutes without activity on it.
+REVIEW_CLAIM_IDLE_MINUTES = env.int("REVIEW_CLAIM_IDLE_MINUTES", default=30)
 UPLOAD_LIMITS = {
     # one institution's quarterly report: 75 fields under an 8-row identity block, and the _meta sheet
     "quarterly": {"bytes": 5 * MIB, "rows": 500, "columns": 30, "entries": 100, "expanded_bytes": 30 * MIB},

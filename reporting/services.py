@@ -14,7 +14,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -612,6 +614,7 @@ def comment_lines(template: ReportTemplate, comments: dict) -> list[str]:
 def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "") -> Filing:
     """Return a submitted filing with comments per field (key "_" for a general comment)."""
     _require_reviewer(actor, filing)
+    _require_claim(actor, filing)
     comments = {k: str(v).strip() for k, v in comments.items() if str(v).strip()}
     if note.strip():
         comments["_"] = note.strip()
@@ -653,6 +656,7 @@ def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "
 @transaction.atomic
 def filing_accept(*, actor: Actor, filing: Filing, note: str = "") -> Filing:
     _require_reviewer(actor, filing)
+    _require_claim(actor, filing)
     before = audit.snapshot(filing)
     now = timezone.now()
     if not Filing.objects.filter(pk=filing.pk, status=FilingStatus.SUBMITTED).update(
@@ -757,3 +761,48 @@ def filings_return_bulk(*, actor: Actor, filings: Iterable[Filing], reason: str)
         except FilingError:
             skipped.append(filing)
     return returned, skipped
+
+
+# ---------------------------------------------------------------------------------------------- review claims
+def review_claim(*, actor: Actor, filing: Filing) -> Filing:
+    """Opening a submitted filing to review claims it for `actor`, or keeps the actor's claim alive; a claim
+    held by someone else and still active is left alone (one conditional update: no check-then-act).
+    Returns the filing as stored (`claim_holder()` tells who reviews it)."""
+    _require_reviewer(actor, filing)
+    now = timezone.now()
+    lapsed = now - dt.timedelta(minutes=settings.REVIEW_CLAIM_IDLE_MINUTES)
+    free = Q(review_claimed_by__isnull=True) | Q(review_claimed_by=actor) | Q(review_claimed_at__lt=lapsed)
+    Filing.objects.filter(free, pk=filing.pk, status=FilingStatus.SUBMITTED).update(
+        review_claimed_by=actor, review_claimed_at=now
+    )
+    return Filing.objects.select_related("review_claimed_by").get(pk=filing.pk)
+
+
+@transaction.atomic
+def review_hand_over(*, actor: Actor, filing: Filing, to) -> Filing:
+    """The claimant (or anyone once the claim lapsed) hands the review to another regulator of the
+    jurisdiction."""
+    _require_reviewer(actor, filing)
+    _require_reviewer(to, filing)
+    filing = Filing.objects.select_for_update().get(pk=filing.pk)
+    holder = filing.claim_holder()
+    if holder is not None and holder.pk != actor.pk:
+        raise FilingError(_("该报表正由 %(u)s 审核。") % {"u": holder}, code="conflict")
+    before = audit.snapshot(filing)
+    filing.review_claimed_by, filing.review_claimed_at = to, timezone.now()
+    filing.save(update_fields=["review_claimed_by", "review_claimed_at", "updated_at"])
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE,
+        instance=filing,
+        before=before,
+        note=_("转交 %(u)s 审核") % {"u": to},
+    )
+    return filing
+
+
+def _require_claim(actor: Actor, filing: Filing) -> None:
+    """Accept or return: refused while another regulator's claim is active (their review is not wasted)."""
+    holder = Filing.objects.select_related("review_claimed_by").get(pk=filing.pk).claim_holder()
+    if holder is not None and actor is not None and holder.pk != actor.pk:
+        raise FilingError(_("该报表正由 %(u)s 审核。") % {"u": holder}, code="conflict")

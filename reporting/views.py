@@ -3,12 +3,14 @@ review queue, review page, completeness board, rules, exports. Every queryset st
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -501,7 +503,17 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect("reporting:review_queue")
     points = selectors.review_points_for(request.user)
-    page = Paginator(selectors.review_queue(request.user, points), 30).get_page(request.GET.get("page"))
+    queue = selectors.review_queue(request.user, points).select_related("review_claimed_by")
+    claim = request.GET.get("claim", "")
+    lapsed = timezone.now() - dt.timedelta(minutes=settings.REVIEW_CLAIM_IDLE_MINUTES)
+    active = Q(review_claimed_by__isnull=False, review_claimed_at__gte=lapsed)
+    if claim == "mine":
+        queue = queue.filter(active, review_claimed_by=request.user)
+    elif claim == "free":
+        queue = queue.exclude(active)
+    elif claim == "others":
+        queue = queue.filter(active).exclude(review_claimed_by=request.user)
+    page = Paginator(queue, 30).get_page(request.GET.get("page"))
     return render(
         request,
         "reporting/review_queue.html",
@@ -509,7 +521,25 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "badge_high": points.require(ReviewParameterKey.BADGE_HIGH).value,
             "badge_medium": points.require(ReviewParameterKey.BADGE_MEDIUM).value,
+            "claim": claim,
+            "claim_tabs": [
+                ("", _("全部")),
+                ("free", _("无人审核")),
+                ("mine", _("我在审核")),
+                ("others", _("他人审核中")),
+            ],
+            "query": f"claim={claim}" if claim else "",
         },
+    )
+
+
+def _colleagues(user, filing):
+    from .inbox import jurisdiction_regulators
+
+    return list(
+        jurisdiction_regulators(filing.institution.region_id)
+        .exclude(pk=user.pk)
+        .order_by("region_id", "username")
     )
 
 
@@ -522,6 +552,18 @@ def review(request, pk):
             if action == "accept":
                 services.filing_accept(actor=request.user, filing=filing, note=request.POST.get("note", ""))
                 messages.success(request, _("已受理。"))
+            elif action == "hand_over":
+                from .inbox import jurisdiction_regulators
+
+                to = (
+                    jurisdiction_regulators(filing.institution.region_id)
+                    .filter(pk=request.POST.get("to"))
+                    .first()
+                )
+                if to is None:
+                    raise services.FilingError(_("请选择辖区内的监管人员。"))
+                services.review_hand_over(actor=request.user, filing=filing, to=to)
+                messages.success(request, _("已转交 %(u)s 审核。") % {"u": to})
             elif action == "return":
                 comments = {k[4:]: v for k, v in request.POST.items() if k.startswith("cmt_")}
                 services.filing_return(
@@ -534,6 +576,9 @@ def review(request, pk):
             messages.error(request, exc.message)
             return redirect("reporting:review", pk=pk)
         return redirect("reporting:review_queue")
+    holder = None
+    if filing.status == FilingStatus.SUBMITTED and may_review(request.user, filing):
+        holder = services.review_claim(actor=request.user, filing=filing).claim_holder()
     version = filing.current_version
     findings = _version_findings(filing, version)
     fields = services.template_fields(filing.template)
@@ -544,6 +589,11 @@ def review(request, pk):
         {
             "filing": filing,
             "risk": selectors.review_risk(points, filing),
+            "claim_holder": holder,
+            "claimed_by_me": holder is not None and holder.pk == request.user.pk,
+            "colleagues": _colleagues(request.user, filing)
+            if holder is not None and holder.pk == request.user.pk
+            else [],
             "version": version,
             "findings": findings,
             "sections": _sections(
@@ -553,7 +603,9 @@ def review(request, pk):
                 _by_field(findings),
                 large_change=_large_change(filing.period.end),
             ),
-            "can_review": filing.status == FilingStatus.SUBMITTED,
+            "can_review": filing.status == FilingStatus.SUBMITTED
+            and (holder is None or holder.pk == request.user.pk),
+            "claim_minutes": settings.REVIEW_CLAIM_IDLE_MINUTES,
             "events": audit.history(filing)[:30],
         },
     )

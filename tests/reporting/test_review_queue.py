@@ -172,3 +172,45 @@ def test_bulk_accept_skips_unexplained_findings_and_bulk_return_uses_one_reason(
     assert Notification.objects.filter(body="请补充说明").count() == 0  # no company users in this test
     page = c.get("/reporting/review/").content.decode()
     assert "受理所选（提示均已说明的）" not in page  # nothing left to review
+
+
+def test_review_claims_on_open_lapse_and_hand_over(users, client_for, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reporting import services
+
+    filing = _submitted("认领测试融资担保有限公司", 0)
+    cd, sc = users["cd_regulator"], users["sc_regulator"]
+    a, b = client_for(cd), client_for(sc)
+    a.get(f"/reporting/review/{filing.pk}/")  # opening claims it
+    filing.refresh_from_db()
+    assert filing.review_claimed_by == cd
+    page = b.get(f"/reporting/review/{filing.pk}/").content.decode()
+    assert f"正在由 {cd} 审核" in page and 'value="accept"' not in page
+    with pytest.raises(services.FilingError) as exc:
+        services.filing_accept(actor=sc, filing=filing)
+    assert exc.value.code == "conflict"
+    # the queue says who reviews what, and splits by it
+    assert f"{cd}" in b.get("/reporting/review/").content.decode()
+    assert "认领测试" in b.get("/reporting/review/?claim=others").content.decode()
+    assert "认领测试" not in b.get("/reporting/review/?claim=free").content.decode()
+    assert "认领测试" in a.get("/reporting/review/?claim=mine").content.decode()
+    # idle past the setting: the claim lapses and the other regulator takes it
+    settings.REVIEW_CLAIM_IDLE_MINUTES = 30
+    Filing.objects.filter(pk=filing.pk).update(review_claimed_at=timezone.now() - dt.timedelta(minutes=31))
+    assert "认领测试" in b.get("/reporting/review/?claim=free").content.decode()
+    b.get(f"/reporting/review/{filing.pk}/")
+    filing.refresh_from_db()
+    assert filing.review_claimed_by == sc
+    # hand-over to a colleague of the jurisdiction, who then accepts
+    b.post(f"/reporting/review/{filing.pk}/", {"action": "hand_over", "to": cd.pk})
+    filing.refresh_from_db()
+    assert filing.review_claimed_by == cd
+    with pytest.raises(services.FilingError):
+        services.filing_accept(actor=sc, filing=filing)
+    services.filing_accept(actor=cd, filing=filing)
+    # another province's regulator may not be handed the review
+    with pytest.raises(services.FilingError):
+        services.review_hand_over(actor=cd, filing=filing, to=users["zj_regulator"])
