@@ -193,3 +193,15 @@ def test_review_of_an_amendment_compares_with_the_accepted_version(
     assert indicators == ["单一客户集中度"]
     first = client_for(users["cd_regulator"]).get(f"/reporting/filings/{submitted.pk}/?v=1").content.decode()
     assert "amendment-comparison" in first  # the panel compares the current version wherever it shows
+
+
+def test_change_history_reads_without_internal_values(users, client_for, submitted):
+    services.filing_return(actor=users["cd_regulator"], filing=submitted, comments={"_": "请核实"})
+    body = client_for(users["cd_filer"]).get(f"/reporting/filings/{submitted.pk}/").content.decode()
+    history = body[body.index("变更历史") :]
+    assert (
+        '<th scope="row" class="text-secondary fw-normal" style="width:30%">状态</th><td><del class="text-danger">已报送</del> → <span class="text-success">已退回</span>'
+        in history
+    )
+    for internal in ("请求编号", "current_version", "values_hash", "updated_at", ">status<"):
+        assert internal not in history
