@@ -622,17 +622,24 @@ def completeness(request):
     p = _period_arg(request, Period(*latest) if latest else None)
     board = selectors.completeness(request.user, p)
     state = request.GET.get("state", "")
+    city = request.GET.get("city", "")
     rows = board["rows"]
+    if city.isdigit() and len(city) == 6:  # a city's institutions (drill-down from the city breakdown)
+        rows = [r for r in rows if r["institution"].region_id[:4] == city[:4]]
     if state == "late":
         rows = [r for r in rows if r["late"]]
+    elif state == "overdue":
+        rows = [r for r in rows if r["overdue"]]
+    elif state == "filed":
+        rows = [r for r in rows if r["state"] != "missing"]
     elif state == "nil":
         rows = [r for r in rows if r["nil"]]
     elif state:
         rows = [r for r in rows if r["state"] == state]
     page = Paginator(rows, 40).get_page(request.GET.get("page"))
     c = board["counts"]
-    chart = [
-        {"name": str(label), "value": c[key]}
+    chart = [  # each bar drills down to the institutions behind it
+        {"name": str(label), "value": c[key], "url": f"?period={p}&state={key}"}
         for key, label in (
             ("accepted", _("已受理")),
             ("submitted", _("待审核")),
@@ -640,8 +647,14 @@ def completeness(request):
             ("draft", _("更正中")),
             ("nil", _("零报告")),
             ("late", _("逾期报送")),
+            ("overdue", _("逾期未报")),
             ("missing", _("未报送")),
         )
+    ]
+    city_names = dict(Region.objects.filter(code__in=board["by_city"]).values_list("code", "name"))
+    by_city = [
+        {"code": code, "name": city_names.get(code, code), **counts}
+        for code, counts in sorted(board["by_city"].items())
     ]
     periods = _recent_periods(12)
     if p not in periods:
@@ -651,6 +664,8 @@ def completeness(request):
         "reporting/completeness.html",
         {
             "period": p,
+            "by_city": by_city if len(by_city) > 1 else [],
+            "city": city,
             "aggregate_statuses": [(v, FilingStatus(v).label) for v in exports.AGGREGATE_STATUSES],
             "aggregate_default": exports.AGGREGATE_DEFAULT,
             "periods": periods,
@@ -658,7 +673,7 @@ def completeness(request):
             "page": page,
             "chart": chart,
             "state": state,
-            "query": f"period={p}" + (f"&state={state}" if state else ""),
+            "query": f"period={p}" + (f"&state={state}" if state else "") + (f"&city={city}" if city else ""),
         },
     )
 

@@ -205,3 +205,44 @@ def test_change_history_reads_without_internal_values(users, client_for, submitt
     )
     for internal in ("请求编号", "current_version", "values_hash", "updated_at", ">status<"):
         assert internal not in history
+
+
+def test_completeness_overdue_apart_from_late_by_city_and_drill_down(
+    users, client_for, chengdu_institution, mianyang_institution
+):
+    import datetime as dt
+    import json
+
+    from django.utils import timezone
+
+    from reporting.models import Filing
+
+    # Chengdu filed late (after the due date), Mianyang has not filed and is past due: overdue, not "late"
+    f = file_and_submit(
+        chengdu_institution, Q2, GOOD_Q2, maker=users["cd_filer"], checker=users["cd_approver"]
+    )
+    Filing.objects.filter(pk=f.pk).update(first_submitted_at=timezone.make_aware(dt.datetime(2025, 8, 1)))
+    c = client_for(users["sc_regulator"])
+    response = c.get("/reporting/completeness/?period=2025Q2")
+    counts = response.context["counts"]
+    assert (counts["late"], counts["overdue"], counts["missing"]) == (1, 1, 1)
+    by_city = {
+        r["name"]: (r["obliged"], r["filed"], r["missing"], r["overdue"], r["late"])
+        for r in response.context["by_city"]
+    }
+    assert by_city == {"成都市": (1, 1, 0, 0, 1), "绵阳市": (1, 0, 1, 1, 0)}
+    chart = json.loads(
+        re.search(
+            r'<script id="completeness-data" type="application/json">(.*?)</script>',
+            response.content.decode(),
+        ).group(1)
+    )
+    assert {r["name"]: r["url"] for r in chart}["逾期未报"] == "?period=2025Q2&state=overdue"
+    rows = c.get("/reporting/completeness/?period=2025Q2&state=overdue").context["page"].object_list
+    assert [r["institution"].name for r in rows] == [mianyang_institution.name]
+    rows = c.get("/reporting/completeness/?period=2025Q2&city=510100&state=filed").context["page"].object_list
+    assert [r["institution"].name for r in rows] == [chengdu_institution.name]
+    assert (
+        client_for(users["cd_regulator"]).get("/reporting/completeness/?period=2025Q2").context["by_city"]
+        == []
+    )  # one city
