@@ -62,3 +62,8 @@ def test_section_titles_follow_the_language(users, client_for):
     c.cookies["django_language"] = "en"
     english = c.get("/reporting/file/2025Q2/").content.decode()
     assert "A Balance sheet" in english and "A 资产负债" not in english
+
+
+def test_institution_page_tabs_are_links_not_a_tablist(users, client_for, chengdu_institution):
+    body = client_for(users["cd_regulator"]).get(f"/institutions/{chengdu_institution.pk}/").content.decode()
+    assert 'role="tablist"' not in body and 'class="nav-link active" aria-current="page"' in body
