@@ -181,6 +181,8 @@ MIB = 1024 * 1024
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * MIB)
 # Data rows one sheet of a loan-level batch may hold; a larger file is refused before it is parsed.
 GUARANTEE_UPLOAD_MAX_ROWS = env.int("GUARANTEE_UPLOAD_MAX_ROWS", default=500_000)
+# A reviewer's claim on a submitted filing lapses after this many minutes without activity on it.
+REVIEW_CLAIM_IDLE_MINUTES = env.int("REVIEW_CLAIM_IDLE_MINUTES", default=30)
 UPLOAD_LIMITS = {
     # one institution's quarterly report: 75 fields under an 8-row identity block, and the _meta sheet
     "quarterly": {"bytes": 5 * MIB, "rows": 500, "columns": 30, "entries": 100, "expanded_bytes": 30 * MIB},

@@ -32,7 +32,10 @@ def home(request):
         context.update(
             region=region,
             own_level_count=institutions.filter(region_id=region.code).count(),
-            by_child=[{"name": names.get(code, code), "value": n} for code, n in sorted(per_child.items())],
+            by_child=[  # each bar drills down to the registry of that region
+                {"name": names.get(code, code), "value": n, "url": f"/institutions/?region={code}"}
+                for code, n in sorted(per_child.items())
+            ],
             by_level=dict(
                 institutions.values_list("level").annotate(n=Count("id")).values_list("level", "n")
             ),

@@ -93,6 +93,14 @@ class BatchForm(Bootstrap, forms.Form):
         return user.region_id or self.cleaned_data["region"].code
 
 
+class BatchEditForm(Bootstrap, forms.Form):
+    """A draft batch's name, date and note, editable until it is proposed."""
+
+    title = forms.CharField(label=_("批次名称"), max_length=200)
+    published_on = forms.DateField(label=_("发布日期"), widget=DATE, required=False)
+    note = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
 class EntryForm(Bootstrap, forms.Form):
     institution = forms.ModelChoiceField(label=_("机构"), queryset=None)
     action = forms.ChoiceField(label=_("变动"), choices=ListAction.choices)
@@ -107,6 +115,8 @@ class EntryForm(Bootstrap, forms.Form):
     def __init__(self, *args, institutions=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["institution"].queryset = institutions
+        # a long list: the page's script (js/select-filter.js) puts a search box above it
+        self.fields["institution"].widget.attrs["data-searchable"] = "1"
 
 
 class PercentField(forms.DecimalField):

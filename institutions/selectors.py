@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
 
 from core.policy import Governing, governing
 
@@ -151,7 +152,12 @@ def public_register() -> QuerySet[Licence]:
 
 
 def public_notices() -> QuerySet[Notice]:
-    return Notice.objects.for_user(AnonymousUser()).filter(status=NoticeStatus.PUBLISHED)
+    # a notice dated in the future (a list batch confirmed ahead of its date) is public from that date
+    return (
+        Notice.objects.for_user(AnonymousUser())
+        .filter(status=NoticeStatus.PUBLISHED)
+        .exclude(published_on__gt=timezone.localdate())
+    )
 
 
 def notice_items(notice: Notice) -> QuerySet[NoticeItem]:

@@ -507,6 +507,8 @@ def govlist_entry_set(
         raise ValidationError(_("机构不在名单所属地区。 (Institution outside the list's region.)"))
     if action == ListAction.REMOVE and not reason.strip():
         raise ValidationError({"reason": _("移出名单须填写理由。 (A removal needs a reason.)")})
+    if action == ListAction.INCLUDE and not reason.strip() and _licence_revoked(institution):
+        raise ValidationError({"reason": _("该机构的经营许可证已被吊销，纳入名单须填写理由。")})
     entry = GovListEntry.objects.filter(batch=batch, institution=institution).first()
     before = audit.snapshot(entry) if entry else None
     entry = entry or GovListEntry(batch=batch, institution=institution)
@@ -525,6 +527,51 @@ def govlist_entry_set(
         before=before,
     )
     return entry
+
+
+def _licence_revoked(institution: Institution) -> bool:
+    """No licence in force and one revoked: including such an institution needs a stated reason."""
+    licences = list(Licence.objects.filter(institution=institution).values_list("status", flat=True))
+    return LicenceStatus.VALID not in licences and LicenceStatus.REVOKED in licences
+
+
+@transaction.atomic
+def govlist_batch_update(
+    *, actor: Actor, batch: GovListBatch, title: str, published_on: dt.date | None, note: str = ""
+) -> GovListBatch:
+    """A draft batch's name, publication date and note stay editable until it is proposed (a batch created
+    without a date gets one later)."""
+    batch = _editable_batch(actor, batch)
+    before = audit.snapshot(batch)
+    batch.title, batch.published_on, batch.note = title, published_on, note
+    batch.full_clean()
+    batch.save(update_fields=["title", "published_on", "note", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, instance=batch, before=before)
+    return batch
+
+
+@transaction.atomic
+def govlist_batch_send_back(*, actor: Actor, batch: GovListBatch, reason: str) -> GovListBatch:
+    """The other side sends a proposed batch back to draft with its reason (instead of confirming it);
+    the proposer then corrects and proposes it again."""
+    batch = GovListBatch.objects.select_for_update().get(pk=batch.pk)
+    require(actor, may_keep_list, batch.region_id, message=NOT_YOUR_REGION)
+    if batch.status != ListBatchStatus.PROPOSED:
+        raise ValidationError(_("只有待确认的批次可以退回。"))
+    require(actor, may_confirm_batch, batch, message=_("须由另一方（财政部门或监管部门）退回。"))
+    if not reason.strip():
+        raise ValidationError({"reason": _("退回须填写理由。")})
+    before = audit.snapshot(batch)
+    batch.status = ListBatchStatus.DRAFT
+    batch.save(update_fields=["status", "updated_at"])
+    audit.record(
+        actor=actor,
+        action=audit.Action.TRANSITION,
+        instance=batch,
+        before=before,
+        note=_("退回修改：%(r)s") % {"r": reason.strip()},
+    )
+    return batch
 
 
 @transaction.atomic

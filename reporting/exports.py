@@ -6,14 +6,34 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Region, User
 from core.excel import Table, xlsx_bytes
 
 from . import selectors, services
-from .choices import Unit
+from .choices import FilingStatus, Unit
 from .models import FilingVersion
 from .periods import Period
+
+# The statuses an aggregate may include (the user chooses; by default what is accepted or under review,
+# never a returned report unless asked). An accepted report being amended counts with the accepted.
+AGGREGATE_STATUSES = (FilingStatus.ACCEPTED, FilingStatus.SUBMITTED, FilingStatus.RETURNED)
+AGGREGATE_DEFAULT = (FilingStatus.ACCEPTED, FilingStatus.SUBMITTED)
+
+
+def aggregate_statuses(chosen) -> tuple[str, ...]:
+    """The statuses asked for, in a fixed order; nothing valid asked → the default."""
+    picked = tuple(s for s in AGGREGATE_STATUSES if s in set(chosen or ()))
+    return picked or AGGREGATE_DEFAULT
+
+
+def _with_statuses(filings, statuses):
+    q = Q(status__in=statuses)
+    if FilingStatus.ACCEPTED in statuses:
+        q |= Q(status=FilingStatus.DRAFT, accepted_at__isnull=False)  # accepted, an amendment open
+    return filings.filter(q)
 
 
 def latest_values(user, period: Period):
@@ -33,13 +53,15 @@ def latest_values(user, period: Period):
     return out
 
 
-def aggregate(user, period: Period, region_code: str):
+def aggregate(user, period: Period, region_code: str, statuses=AGGREGATE_DEFAULT):
     """(fields, columns [(label, level)], {column: {code: Decimal}}, counts) summed by region level:
     the whole jurisdiction (`region_code`, "" for the whole country), then each city, with
-    province/city/county-level institutions apart."""
+    province/city/county-level institutions apart. Only filings in `statuses` count."""
     template = services.template_for(period)
     fields = services.template_fields(template)
-    filings = selectors.filings_for(user, period).filter(first_submitted_at__isnull=False)
+    filings = _with_statuses(
+        selectors.filings_for(user, period).filter(first_submitted_at__isnull=False), statuses
+    )
     codes = [f.code for f in fields]
     if connection.vendor == "postgresql":
         sums, counts, names = _sums_sql(filings, codes, region_code)
@@ -47,9 +69,7 @@ def aggregate(user, period: Period, region_code: str):
         for c in TOTALS:
             sums.setdefault(c, dict.fromkeys(codes, Decimal(0)))
             counts.setdefault(c, 0)
-        return fields, columns, {c: names.get(c) or c for c in columns}, sums, counts
-    cities = Region.objects.filter(level="city")  # the whole country for a jurisdiction of ""
-    names = dict(cities.filter(code__startswith=region_code[:2]).values_list("code", "name"))
+        return fields, columns, _column_labels(columns, names), sums, counts
     rows = (
         FilingVersion.objects.filter(filing__in=filings.values("pk"), submitted_at__isnull=False)
         .order_by("filing_id", "-number")
@@ -58,6 +78,8 @@ def aggregate(user, period: Period, region_code: str):
     latest = {}
     for filing_id, values, region, level in rows:
         latest.setdefault(filing_id, (values, region, level))  # first row per filing = latest version
+    cities = Region.objects.filter(level="city")  # the whole country for a jurisdiction of ""
+    names = dict(cities.filter(code__startswith=region_code[:2]).values_list("code", "name"))
     columns = (
         ["合计"]
         + [f"{lvl}级机构" for lvl in ("省", "市", "县")]
@@ -73,8 +95,21 @@ def aggregate(user, period: Period, region_code: str):
             target = sums[c]
             for code, v in own.items():
                 target[code] += v
-    labels = {c: names.get(c, c) for c in columns}
-    return fields, columns, labels, sums, counts
+    return fields, columns, _column_labels(columns, names), sums, counts
+
+
+def _column_labels(columns: list[str], names: dict[str, str]) -> dict[str, str]:
+    """Column headings: cities by name; a column of province-level institutions (code xx0000) by the
+    province's name too."""
+    names = dict(names)
+    others = [c for c in columns if c[:1].isdigit() and c not in names]
+    names.update(
+        {
+            code: f"{name}（省本级）"
+            for code, name in Region.objects.filter(code__in=others).values_list("code", "name")
+        }
+    )
+    return {c: names.get(c, c) for c in columns}
 
 
 TOTALS = ("合计", "省级机构", "市级机构", "县级机构")
@@ -125,8 +160,9 @@ def _sums_sql(filings, codes: list[str], region_code: str) -> tuple[dict, dict, 
     return sums, counts, names
 
 
-def aggregate_xlsx(*, user: User, period: Period, region_code: str) -> bytes:
-    fields, columns, labels, sums, counts = aggregate(user, period, region_code)
+def aggregate_xlsx(*, user: User, period: Period, region_code: str, statuses=AGGREGATE_DEFAULT) -> bytes:
+    fields, columns, labels, sums, counts = aggregate(user, period, region_code, statuses)
+    included = "、".join(str(FilingStatus(s).label) for s in statuses)
     rows = [["", "", "报送机构数", "", *[counts[c] for c in columns]]]
     units = {value: str(label) for value, label in Unit.choices}  # translated once, not per field
     rows += [
@@ -138,7 +174,7 @@ def aggregate_xlsx(*, user: User, period: Period, region_code: str) -> bytes:
             "汇总",
             ["部分", "字段代码", "项目", "单位", *[labels[c] for c in columns]],
             rows,
-            title=f"{period.label} 融资担保公司季度报表汇总（{region_code or '全国'}）",
+            title=f"{period.label} 融资担保公司季度报表汇总（{region_code or '全国'}；含状态：{included}）",
             widths=[8, 28, 40, 8, *[16] * len(columns)],
             freeze_columns=4,
         )
@@ -146,38 +182,42 @@ def aggregate_xlsx(*, user: User, period: Period, region_code: str) -> bytes:
 
 
 def filings_table(*, user: User, period: Period) -> Table:
-    """The latest submitted version of every filing of the period in the user's scope, one row each,
-    values as numbers."""
+    """The latest submitted version of every filing of the period in the user's scope, one row each:
+    Chinese headers (field label with its code, the contract), the status as people read it, times in
+    local time; values as numbers."""
     template = services.template_for(period)
-    codes = [f.code for f in services.template_fields(template)]
+    fields = services.template_fields(template)
+    codes = [f.code for f in fields]
     status = dict(selectors.filings_for(user, period).values_list("pk", "status"))
     header = [
-        "credit_code",
-        "institution",
-        "region",
-        "period",
-        "status",
-        "version",
-        "nil_return",
-        "submitted_at",
-        "ruleset_version",
-        "values_hash",
-        *codes,
+        "统一社会信用代码",
+        "机构名称",
+        "地区代码",
+        "地区",
+        "报告期",
+        "状态",
+        "版本",
+        "零报告",
+        "报送时间",
+        "校验规则集",
+        "数据摘要（SHA-256）",
+        *[f"{f.label_zh}（{f.code}）" for f in fields],
     ]
     rows = [
         [
             inst.credit_code,
             inst.name,
             inst.region_id,
-            str(period),
-            status.get(v.filing_id, ""),
+            inst.region.name,
+            period.label,
+            str(FilingStatus(status[v.filing_id]).label) if v.filing_id in status else "",
             v.number,
-            int(v.nil_return),
-            v.submitted_at,
+            "是" if v.nil_return else "否",
+            timezone.localtime(v.submitted_at).strftime("%Y-%m-%d %H:%M:%S") if v.submitted_at else "",
             v.ruleset_version,
             v.values_hash,
             *[Decimal(v.values[c]) if v.values.get(c) not in (None, "") else None for c in codes],
         ]
         for inst, v in latest_values(user, period)
     ]
-    return Table("filings", header, rows)
+    return Table("报表", header, rows)

@@ -134,6 +134,17 @@ class Filing(TimeStampedModel):
         default=0,
         help_text="threshold breaches of the last indicator computation (supervision writes it)",
     )
+    # Review claim: the regulator who opened the submitted filing reviews it; others see who and wait.
+    # The claim lapses after settings.REVIEW_CLAIM_IDLE_MINUTES without activity (services.review_claim).
+    review_claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人（认领）"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    review_claimed_at = models.DateTimeField(_("认领后最近活动时间"), null=True, blank=True)
 
     objects = FilingQuerySet.as_manager()
 
@@ -153,6 +164,15 @@ class Filing(TimeStampedModel):
     @property
     def period(self) -> Period:
         return Period(self.year, self.quarter)
+
+    def claim_holder(self, now=None):
+        """The regulator whose review claim is still active, or None (none, or lapsed)."""
+        from datetime import timedelta
+
+        if not self.review_claimed_by_id or not self.review_claimed_at:
+            return None
+        idle = timedelta(minutes=settings.REVIEW_CLAIM_IDLE_MINUTES)
+        return self.review_claimed_by if (now or timezone.now()) - self.review_claimed_at < idle else None
 
     @property
     def is_late(self) -> bool:

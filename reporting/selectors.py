@@ -121,9 +121,11 @@ def completeness(user: Actor, period: Period) -> dict:
             "nil",
             "late",
             "missing",
+            "overdue",
             "amended",
         )
     }
+    by_city: dict[str, dict[str, int]] = {}
     from .services import due_date, due_settings
 
     due_rows = due_settings()
@@ -132,19 +134,40 @@ def completeness(user: Actor, period: Period) -> dict:
         due = f.due_date if f and f.due_date else due_date(inst.region_id, period, due_rows)
         filed = bool(f and f.first_submitted_at)
         state = "missing" if not filed else f.status
-        late = bool(filed and f.is_late) or (not filed and today > due)
+        # filed after the due date ("late") is not the same as not filed and past due ("overdue")
+        late = bool(filed and f.is_late)
+        overdue = not filed and today > due
         nil = bool(f and f.current_version and f.current_version.nil_return and filed)
         counts["obliged"] += 1
         counts["filed"] += filed
         counts["nil"] += nil
         counts["late"] += late
+        counts["overdue"] += overdue
+        city = by_city.setdefault(
+            inst.region_id[:4] + "00", {"obliged": 0, "filed": 0, "missing": 0, "overdue": 0, "late": 0}
+        )
+        city["obliged"] += 1
+        city["filed"] += filed
+        city["missing"] += not filed
+        city["overdue"] += overdue
+        city["late"] += late
         counts["amended"] += bool(f and f.current_version and f.current_version.number > 1 and filed)
         if not filed:
             counts["missing"] += 1
         elif f.status in counts:
             counts[f.status] += 1
-        rows.append({"institution": inst, "filing": f, "state": state, "late": late, "nil": nil, "due": due})
-    return {"counts": counts, "rows": rows}
+        rows.append(
+            {
+                "institution": inst,
+                "filing": f,
+                "state": state,
+                "late": late,
+                "overdue": overdue,
+                "nil": nil,
+                "due": due,
+            }
+        )
+    return {"counts": counts, "rows": rows, "by_city": by_city}
 
 
 def institution_filings_tab(request: HttpRequest, institution: Institution) -> dict:

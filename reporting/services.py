@@ -14,7 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -468,9 +470,12 @@ def filing_save_draft(
     nil_return: bool = False,
     channel: str = Channel.WEB,
     merge: bool = False,
+    explanations: dict | None = None,
 ) -> tuple[Filing, FilingVersion, list[validation.Finding]]:
     """Create or replace the open draft (merge=True updates only the given fields, for the web form).
-    Returns (filing, version, findings). Bad values raise FilingError with `errors`; nothing is stored."""
+    `explanations` ({rule id: text}, the filer's explanations of warnings) are saved with the draft for
+    the approver to review and submit. Returns (filing, version, findings). Bad values raise FilingError
+    with `errors`; nothing is stored."""
     _require_maker(actor, institution.pk)
     if period.start > timezone.localdate():
         raise FilingError(_("报告期 %(p)s 尚未开始，不能填报 / the period has not started") % {"p": period})
@@ -519,6 +524,8 @@ def filing_save_draft(
         version.values = {}
     version.channel = channel
     _record_overrides(version, actor)
+    if explanations is not None:
+        version.explanations = {k: str(v).strip() for k, v in explanations.items() if str(v).strip()}
     version.save()
     audit.record(
         actor=actor,
@@ -774,6 +781,7 @@ def comment_lines(template: ReportTemplate, comments: dict) -> list[str]:
 def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "") -> Filing:
     """Return a submitted filing with comments per field (key "_" for a general comment)."""
     _require_reviewer(actor, filing)
+    _require_claim(actor, filing)
     comments = {k: str(v).strip() for k, v in comments.items() if str(v).strip()}
     if note.strip():
         comments["_"] = note.strip()
@@ -815,6 +823,7 @@ def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "
 @transaction.atomic
 def filing_accept(*, actor: Actor, filing: Filing, note: str = "") -> Filing:
     _require_reviewer(actor, filing)
+    _require_claim(actor, filing)
     before = audit.snapshot(filing)
     now = timezone.now()
     if not Filing.objects.filter(pk=filing.pk, status=FilingStatus.SUBMITTED).update(
@@ -940,3 +949,81 @@ def tolerance_save(
         before=before,
     )
     return row
+def filings_accept_bulk(*, actor: Actor, filings: Iterable[Filing], note: str = "") -> tuple[list, list]:
+    """Accept in one action each filing whose findings at submission are all explained (no blocking error,
+    no warning without its explanation); each in its own transaction, so one refusal (decided by someone
+    else meanwhile, not the actor's jurisdiction) leaves the others accepted. Returns (accepted, skipped)."""
+    accepted, skipped = [], []
+    for filing in filings:
+        version = filing.current_version
+        findings = [validation.Finding(**f) for f in (version.findings if version else [])]
+        if (
+            version is None
+            or validation.blocking(findings)
+            or validation.unexplained(findings, version.explanations)
+        ):
+            skipped.append(filing)
+            continue
+        try:
+            accepted.append(filing_accept(actor=actor, filing=filing, note=note))
+        except FilingError:
+            skipped.append(filing)
+    return accepted, skipped
+
+
+def filings_return_bulk(*, actor: Actor, filings: Iterable[Filing], reason: str) -> tuple[list, list]:
+    """Return several filings with one reason (the general comment of each). Returns (returned, skipped)."""
+    if not reason.strip():
+        raise FilingError(_("退回须填写意见 / a return needs at least one comment"))
+    returned, skipped = [], []
+    for filing in filings:
+        try:
+            returned.append(filing_return(actor=actor, filing=filing, comments={}, note=reason))
+        except FilingError:
+            skipped.append(filing)
+    return returned, skipped
+
+
+# ---------------------------------------------------------------------------------------------- review claims
+def review_claim(*, actor: Actor, filing: Filing) -> Filing:
+    """Opening a submitted filing to review claims it for `actor`, or keeps the actor's claim alive; a claim
+    held by someone else and still active is left alone (one conditional update: no check-then-act).
+    Returns the filing as stored (`claim_holder()` tells who reviews it)."""
+    _require_reviewer(actor, filing)
+    now = timezone.now()
+    lapsed = now - dt.timedelta(minutes=settings.REVIEW_CLAIM_IDLE_MINUTES)
+    free = Q(review_claimed_by__isnull=True) | Q(review_claimed_by=actor) | Q(review_claimed_at__lt=lapsed)
+    Filing.objects.filter(free, pk=filing.pk, status=FilingStatus.SUBMITTED).update(
+        review_claimed_by=actor, review_claimed_at=now
+    )
+    return Filing.objects.select_related("review_claimed_by").get(pk=filing.pk)
+
+
+@transaction.atomic
+def review_hand_over(*, actor: Actor, filing: Filing, to) -> Filing:
+    """The claimant (or anyone once the claim lapsed) hands the review to another regulator of the
+    jurisdiction."""
+    _require_reviewer(actor, filing)
+    _require_reviewer(to, filing)
+    filing = Filing.objects.select_for_update().get(pk=filing.pk)
+    holder = filing.claim_holder()
+    if holder is not None and holder.pk != actor.pk:
+        raise FilingError(_("该报表正由 %(u)s 审核。") % {"u": holder}, code="conflict")
+    before = audit.snapshot(filing)
+    filing.review_claimed_by, filing.review_claimed_at = to, timezone.now()
+    filing.save(update_fields=["review_claimed_by", "review_claimed_at", "updated_at"])
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE,
+        instance=filing,
+        before=before,
+        note=_("转交 %(u)s 审核") % {"u": to},
+    )
+    return filing
+
+
+def _require_claim(actor: Actor, filing: Filing) -> None:
+    """Accept or return: refused while another regulator's claim is active (their review is not wasted)."""
+    holder = Filing.objects.select_related("review_claimed_by").get(pk=filing.pk).claim_holder()
+    if holder is not None and actor is not None and holder.pk != actor.pk:
+        raise FilingError(_("该报表正由 %(u)s 审核。") % {"u": holder}, code="conflict")

@@ -3,17 +3,20 @@ review queue, review page, completeness board, rules, exports. Every queryset st
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Region
@@ -39,16 +42,16 @@ from .permissions import (
     reviewer_pages,
 )
 
-SECTIONS = {
-    "A": _("A 资产负债"),
-    "B": _("B 损益"),
-    "C": _("C 担保业务"),
-    "D": _("D 支小支农"),
-    "E": _("E 费率"),
-    "F": _("F 代偿与回收"),
-    "G": _("G 集中度与关联"),
-    "H": _("H 银担合作与再担保"),
-    "I": _("I 人员"),
+SECTIONS = {  # lazy: read in the language of each request, not of the import
+    "A": gettext_lazy("A 资产负债"),
+    "B": gettext_lazy("B 损益"),
+    "C": gettext_lazy("C 担保业务"),
+    "D": gettext_lazy("D 支小支农"),
+    "E": gettext_lazy("E 费率"),
+    "F": gettext_lazy("F 代偿与回收"),
+    "G": gettext_lazy("G 集中度与关联"),
+    "H": gettext_lazy("H 银担合作与再担保"),
+    "I": gettext_lazy("I 人员"),
 }
 
 
@@ -230,6 +233,7 @@ def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
                 nil_return=nil,
                 channel=Channel.WEB,
                 merge=True,
+                explanations={k[4:]: v for k, v in request.POST.items() if k.startswith("exp_")},
             )
         except services.FilingError as exc:
             for message in [m for field_messages in exc.errors.values() for m in field_messages]:
@@ -273,6 +277,8 @@ def filing_edit(request: HttpRequest, period: str) -> HttpResponse:
             "prefill": (version.prefill or {}) if version else {},
             "overrides": (version.overrides or {}) if version else {},
             "blocking": validation.blocking(findings),
+            "warnings": [f for f in findings if f.severity == Severity.WARNING],
+            "explanations": (version.explanations or {}) if version else {},
         },
     )
 
@@ -472,8 +478,43 @@ def excel_upload(request: HttpRequest, period: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- regulator
 @reviewer_pages
 def review_queue(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":  # bulk review of the selected filings
+        ids = [int(i) for i in request.POST.getlist("filing") if i.isdigit()]
+        chosen = list(
+            selectors.filings_for(request.user)
+            .filter(pk__in=ids, status=FilingStatus.SUBMITTED)
+            .select_related("current_version", "template")
+        )
+        try:
+            if request.POST.get("action") == "accept":
+                done, skipped = services.filings_accept_bulk(actor=request.user, filings=chosen)
+                messages.success(request, _("已受理 %(n)s 份报表。") % {"n": len(done)})
+                if skipped:
+                    messages.warning(
+                        request,
+                        _("%(n)s 份报表有未说明的提示或已被他人处理，未受理：%(names)s")
+                        % {"n": len(skipped), "names": "、".join(f.institution.name for f in skipped)},
+                    )
+            elif request.POST.get("action") == "return":
+                done, skipped = services.filings_return_bulk(
+                    actor=request.user, filings=chosen, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, _("已退回 %(n)s 份报表并通知机构。") % {"n": len(done)})
+        except services.FilingError as exc:
+            messages.error(request, exc.message)
+        return redirect("reporting:review_queue")
     points = selectors.review_points_for(request.user)
-    page = Paginator(selectors.review_queue(request.user, points), 30).get_page(request.GET.get("page"))
+    queue = selectors.review_queue(request.user, points).select_related("review_claimed_by")
+    claim = request.GET.get("claim", "")
+    lapsed = timezone.now() - dt.timedelta(minutes=settings.REVIEW_CLAIM_IDLE_MINUTES)
+    active = Q(review_claimed_by__isnull=False, review_claimed_at__gte=lapsed)
+    if claim == "mine":
+        queue = queue.filter(active, review_claimed_by=request.user)
+    elif claim == "free":
+        queue = queue.exclude(active)
+    elif claim == "others":
+        queue = queue.filter(active).exclude(review_claimed_by=request.user)
+    page = Paginator(queue, 30).get_page(request.GET.get("page"))
     return render(
         request,
         "reporting/review_queue.html",
@@ -481,7 +522,25 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "badge_high": points.require(ReviewParameterKey.BADGE_HIGH).value,
             "badge_medium": points.require(ReviewParameterKey.BADGE_MEDIUM).value,
+            "claim": claim,
+            "claim_tabs": [
+                ("", _("全部")),
+                ("free", _("无人审核")),
+                ("mine", _("我在审核")),
+                ("others", _("他人审核中")),
+            ],
+            "query": f"claim={claim}" if claim else "",
         },
+    )
+
+
+def _colleagues(user, filing):
+    from .inbox import jurisdiction_regulators
+
+    return list(
+        jurisdiction_regulators(filing.institution.region_id)
+        .exclude(pk=user.pk)
+        .order_by("region_id", "username")
     )
 
 
@@ -494,6 +553,18 @@ def review(request, pk):
             if action == "accept":
                 services.filing_accept(actor=request.user, filing=filing, note=request.POST.get("note", ""))
                 messages.success(request, _("已受理。"))
+            elif action == "hand_over":
+                from .inbox import jurisdiction_regulators
+
+                to = (
+                    jurisdiction_regulators(filing.institution.region_id)
+                    .filter(pk=request.POST.get("to"))
+                    .first()
+                )
+                if to is None:
+                    raise services.FilingError(_("请选择辖区内的监管人员。"))
+                services.review_hand_over(actor=request.user, filing=filing, to=to)
+                messages.success(request, _("已转交 %(u)s 审核。") % {"u": to})
             elif action == "return":
                 comments = {k[4:]: v for k, v in request.POST.items() if k.startswith("cmt_")}
                 services.filing_return(
@@ -506,6 +577,9 @@ def review(request, pk):
             messages.error(request, exc.message)
             return redirect("reporting:review", pk=pk)
         return redirect("reporting:review_queue")
+    holder = None
+    if filing.status == FilingStatus.SUBMITTED and may_review(request.user, filing):
+        holder = services.review_claim(actor=request.user, filing=filing).claim_holder()
     version = filing.current_version
     findings = _version_findings(filing, version)
     fields = services.template_fields(filing.template)
@@ -516,6 +590,11 @@ def review(request, pk):
         {
             "filing": filing,
             "risk": selectors.review_risk(points, filing),
+            "claim_holder": holder,
+            "claimed_by_me": holder is not None and holder.pk == request.user.pk,
+            "colleagues": _colleagues(request.user, filing)
+            if holder is not None and holder.pk == request.user.pk
+            else [],
             "version": version,
             "findings": findings,
             "sections": _sections(
@@ -525,7 +604,9 @@ def review(request, pk):
                 _by_field(findings),
                 large_change=_large_change(filing.period.end),
             ),
-            "can_review": filing.status == FilingStatus.SUBMITTED,
+            "can_review": filing.status == FilingStatus.SUBMITTED
+            and (holder is None or holder.pk == request.user.pk),
+            "claim_minutes": settings.REVIEW_CLAIM_IDLE_MINUTES,
             "events": audit.history(filing)[:30],
         },
     )
@@ -542,17 +623,24 @@ def completeness(request):
     p = _period_arg(request, Period(*latest) if latest else None)
     board = selectors.completeness(request.user, p)
     state = request.GET.get("state", "")
+    city = request.GET.get("city", "")
     rows = board["rows"]
+    if city.isdigit() and len(city) == 6:  # a city's institutions (drill-down from the city breakdown)
+        rows = [r for r in rows if r["institution"].region_id[:4] == city[:4]]
     if state == "late":
         rows = [r for r in rows if r["late"]]
+    elif state == "overdue":
+        rows = [r for r in rows if r["overdue"]]
+    elif state == "filed":
+        rows = [r for r in rows if r["state"] != "missing"]
     elif state == "nil":
         rows = [r for r in rows if r["nil"]]
     elif state:
         rows = [r for r in rows if r["state"] == state]
     page = Paginator(rows, 40).get_page(request.GET.get("page"))
     c = board["counts"]
-    chart = [
-        {"name": str(label), "value": c[key]}
+    chart = [  # each bar drills down to the institutions behind it
+        {"name": str(label), "value": c[key], "url": f"?period={p}&state={key}"}
         for key, label in (
             ("accepted", _("已受理")),
             ("submitted", _("待审核")),
@@ -560,8 +648,14 @@ def completeness(request):
             ("draft", _("更正中")),
             ("nil", _("零报告")),
             ("late", _("逾期报送")),
+            ("overdue", _("逾期未报")),
             ("missing", _("未报送")),
         )
+    ]
+    city_names = dict(Region.objects.filter(code__in=board["by_city"]).values_list("code", "name"))
+    by_city = [
+        {"code": code, "name": city_names.get(code, code), **counts}
+        for code, counts in sorted(board["by_city"].items())
     ]
     periods = _recent_periods(12)
     if p not in periods:
@@ -571,12 +665,16 @@ def completeness(request):
         "reporting/completeness.html",
         {
             "period": p,
+            "by_city": by_city if len(by_city) > 1 else [],
+            "city": city,
+            "aggregate_statuses": [(v, FilingStatus(v).label) for v in exports.AGGREGATE_STATUSES],
+            "aggregate_default": exports.AGGREGATE_DEFAULT,
             "periods": periods,
             "counts": c,
             "page": page,
             "chart": chart,
             "state": state,
-            "query": f"period={p}" + (f"&state={state}" if state else ""),
+            "query": f"period={p}" + (f"&state={state}" if state else "") + (f"&city={city}" if city else ""),
         },
     )
 
@@ -700,8 +798,9 @@ def due_settings(request: HttpRequest) -> HttpResponse:
 def export_aggregate(request: HttpRequest) -> HttpResponse:
     p = _period_arg(request)
     region = request.user.region_id or ""  # the jurisdiction; an administrator's is the whole country
+    statuses = exports.aggregate_statuses(request.GET.getlist("status"))
     return attachment(
-        exports.aggregate_xlsx(user=request.user, period=p, region_code=region),
+        exports.aggregate_xlsx(user=request.user, period=p, region_code=region, statuses=statuses),
         f"aggregate-{region or 'all'}-{p}.xlsx",
     )
 

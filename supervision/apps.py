@@ -19,6 +19,7 @@ class SupervisionConfig(AppConfig):
             receivers,  # noqa: F401  (signal receivers; they import the tasks for workers)
         )
         from .selectors import (
+            amendment_comparison,
             filing_summary,
             inbox_tasks,
             institution_measures_tab,
@@ -28,6 +29,11 @@ class SupervisionConfig(AppConfig):
 
         register_panel(
             FilingPanel("indicators", "supervision/_filing_summary.html", filing_summary, order=10)
+        )
+        register_panel(  # an amendment or resubmission against the version it replaces
+            FilingPanel(
+                "amendment", "supervision/_amendment.html", amendment_comparison, frozen_only=False, order=5
+            )
         )
         register_tab(
             Tab("indicators", _("监管指标"), "supervision/_institution_tab.html", institution_tab, order=65)

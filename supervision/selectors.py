@@ -385,8 +385,6 @@ def inbox_tasks(user) -> list:
         MeasureStatus,
         Rating,
         RatingStatus,
-        WarningCase,
-        WarningStatus,
     )
     from .permissions import approval_authority
 
@@ -428,16 +426,7 @@ def inbox_tasks(user) -> list:
         return tasks
     if role_of(user) not in (Role.REGULATOR, Role.ADMIN):
         return tasks
-    cases = (
-        WarningCase.objects.for_user(user)
-        .filter(assigned_to=user)
-        .exclude(status=WarningStatus.CLOSED)
-        .count()
-    )
-    if cases:
-        tasks.append(
-            Task("warning.handle", _("我承办的风险预警"), reverse("supervision:warnings") + "?mine=1", cases)
-        )
+    # warning cases: supervision/inbox.py
     level = approval_authority(user)
     if level:
         to_approve = (
@@ -501,3 +490,44 @@ def institution_rating_tab(request: HttpRequest, institution: Institution) -> di
     rating = Rating.objects.for_user(request.user).filter(institution=institution).order_by("-year").first()
     band = GradeBand.objects.filter(sheet_id=rating.sheet_id, grade=rating.grade).first() if rating else None
     return {"rating": rating, "band": band}
+def amendment_comparison(filing: Filing) -> dict:
+    """The shown version against the version it replaces (the latest earlier submitted one: the accepted
+    version an amendment corrects, or the returned one a resubmission answers), cell by cell and indicator
+    by indicator, for the panel on the filing and review pages. Nothing for a first version."""
+    from reporting.models import FilingVersion
+    from reporting.services import template_fields
+
+    from .services.compute import params_on
+
+    version = filing.current_version
+    if version is None or version.number < 2:
+        return {"base": None}
+    base = (
+        FilingVersion.objects.filter(filing=filing, number__lt=version.number, submitted_at__isnull=False)
+        .order_by("-number")
+        .first()
+    )
+    if base is None:
+        return {"base": None}
+    old, new = base.decimal_values(), version.decimal_values()
+    cells = [
+        {"field": f, "old": base.values.get(f.code), "new": version.values.get(f.code)}
+        for f in template_fields(filing.template)
+        if old.get(f.code) != new.get(f.code)
+    ]
+    params = params_on(filing.period.end)
+    old_ind, new_ind = ind.compute_exact(old, params), ind.compute_exact(new, params)
+    indicators = [
+        {"code": c, "def": d, "old": old_ind.get(c), "new": new_ind.get(c)}
+        for c, d in ind.INDICATORS.items()
+        if old_ind.get(c) != new_ind.get(c)
+    ]
+    accepted = base.reviewed_at is not None and not base.review_comments
+    return {
+        "filing": filing,
+        "version": version,
+        "base": base,
+        "accepted": accepted,
+        "cells": cells,
+        "indicators": indicators,
+    }

@@ -54,3 +54,16 @@ def test_institution_list_filters_have_labels(regulator):
     body = regulator.get("/institutions/").content.decode()
     for name in ("q", "region", "level", "ownership", "gov", "licence", "status"):
         assert f'for="flt-{name}"' in body and f'id="flt-{name}" name="{name}"' in body
+
+
+def test_section_titles_follow_the_language(users, client_for):
+    c = client_for(users["cd_filer"])
+    assert "A 资产负债" in c.get("/reporting/file/2025Q2/").content.decode()
+    c.cookies["django_language"] = "en"
+    english = c.get("/reporting/file/2025Q2/").content.decode()
+    assert "A Balance sheet" in english and "A 资产负债" not in english
+
+
+def test_institution_page_tabs_are_links_not_a_tablist(users, client_for, chengdu_institution):
+    body = client_for(users["cd_regulator"]).get(f"/institutions/{chengdu_institution.pk}/").content.decode()
+    assert 'role="tablist"' not in body and 'class="nav-link active" aria-current="page"' in body

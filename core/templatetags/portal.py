@@ -45,3 +45,33 @@ def localized(obj, name):
 
     english = (get_language() or "").startswith("en")
     return (english and read("en")) or read("zh") or ""  # English falls back to Chinese where it is missing
+
+
+# Internal values a history reader has no use for: keys, hashes, bookkeeping times.
+_INTERNAL = ("id", "pk", "updated_at", "created_at", "current_version", "values_hash", "review_claimed_at")
+
+
+@register.filter
+def readable_changes(event) -> list[tuple[str, object, object]]:
+    """An audit event's changes as people read them: [(field label, before, after)], the label from the
+    model's verbose name, internal values (ids, hashes, row keys, bookkeeping times) left out."""
+    model = event.content_type.model_class() if event.content_type_id else None
+    rows = []
+    for name, pair in (event.changes or {}).items():
+        if name in _INTERNAL or name.endswith("_id") or "hash" in name:
+            continue
+        label = name
+        if model is not None:
+            try:
+                field = model._meta.get_field(name)
+            except Exception:  # noqa: BLE001, S112  (a field since removed: its name is all there is)
+                continue
+            if field.is_relation and not field.many_to_many:
+                continue  # a related row's key says nothing to a reader
+            label = str(getattr(field, "verbose_name", name))
+            if getattr(field, "choices", None):
+                choices = {str(k): str(v) for k, v in field.flatchoices}
+                pair = [choices.get(str(v), v) if v is not None else None for v in pair]
+        before, after = (list(pair) + [None, None])[:2]
+        rows.append((label, before, after))
+    return rows

@@ -19,11 +19,12 @@ from ..choices import (
     ListBatchStatus,
 )
 from ..forms import (
+    BatchEditForm,
     BatchForm,
     EntryForm,
 )
 from ..models import GovListBatch, GovListEntry, Institution
-from ..permissions import list_keeper
+from ..permissions import list_keeper, may_confirm_batch
 from .common import PAGE_SIZE, form_errors
 
 # --- government-backed list --------------------------------------------------------------------------
@@ -59,6 +60,23 @@ def govlist(request: HttpRequest) -> HttpResponse:
     )
 
 
+def list_candidates(user):
+    """Institutions a batch may name: legal entities of the user's jurisdiction (no branches), without
+    those whose licence was revoked and none holds in force."""
+    from ..choices import EntityKind, LicenceStatus
+    from ..models import Licence
+
+    revoked_only = Licence.objects.filter(status=LicenceStatus.REVOKED).exclude(
+        institution__licences__status=LicenceStatus.VALID
+    )
+    return (
+        Institution.objects.for_user(user)
+        .filter(kind=EntityKind.LEGAL_ENTITY)
+        .exclude(pk__in=revoked_only.values("institution_id"))
+        .order_by("region_id", "name")
+    )
+
+
 def _current_in_scope(user):
     visible = set(Institution.objects.for_user(user).values_list("pk", flat=True))
     return [
@@ -72,11 +90,25 @@ def govlist_batch(request, pk):
         GovListBatch.objects.for_user(request.user).select_related("proposed_by", "confirmed_by", "region"),
         pk=pk,
     )
-    institutions = Institution.objects.for_user(request.user).order_by("region_id", "name")
-    form = EntryForm(request.POST or None, institutions=institutions)
+    institutions = list_candidates(request.user)
+    op = request.POST.get("op") if request.method == "POST" else None
+    form = EntryForm(request.POST if op == "entry" else None, institutions=institutions)
+    edit_form = BatchEditForm(
+        request.POST if op == "edit" else None,
+        initial={"title": batch.title, "published_on": batch.published_on, "note": batch.note},
+    )
     if request.method == "POST":
-        op = request.POST.get("op")
         try:
+            if op == "edit" and edit_form.is_valid():
+                services.govlist_batch_update(actor=request.user, batch=batch, **edit_form.cleaned_data)
+                messages.success(request, _("批次信息已保存。"))
+                return redirect("institutions:govlist_batch", pk=pk)
+            if op == "send_back":
+                services.govlist_batch_send_back(
+                    actor=request.user, batch=batch, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, _("已退回提出方修改。"))
+                return redirect("institutions:govlist_batch", pk=pk)
             if op == "entry" and form.is_valid():
                 services.govlist_entry_set(actor=request.user, batch=batch, **form.cleaned_data)
                 messages.success(request, _("条目已保存。"))
@@ -90,7 +122,10 @@ def govlist_batch(request, pk):
                 messages.success(request, _("批次已确认发布，名单变动公告已生成。"))
                 return redirect("institutions:govlist_batch", pk=pk)
         except ValidationError as exc:
-            form_errors(form, exc)
+            if op == "send_back":
+                messages.error(request, " ".join(exc.messages))
+                return redirect("institutions:govlist_batch", pk=pk)
+            form_errors(edit_form if op == "edit" else form, exc)
         except PermissionDenied as exc:
             messages.error(request, str(exc))
             return redirect("institutions:govlist_batch", pk=pk)
@@ -104,7 +139,11 @@ def govlist_batch(request, pk):
             "batch": batch,
             "entries": entries,
             "form": form,
+            "edit_form": edit_form,
             "events": audit.history(batch)[:50],
             "editable": batch.status == ListBatchStatus.DRAFT,
+            # offer only what this user may do: the other side confirms or sends back
+            "can_confirm": batch.status == ListBatchStatus.PROPOSED
+            and may_confirm_batch(request.user, batch),
         },
     )

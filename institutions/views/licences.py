@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
@@ -38,12 +38,21 @@ from .common import form_errors
 @registry_keeper
 def licence_issue(request, pk):
     institution = get_object_or_404(Institution.objects.for_user(request.user), pk=pk)
+    from .registry import may_issue_licence
+
+    if request.method == "GET" and not may_issue_licence(request.user, institution):
+        messages.error(
+            request, _("您无法为该机构颁发许可证：须由所在省的监管部门颁发，且机构未持有有效许可证。")
+        )
+        return redirect("institutions:detail", pk=pk)
     form = LicenceIssueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.licence_issue(actor=request.user, institution=institution, **form.cleaned_data)
         except ValidationError as exc:
             form_errors(form, exc)
+        except PermissionDenied as exc:  # the input stays in the form, with the reason
+            form.add_error(None, str(exc))
         else:
             messages.success(request, _("许可证已颁发，颁证公告草稿已生成。"))
             return redirect(reverse("institutions:detail", args=[pk]) + "?tab=licences")

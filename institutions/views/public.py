@@ -142,12 +142,17 @@ def public_govlist(request):
     download = _download(request, rows, GOVLIST_COLUMNS, "government-backed-list")
     if download:
         return download
-    batches = GovListBatch.objects.for_user(AnonymousUser()).prefetch_related(
-        Prefetch(
-            "entries",
-            queryset=GovListEntry.objects.select_related("institution").order_by(
-                "action", "institution__name"
-            ),
+    # a confirmed batch shows from its publication date on, not before it takes effect
+    batches = (
+        GovListBatch.objects.for_user(AnonymousUser())
+        .filter(published_on__lte=timezone.localdate())
+        .prefetch_related(
+            Prefetch(
+                "entries",
+                queryset=GovListEntry.objects.select_related("institution").order_by(
+                    "action", "institution__name"
+                ),
+            )
         )
     )
     return render(request, "institutions/public/govlist.html", {"current": current, "batches": batches})

@@ -252,6 +252,19 @@ def tab_history(request, institution):
     return {"events": audit.history(institution)[:200]}
 
 
+def may_issue_licence(user, institution: Institution) -> bool:
+    """Offer 颁发许可证 only where it can succeed: the province's regulator, an institution that may
+    receive one and holds none in force."""
+    from ..choices import LicenceStatus
+    from ..permissions import may_handle_licences
+
+    return (
+        institution.may_receive_licence
+        and may_handle_licences(user, institution)
+        and not Licence.objects.filter(institution=institution, status=LicenceStatus.VALID).exists()
+    )
+
+
 @signed_in
 def institution_detail(request, pk):
     institution = get_object_or_404(
@@ -269,6 +282,7 @@ def institution_detail(request, pk):
         "tabs": tabs,
         "tab": tab,
         "can_manage": may_change_institution(request.user, institution, institution.region_id),
+        "can_issue_licence": may_issue_licence(request.user, institution),
     }
     if tab.context:
         context.update(tab.context(request, institution))

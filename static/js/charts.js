@@ -16,6 +16,11 @@
       series: [{ type: "bar", data: rows.map(r => r.value), barMaxWidth: 36, label: { show: true, position: "top" } }],
       ...(opts || {}),
     });
+    // a bar whose row names a url drills down to what is behind it
+    if (rows.some(r => r.url)) {
+      chart.on("click", p => { const r = rows[p.dataIndex]; if (r && r.url) window.location.href = r.url; });
+      el.style.cursor = "pointer";
+    }
     window.addEventListener("resize", () => chart.resize());
     return chart;
   }

@@ -90,7 +90,7 @@ def test_filer_approver_regulator_with_return_and_amendment(visit):
     assert filing.current_version.values["staff_count"] == "42"
 
 
-def test_regulator_takes_a_warning_case(visit):
+def test_regulator_takes_a_warning_case_and_a_filer_on_a_phone(visit):
     from supervision.services.compute import institution_indicators_compute
     from tests.supervision.factories import HIGH_CONCENTRATION, make_filing
 
@@ -114,34 +114,7 @@ def test_regulator_takes_a_warning_case(visit):
     case.refresh_from_db()
     assert case.status == "closed"
 
-
-def test_finance_bureau_proposes_a_batch_the_regulator_confirms(visit):
-    inst, users = people_and_institution()
-    finance = visit("b_sc_fin")
-    page = finance.go("/govlist/", "govlist")
-    page.fill("#id_title", "2026年第一批政府性融资担保机构名单")
-    page.fill("#id_published_on", dt.date.today().isoformat())
-    finance.click("form:has(#id_title) button", "batch")
-    page.select_option("#id_institution", label=inst.name) if page.locator(
-        "select#id_institution"
-    ).count() else None
-    page.check("#id_capital_replenishment")
-    finance.click("form:has(input[value=entry]) button", "entry")
-    finance.click("form:has(input[value=propose]) button", "proposed")
-
-    regulator = visit("b_sc_reg")
-    regulator.go("/inbox/", "inbox")
-    assert "名单批次“2026年第一批政府性融资担保机构名单”待确认" in regulator.text()
-    regulator.click("text=名单批次“2026年第一批政府性融资担保机构名单”待确认", "batch")
-    regulator.click("form:has(input[value=confirm]) button", "confirmed")
-
-    public = visit(None)
-    public.go("/public/govlist/", "public-list")
-    assert inst.name in public.text()
-
-
-def test_phone_width_menu_and_form(visit):
-    inst, users = people_and_institution()
+    # Any screen: the filer at phone width opens the off-canvas menu and the form works.
     filer = visit("b_filer", width=390)
     page = filer.check("home-phone")
     assert not page.is_visible("#portal-nav .nav-link >> nth=0")
@@ -154,3 +127,41 @@ def test_phone_width_menu_and_form(visit):
     filer.check("form-phone-field", full_page=False)
     width = page.eval_on_selector("#f-staff_count", "e => e.getBoundingClientRect().width")
     assert width >= 150, width
+
+
+def test_finance_bureau_proposes_a_batch_the_regulator_sends_back_then_confirms(visit):
+    inst, users = people_and_institution()
+    title = "2026年第一批政府性融资担保机构名单"
+    finance = visit("b_sc_fin")
+    page = finance.go("/govlist/", "govlist")
+    page.fill("#id_title", title)  # no date yet: it is added on the batch page
+    finance.click("form:has(#id_title) button", "batch")
+    page.fill("input[aria-controls=id_institution]", "浏览器测试")  # the searchable picker
+    page.select_option("#id_institution", label=inst.name)
+    page.check("#id_capital_replenishment")
+    finance.click("form:has(input[value=entry]) button", "entry")
+    page.fill("form:has(input[value=edit]) #id_published_on", dt.date.today().isoformat())
+    finance.click("form:has(input[value=edit]) button", "dated")
+    finance.click("form:has(input[value=propose]) button", "proposed")
+    assert "等待另一方" in finance.text()
+
+    regulator = visit("b_sc_reg")
+    regulator.go("/inbox/", "inbox")
+    regulator.click(f"text=名单批次“{title}”待确认", "batch")
+    regulator.page.fill("#send-back-reason", "请补充风险补偿机制")
+    regulator.click("form:has(input[value=send_back]) button", "sent-back")
+
+    finance.go("/inbox/", "inbox")
+    finance.click(f"text=名单批次“{title}”草拟中，待提交确认", "batch-returned")
+    page.select_option("#id_institution", label=inst.name)
+    page.check("#id_capital_replenishment")
+    page.check("#id_risk_compensation")
+    finance.click("form:has(input[value=entry]) button", "entry-2")
+    finance.click("form:has(input[value=propose]) button", "proposed-2")
+    regulator.go("/inbox/", "inbox-2")
+    regulator.click(f"text=名单批次“{title}”待确认", "batch-2")
+    regulator.click("form:has(input[value=confirm]) button", "confirmed")
+
+    public = visit(None)
+    public.go("/public/govlist/", "public-list")
+    assert inst.name in public.text()

@@ -78,9 +78,14 @@ PAGES = {
         lambda o: reverse("institutions:licence", args=[o["cd_licence"].pk]),
         expect({"admin", "sc_regulator", "cd_regulator"}, FINANCE | COMPANY),
     ),
+    # the institution holds a valid licence: those who see it are sent back to its page, told why (no form
+    # to fill in for nothing); the others as before
     "licence_issue_my": (
         lambda o: reverse("institutions:licence_issue", args=[o["my_licence"].institution_id]),
-        expect({"admin", "sc_regulator", "my_regulator"}, FINANCE | COMPANY),
+        {
+            **expect({"admin", "sc_regulator", "my_regulator"}, FINANCE | COMPANY),
+            **dict.fromkeys(("admin", "sc_regulator", "my_regulator"), 302),
+        },
     ),
     "agreements": (lambda o: reverse("institutions:agreements"), expect(set(EVERYONE) - {"anonymous"})),
     "agreement_cd": (

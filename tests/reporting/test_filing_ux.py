@@ -137,3 +137,112 @@ def test_findings_link_to_their_fields_and_a_format_error_marks_the_field(
     assert '<a href="#f-staff_count" class="link-danger">' in body
     detail = c.get(f"/reporting/filings/{Filing.objects.get(year=2025, quarter=1).pk}/").content.decode()
     assert '<tr id="f-staff_count"' in detail
+
+
+def test_filer_explains_warnings_with_the_draft_and_the_approver_submits(
+    users, client_for, chengdu_institution
+):
+    history(chengdu_institution, users)
+    values = {**GOOD_Q2, "controller_guarantee_balance": "100"}  # BND-31, a warning
+    filer = client_for(users["cd_filer"])
+    form = filer.get("/reporting/file/2025Q2/").content.decode()
+    assert 'name="exp_BND-31"' not in form  # no warning yet
+    filer.post("/reporting/file/2025Q2/", values)
+    form = filer.get("/reporting/file/2025Q2/").content.decode()
+    assert '<textarea class="form-control form-control-sm" rows="2" id="exp_BND-31" name="exp_BND-31"' in form
+    filer.post("/reporting/file/2025Q2/", {**values, "exp_BND-31": "2019年存量业务，2025年9月到期解除"})
+    filing = Filing.objects.get(institution=chengdu_institution, year=2025, quarter=2)
+    assert filing.current_version.explanations == {"BND-31": "2019年存量业务，2025年9月到期解除"}
+    approver = client_for(users["cd_approver"])
+    detail = approver.get(f"/reporting/filings/{filing.pk}/").content.decode()
+    assert "2019年存量业务，2025年9月到期解除</textarea>" in detail
+    approver.post(
+        f"/reporting/filings/{filing.pk}/submit/", {"exp_BND-31": "2019年存量业务，2025年9月到期解除"}
+    )
+    filing.refresh_from_db()
+    assert filing.status == "submitted"
+    assert filing.current_version.explanations == {"BND-31": "2019年存量业务，2025年9月到期解除"}
+
+
+def test_review_of_an_amendment_compares_with_the_accepted_version(
+    users, client_for, chengdu_institution, submitted
+):
+    services.filing_accept(actor=users["cd_regulator"], filing=submitted)
+    services.filing_amend(actor=users["cd_filer"], filing=submitted, reason="更正最大单一客户责任余额")
+    services.filing_save_draft(
+        actor=users["cd_filer"],
+        institution=chengdu_institution,
+        period=Q2,
+        values={"top1_client_liability": "3800"},
+        merge=True,
+    )
+    services.filing_submit(actor=users["cd_approver"], filing=submitted)
+    body = client_for(users["cd_regulator"]).get(f"/reporting/review/{submitted.pk}/").content.decode()
+    panel = re.search(
+        r'<div class="card border-0 shadow-sm mb-3" id="amendment-comparison">.*?</div></div>', body, re.S
+    ).group(0)
+    assert "第 2 版与被更正的已受理第 1 版对比" in panel
+    cells = re.findall(
+        r'<tr><td><a href="#f-(\w+)">([^<]+)</a></td><td class="num text-secondary">([^<]+)</td><td class="num fw-semibold">([^<]+)</td></tr>',
+        panel,
+    )
+    assert cells == [("top1_client_liability", "最大单一客户融资担保责任余额", "3,000.00", "3,800.00")]
+    indicators = re.findall(
+        r'<tr><td>([^<]+)</td><td class="num text-secondary">', panel.split("监管指标</th>")[1]
+    )
+    assert indicators == ["单一客户集中度"]
+    first = client_for(users["cd_regulator"]).get(f"/reporting/filings/{submitted.pk}/?v=1").content.decode()
+    assert "amendment-comparison" in first  # the panel compares the current version wherever it shows
+
+
+def test_change_history_reads_without_internal_values(users, client_for, submitted):
+    services.filing_return(actor=users["cd_regulator"], filing=submitted, comments={"_": "请核实"})
+    body = client_for(users["cd_filer"]).get(f"/reporting/filings/{submitted.pk}/").content.decode()
+    history = body[body.index("变更历史") :]
+    assert (
+        '<th scope="row" class="text-secondary fw-normal" style="width:30%">状态</th><td><del class="text-danger">已报送</del> → <span class="text-success">已退回</span>'
+        in history
+    )
+    for internal in ("请求编号", "current_version", "values_hash", "updated_at", ">status<"):
+        assert internal not in history
+
+
+def test_completeness_overdue_apart_from_late_by_city_and_drill_down(
+    users, client_for, chengdu_institution, mianyang_institution
+):
+    import datetime as dt
+    import json
+
+    from django.utils import timezone
+
+    from reporting.models import Filing
+
+    # Chengdu filed late (after the due date), Mianyang has not filed and is past due: overdue, not "late"
+    f = file_and_submit(
+        chengdu_institution, Q2, GOOD_Q2, maker=users["cd_filer"], checker=users["cd_approver"]
+    )
+    Filing.objects.filter(pk=f.pk).update(first_submitted_at=timezone.make_aware(dt.datetime(2025, 8, 1)))
+    c = client_for(users["sc_regulator"])
+    response = c.get("/reporting/completeness/?period=2025Q2")
+    counts = response.context["counts"]
+    assert (counts["late"], counts["overdue"], counts["missing"]) == (1, 1, 1)
+    by_city = {
+        r["name"]: (r["obliged"], r["filed"], r["missing"], r["overdue"], r["late"])
+        for r in response.context["by_city"]
+    }
+    assert by_city == {"成都市": (1, 1, 0, 0, 1), "绵阳市": (1, 0, 1, 1, 0)}
+    chart = json.loads(
+        re.search(
+            r'<script id="completeness-data" type="application/json">(.*?)</script>',
+            response.content.decode(),
+        ).group(1)
+    )
+    assert {r["name"]: r["url"] for r in chart}["逾期未报"] == "?period=2025Q2&state=overdue"
+    rows = c.get("/reporting/completeness/?period=2025Q2&state=overdue").context["page"].object_list
+    assert [r["institution"].name for r in rows] == [mianyang_institution.name]
+    rows = c.get("/reporting/completeness/?period=2025Q2&city=510100&state=filed").context["page"].object_list
+    assert [r["institution"].name for r in rows] == [chengdu_institution.name]
+    assert (
+        client_for(users["cd_regulator"]).get("/reporting/completeness/?period=2025Q2").context["by_city"]
+        == []
+    )  # one city

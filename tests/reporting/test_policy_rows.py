@@ -68,7 +68,10 @@ def test_an_administrators_aggregate_covers_the_country(users, client_for, cheng
     response = client_for(admin).get("/reporting/exports/aggregate.xlsx?period=2025Q2")
     assert response["Content-Disposition"] == 'attachment; filename="aggregate-all-2025Q2.xlsx"'
     ws = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    assert ws.cell(row=1, column=1).value == "2025年第2季度 融资担保公司季度报表汇总（全国）"
+    assert (
+        ws.cell(row=1, column=1).value
+        == "2025年第2季度 融资担保公司季度报表汇总（全国；含状态：已受理、已报送）"
+    )
     assert [ws.cell(row=3, column=c).value for c in range(5, 11)] == [
         "合计",
         "省级机构",

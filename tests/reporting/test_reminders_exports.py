@@ -7,9 +7,10 @@ import openpyxl
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from reporting import exports, reminders, tasks
-from reporting.models import Notification, Reminder
+from reporting.models import FilingVersion, Notification, Reminder
 from reporting.periods import Period
 
 from .helpers import GOOD_Q1, GOOD_Q2, file_and_submit
@@ -126,8 +127,26 @@ def test_aggregate_xlsx_has_no_formulas_and_csv_is_formula_safe(users, client_fo
         .content.decode("utf-8-sig")
     )
     rows = list(csv.reader(io.StringIO(body)))
-    assert rows[0][:4] == ["credit_code", "institution", "region", "period"]
+    assert rows[0][:11] == [
+        "统一社会信用代码",
+        "机构名称",
+        "地区代码",
+        "地区",
+        "报告期",
+        "状态",
+        "版本",
+        "零报告",
+        "报送时间",
+        "校验规则集",
+        "数据摘要（SHA-256）",
+    ]
+    assert "融资担保在保余额（fin_balance）" in rows[0]
     assert len(rows) == 3
+    by_name = {r_[1]: r_ for r_ in rows[1:]}
+    mianyang = by_name["绵阳测试融资担保有限公司"]
+    assert mianyang[2:8] == ["510703", "涪城区", "2025年第2季度", "已报送", "1", "否"]
+    submitted = FilingVersion.objects.get(filing__institution__name="绵阳测试融资担保有限公司").submitted_at
+    assert mianyang[8] == timezone.localtime(submitted).strftime("%Y-%m-%d %H:%M:%S")  # Beijing time
     names = sorted(r_[1] for r_ in rows[1:])
     assert names[0] == '\'=HYPERLINK("http://x")成都'
 
@@ -139,3 +158,46 @@ def test_manual_reminders_are_the_regulators(users, chengdu_institution):
         with pytest.raises(PermissionDenied):
             reminders.remind_manual(actor=users[who], period=Q2, today=dt.date(2025, 7, 20))
     assert Reminder.objects.count() == 0
+
+
+def test_aggregate_says_which_statuses_it_includes_and_lets_the_user_choose(users, client_for, two_filed):
+    from reporting.models import Filing
+    from reporting.services import filing_return
+
+    chengdu = Filing.objects.get(institution__name__endswith="成都")
+    filing_return(actor=users["cd_regulator"], filing=chengdu, comments={"_": "请核实"})
+    c = client_for(users["sc_regulator"])
+    ws = openpyxl.load_workbook(
+        io.BytesIO(c.get("/reporting/exports/aggregate.xlsx?period=2025Q2").content)
+    ).active
+    assert ws.cell(row=1, column=1).value.endswith("（510000；含状态：已受理、已报送）")
+    assert ws.cell(row=4, column=5).value == 1  # the returned Chengdu report is left out by default
+    url = "/reporting/exports/aggregate.xlsx?period=2025Q2&status=returned&status=accepted&status=submitted"
+    ws = openpyxl.load_workbook(io.BytesIO(c.get(url).content)).active
+    assert ws.cell(row=1, column=1).value.endswith("含状态：已受理、已报送、已退回）")
+    assert ws.cell(row=4, column=5).value == 2
+    page = c.get("/reporting/completeness/?period=2025Q2").content.decode()
+    assert 'name="status" value="accepted" id="agg-accepted" checked' in page
+    assert 'name="status" value="returned" id="agg-returned">' in page
+
+
+def test_province_level_institutions_headed_by_name(users, two_filed):
+    from tests.factories import InstitutionFactory
+
+    province_level = InstitutionFactory(region_id="510000", level="province", name="四川省再担保测试公司")
+    from reporting.models import Filing, FilingVersion, ReportTemplate
+
+    f = Filing.objects.create(
+        institution=province_level,
+        year=2025,
+        quarter=2,
+        template=ReportTemplate.objects.get(version=1),
+        status="accepted",
+        first_submitted_at=timezone.now(),
+    )
+    f.current_version = FilingVersion.objects.create(
+        filing=f, number=1, values=GOOD_Q1, submitted_at=timezone.now()
+    )
+    f.save()
+    _f, columns, labels, _s, counts = exports.aggregate(users["sc_regulator"], Q2, "510000")
+    assert labels["510000"] == "四川省（省本级）" and counts["510000"] == 1

@@ -112,3 +112,105 @@ def test_queue_and_review_page_show_the_same_risk(users, client_for):
     assert re.search(rf'<span class="badge [^"]*">105</span>.*?/reporting/review/{breached.pk}/', queue, re.S)
     page = c.get(f"/reporting/review/{breached.pk}/").content.decode()
     assert '<span id="review-risk">105</span>' in page
+
+
+def test_bulk_accept_skips_unexplained_findings_and_bulk_return_uses_one_reason(users, client_for):
+    from django.utils import timezone
+
+    from reporting.models import FilingVersion, Notification
+
+    def with_version(filing, findings, explanations):
+        filing.current_version = FilingVersion.objects.create(
+            filing=filing,
+            number=1,
+            values={},
+            submitted_at=timezone.now(),
+            findings=findings,
+            explanations=explanations,
+        )
+        filing.save()
+        return filing
+
+    warning = {
+        "rule_id": "BND-31",
+        "severity": "warning",
+        "kind": "bound",
+        "fields": [],
+        "message_zh": "提示",
+        "message_en": "w",
+    }
+    clean = with_version(_submitted("平稳融资担保有限公司", 0), [], {})
+    explained = with_version(_submitted("已说明融资担保有限公司", 10), [warning], {"BND-31": "存量业务"})
+    unexplained = with_version(_submitted("未说明融资担保有限公司", 10), [warning], {})
+    ids = [clean.pk, explained.pk, unexplained.pk]
+    # another jurisdiction's regulator changes nothing
+    client_for(users["my_regulator"]).post("/reporting/review/", {"action": "accept", "filing": ids})
+    assert set(Filing.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"submitted"}
+    c = client_for(users["cd_regulator"])
+    response = c.post("/reporting/review/", {"action": "accept", "filing": ids}, follow=True)
+    assert dict(Filing.objects.filter(pk__in=ids).values_list("pk", "status")) == {
+        clean.pk: "accepted",
+        explained.pk: "accepted",
+        unexplained.pk: "submitted",
+    }
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        "已受理 2 份报表。",
+        "1 份报表有未说明的提示或已被他人处理，未受理：未说明融资担保有限公司",
+    ]
+    other = _submitted("另一家融资担保有限公司", 0)
+    c.post("/reporting/review/", {"action": "return", "filing": [unexplained.pk, other.pk], "reason": ""})
+    assert Filing.objects.get(pk=other.pk).status == "submitted"  # a reason is needed
+    c.post(
+        "/reporting/review/",
+        {"action": "return", "filing": [unexplained.pk, other.pk], "reason": "请补充说明"},
+    )
+    assert set(Filing.objects.filter(pk__in=[unexplained.pk, other.pk]).values_list("status", flat=True)) == {
+        "returned"
+    }
+    assert FilingVersion.objects.get(filing=unexplained).review_comments == {"_": "请补充说明"}
+    assert Notification.objects.filter(body="请补充说明").count() == 0  # no company users in this test
+    page = c.get("/reporting/review/").content.decode()
+    assert "受理所选（提示均已说明的）" not in page  # nothing left to review
+
+
+def test_review_claims_on_open_lapse_and_hand_over(users, client_for, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reporting import services
+
+    filing = _submitted("认领测试融资担保有限公司", 0)
+    cd, sc = users["cd_regulator"], users["sc_regulator"]
+    a, b = client_for(cd), client_for(sc)
+    a.get(f"/reporting/review/{filing.pk}/")  # opening claims it
+    filing.refresh_from_db()
+    assert filing.review_claimed_by == cd
+    page = b.get(f"/reporting/review/{filing.pk}/").content.decode()
+    assert f"正在由 {cd} 审核" in page and 'value="accept"' not in page
+    with pytest.raises(services.FilingError) as exc:
+        services.filing_accept(actor=sc, filing=filing)
+    assert exc.value.code == "conflict"
+    # the queue says who reviews what, and splits by it
+    assert f"{cd}" in b.get("/reporting/review/").content.decode()
+    assert "认领测试" in b.get("/reporting/review/?claim=others").content.decode()
+    assert "认领测试" not in b.get("/reporting/review/?claim=free").content.decode()
+    assert "认领测试" in a.get("/reporting/review/?claim=mine").content.decode()
+    # idle past the setting: the claim lapses and the other regulator takes it
+    settings.REVIEW_CLAIM_IDLE_MINUTES = 30
+    Filing.objects.filter(pk=filing.pk).update(review_claimed_at=timezone.now() - dt.timedelta(minutes=31))
+    assert "认领测试" in b.get("/reporting/review/?claim=free").content.decode()
+    b.get(f"/reporting/review/{filing.pk}/")
+    filing.refresh_from_db()
+    assert filing.review_claimed_by == sc
+    # hand-over to a colleague of the jurisdiction, who then accepts
+    b.post(f"/reporting/review/{filing.pk}/", {"action": "hand_over", "to": cd.pk})
+    filing.refresh_from_db()
+    assert filing.review_claimed_by == cd
+    with pytest.raises(services.FilingError):
+        services.filing_accept(actor=sc, filing=filing)
+    services.filing_accept(actor=cd, filing=filing)
+    # another province's regulator may not be handed the review
+    with pytest.raises(services.FilingError):
+        services.review_hand_over(actor=cd, filing=filing, to=users["zj_regulator"])
