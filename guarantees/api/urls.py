@@ -11,6 +11,11 @@ urlpatterns = [
         name="guarantees-api-batches",
     ),
     path(
+        "guarantees/batches/upload/",
+        upload_channel("guarantees")(BatchViewSet.as_view({"post": "upload"})),
+        name="guarantees-api-batch-upload",
+    ),
+    path(
         "guarantees/batches/<int:pk>/", BatchViewSet.as_view({"get": "retrieve"}), name="guarantees-api-batch"
     ),
     path(
