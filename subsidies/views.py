@@ -384,6 +384,7 @@ def scheme_detail(request: HttpRequest, code: str) -> HttpResponse:
             "revisions": scheme.revisions.select_related("changed_by"),
             "modes": BudgetMode.choices,
             "years": range(timezone.localdate().year, timezone.localdate().year - 4, -1),
+            "default_year": selectors.default_year(),
         },
     )
 
