@@ -232,3 +232,14 @@ def is_company(user) -> bool:
 
 def default_year() -> int:
     return dt.date.today().year - 1
+
+
+def institution_tab(request, institution) -> dict:
+    """The institution page's subsidy tab: its applications the user may see."""
+    applications = (
+        Application.objects.for_user(request.user)
+        .filter(institution=institution)
+        .select_related("scheme")
+        .order_by("-year", "scheme__code")
+    )
+    return {"subsidy_applications": applications}

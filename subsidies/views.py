@@ -391,7 +391,13 @@ def scheme_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @finance_pages
 def scheme_new(request: HttpRequest) -> HttpResponse:
-    values = {"region_code": getattr(request.user, "region_id", "") or "", "params": "{}"}
+    values = {
+        "region_code": getattr(request.user, "region_id", "") or "",
+        "params": "{}",
+        "effective_from": "",
+        "effective_to": "",
+        "open": True,
+    }
     if request.method == "POST":
         try:
             v = _scheme_values(request.POST)
@@ -407,7 +413,14 @@ def scheme_new(request: HttpRequest) -> HttpResponse:
             return redirect("subsidies:scheme", scheme.code)
         except AppError as exc:
             _fail(request, exc)
-        values = request.POST
+        keys = ("code", "kind", "region_code", "name", "source", "effective_from", "effective_to", "budget")
+        values = {
+            **{
+                k: request.POST.get(k, "")
+                for k in (*keys, "budget_mode", "publicity_days", "params", "reason")
+            },
+            "open": request.POST.get("open") == "on",
+        }
     return render(
         request,
         "subsidies/scheme_new.html",

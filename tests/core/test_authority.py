@@ -90,6 +90,7 @@ def test_public_pages_say_so_explicitly():
         "^reporting/(?P<rest>(?:indicators|warnings|thresholds)(?:/.*)?)$",
         "accounts/login/",
         "accounts/logout/",
+        "api/v1/^subsidy-publicity/$",
         "api/v1/auth/token/",
         "healthz",
         "i18n/setlang/",
@@ -97,6 +98,9 @@ def test_public_pages_say_so_explicitly():
         "public/notices/",
         "public/notices/<int:pk>/",
         "public/register/",
+        "subsidies/publicity.csv",
+        "subsidies/publicity.json",
+        "subsidies/publicity/",
     ]
 
 
