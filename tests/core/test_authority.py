@@ -25,6 +25,8 @@ SAMPLES = {
     "what": "shareholder",
     "action": "cancel",
     "rest": "indicators/",
+    "step": "review",
+    "code": "banan-fee-subsidy",
 }
 
 
@@ -170,6 +172,7 @@ def test_administrators_pass_every_role_check_but_the_company_s_own_pages():
         "reporting/file/<str:period>/check/",
         "reporting/file/<str:period>/template.xlsx",
         "reporting/file/<str:period>/upload/",
+        "subsidies/schemes/<slug:code>/apply/",
     ]
 
 
@@ -196,6 +199,7 @@ MENU = {
         "校验规则",
         "消息",
         "政府性机构名单",
+        "补贴",
         "银担合作",
         "公告",
         "审计日志",
@@ -212,11 +216,12 @@ MENU = {
         "校验规则",
         "消息",
         "政府性机构名单",
+        "补贴",
         "银担合作",
         "公告",
     ],
-    "sc_finance": ["工作台", "政府性机构名单"],
-    "cd_approver": ["工作台", "本机构", "季度报表", "监管指标", "消息", "银担合作"],
+    "sc_finance": ["工作台", "政府性机构名单", "补贴"],
+    "cd_approver": ["工作台", "本机构", "季度报表", "监管指标", "消息", "补贴", "银担合作"],
 }
 
 
