@@ -14,6 +14,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Sum
 from django.utils import timezone
@@ -22,7 +23,7 @@ from core import audit
 from core.exceptions import AppError, bilingual
 from core.permissions import require
 from core.roles import Actor
-from core.scoping import can_see
+from core.scoping import can_see, in_subtree
 from guarantees.choices import EventKind
 from guarantees.models import Guarantee, GuaranteeEvent, ProductLine
 from institutions.models import Institution
@@ -63,7 +64,7 @@ def _invalid(field: str, zh: str, en: str) -> AppError:
 def _require(actor: Actor, rule, *args) -> None:
     try:
         require(actor, rule, *args)
-    except Exception:  # PermissionDenied → the one application error
+    except PermissionDenied:  # the one application error, for pages and API alike
         raise _forbidden("无权执行该操作", "not allowed") from None
 
 
@@ -510,7 +511,7 @@ def application_create(
         raise _invalid("scheme", "该政策当前不受理申请", "the scheme does not take applications now")
     if not scheme.covers_year(year):
         raise _invalid("year", f"该政策不适用于{year}年度", f"the scheme does not cover {year}")
-    if scheme.region_code and not institution.region_id.startswith(_prefix(scheme.region_code)):
+    if scheme.region_code and not in_subtree(scheme.region_code, institution.region_id):
         raise _invalid(
             "scheme", "该政策不适用于本机构所在地区", "the scheme does not cover the institution's region"
         )
@@ -535,12 +536,6 @@ def application_create(
     _step(application, actor, "", Status.DRAFT, amount=application.computed_amount, note=note)
     audit.record(actor=actor, action=audit.Action.CREATE, instance=application, note=note)
     return application
-
-
-def _prefix(region_code: str) -> str:
-    from core.scoping import subtree_prefix
-
-    return subtree_prefix(region_code)
 
 
 @transaction.atomic
