@@ -55,6 +55,12 @@ STATES = [
 REJECT_AT = 7  # the draft slot: first an application rejected, then the company's new draft
 
 
+def logins() -> set[str]:
+    """The usernames this demo adds (finance, regulators and the companies of Banan and Liaocheng)."""
+    companies = [login for _name, login in BANAN] + [login for _name, login, _region in LIAOCHENG]
+    return {u[0] for u in OFFICERS} | {f"{c}_{role}" for c in companies for role in ("filer", "approver")}
+
+
 def _user(username, last, first, role, region=None, institution=None) -> User:
     user, created = User.objects.update_or_create(
         username=username,
