@@ -285,6 +285,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ErrorCodeEnum": "core.openapi.ERROR_CODES",
         "FilingStatusEnum": "reporting.choices.FilingStatus",
+        "SubsidyStatusEnum": "subsidies.choices.Status",
+        "SubsidySchemeKindEnum": "subsidies.choices.SchemeKind",
     },
 }
 

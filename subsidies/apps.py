@@ -6,4 +6,11 @@ class SubsidiesConfig(AppConfig):
     verbose_name = "补贴与风险补偿"
 
     def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
+        from institutions.tabs import Tab, register
+
         from . import inbox  # noqa: F401 — registers the inbox sources
+        from .selectors import institution_tab
+
+        register(Tab("subsidies", _("补贴"), "subsidies/_institution_tab.html", institution_tab, order=80))

@@ -55,6 +55,12 @@ STATES = [
 REJECT_AT = 7  # the draft slot: first an application rejected, then the company's new draft
 
 
+def logins() -> set[str]:
+    """The usernames this demo adds (finance, regulators and the companies of Banan and Liaocheng)."""
+    companies = [login for _name, login in BANAN] + [login for _name, login, _region in LIAOCHENG]
+    return {u[0] for u in OFFICERS} | {f"{c}_{role}" for c in companies for role in ("filer", "approver")}
+
+
 def _user(username, last, first, role, region=None, institution=None) -> User:
     user, created = User.objects.update_or_create(
         username=username,
@@ -211,7 +217,8 @@ def _drive(app: Application, target: str, c: dict, reject: bool = False) -> None
 
 def _applications(scheme: Scheme, companies: list[tuple], officers: dict) -> int:
     made = 0
-    slots = [(inst, users, year) for year in (2024, 2025) for inst, users in companies]
+    # 2025 (last year) is the year being decided and paid; 2024's late applications are still open
+    slots = [(inst, users, year) for year in (2025, 2024) for inst, users in companies]
     for i, (inst, users, year) in enumerate(slots):
         if Application.objects.filter(scheme=scheme, institution=inst, year=year).exists():
             continue
@@ -272,4 +279,50 @@ def seed() -> dict:
     made += _applications(banan_scheme, banan, bn)
     made += _applications(fee, liaocheng, lc)
     made += _applications(risk, liaocheng, lc)
+    made += _award()
     return {"officers": list(officers), "applications": made}
+
+
+def _award() -> int:
+    """The Sichuan fee-reduction award for 2025 over Chengdu institutions that filed their Q4 report:
+    the city bureau reviews, the provincial bureau allocates the pool, decides, publishes and pays."""
+    scheme = Scheme.objects.get(code="sc-fee-reduction-award")
+    if Application.objects.filter(scheme=scheme).exists():
+        return 0
+    province = _user("sc_finance", "张", "财政", Role.FINANCE, "510000")
+    city = _user("cd_finance", "刘", "财政", Role.FINANCE, "510100")
+    institutions = list(
+        Institution.objects.filter(
+            region__pk__startswith="5101",
+            filings__year=2025,
+            filings__quarter=4,
+            filings__current_version__submitted_at__isnull=False,
+        )
+        .distinct()
+        .order_by("pk")[:8]
+    )
+    if not institutions:
+        return 0
+    if scheme.budget is None:
+        services.scheme_update(
+            actor=province, scheme=scheme, reason="2025年度降费奖补资金池（演示数据）", budget=Decimal("3000")
+        )
+    apps = []
+    for inst in institutions:
+        filer = User.objects.filter(institution=inst, role=Role.FILER).first()
+        approver = User.objects.filter(institution=inst, role=Role.APPROVER).first()
+        app = services.application_create(actor=filer, scheme=scheme, institution=inst, year=2025)
+        apps.append((app, approver))
+    for app, approver in apps[1:]:  # the first stays a draft
+        services.application_submit(actor=approver, application=app)
+    for app, _ in apps[2:]:  # the second waits for the city's review
+        services.application_review(actor=city, application=app, note="季度报表数据核对无误")
+    services.award_allocate(actor=province, scheme=scheme, year=2025)
+    for app, _ in apps[2:6]:
+        services.application_decide(actor=province, application=app, approve=True)
+    for app, _ in apps[2:5]:
+        services.application_publish(actor=province, application=app, on=dt.date(2026, 11, 20))
+    services.application_pay(
+        actor=province, application=apps[2][0], paid_on=dt.date(2026, 11, 30), reference="川财金〔2026〕88号"
+    )
+    return len(apps)

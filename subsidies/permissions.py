@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from core.permissions import role_required
+from core.permissions import Access, Authority, role_required
 from core.roles import COMPANY_ROLES, Role, acts_for, has_role, is_admin, role_of
 from core.scoping import in_subtree
 
@@ -63,3 +63,18 @@ def may_allocate(user, scheme) -> bool:
 
 def may_read_applications(user) -> bool:
     return has_role(user, Role.FINANCE, Role.REGULATOR, *COMPANY_ROLES)
+
+
+# --- API: who may write at all (the services then decide each operation) -------------------------
+
+
+class SchemeAPI(Authority):
+    """Schemes: read by everyone signed in; written by finance officers (of the scheme's level)."""
+
+    write = Access(roles=(Role.FINANCE,))
+
+
+class ApplicationAPI(Authority):
+    """Applications: read within one's scope; written by the companies and the finance bureaus."""
+
+    write = Access(roles=(Role.FINANCE, *COMPANY_ROLES))

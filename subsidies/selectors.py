@@ -132,8 +132,8 @@ def budget_rows(user, year: int) -> list[dict]:
     rows = []
     for s in visible_schemes_for_budget(user):
         t = by_scheme.get(s.pk, {})
-        approved = t.get("approved") or ZERO
-        paid = t.get("paid") or ZERO
+        approved = calc.money(t.get("approved") or ZERO)  # SQLite sums decimals as floats
+        paid = calc.money(t.get("paid") or ZERO)
         rows.append(
             {
                 "scheme": s,
@@ -202,9 +202,9 @@ def annual_report_figures(*, region_code: str, year: int) -> list[dict]:
             "name": r["scheme__name"],
             "kind": r["scheme__kind"],
             "approved_count": r["approved_count"],
-            "approved_amount": r["approved_amount"] or ZERO,
+            "approved_amount": calc.money(r["approved_amount"] or ZERO),
             "paid_count": r["paid_count"],
-            "paid_amount": r["paid_amount"] or ZERO,
+            "paid_amount": calc.money(r["paid_amount"] or ZERO),
         }
         for r in rows
     ]
@@ -232,3 +232,14 @@ def is_company(user) -> bool:
 
 def default_year() -> int:
     return dt.date.today().year - 1
+
+
+def institution_tab(request, institution) -> dict:
+    """The institution page's subsidy tab: its applications the user may see."""
+    applications = (
+        Application.objects.for_user(request.user)
+        .filter(institution=institution)
+        .select_related("scheme")
+        .order_by("-year", "scheme__code")
+    )
+    return {"subsidy_applications": applications}

@@ -5,6 +5,7 @@ shown as a message naming the field."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
@@ -16,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.excel import Table, export_response
@@ -151,12 +153,31 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "steps": selectors.application_steps(application),
             "actions": actions,
             "newer_data": selectors.newer_data(application),
+            "stamp": _stamp_rows(application.data_stamp),
             "is_risk": application.scheme.kind == SchemeKind.RISK_COMPENSATION,
             "is_award": application.scheme.kind == SchemeKind.AWARD_POOL,
             "today": timezone.localdate(),
             "pay_default": max(timezone.localdate(), application.publicity_to or timezone.localdate()),
         },
     )
+
+
+STAMP_LABELS = {
+    "records_changed": gettext_lazy("业务明细最近更新"),
+    "events_changed": gettext_lazy("担保事件最近更新"),
+    "filing_version": gettext_lazy("所用季度报表版本（编号）"),
+}
+
+
+def _stamp_rows(stamp: dict) -> list[tuple[str, str]]:
+    """The frozen data versions, readable: timestamps to the minute (local time)."""
+    rows = []
+    for key, value in (stamp or {}).items():
+        if isinstance(value, str) and "T" in value:
+            with contextlib.suppress(ValueError):
+                value = timezone.localtime(dt.datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M:%S")
+        rows.append((STAMP_LABELS.get(key, key), value))
+    return rows
 
 
 # --- actions ------------------------------------------------------------------------------------------
@@ -363,13 +384,20 @@ def scheme_detail(request: HttpRequest, code: str) -> HttpResponse:
             "revisions": scheme.revisions.select_related("changed_by"),
             "modes": BudgetMode.choices,
             "years": range(timezone.localdate().year, timezone.localdate().year - 4, -1),
+            "default_year": selectors.default_year(),
         },
     )
 
 
 @finance_pages
 def scheme_new(request: HttpRequest) -> HttpResponse:
-    values = {"region_code": getattr(request.user, "region_id", "") or "", "params": "{}"}
+    values = {
+        "region_code": getattr(request.user, "region_id", "") or "",
+        "params": "{}",
+        "effective_from": "",
+        "effective_to": "",
+        "open": True,
+    }
     if request.method == "POST":
         try:
             v = _scheme_values(request.POST)
@@ -385,7 +413,14 @@ def scheme_new(request: HttpRequest) -> HttpResponse:
             return redirect("subsidies:scheme", scheme.code)
         except AppError as exc:
             _fail(request, exc)
-        values = request.POST
+        keys = ("code", "kind", "region_code", "name", "source", "effective_from", "effective_to", "budget")
+        values = {
+            **{
+                k: request.POST.get(k, "")
+                for k in (*keys, "budget_mode", "publicity_days", "params", "reason")
+            },
+            "open": request.POST.get("open") == "on",
+        }
     return render(
         request,
         "subsidies/scheme_new.html",

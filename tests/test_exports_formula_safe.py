@@ -8,6 +8,7 @@ import datetime as dt
 import inspect
 import io
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -17,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from institutions import services as registry
 from institutions.models import Notice, NoticeItem
+from subsidies.models import Application, ApplicationLine, Scheme
 from tests.reporting.helpers import GOOD_Q1, GOOD_Q2, file_and_submit
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +101,20 @@ def hostile(users, chengdu_institution, mianyang_institution):
         checker=users["cd_approver"],
     )
     file_and_submit(mianyang_institution, "2025Q2", GOOD_Q1, maker=users["my_filer"], checker=users["admin"])
-    return {"notice": notice, "filing": filing}
+    award = Scheme.objects.get(code="sc-fee-reduction-award")
+    subsidy = Application.objects.create(
+        scheme=award,
+        institution=chengdu_institution,
+        year=2025,
+        status="publicity",
+        final_amount=Decimal("12.50"),
+        publicity_from=dt.date(2026, 1, 1),
+        publicity_to=dt.date(2026, 1, 8),
+    )
+    ApplicationLine.objects.create(
+        application=subsidy, scheme=award, year=2025, label=HOSTILE["item"], eligible=True, base=Decimal(100)
+    )
+    return {"notice": notice, "filing": filing, "subsidy": subsidy}
 
 
 @pytest.fixture
@@ -156,6 +171,9 @@ def test_every_export_is_formula_safe(users, client_for, hostile, hostile_record
         "bank_batches:template": (regulator, "/guarantees/bank-batches/template.xlsx"),
         "supervision:warnings": (regulator, "/supervision/warnings/?export=csv"),
         "supervision:annual_table_xlsx": (regulator, "/supervision/reports/annual-table.xlsx?year=2025"),
+        "subsidies:export": (regulator, "/subsidies/applications/export.xlsx"),
+        "subsidies:lines_export": (regulator, f"/subsidies/applications/{hostile['subsidy'].pk}/lines.xlsx"),
+        "subsidies:publicity_csv": (public, "/subsidies/publicity.csv"),
     }
     assert export_views() == set(walk)
     texts, numbers = {}, {}
@@ -206,6 +224,9 @@ def test_every_export_is_formula_safe(users, client_for, hostile, hostile_record
         "bank_batches:template": set(),
         "supervision:warnings": set(),  # no breach in these filings (warning exports: tests/supervision)
         "supervision:annual_table_xlsx": {HOSTILE["chengdu"], HOSTILE["mianyang"]},
+        "subsidies:export": {HOSTILE["chengdu"]},
+        "subsidies:lines_export": {HOSTILE["item"]},
+        "subsidies:publicity_csv": {quoted["chengdu"]},
     }
     # the loss is a number wherever a filing's values are exported
     assert numbers == {
@@ -223,6 +244,9 @@ def test_every_export_is_formula_safe(users, client_for, hostile, hostile_record
         "bank_batches:template": set(),
         "supervision:warnings": set(),
         "supervision:annual_table_xlsx": set(),
+        "subsidies:export": set(),
+        "subsidies:lines_export": set(),
+        "subsidies:publicity_csv": set(),
     }
 
 

@@ -15,6 +15,7 @@ from core.models import AuditEvent
 from institutions.demo import seed_licence_notices
 from institutions.models import Institution
 from reporting.models import Filing
+from subsidies import demo as subsidies_demo
 from supervision.models import IndicatorBreach, IndicatorValue
 
 pytestmark = pytest.mark.django_db
@@ -47,11 +48,12 @@ def test_seed_demo_is_deterministic_and_rerunnable(demo):
     # The award list (88) and the companies of seed 003's licence notices: 11 listed legal entities plus
     # 成都市仁信, the unlisted parent of a listed branch. Branches come on top.
     legal_entities = Institution.objects.filter(kind="legal_entity")
-    assert legal_entities.count() == 88 + 12
+    subsidy_companies = len(subsidies_demo.BANAN) + len(subsidies_demo.LIAOCHENG)  # in 500113 and 371500
+    assert legal_entities.count() == 88 + 12 + subsidy_companies
     assert legal_entities.filter(level="province").count() == 2
     assert legal_entities.filter(region__code__startswith="51").count() == 88 + 12
     assert (
-        len(first) == 88 + 3 + 14
+        len(first) == 88 + 3 + 14 + subsidy_companies
     )  # + the cross-province branches of institutions.demo.BRANCHES + the notice companies
     # Only the award list files: the notice companies' licences ended in 2020, before the demo quarters.
     assert Filing.objects.count() == 699
@@ -60,7 +62,7 @@ def test_seed_demo_is_deterministic_and_rerunnable(demo):
     assert not Filing.objects.filter(
         institution__credit_code__in=[i.credit_code for i in seed_licence_notices()]
     ).exists()
-    assert set(User.objects.values_list("username", flat=True)) == set(DEMO_HOME)
+    assert set(User.objects.values_list("username", flat=True)) == set(DEMO_HOME) | subsidies_demo.logins()
 
 
 def test_seed_demo_rebuilds_changed_demo_filings_and_their_indicators(demo, monkeypatch):

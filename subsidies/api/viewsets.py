@@ -13,11 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.openapi import ErrorSerializer
-from core.permissions import PublicAPI, SignedInAPI
+from core.permissions import PublicAPI
 from institutions.models import Institution
 
 from .. import selectors, services
 from ..models import Application
+from ..permissions import ApplicationAPI, SchemeAPI
 from . import serializers as s
 
 CONFLICT = {409: ErrorSerializer}
@@ -25,7 +26,7 @@ CONFLICT = {409: ErrorSerializer}
 
 class SchemeViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     serializer_class = s.SchemeSerializer
-    permission_classes = [SignedInAPI]  # the services decide who edits (the bureau of the scheme's level)
+    permission_classes = [SchemeAPI]  # the services decide who edits (the bureau of the scheme's level)
     lookup_field = "code"
 
     def get_queryset(self):
@@ -60,7 +61,7 @@ class SchemeViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retri
 
 class ApplicationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
     serializer_class = s.ApplicationSerializer
-    permission_classes = [SignedInAPI]  # the services decide who prepares, submits, reviews and decides
+    permission_classes = [ApplicationAPI]  # the services decide who prepares, submits, reviews and decides
 
     def get_queryset(self):
         q = self.request.query_params

@@ -27,6 +27,8 @@ SAMPLES = {
     "rest": "indicators/",
     "uidb64": "MQ",
     "token": "set-password",
+    "step": "review",
+    "code": "banan-fee-subsidy",
 }
 
 
@@ -96,6 +98,7 @@ def test_public_pages_say_so_explicitly():
         "accounts/password/reset/<uidb64>/<token>/",
         "accounts/password/reset/done/",
         "accounts/password/reset/sent/",
+        "api/v1/^subsidy-publicity/$",
         "api/v1/auth/token/",
         "favicon.ico",
         "healthz",
@@ -104,6 +107,9 @@ def test_public_pages_say_so_explicitly():
         "public/notices/",
         "public/notices/<int:pk>/",
         "public/register/",
+        "subsidies/publicity.csv",
+        "subsidies/publicity.json",
+        "subsidies/publicity/",
     ]
 
 
@@ -176,6 +182,7 @@ def test_administrators_pass_every_role_check_but_the_company_s_own_pages():
         "reporting/file/<str:period>/template.xlsx",
         "reporting/file/<str:period>/upload/",
         "reporting/file/<str:period>/prefill/",
+        "subsidies/schemes/<slug:code>/apply/",
     ]
 
 
@@ -206,6 +213,7 @@ MENU = {
         "校验规则",
         "消息",
         "政府性机构名单",
+        "补贴",
         "银担合作",
         "总对总核对",
         "明细核对容差",
@@ -229,6 +237,7 @@ MENU = {
         "校验规则",
         "消息",
         "政府性机构名单",
+        "补贴",
         "银担合作",
         "总对总核对",
         "明细核对容差",
