@@ -180,13 +180,14 @@ def payments_for(user) -> QuerySet[Application]:
     )
 
 
-def annual_report_figures(*, region_code: str, year: int) -> list[dict]:
+def annual_report_figures(*, region_code: str, year: int, user=None) -> list[dict]:
     """For the annual supervision report: per scheme, the applications of institutions in `region_code`
     (and below) for `year` that were approved (or went on to publicity and payment), the amounts
-    approved (after any pro rata scaling) and paid. One query; no user (the report is the system's)."""
+    approved (after any pro rata scaling) and paid. One query; read as `user` when given."""
     institutions = region_subtree_q("institution__region_id", region_code)
+    applications = Application.objects.for_user(user) if user is not None else Application.objects.all()
     rows = (
-        Application.objects.filter(institutions, year=year, status__in=COMMITTED)
+        applications.filter(institutions, year=year, status__in=COMMITTED)
         .values("scheme__code", "scheme__name", "scheme__kind")
         .annotate(
             approved_count=Count("id"),

@@ -13,7 +13,9 @@ from rest_framework.test import APIClient
 
 from subsidies.choices import Status
 from subsidies.models import Application, Scheme
+from subsidies.report import subsidies_section
 from subsidies.selectors import annual_report_figures
+from supervision.annual_report import build_report
 
 from . import helpers as h
 
@@ -93,6 +95,18 @@ def test_end_to_end_web(liaocheng):
         }
     ]
     assert annual_report_figures(region_code="500113", year=2025) == []
+    # the annual supervision report's part three carries it, read as the regulator (no one else's)
+    section = subsidies_section(L["regulator"], "371500", 2025)
+    assert section.figures == {
+        "subsidy_applications": 1,
+        "subsidy_approved": D("4.00"),
+        "subsidy_paid": D("4.00"),
+    }
+    assert section.tables[0].rows == [["聊城市政府性融资担保业务担保费补贴", 1, D("4.00"), 1, D("4.00")]]
+    assert subsidies_section(h.regulator("500113"), "371500", 2025) is None
+    parts = build_report(L["regulator"], "371500", 2025)
+    development = next(p for p in parts if p["key"] == "development")
+    assert "subsidies" in [s.key for s, _content in development["sections"]]
 
 
 def test_end_to_end_api(liaocheng):
