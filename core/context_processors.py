@@ -2,7 +2,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
-from .inbox import menu_counts
+from .inbox import counted_entries
 from .permissions import MENU
 
 
@@ -10,7 +10,7 @@ def _menu(request) -> list[dict]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    counts = menu_counts(request)
+    counted = counted_entries()
     items = []
     for access, label, name, icon in MENU:
         if not access.allows(user):
@@ -24,7 +24,8 @@ def _menu(request) -> list[dict]:
                 "label": label,
                 "url": url,
                 "icon": icon,
-                "count": counts.get(name, 0),
+                "name": name.replace(":", "-"),
+                "counted": name in counted,
                 "active": request.path == url or (url != "/" and request.path.startswith(url)),
             }
         )
@@ -32,7 +33,8 @@ def _menu(request) -> list[dict]:
 
 
 def navigation(request):
-    # Built when a template first reads it (a fragment that shows no menu costs no count queries).
+    # Built when a template first reads it. The counts beside the entries are not computed here: the
+    # page asks for them after it loads (core.views.menu_counts), so no page pays for every inbox source.
     return {
         "nav_items": SimpleLazyObject(lambda: _menu(request)),
         "portal_name": settings.PORTAL_NAME,

@@ -77,6 +77,11 @@ def request_tasks(request) -> list[Task]:
     return request._inbox_tasks
 
 
+def counted_entries() -> set[str]:
+    """The url names of the menu entries that show a count (the inbox and each registered counter)."""
+    return {"inbox", *_COUNTERS}
+
+
 def menu_counts(request) -> dict[str, int]:
     """{url name: count} for the menu: the inbox's tasks and every registered counter."""
     user = getattr(request, "user", None)

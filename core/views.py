@@ -1,6 +1,7 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from .inbox import menu_counts as counts_for
 from .inbox import request_tasks
 from .models import AuditEvent
 from .permissions import role_required, signed_in
@@ -34,3 +35,11 @@ def page_not_found(request, exception):
 def inbox(request):
     """待办: what waits for the user, from every app's inbox source (core.inbox)."""
     return render(request, "core/inbox.html", {"tasks": request_tasks(request)})
+
+
+@signed_in
+def menu_counts(request):
+    """The counts beside the menu's entries, as htmx out-of-band fragments the page asks for once it has
+    loaded (every inbox source runs here, not in every page's rendering)."""
+    counts = {name.replace(":", "-"): n for name, n in counts_for(request).items()}
+    return render(request, "core/_menu_counts.html", {"counts": sorted(counts.items())})

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("inbox/", core_views.inbox, name="inbox"),
+    path("inbox/counts/", core_views.menu_counts, name="menu_counts"),
     path(
         "favicon.ico", public(RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")), name="favicon"
     ),
