@@ -65,10 +65,8 @@ def estimate(scheme: Scheme, institution: Institution, year: int) -> dict:
     probe = Application(scheme=scheme, institution=institution, year=year)
     try:
         if scheme.kind == SchemeKind.FEE_SUBSIDY:
-            results, amount, _capped = services.fee_subsidy_evaluate(
-                scheme=scheme, institution_id=institution.pk, year=year
-            )
-            return {"amount": amount, "eligible": sum(r.eligible for r in results), "total": len(results)}
+            total = services.fee_subsidy_estimate(scheme=scheme, institution_id=institution.pk, year=year)
+            return {"amount": total.amount, "eligible": total.eligible, "total": total.guarantees}
         result, lines = services.COMPUTERS[scheme.kind](probe)
         if scheme.kind == SchemeKind.AWARD_POOL:
             s = result["summary"]
