@@ -241,3 +241,13 @@ def institution_tab(request, institution) -> dict:
         .order_by("-year", "scheme__code")
     )
     return {"subsidy_applications": applications}
+
+
+def computing_job(application: Application):
+    """The background job computing the application (core.jobs), while its draft says so; else None."""
+    from core.models import Job
+
+    job_id = (application.computation or {}).get("job")
+    if not job_id or not application.computation.get("computing"):
+        return None
+    return Job.objects.filter(pk=job_id).first()

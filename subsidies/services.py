@@ -14,6 +14,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Sum
@@ -22,6 +23,7 @@ from psycopg import errors as psycopg_errors
 
 from core import audit
 from core.exceptions import AppError, bilingual
+from core.jobs import job_enqueue, job_progress, job_running
 from core.permissions import require
 from core.roles import Actor
 from core.scoping import can_see, in_subtree
@@ -629,6 +631,67 @@ def _compute(application: Application) -> None:
         ) from None
 
 
+def background_min() -> int:
+    """Fee-subsidy applications over this many guarantees in force are computed by a background job
+    (settings.SUBSIDY_BACKGROUND_MIN)."""
+    return getattr(settings, "SUBSIDY_BACKGROUND_MIN", 20_000)
+
+
+def _compute_or_queue(application: Application, actor: Actor) -> None:
+    """_compute now, or, for a large fee-subsidy application, a job that computes it after this
+    transaction commits (core.jobs); meanwhile the draft says it is computing and cannot be submitted."""
+    if application.scheme.kind == SchemeKind.FEE_SUBSIDY:
+        start, end = _period(application.year)
+        n = Guarantee.objects.filter(
+            institution_id=application.institution_id, start_date__lte=end, end_date__gt=start
+        ).count()
+        if n >= background_min():
+            from .tasks import compute_application
+
+            ApplicationLine.objects.filter(application=application).delete()
+            job = job_enqueue(
+                kind="subsidies.compute",
+                task=compute_application,
+                params={"application": application.pk, "guarantees": n},
+                user=_user(actor),
+            )
+            application.computed_amount = application.marginal_amount = application.whole_amount = None
+            application.uncomputable_reason = ""
+            application.computed_at = None
+            application.computation = {
+                "kind": SchemeKind.FEE_SUBSIDY,
+                "computing": True,
+                "job": job.pk,
+                "guarantees": n,
+            }
+            return
+    _compute(application)
+
+
+def application_compute_job(*, job_id: int) -> None:
+    """The background computation of one application (the task subsidies.compute_application): the
+    lines, the amount and the stamp, committed with the job. An application no longer a draft, or queued
+    again since, is left alone."""
+    with job_running(job_id) as job:
+        if job is None:
+            return
+        pk = job.params["application"]
+        Application.objects.select_for_update().filter(pk=pk).first()
+        application = _locked(Application(pk=pk))
+        if application.status not in EDITABLE or application.computation.get("job") != job.pk:
+            job.message = "申请已变化，未测算 / the application changed meanwhile: not computed"
+            return
+        try:
+            _compute(application)
+        except AppError as exc:  # guarantees claimed meanwhile by another application: said as the reason
+            application.computed_amount = None
+            application.computation = {"kind": application.scheme.kind, "error": str(exc.message)}
+            application.uncomputable_reason = str(exc.message)[:300]
+        application.save()
+        n = job.params.get("guarantees", 0)
+        job_progress(job, done=n, total=n)
+
+
 LINE_COLUMNS = (
     "application_id",
     "scheme_id",
@@ -744,7 +807,7 @@ def application_create(
         scheme=scheme, institution=institution, year=year, note=note, prepared_by=_user(actor)
     )
     application = _locked(application)
-    _compute(application)
+    _compute_or_queue(application, actor)
     application.save()
     _step(application, actor, "", Status.DRAFT, amount=application.computed_amount, note=note)
     audit.record(actor=actor, action=audit.Action.CREATE, instance=application, note=note)
@@ -762,7 +825,7 @@ def application_recompute(*, actor: Actor, application: Application, note: str |
             code="conflict",
         )
     before = audit.snapshot(application)
-    _compute(application)
+    _compute_or_queue(application, actor)
     if note is not None:
         application.note = note
     application.prepared_by = _user(actor) or application.prepared_by
@@ -779,6 +842,11 @@ def application_submit(*, actor: Actor, application: Application) -> Application
     """The approver submits the prepared draft (or resubmits after a return)."""
     application = _locked(application)
     _require(actor, may_submit, application.institution_id)
+    if application.computation.get("computing"):
+        raise AppError(
+            bilingual("正在后台测算，完成后才能申报", "the amount is still being computed: not submitted"),
+            code="conflict",
+        )
     if application.uncomputable_reason:
         raise AppError(
             bilingual(

@@ -156,3 +156,37 @@ def test_guarantees_claimed_elsewhere_are_explained_not_claimed():
     assert services.EXCLUDED_REASON in reasons
     assert second.computed_amount < first.computed_amount
     assert connection.vendor in ("postgresql", "sqlite")
+
+
+def test_large_application_is_computed_by_a_background_job(settings, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    from core.models import Job
+
+    settings.SUBSIDY_BACKGROUND_MIN = 10
+    inst = h.institution("500113")
+    filer, approver = h.company_users(inst)
+    _portfolio(inst)
+    scheme = Scheme.objects.get(code="banan-fee-subsidy")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        app = services.application_create(actor=filer, scheme=scheme, institution=inst, year=2025)
+    assert app.computation["computing"] and app.computed_amount is None and not app.lines.exists()
+    job = Job.objects.get(pk=app.computation["job"])
+    assert (job.kind, job.status) == ("subsidies.compute", Job.Status.QUEUED)
+    with pytest.raises(services.AppError) as exc:
+        services.application_submit(actor=approver, application=app)
+    assert exc.value.code == "conflict"
+    web = Client()
+    web.force_login(filer)
+    page = web.get(f"/subsidies/applications/{app.pk}/").content.decode()
+    assert 'id="computing"' in page and f"#{job.pk}" in page
+
+    for callback in callbacks:  # the commit: the job is sent, and runs at once (eager, as without a broker)
+        callback()
+    app.refresh_from_db()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.done_count == app.computation["guarantees"]
+    assert not app.computation.get("computing") and app.computed_amount is not None
+    assert _compare(app) > 0
+    assert 'id="computing"' not in web.get(f"/subsidies/applications/{app.pk}/").content.decode()
+    services.application_submit(actor=approver, application=app)
