@@ -282,8 +282,10 @@ def _fee_rows_sql(
 
 
 def _fee_sum_sql(scheme: Scheme, institution_id: int, year: int, application: Application | None):
-    """(FeeTotal, verdicts, lines, on_list, basis, the CTE and its params): one grouped statement, the
-    judgement per group in Python (calculations.fee_subsidy_sum)."""
+    """(FeeTotal, the verdict per group key, product line codes by id, day basis, the CTE and its
+    params): one grouped statement, the judgement per group in Python (calculations.fee_subsidy_sum).
+    The INSERT … SELECT of the lines runs later in the same transaction: a guarantee committed by
+    another transaction in between would find no verdict (not-null error, refused as a conflict)."""
     lines = p.fee_lines(scheme.params, year)
     _start, end = _period(year)
     on_list = institution_id in government_backed_ids(on=end, institution_ids=[institution_id])
