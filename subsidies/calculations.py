@@ -201,6 +201,62 @@ def fee_subsidy_lines(
     return out
 
 
+class FeeGroup(NamedTuple):
+    """Guarantees alike in everything the judgement reads, summed (what the database groups on
+    PostgreSQL): `facts` carries the shared values (its id, label, amount and dates are not read);
+    `amount_days` is Σ guaranteed amount × days in force of the group."""
+
+    facts: GuaranteeFacts
+    count: int
+    amount_days: Decimal
+
+
+@dataclass
+class FeeTotal:
+    guarantees: int
+    eligible: int
+    unrounded: Decimal
+    amount: Decimal
+    capped: bool
+
+
+def fee_subsidy_sum(
+    groups: Iterable[FeeGroup],
+    lines: Sequence[FeeLine],
+    *,
+    day_basis: int,
+    on_govlist: bool,
+    institution_cap: Decimal | None,
+    ineligible: int = 0,
+) -> tuple[FeeTotal, dict[tuple, tuple[FeeLine | None, list[str]]]]:
+    """The fee subsidy from grouped guarantees: each group judged once as `fee_subsidy_line` judges one
+    of its guarantees, Σ points × Σ(amount × days) of the eligible groups ÷ the day basis, rounded once
+    (the same amount as Σ of the lines: points × amount × days / basis is linear in amount × days).
+    `ineligible` counts guarantees judged elsewhere (not in force, claimed elsewhere). Returns the total
+    and the verdict per group key (its facts' product line, client type, fee rate, gov flag, total)."""
+    numerator = ZERO
+    count = ineligible
+    eligible = 0
+    verdicts: dict[tuple, tuple[FeeLine | None, list[str]]] = {}
+    for group in groups:
+        g = group.facts
+        key = (g.product_line, g.client_type, g.fee_rate, g.gov_backed, g.client_total)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _judge(g, lines, on_govlist)
+        count += group.count
+        line = verdict[0]
+        if line is not None:
+            eligible += group.count
+            numerator += line.points * group.amount_days
+    unrounded = numerator / day_basis
+    total = money(unrounded)
+    capped = institution_cap is not None and total > institution_cap
+    if capped:
+        total = money(institution_cap)
+    return FeeTotal(count, eligible, unrounded, total, capped), verdicts
+
+
 def _judge(g: GuaranteeFacts, lines: Sequence[FeeLine], on_govlist: bool) -> tuple[FeeLine | None, list[str]]:
     reasons: list[str] = []
     for line in lines:

@@ -65,10 +65,8 @@ def estimate(scheme: Scheme, institution: Institution, year: int) -> dict:
     probe = Application(scheme=scheme, institution=institution, year=year)
     try:
         if scheme.kind == SchemeKind.FEE_SUBSIDY:
-            results, amount, _capped = services.fee_subsidy_evaluate(
-                scheme=scheme, institution_id=institution.pk, year=year
-            )
-            return {"amount": amount, "eligible": sum(r.eligible for r in results), "total": len(results)}
+            total = services.fee_subsidy_estimate(scheme=scheme, institution_id=institution.pk, year=year)
+            return {"amount": total.amount, "eligible": total.eligible, "total": total.guarantees}
         result, lines = services.COMPUTERS[scheme.kind](probe)
         if scheme.kind == SchemeKind.AWARD_POOL:
             s = result["summary"]
@@ -244,3 +242,13 @@ def institution_tab(request, institution) -> dict:
         .order_by("-year", "scheme__code")
     )
     return {"subsidy_applications": applications}
+
+
+def computing_job(application: Application):
+    """The background job computing the application (core.jobs), while its draft says so; else None."""
+    from core.models import Job
+
+    job_id = (application.computation or {}).get("job")
+    if not job_id or not application.computation.get("computing"):
+        return None
+    return Job.objects.filter(pk=job_id).first()

@@ -153,6 +153,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "steps": selectors.application_steps(application),
             "actions": actions,
             "newer_data": selectors.newer_data(application),
+            "job": selectors.computing_job(application),
             "stamp": _stamp_rows(application.data_stamp),
             "is_risk": application.scheme.kind == SchemeKind.RISK_COMPENSATION,
             "is_award": application.scheme.kind == SchemeKind.AWARD_POOL,
