@@ -949,6 +949,8 @@ def tolerance_save(
         before=before,
     )
     return row
+
+
 def filings_accept_bulk(*, actor: Actor, filings: Iterable[Filing], note: str = "") -> tuple[list, list]:
     """Accept in one action each filing whose findings at submission are all explained (no blocking error,
     no warning without its explanation); each in its own transaction, so one refusal (decided by someone

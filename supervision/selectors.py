@@ -490,6 +490,8 @@ def institution_rating_tab(request: HttpRequest, institution: Institution) -> di
     rating = Rating.objects.for_user(request.user).filter(institution=institution).order_by("-year").first()
     band = GradeBand.objects.filter(sheet_id=rating.sheet_id, grade=rating.grade).first() if rating else None
     return {"rating": rating, "band": band}
+
+
 def amendment_comparison(filing: Filing) -> dict:
     """The shown version against the version it replaces (the latest earlier submitted one: the accepted
     version an amendment corrects, or the returned one a resubmission answers), cell by cell and indicator
