@@ -141,13 +141,15 @@ def hostile_records(users, chengdu_institution, mianyang_institution, django_cap
     return batch
 
 
-def test_every_export_is_formula_safe(users, client_for, hostile, hostile_records):
+@pytest.fixture
+def export_walk(users, client_for, hostile, hostile_records):
+    """{export view: (client, url)}: every export, fetched as who may (the audit test walks it too)."""
     regulator, filer, public = (
         client_for(users["sc_regulator"]),
         client_for(users["cd_filer"]),
         client_for(None),
     )
-    walk = {
+    return {
         "institutions:export": (regulator, "/institutions/export.xlsx"),
         "institutions:import": (regulator, "/institutions/import/?template=1"),
         "institutions:public_register": (public, "/public/register/?format=csv"),
@@ -175,6 +177,10 @@ def test_every_export_is_formula_safe(users, client_for, hostile, hostile_record
         "subsidies:lines_export": (regulator, f"/subsidies/applications/{hostile['subsidy'].pk}/lines.xlsx"),
         "subsidies:publicity_csv": (public, "/subsidies/publicity.csv"),
     }
+
+
+def test_every_export_is_formula_safe(export_walk):
+    walk = export_walk
     assert export_views() == set(walk)
     texts, numbers = {}, {}
     for name, (client, url) in walk.items():

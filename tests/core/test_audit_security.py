@@ -10,32 +10,21 @@ from django.utils import timezone
 from accounts.models import User
 from core.models import AuditEvent
 from tests.factories import TEST_PASSWORD
-from tests.test_exports_formula_safe import export_views, hostile  # noqa: F401  (fixture)
+from tests.test_exports_formula_safe import (  # noqa: F401  (fixtures)
+    export_views,
+    export_walk,
+    hostile,
+    hostile_records,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_every_export_is_audited_with_who_what_and_filters(users, client_for, hostile):  # noqa: F811
-    regulator, filer, public = (
-        client_for(users["sc_regulator"]),
-        client_for(users["cd_filer"]),
-        client_for(None),
-    )
-    walk = {
-        "institutions:export": (regulator, "/institutions/export.xlsx"),
-        "institutions:import": (regulator, "/institutions/import/?template=1"),
-        "institutions:public_register": (public, "/public/register/?format=csv"),
-        "institutions:public_govlist": (public, "/public/govlist/?format=csv"),
-        "institutions:public_notices": (public, "/public/notices/?format=csv"),
-        "institutions:public_notice": (public, f"/public/notices/{hostile['notice'].pk}/?format=csv"),
-        "reporting:excel_download": (filer, "/reporting/file/2025Q2/template.xlsx"),
-        "reporting:findings_workbook": (
-            regulator,
-            f"/reporting/filings/{hostile['filing'].pk}/findings.xlsx",
-        ),
-        "reporting:export_aggregate": (regulator, "/reporting/exports/aggregate.xlsx?period=2025Q2"),
-        "reporting:export_csv": (regulator, "/reporting/exports/filings.csv?period=2025Q2"),
-    }
+def test_every_export_is_audited_with_who_what_and_filters(users, export_walk):  # noqa: F811
+    walk = export_walk
+    regulator = walk["institutions:export"][0]
+    filer = walk["reporting:excel_download"][0]
+    public = walk["institutions:public_register"][0]
     assert export_views() == set(walk)  # a new export view must be walked here too
     for name, (client, url) in walk.items():
         before = AuditEvent.objects.filter(action="export").count()
