@@ -42,6 +42,7 @@ def institution_for(user, credit_code: str | None) -> Institution:
 class BatchViewSet(viewsets.GenericViewSet):
     serializer_class = s.BatchSerializer
     permission_classes = [GuaranteeAPI]
+    api_key_scope = "guarantees"  # a company's API key with this scope sends batches (accounts.ApiKey)
 
     def get_queryset(self):
         return selectors.batches_for(self.request.user)

@@ -22,11 +22,11 @@ def api(user) -> APIClient:
 
 @pytest.fixture
 def post(django_capture_on_commit_callbacks):
-    def go(user, data, fmt="json"):
+    def go(user, data, fmt="json", url=URL):
         """POST, let the queued job run, and answer the batch as GET then shows it (in a test the job
         runs after the response; on a server without a broker it runs before)."""
         with django_capture_on_commit_callbacks(execute=True):
-            response = api(user).post(URL, data, format=fmt)
+            response = api(user).post(url, data, format=fmt)
         if response.status_code == 202:
             response.data = None
             reread = api(user).get(f"{URL}{response.json()['id']}/")
@@ -86,9 +86,8 @@ def test_file_batch_through_the_api(banks, users, post):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     data = workbook([guarantee_row(2)], [event_row(2)])
-    response = api(users["cd_filer"]).post(
-        f"{URL}upload/", {"file": SimpleUploadedFile("b.xlsx", data)}, format="multipart"
-    )
+    file = {"file": SimpleUploadedFile("b.xlsx", data)}
+    response = post(users["cd_filer"], file, fmt="multipart", url=f"{URL}upload/")
     assert (response.status_code, response.json()["status"]) == (202, "committed")
 
 

@@ -66,6 +66,8 @@ def test_a_key_files_and_submits_and_survives_the_persons_login_changing(keys, u
         ("filings", "get", "/api/v1/institutions/", False),
         ("indicators", "get", "/api/v1/institutions/{code}/thresholds/", False),
         ("guarantees", "get", "/api/v1/notices/", False),
+        ("guarantees", "get", "/api/v1/guarantees/batches/", True),
+        ("filings", "get", "/api/v1/guarantees/batches/", False),
         ("filings", "get", "/api/schema/", False),
     ],
 )
@@ -74,6 +76,16 @@ def test_scopes_are_enforced(keys, chengdu_institution, scope, method, path, all
     assert (response.status_code == 200) is allowed, (response.status_code, response.content[:200])
     if not allowed:
         assert response.status_code == 403
+
+
+def test_a_guarantees_key_sends_a_batch_of_its_own_institution(keys, chengdu_institution):
+    from guarantees.models import ImportBatch
+
+    sent = _call(keys["guarantees"], "post", "/api/v1/guarantees/batches/", {"guarantees": [], "events": []})
+    assert sent.status_code == 202, sent.content
+    assert ImportBatch.objects.get().institution == chengdu_institution
+    refused = _call(keys["filings"], "post", "/api/v1/guarantees/batches/", {"guarantees": []})
+    assert refused.status_code == 403
 
 
 def test_a_key_reads_only_its_own_institution(keys, users, chengdu_institution, mianyang_institution):
