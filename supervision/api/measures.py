@@ -15,11 +15,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.exceptions import AppError
+from core.parsers import StrictJSONParser
 from core.permissions import SignedInAPI
 from institutions.models import Institution
 from reporting.models import Filing
@@ -210,6 +211,9 @@ class NoteSerializer(serializers.Serializer):
 
 class TextSerializer(serializers.Serializer):
     text = serializers.CharField()
+
+
+class AnswerSerializer(TextSerializer):
     evidence = serializers.FileField(required=False, allow_null=True, default=None)
 
 
@@ -223,7 +227,7 @@ class MeasureViewSet(
 ):
     permission_classes = [SignedInAPI]
     serializer_class = MeasureSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StrictJSONParser]  # the API's JSON; the answer with its evidence file is multipart
 
     def get_queryset(self):
         qs = (
@@ -299,11 +303,11 @@ class MeasureViewSet(
     def acknowledge(self, request: Request, pk=None) -> Response:
         return self._done(svc.measure_acknowledge(actor=request.user, measure=self.get_object()))
 
-    @extend_schema(request=TextSerializer, responses=MeasureSerializer)
-    @action(detail=True, methods=["post"])
+    @extend_schema(request={"multipart/form-data": AnswerSerializer}, responses=MeasureSerializer)
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def answer(self, request: Request, pk=None) -> Response:
         measure = self.get_object()
-        data = _valid(TextSerializer, request)
+        data = _valid(AnswerSerializer, request)
         svc.measure_answer(actor=request.user, measure=measure, text=data["text"], evidence=data["evidence"])
         return self._done(measure)
 

@@ -192,14 +192,18 @@ def test_schema_documents_what_the_api_answers(users):
     assert check["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CheckResult"
     }
-    # one request content type per operation: JSON, but for the two file uploads (multipart)
+    # one request content type per operation: JSON, but for the file uploads (multipart)
     bodies = {
         (path, method): list(op["requestBody"]["content"])
         for path, ops in schema["paths"].items()
         for method, op in ops.items()
         if "requestBody" in op
     }
-    uploads = {("/api/v1/guarantees/batches/upload/", "post"), ("/api/v1/guarantees/bank-batches/", "post")}
+    uploads = {
+        ("/api/v1/guarantees/batches/upload/", "post"),
+        ("/api/v1/guarantees/bank-batches/", "post"),
+        ("/api/v1/measures/{id}/answer/", "post"),
+    }
     assert {key: types for key, types in bodies.items() if types != ["application/json"]} == {
         key: ["multipart/form-data"] for key in uploads
     }
