@@ -11,7 +11,6 @@ checked there again), rows from `for_user` (a row outside the caller's scope is 
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -222,6 +221,18 @@ class EscalateSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
+def _referenced(queryset, pk: int, field: str):
+    """The object a request body names, among those the user sees: a 400 naming the field otherwise (the
+    body is what is wrong, not the address)."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise AppError(
+            "所指对象不存在或无权查看 / no such object within your reach",
+            errors={field: [f"{pk}: 不存在或无权查看 / not found"]},
+        )
+    return found
+
+
 class MeasureViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -247,15 +258,13 @@ class MeasureViewSet(
     def create(self, request: Request) -> Response:
         data = _valid(ProposeSerializer, request)
         user = request.user
-        institution = get_object_or_404(Institution.objects.for_user(user), pk=data["institution"])
+        institution = _referenced(Institution.objects.for_user(user), data["institution"], "institution")
         mtype = MeasureType.objects.filter(code=data["measure_type"], active=True).first()
         if mtype is None:
             raise AppError("措施类型不存在 / unknown measure type", errors={"measure_type": ["unknown"]})
-        case = (
-            get_object_or_404(WarningCase.objects.for_user(user), pk=data["case"]) if data["case"] else None
-        )
+        case = _referenced(WarningCase.objects.for_user(user), data["case"], "case") if data["case"] else None
         filing = (
-            get_object_or_404(Filing.objects.for_user(user), pk=data["filing"]) if data["filing"] else None
+            _referenced(Filing.objects.for_user(user), data["filing"], "filing") if data["filing"] else None
         )
         measure = svc.measure_propose(
             actor=user,
