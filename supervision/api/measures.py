@@ -204,15 +204,15 @@ class ProposeSerializer(serializers.Serializer):
     filing = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
-class NoteSerializer(serializers.Serializer):
+class MeasureNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class TextSerializer(serializers.Serializer):
+class MeasureTextSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class AnswerSerializer(TextSerializer):
+class MeasureAnswerSerializer(MeasureTextSerializer):
     evidence = serializers.FileField(required=False, allow_null=True, default=None)
 
 
@@ -280,18 +280,18 @@ class MeasureViewSet(
         response.status_code = 201
         return response
 
-    @extend_schema(request=NoteSerializer, responses=MeasureSerializer)
+    @extend_schema(request=MeasureNoteSerializer, responses=MeasureSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk=None) -> Response:
-        data = _valid(NoteSerializer, request)
+        data = _valid(MeasureNoteSerializer, request)
         return self._done(
             svc.measure_approve(actor=request.user, measure=self.get_object(), note=data["note"])
         )
 
-    @extend_schema(request=NoteSerializer, responses=MeasureSerializer)
+    @extend_schema(request=MeasureNoteSerializer, responses=MeasureSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk=None) -> Response:
-        data = _valid(NoteSerializer, request)
+        data = _valid(MeasureNoteSerializer, request)
         return self._done(
             svc.measure_reject(actor=request.user, measure=self.get_object(), note=data["note"])
         )
@@ -312,26 +312,26 @@ class MeasureViewSet(
     def acknowledge(self, request: Request, pk=None) -> Response:
         return self._done(svc.measure_acknowledge(actor=request.user, measure=self.get_object()))
 
-    @extend_schema(request={"multipart/form-data": AnswerSerializer}, responses=MeasureSerializer)
+    @extend_schema(request={"multipart/form-data": MeasureAnswerSerializer}, responses=MeasureSerializer)
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def answer(self, request: Request, pk=None) -> Response:
         measure = self.get_object()
-        data = _valid(AnswerSerializer, request)
+        data = _valid(MeasureAnswerSerializer, request)
         svc.measure_answer(actor=request.user, measure=measure, text=data["text"], evidence=data["evidence"])
         return self._done(measure)
 
-    @extend_schema(request=TextSerializer, responses=MeasureSerializer)
+    @extend_schema(request=MeasureTextSerializer, responses=MeasureSerializer)
     @action(detail=True, methods=["post"], url_path="request-more")
     def request_more(self, request: Request, pk=None) -> Response:
-        data = _valid(TextSerializer, request)
+        data = _valid(MeasureTextSerializer, request)
         return self._done(
             svc.measure_request_more(actor=request.user, measure=self.get_object(), text=data["text"])
         )
 
-    @extend_schema(request=NoteSerializer, responses=MeasureSerializer)
+    @extend_schema(request=MeasureNoteSerializer, responses=MeasureSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk=None) -> Response:
-        data = _valid(NoteSerializer, request)
+        data = _valid(MeasureNoteSerializer, request)
         return self._done(
             svc.measure_close(actor=request.user, measure=self.get_object(), conclusion=data["note"])
         )
