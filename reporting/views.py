@@ -174,7 +174,11 @@ def _file_action(user) -> dict:
     """The filing list's main button for the quarter being filed now, named by what it does: fill in,
     continue the draft, correct the returned report, or (submitted or accepted) view it."""
     p = filing_period_default()
-    f = Filing.objects.filter(institution_id=user.institution_id, year=p.year, quarter=p.quarter).first()
+    f = (
+        Filing.objects.for_user(user)
+        .filter(institution_id=user.institution_id, year=p.year, quarter=p.quarter)
+        .first()
+    )
     status = f.status if f else None
     if status == FilingStatus.ACCEPTED:
         return {

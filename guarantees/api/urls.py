@@ -1,4 +1,5 @@
 from django.urls import path
+from rest_framework.parsers import MultiPartParser
 
 from core.excel import upload_channel
 
@@ -12,7 +13,10 @@ urlpatterns = [
     ),
     path(
         "guarantees/batches/upload/",
-        upload_channel("guarantees")(BatchViewSet.as_view({"post": "upload"})),
+        # the one multipart operation; every other takes the API's JSON (settings' parser)
+        upload_channel("guarantees")(
+            BatchViewSet.as_view({"post": "upload"}, parser_classes=[MultiPartParser])
+        ),
         name="guarantees-api-batch-upload",
     ),
     path(

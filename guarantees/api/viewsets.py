@@ -11,14 +11,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.excel import attachment
 from core.exceptions import AppError, bilingual
 from core.openapi import ErrorSerializer
-from core.parsers import StrictJSONParser
 from institutions.models import Institution
 
 from .. import selectors, services
@@ -59,16 +57,6 @@ class BatchViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: int) -> Response:
         return Response(s.BatchSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data)
-
-    def get_parsers(self):
-        # JSON rows everywhere but the file upload (the API's one JSON parser refuses forms)
-        if getattr(self, "action", None) == "upload" or self.request_upload():
-            return [MultiPartParser()]
-        return [StrictJSONParser()]
-
-    def request_upload(self) -> bool:
-        request = getattr(self, "request", None)
-        return request is not None and request.path.endswith("/upload/")
 
     @extend_schema(
         request=s.BatchJSONSerializer,
