@@ -544,6 +544,7 @@ def _colleagues(user, filing):
     return list(
         jurisdiction_regulators(filing.institution.region_id)
         .exclude(pk=user.pk)
+        .select_related("region")
         .order_by("region_id", "username")
     )
 

@@ -214,3 +214,27 @@ def test_review_claims_on_open_lapse_and_hand_over(users, client_for, settings):
     # another province's regulator may not be handed the review
     with pytest.raises(services.FilingError):
         services.review_hand_over(actor=cd, filing=filing, to=users["zj_regulator"])
+
+
+def test_the_review_page_costs_the_same_queries_however_many_colleagues_it_offers(users, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UserFactory
+
+    filing = _submitted("平稳融资担保有限公司", risk_score=0)
+    c = client_for(users["cd_regulator"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert c.get(f"/reporting/review/{filing.pk}/").status_code == 200
+        return len(captured.captured_queries)
+
+    queries()  # the first opening claims the filing
+    before = queries()
+    for i in range(5):  # more colleagues over the institution's county, offered for a hand-over
+        UserFactory(username=f"t_colleague{i}", role="regulator", region_id=("510000", "510100")[i % 2])
+    page = c.get(f"/reporting/review/{filing.pk}/").content.decode()
+    offered = re.search(r'<select[^>]*id="hand-over-to".*?</select>', page, re.S).group(0)
+    assert offered.count("<option") == 1 + 5  # and the fixtures' provincial regulator
+    assert queries() == before
