@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -28,3 +30,24 @@ class SecondFactorMiddleware:
         ):
             return redirect(f"{reverse('accounts:otp')}?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+class IdleSessionMiddleware:
+    """Sessions end after SESSION_COOKIE_AGE idle seconds. Saving the session on every request would do
+    that at the cost of a database write per page; renewing its expiry once every SESSION_RENEW_SECONDS
+    does it within that margin and leaves most requests without a write. Sits just inside
+    SessionMiddleware, which saves the session when this marks it modified."""
+
+    key = "_renewed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = request.session
+        if session.session_key is not None:
+            now = int(time.time())
+            if now - session.get(self.key, 0) >= settings.SESSION_RENEW_SECONDS:
+                session[self.key] = now
+        return response

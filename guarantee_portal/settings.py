@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "core.middleware.UploadLimitMiddleware",  # before CSRF, whose check reads the POST body
@@ -135,9 +136,10 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Sessions end after 30 idle minutes and with the browser.
+# Sessions end after 30 idle minutes and with the browser; activity renews the expiry at most once a
+# minute (accounts.middleware.IdleSessionMiddleware), not with a database write on every request.
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEW_SECONDS = env.int("DJANGO_SESSION_RENEW_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Failed-login throttling: 5 failures for a username from one address lock it for 30 minutes.

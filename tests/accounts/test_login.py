@@ -1,5 +1,7 @@
 """Login: failed-attempt throttling (django-axes), TOTP second factor, token API, password rules."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -156,5 +158,24 @@ def test_password_rules(password, ok):
             validate_password(password, user)
 
 
-def test_session_expires_after_idle_minutes(settings):
-    assert (settings.SESSION_COOKIE_AGE, settings.SESSION_SAVE_EVERY_REQUEST) == (1800, True)
+def test_activity_renews_the_session_once_a_minute_and_idleness_ends_it(db, settings, monkeypatch):
+    from django.contrib.sessions.models import Session
+
+    assert (settings.SESSION_COOKIE_AGE, settings.SESSION_RENEW_SECONDS) == (1800, 60)
+    clock = [1_000_000.0]
+    monkeypatch.setattr("accounts.middleware.time.time", lambda: clock[0])
+    c = Client()
+    c.force_login(UserFactory(username="idle", role="regulator", region_id="510000"))
+
+    def expiry():
+        return Session.objects.get().expire_date
+
+    assert c.get("/").status_code == 200  # the first page stamps the session: one write
+    first = expiry()
+    clock[0] += 59  # within the minute: no write, the expiry stays
+    assert c.get("/").status_code == 200 and expiry() == first
+    clock[0] += 1  # a minute after the stamp: renewed
+    assert c.get("/").status_code == 200 and expiry() > first
+    # idle past the limit: the database session has expired and the next page asks for a login
+    Session.objects.update(expire_date=expiry() - dt.timedelta(seconds=settings.SESSION_COOKIE_AGE + 1))
+    assert c.get("/").status_code == 302
