@@ -98,7 +98,7 @@ def empty_cache():
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
-    """Production hashing costs ~0.3 s per password; tests only need passwords to round-trip."""
+    """Production hashing (Argon2id) costs ~0.15 s per password; tests only need passwords to round-trip."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

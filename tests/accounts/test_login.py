@@ -179,3 +179,21 @@ def test_activity_renews_the_session_once_a_minute_and_idleness_ends_it(db, sett
     # idle past the limit: the database session has expired and the next page asks for a login
     Session.objects.update(expire_date=expiry() - dt.timedelta(seconds=settings.SESSION_COOKIE_AGE + 1))
     assert c.get("/").status_code == 302
+
+
+def test_passwords_are_hashed_with_argon2id_and_older_hashes_upgrade_at_login(db, settings):
+    from django.contrib.auth.hashers import make_password
+
+    from guarantee_portal import settings as project_settings
+
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS  # the tests' own fast hasher aside
+    user = UserFactory(username="hashed", role="regulator", region_id="510000")
+    user.password = make_password(TEST_PASSWORD, hasher="pbkdf2_sha256")
+    user.save()
+    assert (
+        Client().post("/accounts/login/", {"username": "hashed", "password": TEST_PASSWORD}).status_code
+        == 302
+    )
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$")
+    assert make_password("Another-Pass-2026").startswith("argon2$argon2id$")
