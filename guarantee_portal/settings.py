@@ -343,12 +343,13 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # One cache shared by every process (throttles, reset rate limits): Redis when REDIS_URL is set (a
-# separate database number may be given by CACHE_URL), otherwise this process's memory.
+# separate database number may be given by CACHE_URL), otherwise this process's memory. A Redis outage
+# turns it into misses, not errors (core/cache.py).
 CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "gp",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},

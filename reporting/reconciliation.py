@@ -195,7 +195,9 @@ def _rel01(line: Line, count: int) -> Finding:
 def for_filing(filing, version=None) -> Reconciliation:
     """The reconciliation of a filing's shown version (current by default) with today's records."""
     version = version or filing.current_version
-    fields = list(filing.template.fields.order_by("order"))
+    from .services import template_fields  # services imports this module
+
+    fields = template_fields(filing.template)
     values = version.values if version and not version.nil_return else {}
     return reconcile(
         institution=filing.institution, period_end=filing.period.end, values=values, fields=fields

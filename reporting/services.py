@@ -129,7 +129,11 @@ def template_for(period: Period) -> ReportTemplate:
 
 
 def template_fields(template: ReportTemplate) -> list[FieldDefinition]:
-    return list(template.fields.order_by("order"))
+    """The template's fields in order, kept on the template instance: one page asks for them from its
+    view, its checks and its panels."""
+    if getattr(template, "_ordered_fields", None) is None:
+        template._ordered_fields = list(template.fields.order_by("order"))
+    return template._ordered_fields
 
 
 # ---------------------------------------------------------------------------------------------- rules
@@ -311,7 +315,7 @@ def check(
     template = template or template_for(period)
     rules = rule_specs(period.end)
     previous, prior = comparison_values(institution_id, period)
-    codes = list(template.fields.order_by("order").values_list("code", flat=True))
+    codes = [f.code for f in template_fields(template)]
     findings = validation.evaluate(
         rules,
         _dec(values),

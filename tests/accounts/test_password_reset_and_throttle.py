@@ -122,7 +122,7 @@ def test_behind_one_proxy_the_client_is_the_last_hop(settings):
 
 def test_the_throttle_and_reset_limits_use_the_shared_cache(settings):
     expected = (
-        "django.core.cache.backends.redis.RedisCache"
+        "core.cache.ResilientRedisCache"
         if settings.REDIS_URL
         else "django.core.cache.backends.locmem.LocMemCache"
     )
@@ -145,3 +145,25 @@ def test_rotating_x_forwarded_for_does_not_defeat_the_login_lockout(users, setti
     )
     assert locked.status_code == 429
     assert AuditEvent.objects.filter(action="login_failed", object_repr="t_cd_reg").count() >= 5
+
+
+def test_with_the_cache_down_the_token_endpoint_and_the_reset_answer(users, settings, caplog):
+    """Redis unreachable (nothing listens on port 1): the throttle and the reset limit are not counted,
+    and both endpoints answer as usual instead of a 500."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    users["cd_filer"].email = "filer@example.com"
+    users["cd_filer"].save()
+    client = Client()
+    token = client.post("/api/v1/auth/token/", {"username": "t_cd_filer", "password": TEST_PASSWORD})
+    assert token.status_code == 200 and token.json()["token"]
+    refused = client.post("/api/v1/auth/token/", {"username": "t_cd_filer", "password": "wrong"})
+    assert refused.status_code == 400
+    reset = client.post("/accounts/password/reset/", {"email": "filer@example.com"})
+    assert reset.status_code == 302 and len(mail.outbox) == 1
+    assert "cache unavailable" in caplog.text
