@@ -139,3 +139,23 @@ def test_bulk_delete_that_bypasses_the_audit_is_off_in_every_admin(admin_client)
     client, _root = admin_client
     page = client.get("/admin/auth/group/")
     assert "delete_selected" not in page.content.decode()
+
+
+def test_a_third_party_bulk_action_is_audited_with_its_rows(admin_client):
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    client, root = admin_client
+    every = IntervalSchedule.objects.create(every=1, period="hours")
+    tasks = [
+        PeriodicTask.objects.create(name=f"任务{i}", task="core.tasks.relay", interval=every, enabled=False)
+        for i in range(2)
+    ]
+    response = client.post(
+        "/admin/django_celery_beat/periodictask/",
+        {"action": "enable_tasks", "_selected_action": [t.pk for t in tasks]},
+    )
+    assert response.status_code == 302
+    assert PeriodicTask.objects.filter(pk__in=[t.pk for t in tasks], enabled=True).count() == 2
+    event = AuditEvent.objects.get(actor=root, note="管理后台批量操作")
+    assert (event.content_type.model_class(), event.action) == (PeriodicTask, "update")
+    assert event.changes == {"admin_action": "enable_tasks", "objects": [str(t.pk) for t in tasks]}
