@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from . import memo as core_memo
 from .excel import limits_for, megabytes
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
@@ -29,7 +30,8 @@ def reset_request_id(token) -> None:
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (the proxy's X-Request-ID when well-formed) for logs and the audit trail."""
+    """Gives every request an id (the proxy's X-Request-ID when well-formed) for logs and the audit trail,
+    and its memo of policy lookups (core.memo)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -37,10 +39,11 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _VALID.match(incoming) else uuid.uuid4().hex
-        token = _request_id.set(request.request_id)
+        token, memo = _request_id.set(request.request_id), core_memo.begin()
         try:
             response = self.get_response(request)
         finally:
+            core_memo.end(memo)
             _request_id.reset(token)
         response["X-Request-ID"] = request.request_id
         return response

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import AppError, bilingual
+from core.memo import per_request
 from core.parsing import BadValue, parse_decimal, quote
 from core.policy import Governing, governing
 from institutions.models import Institution
@@ -129,11 +130,13 @@ def template_for(period: Period) -> ReportTemplate:
 
 
 def template_fields(template: ReportTemplate) -> list[FieldDefinition]:
-    """The template's fields in order, kept on the template instance: one page asks for them from its
-    view, its checks and its panels."""
-    if getattr(template, "_ordered_fields", None) is None:
-        template._ordered_fields = list(template.fields.order_by("order"))
-    return template._ordered_fields
+    """The template's fields in order (read once per web request: core.memo)."""
+    return _template_fields(template.pk)
+
+
+@per_request
+def _template_fields(template_id: int) -> list[FieldDefinition]:
+    return list(FieldDefinition.objects.filter(template_id=template_id).order_by("order"))
 
 
 # ---------------------------------------------------------------------------------------------- rules
@@ -148,6 +151,7 @@ def rules_load(*, path: Path = RULES_V1, effective_from: dt.date = dt.date(2019,
     return len(rows)
 
 
+@per_request
 def rule_specs(day: dt.date) -> list[validation.RuleSpec]:
     return [
         validation.RuleSpec(

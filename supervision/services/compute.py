@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.jobs import job_enqueue
+from core.memo import per_request
 from core.policy import governing
 from institutions.selectors import government_backed_on
 from reporting.models import Filing, values_as_decimals
@@ -102,8 +103,9 @@ def params_for(day: dt.date, rows: Iterable) -> ind.Params:
     )
 
 
+@per_request
 def params_on(day: dt.date) -> ind.Params:
-    """The parameters in force on `day` (one query)."""
+    """The parameters in force on `day` (one query, once per web request: core.memo)."""
     return params_for(day, PolicyParameter.objects.in_force(day))
 
 
