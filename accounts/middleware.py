@@ -46,8 +46,13 @@ class IdleSessionMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = request.session
-        if session.session_key is not None:
-            now = int(time.time())
-            if now - session.get(self.key, 0) >= settings.SESSION_RENEW_SECONDS:
-                session[self.key] = now
+        due = int(time.time()) - session.get(self.key, 0) >= settings.SESSION_RENEW_SECONDS
+        if session.session_key is not None and due:
+            self.renew(session)
         return response
+
+    @classmethod
+    def renew(cls, session) -> None:
+        """Stamp the session (which makes SessionMiddleware save it, with a new expiry). A login stamps
+        it too: the login saves the session anyway, so the first page after it needs no write."""
+        session[cls.key] = int(time.time())

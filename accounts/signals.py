@@ -10,7 +10,7 @@ from __future__ import annotations
 from axes.signals import user_locked_out
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -18,6 +18,7 @@ from core import audit
 from core.admin import AuditedAdmin
 from core.net import client_ip
 
+from .middleware import IdleSessionMiddleware
 from .models import User
 from .services import tokens_drop
 
@@ -85,3 +86,9 @@ def audit_admin_log_entry(sender, instance: LogEntry, created: bool, **kwargs):
 # Bulk deletion writes its log entries with bulk_create (no post_save) and bypasses AuditedAdmin's
 # delete_model: off everywhere, so every deletion in /admin/ goes through the audited single delete.
 admin.site.disable_action("delete_selected")
+
+
+@receiver(user_logged_in, dispatch_uid="session_renewed_at_login")
+def session_renewed_at_login(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        IdleSessionMiddleware.renew(request.session)
