@@ -131,6 +131,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lines = selectors.application_lines(user, application)
     shown = list(lines[:LINES_SHOWN])
+    # an eligible line says which of the scheme's lines it was paid under (its reason is empty)
+    params_lines = (application.scheme.params or {}).get("lines") or []
+    labels = {p.get("key"): p.get("label", "") for p in params_lines if isinstance(p, dict)}
+    for line in shown:
+        line.line_label = labels.get(line.line_key, line.line_key)
     s = application.status
     actions = {
         "recompute": s in (Status.DRAFT, Status.RETURNED) and may_prepare(user, application.institution_id),
