@@ -89,7 +89,9 @@ def index(request: HttpRequest) -> HttpResponse:
     counts = selectors.status_counts(request.user)
     context = {"status_rows": [(value, label, counts.get(value, 0)) for value, label in Status.choices]}
     if role in (Role.FINANCE, Role.ADMIN):
-        context["queues"] = selectors.finance_queues(request.user)
+        context["queues"] = queues = selectors.finance_queues(request.user)
+        # one table, in the order of the steps: "no applications" only when every queue is empty
+        context["queued"] = [a for key in ("review", "decide", "publish", "pay") for a in queues[key]]
     context["recent"] = selectors.applications_for(request.user)[:10]
     return render(request, "subsidies/index.html", context)
 

@@ -75,6 +75,8 @@ def test_company_applies_first_and_second_reviewer_approve(visit):
     decider = visit("b_bn_fin2")
     decider.go("/inbox/", "inbox")
     decider.click("text=补贴申请待复核", "workbench")
+    queued = decider.page.locator("h2:has-text('待办') + .card tbody tr").all_inner_texts()
+    assert [row.split("\t")[0].strip() for row in queued] == [f"#{application.pk}"]  # and no "没有申请"
     decider.click(f"a[href='/subsidies/applications/{application.pk}/']", "application")
     assert decider.page.input_value("#amount") == "1.75"
     decider.click("button[formaction$='/approve/']", "approved")

@@ -112,3 +112,26 @@ def test_institution_page_subsidy_tab():
     app = Application.objects.create(scheme=s, institution=inst, year=2025)
     r = web(h.regulator("371500")).get(reverse("institutions:detail", args=[inst.pk]) + "?tab=subsidies")
     assert r.status_code == 200 and f"#{app.pk}" in r.content.decode()
+
+
+def test_finance_workbench_lists_every_queue_in_one_table_in_the_order_of_the_steps():
+    import re
+
+    s = Scheme.objects.get(code="liaocheng-fee-subsidy")
+    officer = h.finance("371500")
+    made = {
+        status: Application.objects.create(
+            scheme=s, institution=h.institution("371502"), year=2025, status=status
+        ).pk
+        for status in (Status.APPROVED, Status.REVIEWED)
+    }
+    html = web(officer).get(reverse("subsidies:index")).content.decode()
+    queued = html.split('<h2 class="h5">待办</h2>')[1].split("</tbody>")[0]
+    # nothing to review (初审): no "没有申请" row before the ones to decide (复核) and to publish
+    assert re.findall(r'href="/subsidies/applications/(\d+)/"', queued) == [
+        str(made[Status.REVIEWED]),
+        str(made[Status.APPROVED]),
+    ]
+    assert "没有申请" not in queued
+    empty = web(h.finance("500113")).get(reverse("subsidies:index")).content.decode()
+    assert empty.split('<h2 class="h5">待办</h2>')[1].split("</tbody>")[0].count("没有申请") == 1
