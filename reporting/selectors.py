@@ -14,7 +14,7 @@ from institutions.choices import InstitutionStatus, LicenceStatus
 from institutions.models import Institution, Licence
 
 from .choices import FilingStatus, ReviewParameterKey
-from .models import Filing, ReviewParameter
+from .models import Filing, ReportTemplate, ReviewParameter
 from .periods import Period
 
 if TYPE_CHECKING:
@@ -45,7 +45,13 @@ def obliged_institutions(period: Period) -> QuerySet[Institution]:
             revoked_on__isnull=True,
         )
     )
-    return Institution.objects.filter(Exists(in_force), status=InstitutionStatus.OPERATING)
+    # no quarter is due before the quarterly report existed (its first edition's effective date)
+    report_in_force = ReportTemplate.objects.filter(effective_from__lte=end).filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gte=end)
+    )
+    return Institution.objects.filter(
+        Exists(in_force), Exists(report_in_force), status=InstitutionStatus.OPERATING
+    )
 
 
 def filings_for(user: Actor, period: Period | None = None) -> QuerySet[Filing]:

@@ -30,6 +30,9 @@ def test_company_applies_first_and_second_reviewer_approve(visit):
         Decimal("1.75"),
     )
     assert "已生成申请草稿" in filer.text()
+    assert (
+        filer.text("#submit-hint") == "核对无误后，由本机构审核人/负责人登录申报。"
+    )  # the filer cannot submit
     assert "2025" in filer.text("h1")
     # each line says which subsidy line paid it, or why none did, in one language
     lines = [

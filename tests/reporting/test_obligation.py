@@ -70,6 +70,36 @@ def test_the_issue_date_governs_over_the_founding_date():
     ]
 
 
+def test_no_quarter_is_due_before_the_quarterly_report_existed(client):
+    from tests.factories import UserFactory
+
+    institution = InstitutionFactory(region_id="510104", level="county", established_on=dt.date(2010, 3, 1))
+    Licence.objects.create(
+        number="川A110335",
+        institution=institution,
+        issuing_authority="四川省金融工作局",
+        issued_on=dt.date(2015, 1, 1),
+    )
+    # the first edition of the report applies from 2019-01-01 (reference data)
+    assert [
+        obliged_institutions(p).filter(pk=institution.pk).exists() for p in (Period(2018, 4), Period(2019, 1))
+    ] == [
+        False,
+        True,
+    ]
+    client.force_login(UserFactory(username="t_obl_reg", role="regulator", region_id="510100"))
+    response = client.get("/reporting/completeness/?period=2018Q4")  # no deadline then either: no error
+    assert (
+        response.status_code,
+        response.context["counts"]["obliged"],
+        response.context["page"].object_list,
+    ) == (
+        200,
+        0,
+        [],
+    )
+
+
 def test_a_suspended_institution_need_not_file():
     institution = InstitutionFactory(status="suspended")
     Licence.objects.create(number="川A110332", institution=institution, issuing_authority="四川省金融工作局")
