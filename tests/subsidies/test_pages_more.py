@@ -135,3 +135,34 @@ def test_finance_workbench_lists_every_queue_in_one_table_in_the_order_of_the_st
     assert "没有申请" not in queued
     empty = web(h.finance("500113")).get(reverse("subsidies:index")).content.decode()
     assert empty.split('<h2 class="h5">待办</h2>')[1].split("</tbody>")[0].count("没有申请") == 1
+
+
+def test_application_lines_name_their_subsidy_line_and_give_reasons_in_one_language():
+    import re
+
+    from subsidies import services
+
+    inst = h.institution("500113")
+    filer, _approver = h.company_users(inst)
+    h.guarantee(inst, amount=300, fee_rate="0.018", contract_no="HT-OK")
+    h.guarantee(inst, amount=300, fee_rate="0.021", contract_no="HT-DEAR")
+    app = services.application_create(
+        actor=filer, scheme=Scheme.objects.get(code="banan-fee-subsidy"), institution=inst, year=2025
+    )
+    url = reverse("subsidies:application", args=[app.pk])
+
+    def explained(client):
+        html = client.get(url).content.decode()
+        return dict(re.findall(r"<tr><td>(HT-\w+)</td><td>.*?</td><td>(.*?)</td>", html))
+
+    assert explained(web(filer)) == {
+        "HT-OK": "一般线（费率≤2%，补贴0.5个百分点）",
+        "HT-DEAR": "一般线（费率≤2%，补贴0.5个百分点）：费率2.1%高于2%；"
+        "农村线（费率≤1%，补贴1个百分点）：业务品种不符；农村线（费率≤1%，补贴1个百分点）：费率2.1%高于1%",
+    }
+    english = web(filer)
+    english.cookies["django_language"] = "en"
+    assert explained(english)["HT-DEAR"] == (
+        "一般线（费率≤2%，补贴0.5个百分点）: fee 2.1% above 2%; 农村线（费率≤1%，补贴1个百分点）: product line not "
+        "covered; 农村线（费率≤1%，补贴1个百分点）: fee 2.1% above 1%"
+    )
