@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.policy import Governing, governing
@@ -13,7 +14,7 @@ from institutions.choices import InstitutionStatus, LicenceStatus
 from institutions.models import Institution, Licence
 
 from .choices import FilingStatus, ReviewParameterKey
-from .models import Filing, ReviewParameter
+from .models import Filing, ReportTemplate, ReviewParameter
 from .periods import Period
 
 if TYPE_CHECKING:
@@ -25,11 +26,17 @@ if TYPE_CHECKING:
 
 def obliged_institutions(period: Period) -> QuerySet[Institution]:
     """Institutions that must file for `period`: operating, and holding a licence in force at the period
-    end (issued by then, not cancelled or revoked by then). Unscoped; callers narrow with `for_user`."""
+    end (issued by then, not cancelled or revoked by then). Unscoped; callers narrow with `for_user`.
+
+    A licence recorded without its issue date (the legacy register) counts from the holder's founding
+    date, the earliest day it can have been issued, so no quarter before the company existed is due.
+    With neither date it counts for every quarter: a licence on the register is presumed in force rather
+    than letting an unfiled report drop off the board."""
     end = period.end
     in_force = (
         Licence.objects.filter(institution=OuterRef("pk"))
-        .filter(Q(issued_on__isnull=True) | Q(issued_on__lte=end))
+        .annotate(in_force_from=Coalesce("issued_on", "institution__established_on"))
+        .filter(Q(in_force_from__isnull=True) | Q(in_force_from__lte=end))
         .exclude(cancelled_on__lte=end)
         .exclude(revoked_on__lte=end)
         .exclude(
@@ -38,7 +45,13 @@ def obliged_institutions(period: Period) -> QuerySet[Institution]:
             revoked_on__isnull=True,
         )
     )
-    return Institution.objects.filter(Exists(in_force), status=InstitutionStatus.OPERATING)
+    # no quarter is due before the quarterly report existed (its first edition's effective date)
+    report_in_force = ReportTemplate.objects.filter(effective_from__lte=end).filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gte=end)
+    )
+    return Institution.objects.filter(
+        Exists(in_force), Exists(report_in_force), status=InstitutionStatus.OPERATING
+    )
 
 
 def filings_for(user: Actor, period: Period | None = None) -> QuerySet[Filing]:

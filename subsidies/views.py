@@ -89,7 +89,9 @@ def index(request: HttpRequest) -> HttpResponse:
     counts = selectors.status_counts(request.user)
     context = {"status_rows": [(value, label, counts.get(value, 0)) for value, label in Status.choices]}
     if role in (Role.FINANCE, Role.ADMIN):
-        context["queues"] = selectors.finance_queues(request.user)
+        context["queues"] = queues = selectors.finance_queues(request.user)
+        # one table, in the order of the steps: "no applications" only when every queue is empty
+        context["queued"] = [a for key in ("review", "decide", "publish", "pay") for a in queues[key]]
     context["recent"] = selectors.applications_for(request.user)[:10]
     return render(request, "subsidies/index.html", context)
 
@@ -131,6 +133,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lines = selectors.application_lines(user, application)
     shown = list(lines[:LINES_SHOWN])
+    # an eligible line says which of the scheme's lines it was paid under (its reason is empty)
+    params_lines = (application.scheme.params or {}).get("lines") or []
+    labels = {p.get("key"): p.get("label", "") for p in params_lines if isinstance(p, dict)}
+    for line in shown:
+        line.line_label = labels.get(line.line_key, line.line_key)
     s = application.status
     actions = {
         "recompute": s in (Status.DRAFT, Status.RETURNED) and may_prepare(user, application.institution_id),

@@ -52,6 +52,28 @@ _INTERNAL = ("id", "pk", "updated_at", "created_at", "current_version", "values_
 
 
 @register.filter
+def in_reader_language(text, separator="；"):
+    """Stored text made of `core.exceptions.bilingual` fragments ("中文 / English", joined by `separator`)
+    in the reader's one language: the Chinese half, or for English readers the English half after the
+    fragment's subject (what precedes "：", e.g. a subsidy line's label, which is policy data in one
+    language). A fragment without " / " is shown as it is."""
+    from django.utils.translation import get_language
+
+    english = (get_language() or "").startswith("en")
+    parts = []
+    for fragment in str(text or "").split(separator):
+        zh, slash, en = fragment.rpartition(" / ")
+        if not slash:
+            parts.append(fragment)
+        elif english:
+            subject, colon, _rest = zh.partition("：")
+            parts.append(f"{subject}: {en}" if colon else en)
+        else:
+            parts.append(zh)
+    return ("; " if english and separator == "；" else separator).join(parts)
+
+
+@register.filter
 def readable_changes(event) -> list[tuple[str, object, object]]:
     """An audit event's changes as people read them: [(field label, before, after)], the label from the
     model's verbose name, internal values (ids, hashes, row keys, bookkeeping times) left out."""

@@ -45,4 +45,32 @@ def history_before(inst, users, period: Period):
         services.filing_accept(actor=users["cd_regulator"], filing=filing)
 
 
-__all__ = ["GOOD_Q2", "history_before", "people_and_institution"]
+def subsidy_company_and_officers():
+    """A Banan (Chongqing) company with three guarantees of 2025 on its loan-level records, its filer and
+    approver, and two finance officers of the district: the first review (初审) and the decision (复核)."""
+    from tests.subsidies import helpers
+
+    inst = InstitutionFactory(region_id="500113", level="county", name="巴南浏览器测试融资担保有限公司")
+    helpers.guarantee(inst, amount=300, fee_rate="0.018")  # 365 days × 0.5 point: 1.5
+    helpers.guarantee(inst, amount=300, fee_rate="0.021")  # fee above 2 %: not eligible
+    # the rural line, 180 days × 1 point: 0.246575…
+    helpers.guarantee(
+        inst,
+        amount=50,
+        fee_rate="0.010",
+        line="rural_startup",
+        start=dt.date(2025, 3, 1),
+        end=dt.date(2025, 8, 28),
+    )
+    users = {
+        "filer": UserFactory(username="b_bn_filer", role="filer", institution=inst, password=PASSWORD),
+        "approver": UserFactory(
+            username="b_bn_approver", role="approver", institution=inst, password=PASSWORD
+        ),
+        "reviewer": UserFactory(username="b_bn_fin1", role="finance", region_id="500113", password=PASSWORD),
+        "decider": UserFactory(username="b_bn_fin2", role="finance", region_id="500113", password=PASSWORD),
+    }
+    return inst, users
+
+
+__all__ = ["GOOD_Q2", "history_before", "people_and_institution", "subsidy_company_and_officers"]

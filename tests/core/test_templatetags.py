@@ -1,8 +1,9 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
-from core.templatetags.portal import money, pct
+from core.templatetags.portal import in_reader_language, money, pct
 
 
 @pytest.mark.parametrize(
@@ -50,3 +51,22 @@ def test_indicator_values_use_the_same_formats(value, unit, shown):
     from supervision.templatetags.indicator_tags import ind_value
 
     assert ind_value(value, unit) == shown
+
+
+REASONS = "一般线：费率2.1%高于2% / fee 2.1% above 2%；农村线：业务品种不符 / product line not covered"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "shown"),
+    [
+        ("zh-hans", REASONS, "一般线：费率2.1%高于2%；农村线：业务品种不符"),
+        ("en", REASONS, "一般线: fee 2.1% above 2%; 农村线: product line not covered"),
+        ("zh-hans", "解保 / released", "解保"),
+        ("en", "解保 / released", "released"),
+        ("en", "业务明细与合同一致", "业务明细与合同一致"),  # one language already: as it is
+        ("zh-hans", None, ""),
+    ],
+)
+def test_bilingual_stored_text_in_the_readers_language(language, text, shown):
+    with translation.override(language):
+        assert in_reader_language(text) == shown

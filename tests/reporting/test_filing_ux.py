@@ -246,3 +246,94 @@ def test_completeness_overdue_apart_from_late_by_city_and_drill_down(
         client_for(users["cd_regulator"]).get("/reporting/completeness/?period=2025Q2").context["by_city"]
         == []
     )  # one city
+
+
+def test_completeness_counts_an_institution_from_the_quarter_its_licence_took_effect(
+    users, client_for, chengdu_institution, mianyang_institution
+):
+    import datetime as dt
+
+    from institutions.models import Licence
+    from tests.factories import InstitutionFactory
+
+    # licensed on 2025-05-20, mid-way through Q2: obliged from Q2 on, never for Q1
+    licensed = InstitutionFactory(region_id="510107", level="county", name="成都新设融资担保有限公司")
+    Licence.objects.create(
+        number="川A990003",
+        institution=licensed,
+        issuing_authority="四川省地方金融监督管理局",
+        issued_on=dt.date(2025, 5, 20),
+    )
+    # a legacy licence without its date, held by a company founded on 2025-08-15: obliged from Q3 on
+    legacy = InstitutionFactory(
+        region_id="510704",
+        level="county",
+        name="绵阳新设融资担保有限公司",
+        established_on=dt.date(2025, 8, 15),
+    )
+    Licence.objects.create(
+        number="川B990004", institution=legacy, issuing_authority="四川省地方金融监督管理局", issued_on=None
+    )
+    file_and_submit(chengdu_institution, Q2, GOOD_Q2, maker=users["cd_filer"], checker=users["cd_approver"])
+    c = client_for(users["sc_regulator"])
+
+    def board(period, **drill):
+        response = c.get(f"/reporting/completeness/?period={period}")
+        counts = response.context["counts"]
+        by_city = {
+            r["name"]: (r["obliged"], r["filed"], r["missing"], r["overdue"], r["late"])
+            for r in response.context["by_city"]
+        }
+        lists = {
+            state: [
+                r["institution"].name
+                for r in c.get(f"/reporting/completeness/?period={period}&state={state}").context["page"]
+            ]
+            for state in ("overdue", "missing", "filed")
+        }
+        return (counts["obliged"], counts["filed"], counts["missing"], counts["overdue"]), by_city, lists
+
+    assert board("2025Q1") == (
+        (2, 0, 2, 2),
+        {"成都市": (1, 0, 1, 1, 0), "绵阳市": (1, 0, 1, 1, 0)},
+        {
+            "overdue": ["成都测试融资担保有限公司", "绵阳测试融资担保有限公司"],
+            "missing": ["成都测试融资担保有限公司", "绵阳测试融资担保有限公司"],
+            "filed": [],
+        },
+    )
+    assert board("2025Q2") == (
+        (3, 1, 2, 2),
+        {"成都市": (2, 1, 1, 1, 1), "绵阳市": (1, 0, 1, 1, 0)},
+        {
+            "overdue": ["成都新设融资担保有限公司", "绵阳测试融资担保有限公司"],
+            "missing": ["成都新设融资担保有限公司", "绵阳测试融资担保有限公司"],
+            "filed": ["成都测试融资担保有限公司"],
+        },
+    )
+    assert board("2025Q3") == (
+        (4, 0, 4, 4),
+        {"成都市": (2, 0, 2, 2, 0), "绵阳市": (2, 0, 2, 2, 0)},
+        {
+            "overdue": [
+                "成都测试融资担保有限公司",
+                "成都新设融资担保有限公司",
+                "绵阳测试融资担保有限公司",
+                "绵阳新设融资担保有限公司",
+            ],
+            "missing": [
+                "成都测试融资担保有限公司",
+                "成都新设融资担保有限公司",
+                "绵阳测试融资担保有限公司",
+                "绵阳新设融资担保有限公司",
+            ],
+            "filed": [],
+        },
+    )
+    # the Mianyang city drill-down lists the company only from the quarter it was founded in
+    for period, names in (
+        ("2025Q2", ["绵阳测试融资担保有限公司"]),
+        ("2025Q3", ["绵阳测试融资担保有限公司", "绵阳新设融资担保有限公司"]),
+    ):
+        rows = c.get(f"/reporting/completeness/?period={period}&city=510700").context["page"]
+        assert [r["institution"].name for r in rows] == names

@@ -112,3 +112,61 @@ def test_institution_page_subsidy_tab():
     app = Application.objects.create(scheme=s, institution=inst, year=2025)
     r = web(h.regulator("371500")).get(reverse("institutions:detail", args=[inst.pk]) + "?tab=subsidies")
     assert r.status_code == 200 and f"#{app.pk}" in r.content.decode()
+
+
+def test_finance_workbench_lists_every_queue_in_one_table_in_the_order_of_the_steps():
+    import re
+
+    s = Scheme.objects.get(code="liaocheng-fee-subsidy")
+    officer = h.finance("371500")
+    made = {
+        status: Application.objects.create(
+            scheme=s, institution=h.institution("371502"), year=2025, status=status
+        ).pk
+        for status in (Status.APPROVED, Status.REVIEWED)
+    }
+    html = web(officer).get(reverse("subsidies:index")).content.decode()
+    queued = html.split('<h2 class="h5">待办</h2>')[1].split("</tbody>")[0]
+    # nothing to review (初审): no "没有申请" row before the ones to decide (复核) and to publish
+    assert re.findall(r'href="/subsidies/applications/(\d+)/"', queued) == [
+        str(made[Status.REVIEWED]),
+        str(made[Status.APPROVED]),
+    ]
+    assert "没有申请" not in queued
+    empty = web(h.finance("500113")).get(reverse("subsidies:index")).content.decode()
+    assert empty.split('<h2 class="h5">待办</h2>')[1].split("</tbody>")[0].count("没有申请") == 1
+
+
+def test_application_lines_name_their_subsidy_line_and_give_reasons_in_one_language():
+    import re
+
+    from django.utils import translation
+
+    from subsidies import services
+
+    inst = h.institution("500113")
+    filer, _approver = h.company_users(inst)
+    h.guarantee(inst, amount=300, fee_rate="0.018", contract_no="HT-OK")
+    h.guarantee(inst, amount=300, fee_rate="0.021", contract_no="HT-DEAR")
+    app = services.application_create(
+        actor=filer, scheme=Scheme.objects.get(code="banan-fee-subsidy"), institution=inst, year=2025
+    )
+    url = reverse("subsidies:application", args=[app.pk])
+
+    def explained(client):
+        html = client.get(url).content.decode()
+        return dict(re.findall(r"<tr><td>(HT-\w+)</td><td>.*?</td><td>(.*?)</td>", html))
+
+    assert explained(web(filer)) == {
+        "HT-OK": "一般线（费率≤2%，补贴0.5个百分点）",
+        "HT-DEAR": "一般线（费率≤2%，补贴0.5个百分点）：费率2.1%高于2%；"
+        "农村线（费率≤1%，补贴1个百分点）：业务品种不符；农村线（费率≤1%，补贴1个百分点）：费率2.1%高于1%",
+    }
+    english = web(filer)
+    english.cookies["django_language"] = "en"
+    with translation.override("zh-hans"):  # the request activates English in this thread: undo it after
+        dear = explained(english)["HT-DEAR"]
+    assert dear == (
+        "一般线（费率≤2%，补贴0.5个百分点）: fee 2.1% above 2%; 农村线（费率≤1%，补贴1个百分点）: product line not "
+        "covered; 农村线（费率≤1%，补贴1个百分点）: fee 2.1% above 1%"
+    )
