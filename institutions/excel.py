@@ -115,8 +115,8 @@ class ImportFailed(AppError):
             errors.setdefault(cell.reference, []).append(cell.message)
         super().__init__(
             ngettext(
-                "发现 %(n)d 处错误，未写入任何数据 / %(n)d error found, nothing was imported",
-                "发现 %(n)d 处错误，未写入任何数据 / %(n)d errors found, nothing was imported",
+                "发现 %(n)d 处错误，未写入任何数据",
+                "发现 %(n)d 处错误，未写入任何数据",
                 len(cells),
             )
             % {"n": len(cells)},
@@ -192,7 +192,7 @@ def _parse_decimal(value):
     try:
         number = parse_decimal(value.strip() if isinstance(value, str) else value, max_digits_before_point=13)
     except BadValue as exc:
-        raise CellProblem(f"{exc.zh}。({exc.en}.)") from exc
+        raise CellProblem(str(exc)) from exc
     if number < 0:
         raise InvalidOperation
     return number
@@ -200,9 +200,7 @@ def _parse_decimal(value):
 
 def upload_errors(exc: UploadRejected) -> list[CellError]:
     """The guarded reader's refusal as the import's cell errors."""
-    return [
-        CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", f"{p.zh} / {p.en}") for p in exc.problems
-    ]
+    return [CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", str(p)) for p in exc.problems]
 
 
 def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list, list[CellError]]:
