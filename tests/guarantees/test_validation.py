@@ -228,9 +228,7 @@ def test_bad_credit_code_checksum():
         "guarantees",
         2,
         "credit_code",
-        f"工作表“担保明细”第2行“统一社会信用代码”列：统一社会信用代码“{bad}”无效：应为18位且校验位符合 GB 32100-2015 / "
-        f"sheet “担保明细” (guarantees), row 2, column “统一社会信用代码” (credit_code): "
-        f"the credit code “{bad}” is invalid: 18 characters with a GB 32100-2015 check character",
+        f"工作表“担保明细”第2行“统一社会信用代码”列：统一社会信用代码“{bad}”无效：应为18位且校验位符合 GB 32100-2015",
     )
 
 
@@ -329,9 +327,7 @@ def test_what_is_not_a_date(written):
         6,
         "start_date",
         f"工作表“担保明细”第6行“起始日期”列：“{written}”不是可识别的日期"
-        "（可填写 2025-03-01、2025/3/1、2025年3月1日、20250301 或 Excel 日期序列号） / "
-        f"sheet “担保明细” (guarantees), row 6, column “起始日期” (start_date): “{written}” is not a date "
-        "(write 2025-03-01, 2025/3/1, 2025年3月1日, 20250301 or an Excel serial number)",
+        "（可填写 2025-03-01、2025/3/1、2025年3月1日、20250301 或 Excel 日期序列号）",
     )
 
 
