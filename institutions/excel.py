@@ -18,11 +18,12 @@ from decimal import InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Region, User
 from core.excel import Sheet, Table, UploadRejected, column_letter, read_upload, xlsx_bytes
-from core.exceptions import AppError
+from core.exceptions import AppError, pick_language
 from core.parsing import BadValue, parse_decimal, plausible_date
 from core.permissions import require
 
@@ -80,7 +81,13 @@ class CellError:
     message: str
 
     def __str__(self):
-        return f"工作表“{self.sheet}”第{self.row}行{self.column}列（{self.header}）：{self.message}"
+        return _("工作表“%(sheet)s”第%(row)s行%(column)s列（%(header)s）：%(message)s") % {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "header": self.header,
+            "message": self.message,
+        }
 
     @property
     def reference(self) -> str:
@@ -200,7 +207,10 @@ def _parse_decimal(value):
 
 def upload_errors(exc: UploadRejected) -> list[CellError]:
     """The guarded reader's refusal as the import's cell errors."""
-    return [CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", str(p)) for p in exc.problems]
+    return [
+        CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", pick_language(p.zh, p.en))
+        for p in exc.problems
+    ]
 
 
 def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list, list[CellError]]:

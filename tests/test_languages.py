@@ -22,6 +22,8 @@ SKIPPED_DIRS = {".venv", "node_modules", "var", "static", "__pycache__"}
 CJK = "\u4e00-\u9fff"
 # "无权执行该操作 / not allowed", and the older "无权执行该操作。 (Not allowed.)"
 MIXED = re.compile(rf"[{CJK}][^\n]{{0,80}}? / [A-Za-z]|[{CJK}。，）] +\([A-Z][a-z]+[ .;:,]")
+# the same put together from two values: f"{p.zh} / {p.en}", f"{e.message_zh} / {e.message_en}"
+JOINED = re.compile(r"zh\}\s*(/|。\()\s*\{[^{}\n]*en\}")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 Q2 = Period(2025, 2)
@@ -71,6 +73,8 @@ def test_the_detector_sees_both_old_forms() -> None:
     assert mixed_strings(f"x = {older!r}") == [(1, older)]
     assert mixed_strings('x = f"已测算 {done} / {total} 份报表"') == []  # a ratio, not two languages
     assert mixed_strings(f'def f():\n    """{zh} / docstring"""\n') == []
+    assert JOINED.search('f"{p.zh} / {p.en}"') and JOINED.search('f"{exc.zh}。({exc.en}.)"')
+    assert not JOINED.search('f"{done} / {total}"')
 
 
 def test_no_python_source_puts_two_languages_in_one_string() -> None:
@@ -81,7 +85,13 @@ def test_no_python_source_puts_two_languages_in_one_string() -> None:
         for path in files
         for line, text in mixed_strings(path.read_text(encoding="utf-8"))
     }
-    assert found == {}
+    joined = {
+        f"{path.relative_to(ROOT)}:{n}": line.strip()
+        for path in files
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if JOINED.search(line) and path.name != "test_languages.py"
+    }
+    assert (found, joined) == ({}, {})
 
 
 def test_no_template_puts_two_languages_in_one_text() -> None:

@@ -358,7 +358,7 @@ def test_bank_and_notice_writes(users, registry_objects):
     again = api(users["sc_regulator"]).post(url)  # the service's ValidationError, not about a field
     assert (again.status_code, again.json()) == (
         400,
-        {"code": "invalid", "detail": "公告已发布。", "errors": {}},
+        {"code": "invalid", "detail": "公告已发布，不能重复发布。", "errors": {}},
     )
     assert api(users["cd_regulator"]).get(f"/api/v1/notices/{notice.pk}/").json()["items"] == [
         {
