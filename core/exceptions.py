@@ -67,8 +67,8 @@ def pick_language(zh: str, en: str) -> str:
 
 
 class AppError(Exception):
-    """A refused action: what went wrong (`code`), why (`message`, in the reader's language), the fields at fault
-    (`errors`: field → messages) and any domain payload for API clients (`extra`)."""
+    """A refused action: what went wrong (`code`), why (`message`, in the reader's language), the fields
+    at fault (`errors`: field → messages) and any domain payload for API clients (`extra`)."""
 
     def __init__(
         self,

@@ -1,5 +1,5 @@
-"""Reading a template fields file (code, section, label_zh, label_en, unit, basis, notes_zh, notes_en). Pure: the
-data migration that installs version 1 and the loader of later versions share it."""
+"""Reading a template fields file (code, section, label_zh, label_en, unit, basis, notes_zh, notes_en).
+Pure: the data migration that installs version 1 and the loader of later versions share it."""
 
 import csv
 from pathlib import Path

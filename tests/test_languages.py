@@ -13,7 +13,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from reporting import excel
-from reporting.models import FieldDefinition
+from reporting.models import FieldDefinition, ValidationRule
 from reporting.periods import Period
 
 ROOT = Path(settings.BASE_DIR)
@@ -171,6 +171,14 @@ def test_every_field_help_text_is_chinese_with_an_english_translation() -> None:
         "应等于 资产总额 − 负债总额",
         "must equal total_assets − total_liabilities",
     )
+
+
+@pytest.mark.django_db
+def test_rule_citations_are_chinese() -> None:
+    citations = dict(ValidationRule.objects.values_list("rule_id", "citation"))
+    assert len(citations) >= 40
+    assert {rule: text for rule, text in citations.items() if LATIN_WORD.search(text)} == {}
+    assert citations["IDN-01"] == "净资产：应等于 资产总额 − 负债总额"
 
 
 def _form(client) -> str:

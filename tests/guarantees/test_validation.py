@@ -137,7 +137,8 @@ def test_fee_rate_given_in_percent_says_what_it_probably_means():
         "guarantees",
         2,
         "fee_rate",
-        "工作表“担保明细”第2行“年化担保费率”列：应填写小数（1% 填 0.01）；1.5 大于 1，很可能是指 1.5%，即应填 0.015",
+        "工作表“担保明细”第2行“年化担保费率”列：应填写小数（1% 填 0.01）"
+        "；1.5 大于 1，很可能是指 1.5%，即应填 0.015",
     )
 
 
@@ -228,7 +229,8 @@ def test_bad_credit_code_checksum():
         "guarantees",
         2,
         "credit_code",
-        f"工作表“担保明细”第2行“统一社会信用代码”列：统一社会信用代码“{bad}”无效：应为18位且校验位符合 GB 32100-2015",
+        "工作表“担保明细”第2行“统一社会信用代码”列："
+        f"统一社会信用代码“{bad}”无效：应为18位且校验位符合 GB 32100-2015",
     )
 
 
@@ -251,7 +253,8 @@ def test_bad_id_number_names_only_the_last_four():
         "guarantees",
         2,
         "id_number",
-        "工作表“担保明细”第2行“身份证号码”列：身份证号码（尾号0021）无效：应为18位，出生日期真实且校验位符合 GB 11643",
+        "工作表“担保明细”第2行“身份证号码”列：身份证号码（尾号0021）"
+        "无效：应为18位，出生日期真实且校验位符合 GB 11643",
     )
 
 
@@ -339,7 +342,8 @@ def test_amount_that_looks_like_yuan_is_a_warning_to_confirm():
         "guarantees",
         2,
         "guaranteed_amount",
-        "工作表“担保明细”第2行“担保金额（万元）”列：1500000.00 超过核对上限 10000，疑似按元而非万元填报，请核实后确认",
+        "工作表“担保明细”第2行“担保金额（万元）”列："
+        "1500000.00 超过核对上限 10000，疑似按元而非万元填报，请核实后确认",
     )
     assert result.errors == []
     assert check([guarantee_row(2, guaranteed_amount="10000")]).findings == []  # the limit itself passes

@@ -175,7 +175,8 @@ def _ods() -> bytes:
         (
             "report.csv",
             b"field,value\ntotal_assets,50000\n",
-            "这是文本文件（可能是改了扩展名的 CSV），不是 Excel（.xlsx）文件；请在 Excel 中另存为 .xlsx 后上传",
+            "这是文本文件（可能是改了扩展名的 CSV），不是 Excel（.xlsx）"
+            "文件；请在 Excel 中另存为 .xlsx 后上传",
         ),
     ],
 )

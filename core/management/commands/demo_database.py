@@ -68,7 +68,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.WARNING(
                 _(
-                    "本地演示数据库 %(name)s 来自旧的迁移历史（%(n)s 个迁移或数据表，如 %(example)s），已删除并将重建"
+                    "本地演示数据库 %(name)s 来自旧的迁移历史（%(n)s 个迁移或数据表，"
+                    "如 %(example)s），已删除并将重建"
                 )
                 % {"name": path.name, "n": len(stale), "example": stale[0]}
             )
