@@ -113,7 +113,6 @@ def test_indicator_drill_down_with_bounds_that_are_not_numbers(query, shown, use
 
 HUGE = "1e999999999"
 HUGE_ZH = "资产总额（total_assets）数值超出范围，收到“1e999999999”"
-HUGE_EN = "total_assets is out of range, got '1e999999999'"
 
 
 def test_huge_value_through_the_api(api, users, chengdu_institution, licensed):
@@ -128,7 +127,7 @@ def test_huge_value_through_the_api(api, users, chengdu_institution, licensed):
     )
     assert (response.status_code, response.json()["errors"]) == (
         400,
-        {"total_assets": [f"{HUGE_ZH} / {HUGE_EN}"]},
+        {"total_assets": [HUGE_ZH]},
     )
     assert not Filing.objects.exists()
 
@@ -137,7 +136,7 @@ def test_huge_value_through_the_web_form_and_the_live_check(users, client_for, l
     client = client_for(users["cd_filer"])
     response = client.post("/reporting/file/2025Q3/", {"total_assets": HUGE}, follow=True)
     assert response.status_code == 200
-    assert f"{HUGE_ZH} / {HUGE_EN}" in [str(m) for m in response.context["messages"]]
+    assert HUGE_ZH in [str(m) for m in response.context["messages"]]
     assert not Filing.objects.exists()
     response = client.post("/reporting/file/2025Q3/check/", {"total_assets": HUGE})
     assert response.status_code == 200

@@ -288,7 +288,7 @@ def test_api_series_and_thresholds(client_for, users, data):
         {
             "code": "invalid",
             "detail": "查询参数有误",
-            "errors": {"code": ["未知指标"]},
+            "errors": {"code": ["未知指标：nope"]},
         },
     )
     t_url = f"/api/v1/institutions/{inst.credit_code}/thresholds/?on=2025-06-30"
