@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import audit
@@ -41,7 +42,7 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
                 action=audit.Action.SECURITY,
                 what=str(obj),
                 instance=obj,
-                note="管理后台：修改密码 / password set in the admin",
+                note=gettext("管理后台：修改密码"),
             )
         return entry
 

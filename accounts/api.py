@@ -62,12 +62,12 @@ class ObtainTokenView(APIView):
             request, username=data.validated_data["username"], password=data.validated_data["password"]
         )
         if user is None or not user.is_active:
-            raise AppError(_("用户名或密码错误，或账户已被锁定。 (Wrong credentials or account locked.)"))
+            raise AppError(_("用户名或密码错误，或账户已被锁定。"))
         if settings.OTP_REQUIRED and needs_second_factor(user):
             token = data.validated_data.get("otp_token", "")
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             if not token or device is None or not device.verify_token(token):
-                message = _("需要有效的动态验证码。 (A valid TOTP code is required.)")
+                message = _("需要有效的动态验证码。")
                 raise AppError(message, errors={"otp_token": [message]})
         token = token_issue(user=user)
         return Response(

@@ -21,9 +21,7 @@ class ExpiringTokenAuthentication(authentication.TokenAuthentication):
 
         user, token = super().authenticate_credentials(key)
         if token_expires_at(token) <= timezone.now():
-            raise exceptions.AuthenticationFailed(
-                _("令牌已过期，请重新获取。 (The token has expired; obtain a new one.)")
-            )
+            raise exceptions.AuthenticationFailed(_("令牌已过期，请重新获取。"))
         return user, token
 
 
@@ -38,17 +36,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed(_("API 密钥格式不正确。 (Malformed API key header.)"))
+            raise exceptions.AuthenticationFailed(_("API 密钥格式不正确。"))
         try:
             text = parts[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed(_("API 密钥无效。 (Invalid API key.)")) from None
+            raise exceptions.AuthenticationFailed(_("API 密钥无效。")) from None
         from .models import ApiKey
         from .services import secret_hash
 
         key = ApiKey.objects.select_related("user").filter(key_hash=secret_hash(text)).first()
         if key is None or key.revoked_at is not None or not key.user.is_active:
-            raise exceptions.AuthenticationFailed(_("API 密钥无效或已吊销。 (Invalid or revoked API key.)"))
+            raise exceptions.AuthenticationFailed(_("API 密钥无效或已吊销。"))
         now = timezone.now()
         if key.last_used_at is None or key.last_used_at < now - LAST_USE_EVERY:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

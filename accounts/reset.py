@@ -46,10 +46,10 @@ class PasswordResetView(auth_views.PasswordResetView):
                 actor=None,
                 action=audit.Action.SECURITY,
                 what=email[:300],
-                note="重置密码请求过于频繁，已拒绝 / password reset refused: rate limit",
+                note=_("重置密码请求过于频繁，已拒绝"),
                 changes={"ip": client_ip(request)},
             )
-            message = _("重置请求过于频繁，请一小时后再试。 (Too many reset requests; try again in an hour.)")
+            message = _("重置请求过于频繁，请一小时后再试。")
             return render(
                 request, self.template_name, {"form": self.get_form(), "refused": message}, status=429
             )
@@ -64,7 +64,7 @@ class PasswordResetView(auth_views.PasswordResetView):
                 action=audit.Action.SECURITY,
                 what=str(user),
                 instance=user,
-                note="请求重置密码，已发送邮件 / password reset mailed",
+                note=_("请求重置密码，已发送邮件"),
                 changes={"ip": client_ip(self.request)},
             )
         if not users:
@@ -72,7 +72,7 @@ class PasswordResetView(auth_views.PasswordResetView):
                 actor=None,
                 action=audit.Action.SECURITY,
                 what=email[:300],
-                note="请求重置密码：无此邮箱的有效账户 / password reset for an unknown address",
+                note=_("请求重置密码：无此邮箱的有效账户"),
                 changes={"ip": client_ip(self.request)},
             )
         return super().form_valid(form)
@@ -89,7 +89,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             action=audit.Action.SECURITY,
             what=str(form.user),
             instance=form.user,
-            note="通过邮件链接重置密码 / password reset by the mailed link",
+            note=_("通过邮件链接重置密码"),
             changes={"ip": client_ip(self.request)},
         )
         return response

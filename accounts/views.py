@@ -53,7 +53,7 @@ def otp(request):
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()  # a fresh secret
             return redirect(f"{request.path}?next={context['next']}")
         if request.method == "POST":
-            messages.error(request, _("绑定授权码无效或已失效。 (Invalid or expired enrolment code.)"))
+            messages.error(request, _("绑定授权码无效或已失效。"))
         return render(request, "registration/otp.html", {**context, "needs_code": True})
     if setup:
         device, _created = TOTPDevice.objects.get_or_create(
@@ -69,7 +69,7 @@ def otp(request):
             otp_login(request, device)
             messages.success(request, _("双因素验证已通过。"))
             return redirect(_safe_next(request))
-        messages.error(request, _("验证码不正确或已过期，请重新输入。 (Invalid or expired code.)"))
+        messages.error(request, _("验证码不正确或已过期，请重新输入。"))
     if setup:
         context.update(qr=_qr_data_uri(device.config_url), secret=base64.b32encode(device.bin_key).decode())
     return render(request, "registration/otp.html", context)
@@ -89,12 +89,12 @@ def credentials(request):
         if action == "revoke_token":
             token = get_object_or_404(_tokens_for(user), user_id=_int(request.POST.get("user")))
             services.token_revoke(actor=user, token=token)
-            messages.success(request, _("令牌已吊销。 (Token revoked.)"))
+            messages.success(request, _("令牌已吊销。"))
             return redirect("accounts:credentials")
         if action == "revoke_key":
             key = get_object_or_404(ApiKey.objects.for_user(user, "change"), pk=_int(request.POST.get("key")))
             services.api_key_revoke(actor=user, key=key)
-            messages.success(request, _("API 密钥已吊销。 (API key revoked.)"))
+            messages.success(request, _("API 密钥已吊销。"))
             return redirect("accounts:credentials")
         if action == "create_key":
             if not (user.institution_id and services.may_manage_api_keys(user, user.institution_id)):

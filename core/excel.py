@@ -44,7 +44,7 @@ from django.utils.http import content_disposition_header
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_col_to_name
 
-from .exceptions import AppError
+from .exceptions import AppError, pick_language
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTENT_TYPES = {
@@ -93,7 +93,7 @@ class UploadProblem:
         return f"sheet '{self.sheet}': {self.en}" if self.sheet else self.en
 
     def __str__(self) -> str:
-        return f"{self.message_zh} / {self.message_en}"
+        return pick_language(self.message_zh, self.message_en)
 
 
 class UploadRejected(AppError):

@@ -6,10 +6,15 @@ framework or as form errors; the API renders it through `api_exception_handler`,
 DRF and Django raise themselves (validation, permission, not found, authentication, throttling) the
 same body:
 
-    {"code": "invalid", "detail": "中文 / English", "errors": {"field": ["中文 / English"]}, ...extra}
+    {"code": "invalid", "detail": "无权执行该操作", "errors": {"field": ["必填"]}, ...extra}
 
 `code` is a stable machine string; `detail` is one readable sentence; `errors` maps a field (dotted
 for nested input, e.g. "licences.0") to its messages and is empty when the error is not about fields.
+
+Every message is in one language, the reader's: the Chinese source string through gettext
+(`_("无权执行该操作")`, English in locale/en), chosen by the request's language (Accept-Language for the
+API, the language switch for pages; Chinese by default). A message with values keeps named placeholders
+(`_("报告期 %(p)s 尚未开始") % {"p": period}`) so that each language can order them.
 """
 
 from __future__ import annotations
@@ -35,12 +40,12 @@ STATUS_BY_CODE = {"invalid": 400, "forbidden": 403, "not_found": 404, "conflict"
 # media type are kept). A Django Http404 always gets the default: get_object_or_404's message names the
 # model, in English only.
 DEFAULT_DETAIL = {
-    "invalid": _("输入有误，请检查各字段 / invalid input, see the field errors"),
-    "not_authenticated": _("请先登录或提供有效的令牌 / authentication required"),
-    "forbidden": _("无权执行该操作 / not allowed"),
-    "not_found": _("未找到，或无权查看 / not found"),
-    "not_acceptable": _("无法提供所请求的格式 / the requested format is not available"),
-    "throttled": _("请求过于频繁，请稍后再试 / too many requests, try again later"),
+    "invalid": _("输入有误，请检查各字段"),
+    "not_authenticated": _("请先登录或提供有效的令牌"),
+    "forbidden": _("无权执行该操作"),
+    "not_found": _("未找到，或无权查看"),
+    "not_acceptable": _("无法提供所请求的格式"),
+    "throttled": _("请求过于频繁，请稍后再试"),
 }
 
 # DRF's own codes for the same statuses, renamed so that one status has one code.
@@ -54,15 +59,16 @@ _NON_FIELD_KEYS = ("", api_settings.NON_FIELD_ERRORS_KEY, "__all__")
 Message = str | Promise
 
 
-def bilingual(zh: str, en: str) -> str:
-    """A message kept as two strings, shown the way translated messages are: English for English
-    readers, "中文 / English" for everyone else."""
-    return en if (get_language() or "").startswith("en") else f"{zh} / {en}"
+def pick_language(zh: str, en: str) -> str:
+    """Of a text kept as data in two languages (an upload problem, a stored finding), the one for the
+    active language: English for English readers, Chinese for everyone else. Messages written in the
+    code go through gettext instead."""
+    return en if (get_language() or "").startswith("en") else zh
 
 
 class AppError(Exception):
-    """A refused action: what went wrong (`code`), why (`message`, bilingual), the fields at fault
-    (`errors`: field → messages) and any domain payload for API clients (`extra`)."""
+    """A refused action: what went wrong (`code`), why (`message`, in the reader's language), the fields
+    at fault (`errors`: field → messages) and any domain payload for API clients (`extra`)."""
 
     def __init__(
         self,

@@ -48,6 +48,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .middleware import reset_request_id, set_request_id
 from .models import Job
@@ -148,7 +149,7 @@ def jobs_relay(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str,
             log.error("job %s (%s) not completed after %s sends: failed", job.pk, job.task, job.send_attempts)
             job_fail(
                 job.pk,
-                f"已发送 {job.send_attempts} 次仍未完成 / not completed after {job.send_attempts} sends",
+                _("已发送 %(send_attempts)s 次仍未完成") % {"send_attempts": job.send_attempts},
             )
     for job in jobs:
         if job not in spent:

@@ -81,10 +81,10 @@ class UploadLimitMiddleware:
         limit = limits_for(channel).bytes if channel else settings.UPLOAD_MAX_BYTES
         if length <= limit + self.FORM_OVERHEAD:
             return None
-        message = _(
-            "上传内容为 %(size)s MB，超过上限 %(limit)s MB，未读取也未保存任何数据。"
-            " / The upload is %(size)s MB, above the limit of %(limit)s MB; nothing was read or saved."
-        ) % {"size": megabytes(length), "limit": megabytes(limit)}
+        message = _("上传内容为 %(size)s MB，超过上限 %(limit)s MB，未读取也未保存任何数据。") % {
+            "size": megabytes(length),
+            "limit": megabytes(limit),
+        }
         if request.path.startswith("/api/"):
             return JsonResponse({"code": "too_large", "detail": message, "errors": {}}, status=413)
         return render(request, "413.html", {"message": message}, status=413)
@@ -111,7 +111,7 @@ class AppErrorMiddleware:
             return self.process_exception(
                 request,
                 AppError(
-                    _("地址中不能含有 NUL 字符 / the address must not contain NUL characters"),
+                    _("地址中不能含有 NUL 字符"),
                 ),
             )
         return None

@@ -28,7 +28,9 @@ class ErrorSerializer(serializers.Serializer):
         choices=ERROR_CODES,
         help_text="stable machine code (400 invalid, 403 forbidden, 404 not_found, 409 conflict)",
     )
-    detail = serializers.CharField(help_text="one readable sentence, 中文 / English")
+    detail = serializers.CharField(
+        help_text="one readable sentence in the language asked for (Accept-Language; Chinese by default)"
+    )
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text='field (dotted when nested, e.g. "licences.0") → messages; empty when no field is at fault',

@@ -5,22 +5,16 @@ A NUL character anywhere in the document is refused here, once, instead of reach
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 
 class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        from .exceptions import (
-            bilingual,
-        )  # not at import: DRF imports this module while core.exceptions loads
         from .parsing import has_nul
 
         data = super().parse(stream, media_type, parser_context)
         if has_nul(data):
-            raise ParseError(
-                bilingual(
-                    "文本中不能含有 NUL（\\u0000）字符", "text must not contain NUL (\\u0000) characters"
-                )
-            )
+            raise ParseError(_("文本中不能含有 NUL（\\u0000）字符"))
         return data

@@ -26,9 +26,10 @@ import unicodedata
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import AppError, bilingual
+from .exceptions import AppError, pick_language
 
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,9})?$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -43,7 +44,7 @@ class BadValue(AppError):
 
     def __init__(self, zh: str, en: str, *, field: str | None = None) -> None:
         self.zh, self.en, self.field = zh, en, field
-        super().__init__(bilingual(zh, en), errors={field: [bilingual(zh, en)]} if field else None)
+        super().__init__(pick_language(zh, en), errors={field: [pick_language(zh, en)]} if field else None)
 
 
 def quote(text: object) -> str:
@@ -150,11 +151,8 @@ def plausible_date(day: dt.date | None) -> None:
     latest = latest.replace(year=latest.year + FUTURE_YEARS)
     if not (EARLIEST_DATE <= day <= latest):
         raise DjangoValidationError(
-            bilingual(
-                f"日期 {day.isoformat()} 不合理，应在 {EARLIEST_DATE.isoformat()} 至 {latest.isoformat()} 之间",
-                f"{day.isoformat()} is not a plausible date "
-                f"(expected {EARLIEST_DATE.isoformat()} to {latest.isoformat()})",
-            ),
+            gettext("日期 %(day)s 不合理，应在 %(earliest)s 至 %(latest)s 之间")
+            % {"day": day.isoformat(), "earliest": EARLIEST_DATE.isoformat(), "latest": latest.isoformat()},
             code="implausible_date",
         )
 

@@ -29,7 +29,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .roles import COMPANY_ROLES, Role, has_role, role_of
 
-NOT_ALLOWED = _("无权执行该操作。 (Not allowed.)")
+NOT_ALLOWED = _("无权执行该操作。")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Case, F, IntegerField, Q, Value, When
-from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import TimeStampedModel
@@ -46,13 +46,11 @@ class PolicyMissing(ValidationError):
 
     def __init__(self, model: type[models.Model], key: str | None, region_code: str, day: dt.date):
         self.model, self.key, self.region_code, self.day = model, key, region_code, day
-        with translation.override("zh-hans"):
-            name_zh = str(model._meta.verbose_name)
+        name = str(model._meta.verbose_name)
         key_text = f" {key}" if key else ""
         super().__init__(
-            f"缺少政策数据：{name_zh}{key_text}（地区 {region_code or '全国'}，日期 {day}）"
-            f" / missing policy row: {model.__name__}{key_text} for region {region_code or 'nationwide'}"
-            f" on {day}",
+            gettext("缺少政策数据：%(name)s%(key)s（地区 %(region)s，日期 %(day)s）")
+            % {"name": name, "key": key_text, "region": region_code or gettext("全国"), "day": day},
             code="policy_missing",
         )
 
@@ -157,6 +155,4 @@ class PolicyRow(TimeStampedModel):
     def clean(self) -> None:
         super().clean()
         if self.effective_to and self.effective_from and self.effective_to < self.effective_from:
-            raise ValidationError(
-                {"effective_to": _("失效日期早于生效日期 / effective_to is before effective_from")}
-            )
+            raise ValidationError({"effective_to": _("失效日期早于生效日期")})

@@ -15,6 +15,7 @@ import datetime as dt
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -179,9 +180,7 @@ class AgreementChecksView(APIView):
         try:
             on = dt.date.fromisoformat(request.query_params["on"]) if "on" in request.query_params else None
         except ValueError:
-            raise serializers.ValidationError(
-                {"on": ["日期格式为 YYYY-MM-DD / the date is YYYY-MM-DD"]}
-            ) from None
+            raise serializers.ValidationError({"on": [_("日期格式为 YYYY-MM-DD")]}) from None
         check = agreement_guarantee_findings(agreement, on or timezone.localdate())
         body = {
             "agreement": agreement.pk,

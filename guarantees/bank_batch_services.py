@@ -12,11 +12,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import audit
 from core.excel import Row, UploadProblem, UploadRejected, read_upload
-from core.exceptions import AppError, bilingual
+from core.exceptions import AppError
 from core.roles import Role, has_role
 from institutions.models import Bank, Institution
 from institutions.validators import is_valid_credit_code
@@ -218,7 +219,7 @@ def bank_batch_upload(*, actor: User, bank: Bank, as_of: dt.date, upload, filena
     `records_missing_from_batch`)."""
     if not may_upload_bank_batch(actor):
         raise AppError(
-            bilingual("只有监管人员可以上传银行总对总批次", "only regulators upload banks' batches"),
+            _("只有监管人员可以上传银行总对总批次"),
             code="forbidden",
         )
     rows = parse(upload, filename)

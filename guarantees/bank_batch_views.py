@@ -52,14 +52,14 @@ def bank_batch_upload_view(request):
     except ValueError:
         as_of = None
     if upload is None or bank is None or as_of is None:
-        messages.error(request, _("请选择银行、数据截至日和文件 / choose the bank, the date and the file"))
+        messages.error(request, _("请选择银行、数据截至日和文件"))
         return redirect("bank_batches:list")
     try:
         batch = bank_batch_upload(
             actor=request.user, bank=bank, as_of=as_of, upload=upload, filename=upload.name
         )
     except UploadRejected as exc:
-        messages.error(request, _("批次未导入，未保存任何数据 / nothing was saved"))
+        messages.error(request, _("批次未导入，未保存任何数据"))
         for p in exc.problems[:30]:
             messages.error(request, str(p))
         return redirect("bank_batches:list")

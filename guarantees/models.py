@@ -91,7 +91,7 @@ class ImportBatchQuerySet(ScopedQuerySet):
 
 class ImportBatch(models.Model):
     """One batch of guarantee and event rows from one channel, validated as a whole and committed all or
-    nothing. Findings keep sheet, row, column and a bilingual message (at most MAX_FINDINGS of them)."""
+    nothing. Findings keep sheet, row, column and a message (at most MAX_FINDINGS of them)."""
 
     MAX_FINDINGS = 1000
 

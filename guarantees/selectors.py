@@ -11,9 +11,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.exceptions import AppError, bilingual
+from core.exceptions import AppError
 from core.scoping import can_see
 from institutions.models import Institution
 
@@ -157,7 +158,7 @@ def report_fields(
     """
     if not can_see(user, institution):
         raise AppError(
-            bilingual("无权查看该机构的担保业务明细", "not allowed to read this institution's records"),
+            _("无权查看该机构的担保业务明细"),
             code="forbidden",
         )
     return derive_report_fields(institution=institution, period_end=period_end)
@@ -496,7 +497,7 @@ def month_ends(on: dt.date, months: int = 12) -> list[dt.date]:
     """The last day of each of the `months` months up to `on`'s month (that one ends on `on`)."""
     ends = [on]
     first = on.replace(day=1)
-    for _ in range(months - 1):
+    for _month in range(months - 1):
         first = first - dt.timedelta(days=1)
         ends.append(first)
         first = first.replace(day=1)
@@ -509,7 +510,7 @@ def portfolio(*, user: User | AnonymousUser, institution: Institution, on: dt.da
     balance in force at each of the last twelve month ends. A constant number of queries."""
     if not can_see(user, institution):
         raise AppError(
-            bilingual("无权查看该机构的担保业务明细", "not allowed to read this institution's records"),
+            _("无权查看该机构的担保业务明细"),
             code="forbidden",
         )
     base = Guarantee.objects.for_user(user).filter(institution=institution)

@@ -24,11 +24,13 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, User
 from core import audit
 from core.excel import UploadProblem, UploadRejected
-from core.exceptions import AppError, bilingual
+from core.exceptions import AppError
 from core.jobs import job_enqueue, job_fail, job_progress, job_running
 from core.models import Job
 from institutions.models import Bank, Institution
@@ -107,16 +109,16 @@ STAGING_TABLES = {
 }
 
 
-NOT_YOURS = ("无权报送该机构的担保业务明细", "not allowed to send this institution's records")
+NOT_YOURS = gettext_lazy("无权报送该机构的担保业务明细")
 
 
 @transaction.atomic
 def batch_stage(*, actor: User, institution: Institution, channel: str, source_name: str = "") -> ImportBatch:
     """Open a batch for an institution's records (the channel then brings its rows to batch_commit)."""
     if not may_file_records(actor, institution):
-        raise AppError(bilingual(*NOT_YOURS), code="forbidden")
+        raise AppError(NOT_YOURS, code="forbidden")
     if channel not in Channel.values:
-        raise AppError(bilingual(f"未知的报送渠道“{channel}”", f"unknown channel {channel!r}"))
+        raise AppError(_("未知的报送渠道“%(channel)s”") % {"channel": channel})
     batch = ImportBatch.objects.create(
         institution=institution, uploaded_by=actor, channel=channel, source_name=source_name[:255]
     )
@@ -191,17 +193,15 @@ def batch_commit(
     """
     institution = batch.institution
     if not may_file_records(actor, institution):
-        raise AppError(bilingual(*NOT_YOURS), code="forbidden")
+        raise AppError(NOT_YOURS, code="forbidden")
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.STAGED).update(
         status=BatchStatus.VALIDATING, progress=10
     )
     if not claimed:
         batch.refresh_from_db()
         raise AppError(
-            bilingual(
-                f"批次 #{batch.pk} 不是待提交状态，不能提交",
-                f"batch #{batch.pk} is {batch.status}, not staged, and cannot be committed",
-            ),
+            _("批次 #%(pk)s 为“%(status)s”，不是待提交状态，不能提交")
+            % {"pk": batch.pk, "status": batch.get_status_display()},
             code="conflict",
         )
     try:
@@ -246,9 +246,7 @@ def _finish(*, actor: User, batch: ImportBatch, status: str, fields: dict) -> No
         status=status, **fields
     ):
         raise AppError(
-            bilingual(
-                f"批次 #{batch.pk} 的状态已被其他操作改变", f"batch #{batch.pk} was changed by another action"
-            ),
+            _("批次 #%(pk)s 的状态已被其他操作改变") % {"pk": batch.pk},
             code="conflict",
         )
     batch.refresh_from_db()
@@ -423,7 +421,7 @@ def batch_submit(
     from .tasks import process_batch
 
     if not files and payload is None:
-        raise AppError(bilingual("没有收到文件或数据", "no file and no rows were sent"))
+        raise AppError(_("没有收到文件或数据"))
     if files:
         if len(files) == 1:
             content, name = files[0]
@@ -458,14 +456,11 @@ def batch_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
     """The filer has looked at the batch's warnings (amounts that look like 元, rates like percentages)
     and confirms them: the batch is validated again and committed if there is still no error."""
     if not may_file_records(actor, batch.institution):
-        raise AppError(bilingual(*NOT_YOURS), code="forbidden")
+        raise AppError(NOT_YOURS, code="forbidden")
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != BatchStatus.STAGED or not batch.warning_count or batch.error_count:
         raise AppError(
-            bilingual(
-                f"批次 #{batch.pk} 没有待确认的提示",
-                f"batch #{batch.pk} has no warnings waiting for confirmation",
-            ),
+            _("批次 #%(pk)s 没有待确认的提示") % {"pk": batch.pk},
             code="conflict",
         )
     if (
@@ -473,7 +468,7 @@ def batch_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
         and Job.objects.filter(pk=batch.job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).exists()
     ):
         raise AppError(
-            bilingual(f"批次 #{batch.pk} 正在处理中", f"batch #{batch.pk} is being processed"),
+            _("批次 #%(pk)s 正在处理中") % {"pk": batch.pk},
             code="conflict",
         )
     from .tasks import process_batch

@@ -5,7 +5,7 @@ by the column codes below, each row with its `source_row`, the row number the fi
 must know of the database: bank names, the contract numbers already stored for the institution, the
 product lines, region codes, the magnitude rules in force and the key for hashing ID numbers. It returns
 typed rows (Decimal amounts, dates, choice codes; ID numbers replaced by their keyed hash and last four)
-and findings, each naming sheet, row and column with a bilingual message.
+and findings, each naming sheet, row and column with a message.
 
 Checks run column by column over the whole batch (vectorised with pandas), so a million rows cost
 seconds. Errors block the commit; warnings (magnitude rules: an amount that looks like 元 where 万元 is
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.exceptions import pick_language
 from institutions.validators import is_valid_credit_code
 
 from .choices import ClientType, CounterGuarantee, EventKind, IdKind, Sheet
@@ -248,10 +249,11 @@ class _SheetCheck:
                     sheet=self.sheet,
                     row=row,
                     column=column,
-                    message=(
-                        f"工作表“{sheet_zh}”第{row}行“{label}”列：{zh.format(**context)} / "
+                    # the rule texts stay pairs (many carry a limit): the reader's one is kept
+                    message=pick_language(
+                        f"工作表“{sheet_zh}”第{row}行“{label}”列：{zh.format(**context)}",
                         f"sheet “{sheet_zh}” ({self.sheet}), row {row}, column “{label}” ({column}): "
-                        f"{en.format(**context)}"
+                        f"{en.format(**context)}",
                     ),
                 )
             )

@@ -18,11 +18,12 @@ from decimal import InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Region, User
 from core.excel import Sheet, Table, UploadRejected, column_letter, read_upload, xlsx_bytes
-from core.exceptions import AppError
+from core.exceptions import AppError, pick_language
 from core.parsing import BadValue, parse_decimal, plausible_date
 from core.permissions import require
 
@@ -80,7 +81,13 @@ class CellError:
     message: str
 
     def __str__(self):
-        return f"工作表“{self.sheet}”第{self.row}行{self.column}列（{self.header}）：{self.message}"
+        return _("工作表“%(sheet)s”第%(row)s行%(column)s列（%(header)s）：%(message)s") % {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "header": self.header,
+            "message": self.message,
+        }
 
     @property
     def reference(self) -> str:
@@ -115,8 +122,8 @@ class ImportFailed(AppError):
             errors.setdefault(cell.reference, []).append(cell.message)
         super().__init__(
             ngettext(
-                "发现 %(n)d 处错误，未写入任何数据 / %(n)d error found, nothing was imported",
-                "发现 %(n)d 处错误，未写入任何数据 / %(n)d errors found, nothing was imported",
+                "发现 %(n)d 处错误，未写入任何数据",
+                "发现 %(n)d 处错误，未写入任何数据",
                 len(cells),
             )
             % {"n": len(cells)},
@@ -192,7 +199,7 @@ def _parse_decimal(value):
     try:
         number = parse_decimal(value.strip() if isinstance(value, str) else value, max_digits_before_point=13)
     except BadValue as exc:
-        raise CellProblem(f"{exc.zh}。({exc.en}.)") from exc
+        raise CellProblem(str(exc)) from exc
     if number < 0:
         raise InvalidOperation
     return number
@@ -201,7 +208,8 @@ def _parse_decimal(value):
 def upload_errors(exc: UploadRejected) -> list[CellError]:
     """The guarded reader's refusal as the import's cell errors."""
     return [
-        CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", f"{p.zh} / {p.en}") for p in exc.problems
+        CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", pick_language(p.zh, p.en))
+        for p in exc.problems
     ]
 
 

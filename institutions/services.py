@@ -64,12 +64,10 @@ if TYPE_CHECKING:
 
 WATCHED_ATTRIBUTES = ("region_id", "ownership")
 # Refusals (who may do what: permissions.py).
-NOT_YOUR_INSTITUTION = gettext_lazy("无权管理该机构。 (Not allowed to manage this institution.)")
-NOT_YOUR_REGION = gettext_lazy("该地区不在您的辖区内。 (Region outside your jurisdiction.)")
-NOT_YOUR_NOTICE = gettext_lazy("无权编辑公告。 (Not allowed to edit notices.)")
-LICENCE_AUTHORITY = gettext_lazy(
-    "许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)"
-)
+NOT_YOUR_INSTITUTION = gettext_lazy("无权管理该机构。")
+NOT_YOUR_REGION = gettext_lazy("该地区不在您的辖区内。")
+NOT_YOUR_NOTICE = gettext_lazy("无权编辑公告。")
+LICENCE_AUTHORITY = gettext_lazy("许可证由省级监管部门颁发、注销和吊销。")
 
 
 @transaction.atomic
@@ -177,9 +175,7 @@ def _notice_for(
 def _province_of(licences: Iterable[Licence]) -> str:
     provinces = {lic.institution.region_id[:2] for lic in licences}
     if len(provinces) != 1:
-        raise ValidationError(
-            _("一份公告只能包含同一省份的许可证。 (One notice covers licences of one province.)")
-        )
+        raise ValidationError(_("一份公告只能包含同一省份的许可证。"))
     return provinces.pop() + "0000"
 
 
@@ -196,18 +192,14 @@ def licence_issue(
 ) -> Licence:
     require(actor, may_handle_licences, institution, message=LICENCE_AUTHORITY)
     if not institution.may_receive_licence:
-        raise ValidationError(
-            _(
-                "退出中或已注销的机构不能颁发许可证。 (An exiting or deregistered institution gets no licence.)"
-            )
-        )
+        raise ValidationError(_("退出中或已注销的机构不能颁发许可证。"))
     setting = licence_number_validate(number, institution.region_id)  # the pattern in force today
     if Licence.objects.filter(number=number).exists():
         raise ValidationError(
             {"number": _("许可证编号%(n)s已存在。(Licence number already exists.)") % {"n": number}}
         )
     if Licence.objects.filter(institution=institution, status=LicenceStatus.VALID).exists():
-        raise ValidationError(_("该机构已持有有效许可证。 (The institution already holds a valid licence.)"))
+        raise ValidationError(_("该机构已持有有效许可证。"))
     licence = Licence(
         number=number,
         institution=institution,
@@ -280,10 +272,10 @@ def licence_change(*, actor: Actor, licence: Licence, note: str = "", **fields) 
     licence = Licence.objects.select_for_update().select_related("institution").get(pk=licence.pk)
     require(actor, may_handle_licences, licence.institution, message=LICENCE_AUTHORITY)
     if licence.status != LicenceStatus.VALID:
-        raise ValidationError(_("只能变更有效的许可证。 (Only a valid licence can be changed.)"))
+        raise ValidationError(_("只能变更有效的许可证。"))
     allowed = {"business_scope", "issuing_authority", "issued_on"}
     if set(fields) - allowed:
-        raise ValidationError(_("许可证编号与持证机构不可变更。 (Number and holder cannot change.)"))
+        raise ValidationError(_("许可证编号与持证机构不可变更。"))
     before = audit.snapshot(licence)
     for name, value in fields.items():
         setattr(licence, name, value)
@@ -301,7 +293,7 @@ def _lock_valid(actor: Actor, licences: Iterable[Licence]) -> list[Licence]:
     by_id = {lic.pk: lic for lic in locked}
     ordered = [by_id[i] for i in ids if i in by_id]
     if not ordered:
-        raise ValidationError(_("请至少选择一个许可证。 (Select at least one licence.)"))
+        raise ValidationError(_("请至少选择一个许可证。"))
     for lic in ordered:
         require(actor, may_handle_licences, lic.institution, message=LICENCE_AUTHORITY)
         if lic.status != LicenceStatus.VALID:
@@ -324,7 +316,7 @@ def licences_cancel(
 ) -> Notice:
     """注销 one or more licences (e.g. on the companies' application); one draft notice lists them all."""
     if not reason.strip():
-        raise ValidationError({"reason": _("请填写注销原因。 (A reason is required.)")})
+        raise ValidationError({"reason": _("请填写注销原因。")})
     ordered = _lock_valid(actor, licences)
     province = _province_of(ordered)
     setting = licence_setting_for(province, on)
@@ -355,9 +347,9 @@ def licences_revoke(
 ) -> Notice:
     """吊销 one or more licences; computes each holder's duties from the province's settings."""
     if on is None:
-        raise ValidationError({"on": _("请填写吊销决定日期。 (The decision date is required.)")})
+        raise ValidationError({"on": _("请填写吊销决定日期。")})
     if not reason.strip():
-        raise ValidationError({"reason": _("请填写吊销原因。 (A reason is required.)")})
+        raise ValidationError({"reason": _("请填写吊销原因。")})
     ordered = _lock_valid(actor, licences)
     province = _province_of(ordered)
     setting = licence_setting_for(province, on)
@@ -435,7 +427,7 @@ def notice_update(*, actor: Actor, notice: Notice, **fields) -> Notice:
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
     require(actor, may_edit_notice, notice, message=NOT_YOUR_NOTICE)
     if notice.status != NoticeStatus.DRAFT:
-        raise ValidationError(_("已发布的公告不能修改。 (A published notice cannot be edited.)"))
+        raise ValidationError(_("已发布的公告不能修改。"))
     allowed = {"title", "document_no", "issuing_body", "published_on", "period_label", "body"}
     before = audit.snapshot(notice)
     for name, value in fields.items():
@@ -453,11 +445,9 @@ def notice_publish(*, actor: Actor, notice: Notice) -> Notice:
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
     require(actor, may_edit_notice, notice, message=NOT_YOUR_NOTICE)
     if notice.status != NoticeStatus.DRAFT:
-        raise ValidationError(_("公告已发布。 (Already published.)"))
+        raise ValidationError(_("公告已发布，不能重复发布。"))
     if not notice.published_on and not notice.period_label:
-        raise ValidationError(
-            {"published_on": _("请填写公告日期或公告期间。 (A date or period is required.)")}
-        )
+        raise ValidationError({"published_on": _("请填写公告日期或公告期间。")})
     before = audit.snapshot(notice)
     notice.status, notice.published_at = NoticeStatus.PUBLISHED, timezone.now()
     notice.save(update_fields=["status", "published_at", "updated_at"])
@@ -484,7 +474,7 @@ def _editable_batch(actor: Actor, batch: GovListBatch) -> GovListBatch:
     batch = GovListBatch.objects.select_for_update().get(pk=batch.pk)
     require(actor, may_keep_list, batch.region_id, message=NOT_YOUR_REGION)
     if batch.status != ListBatchStatus.DRAFT:
-        raise ValidationError(_("只有草拟中的批次可以修改。 (Only a draft batch can be edited.)"))
+        raise ValidationError(_("只有草拟中的批次可以修改。"))
     return batch
 
 
@@ -504,9 +494,9 @@ def govlist_entry_set(
     """Include (with the four flags) or remove (with a reason) one institution in a draft batch."""
     batch = _editable_batch(actor, batch)
     if not institution.region_id.startswith(subtree_prefix(batch.region_id)):
-        raise ValidationError(_("机构不在名单所属地区。 (Institution outside the list's region.)"))
+        raise ValidationError(_("机构不在名单所属地区。"))
     if action == ListAction.REMOVE and not reason.strip():
-        raise ValidationError({"reason": _("移出名单须填写理由。 (A removal needs a reason.)")})
+        raise ValidationError({"reason": _("移出名单须填写理由。")})
     if action == ListAction.INCLUDE and not reason.strip() and _licence_revoked(institution):
         raise ValidationError({"reason": _("该机构的经营许可证已被吊销，纳入名单须填写理由。")})
     entry = GovListEntry.objects.filter(batch=batch, institution=institution).first()
@@ -578,9 +568,9 @@ def govlist_batch_send_back(*, actor: Actor, batch: GovListBatch, reason: str) -
 def govlist_batch_propose(*, actor: Actor, batch: GovListBatch) -> GovListBatch:
     batch = _editable_batch(actor, batch)
     if not batch.entries.exists():
-        raise ValidationError(_("批次没有任何条目。 (The batch has no entries.)"))
+        raise ValidationError(_("批次没有任何条目。"))
     if not batch.published_on:
-        raise ValidationError({"published_on": _("请填写发布日期。 (A publication date is required.)")})
+        raise ValidationError({"published_on": _("请填写发布日期。")})
     before = audit.snapshot(batch)
     batch.status, batch.proposed_by, batch.proposed_at = ListBatchStatus.PROPOSED, actor, timezone.now()
     batch.save(update_fields=["status", "proposed_by", "proposed_at", "updated_at"])
@@ -595,12 +585,12 @@ def govlist_batch_confirm(*, actor: Actor, batch: GovListBatch) -> GovListBatch:
     batch = GovListBatch.objects.select_for_update().get(pk=batch.pk)
     require(actor, may_keep_list, batch.region_id, message=NOT_YOUR_REGION)
     if batch.status != ListBatchStatus.PROPOSED:
-        raise ValidationError(_("只有待确认的批次可以确认。 (Only a proposed batch can be confirmed.)"))
+        raise ValidationError(_("只有待确认的批次可以确认。"))
     require(
         actor,
         may_confirm_batch,
         batch,
-        message=_("须由另一方（财政部门或监管部门）确认。 (The other side must confirm.)"),
+        message=_("须由另一方（财政部门或监管部门）确认。"),
     )
     before = audit.snapshot(batch)
     batch.status, batch.confirmed_by, batch.confirmed_at = ListBatchStatus.CONFIRMED, actor, timezone.now()
@@ -713,9 +703,7 @@ def shareholder_save(*, actor: Actor, institution: Institution, name: str, **fie
     if row.kind == ShareholderKind.PERSON:
         if given and identifier:  # kept only as the keyed hash and the last four (core.identifiers)
             if not is_valid_id_number(identifier):
-                raise ValidationError(
-                    {"identifier": _("身份证号码无效（GB 11643 校验位不符）。 (Invalid resident ID number.)")}
-                )
+                raise ValidationError({"identifier": _("身份证号码无效（GB 11643 校验位不符）。")})
             row.id_hash = id_number_hash(identifier, settings.PII_HASH_KEY.encode())
             row.id_last4 = id_last_four(identifier)
         row.identifier = ""
@@ -724,12 +712,10 @@ def shareholder_save(*, actor: Actor, institution: Institution, name: str, **fie
     row.full_clean()
     others = Shareholder.objects.filter(institution=institution).exclude(pk=row.pk)
     if row.is_controlling and others.filter(is_controlling=True).exists():
-        raise ValidationError(
-            {"is_controlling": _("已登记其他控股股东。 (Another controlling shareholder is recorded.)")}
-        )
+        raise ValidationError({"is_controlling": _("已登记其他控股股东。")})
     total = sum((s.share_ratio for s in others), row.share_ratio)
     if total > 1:
-        raise ValidationError({"share_ratio": _("持股比例合计超过100%%。 (Shares exceed 100%%.)")})
+        raise ValidationError({"share_ratio": _("持股比例合计超过100%。")})
     row.save()
     audit.record(
         actor=actor,
@@ -794,13 +780,11 @@ def change_filing_submit(
         actor,
         may_file_changes,
         institution,
-        message=_("只有本机构人员可以报备变更。 (Only the company files its changes.)"),
+        message=_("只有本机构人员可以报备变更。"),
     )
     filed_on = filed_on or timezone.localdate()
     if changed_on > filed_on:
-        raise ValidationError(
-            {"changed_on": _("变更日期不能晚于报备日期。 (The change date is after the filing date.)")}
-        )
+        raise ValidationError({"changed_on": _("变更日期不能晚于报备日期。")})
     filing = ChangeFiling(
         institution=institution,
         item=item,
@@ -828,9 +812,9 @@ def change_filing_review(
     filing = ChangeFiling.objects.select_for_update().select_related("institution").get(pk=filing.pk)
     require(actor, may_review_changes, filing.institution, message=NOT_YOUR_INSTITUTION)
     if filing.status != ChangeFilingStatus.FILED:
-        raise ValidationError(_("该备案已处理。 (Already reviewed.)"))
+        raise ValidationError(_("该备案已处理。"))
     if not acknowledge and not note.strip():
-        raise ValidationError({"note": _("退回须说明理由。 (A return needs a reason.)")})
+        raise ValidationError({"note": _("退回须说明理由。")})
     before = audit.snapshot(filing)
     filing.status = ChangeFilingStatus.ACKNOWLEDGED if acknowledge else ChangeFilingStatus.RETURNED
     filing.reviewed_by, filing.reviewed_at, filing.review_note = actor, timezone.now(), note

@@ -1,5 +1,7 @@
 from celery import shared_task
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from core.jobs import job_progress, job_running
@@ -27,17 +29,24 @@ def registry_import_task(job_id: int) -> None:
             refused = True
             job.message = "\n".join(
                 [
-                    f"发现 {len(exc.cells)} 处错误，未写入任何数据 / {len(exc.cells)} errors, nothing was stored:"
+                    ngettext(
+                        "发现 %(n)s 处错误，未写入任何数据：",
+                        "发现 %(n)s 处错误，未写入任何数据：",
+                        len(exc.cells),
+                    )
+                    % {"n": len(exc.cells)}
                 ]
                 + [f"{c.sheet} {c.row} {c.column} {c.header}: {c.message}" for c in exc.cells[:200]]
             )
         else:
             total = result.institutions_created + result.institutions_updated
             job_progress(job, done=total, total=total)
-            job.message = (
-                f"新增机构 {result.institutions_created} 家，更新 {result.institutions_updated} 家；"
-                f"新增许可证 {result.licences_created} 个，更新 {result.licences_updated} 个"
-            )
+            job.message = _("新增机构 %(ic)s 家，更新 %(iu)s 家；新增许可证 %(lc)s 个，更新 %(lu)s 个") % {
+                "ic": result.institutions_created,
+                "iu": result.institutions_updated,
+                "lc": result.licences_created,
+                "lu": result.licences_updated,
+            }
     if refused:
         Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED)
     default_storage.delete(path)

@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from core.excel import WORKBOOK_OPTIONS, UploadProblem, UploadRejected, read_upload
+from core.exceptions import pick_language
 
 from . import services
 from .choices import Channel, Unit
@@ -171,7 +172,7 @@ def workbook_for(
             ws.write_number(r, COL_PREV, float(Decimal(previous[f.code])), prev_fmt)
         else:
             ws.write_blank(r, COL_PREV, None, prev_fmt)
-        ws.write_string(r, 8, f.notes, text)
+        ws.write_string(r, 8, pick_language(f.notes_zh, f.notes_en or f.notes_zh), text)
         if f.unit == Unit.COUNT:
             ws.data_validation(
                 r,

@@ -1,11 +1,11 @@
-"""Reading a template fields file (code, section, label_zh, label_en, unit, basis, notes). Pure: the
-data migration that installs version 1 and the loader of later versions share it."""
+"""Reading a template fields file (code, section, label_zh, label_en, unit, basis, notes_zh, notes_en).
+Pure: the data migration that installs version 1 and the loader of later versions share it."""
 
 import csv
 from pathlib import Path
 
 TEMPLATE_V1 = Path(__file__).parent / "data" / "quarterly_report_fields_v1.csv"
-COLUMNS = ("section", "label_zh", "label_en", "unit", "basis", "notes")
+COLUMNS = ("section", "label_zh", "label_en", "unit", "basis", "notes_zh", "notes_en")
 
 
 def read_fields(path: Path) -> list[dict]:

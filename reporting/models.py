@@ -78,7 +78,8 @@ class FieldDefinition(models.Model):
     label_en = models.CharField(_("英文名称"), max_length=200)
     unit = models.CharField(_("单位"), max_length=16, choices=Unit.choices)
     basis = models.CharField(_("口径"), max_length=16, choices=Basis.choices)
-    notes = models.TextField(_("填报说明"), blank=True)
+    notes_zh = models.TextField(_("填报说明"), blank=True)
+    notes_en = models.TextField(_("填报说明（英文）"), blank=True)
     order = models.PositiveIntegerField(_("顺序"))
 
     objects = FieldDefinitionQuerySet.as_manager()

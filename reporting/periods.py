@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from core.exceptions import AppError
 
 _PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
@@ -32,9 +34,9 @@ class Period:
         match = _PERIOD.match(normalize_number_text(str(text)).upper())
         if not match or int(match.group(1)) < FIRST_YEAR:
             raise InvalidPeriod(
-                f"报告期“{quote(text)}”无效：应为 YYYYQn（季度 1–4，{FIRST_YEAR} 年及以后），如 2025Q2"
-                f" / period {quote(text)!r} is not valid: write YYYYQn (quarter 1-4), e.g. 2025Q2",
-                errors={"period": [f"报告期“{quote(text)}”无效 / invalid period {quote(text)!r}"]},
+                _("报告期“%(period)s”无效：应为 YYYYQn（季度 1–4，%(first)s 年及以后），如 2025Q2")
+                % {"period": quote(text), "first": FIRST_YEAR},
+                errors={"period": [_("报告期“%(period)s”无效") % {"period": quote(text)}]},
             )
         return cls(int(match.group(1)), int(match.group(2)))
 

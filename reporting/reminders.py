@@ -116,7 +116,7 @@ def remind_manual(*, actor, period: Period, institution_ids=None, today: dt.date
     """Bulk reminders from the completeness board, to unfiled institutions in the actor's scope; once a day."""
     from django.utils import timezone
 
-    require(actor, may_remind, message=_("只有监管人员可以催报 / only regulators send reminders"))
+    require(actor, may_remind, message=_("只有监管人员可以催报"))
     today = today or timezone.localdate()
     qs = selectors.obliged_institutions(period).filter(
         pk__in=Institution.objects.for_user(actor).values("pk")

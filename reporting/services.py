@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.exceptions import AppError, bilingual
+from core.exceptions import AppError, pick_language
 from core.memo import per_request
 from core.parsing import BadValue, parse_decimal, quote
 from core.policy import Governing, governing
@@ -85,10 +85,10 @@ class FilingError(AppError):
 
 
 def _errors_by_field(errors: list[dict]) -> dict[str, list[str]]:
-    """parse_values' error rows → {field code: [bilingual messages]} for FilingError."""
+    """parse_values' error rows → {field code: [messages in the active language]} for FilingError."""
     out: dict[str, list[str]] = {}
     for e in errors:
-        out.setdefault(e["field"], []).append(bilingual(e["message_zh"], e["message_en"]))
+        out.setdefault(e["field"], []).append(pick_language(e["message_zh"], e["message_en"]))
     return out
 
 
@@ -125,7 +125,7 @@ def template_load(
 def template_for(period: Period) -> ReportTemplate:
     template = ReportTemplate.objects.in_force(period.end)
     if template is None:
-        raise FilingError(_("报告期 %(p)s 没有适用的报表模板 / no template for this period") % {"p": period})
+        raise FilingError(_("报告期 %(p)s 没有适用的报表模板") % {"p": period})
     return template
 
 
@@ -179,16 +179,14 @@ def rule_update(
 ) -> ValidationRule:
     """A regulator switches a rule off/on or changes its severity, without a release; audited."""
     if not may_change_validation_rules(actor):
-        raise FilingError(
-            _("只有监管人员可以修改校验规则 / only regulators may change rules"), code="forbidden"
-        )
+        raise FilingError(_("只有监管人员可以修改校验规则"), code="forbidden")
     rule = ValidationRule.objects.select_for_update().get(pk=rule.pk)
     before = audit.snapshot(rule)
     if active is not None:
         rule.active = active
     if severity is not None:
         if severity not in (validation.ERROR, validation.WARNING):
-            raise FilingError(_("严重程度无效 / invalid severity"))
+            raise FilingError(_("严重程度无效"))
         rule.severity = severity
     rule.save()
     audit.record(actor=actor, action=audit.Action.UPDATE, instance=rule, before=before, note=note)
@@ -416,9 +414,7 @@ def risk_score(findings: list[validation.Finding], explanations: dict, points: G
 # ---------------------------------------------------------------------------------------------- authority
 def _require_maker(actor: Actor, institution_id: int) -> None:
     if not may_prepare_filing(actor, institution_id):
-        raise FilingError(
-            _("只有本机构填报人员可以填报 / only the institution's own users may file"), code="forbidden"
-        )
+        raise FilingError(_("只有本机构填报人员可以填报"), code="forbidden")
 
 
 def _require_checker(actor: Actor, institution_id: int) -> None:
@@ -431,9 +427,7 @@ def _require_checker(actor: Actor, institution_id: int) -> None:
 
 def _require_reviewer(actor: Actor, filing: Filing) -> None:
     if not may_review(actor, filing):
-        raise FilingError(
-            _("只有辖区监管人员可以审核 / only the competent regulator may review"), code="forbidden"
-        )
+        raise FilingError(_("只有辖区监管人员可以审核"), code="forbidden")
 
 
 # ---------------------------------------------------------------------------------------------- lifecycle
@@ -486,22 +480,18 @@ def filing_save_draft(
     with `errors`; nothing is stored."""
     _require_maker(actor, institution.pk)
     if period.start > timezone.localdate():
-        raise FilingError(_("报告期 %(p)s 尚未开始，不能填报 / the period has not started") % {"p": period})
+        raise FilingError(_("报告期 %(p)s 尚未开始，不能填报") % {"p": period})
     filing = _filing_for_update(institution, period, actor)
     fields = template_fields(filing.template)
     clean, errors = parse_values(values, fields)
     if errors:
-        raise FilingError(
-            _("数据格式有误，未保存 / invalid values, nothing saved"), errors=_errors_by_field(errors)
-        )
+        raise FilingError(_("数据格式有误，未保存"), errors=_errors_by_field(errors))
     version = filing.current_version
     if filing.status == FilingStatus.SUBMITTED:
-        raise FilingError(
-            _("报表已报送，正在审核中，不能修改 / submitted filings cannot be edited"), code="conflict"
-        )
+        raise FilingError(_("报表已报送，正在审核中，不能修改"), code="conflict")
     if filing.status == FilingStatus.ACCEPTED:
         raise FilingError(
-            _("报表已受理；如需更正请发起更正并说明原因 / accepted: open an amendment with a reason"),
+            _("报表已受理；如需更正请发起更正并说明原因"),
             code="conflict",
         )
     if version is None or version.is_frozen:
@@ -569,9 +559,7 @@ def filing_dry_run(
     template = template_for(period)
     clean, errors = parse_values(values, template_fields(template))
     if errors:
-        raise FilingError(
-            _("数据格式有误，未保存 / invalid values, nothing saved"), errors=_errors_by_field(errors)
-        )
+        raise FilingError(_("数据格式有误，未保存"), errors=_errors_by_field(errors))
     if nil_return:
         clean = {}
     findings, ruleset = check(
@@ -583,16 +571,11 @@ def filing_dry_run(
     except FilingError as exc:
         refusals.append(str(exc.message))
     if validation.blocking(findings):
-        refusals.append(str(_("存在校验错误，不能报送 / blocking errors prevent submission")))
+        refusals.append(str(_("存在校验错误，不能报送")))
     explained = {k: str(v).strip() for k, v in (explanations or {}).items() if str(v).strip()}
     missing = sorted({f.rule_id for f in validation.unexplained(findings, explained)})
     if missing:
-        refusals.append(
-            str(
-                _("以下提示须逐条说明原因后方可报送 / each warning needs an explanation: %(ids)s")
-                % {"ids": ", ".join(missing)}
-            )
-        )
+        refusals.append(str(_("以下提示须逐条说明原因后方可报送：%(ids)s") % {"ids": ", ".join(missing)}))
     return clean, findings, ruleset, refusals
 
 
@@ -608,7 +591,7 @@ def filing_prefill(
 
     if not has_records(institution.pk):
         raise FilingError(
-            _("本机构尚无担保业务明细，无法预填 / there are no loan-level records to prefill from"),
+            _("本机构尚无担保业务明细，无法预填"),
             code="conflict",
         )
     values = derived_values(institution=institution, period=period, template=template_for(period))
@@ -650,14 +633,12 @@ def filing_amend(*, actor: Actor, filing: Filing, reason: str) -> FilingVersion:
     version stays readable."""
     _require_maker(actor, filing.institution_id)
     if not reason.strip():
-        raise FilingError(_("更正须填写原因 / an amendment needs a reason"))
+        raise FilingError(_("更正须填写原因"))
     updated = Filing.objects.filter(pk=filing.pk, status=FilingStatus.ACCEPTED).update(
         status=FilingStatus.DRAFT, updated_at=timezone.now()
     )
     if not updated:
-        raise FilingError(
-            _("只有已受理的报表可以更正 / only accepted filings can be amended"), code="conflict"
-        )
+        raise FilingError(_("只有已受理的报表可以更正"), code="conflict")
     filing.refresh_from_db()
     before = audit.snapshot(filing)
     old = filing.current_version
@@ -690,13 +671,9 @@ def require_quarter_ended(period: Period, today: dt.date | None = None) -> None:
     if today <= period.end:
         first = period.end + dt.timedelta(days=1)
         raise FilingError(
-            bilingual(
-                f"{period} 季度尚未结束，{first.isoformat()} 起方可报送",
-                f"the quarter {period} has not ended yet; it can be submitted from {first.isoformat()}",
-            ),
-            errors={
-                "period": [bilingual(f"{first.isoformat()} 起方可报送", f"submit from {first.isoformat()}")]
-            },
+            _("%(period)s 季度尚未结束，%(first)s 起方可报送")
+            % {"period": period, "first": first.isoformat()},
+            errors={"period": [_("%(first)s 起方可报送") % {"first": first.isoformat()}]},
         )
 
 
@@ -715,7 +692,7 @@ def filing_submit(*, actor: Actor, filing: Filing, explanations: dict | None = N
         or version.is_frozen
         or filing.status not in (FilingStatus.DRAFT, FilingStatus.RETURNED)
     ):
-        raise FilingError(_("没有可报送的草稿 / there is no open draft to submit"), code="conflict")
+        raise FilingError(_("没有可报送的草稿"), code="conflict")
     findings, ruleset = check(
         institution_id=filing.institution_id,
         period=filing.period,
@@ -724,15 +701,15 @@ def filing_submit(*, actor: Actor, filing: Filing, explanations: dict | None = N
         template=filing.template,
     )
     if validation.blocking(findings):
-        raise FilingError(_("存在校验错误，不能报送 / blocking errors prevent submission"), findings=findings)
+        raise FilingError(_("存在校验错误，不能报送"), findings=findings)
     missing = validation.unexplained(findings, explanations)
     if missing:
         raise FilingError(
-            _("以下提示须逐条说明原因后方可报送 / each warning needs an explanation: %(ids)s")
+            _("以下提示须逐条说明原因后方可报送：%(ids)s")
             % {"ids": ", ".join(sorted({f.rule_id for f in missing}))},
             findings=findings,
             errors={
-                f"explanations.{rule_id}": [_("请说明原因 / an explanation is required")]
+                f"explanations.{rule_id}": [_("请说明原因")]
                 for rule_id in sorted({f.rule_id for f in missing})
             },
         )
@@ -748,7 +725,7 @@ def filing_submit(*, actor: Actor, filing: Filing, explanations: dict | None = N
         findings=[f.as_dict() for f in findings],
     )
     if not won:
-        raise FilingError(_("该版本已被报送 / this version has already been submitted"), code="conflict")
+        raise FilingError(_("该版本已被报送"), code="conflict")
     before = audit.snapshot(filing)
     Filing.objects.filter(pk=filing.pk).update(
         status=FilingStatus.SUBMITTED,
@@ -794,19 +771,17 @@ def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "
     if note.strip():
         comments["_"] = note.strip()
     if not comments:
-        raise FilingError(_("退回须填写意见 / a return needs at least one comment"))
+        raise FilingError(_("退回须填写意见"))
     codes = set(filing.template.fields.values_list("code", flat=True)) | {"_"}
     unknown = sorted(set(comments) - codes)
     if unknown:
-        raise FilingError(_("未知字段：%(c)s / unknown fields") % {"c": ", ".join(unknown)})
+        raise FilingError(_("未知字段：%(c)s") % {"c": ", ".join(unknown)})
     before = audit.snapshot(filing)
     now = timezone.now()
     if not Filing.objects.filter(pk=filing.pk, status=FilingStatus.SUBMITTED).update(
         status=FilingStatus.RETURNED, updated_at=now
     ):
-        raise FilingError(
-            _("只有已报送的报表可以退回 / only submitted filings can be returned"), code="conflict"
-        )
+        raise FilingError(_("只有已报送的报表可以退回"), code="conflict")
     FilingVersion.objects.filter(pk=filing.current_version_id).update(
         review_comments=comments, reviewed_at=now, reviewed_by=actor
     )
@@ -837,9 +812,7 @@ def filing_accept(*, actor: Actor, filing: Filing, note: str = "") -> Filing:
     if not Filing.objects.filter(pk=filing.pk, status=FilingStatus.SUBMITTED).update(
         status=FilingStatus.ACCEPTED, accepted_at=now, updated_at=now
     ):
-        raise FilingError(
-            _("只有已报送的报表可以受理 / only submitted filings can be accepted"), code="conflict"
-        )
+        raise FilingError(_("只有已报送的报表可以受理"), code="conflict")
     FilingVersion.objects.filter(pk=filing.current_version_id).update(reviewed_at=now, reviewed_by=actor)
     filing.refresh_from_db()
     audit.record(
@@ -867,19 +840,19 @@ def due_setting_save(
     if region_code is None:
         if not may_set_due_dates(actor, None):
             raise FilingError(
-                _("只有系统管理员可以修改全国默认期限 / only administrators change the national default"),
+                _("只有系统管理员可以修改全国默认期限"),
                 code="forbidden",
             )
     else:
         province = region_code[:2] + "0000"
         if not may_set_due_dates(actor, province):
             raise FilingError(
-                _("只有省级监管部门可以设置本省报送期限 / only the provincial regulator sets its deadline"),
+                _("只有省级监管部门可以设置本省报送期限"),
                 code="forbidden",
             )
         region_code = province
         if not Region.objects.filter(code=province).exists():
-            raise FilingError(_("地区不存在 / unknown region"))
+            raise FilingError(_("地区不存在"))
     if not (
         1 <= days_after_quarter_end <= 90 and 0 <= remind_days_before <= 30 and 0 <= overdue_days_after <= 30
     ):
@@ -919,24 +892,22 @@ def tolerance_save(
     province = None if region_code is None else region_code[:2] + "0000"
     if not may_set_tolerance(actor, province):
         raise FilingError(
-            _("只有省级监管部门可以设置本省核对容差 / only the provincial regulator sets its tolerances"),
+            _("只有省级监管部门可以设置本省核对容差"),
             code="forbidden",
         )
     errors = {}
     if field_code and field_code not in reconciliation.RECONCILED_FIELDS:
-        errors["field_code"] = [
-            _("该字段不与担保业务明细核对 / the field is not reconciled: %(c)s") % {"c": field_code}
-        ]
+        errors["field_code"] = [_("该字段不与担保业务明细核对：%(c)s") % {"c": field_code}]
     if absolute is None or absolute < 0:
-        errors["absolute"] = [_("绝对容差须为不小于 0 的数 / the absolute tolerance must be ≥ 0")]
+        errors["absolute"] = [_("绝对容差须为不小于 0 的数")]
     if relative is None or not (0 <= relative <= 1):
         errors["relative"] = [
             _("相对容差须在 0 至 1 之间（小数）/ the relative tolerance must be a fraction 0–1")
         ]
     if not source.strip():
-        errors["source"] = [_("请填写依据 / a source is required")]
+        errors["source"] = [_("请填写依据")]
     if errors:
-        raise FilingError(_("核对容差未保存 / the tolerance was not saved"), errors=errors)
+        raise FilingError(_("核对容差未保存"), errors=errors)
     before = None
     row = ReconciliationTolerance.objects.filter(
         field_code=field_code, region_code=province or "", effective_from=effective_from
@@ -984,7 +955,7 @@ def filings_accept_bulk(*, actor: Actor, filings: Iterable[Filing], note: str = 
 def filings_return_bulk(*, actor: Actor, filings: Iterable[Filing], reason: str) -> tuple[list, list]:
     """Return several filings with one reason (the general comment of each). Returns (returned, skipped)."""
     if not reason.strip():
-        raise FilingError(_("退回须填写意见 / a return needs at least one comment"))
+        raise FilingError(_("退回须填写意见"))
     returned, skipped = [], []
     for filing in filings:
         try:

@@ -454,7 +454,7 @@ def excel_upload(request: HttpRequest, period: str) -> HttpResponse:
     p = Period.parse(period)
     upload = request.FILES.get("file")
     if upload is None:
-        messages.error(request, _("请选择要上传的 Excel 文件 / choose a file"))
+        messages.error(request, _("请选择要上传的 Excel 文件"))
         return redirect("reporting:filing_edit", period=str(p))
     result = excel.import_upload(
         actor=request.user,
@@ -464,10 +464,9 @@ def excel_upload(request: HttpRequest, period: str) -> HttpResponse:
         filename=upload.name,
     )
     if result.errors:
-        messages.error(request, _("Excel 未导入，未保存任何数据 / nothing was saved"))
-        for e in result.errors[:20]:  # a service's refusal is one bilingual message already: shown once
-            same = e.message_zh == e.message_en
-            messages.error(request, e.message_zh if same else f"{e.message_zh} / {e.message_en}")
+        messages.error(request, _("Excel 未导入，未保存任何数据"))
+        for e in result.errors[:20]:
+            messages.error(request, str(e))
         return redirect("reporting:filing_edit", period=str(p))
     messages.success(request, _("Excel 已导入为草稿（%(n)s 个字段）。") % {"n": len(result.version.values)})
     if result.findings:
@@ -774,7 +773,7 @@ def due_settings(request: HttpRequest) -> HttpResponse:
                 source=request.POST.get("source", "")[:300],
             )
         except (ValueError, TypeError):
-            messages.error(request, _("请填写有效的天数和日期 / enter valid days and a date"))
+            messages.error(request, _("请填写有效的天数和日期"))
         except services.FilingError as exc:
             messages.error(request, exc.message)
         else:
@@ -889,7 +888,7 @@ def tolerances(request: HttpRequest) -> HttpResponse:
             relative = Decimal(request.POST.get("relative", "").strip())
             start = dt.date.fromisoformat(request.POST.get("effective_from", ""))
         except (ArithmeticError, ValueError):
-            messages.error(request, _("请填写有效的容差和日期 / enter valid tolerances and a date"))
+            messages.error(request, _("请填写有效的容差和日期"))
             return redirect("reporting:tolerances")
         try:
             services.tolerance_save(

@@ -23,6 +23,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 ONE_DAY = dt.timedelta(days=1)
@@ -35,11 +38,7 @@ def money(value: Decimal) -> Decimal:
 
 class Uncomputable(ValueError):
     """The amount cannot be computed (a zero denominator, a missing yearly setting): carries the
-    bilingual reason shown to the applicant and the officer."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(f"{zh} / {en}")
-        self.zh, self.en = zh, en
+    reason shown to the applicant and the officer (in the language of the computation)."""
 
 
 # --- 1. fee subsidy ----------------------------------------------------------------------------------
@@ -81,7 +80,9 @@ class LineResult:
     guarantee_id: int | None
     label: str
     eligible: bool
-    reasons: list[str] = field(default_factory=list)  # bilingual "中文 / English" fragments kept apart
+    reasons: list[str] = field(
+        default_factory=list
+    )  # fragments kept apart, in the language of the computation
     line_key: str = ""
     days: int = 0
     base: Decimal = ZERO
@@ -103,7 +104,7 @@ def _pct(value: Decimal) -> str:
     return f"{text}%"
 
 
-NOT_IN_FORCE = "期间内未在保 / not in force in the period"
+NOT_IN_FORCE = gettext_lazy("期间内未在保")
 
 
 def fee_subsidy_line(
@@ -121,7 +122,7 @@ def fee_subsidy_line(
     last = g.end_date if g.end_date <= period_end else period_end + ONE_DAY
     days = (last - first).days
     if days <= 0:
-        return LineResult(g.id, g.contract_no, False, [NOT_IN_FORCE])
+        return LineResult(g.id, g.contract_no, False, [str(NOT_IN_FORCE)])
     reasons: list[str] = []
     for line in lines:
         # the cheap test first: most guarantees either pass a line outright or fail it on one condition
@@ -170,7 +171,7 @@ def fee_subsidy_lines(
             continue
         days = ((end if end < after else after) - (start if start > period_start else period_start)).days
         if days <= 0:
-            append(LineResult(gid, contract, False, [NOT_IN_FORCE]))
+            append(LineResult(gid, contract, False, [str(NOT_IN_FORCE)]))
             continue
         if caps:
             over = tuple(total > cap for cap in caps)
@@ -270,21 +271,27 @@ def _judge(g: GuaranteeFacts, lines: Sequence[FeeLine], on_govlist: bool) -> tup
 def _why_not(g: GuaranteeFacts, line: FeeLine, on_govlist: bool) -> list[str]:
     why = []
     if line.product_lines and g.product_line not in line.product_lines:
-        why.append(f"{line.label}：业务品种不符 / product line not covered")
+        why.append(_("%(label)s：业务品种不符") % {"label": line.label})
     if line.client_types and g.client_type not in line.client_types:
-        why.append(f"{line.label}：客户类型不符 / client type not covered")
+        why.append(_("%(label)s：客户类型不符") % {"label": line.label})
     if g.fee_rate > line.fee_rate_max:
         rate, limit = _pct(g.fee_rate), _pct(line.fee_rate_max)
-        why.append(f"{line.label}：费率{rate}高于{limit} / fee {rate} above {limit}")
+        why.append(
+            _("%(label)s：费率%(rate)s高于%(limit)s") % {"label": line.label, "rate": rate, "limit": limit}
+        )
     if line.single_client_max is not None and g.client_total > line.single_client_max:
         why.append(
-            f"{line.label}：单户担保金额{g.client_total}万元超过{line.single_client_max}万元"
-            f" / single client {g.client_total} above {line.single_client_max}"
+            _("%(label)s：单户担保金额%(client_total)s万元超过%(single_client_max)s万元")
+            % {
+                "label": line.label,
+                "client_total": g.client_total,
+                "single_client_max": line.single_client_max,
+            }
         )
     if line.gov_backed_only and not g.gov_backed:
-        why.append(f"{line.label}：非政府性融资担保业务 / not government-backed business")
+        why.append(_("%(label)s：非政府性融资担保业务") % {"label": line.label})
     if line.govlist_only and not on_govlist:
-        why.append(f"{line.label}：机构不在政府性融资担保机构名单 / institution not on the list")
+        why.append(_("%(label)s：机构不在政府性融资担保机构名单") % {"label": line.label})
     return why
 
 
@@ -369,8 +376,7 @@ def risk_compensation(
     Released 0 → Uncomputable (the rate is undefined, never 0)."""
     if released <= 0:
         raise Uncomputable(
-            "解保额为零，代偿率无法计算，不能核定补偿额",
-            "nothing released: the compensation rate is undefined and no amount can be computed",
+            _("解保额为零，代偿率无法计算，不能核定补偿额"),
         )
     ordered = sorted(bands, key=lambda b: b.upper)
     rate = compensation / released

@@ -16,14 +16,16 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.exceptions import AppError, bilingual
+from django.utils.translation import gettext as _
+
+from core.exceptions import AppError
 
 from .calculations import CoefficientBand, CompensationBand, FeeLine
 from .choices import CompensationMethod, SchemeKind
 
 
-def _invalid(path: str, zh: str, en: str) -> AppError:
-    message = bilingual(f"补贴参数 {path}：{zh}", f"scheme parameter {path}: {en}")
+def _invalid(path: str, problem: str) -> AppError:
+    message = _("补贴参数 %(path)s：%(problem)s") % {"path": path, "problem": problem}
     return AppError(message, errors={"params": [message]})
 
 
@@ -31,17 +33,17 @@ def _dec(value: Any, path: str, *, minimum: Decimal = Decimal(0), maximum: Decim
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise _invalid(path, f"“{value}”不是数字", f"{value!r} is not a number") from None
+        raise _invalid(path, _("“%(value)s”不是数字") % {"value": value}) from None
     if not number.is_finite() or number < minimum or (maximum is not None and number > maximum):
         bound = f"{minimum}–{maximum}" if maximum is not None else f"≥ {minimum}"
-        raise _invalid(path, f"应在 {bound} 之间", f"must be {bound}")
+        raise _invalid(path, _("应在 %(bound)s 之间") % {"bound": bound})
     return number
 
 
 def _list(params: dict, key: str) -> list:
     value = params.get(key)
     if not isinstance(value, list) or not value:
-        raise _invalid(key, "至少需要一项", "needs at least one entry")
+        raise _invalid(key, _("至少需要一项"))
     return value
 
 
@@ -52,7 +54,7 @@ def fee_lines(params: dict, year: int | None = None) -> list[FeeLine]:
     for i, raw in enumerate(_list(params, "lines")):
         path = f"lines[{i}]"
         if not isinstance(raw, dict):
-            raise _invalid(path, "格式错误", "must be an object")
+            raise _invalid(path, _("应为对象"))
         points = raw.get("points")
         if points in (None, ""):
             yearly = params.get("yearly_points") or {}
@@ -61,8 +63,7 @@ def fee_lines(params: dict, year: int | None = None) -> list[FeeLine]:
             elif str(year) not in yearly:
                 raise _invalid(
                     "yearly_points",
-                    f"未设定{year}年度的补贴比例",
-                    f"the subsidy rate for {year} is not set",
+                    _("未设定%(year)s年度的补贴比例") % {"year": year},
                 )
             else:
                 points = _dec(yearly[str(year)], f"yearly_points.{year}", maximum=Decimal("0.1"))
@@ -88,7 +89,7 @@ def fee_lines(params: dict, year: int | None = None) -> list[FeeLine]:
 def day_basis(params: dict) -> int:
     basis = params.get("day_basis", 365)
     if basis not in (360, 365):
-        raise _invalid("day_basis", "计息天数基准应为 365 或 360", "day-count basis must be 365 or 360")
+        raise _invalid("day_basis", _("计息天数基准应为 365 或 360"))
     return basis
 
 
@@ -118,21 +119,21 @@ def compensation_bands(params: dict) -> list[CompensationBand]:
     ]
     uppers = [b.upper for b in bands]
     if uppers != sorted(uppers) or len(set(uppers)) != len(uppers):
-        raise _invalid("bands", "档次上限应逐档递增", "band bounds must increase")
+        raise _invalid("bands", _("档次上限应逐档递增"))
     return bands
 
 
 def compensation_method(params: dict) -> str:
     method = params.get("method", CompensationMethod.MARGINAL)
     if method not in CompensationMethod.values:
-        raise _invalid("method", "计算方法应为 marginal 或 whole", "method must be marginal or whole")
+        raise _invalid("method", _("计算方法应为 marginal 或 whole"))
     return method
 
 
 def validate(kind: str, params: Any) -> dict:
     """Check `params` for `kind`; returns them unchanged, or AppError naming the parameter."""
     if not isinstance(params, dict):
-        raise _invalid("params", "应为 JSON 对象", "must be a JSON object")
+        raise _invalid("params", _("应为 JSON 对象"))
     if kind == SchemeKind.FEE_SUBSIDY:
         fee_lines(params)
         day_basis(params)
@@ -145,5 +146,5 @@ def validate(kind: str, params: Any) -> dict:
         compensation_bands(params)
         compensation_method(params)
     else:
-        raise _invalid("kind", "未知的政策类型", "unknown scheme kind")
+        raise _invalid("kind", _("未知的政策类型"))
     return params

@@ -73,7 +73,7 @@ def estimate(scheme: Scheme, institution: Institution, year: int) -> dict:
             return {"amount": None, "coefficient": s["coefficient"], "weighted": s["weighted"]}
         return {"amount": result["amount"], "marginal": result["marginal"], "whole": result["whole"]}
     except calc.Uncomputable as exc:
-        return {"error": f"{exc.zh} / {exc.en}"}
+        return {"error": str(exc)}
     except services.AppError as exc:
         return {"error": str(exc.message)}
 

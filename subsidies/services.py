@@ -19,10 +19,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from psycopg import errors as psycopg_errors
 
 from core import audit
-from core.exceptions import AppError, bilingual
+from core.exceptions import AppError
 from core.jobs import job_enqueue, job_progress, job_running
 from core.permissions import require
 from core.roles import Actor
@@ -55,12 +57,11 @@ SCHEME_FIELDS = (
 )
 
 
-def _forbidden(zh: str, en: str) -> AppError:
-    return AppError(bilingual(zh, en), code="forbidden")
+def _forbidden(message: str) -> AppError:
+    return AppError(message, code="forbidden")
 
 
-def _invalid(field: str, zh: str, en: str) -> AppError:
-    message = bilingual(zh, en)
+def _invalid(field: str, message: str) -> AppError:
     return AppError(message, errors={field: [message]})
 
 
@@ -68,7 +69,7 @@ def _require(actor: Actor, rule, *args) -> None:
     try:
         require(actor, rule, *args)
     except PermissionDenied:  # the one application error, for pages and API alike
-        raise _forbidden("无权执行该操作", "not allowed") from None
+        raise _forbidden(_("无权执行该操作")) from None
 
 
 # --- schemes ----------------------------------------------------------------------------------------
@@ -76,28 +77,24 @@ def _require(actor: Actor, rule, *args) -> None:
 
 def _check_scheme(values: dict) -> None:
     if values.get("kind") not in SchemeKind.values:
-        raise _invalid("kind", "请选择政策类型", "choose the scheme kind")
+        raise _invalid("kind", _("请选择政策类型"))
     if not str(values.get("name") or "").strip():
-        raise _invalid("name", "请填写政策名称", "the name is required")
+        raise _invalid("name", _("请填写政策名称"))
     if not str(values.get("source") or "").strip():
-        raise _invalid(
-            "source", "请填写政策依据（文件及条款）", "the source (document and article) is required"
-        )
+        raise _invalid("source", _("请填写政策依据（文件及条款）"))
     start, end = values.get("effective_from"), values.get("effective_to")
     if not isinstance(start, dt.date):
-        raise _invalid("effective_from", "请填写生效日期", "effective_from is required")
+        raise _invalid("effective_from", _("请填写生效日期"))
     if end is not None and end < start:
-        raise _invalid("effective_to", "失效日期早于生效日期", "effective_to is before effective_from")
+        raise _invalid("effective_to", _("失效日期早于生效日期"))
     budget = values.get("budget")
     if budget is not None and Decimal(budget) < 0:
-        raise _invalid("budget", "预算不能为负数", "the budget cannot be negative")
+        raise _invalid("budget", _("预算不能为负数"))
     if values.get("budget_mode") not in BudgetMode.values:
-        raise _invalid("budget_mode", "请选择超出预算时的处理方式", "choose the over-budget rule")
+        raise _invalid("budget_mode", _("请选择超出预算时的处理方式"))
     p.validate(values["kind"], values.get("params"))
     if values["kind"] == SchemeKind.AWARD_POOL and budget is None:
-        raise _invalid(
-            "budget", "奖补资金池须填写年度预算（资金池金额）", "an award pool needs its budget (the pool)"
-        )
+        raise _invalid("budget", _("奖补资金池须填写年度预算（资金池金额）"))
 
 
 @transaction.atomic
@@ -108,12 +105,12 @@ def scheme_create(*, actor: Actor, reason: str = "", **values: Any) -> Scheme:
     _require(actor, may_edit_scheme, values.get("region_code", ""))
     _check_scheme(values)
     if Scheme.objects.filter(code=values["code"]).exists():
-        raise _invalid("code", "代码已被使用", "this code is already used")
+        raise _invalid("code", _("代码已被使用"))
     scheme = Scheme.objects.create(**values)
     SchemeRevision.objects.create(
         scheme=scheme,
         changed_by=actor if getattr(actor, "is_authenticated", False) else None,
-        reason=reason or "新建 / created",
+        reason=reason or _("新建"),
         changes={k: [None, v] for k, v in audit.snapshot(scheme).items() if k in SCHEME_FIELDS},
     )
     audit.record(actor=actor, action=audit.Action.CREATE, instance=scheme, note=reason)
@@ -127,7 +124,7 @@ def scheme_update(*, actor: Actor, scheme: Scheme, reason: str, **changes: Any) 
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     _require(actor, may_edit_scheme, scheme.region_code)
     if not reason.strip():
-        raise _invalid("reason", "请填写修改原因", "a reason for the change is required")
+        raise _invalid("reason", _("请填写修改原因"))
     if "region_code" in changes and changes["region_code"] != scheme.region_code:
         _require(actor, may_edit_scheme, changes["region_code"])
     before = audit.snapshot(scheme)
@@ -219,13 +216,13 @@ def fee_subsidy_evaluate(*, scheme: Scheme, institution_id: int, year: int, clai
         day_basis=basis,
         on_govlist=on_list,
         excluded=claimed_elsewhere,
-        excluded_reason=EXCLUDED_REASON,
+        excluded_reason=str(EXCLUDED_REASON),
     )
     amount, capped = calc.fee_subsidy_total(results, p.institution_cap(scheme.params))
     return results, amount, capped
 
 
-EXCLUDED_REASON = "已在本政策同年度其他申请中申请 / already claimed under this scheme and year"
+EXCLUDED_REASON = gettext_lazy("已在本政策同年度其他申请中申请")
 
 
 def fee_in_sql() -> bool:
@@ -352,8 +349,8 @@ def _fee_insert_sql(
         "app": application.pk,
         "scheme": application.scheme_id,
         "basis": basis,
-        "excluded_reason": EXCLUDED_REASON,
-        "not_in_force": calc.NOT_IN_FORCE,
+        "excluded_reason": str(EXCLUDED_REASON),
+        "not_in_force": str(calc.NOT_IN_FORCE),
     }
     table = ApplicationLine._meta.db_table
     sql = f"""WITH {cte},
@@ -493,8 +490,7 @@ def _compute_risk(application: Application) -> tuple[dict, list[ApplicationLine]
         on=end, institution_ids=[application.institution_id]
     ):
         raise calc.Uncomputable(
-            f"机构在{end}不在政府性融资担保机构名单中",
-            f"the institution is not on the government-backed list on {end}",
+            _("机构在%(end)s不在政府性融资担保机构名单中") % {"end": end},
         )
     events = GuaranteeEvent.objects.filter(
         guarantee__institution_id=application.institution_id,
@@ -523,7 +519,7 @@ def _compute_risk(application: Application) -> tuple[dict, list[ApplicationLine]
             guarantee_id=gid,
             label=r["label"],
             eligible=True,
-            reason="解保 / released" if not r["compensation"] else "代偿 / compensated",
+            reason=_("解保") if not r["compensation"] else _("代偿"),
             base=r["released"],
             amount=r["compensation"],
         )
@@ -551,8 +547,7 @@ def _compute_award(application: Application) -> tuple[dict, list[ApplicationLine
     version = _award_version(application.institution_id, application.year)
     if version is None:
         raise calc.Uncomputable(
-            f"{application.year}年度尚无已报送的季度报表，无法测算",
-            f"no submitted quarterly report for {application.year}: nothing to compute from",
+            _("%(year)s年度尚无已报送的季度报表，无法测算") % {"year": application.year},
         )
     values = version.decimal_values()
     amount = values.get("annualized_new_amount_le5m") or calc.ZERO
@@ -563,9 +558,9 @@ def _compute_award(application: Application) -> tuple[dict, list[ApplicationLine
     eligible = coefficient is not None
     reason = ""
     if rate is None:
-        reason = "本年新增小微企业年化担保额为零，费率无法计算 / no new small/micro business: rate undefined"
+        reason = _("本年新增小微企业年化担保额为零，费率无法计算")
     elif not eligible:
-        reason = f"年化担保费率{calc._pct(rate)}高于奖补上限 / fee rate above the award's limit"
+        reason = _("年化担保费率%(pct)s高于奖补上限") % {"pct": calc._pct(rate)}
     weighted = amount * coefficient if eligible else calc.ZERO
     line = ApplicationLine(
         application=application,
@@ -609,7 +604,7 @@ def _compute(application: Application) -> None:
     except calc.Uncomputable as exc:
         application.computed_amount = None
         application.computation = {"kind": application.scheme.kind, "error": str(exc)}
-        application.uncomputable_reason = bilingual(exc.zh, exc.en)[:300]
+        application.uncomputable_reason = str(exc)[:300]
         return
     except AppError as exc:  # a scheme parameter missing for the year: said as the reason
         application.computed_amount = None
@@ -625,10 +620,7 @@ def _compute(application: Application) -> None:
             _store_lines(lines)
     except (IntegrityError, psycopg_errors.IntegrityError):
         raise AppError(
-            bilingual(
-                "部分担保业务已在本政策同年度的其他申请中申请补贴（同一笔业务不得重复补贴）",
-                "some guarantees are already claimed under this scheme and year (never subsidised twice)",
-            ),
+            _("部分担保业务已在本政策同年度的其他申请中申请补贴（同一笔业务不得重复补贴）"),
             code="conflict",
         ) from None
 
@@ -681,7 +673,7 @@ def application_compute_job(*, job_id: int) -> None:
         Application.objects.select_for_update().filter(pk=pk).first()
         application = _locked(Application(pk=pk))
         if application.status not in EDITABLE or application.computation.get("job") != job.pk:
-            job.message = "申请已变化，未测算 / the application changed meanwhile: not computed"
+            job.message = _("申请已变化，未测算")
             return
         try:
             _compute(application)
@@ -763,10 +755,8 @@ def _transition(
     if not updated:
         current = Application.objects.filter(pk=application.pk).values_list("status", flat=True).first()
         raise AppError(
-            bilingual(
-                f"该申请已被他人处理（当前状态：{Status(current).label if current else '—'}），请刷新后查看",
-                "the application was acted on meanwhile; reload it",
-            ),
+            _("该申请已被他人处理（当前状态：%(status)s），请刷新后查看")
+            % {"status": Status(current).label if current else "—"},
             code="conflict",
         )
     application.refresh_from_db()
@@ -786,24 +776,20 @@ def application_create(
     """A draft for the institution under the scheme and year, computed at once."""
     _require(actor, may_prepare, institution.pk)
     if not scheme.open:
-        raise _invalid("scheme", "该政策当前不受理申请", "the scheme does not take applications now")
+        raise _invalid("scheme", _("该政策当前不受理申请"))
     if not scheme.covers_year(year):
-        raise _invalid("year", f"该政策不适用于{year}年度", f"the scheme does not cover {year}")
+        raise _invalid("year", _("该政策不适用于%(year)s年度") % {"year": year})
     if scheme.region_code and not in_subtree(scheme.region_code, institution.region_id):
-        raise _invalid(
-            "scheme", "该政策不适用于本机构所在地区", "the scheme does not cover the institution's region"
-        )
+        raise _invalid("scheme", _("该政策不适用于本机构所在地区"))
     if (
         Application.objects.filter(scheme=scheme, institution=institution, year=year)
         .exclude(status=Status.REJECTED)
         .exists()
     ):
         raise AppError(
-            bilingual(
-                f"本机构已有{year}年度该政策的申请", f"an application for {year} under this scheme exists"
-            ),
+            _("本机构已有%(year)s年度该政策的申请") % {"year": year},
             code="conflict",
-            errors={"year": [bilingual("本年度已申请", "already applied for this year")]},
+            errors={"year": [_("本年度已申请")]},
         )
     application = Application.objects.create(
         scheme=scheme, institution=institution, year=year, note=note, prepared_by=_user(actor)
@@ -823,7 +809,7 @@ def application_recompute(*, actor: Actor, application: Application, note: str |
     _require(actor, may_prepare, application.institution_id)
     if application.status not in EDITABLE:
         raise AppError(
-            bilingual("已申报的申请不能重新测算", "a submitted application is not computed again"),
+            _("已申报的申请不能重新测算"),
             code="conflict",
         )
     before = audit.snapshot(application)
@@ -846,15 +832,12 @@ def application_submit(*, actor: Actor, application: Application) -> Application
     _require(actor, may_submit, application.institution_id)
     if application.computation.get("computing"):
         raise AppError(
-            bilingual("正在后台测算，完成后才能申报", "the amount is still being computed: not submitted"),
+            _("正在后台测算，完成后才能申报"),
             code="conflict",
         )
     if application.uncomputable_reason:
         raise AppError(
-            bilingual(
-                f"无法测算，不能申报：{application.uncomputable_reason}",
-                "the amount cannot be computed: not submitted",
-            ),
+            _("无法测算，不能申报：%(reason)s") % {"reason": application.uncomputable_reason},
             errors={"amount": [application.uncomputable_reason]},
         )
     to = Status.RESUBMITTED if application.status == Status.RETURNED else Status.SUBMITTED
@@ -869,10 +852,10 @@ def application_submit(*, actor: Actor, application: Application) -> Application
     )
 
 
-def _reason(value: str, field: str, zh: str, en: str) -> str:
+def _reason(value: str, field: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise _invalid(field, zh, en)
+        raise _invalid(field, message)
     return value
 
 
@@ -881,7 +864,7 @@ def application_return(*, actor: Actor, application: Application, note: str) -> 
     """初审 asks the company for more information."""
     application = _locked(application)
     _require(actor, may_review, application)
-    note = _reason(note, "note", "请填写退回意见", "say what information is needed")
+    note = _reason(note, "note", _("请填写退回意见"))
     return _transition(application, actor, TO_REVIEW, Status.RETURNED, note=note, return_note=note)
 
 
@@ -927,12 +910,10 @@ def _budget_final(application: Application, amount: Decimal, actor: Actor) -> tu
     if scheme.budget_mode == BudgetMode.REFUSE:
         remaining = calc.money(scheme.budget - paid - unpaid_asked)
         raise AppError(
-            bilingual(
-                f"超出年度预算：预算剩余{remaining}万元，本次核定{amount}万元，按政策设定不再核准",
-                f"over the year's budget: {remaining} remaining, {amount} asked; the scheme refuses",
-            ),
+            _("超出年度预算：预算剩余%(remaining)s万元，本次核定%(amount)s万元，按政策设定不再核准")
+            % {"remaining": remaining, "amount": amount},
             code="conflict",
-            errors={"amount": [bilingual("超出预算", "over budget")]},
+            errors={"amount": [_("超出预算")]},
         )
     for other in unpaid:
         final = calc.money(other.approved_amount * factor)
@@ -943,7 +924,7 @@ def _budget_final(application: Application, amount: Decimal, actor: Actor) -> tu
             other.status,
             other.status,
             amount=final,
-            note=f"预算不足，按比例核减（系数 {factor:.6f}） / scaled pro rata to the budget",
+            note=_("预算不足，按比例核减（系数 %(factor)s）") % {"factor": format(factor, ".6f")},
         )
     return calc.money(amount * factor), factor
 
@@ -966,16 +947,12 @@ def application_decide(
     )  # one approval of a scheme at a time
     application.scheme = scheme
     if application.reviewed_by_id and _user(actor) and application.reviewed_by_id == actor.pk:
-        raise _forbidden(
-            "复核须由初审以外的另一名工作人员进行", "the decision needs an officer other than the reviewer"
-        )
+        raise _forbidden(_("复核须由初审以外的另一名工作人员进行"))
     if application.status != Status.REVIEWED:
-        raise AppError(
-            bilingual("该申请不在待复核状态", "the application is not awaiting a decision"), code="conflict"
-        )
+        raise AppError(_("该申请不在待复核状态"), code="conflict")
     now = timezone.now()
     if not approve:
-        reason = _reason(reason, "reason", "请填写不予通过的原因", "a reason for the rejection is required")
+        reason = _reason(reason, "reason", _("请填写不予通过的原因"))
         ApplicationLine.objects.filter(application=application).update(
             claimed=False
         )  # the guarantees are free again
@@ -997,15 +974,14 @@ def application_decide(
     if amount is None:
         amount = expected
     if amount is None:
-        raise _invalid("amount", "尚无测算或分配金额，请填写核定金额", "no computed amount: enter the amount")
+        raise _invalid("amount", _("尚无测算或分配金额，请填写核定金额"))
     amount = calc.money(Decimal(amount))
     if amount < 0:
-        raise _invalid("amount", "核定金额不能为负数", "the amount cannot be negative")
+        raise _invalid("amount", _("核定金额不能为负数"))
     if expected is not None and amount != expected and not reason.strip():
         raise _invalid(
             "reason",
-            f"核定金额与测算金额{expected}万元不同，请填写调整原因",
-            "a changed amount needs a reason",
+            _("核定金额与测算金额%(expected)s万元不同，请填写调整原因") % {"expected": expected},
         )
     final, factor = _budget_final(application, amount, actor)
     note = reason.strip()
@@ -1067,14 +1043,14 @@ def application_pay(
     """Record the payment (date and reference), once the publicity period has ended."""
     application = _locked(application)
     _require(actor, may_decide, application)
-    reference = _reason(reference, "reference", "请填写拨付凭证号", "the payment reference is required")
+    reference = _reason(reference, "reference", _("请填写拨付凭证号"))
     if not isinstance(paid_on, dt.date):
-        raise _invalid("paid_on", "请填写拨付日期", "the payment date is required")
+        raise _invalid("paid_on", _("请填写拨付日期"))
     if application.publicity_to and paid_on < application.publicity_to:
         raise _invalid(
             "paid_on",
-            f"公示期至{application.publicity_to}，拨付日期不能早于公示期结束",
-            f"the publicity period runs until {application.publicity_to}",
+            _("公示期至%(publicity_to)s，拨付日期不能早于公示期结束")
+            % {"publicity_to": application.publicity_to},
         )
     return _transition(
         application,
@@ -1096,16 +1072,14 @@ def award_allocate(*, actor: Actor, scheme: Scheme, year: int) -> list[calc.Awar
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     _require(actor, may_allocate, scheme)
     if scheme.kind != SchemeKind.AWARD_POOL:
-        raise _invalid("scheme", "仅奖补资金池政策可分配", "only an award pool is allocated")
+        raise _invalid("scheme", _("仅奖补资金池政策可分配"))
     applications = list(
         Application.objects.filter(scheme=scheme, year=year, status=Status.REVIEWED).select_related(
             "institution"
         )
     )
     if not applications:
-        raise AppError(
-            bilingual("没有已初审的申请可分配", "no reviewed applications to allocate"), code="conflict"
-        )
+        raise AppError(_("没有已初审的申请可分配"), code="conflict")
     entries = {}
     for a in applications:
         c = a.computation or {}
@@ -1120,7 +1094,7 @@ def award_allocate(*, actor: Actor, scheme: Scheme, year: int) -> list[calc.Awar
             proposed_amount=share.award, computed_amount=share.award, revision=F("revision") + 1
         )
         a.refresh_from_db()
-        note = f"资金池{scheme.budget}万元按加权金额分配 / pool allocation"
+        note = _("资金池%(budget)s万元按加权金额分配") % {"budget": scheme.budget}
         _step(a, actor, a.status, a.status, amount=share.award, note=note)
         audit.record(actor=actor, action=audit.Action.UPDATE, instance=a, before=before, note=note)
     return shares
@@ -1135,5 +1109,5 @@ def visible_application(user, pk: int) -> Application:
         .first()
     )
     if application is None or not can_see(user, application):
-        raise AppError(bilingual("未找到，或无权查看", "not found"), code="not_found")
+        raise AppError(_("未找到，或无权查看"), code="not_found")
     return application

@@ -59,8 +59,8 @@ def _decimal(value: str | None) -> Decimal | None:
         return Decimal(value)
     except InvalidOperation:
         raise AppError(
-            _("金额格式错误 / the amount is not a number"),
-            errors={"amount": [_("请输入数字 / enter a number")]},
+            _("金额格式错误"),
+            errors={"amount": [_("请输入数字")]},
         ) from None
 
 
@@ -71,9 +71,7 @@ def _date(value: str | None, field: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise AppError(
-            _("日期格式应为 YYYY-MM-DD / dates look like 2026-03-01"), errors={field: ["YYYY-MM-DD"]}
-        ) from None
+        raise AppError(_("日期格式应为 YYYY-MM-DD"), errors={field: ["YYYY-MM-DD"]}) from None
 
 
 # --- overview and lists -------------------------------------------------------------------------------
@@ -208,7 +206,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
             note=request.POST.get("note", ""),
         )
     except ValueError:
-        messages.error(request, _("请选择年度 / choose the year"))
+        messages.error(request, _("请选择年度"))
         return redirect("subsidies:index")
     except AppError as exc:
         _fail(request, exc)
@@ -295,7 +293,7 @@ def batch_approve(request: HttpRequest) -> HttpResponse:
         Application.objects.for_user(request.user, "change").filter(pk__in=ids, status=Status.REVIEWED)
     )
     if not applications:
-        messages.error(request, _("请勾选待复核的申请 / select applications awaiting a decision"))
+        messages.error(request, _("请勾选待复核的申请"))
         return redirect(reverse("subsidies:applications") + "?status=reviewed")
     done, refused = services.application_decide_many(actor=request.user, applications=applications)
     if done:
@@ -314,7 +312,7 @@ def allocate(request: HttpRequest, code: str) -> HttpResponse:
         shares = services.award_allocate(actor=request.user, scheme=scheme, year=year)
         messages.success(request, _("已按资金池分配 %(n)d 家机构的建议金额。") % {"n": len(shares)})
     except ValueError:
-        messages.error(request, _("请选择年度 / choose the year"))
+        messages.error(request, _("请选择年度"))
     except AppError as exc:
         _fail(request, exc)
     return redirect("subsidies:scheme", code)
@@ -334,15 +332,12 @@ def _scheme_values(post) -> dict:
     try:
         values["publicity_days"] = int(post.get("publicity_days") or 7)
     except ValueError:
-        raise AppError(
-            _("公示期应为天数 / publicity days must be a number"), errors={"publicity_days": ["?"]}
-        ) from None
+        raise AppError(_("公示期应为天数"), errors={"publicity_days": ["?"]}) from None
     try:
         values["params"] = json.loads(post.get("params") or "{}")
     except json.JSONDecodeError as exc:
         raise AppError(
-            _("补贴参数不是有效的 JSON / the parameters are not valid JSON")
-            + f" ({exc.msg}, line {exc.lineno})",
+            _("补贴参数不是有效的 JSON") + f" ({exc.msg}, line {exc.lineno})",
             errors={"params": [exc.msg]},
         ) from None
     return values

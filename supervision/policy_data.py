@@ -8,6 +8,8 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 DATA = Path(__file__).resolve().parent / "data"
 THRESHOLDS_FILE = DATA / "thresholds.csv"
 PARAMETERS_FILE = DATA / "indicator_parameters.csv"
@@ -21,7 +23,7 @@ def parse_limit(text: str) -> Decimal:
             return Decimal(text[:-1]) / 100
         return Decimal(text)
     except InvalidOperation as exc:
-        raise ValueError(f"阈值不是数字 / threshold value is not a number: {text!r}") from exc
+        raise ValueError(_("阈值不是数字：%(text)s") % {"text": repr(text)}) from exc
 
 
 def _date(text: str) -> dt.date | None:
@@ -51,7 +53,9 @@ def read_thresholds(path: Path = THRESHOLDS_FILE) -> list[dict]:
                     }
                 )
             except ValueError as exc:
-                raise ValueError(f"{path.name} 第{n}行 / row {n}: {exc}") from exc
+                raise ValueError(
+                    _("%(name)s 第%(n)s行：%(error)s") % {"name": path.name, "n": n, "error": exc}
+                ) from exc
     return rows
 
 

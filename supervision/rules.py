@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from .indicators import ONE, NonPositiveBase, Value
 
 COMPARATORS = ("<=", ">=", "<", ">", "=", "abs<=")
@@ -37,7 +39,7 @@ def judge(comparator: str, value: Value, limit: Decimal) -> bool | None:
         return value == limit
     if comparator == "abs<=":
         return abs(value) <= limit
-    raise ValueError(f"未知比较符 / unknown comparator: {comparator!r}")
+    raise ValueError(_("未知比较符：%(code)s") % {"code": repr(comparator)})
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def scope_holds(scope: str, subject: Subject) -> bool:
         return subject.small_business_focus is True
     if scope == "not_small_business_focus":
         return subject.small_business_focus is not True
-    raise ValueError(f"未知适用范围 / unknown scope: {scope!r}")
+    raise ValueError(_("未知适用范围：%(code)s") % {"code": repr(scope)})
 
 
 def threshold_applies(threshold, subject: Subject) -> bool:

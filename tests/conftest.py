@@ -4,6 +4,7 @@ import pytest
 from celery import Celery
 from django.db import connections
 from django.test import Client
+from django.utils import translation
 
 from accounts.services import regions_load
 
@@ -94,6 +95,15 @@ def empty_cache():
             client.delete(key)
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language: a page asked for in English leaves its thread in English
+    (LocaleMiddleware activates and never resets), and messages are gettext now."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -78,7 +78,7 @@ def test_regulator_exports_with_periods_before_the_template(url, message, users,
 def test_rule_id_that_is_not_a_number(users, client_for):
     response = client_for(users["sc_regulator"]).post("/reporting/rules/", {"rule": "abc"})
     assert response.status_code == 400
-    assert "编号“abc”无效（rule） / rule: &#x27;abc&#x27; is not a valid id" in page_text(response)
+    assert "编号“abc”无效（rule）" in page_text(response)
 
 
 def test_shareholder_id_that_is_not_a_number(users, client_for, chengdu_institution):
@@ -113,7 +113,6 @@ def test_indicator_drill_down_with_bounds_that_are_not_numbers(query, shown, use
 
 HUGE = "1e999999999"
 HUGE_ZH = "资产总额（total_assets）数值超出范围，收到“1e999999999”"
-HUGE_EN = "total_assets is out of range, got '1e999999999'"
 
 
 def test_huge_value_through_the_api(api, users, chengdu_institution, licensed):
@@ -128,7 +127,7 @@ def test_huge_value_through_the_api(api, users, chengdu_institution, licensed):
     )
     assert (response.status_code, response.json()["errors"]) == (
         400,
-        {"total_assets": [f"{HUGE_ZH} / {HUGE_EN}"]},
+        {"total_assets": [HUGE_ZH]},
     )
     assert not Filing.objects.exists()
 
@@ -137,7 +136,7 @@ def test_huge_value_through_the_web_form_and_the_live_check(users, client_for, l
     client = client_for(users["cd_filer"])
     response = client.post("/reporting/file/2025Q3/", {"total_assets": HUGE}, follow=True)
     assert response.status_code == 200
-    assert f"{HUGE_ZH} / {HUGE_EN}" in [str(m) for m in response.context["messages"]]
+    assert HUGE_ZH in [str(m) for m in response.context["messages"]]
     assert not Filing.objects.exists()
     response = client.post("/reporting/file/2025Q3/check/", {"total_assets": HUGE})
     assert response.status_code == 200
@@ -151,9 +150,7 @@ def test_api_period_zero(api, users, chengdu_institution):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["errors"] == {
-        "period": ["报告期格式应为 YYYYQn，如 2025Q2 / period must look like 2025Q2"]
-    }
+    assert response.json()["errors"] == {"period": ["报告期格式应为 YYYYQn，如 2025Q2"]}
     response = api(users["cd_filer"]).get("/api/v1/filings/?period=0000Q1")
     assert response.status_code == 400
 
@@ -181,7 +178,7 @@ def test_licence_change_with_an_id_that_is_not_a_number(api, users):
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
 
 
-NUL_DETAIL = "文本中不能含有 NUL（\\u0000）字符 / text must not contain NUL (\\u0000) characters"
+NUL_DETAIL = "文本中不能含有 NUL（\\u0000）字符"
 
 
 @pytest.mark.parametrize(
@@ -203,9 +200,7 @@ def test_nul_characters_in_licence_and_agreement_fields(url, body, api, users):
 def test_nul_character_in_an_api_path(api, users):
     response = api(users["sc_regulator"]).get("/api/v1/institutions/%00/")
     assert response.status_code == 400
-    assert (
-        response.json()["detail"] == "地址中不能含有 NUL 字符 / the address must not contain NUL characters"
-    )
+    assert response.json()["detail"] == "地址中不能含有 NUL 字符"
 
 
 def test_licence_issued_in_the_year_421(api, users, chengdu_institution):
@@ -225,7 +220,7 @@ def test_an_api_address_no_url_matches_is_the_json_404(api, users):
     assert (response.status_code, response["Content-Type"], response.json()) == (
         404,
         "application/json",
-        {"code": "not_found", "detail": "未找到，或无权查看 / not found", "errors": {}},
+        {"code": "not_found", "detail": "未找到，或无权查看", "errors": {}},
     )
 
 

@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import ImportBatch
@@ -12,9 +13,7 @@ def _row() -> serializers.DictField:
 
 
 class BatchJSONSerializer(serializers.Serializer):
-    institution = serializers.CharField(
-        max_length=18, required=False, help_text="统一社会信用代码 / credit code (a company user: its own)"
-    )
+    institution = serializers.CharField(max_length=18, required=False, help_text=_("统一社会信用代码"))
     guarantees = serializers.ListField(child=_row(), required=False, default=list)
     events = serializers.ListField(child=_row(), required=False, default=list)
 
@@ -31,7 +30,9 @@ class BatchFindingSerializer(serializers.Serializer):
     sheet = serializers.CharField()
     row = serializers.IntegerField()
     column = serializers.CharField()
-    message = serializers.CharField(help_text="中文 / English, naming sheet, row and column")
+    message = serializers.CharField(
+        help_text="the finding, naming sheet, row and column (in the language of the upload)"
+    )
 
 
 class BatchSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -15,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.excel import attachment
-from core.exceptions import AppError, bilingual
+from core.exceptions import AppError
 from core.openapi import ErrorSerializer
 from institutions.models import Institution
 
@@ -32,8 +33,8 @@ def institution_for(user, credit_code: str | None) -> Institution:
     if getattr(user, "institution_id", None):
         return user.institution
     raise AppError(
-        bilingual("请用 institution 指明机构的统一社会信用代码", "name the institution by its credit code"),
-        errors={"institution": ["必填 / required"]},
+        _("请用 institution 指明机构的统一社会信用代码"),
+        errors={"institution": [_("必填")]},
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -88,7 +89,7 @@ class LicenceViewSet(
     def _manageable(self, ids):
         licences = list(Licence.objects.for_user(self.request.user, "change").filter(pk__in=ids))
         if len(licences) != len(set(ids)):
-            raise PermissionDenied("无权管理所选许可证。 (Not allowed to manage these licences.)")
+            raise PermissionDenied(_("无权管理所选许可证。"))
         return sorted(licences, key=lambda lic: ids.index(lic.pk))
 
     @extend_schema(request=s.LicenceChangeSerializer, responses=s.LicenceSerializer)

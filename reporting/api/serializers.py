@@ -12,7 +12,7 @@ class PeriodField(serializers.CharField):
     """A reporting period written as 2025Q2, validated to a Period."""
 
     default_error_messages = {
-        "invalid": _("报告期格式应为 YYYYQn，如 2025Q2 / period must look like 2025Q2"),
+        "invalid": _("报告期格式应为 YYYYQn，如 2025Q2"),
     }
 
     def __init__(self, **kwargs) -> None:
@@ -33,7 +33,7 @@ class FilingQuerySerializer(serializers.Serializer):
 
 
 class FilingWriteSerializer(serializers.Serializer):
-    institution = serializers.CharField(max_length=18, help_text="统一社会信用代码 / credit code")
+    institution = serializers.CharField(max_length=18, help_text=_("统一社会信用代码"))
     period = PeriodField()
     values = serializers.DictField(
         child=serializers.JSONField(), required=False, default=dict, help_text="{field code: decimal string}"
@@ -185,7 +185,7 @@ class FilingErrorSerializer(ErrorSerializer):
 class CheckResultSerializer(serializers.Serializer):
     """What a submission of the values would meet, nothing stored: the same findings `submit` stores."""
 
-    institution = serializers.CharField(help_text="统一社会信用代码 / credit code")
+    institution = serializers.CharField(help_text=_("统一社会信用代码"))
     period = serializers.CharField(help_text="e.g. 2025Q2")
     values = serializers.DictField(child=serializers.CharField(), help_text="{field code: canonical decimal}")
     nil_return = serializers.BooleanField()
@@ -198,7 +198,7 @@ class CheckResultSerializer(serializers.Serializer):
 
 
 class PrefillSerializer(serializers.Serializer):
-    institution = serializers.CharField(max_length=18, help_text="统一社会信用代码 / credit code")
+    institution = serializers.CharField(max_length=18, help_text=_("统一社会信用代码"))
     period = PeriodField()
 
 

@@ -43,6 +43,9 @@ def load(apps, schema_editor):
         },
     )
     for row in read_fields(TEMPLATE_V1):
+        # the file has gained notes_en since: 0005 renames notes to notes_zh and fills notes_en
+        row["notes"] = row.pop("notes_zh")
+        del row["notes_en"]
         FieldDefinition.objects.update_or_create(template=template, code=row.pop("code"), defaults=row)
     for row in json.loads(RULES.read_text(encoding="utf-8")):
         ValidationRule.objects.get_or_create(

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..choices import BudgetMode, SchemeKind
@@ -123,7 +124,7 @@ class ApplicationDetailSerializer(ApplicationSerializer):
 
 class ApplicationCreateSerializer(serializers.Serializer):
     scheme = serializers.SlugField(help_text="scheme code")
-    institution = serializers.CharField(max_length=18, help_text="统一社会信用代码 / credit code")
+    institution = serializers.CharField(max_length=18, help_text=_("统一社会信用代码"))
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 

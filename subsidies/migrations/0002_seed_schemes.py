@@ -111,7 +111,7 @@ def load(apps, schema_editor):
         values = dict(values)
         scheme, created = Scheme.objects.get_or_create(code=values.pop("code"), defaults=values)
         if created:
-            Revision.objects.create(scheme=scheme, reason="初始数据 / seeded from the policy documents", changes={})
+            Revision.objects.create(scheme=scheme, reason="初始数据（依据政策文件）", changes={})
 
 
 class Migration(migrations.Migration):

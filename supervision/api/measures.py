@@ -11,6 +11,7 @@ checked there again), rows from `for_user` (a row outside the caller's scope is 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -122,7 +123,7 @@ class WarningCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 def _valid(serializer_class, request) -> dict:
     s = serializer_class(data=request.data)
     if not s.is_valid():
-        raise AppError("请求数据有误 / invalid request", errors=s.errors)
+        raise AppError(_("请求数据有误"), errors=s.errors)
     return s.validated_data
 
 
@@ -227,8 +228,8 @@ def _referenced(queryset, pk: int, field: str):
     found = queryset.filter(pk=pk).first()
     if found is None:
         raise AppError(
-            "所指对象不存在或无权查看 / no such object within your reach",
-            errors={field: [f"{pk}: 不存在或无权查看 / not found"]},
+            _("所指对象不存在或无权查看"),
+            errors={field: [_("%(pk)s：不存在或无权查看") % {"pk": pk}]},
         )
     return found
 
@@ -261,7 +262,7 @@ class MeasureViewSet(
         institution = _referenced(Institution.objects.for_user(user), data["institution"], "institution")
         mtype = MeasureType.objects.filter(code=data["measure_type"], active=True).first()
         if mtype is None:
-            raise AppError("措施类型不存在 / unknown measure type", errors={"measure_type": ["unknown"]})
+            raise AppError(_("措施类型不存在"), errors={"measure_type": ["unknown"]})
         case = _referenced(WarningCase.objects.for_user(user), data["case"], "case") if data["case"] else None
         filing = (
             _referenced(Filing.objects.for_user(user), data["filing"], "filing") if data["filing"] else None
@@ -342,7 +343,7 @@ class MeasureViewSet(
         data = _valid(EscalateSerializer, request)
         mtype = MeasureType.objects.filter(code=data["measure_type"], active=True).first()
         if mtype is None:
-            raise AppError("措施类型不存在 / unknown measure type", errors={"measure_type": ["unknown"]})
+            raise AppError(_("措施类型不存在"), errors={"measure_type": ["unknown"]})
         new = svc.measure_escalate(
             actor=request.user, measure=self.get_object(), measure_type=mtype, facts=data["text"]
         )

@@ -10,6 +10,7 @@ from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
@@ -29,7 +30,7 @@ from ..selectors import filing_results
 from ..services.compute import thresholds_in_force
 
 CREDIT_CODE = OpenApiParameter(
-    "credit_code", OpenApiTypes.STR, OpenApiParameter.PATH, description="统一社会信用代码 / credit code"
+    "credit_code", OpenApiTypes.STR, OpenApiParameter.PATH, description=gettext_lazy("统一社会信用代码")
 )
 
 
@@ -139,8 +140,8 @@ class InstitutionIndicatorViewSet(viewsets.ViewSet):
         unknown = [c for c in codes if c not in ind.INDICATORS]
         if unknown:
             raise AppError(
-                _("查询参数有误 / invalid query parameters"),
-                errors={"code": [_("未知指标 / unknown indicator: %(c)s") % {"c": ", ".join(unknown)}]},
+                _("查询参数有误"),
+                errors={"code": [_("未知指标：%(code)s") % {"code": ", ".join(unknown)}]},
             )
         qs = IndicatorValue.objects.for_user(request.user).filter(institution=institution)
         if codes:
@@ -196,8 +197,8 @@ class InstitutionThresholdViewSet(viewsets.ViewSet):
             )
         except ValueError as exc:
             raise AppError(
-                _("查询参数有误 / invalid query parameters"),
-                errors={"on": [_("日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD")]},
+                _("查询参数有误"),
+                errors={"on": [_("日期格式应为 YYYY-MM-DD")]},
             ) from exc
         period = Period.containing(on)
         run = IndicatorRun.objects.filter(

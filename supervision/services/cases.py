@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.permissions import require
@@ -159,7 +160,7 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
                         "year": [case.year, latest.year],
                         "quarter": [case.quarter, latest.quarter],
                     },
-                    f"{latest}再次触发，预警重新开启 / breached again in {latest}: reopened",
+                    _("%(latest)s再次触发，预警重新开启") % {"latest": latest},
                 )
             )
             fields.update(
@@ -176,7 +177,7 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
                 (
                     case,
                     {"level": [case.max_level, levels[latest]]},
-                    f"连续{levels[latest]}个季度触发，预警升级 / escalated: {levels[latest]} consecutive quarters",
+                    _("连续%(n)s个季度触发，预警升级") % {"n": levels[latest]},
                 )
             )
         if levels[latest] > case.max_level:
@@ -312,7 +313,7 @@ def _case_changes(case: WarningCase, fields: dict) -> list[str]:
 
 
 def _check_case_authority(actor: Actor, case: WarningCase) -> None:
-    require(actor, may_handle_warning, case, message="无权处理该预警 / not allowed to handle this warning")
+    require(actor, may_handle_warning, case, message=_("无权处理该预警"))
 
 
 @transaction.atomic
@@ -323,7 +324,7 @@ def warning_case_acknowledge(*, actor: Actor, case: WarningCase, note: str = "")
         status=WarningStatus.ACKNOWLEDGED, assigned_to=actor, updated_at=timezone.now()
     )
     if not updated:
-        raise ValidationError("只有待处理的预警可以确认 / only open warnings can be acknowledged")
+        raise ValidationError(_("只有待处理的预警可以确认"))
     case.refresh_from_db()
     audit.record(actor=actor, action=audit.Action.TRANSITION, instance=case, before=before, note=note)
     return case
@@ -334,9 +335,7 @@ def warning_case_assign(*, actor: Actor, case: WarningCase, assignee: Actor, not
     """Hand an open or acknowledged case to another regulator whose jurisdiction covers the institution (转办)."""
     _check_case_authority(actor, case)
     if assignee.pk not in {u.pk for u in case_regulators(case.institution.region_id)}:
-        raise ValidationError(
-            "承办人须为辖区覆盖该机构的监管人员 / the assignee must be a regulator covering the institution"
-        )
+        raise ValidationError(_("承办人须为辖区覆盖该机构的监管人员"))
     before = audit.snapshot(case)
     updated = (
         WarningCase.objects.filter(pk=case.pk)
@@ -344,7 +343,7 @@ def warning_case_assign(*, actor: Actor, case: WarningCase, assignee: Actor, not
         .update(assigned_to=assignee, updated_at=timezone.now())
     )
     if not updated:
-        raise ValidationError("预警已关闭 / the warning is already closed")
+        raise ValidationError(_("预警已关闭"))
     case.refresh_from_db()
     audit.record(actor=actor, action=audit.Action.UPDATE, instance=case, before=before, note=note)
     return case
@@ -357,9 +356,9 @@ def warning_case_close(
     """Close with a reason (and a note); the case reopens if its rule is breached after its latest quarter."""
     _check_case_authority(actor, case)
     if not note.strip():
-        raise ValidationError("关闭预警须填写处理说明 / a note is required to close a warning")
+        raise ValidationError(_("关闭预警须填写处理说明"))
     if reason not in CloseReason.values:
-        raise ValidationError("请选择关闭原因 / choose a reason for closing")
+        raise ValidationError(_("请选择关闭原因"))
     before = audit.snapshot(case)
     now = timezone.now()
     updated = (
@@ -377,7 +376,7 @@ def warning_case_close(
         )
     )
     if not updated:
-        raise ValidationError("预警已关闭 / the warning is already closed")
+        raise ValidationError(_("预警已关闭"))
     case.refresh_from_db()
     audit.record(actor=actor, action=audit.Action.TRANSITION, instance=case, before=before, note=note)
     return case
@@ -387,7 +386,7 @@ def _bulk_cases(actor: Actor, case_ids: Iterable[int]) -> list[WarningCase]:
     """The open cases among `case_ids` the actor may handle, locked; PermissionDenied if any other is asked."""
     ids = {int(i) for i in case_ids}
     if not ids:
-        raise ValidationError("请选择预警 / select warnings")
+        raise ValidationError(_("请选择预警"))
     rows = list(
         WarningCase.objects.for_user(actor, "change")
         .filter(pk__in=ids)
@@ -398,7 +397,7 @@ def _bulk_cases(actor: Actor, case_ids: Iterable[int]) -> list[WarningCase]:
         else WarningCase.objects.filter(pk__in=ids).select_for_update().order_by("pk")
     )
     if len(rows) != len(ids):
-        raise PermissionDenied("无权处理所选的部分预警 / not allowed to handle some of the selected warnings")
+        raise PermissionDenied(_("无权处理所选的部分预警"))
     return rows
 
 
@@ -411,9 +410,7 @@ def warning_cases_bulk_assign(
     regions = {c.institution.region_id for c in cases} if cases else set()
     for region in regions:
         if assignee.pk not in {u.pk for u in case_regulators(region)}:
-            raise ValidationError(
-                "承办人须为辖区覆盖所选机构的监管人员 / the assignee must cover every selected institution"
-            )
+            raise ValidationError(_("承办人须为辖区覆盖所选机构的监管人员"))
     befores = {c.pk: audit.snapshot(c) for c in cases}
     WarningCase.objects.filter(pk__in=[c.pk for c in cases]).update(
         assigned_to=assignee, updated_at=timezone.now()
@@ -430,9 +427,9 @@ def warning_cases_bulk_assign(
 def warning_cases_bulk_close(*, actor: Actor, case_ids: Iterable[int], reason: str, note: str) -> int:
     """Close the selected open cases with one reason and note; all or none."""
     if not note.strip():
-        raise ValidationError("关闭预警须填写处理说明 / a note is required to close a warning")
+        raise ValidationError(_("关闭预警须填写处理说明"))
     if reason not in CloseReason.values:
-        raise ValidationError("请选择关闭原因 / choose a reason for closing")
+        raise ValidationError(_("请选择关闭原因"))
     cases = [c for c in _bulk_cases(actor, case_ids) if c.status != WarningStatus.CLOSED]
     now = timezone.now()
     for case in cases:

@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.permissions import require
@@ -64,7 +66,7 @@ EVIDENCE_TYPES = {
     ".ofd": (b"PK\x03\x04",),
 }
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-NOT_ALLOWED = "无权处理该监管措施 / not allowed to handle this measure"
+NOT_ALLOWED = gettext_lazy("无权处理该监管措施")
 
 
 def _transition(measure: Measure, *, actor: Actor, frm, note: str = "", **fields) -> Measure:
@@ -76,7 +78,7 @@ def _transition(measure: Measure, *, actor: Actor, frm, note: str = "", **fields
     )
     if not updated:
         raise ValidationError(
-            f"当前状态（{measure.get_status_display()}）不能执行该操作 / not possible in the measure's current state"
+            _("当前状态（%(status)s）不能执行该操作") % {"status": measure.get_status_display()}
         )
     measure.refresh_from_db()
     audit.record(actor=actor, action=audit.Action.TRANSITION, instance=measure, before=before, note=note)
@@ -118,12 +120,12 @@ def measure_propose(
     """Propose a measure against an institution, from a warning case, a filing, or the institution."""
     require(actor, may_propose_measure, institution, message=NOT_ALLOWED)
     if not facts.strip():
-        raise ValidationError("请填写事由 / the facts are required")
+        raise ValidationError(_("请填写事由"))
     if not measure_type.active:
-        raise ValidationError("该措施类型已停用 / this kind of measure is no longer used")
+        raise ValidationError(_("该措施类型已停用"))
     for source in (case, filing):
         if source is not None and source.institution_id != institution.pk:
-            raise ValidationError("来源与机构不一致 / the source belongs to another institution")
+            raise ValidationError(_("来源与机构不一致"))
     measure = Measure.objects.create(
         measure_type=measure_type,
         institution=institution,
@@ -145,8 +147,7 @@ def measure_approve(*, actor: Actor, measure: Measure, note: str = "") -> Measur
         actor,
         may_approve_measure,
         measure,
-        message="无权审批该措施（须由具有相应审批层级的其他监管人员审批） / "
-        "not allowed to approve this measure (another regulator of the required level approves it)",
+        message=_("无权审批该措施（须由具有相应审批层级的其他监管人员审批）"),
     )
     return _transition(
         measure,
@@ -164,7 +165,7 @@ def measure_approve(*, actor: Actor, measure: Measure, note: str = "") -> Measur
 def measure_reject(*, actor: Actor, measure: Measure, note: str) -> Measure:
     require(actor, may_approve_measure, measure, message=NOT_ALLOWED)
     if not note.strip():
-        raise ValidationError("不予批准须说明理由 / a reason is required")
+        raise ValidationError(_("不予批准须说明理由"))
     return _transition(
         measure,
         actor=actor,
@@ -220,7 +221,7 @@ def measure_issue(*, actor: Actor, measure: Measure, issuing_body: str = "") -> 
     (the type's default from today unless set) and deliver it to the company's users."""
     require(actor, may_handle_measure, measure, message=NOT_ALLOWED)
     if measure.status != MeasureStatus.APPROVED:
-        raise ValidationError("只有已批准的措施可以下达 / only an approved measure can be issued")
+        raise ValidationError(_("只有已批准的措施可以下达"))
     today = timezone.localdate()
     if not issuing_body:
         region = getattr(actor, "region", None)
@@ -251,11 +252,11 @@ def measure_issue(*, actor: Actor, measure: Measure, issuing_body: str = "") -> 
         except IntegrityError:
             continue
     else:
-        raise ValidationError("文号生成冲突，请重试 / numbering conflict, try again")
+        raise ValidationError(_("文号生成冲突，请重试"))
     _notify(
         _company_users(measure),
         f"监管措施：{measure.measure_type.name}（{measure.number}）",
-        f"请于{measure.deadline}前签收并答复 / acknowledge and answer by {measure.deadline}",
+        _("请于%(deadline)s前签收并答复") % {"deadline": measure.deadline},
         _url(measure),
     )
     return measure
@@ -285,16 +286,14 @@ def check_evidence(evidence) -> None:
     name = (evidence.name or "").lower()
     ext = next((e for e in EVIDENCE_TYPES if name.endswith(e)), None)
     if ext is None:
-        raise ValidationError(
-            "证明材料仅限 PDF、图片、Word、Excel、OFD 或 ZIP 文件 / evidence must be PDF, image, Word, Excel, OFD or ZIP"
-        )
+        raise ValidationError(_("证明材料仅限 PDF、图片、Word、Excel、OFD 或 ZIP 文件"))
     if evidence.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError("证明材料不能超过 20 MB / evidence files are limited to 20 MB")
+        raise ValidationError(_("证明材料不能超过 20 MB"))
     evidence.seek(0)
     head = evidence.read(8)
     evidence.seek(0)
     if not head.startswith(EVIDENCE_TYPES[ext]):
-        raise ValidationError("文件内容与扩展名不符 / the file's content does not match its extension")
+        raise ValidationError(_("文件内容与扩展名不符"))
 
 
 @transaction.atomic
@@ -303,7 +302,7 @@ def measure_answer(*, actor: Actor, measure: Measure, text: str, evidence=None) 
     issued measure is acknowledged by answering it."""
     require(actor, may_answer_measure, measure, message=NOT_ALLOWED)
     if not text.strip():
-        raise ValidationError("请填写整改方案 / the rectification plan is required")
+        raise ValidationError(_("请填写整改方案"))
     check_evidence(evidence)
     kind = MessageKind.SUPPLEMENT if measure.status == MeasureStatus.MORE_REQUESTED else MessageKind.PLAN
     extra = {}
@@ -337,7 +336,7 @@ def measure_answer(*, actor: Actor, measure: Measure, text: str, evidence=None) 
 def measure_request_more(*, actor: Actor, measure: Measure, text: str) -> Measure:
     require(actor, may_handle_measure, measure, message=NOT_ALLOWED)
     if not text.strip():
-        raise ValidationError("请说明需补充的内容 / say what is missing")
+        raise ValidationError(_("请说明需补充的内容"))
     _transition(
         measure, actor=actor, frm=MeasureStatus.ANSWERED, note=text, status=MeasureStatus.MORE_REQUESTED
     )
@@ -351,7 +350,7 @@ def measure_close(*, actor: Actor, measure: Measure, conclusion: str) -> Measure
     """Accept the answer (or end a measure that needs none, e.g. a talk held) with a conclusion."""
     require(actor, may_handle_measure, measure, message=NOT_ALLOWED)
     if not conclusion.strip():
-        raise ValidationError("办结须填写结论 / a conclusion is required")
+        raise ValidationError(_("办结须填写结论"))
     return _transition(
         measure,
         actor=actor,
@@ -371,7 +370,7 @@ def measure_escalate(
     """End an open measure as escalated and propose the stronger one (it needs its own approval)."""
     require(actor, may_handle_measure, measure, message=NOT_ALLOWED)
     if measure_type.order <= measure.measure_type.order:
-        raise ValidationError("升级须选择更严格的措施 / escalate to a stronger measure")
+        raise ValidationError(_("升级须选择更严格的措施"))
     _transition(
         measure,
         actor=actor,
@@ -401,9 +400,9 @@ def measure_publish_circular(*, actor: Actor, measure: Measure) -> Notice:
 
     require(actor, may_handle_measure, measure, message=NOT_ALLOWED)
     if not measure.measure_type.publishable:
-        raise ValidationError("该类措施不公开发布 / this kind of measure is not published")
+        raise ValidationError(_("该类措施不公开发布"))
     if measure.issued_at is None or measure.notice_id:
-        raise ValidationError("措施未下达或已发布 / not issued yet, or already published")
+        raise ValidationError(_("措施未下达或已发布"))
     notice = Notice.objects.create(
         region_id=getattr(actor, "region_id", None) or measure.institution.region_id[:2] + "0000",
         kind=NoticeKind.CIRCULAR,
@@ -470,13 +469,11 @@ def inspection_create(
 ) -> Inspection:
     require(actor, may_handle_measure, measure, message=NOT_ALLOWED)
     if not measure.measure_type.onsite or measure.issued_at is None:
-        raise ValidationError(
-            "须由已下达的现场检查措施发起 / start from an issued on-site inspection measure"
-        )
+        raise ValidationError(_("须由已下达的现场检查措施发起"))
     if end_date < start_date:
-        raise ValidationError("结束日期不能早于开始日期 / the end date is before the start date")
+        raise ValidationError(_("结束日期不能早于开始日期"))
     if not scope.strip() or not team.strip():
-        raise ValidationError("请填写检查范围和检查组成员 / scope and team are required")
+        raise ValidationError(_("请填写检查范围和检查组成员"))
     inspection = Inspection.objects.create(
         measure=measure,
         institution=measure.institution,
@@ -505,7 +502,7 @@ def inspection_add_finding(
     """Record a finding; with a measure type, propose the measure it leads to (linked to the finding)."""
     _check_inspection(actor, inspection)
     if not text.strip():
-        raise ValidationError("请填写检查发现 / the finding is required")
+        raise ValidationError(_("请填写检查发现"))
     measure = None
     if measure_type is not None:
         measure = measure_propose(
@@ -523,7 +520,7 @@ def inspection_add_finding(
 def inspection_report(*, actor: Actor, inspection: Inspection, report: str) -> Inspection:
     _check_inspection(actor, inspection)
     if not report.strip():
-        raise ValidationError("请填写检查报告 / the report is required")
+        raise ValidationError(_("请填写检查报告"))
     before = audit.snapshot(inspection)
     Inspection.objects.filter(pk=inspection.pk).update(
         report=report.strip(), reported_at=timezone.now(), updated_at=timezone.now()
@@ -546,7 +543,7 @@ def nonfilers_draft(*, actor: Actor, period: Period, measure_type: MeasureType) 
         raise PermissionDenied(NOT_ALLOWED)
     require(actor, lambda u: may_propose_measure(u, Institution(region_id=u.region_id)), message=NOT_ALLOWED)
     if measure_type.code not in ("inquiry", "talk"):
-        raise ValidationError("未按时报送机构的措施为询问或约谈 / non-filers get an inquiry or a talk")
+        raise ValidationError(_("未按时报送机构的措施为询问或约谈"))
     rows = [r for r in completeness(actor, period)["rows"] if r["state"] == "missing" or r["late"]]
     lst = NonFilerList.objects.create(
         region_id=actor.region_id,
@@ -579,7 +576,7 @@ def nonfilers_review(*, actor: Actor, nonfiler_list: NonFilerList, included_ids)
     """Keep on the draft list only the entries ticked (`included_ids`: entry ids)."""
     _check_list(actor, nonfiler_list)
     if nonfiler_list.status != NonFilerList.Status.DRAFT:
-        raise ValidationError("名单已发布 / the list is published")
+        raise ValidationError(_("名单已发布"))
     included = {int(i) for i in included_ids}
     entries = nonfiler_list.entries.all()
     entries.filter(pk__in=included).update(included=True)
@@ -600,10 +597,10 @@ def nonfilers_publish(*, actor: Actor, nonfiler_list: NonFilerList) -> Notice:
         status=NonFilerList.Status.PUBLISHED, updated_at=timezone.now()
     )
     if not updated:
-        raise ValidationError("名单已发布 / the list is already published")
+        raise ValidationError(_("名单已发布"))
     entries = list(nonfiler_list.entries.filter(included=True).select_related("institution"))
     if not entries:
-        raise ValidationError("名单为空 / the list is empty")
+        raise ValidationError(_("名单为空"))
     period = nonfiler_list.period
     region = nonfiler_list.region
     notice = Notice.objects.create(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.jobs import job_enqueue
@@ -180,11 +181,11 @@ def _threshold_preview_sql(threshold, new, candidates: QuerySet[IndicatorRun]) -
 def _clean_threshold(fields: dict) -> dict:
     fields = {k: v for k, v in fields.items() if k in THRESHOLD_FIELDS}
     if fields.get("indicator") not in ind.INDICATORS:
-        raise ValidationError(f"未知指标 / unknown indicator: {fields.get('indicator')!r}")
+        raise ValidationError(_("未知指标：%(code)s") % {"code": repr(fields.get("indicator"))})
     if fields.get("comparator") not in rules.COMPARATORS:
-        raise ValidationError(f"未知比较符 / unknown comparator: {fields.get('comparator')!r}")
+        raise ValidationError(_("未知比较符：%(code)s") % {"code": repr(fields.get("comparator"))})
     if fields.get("effective_to") and fields["effective_to"] < fields["effective_from"]:
-        raise ValidationError("失效日期早于生效日期 / effective_to is before effective_from")
+        raise ValidationError(_("失效日期早于生效日期"))
     fields["region_code"] = fields.get("region_code") or ""
     if not isinstance(fields.get("value"), Decimal):
         fields["value"] = Decimal(str(fields["value"]))
@@ -202,7 +203,7 @@ def threshold_save(
         actor,
         may_edit_threshold,
         fields["region_code"],
-        message="无权修改该地区的阈值 / not allowed to edit thresholds of this region",
+        message=_("无权修改该地区的阈值"),
     )
     if threshold is not None:
         threshold = Threshold.objects.select_for_update().get(pk=threshold.pk)
@@ -210,7 +211,7 @@ def threshold_save(
             actor,
             may_edit_threshold,
             threshold.region_code,
-            message="无权修改该阈值 / not allowed to edit this threshold",
+            message=_("无权修改该阈值"),
         )
         before_obj = SimpleNamespace(**{f: getattr(threshold, f) for f in THRESHOLD_FIELDS})
         before = audit.snapshot(threshold)
@@ -267,7 +268,7 @@ def _runs_with_changed_parameters(
 
 def _parameter_policy(key: str, value: Decimal, effective_from: dt.date, effective_to: dt.date | None):
     if key not in ParameterKey.values:
-        raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
+        raise ValidationError(_("未知参数：%(code)s") % {"code": repr(key)})
     rows = list(PolicyParameter.objects.all())
     policy = Policy(
         parameters=_proposed_parameters(
@@ -403,7 +404,7 @@ def parameter_preview_enqueue(
     require(
         actor,
         may_set_parameters,
-        message="仅系统管理员可修改指标计算参数 / only administrators change indicator parameters",
+        message=_("仅系统管理员可修改指标计算参数"),
     )
     _parameter_policy(key, value, effective_from, effective_to)  # validates the key
     from ..tasks import parameter_preview_job
@@ -466,10 +467,10 @@ def parameter_save(
     require(
         actor,
         may_set_parameters,
-        message="仅系统管理员可修改指标计算参数 / only administrators change indicator parameters",
+        message=_("仅系统管理员可修改指标计算参数"),
     )
     if key not in ParameterKey.values:
-        raise ValidationError(f"未知参数 / unknown parameter: {key!r}")
+        raise ValidationError(_("未知参数：%(code)s") % {"code": repr(key)})
     rows_before = list(PolicyParameter.objects.all())
     param = PolicyParameter.objects.filter(key=key, effective_from=effective_from).first()
     before = audit.snapshot(param) if param else None

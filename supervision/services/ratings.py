@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.roles import Role, acts_for, has_role
@@ -40,7 +42,7 @@ from ..models import (
 if TYPE_CHECKING:
     from core.roles import Actor
 
-NOT_ALLOWED = "无权处理该评级 / not allowed to handle this rating"
+NOT_ALLOWED = gettext_lazy("无权处理该评级")
 
 
 def sheet_for(region_code: str, year: int) -> RatingSheet:
@@ -48,7 +50,7 @@ def sheet_for(region_code: str, year: int) -> RatingSheet:
     sheets = RatingSheet.objects.filter(region_code__in=[region_code[:2] + "0000", ""], year_from__lte=year)
     sheet = sheets.order_by("-region_code", "-year_from").first()
     if sheet is None:
-        raise ValidationError("没有适用的评分表 / no score sheet applies")
+        raise ValidationError(_("没有适用的评分表"))
     return sheet
 
 
@@ -217,15 +219,13 @@ def rating_adjust(*, actor: Actor, score: RatingScore, value: Decimal, reason: s
     rating = Rating.objects.select_for_update().get(pk=score.rating_id)
     _check(actor, rating)
     if rating.status != RatingStatus.DRAFT:
-        raise ValidationError("只有草稿可以调整 / only a draft can be adjusted")
+        raise ValidationError(_("只有草稿可以调整"))
     if not reason.strip():
-        raise ValidationError("调整评分须说明理由 / a reason is required to adjust a score")
+        raise ValidationError(_("调整评分须说明理由"))
     if score.item.is_veto:
-        raise ValidationError("否决项不能调整分值 / a veto item has no score")
+        raise ValidationError(_("否决项不能调整分值"))
     if not (Decimal(0) <= value <= score.item.points):
-        raise ValidationError(
-            f"得分须在0至{score.item.points}之间 / the score must lie within the item's points"
-        )
+        raise ValidationError(_("得分须在0至%(points)s之间") % {"points": score.item.points})
     before = audit.snapshot(score)
     RatingScore.objects.filter(pk=score.pk).update(score=value, adjusted_by=actor, reason=reason.strip())
     score.refresh_from_db()
@@ -242,7 +242,7 @@ def rating_confirm(*, actor: Actor, rating: Rating) -> Rating:
     _check(actor, rating)
     adjusters = set(rating.scores.exclude(adjusted_by=None).values_list("adjusted_by", flat=True))
     if actor is not None and (actor.pk == rating.drafted_by_id or actor.pk in adjusters):
-        raise PermissionDenied("评级须由起草、调整人以外的监管人员复核确认 / a second regulator confirms")
+        raise PermissionDenied(_("评级须由起草、调整人以外的监管人员复核确认"))
     until = timezone.localdate() + dt.timedelta(days=rating.sheet.objection_days)
     before = audit.snapshot(rating)
     updated = Rating.objects.filter(pk=rating.pk, status=RatingStatus.DRAFT).update(
@@ -253,7 +253,7 @@ def rating_confirm(*, actor: Actor, rating: Rating) -> Rating:
         updated_at=timezone.now(),
     )
     if not updated:
-        raise ValidationError("评级已确认 / already confirmed")
+        raise ValidationError(_("评级已确认"))
     rating.refresh_from_db()
     audit.record(actor=actor, action=audit.Action.TRANSITION, instance=rating, before=before)
     from django.urls import reverse
@@ -278,11 +278,11 @@ def rating_object(*, actor: Actor, rating: Rating, text: str) -> RatingObjection
     if actor is not None and not acts_for(actor, rating.institution_id):
         raise PermissionDenied(NOT_ALLOWED)
     if rating.status != RatingStatus.CONFIRMED or rating.objection_until is None:
-        raise ValidationError("该评级当前不能提出异议 / no objection is possible now")
+        raise ValidationError(_("该评级当前不能提出异议"))
     if timezone.localdate() > rating.objection_until:
-        raise ValidationError(f"异议期已于{rating.objection_until}截止 / the objection period has ended")
+        raise ValidationError(_("异议期已于%(date)s截止") % {"date": rating.objection_until})
     if not text.strip():
-        raise ValidationError("请填写异议内容 / the objection is empty")
+        raise ValidationError(_("请填写异议内容"))
     objection = RatingObjection.objects.create(rating=rating, author=actor, text=text.strip())
     audit.record(actor=actor, action=audit.Action.CREATE, instance=objection)
     return objection
@@ -292,12 +292,12 @@ def rating_object(*, actor: Actor, rating: Rating, text: str) -> RatingObjection
 def rating_resolve(*, actor: Actor, objection: RatingObjection, response: str) -> RatingObjection:
     _check(actor, objection.rating)
     if not response.strip():
-        raise ValidationError("请填写处理意见 / the response is empty")
+        raise ValidationError(_("请填写处理意见"))
     updated = RatingObjection.objects.filter(pk=objection.pk, resolved_at__isnull=True).update(
         response=response.strip(), resolved_by=actor, resolved_at=timezone.now(), updated_at=timezone.now()
     )
     if not updated:
-        raise ValidationError("异议已处理 / already answered")
+        raise ValidationError(_("异议已处理"))
     objection.refresh_from_db()
     audit.record(actor=actor, action=audit.Action.TRANSITION, instance=objection)
     return objection
@@ -322,9 +322,7 @@ def ratings_publish(*, actor: Actor, year: int) -> Notice:
     )
     ratings = list(ready)
     if not ratings:
-        raise ValidationError(
-            "没有可公布的评级（须已确认、异议期届满且异议已处理） / nothing ready to publish"
-        )
+        raise ValidationError(_("没有可公布的评级（须已确认、异议期届满且异议已处理）"))
     region = actor.region
     notice = Notice.objects.create(
         region=region,

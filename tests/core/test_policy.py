@@ -95,11 +95,13 @@ def test_governing_takes_the_first_row_of_each_key(rows):
 
 
 def test_a_missing_row_fails_loudly_naming_key_region_and_day(rows):
+    with pytest.raises(PolicyMissing) as exc:
+        PolicyRule.objects.require(D(2024, 6, 30), "510104", "margin_max")
+    assert exc.value.messages == ["缺少政策数据：政策规则参数 margin_max（地区 510104，日期 2024-06-30）"]
     with translation.override("en"), pytest.raises(PolicyMissing) as exc:
         PolicyRule.objects.require(D(2024, 6, 30), "510104", "margin_max")
     assert exc.value.messages == [
-        "缺少政策数据：政策规则参数 margin_max（地区 510104，日期 2024-06-30）"
-        " / missing policy row: PolicyRule margin_max for region 510104 on 2024-06-30"
+        "Missing policy data: Policy rule parameter margin_max for region 510104 on 2024-06-30"
     ]
-    with pytest.raises(PolicyMissing, match="地区 全国，日期 2017-09-30.* for region nationwide"):
+    with pytest.raises(PolicyMissing, match="（地区 全国，日期 2017-09-30）"):
         PolicyRule.objects.governing(D(2017, 9, 30), "").require(KEY)

@@ -74,8 +74,7 @@ def test_json_errors_come_back_as_findings_and_nothing_is_stored(banks, users, p
         "sheet": "guarantees",
         "row": 1,
         "column": "guaranteed_amount",
-        "message": "工作表“担保明细”第1行“担保金额（万元）”列：金额不能为负数：-1 / sheet “担保明细” (guarantees), "
-        "row 1, column “担保金额（万元）” (guaranteed_amount): an amount cannot be negative: -1",
+        "message": "工作表“担保明细”第1行“担保金额（万元）”列：金额不能为负数：-1",
     }
     assert body["error_report"] == f"{URL}{body['id']}/report.xlsx"
     assert api(users["cd_filer"]).get(body["error_report"]).status_code == 200

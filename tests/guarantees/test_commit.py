@@ -246,7 +246,7 @@ def test_a_committed_batch_is_not_committed_twice(banks, chengdu_institution, fi
         services.batch_commit(actor=filer, batch=batch, guarantees=rows(), events=[])
     assert (refused.value.code, str(refused.value)) == (
         "conflict",
-        f"批次 #{batch.pk} 不是待提交状态，不能提交 / batch #{batch.pk} is committed, not staged, and cannot be committed",
+        f"批次 #{batch.pk} 为“已入库”，不是待提交状态，不能提交",
     )
 
 

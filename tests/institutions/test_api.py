@@ -117,7 +117,7 @@ def test_regulator_cannot_create_institution_outside_jurisdiction(users):
         403,
         {
             "code": "forbidden",
-            "detail": "该地区不在您的辖区内。 (Region outside your jurisdiction.)",
+            "detail": "该地区不在您的辖区内。",
             "errors": {},
         },
     )
@@ -130,7 +130,7 @@ def test_regulator_cannot_create_institution_outside_jurisdiction(users):
         400,
         {
             "code": "invalid",
-            "detail": "输入有误，请检查各字段 / invalid input, see the field errors",
+            "detail": "输入有误，请检查各字段",
             "errors": {
                 "credit_code": [
                     f"统一社会信用代码“{bad['credit_code']}”无效：应为18位且校验位符合GB 32100-2015。"
@@ -213,7 +213,7 @@ def test_agreement_shares_must_sum_to_100(users, registry_objects):
         400,
         {
             "code": "invalid",
-            "detail": "输入有误，请检查各字段 / invalid input, see the field errors",
+            "detail": "输入有误，请检查各字段",
             "errors": {
                 "share_bank": [
                     "各方分担比例之和须恰为100%，当前为110%。(Risk shares must sum to exactly 100%.)"
@@ -358,7 +358,7 @@ def test_bank_and_notice_writes(users, registry_objects):
     again = api(users["sc_regulator"]).post(url)  # the service's ValidationError, not about a field
     assert (again.status_code, again.json()) == (
         400,
-        {"code": "invalid", "detail": "公告已发布。 (Already published.)", "errors": {}},
+        {"code": "invalid", "detail": "公告已发布，不能重复发布。", "errors": {}},
     )
     assert api(users["cd_regulator"]).get(f"/api/v1/notices/{notice.pk}/").json()["items"] == [
         {

@@ -180,7 +180,7 @@ def test_errors_name_sheet_row_column_and_nothing_is_stored(users):
     )
     # the one application error: all cells by reference, for an API client
     assert (exc.value.code, exc.value.status) == ("invalid", 400)
-    assert exc.value.message == "发现 9 处错误，未写入任何数据 / 9 errors found, nothing was imported"
+    assert exc.value.message == "发现 9 处错误，未写入任何数据"
     assert list(exc.value.errors) == [
         "机构!A4",
         "机构!E5",
@@ -280,7 +280,6 @@ def test_import_page(users, client_for):
     bad.name = "x.xlsx"
     assert (
         "这是文本文件（可能是改了扩展名的 CSV），不是 Excel（.xlsx）文件；请在 Excel 中另存为 .xlsx 后上传"
-        " / this is a text file (a renamed CSV?), not an Excel (.xlsx) file; save it as .xlsx in Excel"
         in client.post(reverse("institutions:import"), {"file": bad}).content.decode()
     )
     for who, status in (("cd_filer", 403), ("sc_finance", 403)):
@@ -338,7 +337,7 @@ def test_city_regulator_cannot_revoke_in_its_own_city_either(users, registry_obj
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook([], rows), actor=users["cd_regulator"])
     assert [(e.row, e.column, e.message) for e in exc.value.cells] == [
-        (2, "B", "许可证由省级监管部门颁发、注销和吊销。 (Licences are handled by the provincial regulator.)")
+        (2, "B", "许可证由省级监管部门颁发、注销和吊销。")
     ]
     licence.refresh_from_db()
     assert (licence.status, licence.duties.count()) == ("valid", 0)
@@ -435,10 +434,8 @@ def test_decimal_comma_and_a_year_421_are_refused_with_the_cell(users):
         registry_import(workbook(rows, GOOD_LICENCES), actor=users["sc_regulator"])
     assert [str(e) for e in exc.value.cells] == [
         "工作表“机构”第2行H列（注册资本（万元））：数值含义不明确：小数请用小数点“.”（如 1234.56），逗号只能作千位分隔符，"
-        "收到“1234,56”。(value is ambiguous: write decimals with a point (e.g. 1234.56), a comma may only group "
-        "thousands, got '1234,56'.)",
+        "收到“1234,56”",
         "工作表“机构”第2行J列（成立日期）：日期 0421-08-08 不合理，应在 1949-10-01 至 "
-        f"{dt.date.today().year + 5}-12-31 之间 / 0421-08-08 is not a plausible date (expected 1949-10-01 to "
-        f"{dt.date.today().year + 5}-12-31)",
+        f"{dt.date.today().year + 5}-12-31 之间",
     ]
     assert Institution.objects.filter(credit_code__in=[PARENT, BRANCH]).count() == 0

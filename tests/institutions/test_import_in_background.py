@@ -63,7 +63,7 @@ def test_a_large_workbook_with_errors_stores_nothing_and_the_job_says_why(
         )
     job = Job.objects.get(kind="registry_import")
     assert job.status == "failed"
-    assert job.message.splitlines()[0] == "发现 1 处错误，未写入任何数据 / 1 errors, nothing was stored:"
+    assert job.message.splitlines()[0] == "发现 1 处错误，未写入任何数据："
     assert "未知的行政区划代码“999999”" in job.message
     assert not Institution.objects.filter(credit_code=PARENT).exists()
 

@@ -27,7 +27,7 @@ def test_licence_settings_follow_their_effective_period(chengdu_institution):
         dt.date(2018, 4, 2)
     )
     assert services.licence_number_validate("川123456", "510104", dt.date(2025, 1, 1)) == old
-    with pytest.raises(PolicyMissing, match="ProvinceLicenceSetting for region 510104 on 2018-04-01"):
+    with pytest.raises(PolicyMissing, match="缺少政策数据：许可证省级设置（地区 510104，日期 2018-04-01）"):
         services.licence_setting_for("510104", dt.date(2018, 4, 1))
 
 
@@ -36,15 +36,14 @@ def test_a_province_without_licence_settings_is_refused_naming_region_and_day():
     with pytest.raises(PolicyMissing) as exc:
         services.licence_issue(actor=None, institution=zj, number="浙A1001", issued_on=dt.date(2020, 1, 1))
     today = timezone.localdate()
-    assert exc.value.messages == [
-        f"缺少政策数据：许可证省级设置（地区 330106，日期 {today}）"
-        f" / missing policy row: ProvinceLicenceSetting for region 330106 on {today}"
-    ]
+    assert exc.value.messages == [f"缺少政策数据：许可证省级设置（地区 330106，日期 {today}）"]
 
 
 def test_a_missing_change_filing_deadline_fails_loudly():
     PolicyRule.objects.filter(code="change_filing_days").delete()
-    with pytest.raises(PolicyMissing, match="PolicyRule change_filing_days for region 510104 on 2025-03-01"):
+    with pytest.raises(
+        PolicyMissing, match="缺少政策数据：政策规则参数 change_filing_days（地区 510104，日期 2025-03-01）"
+    ):
         services.change_filing_due(dt.date(2025, 3, 1), "510104")
 
 

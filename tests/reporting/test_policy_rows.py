@@ -53,7 +53,7 @@ def test_a_missing_deadline_row_fails_loudly(users, chengdu_institution):
     )
     DueDateSetting.objects.filter(region_code="").delete()
     assert services.due_date("510104", Q2) == dt.date(2025, 7, 20)
-    with pytest.raises(PolicyMissing, match="DueDateSetting for region 330106 on 2025-06-30"):
+    with pytest.raises(PolicyMissing, match="缺少政策数据：报送期限设置（地区 330106，日期 2025-06-30）"):
         services.due_date("330106", Q2)
     with pytest.raises(PolicyMissing, match="报送期限设置（地区 330106，日期 2025-06-30）"):
         services.filing_save_draft(actor=users["admin"], institution=hangzhou, period=Q2, values={})

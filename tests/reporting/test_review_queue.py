@@ -101,7 +101,7 @@ def test_a_missing_review_row_fails_the_queue_and_the_risk_score_loudly(users, c
     with pytest.raises(PolicyMissing, match="threshold_breach（地区 510100，"):
         client_for(users["cd_regulator"]).get("/reporting/review/")
     ReviewParameter.objects.filter(key="warning").delete()
-    with pytest.raises(PolicyMissing, match="ReviewParameter warning for region 510104 on "):
+    with pytest.raises(PolicyMissing, match="缺少政策数据：审核队列风险参数 warning（地区 510104，日期 "):
         risk_score([], {}, review_points("510104", dt.date(2025, 7, 10)))
 
 

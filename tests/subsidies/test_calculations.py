@@ -52,7 +52,7 @@ def test_risk_compensation_band_bounds():
 def test_risk_compensation_nothing_released_is_uncomputable():
     with pytest.raises(c.Uncomputable) as exc:
         c.risk_compensation(released=D(0), compensation=D(10), bands=LIAOCHENG_BANDS)
-    assert "代偿率无法计算" in exc.value.zh
+    assert str(exc.value) == "解保额为零，代偿率无法计算，不能核定补偿额"
 
 
 def test_award_allocation_worked_example():

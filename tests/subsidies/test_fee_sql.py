@@ -63,7 +63,7 @@ def _scheme(code: str, params: dict) -> Scheme:
         kind="fee_subsidy",
         region_code="",
         effective_from=dt.date(2020, 1, 1),
-        source="测试 / test",
+        source="测试",
         params=params,
     )
 

@@ -270,7 +270,7 @@ def test_api_series_and_thresholds(client_for, users, data):
     assert status_matrix(client_for, users, url) == {n: 200 if n in SEES_CHENGDU else 404 for n in ALL}
     assert client_for(users["my_filer"]).get(url).json() == {
         "code": "not_found",
-        "detail": "未找到，或无权查看 / not found",
+        "detail": "未找到，或无权查看",
         "errors": {},
     }
     body = client_for(users["cd_regulator"]).get(url).json()
@@ -287,8 +287,8 @@ def test_api_series_and_thresholds(client_for, users, data):
         400,
         {
             "code": "invalid",
-            "detail": "查询参数有误 / invalid query parameters",
-            "errors": {"code": ["未知指标 / unknown indicator: nope"]},
+            "detail": "查询参数有误",
+            "errors": {"code": ["未知指标：nope"]},
         },
     )
     t_url = f"/api/v1/institutions/{inst.credit_code}/thresholds/?on=2025-06-30"
@@ -312,8 +312,8 @@ def test_api_series_and_thresholds(client_for, users, data):
         400,
         {
             "code": "invalid",
-            "detail": "查询参数有误 / invalid query parameters",
-            "errors": {"on": ["日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD"]},
+            "detail": "查询参数有误",
+            "errors": {"on": ["日期格式应为 YYYY-MM-DD"]},
         },
     )
 

@@ -55,7 +55,7 @@ def test_a_missing_leverage_cap_fails_the_page_loudly(lineage):
     page = lineage(**NOT_FOCUSED)
     assert "非主要服务小微和农户（放大倍数上限 10.00 倍）" in page()
     Threshold.objects.filter(code="LEV-01").delete()
-    with pytest.raises(PolicyMissing, match="Threshold leverage for region 510104 on 2025-06-30"):
+    with pytest.raises(PolicyMissing, match="（地区 510104，日期 2025-06-30）"):
         page()
 
 
@@ -91,7 +91,4 @@ def test_a_missing_parameter_fails_the_computation_loudly(chengdu_institution):
     PolicyParameter.objects.filter(key="weight_housing").delete()
     with pytest.raises(PolicyMissing) as exc:
         institution_indicators_compute(institution_id=chengdu_institution.pk)
-    assert exc.value.messages == [
-        "缺少政策数据：指标计算参数 weight_housing（地区 全国，日期 2025-06-30）"
-        " / missing policy row: PolicyParameter weight_housing for region nationwide on 2025-06-30"
-    ]
+    assert exc.value.messages == ["缺少政策数据：指标计算参数 weight_housing（地区 全国，日期 2025-06-30）"]

@@ -10,6 +10,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
+from django.utils.translation import gettext as _
 
 PROJECT_APPS = ("core", "accounts", "institutions", "guarantees", "reporting", "supervision", "subsidies")
 
@@ -59,16 +60,17 @@ class Command(BaseCommand):
             return
         if connection.vendor != "sqlite":
             raise CommandError(
-                "数据库的迁移历史与代码不一致，请重建数据库 / the database's migration history does not match the "
-                f"code; recreate the database: {', '.join(stale)}"
+                _("数据库的迁移历史与代码不一致，请重建数据库：%(stale)s") % {"stale": ", ".join(stale)}
             )
         path = Path(connection.settings_dict["NAME"])
         connection.close()
         path.unlink()
         self.stdout.write(
             self.style.WARNING(
-                f"本地演示数据库 {path.name} 来自旧的迁移历史，已删除并将重建 / the local demo database "
-                f"{path.name} was made under an older migration history ({len(stale)} migrations or tables such as "
-                f"{stale[0]}): deleted, it is recreated now."
+                _(
+                    "本地演示数据库 %(name)s 来自旧的迁移历史（%(n)s 个迁移或数据表，"
+                    "如 %(example)s），已删除并将重建"
+                )
+                % {"name": path.name, "n": len(stale), "example": stale[0]}
             )
         )

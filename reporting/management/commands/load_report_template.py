@@ -7,7 +7,10 @@ from reporting.services import template_load
 
 
 class Command(BaseCommand):
-    help = "Install or update a quarterly report template version from a fields file (code,section,label_zh,label_en,unit,basis,notes)."
+    help = (
+        "Install or update a quarterly report template version from a fields file "
+        "(code,section,label_zh,label_en,unit,basis,notes_zh,notes_en)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path")

@@ -1,0 +1,225 @@
+"""One language per message: the reader's. Messages are Chinese source strings through gettext with
+English in locale/en; nothing shows "中文 / English" side by side any more (issue 15)."""
+
+import ast
+import io
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from reporting import excel
+from reporting.models import FieldDefinition, ValidationRule
+from reporting.periods import Period
+
+ROOT = Path(settings.BASE_DIR)
+SKIPPED_DIRS = {".venv", "node_modules", "var", "static", "__pycache__"}
+
+CJK = "\u4e00-\u9fff"
+# "无权执行该操作 / not allowed", and the older "无权执行该操作。 (Not allowed.)"
+MIXED = re.compile(rf"[{CJK}][^\n]{{0,80}}? / [A-Za-z]|[{CJK}。，）] +\([A-Z][a-z]+[ .;:,]")
+# the same put together from two values: f"{p.zh} / {p.en}", f"{e.message_zh} / {e.message_en}"
+JOINED = re.compile(r"zh\}\s*(/|。\()\s*\{[^{}\n]*en\}")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+Q2 = Period(2025, 2)
+
+
+def project_files(suffix: str) -> list[Path]:
+    return [
+        p
+        for p in ROOT.rglob(f"*{suffix}")
+        if not SKIPPED_DIRS.intersection(p.relative_to(ROOT).parts)
+        and not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
+    ]
+
+
+def mixed_strings(source: str) -> list[tuple[int, str]]:
+    """String literals (f-strings with their values as {}) that put Chinese and English side by side;
+    docstrings are for programmers and are left out."""
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    parts = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in docstrings or id(node) in parts:
+            continue
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        else:
+            continue
+        if MIXED.search(text):
+            found.append((node.lineno, text[:100]))
+    return found
+
+
+def test_the_detector_sees_both_old_forms() -> None:
+    zh = "无权执行该操作"
+    assert mixed_strings(f"x = {zh + ' / not allowed'!r}") == [(1, zh + " / not allowed")]
+    older = zh + "。" + " (Not allowed.)"
+    assert mixed_strings(f"x = {older!r}") == [(1, older)]
+    assert mixed_strings('x = f"已测算 {done} / {total} 份报表"') == []  # a ratio, not two languages
+    assert mixed_strings(f'def f():\n    """{zh} / docstring"""\n') == []
+    assert JOINED.search('f"{p.zh} / {p.en}"') and JOINED.search('f"{exc.zh}。({exc.en}.)"')
+    assert not JOINED.search('f"{done} / {total}"')
+
+
+def test_no_python_source_puts_two_languages_in_one_string() -> None:
+    files = project_files(".py")
+    assert len(files) > 300  # the scan sees the project
+    found = {
+        f"{path.relative_to(ROOT)}:{line}": text
+        for path in files
+        for line, text in mixed_strings(path.read_text(encoding="utf-8"))
+    }
+    joined = {
+        f"{path.relative_to(ROOT)}:{n}": line.strip()
+        for path in files
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if JOINED.search(line) and path.name != "test_languages.py"
+    }
+    assert (found, joined) == ({}, {})
+
+
+def test_no_template_puts_two_languages_in_one_text() -> None:
+    files = project_files(".html")
+    assert len(files) > 100
+    found = {
+        f"{path.relative_to(ROOT)}:{n}": line.strip()[:100]
+        for path in files
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if MIXED.search(line)
+    }
+    assert found == {}
+
+
+# ---------------------------------------------------------------------------------------------- the API
+@pytest.mark.django_db
+def test_api_error_in_chinese_by_default_and_in_english_when_asked(users, chengdu_institution) -> None:
+    client = APIClient()
+    client.force_authenticate(users["cd_regulator"])
+    draft = {
+        "institution": chengdu_institution.credit_code,
+        "period": "2025Q2",
+        "values": {},
+        "nil_return": True,
+    }
+
+    chinese = client.post("/api/v1/filings/", draft, format="json")
+    english = client.post("/api/v1/filings/", draft, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    refused = {"code": "forbidden", "errors": {}, "findings": []}
+    assert (chinese.status_code, chinese.json()) == (403, {**refused, "detail": "只有本机构填报人员可以填报"})
+    assert (english.status_code, english.json()) == (
+        403,
+        {**refused, "detail": "Only the institution’s own users may file"},
+    )
+
+
+@pytest.mark.django_db
+def test_api_message_with_a_value_keeps_it_in_both_languages(users, chengdu_institution) -> None:
+    client = APIClient()
+    client.force_authenticate(users["cd_filer"])
+    draft = {
+        "institution": chengdu_institution.credit_code,
+        "period": "2999Q1",
+        "values": {},
+        "nil_return": True,
+    }
+
+    chinese = client.post("/api/v1/filings/", draft, format="json").json()["detail"]
+    english = client.post("/api/v1/filings/", draft, format="json", HTTP_ACCEPT_LANGUAGE="en").json()[
+        "detail"
+    ]
+
+    assert (chinese, english) == ("报告期 2999Q1 尚未开始，不能填报", "The period 2999Q1 has not started")
+
+
+@pytest.mark.django_db
+def test_drf_own_refusal_in_the_reader_language(client) -> None:
+    assert client.get("/api/v1/filings/").json()["detail"] == "请先登录或提供有效的令牌"
+    assert (
+        client.get("/api/v1/filings/", HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+        == "Authentication required: log in or send a valid token."
+    )
+
+
+# ------------------------------------------------------------------------------- the quarterly report
+@pytest.mark.django_db
+def test_every_field_help_text_is_chinese_with_an_english_translation() -> None:
+    fields = list(FieldDefinition.objects.filter(template__version=1))
+    with_notes = [f for f in fields if f.notes_zh]
+    assert (len(fields), len(with_notes)) == (75, 35)
+    assert [f.code for f in with_notes if LATIN_WORD.search(f.notes_zh)] == []
+    assert [f.code for f in with_notes if not f.notes_en] == []
+    assert [f.code for f in fields if f.notes_en and not f.notes_zh] == []
+    net_assets = next(f for f in fields if f.code == "net_assets")
+    assert (net_assets.notes_zh, net_assets.notes_en) == (
+        "应等于 资产总额 − 负债总额",
+        "must equal total_assets − total_liabilities",
+    )
+
+
+@pytest.mark.django_db
+def test_rule_citations_are_chinese() -> None:
+    citations = dict(ValidationRule.objects.values_list("rule_id", "citation"))
+    assert len(citations) >= 40
+    assert {rule: text for rule, text in citations.items() if LATIN_WORD.search(text)} == {}
+    assert citations["IDN-01"] == "净资产：应等于 资产总额 − 负债总额"
+
+
+def _form(client) -> str:
+    return client.get(reverse("reporting:filing_edit", kwargs={"period": str(Q2)})).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_form_shows_help_and_section_titles_in_the_reader_language(users, client_for) -> None:
+    client = client_for(users["cd_filer"])
+    chinese = _form(client)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = _form(client)
+
+    assert "应等于 资产总额 − 负债总额" in chinese and "权重 75%（计量办法）" in chinese
+    assert "A 资产负债" in chinese and "I 人员" in chinese
+    for sentence in ("must equal", "weight 75%", "year to date", "part of net assets"):
+        assert sentence not in chinese
+        assert sentence in english
+    assert "A Balance sheet" in english and "I Staff" in english
+    assert "应等于" not in english and "A 资产负债" not in english
+
+
+def _help_column(client) -> dict[str, str]:
+    response = client.get(reverse("reporting:excel_download", kwargs={"period": str(Q2)}))
+    ws = openpyxl.load_workbook(io.BytesIO(response.content))[excel.DATA_SHEET]
+    rows = ws.iter_rows(min_row=excel.FIRST_ROW, values_only=True)
+    return {row[1]: row[8] or "" for row in rows}
+
+
+@pytest.mark.django_db
+def test_the_workbook_help_column_in_the_reader_language(users, client_for) -> None:
+    client = client_for(users["cd_filer"])
+    chinese = _help_column(client)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = _help_column(client)
+
+    assert len(chinese) == 75
+    assert {code: text for code, text in chinese.items() if LATIN_WORD.search(text)} == {}
+    assert (chinese["net_assets"], english["net_assets"]) == (
+        "应等于 资产总额 − 负债总额",
+        "must equal total_assets − total_liabilities",
+    )
+    assert (chinese["loan_housing"], english["loan_housing"]) == ("权重 30%", "weight 30%")
+    assert (chinese["total_assets"], english["total_assets"]) == ("", "")
