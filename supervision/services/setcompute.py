@@ -381,15 +381,18 @@ def compute_chunk_sql(
         if stale_ids:
             for table in ("supervision_indicatorvalue", "supervision_indicatorbreach"):
                 _exec(cur, f"DELETE FROM {table} WHERE filing_id = ANY(%s)", [stale_ids])  # noqa: S608
-        # the review queue orders filings by their breaches without reading supervision's tables
+        # the review queue orders filings by their breaches without reading supervision's tables;
+        # counted from the judging just stored (the breach table's rows of these filings are now
+        # exactly the judged ones that fail), a stale filing has none
         _exec(
             cur,
-            """UPDATE reporting_filing rf SET breach_count = COALESCE(n.count, 0)
-            FROM unnest(%s::bigint[]) AS x(id) LEFT JOIN (
-                SELECT b.filing_id, count(*) AS count FROM supervision_indicatorbreach b
-                WHERE b.filing_id = ANY(%s) AND b.severity = %s GROUP BY b.filing_id) n ON n.filing_id = x.id
-            WHERE rf.id = x.id AND rf.breach_count IS DISTINCT FROM COALESCE(n.count, 0)""",
-            [ids + stale_ids, ids + stale_ids, Severity.BREACH.value],
+            """UPDATE reporting_filing rf SET breach_count = n.count FROM (
+                SELECT f.filing_id, count(j.filing_id) AS count FROM spd_filing f
+                LEFT JOIN spd_judged j ON j.filing_id = f.filing_id AND NOT j.ok AND j.severity = %s
+                GROUP BY f.filing_id
+                UNION ALL SELECT x.id, 0 FROM unnest(%s::bigint[]) AS x(id)) n
+            WHERE rf.id = n.filing_id AND rf.breach_count IS DISTINCT FROM n.count""",
+            [Severity.BREACH.value, stale_ids],
         )
         for table in TABLES:
             _exec(cur, f"DROP TABLE {table}")
