@@ -189,7 +189,9 @@ class IndicatorValue(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField()
     code = models.CharField(_("指标"), max_length=64)
