@@ -261,7 +261,6 @@ def compute_chunk_sql(
                 SELECT f.filing_id, x.code, x.exact, x.flag, round(x.exact, 6)
                 FROM spd_filing f CROSS JOIN LATERAL (VALUES {", ".join(rows)}) AS x(code, exact, flag)""",  # noqa: S608
             )
-        _exec(cur, "ALTER TABLE spd_value ADD PRIMARY KEY (filing_id, code)")
         # the subject's small-business focus is the value of the focus test (undefined: None)
         _exec(cur, "ALTER TABLE spd_filing ADD COLUMN small_business_focus boolean")
         _exec(
@@ -269,7 +268,8 @@ def compute_chunk_sql(
             "UPDATE spd_filing f SET small_business_focus = (v.exact = 1) FROM spd_value v "
             "WHERE v.filing_id = f.filing_id AND v.code = 'small_business_focus' AND v.exact IS NOT NULL",
         )
-        _exec(cur, "ANALYZE spd_filing")
+        # the row count for the plans; statistics of every report cell would cost more than they help
+        _exec(cur, "ANALYZE spd_filing (filing_id, institution_id)")
         # 3. stored values: insert or update the changed ones only
         _exec(
             cur,
@@ -277,15 +277,18 @@ def compute_chunk_sql(
                 (filing_id, institution_id, year, quarter, code, value, exact, base_not_positive)
             SELECT s.filing_id, f.institution_id, f.year, f.quarter, s.code, s.value, s.exact, s.base_not_positive
             FROM spd_value s JOIN spd_filing f ON f.filing_id = s.filing_id
-            LEFT JOIN supervision_indicatorvalue o ON o.filing_id = s.filing_id AND o.code = s.code
+            LEFT JOIN (SELECT * FROM supervision_indicatorvalue WHERE filing_id = ANY(%s)) o
+                ON o.filing_id = s.filing_id AND o.code = s.code
             WHERE o.id IS NULL OR (o.value, o.exact, o.base_not_positive, o.institution_id, o.year, o.quarter)
                 IS DISTINCT FROM (s.value, s.exact, s.base_not_positive, f.institution_id, f.year, f.quarter)
+            ORDER BY s.filing_id, s.code
             ON CONFLICT (filing_id, code) DO UPDATE SET value = EXCLUDED.value, exact = EXCLUDED.exact,
                 base_not_positive = EXCLUDED.base_not_positive, institution_id = EXCLUDED.institution_id,
                 year = EXCLUDED.year, quarter = EXCLUDED.quarter
             WHERE (supervision_indicatorvalue.value, supervision_indicatorvalue.exact,
                    supervision_indicatorvalue.base_not_positive)
                 IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.exact, EXCLUDED.base_not_positive)""",
+            [ids],  # the stored rows by the unique index, not a scan of the whole table per chunk
         )
         # 4. judging against every threshold that applies, on the exact values
         subject = "spd_filing"
