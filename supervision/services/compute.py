@@ -33,7 +33,7 @@ from ..models import (
     Threshold,
 )
 from .cases import warning_cases_sync_many
-from .setcompute import compute_chunk_sql, rejudge_threshold_sql
+from .setcompute import compute_chunk_sql, lock_institutions, rejudge_threshold_sql
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -269,6 +269,7 @@ def _compute_chunk_sql(by_institution: dict[int, list[int] | None], policy: Poli
 def _compute_chunk_python(by_institution: dict[int, list[int] | None], policy: Policy) -> list[int]:
     """`_compute_chunk` in Python, with the functions of indicators.py and rules.py."""
     institutions = list(by_institution)
+    lock_institutions(institutions)  # the set-based path inserts without upsert where nothing is stored
     whole = [i for i, ids in by_institution.items() if ids is None]
     listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
     filings = list(

@@ -195,6 +195,21 @@ def _exec(cur, sql: str, params: Iterable = ()) -> None:
 
 
 TABLES = ("spd_filing", "spd_value", "spd_judged", "spd_compliant")
+LOCK_CLASS = 0x5350  # advisory locks (class, institution id): the indicator results of an institution
+
+
+def lock_institutions(institution_ids: Iterable[int]) -> None:
+    """Hold, until the transaction ends, the lock on the indicator results of each institution, taken
+    in id order (two chunks sharing institutions wait, never deadlock): computations of one
+    institution are serialized, so one that finds no stored values may insert them without upsert."""
+    if connection.vendor != "postgresql":
+        return  # SQLite writes one transaction at a time
+    with connection.cursor() as cur:
+        _exec(
+            cur,
+            "SELECT count(pg_advisory_xact_lock(%s, i)) FROM unnest(%s::int[]) AS i",
+            [LOCK_CLASS, sorted(set(institution_ids))],
+        )
 
 
 def compute_chunk_sql(
@@ -218,6 +233,7 @@ def compute_chunk_sql(
     ]
     param_cols = ", ".join(f"p_{name}" for name in PARAMS)
     changed: set[int] = set()
+    lock_institutions(institutions)
     with connection.cursor() as cur:
         for table in TABLES:
             _exec(cur, f"DROP TABLE IF EXISTS {table}")
@@ -270,10 +286,21 @@ def compute_chunk_sql(
         )
         # the row count for the plans; statistics of every report cell would cost more than they help
         _exec(cur, "ANALYZE spd_filing (filing_id, institution_id)")
-        # 3. stored values: insert or update the changed ones only
+        # 3. stored values: insert or update the changed ones only. None stored yet (a first
+        # computation): a plain insert, cheaper than an upsert by a third — no other computation of
+        # these institutions can insert meanwhile (`lock_institutions`)
+        _exec(
+            cur, "SELECT EXISTS (SELECT 1 FROM supervision_indicatorvalue WHERE filing_id = ANY(%s))", [ids]
+        )
+        upsert = """ON CONFLICT (filing_id, code) DO UPDATE SET value = EXCLUDED.value, exact = EXCLUDED.exact,
+                base_not_positive = EXCLUDED.base_not_positive, institution_id = EXCLUDED.institution_id,
+                year = EXCLUDED.year, quarter = EXCLUDED.quarter
+            WHERE (supervision_indicatorvalue.value, supervision_indicatorvalue.exact,
+                   supervision_indicatorvalue.base_not_positive)
+                IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.exact, EXCLUDED.base_not_positive)"""
         _exec(
             cur,
-            """INSERT INTO supervision_indicatorvalue
+            f"""INSERT INTO supervision_indicatorvalue
                 (filing_id, institution_id, year, quarter, code, value, exact, base_not_positive)
             SELECT s.filing_id, f.institution_id, f.year, f.quarter, s.code, s.value, s.exact, s.base_not_positive
             FROM spd_value s JOIN spd_filing f ON f.filing_id = s.filing_id
@@ -282,12 +309,7 @@ def compute_chunk_sql(
             WHERE o.id IS NULL OR (o.value, o.exact, o.base_not_positive, o.institution_id, o.year, o.quarter)
                 IS DISTINCT FROM (s.value, s.exact, s.base_not_positive, f.institution_id, f.year, f.quarter)
             ORDER BY s.filing_id, s.code
-            ON CONFLICT (filing_id, code) DO UPDATE SET value = EXCLUDED.value, exact = EXCLUDED.exact,
-                base_not_positive = EXCLUDED.base_not_positive, institution_id = EXCLUDED.institution_id,
-                year = EXCLUDED.year, quarter = EXCLUDED.quarter
-            WHERE (supervision_indicatorvalue.value, supervision_indicatorvalue.exact,
-                   supervision_indicatorvalue.base_not_positive)
-                IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.exact, EXCLUDED.base_not_positive)""",
+            {upsert if cur.fetchone()[0] else ""}""",  # noqa: S608 (constant SQL)
             [ids],  # the stored rows by the unique index, not a scan of the whole table per chunk
         )
         # 4. judging against every threshold that applies, on the exact values
