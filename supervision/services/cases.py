@@ -218,7 +218,7 @@ def _sync_quarters(case_of: dict, wanted_quarters: dict, stored_quarters: dict) 
             fields = {**fields, "cleared": False}
             if row is None:
                 to_create.append(
-                    WarningCaseQuarter(case=case, year=period.year, quarter=period.quarter, **fields)
+                    {"case_id": case.pk, "year": period.year, "quarter": period.quarter, **fields}
                 )
             elif any(getattr(row, k) != v for k, v in fields.items()):
                 for k, v in fields.items():
@@ -228,7 +228,15 @@ def _sync_quarters(case_of: dict, wanted_quarters: dict, stored_quarters: dict) 
             if period not in wanted and not row.cleared:
                 row.cleared = True
                 to_update.append(row)
-    _bulk_insert(WarningCaseQuarter, to_create)
+    if to_create and connection.vendor == "postgresql":  # rows, not instances: one per breached quarter
+        columns = list(to_create[0])
+        qn = connection.ops.quote_name
+        table, names = qn(WarningCaseQuarter._meta.db_table), ", ".join(qn(c) for c in columns)
+        with connection.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in to_create:
+                copy.write_row([row[c] for c in columns])
+    else:
+        WarningCaseQuarter.objects.bulk_create([WarningCaseQuarter(**row) for row in to_create])
     if to_update:
         WarningCaseQuarter.objects.bulk_update(to_update, ["filing", "severity", "level", "value", "cleared"])
 

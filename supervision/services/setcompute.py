@@ -212,6 +212,31 @@ def lock_institutions(institution_ids: Iterable[int]) -> None:
         )
 
 
+def _scope(by_institution: dict[int, list[int] | None]) -> tuple[str, list]:
+    """SQL condition on filings `f` (reporting_filing) of a chunk — every filing of the institutions
+    mapped to None, the listed ones of the others — and its parameters (arrays: a chunk lists
+    thousands of filings)."""
+    institutions = list(by_institution)
+    whole = [i for i, ids in by_institution.items() if ids is None]
+    listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
+    scope = "f.institution_id = ANY(%s) AND (f.institution_id = ANY(%s) OR f.id = ANY(%s))"
+    return scope, [institutions, whole, listed]
+
+
+def chunk_periods(by_institution: dict[int, list[int] | None]) -> list[tuple[int, int]]:
+    """The (year, quarter) of the chunk's counted filings (the periods whose parameters it needs)."""
+    scope, params = _scope(by_institution)
+    with connection.cursor() as cur:
+        _exec(
+            cur,
+            "SELECT DISTINCT f.year, f.quarter FROM reporting_filing f "  # noqa: S608 (constant SQL)
+            "JOIN reporting_filingversion fv ON fv.id = f.current_version_id "
+            f"WHERE fv.submitted_at IS NOT NULL AND {scope}",
+            params,
+        )
+        return cur.fetchall()
+
+
 def compute_chunk_sql(
     by_institution: dict[int, list[int] | None], params_by_period: dict[tuple[int, int], ind.Params]
 ) -> tuple[list[int], set[int]]:
@@ -221,10 +246,7 @@ def compute_chunk_sql(
     Returns (filing ids computed, institutions whose results changed). Runs in the caller's
     transaction; warning cases are the caller's."""
     institutions = list(by_institution)
-    whole = [i for i, ids in by_institution.items() if ids is None]
-    listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
-    scope = "f.institution_id = ANY(%s) AND (f.institution_id = ANY(%s) OR f.id = ANY(%s))"
-    scope_params = [institutions, whole, listed]
+    scope, scope_params = _scope(by_institution)
     cells = ", ".join(f"NULLIF(fv.\"values\"->>'{c}', '')::numeric AS c_{c}" for c in CELLS)
     periods = list(params_by_period.items())
     period_rows = ", ".join(["(%s, %s, " + ", ".join(["%s"] * len(PARAMS)) + ")"] * len(periods))
