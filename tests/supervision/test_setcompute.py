@@ -257,3 +257,16 @@ def test_a_computation_holds_its_institutions_until_it_commits(portfolio, settin
     compute_all(portfolio[:2], sql=True, settings=settings)  # in the test's open transaction
     assert IndicatorValue.objects.filter(institution=portfolio[0]).count() == 4 * 28
     assert (free(portfolio[0].pk), free(portfolio[1].pk), free(portfolio[2].pk)) == (False, False, True)
+
+
+def test_sql_first_computation_beside_stored_values_equals_python(portfolio, settings, monkeypatch):
+    """Chunks of two institutions: one with some values stored (upserted), one with none (inserted
+    plainly), one with all; the same rows as the Python computation."""
+    compute_all(portfolio, sql=False, settings=settings)
+    python = snapshot()
+    IndicatorValue.objects.filter(institution=portfolio[0], year=2025).delete()
+    IndicatorValue.objects.filter(institution__in=portfolio[2:4]).delete()
+    monkeypatch.setattr(compute, "CHUNK_INSTITUTIONS", 2)
+    compute_all(portfolio, sql=True, settings=settings)
+    assert IndicatorValue.objects.count() == len(python[0]) == 6 * 4 * 28
+    assert_same(python, snapshot())
