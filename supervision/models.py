@@ -179,8 +179,19 @@ class IndicatorValueQuerySet(ScopedQuerySet):
 
 
 class IndicatorValue(models.Model):
-    filing = models.ForeignKey("reporting.Filing", on_delete=models.CASCADE, related_name="indicator_values")
-    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    # Derived rows, 28 per filing, written in bulk by the recompute: without database foreign keys (a
+    # check per row at commit, the largest cost of a first full recompute); Django's cascade deletes
+    # them with their filing or institution. The unique (filing, code) index serves lookups by filing.
+    filing = models.ForeignKey(
+        "reporting.Filing",
+        on_delete=models.CASCADE,
+        related_name="indicator_values",
+        db_constraint=False,
+        db_index=False,
+    )
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField()
     code = models.CharField(_("指标"), max_length=64)

@@ -54,7 +54,8 @@ def recompute_chunk(job_id: int) -> None:
         if threshold_id and set_based() and Threshold.objects.filter(pk=threshold_id).exists():
             threshold_rejudge_batch(filing_ids=filing_ids, threshold_id=threshold_id)
         else:  # a full computation judges every threshold (also one deleted since)
-            indicators_compute_batch(filing_ids=filing_ids)
+            # the job lists the filings by institution already (a filing keeps its institution)
+            indicators_compute_batch(by_institution=institutions)
         part.total = part.done_count = len(institutions)
 
 

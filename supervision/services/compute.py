@@ -34,7 +34,7 @@ from ..models import (
     Threshold,
 )
 from .cases import warning_cases_sync_many
-from .setcompute import compute_chunk_sql, rejudge_threshold_sql
+from .setcompute import chunk_periods, compute_chunk_sql, lock_institutions, rejudge_threshold_sql
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -179,16 +179,20 @@ def indicators_compute_batch(
     *,
     filing_ids: Iterable[int] | None = None,
     institution_ids: Iterable[int] = None,
+    by_institution: dict[int, list[int]] | None = None,
     policy: Policy | None = None,
 ) -> list[int]:
-    """(Re)compute the given filings, or every counted filing of the given institutions, as
+    """(Re)compute the given filings, or every counted filing of the given institutions, or the filings
+    listed by institution (`filings_by_institution`, as a recompute job holds them), as
     `institution_indicators_compute` does for each institution, CHUNK_INSTITUTIONS institutions per
     transaction with a fixed number of queries each. Returns the filing ids computed."""
-    if (filing_ids is None) == (institution_ids is None):
-        raise TypeError("give filing_ids or institution_ids")
+    if sum(x is not None for x in (filing_ids, institution_ids, by_institution)) != 1:
+        raise TypeError("give filing_ids, institution_ids or by_institution")
     policy = policy or Policy()
     if filing_ids is not None:
         scope = filings_by_institution(filing_ids)
+    elif by_institution is not None:
+        scope = {int(i): sorted(ids) for i, ids in sorted(by_institution.items(), key=lambda x: int(x[0]))}
     else:
         scope = {i: None for i in sorted(set(institution_ids))}
     items = list(scope.items())
@@ -251,17 +255,7 @@ def _compute_chunk(by_institution: dict[int, list[int] | None], policy: Policy) 
 
 def _compute_chunk_sql(by_institution: dict[int, list[int] | None], policy: Policy) -> list[int]:
     """`_compute_chunk` in SQL: only the values, breaches and cases that change are written."""
-    institutions = list(by_institution)
-    whole = [i for i, ids in by_institution.items() if ids is None]
-    listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
-    periods = (
-        counted_filings()
-        .filter(Q(institution_id__in=institutions), Q(institution_id__in=whole) | Q(pk__in=listed))
-        .order_by()
-        .values_list("year", "quarter")
-        .distinct()
-    )
-    params = {(y, q): policy.params(Period(y, q).end) for y, q in periods}
+    params = {(y, q): policy.params(Period(y, q).end) for y, q in chunk_periods(by_institution)}
     ids, changed = compute_chunk_sql(by_institution, params)
     if changed:
         warning_cases_sync_many(sorted(changed))
@@ -271,6 +265,7 @@ def _compute_chunk_sql(by_institution: dict[int, list[int] | None], policy: Poli
 def _compute_chunk_python(by_institution: dict[int, list[int] | None], policy: Policy) -> list[int]:
     """`_compute_chunk` in Python, with the functions of indicators.py and rules.py."""
     institutions = list(by_institution)
+    lock_institutions(institutions)  # the set-based path inserts without upsert where nothing is stored
     whole = [i for i, ids in by_institution.items() if ids is None]
     listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
     filings = list(

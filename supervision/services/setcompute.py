@@ -195,6 +195,46 @@ def _exec(cur, sql: str, params: Iterable = ()) -> None:
 
 
 TABLES = ("spd_filing", "spd_value", "spd_judged", "spd_compliant")
+LOCK_CLASS = 0x5350  # advisory locks (class, institution id): the indicator results of an institution
+
+
+def lock_institutions(institution_ids: Iterable[int]) -> None:
+    """Hold, until the transaction ends, the lock on the indicator results of each institution, taken
+    in id order (two chunks sharing institutions wait, never deadlock): computations of one
+    institution are serialized, so one that finds no stored values may insert them without upsert."""
+    if connection.vendor != "postgresql":
+        return  # SQLite writes one transaction at a time
+    with connection.cursor() as cur:
+        _exec(
+            cur,
+            "SELECT count(pg_advisory_xact_lock(%s, i)) FROM unnest(%s::int[]) AS i",
+            [LOCK_CLASS, sorted(set(institution_ids))],
+        )
+
+
+def _scope(by_institution: dict[int, list[int] | None]) -> tuple[str, list]:
+    """SQL condition on filings `f` (reporting_filing) of a chunk — every filing of the institutions
+    mapped to None, the listed ones of the others — and its parameters (arrays: a chunk lists
+    thousands of filings)."""
+    institutions = list(by_institution)
+    whole = [i for i, ids in by_institution.items() if ids is None]
+    listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
+    scope = "f.institution_id = ANY(%s) AND (f.institution_id = ANY(%s) OR f.id = ANY(%s))"
+    return scope, [institutions, whole, listed]
+
+
+def chunk_periods(by_institution: dict[int, list[int] | None]) -> list[tuple[int, int]]:
+    """The (year, quarter) of the chunk's counted filings (the periods whose parameters it needs)."""
+    scope, params = _scope(by_institution)
+    with connection.cursor() as cur:
+        _exec(
+            cur,
+            "SELECT DISTINCT f.year, f.quarter FROM reporting_filing f "  # noqa: S608 (constant SQL)
+            "JOIN reporting_filingversion fv ON fv.id = f.current_version_id "
+            f"WHERE fv.submitted_at IS NOT NULL AND {scope}",
+            params,
+        )
+        return cur.fetchall()
 
 
 def compute_chunk_sql(
@@ -206,10 +246,7 @@ def compute_chunk_sql(
     Returns (filing ids computed, institutions whose results changed). Runs in the caller's
     transaction; warning cases are the caller's."""
     institutions = list(by_institution)
-    whole = [i for i, ids in by_institution.items() if ids is None]
-    listed = [pk for ids in by_institution.values() if ids is not None for pk in ids]
-    scope = "f.institution_id = ANY(%s) AND (f.institution_id = ANY(%s) OR f.id = ANY(%s))"
-    scope_params = [institutions, whole, listed]
+    scope, scope_params = _scope(by_institution)
     cells = ", ".join(f"NULLIF(fv.\"values\"->>'{c}', '')::numeric AS c_{c}" for c in CELLS)
     periods = list(params_by_period.items())
     period_rows = ", ".join(["(%s, %s, " + ", ".join(["%s"] * len(PARAMS)) + ")"] * len(periods))
@@ -218,6 +255,7 @@ def compute_chunk_sql(
     ]
     param_cols = ", ".join(f"p_{name}" for name in PARAMS)
     changed: set[int] = set()
+    lock_institutions(institutions)
     with connection.cursor() as cur:
         for table in TABLES:
             _exec(cur, f"DROP TABLE IF EXISTS {table}")
@@ -261,7 +299,6 @@ def compute_chunk_sql(
                 SELECT f.filing_id, x.code, x.exact, x.flag, round(x.exact, 6)
                 FROM spd_filing f CROSS JOIN LATERAL (VALUES {", ".join(rows)}) AS x(code, exact, flag)""",  # noqa: S608
             )
-        _exec(cur, "ALTER TABLE spd_value ADD PRIMARY KEY (filing_id, code)")
         # the subject's small-business focus is the value of the focus test (undefined: None)
         _exec(cur, "ALTER TABLE spd_filing ADD COLUMN small_business_focus boolean")
         _exec(
@@ -269,23 +306,33 @@ def compute_chunk_sql(
             "UPDATE spd_filing f SET small_business_focus = (v.exact = 1) FROM spd_value v "
             "WHERE v.filing_id = f.filing_id AND v.code = 'small_business_focus' AND v.exact IS NOT NULL",
         )
-        _exec(cur, "ANALYZE spd_filing")
-        # 3. stored values: insert or update the changed ones only
+        # the row count for the plans; statistics of every report cell would cost more than they help
+        _exec(cur, "ANALYZE spd_filing (filing_id, institution_id)")
+        # 3. stored values: insert or update the changed ones only. None stored yet (a first
+        # computation): a plain insert, cheaper than an upsert by a third — no other computation of
+        # these institutions can insert meanwhile (`lock_institutions`)
         _exec(
-            cur,
-            """INSERT INTO supervision_indicatorvalue
-                (filing_id, institution_id, year, quarter, code, value, exact, base_not_positive)
-            SELECT s.filing_id, f.institution_id, f.year, f.quarter, s.code, s.value, s.exact, s.base_not_positive
-            FROM spd_value s JOIN spd_filing f ON f.filing_id = s.filing_id
-            LEFT JOIN supervision_indicatorvalue o ON o.filing_id = s.filing_id AND o.code = s.code
-            WHERE o.id IS NULL OR (o.value, o.exact, o.base_not_positive, o.institution_id, o.year, o.quarter)
-                IS DISTINCT FROM (s.value, s.exact, s.base_not_positive, f.institution_id, f.year, f.quarter)
-            ON CONFLICT (filing_id, code) DO UPDATE SET value = EXCLUDED.value, exact = EXCLUDED.exact,
+            cur, "SELECT EXISTS (SELECT 1 FROM supervision_indicatorvalue WHERE filing_id = ANY(%s))", [ids]
+        )
+        upsert = """ON CONFLICT (filing_id, code) DO UPDATE SET value = EXCLUDED.value, exact = EXCLUDED.exact,
                 base_not_positive = EXCLUDED.base_not_positive, institution_id = EXCLUDED.institution_id,
                 year = EXCLUDED.year, quarter = EXCLUDED.quarter
             WHERE (supervision_indicatorvalue.value, supervision_indicatorvalue.exact,
                    supervision_indicatorvalue.base_not_positive)
-                IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.exact, EXCLUDED.base_not_positive)""",
+                IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.exact, EXCLUDED.base_not_positive)"""
+        _exec(
+            cur,
+            f"""INSERT INTO supervision_indicatorvalue
+                (filing_id, institution_id, year, quarter, code, value, exact, base_not_positive)
+            SELECT s.filing_id, f.institution_id, f.year, f.quarter, s.code, s.value, s.exact, s.base_not_positive
+            FROM spd_value s JOIN spd_filing f ON f.filing_id = s.filing_id
+            LEFT JOIN (SELECT * FROM supervision_indicatorvalue WHERE filing_id = ANY(%s)) o
+                ON o.filing_id = s.filing_id AND o.code = s.code
+            WHERE o.id IS NULL OR (o.value, o.exact, o.base_not_positive, o.institution_id, o.year, o.quarter)
+                IS DISTINCT FROM (s.value, s.exact, s.base_not_positive, f.institution_id, f.year, f.quarter)
+            ORDER BY s.filing_id, s.code
+            {upsert if cur.fetchone()[0] else ""}""",  # noqa: S608 (constant SQL)
+            [ids],  # the stored rows by the unique index, not a scan of the whole table per chunk
         )
         # 4. judging against every threshold that applies, on the exact values
         subject = "spd_filing"
@@ -381,15 +428,18 @@ def compute_chunk_sql(
         if stale_ids:
             for table in ("supervision_indicatorvalue", "supervision_indicatorbreach"):
                 _exec(cur, f"DELETE FROM {table} WHERE filing_id = ANY(%s)", [stale_ids])  # noqa: S608
-        # the review queue orders filings by their breaches without reading supervision's tables
+        # the review queue orders filings by their breaches without reading supervision's tables;
+        # counted from the judging just stored (the breach table's rows of these filings are now
+        # exactly the judged ones that fail), a stale filing has none
         _exec(
             cur,
-            """UPDATE reporting_filing rf SET breach_count = COALESCE(n.count, 0)
-            FROM unnest(%s::bigint[]) AS x(id) LEFT JOIN (
-                SELECT b.filing_id, count(*) AS count FROM supervision_indicatorbreach b
-                WHERE b.filing_id = ANY(%s) AND b.severity = %s GROUP BY b.filing_id) n ON n.filing_id = x.id
-            WHERE rf.id = x.id AND rf.breach_count IS DISTINCT FROM COALESCE(n.count, 0)""",
-            [ids + stale_ids, ids + stale_ids, Severity.BREACH.value],
+            """UPDATE reporting_filing rf SET breach_count = n.count FROM (
+                SELECT f.filing_id, count(j.filing_id) AS count FROM spd_filing f
+                LEFT JOIN spd_judged j ON j.filing_id = f.filing_id AND NOT j.ok AND j.severity = %s
+                GROUP BY f.filing_id
+                UNION ALL SELECT x.id, 0 FROM unnest(%s::bigint[]) AS x(id)) n
+            WHERE rf.id = n.filing_id AND rf.breach_count IS DISTINCT FROM n.count""",
+            [Severity.BREACH.value, stale_ids],
         )
         for table in TABLES:
             _exec(cur, f"DROP TABLE {table}")

@@ -237,3 +237,36 @@ def test_threshold_change_rejudges_only_its_breaches_as_a_full_recompute_would(
     settings.INDICATORS_SET_BASED = False
     indicators_compute_batch(institution_ids=[i.pk for i in portfolio])
     assert_same(snapshot(), rejudged)
+
+
+def test_a_computation_holds_its_institutions_until_it_commits(portfolio, settings):
+    """The set-based path inserts a first computation's values without upsert: another computation of
+    the same institutions must wait for the transaction (advisory locks by institution)."""
+    import psycopg
+
+    from supervision.services.setcompute import LOCK_CLASS
+
+    def free(institution_id):
+        params = connection.get_connection_params()
+        with psycopg.connect(**params, autocommit=True) as other:
+            return other.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_CLASS, institution_id]
+            ).fetchone()[0]
+
+    assert free(portfolio[0].pk)
+    compute_all(portfolio[:2], sql=True, settings=settings)  # in the test's open transaction
+    assert IndicatorValue.objects.filter(institution=portfolio[0]).count() == 4 * 28
+    assert (free(portfolio[0].pk), free(portfolio[1].pk), free(portfolio[2].pk)) == (False, False, True)
+
+
+def test_sql_first_computation_beside_stored_values_equals_python(portfolio, settings, monkeypatch):
+    """Chunks of two institutions: one with some values stored (upserted), one with none (inserted
+    plainly), one with all; the same rows as the Python computation."""
+    compute_all(portfolio, sql=False, settings=settings)
+    python = snapshot()
+    IndicatorValue.objects.filter(institution=portfolio[0], year=2025).delete()
+    IndicatorValue.objects.filter(institution__in=portfolio[2:4]).delete()
+    monkeypatch.setattr(compute, "CHUNK_INSTITUTIONS", 2)
+    compute_all(portfolio, sql=True, settings=settings)
+    assert IndicatorValue.objects.count() == len(python[0]) == 6 * 4 * 28
+    assert_same(python, snapshot())
