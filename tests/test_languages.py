@@ -77,8 +77,12 @@ def test_the_detector_sees_both_old_forms() -> None:
     assert not JOINED.search('f"{done} / {total}"')
 
 
+# Fixtures of text stored before messages had one language (the filter that reads it is tested there).
+STORED_BEFORE = {"test_templatetags.py"}
+
+
 def test_no_python_source_puts_two_languages_in_one_string() -> None:
-    files = project_files(".py")
+    files = [p for p in project_files(".py") if p.name not in STORED_BEFORE]
     assert len(files) > 300  # the scan sees the project
     found = {
         f"{path.relative_to(ROOT)}:{line}": text

@@ -53,8 +53,8 @@ _INTERNAL = ("id", "pk", "updated_at", "created_at", "current_version", "values_
 
 @register.filter
 def in_reader_language(text, separator="；"):
-    """Stored text made of `core.exceptions.bilingual` fragments ("中文 / English", joined by `separator`)
-    in the reader's one language: the Chinese half, or for English readers the English half after the
+    """Stored text made of fragments written before messages had one language ("中文 / English", joined
+    by `separator`) in the reader's one language: the Chinese half, or for English readers the English half after the
     fragment's subject (what precedes "：", e.g. a subsidy line's label, which is policy data in one
     language). A fragment without " / " is shown as it is."""
     from django.utils.translation import get_language
