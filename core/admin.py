@@ -2,6 +2,7 @@
 edited in the admin keep their history like any record."""
 
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -58,8 +59,6 @@ def _audited_actions(get_actions):
 
 def _audited(func, name: str, description):
     def run(model_admin, request, queryset):
-        from django.contrib.contenttypes.models import ContentType
-
         pks = [str(pk) for pk in queryset.order_by("pk").values_list("pk", flat=True)[:1000]]
         audit.record_event(
             actor=request.user,

@@ -17,7 +17,7 @@ def per_request(fn):
         store = _memo.get()
         if store is None:
             return fn(*args)
-        key = (fn.__qualname__, args)
+        key = (fn, args)  # the function itself: two modules' functions may share a name
         if key not in store:
             store[key] = fn(*args)
         return store[key]
