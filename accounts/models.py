@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.memo import per_request
 from core.roles import COMPANY_ROLES, REGION_ROLES, Role
 from core.scoping import Scope, ScopedQuerySet, region_level, subtree_prefix
 
@@ -40,8 +41,7 @@ class Region(models.Model):
 
     @property
     def full_name(self) -> str:
-        names = [r.name for r in self.lineage()]
-        return "".join(dict.fromkeys(names))
+        return region_full_name(self.code)
 
     def lineage(self) -> list["Region"]:
         """Province → … → this region, read from the code (one query)."""
@@ -101,7 +101,7 @@ class User(AbstractUser):
     def scope_label(self) -> str:
         """The user's jurisdiction or institution, as shown in the header."""
         if self.region_id:
-            return self.region.full_name
+            return region_full_name(self.region_id)
         if self.institution_id:
             return self.institution.name
         return str(_("全国"))
@@ -173,3 +173,12 @@ class ApiKey(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+@per_request
+def region_full_name(code: str) -> str:
+    """ "四川省成都市武侯区": the names from the province down to the region `code` (one query, once per
+    web request: the page header shows it on every page)."""
+    codes = {code[:2] + "0000", code[:4] + "00", code}
+    names = Region.objects.filter(code__in=codes).order_by("code").values_list("name", flat=True)
+    return "".join(dict.fromkeys(names))

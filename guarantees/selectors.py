@@ -294,10 +294,12 @@ def controller_guarantees(*, institution: Institution, on: dt.date) -> QuerySet[
 def records_fingerprint(institution_id: int) -> tuple:
     """What changes whenever the records that derive the report do (guarantees, their events, the
     shareholders REL-01 matches): a cache key part, three aggregate queries on indexed columns.
-    (0, …) when the institution has no records."""
+    (0, …) when the institution has no records: then one query (events belong to guarantees)."""
     from institutions.models import Shareholder
 
     g = Guarantee.objects.filter(institution_id=institution_id).aggregate(n=Count("id"), at=Max("updated_at"))
+    if not g["n"]:
+        return (0, None, 0, None, 0, None)
     e = GuaranteeEvent.objects.filter(guarantee__institution_id=institution_id).aggregate(
         n=Count("id"), last=Max("id")
     )

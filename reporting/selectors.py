@@ -61,12 +61,22 @@ def filings_for(user: Actor, period: Period | None = None) -> QuerySet[Filing]:
     return qs
 
 
+# A version's report data: lists show only a version's number and times, and this data is the bulk of
+# what each row would read and decode
+VERSION_DATA = ("values", "findings", "review_comments", "explanations", "prefill", "overrides")
+
+
+def listed(filings: QuerySet[Filing]) -> QuerySet[Filing]:
+    """`filings` for a list: their current versions without the report data."""
+    return filings.defer(*(f"current_version__{name}" for name in VERSION_DATA))
+
+
 def review_queue(user: Actor, points: Governing) -> QuerySet[Filing]:
     """Submitted filings in the user's jurisdiction, riskiest first, then oldest submission. The risk
     adds the validation score (warnings, explanations, large changes) and the points of the filing's
     threshold breaches (`points`: the review points in force for the reviewer, `review_points_for`)."""
     return (
-        filings_for(user)
+        listed(filings_for(user))
         .filter(status=FilingStatus.SUBMITTED)
         .annotate(risk=review_risk(points))
         .order_by("-risk", "first_submitted_at", "pk")
@@ -185,10 +195,9 @@ def completeness(user: Actor, period: Period) -> dict:
 
 def institution_filings_tab(request: HttpRequest, institution: Institution) -> dict:
     """Context of the institution page's filings tab: its latest eight quarters."""
-    filings = (
+    filings = listed(
         Filing.objects.for_user(request.user)
         .filter(institution=institution)
         .select_related("current_version")
-        .order_by("-year", "-quarter")[:8]
-    )
+    ).order_by("-year", "-quarter")[:8]
     return {"filings": filings}

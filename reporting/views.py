@@ -140,7 +140,7 @@ def _previous_values(institution_id, period):
 @filing_readers
 def filing_list(request):
     user = request.user
-    qs = selectors.filings_for(user).select_related("template")
+    qs = selectors.listed(selectors.filings_for(user)).select_related("template")
     period_text = request.GET.get("period", "")
     status = request.GET.get("status", "")
     if period_text:
@@ -325,7 +325,12 @@ def _filing_or_404(user, pk):
         selectors.filings_for(user)
         .select_related("template", "current_version__submitted_by", "current_version__created_by")
         .prefetch_related(
-            Prefetch("versions", queryset=FilingVersion.objects.select_related("submitted_by", "created_by"))
+            Prefetch(
+                "versions",
+                queryset=FilingVersion.objects.select_related("submitted_by", "created_by").defer(
+                    *selectors.VERSION_DATA
+                ),
+            )
         ),
         pk=pk,
     )
@@ -352,7 +357,7 @@ def filing_detail(request, pk):
     version = filing.current_version
     number = request.GET.get("v")
     if number and number.isascii() and number.isdigit():
-        version = next((v for v in filing.versions.all() if v.number == int(number)), None) or version
+        version = filing.versions.filter(number=int(number)).first() or version
     findings = _version_findings(filing, version)
     fields = services.template_fields(filing.template)
     user = request.user

@@ -77,7 +77,12 @@ def in_reader_language(text, separator="；"):
 def readable_changes(event) -> list[tuple[str, object, object]]:
     """An audit event's changes as people read them: [(field label, before, after)], the label from the
     model's verbose name, internal values (ids, hashes, row keys, bookkeeping times) left out."""
-    model = event.content_type.model_class() if event.content_type_id else None
+    from django.contrib.contenttypes.models import ContentType
+
+    # through the content-type cache: the history lists many events of the same few models
+    model = (
+        ContentType.objects.get_for_id(event.content_type_id).model_class() if event.content_type_id else None
+    )
     rows = []
     for name, pair in (event.changes or {}).items():
         if name in _INTERNAL or name.endswith("_id") or "hash" in name:

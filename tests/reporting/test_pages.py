@@ -179,6 +179,23 @@ def _bulk(n, period=Q2, status="submitted"):
     Filing.objects.bulk_update(filings, ["current_version"])
 
 
+def test_report_rows_escape_what_people_typed(submitted, users, client_for):
+    """The rows of the filing page and the form are built in Python (reporting_tags.detail_rows and
+    form_rows): a return comment with markup is shown as text on both, on its field's row."""
+    client_for(users["cd_regulator"]).post(
+        f"/reporting/review/{submitted.pk}/",
+        {"action": "return", "cmt_staff_count": "<b>请核实</b>", "note": "退回"},
+    )
+    comment = '<i class="bi bi-chat-left-text"></i> &lt;b&gt;请核实&lt;/b&gt;</div>'
+    page = client_for(users["cd_filer"]).get(f"/reporting/filings/{submitted.pk}/").content.decode()
+    staff = page[page.index('<tr id="f-staff_count"') :]
+    assert comment in staff[: staff.index("</tr>")] and "<b>请核实" not in page
+    form = client_for(users["cd_filer"]).get("/reporting/file/2025Q2/").content.decode()
+    label = form.index('<label for="f-staff_count"')
+    staff = form[form.rindex("<tr", 0, label) : form.index("</tr>", label)]
+    assert staff.startswith('<tr class="table-danger">') and comment in staff and "<b>请核实" not in form
+
+
 def test_review_page_shows_the_change_on_the_previous_quarter(submitted, users, client_for):
     """2025Q1 → Q2: compensation_receivable 700 → 800 is +14.3 %, compensation_cumulative 4,750 → 5,000
     +5.3 %; fin_new is a year-to-date flow, which grows every quarter: no change shown."""

@@ -484,7 +484,7 @@ def test_tolerance_page(users, client_for, django_assert_num_queries):
                 "source": "测试",
             },
         )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         c.get("/reporting/tolerances/")
 
 
