@@ -20,6 +20,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -47,6 +48,14 @@ def _wait_http(url: str, seconds: float = 60) -> None:
         except Exception:
             time.sleep(0.5)
     raise SystemExit(f"{url} did not answer")
+
+
+def _analyze_every(url: str, seconds: float, stop: threading.Event) -> None:
+    """Refresh the planner's statistics while the load runs, as autovacuum does in production (it is off
+    on this machine's PostgreSQL): the tables start empty and grow, and plans made for empty tables
+    (nested loops over every institution) would be measured instead of the portal."""
+    while not stop.wait(seconds):
+        subprocess.run(["psql", url, "-q", "-c", "ANALYZE"], check=False, capture_output=True)
 
 
 def main() -> None:
@@ -79,6 +88,9 @@ def main() -> None:
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True
     )
+    subprocess.run(["psql", env["DATABASE_URL"], "-q", "-c", "ANALYZE"], check=True, capture_output=True)
+    stop_analyze = threading.Event()
+    threading.Thread(target=_analyze_every, args=(env["DATABASE_URL"], 30, stop_analyze), daemon=True).start()
     procs = []
     try:
         procs.append(
@@ -167,6 +179,7 @@ def main() -> None:
         held = check_integrity(env, {k: int(v) for k, v in seen.items()})
         sys.exit(0 if met and held else 1)
     finally:
+        stop_analyze.set()
         for p in procs:
             p.send_signal(signal.SIGTERM)
         for p in procs:
