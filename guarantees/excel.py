@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 import xlsxwriter
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from core.excel import WORKBOOK_OPTIONS, Table, UploadProblem, UploadRejected, column_letter, read_upload
+from core.exceptions import deferred
+from core.templatetags.portal import localized
 
 from .choices import Sheet
 from .validation import COLUMNS, SHEET_NAMES, normalise_text
@@ -124,8 +127,7 @@ def _frame(
         if label and code is None:
             problems.append(
                 UploadProblem(
-                    f"表头“{label}”不是本模板的列（请使用下载的模板）",
-                    f"the header “{label}” is not a column of the template (use the downloaded template)",
+                    deferred(gettext_lazy("表头“%(label)s”不是本模板的列（请使用下载的模板）"), label=label),
                     sheet=name,
                     row=first_row,
                     column=column_letter(i),
@@ -134,8 +136,7 @@ def _frame(
         elif code in codes:
             problems.append(
                 UploadProblem(
-                    f"表头“{label}”重复",
-                    f"the header “{label}” repeats",
+                    deferred(gettext_lazy("表头“%(label)s”重复"), label=label),
                     sheet=name,
                     row=first_row,
                     column=column_letter(i),
@@ -147,7 +148,7 @@ def _frame(
             label = COLUMNS[sheet][code]
             problems.append(
                 UploadProblem(
-                    f"缺少必需的列“{label}”", f"the required column “{label}” ({code}) is missing", sheet=name
+                    deferred(gettext_lazy("缺少必需的列“%(label)s”"), label=label, code=code), sheet=name
                 )
             )
     if problems:
@@ -178,8 +179,11 @@ def _frame(
         raise UploadRejected(
             [
                 UploadProblem(
-                    f"数据行数 {len(numbers):,} 超过上限 {max_rows():,}",
-                    f"{len(numbers):,} data rows, above the limit of {max_rows():,}",
+                    deferred(
+                        gettext_lazy("数据行数 %(count)s 超过上限 %(limit)s"),
+                        count=f"{len(numbers):,}",
+                        limit=f"{max_rows():,}",
+                    ),
                     sheet=name,
                 )
             ]
@@ -210,8 +214,7 @@ def read_batch(files: Sequence[tuple[bytes, str]]) -> BatchRows:
                 raise UploadRejected(
                     [
                         UploadProblem(
-                            "无法识别是担保明细还是担保事件：首行应为模板的表头",
-                            "neither guarantees nor events: the first row must be the template's header",
+                            gettext_lazy("无法识别是担保明细还是担保事件：首行应为模板的表头"),
                             sheet=name,
                         )
                     ]
@@ -225,8 +228,7 @@ def read_batch(files: Sequence[tuple[bytes, str]]) -> BatchRows:
                 raise UploadRejected(
                     [
                         UploadProblem(
-                            "工作簿中没有“担保明细”或“担保事件”工作表（请使用下载的模板）",
-                            "the workbook has no sheet named 担保明细 (guarantees) or 担保事件 (events); use the template",
+                            gettext_lazy("工作簿中没有“担保明细”或“担保事件”工作表（请使用下载的模板）")
                         )
                     ]
                 )
@@ -248,8 +250,13 @@ def _add(found: dict, kind: str, name: str, values: list[list]) -> None:
         raise UploadRejected(
             [
                 UploadProblem(
-                    f"重复上传了{SHEET_NAMES[kind]}（“{found[kind][0]}”与“{name}”）",
-                    f"two files of {kind} were sent ({found[kind][0]} and {name})",
+                    deferred(
+                        gettext_lazy("重复上传了%(sheet)s（“%(first)s”与“%(second)s”）"),
+                        sheet=SHEET_NAMES[kind],
+                        kind=kind,
+                        first=found[kind][0],
+                        second=name,
+                    )
                 )
             ]
         )
@@ -314,8 +321,8 @@ def error_report(rows: BatchRows, findings: Sequence[dict]) -> bytes:
                     ws.write_comment(
                         r,
                         c,
-                        "\n".join(f["message"] for f in here),
-                        {"x_scale": 3, "y_scale": 2, "author": "校验"},
+                        "\n".join(localized(f, "message") for f in here),
+                        {"x_scale": 3, "y_scale": 2, "author": _("校验")},
                     )
     book.close()
     return buffer.getvalue()

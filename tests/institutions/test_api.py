@@ -214,11 +214,7 @@ def test_agreement_shares_must_sum_to_100(users, registry_objects):
         {
             "code": "invalid",
             "detail": "输入有误，请检查各字段",
-            "errors": {
-                "share_bank": [
-                    "各方分担比例之和须恰为100%，当前为110%。(Risk shares must sum to exactly 100%.)"
-                ]
-            },
+            "errors": {"share_bank": ["各方分担比例之和须恰为100%，当前为110%。"]},
         },
     )
     assert Agreement.objects.get(pk=agreement.pk).share_bank == agreement.share_bank
