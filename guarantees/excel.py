@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import xlsxwriter
 from django.conf import settings
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.excel import WORKBOOK_OPTIONS, Table, UploadProblem, UploadRejected, column_letter, read_upload
@@ -297,7 +298,7 @@ def error_report(rows: BatchRows, findings: Sequence[dict]) -> bytes:
         codes = list(rows.headers.get(kind) or [c for c in COLUMNS[kind] if c in frame])
         labels = list(rows.labels.get(kind) or [COLUMNS[kind][c] for c in codes])
         notes = by_sheet.get(kind, {})
-        for _, column in notes:
+        for _row, column in notes:
             if column not in codes:
                 codes.append(column)
                 labels.append(COLUMNS[kind][column])

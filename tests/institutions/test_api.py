@@ -134,7 +134,6 @@ def test_regulator_cannot_create_institution_outside_jurisdiction(users):
             "errors": {
                 "credit_code": [
                     f"统一社会信用代码“{bad['credit_code']}”无效：应为18位且校验位符合GB 32100-2015。"
-                    "(Invalid unified social credit code.)"
                 ]
             },
         },
