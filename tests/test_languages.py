@@ -395,3 +395,39 @@ def test_a_measure_refusal_in_each_language(users, chengdu_institution) -> None:
         "zh-hans": ["只有已批准的措施可以下达"],
         "en": ["Only an approved measure can be issued"],
     }
+
+
+# ------------------------------------------------------------------------- indicator definitions
+def test_every_indicator_source_and_note_has_its_english() -> None:
+    from supervision.indicators import INDICATORS
+
+    texts = {t for i in INDICATORS.values() for t in (i.source, i.notes) if t}
+    assert len(texts) >= 30
+    with translation.override("en"):
+        untranslated = sorted(t for t in texts if translation.gettext(t) == t)
+    assert untranslated == []
+
+
+@pytest.mark.django_db
+def test_the_indicator_page_shows_source_and_notes_in_the_reader_language(
+    users, client_for, chengdu_institution
+) -> None:
+    from supervision.services.compute import institution_indicators_compute
+    from tests.supervision.factories import make_filing
+
+    filing = make_filing(chengdu_institution, 2025, 2)
+    institution_indicators_compute(institution_id=chengdu_institution.pk)
+    client = client_for(users["cd_regulator"])
+    url = reverse("supervision:filing_indicators", args=[filing.pk])
+    chinese = client.get(url).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(url).content.decode()
+
+    zh_basis = "融资担保公司监督管理条例 第十五条；计量办法（扣除对其他融资担保公司股权投资为政策参数）"
+    en_basis = (
+        "Regulations on the Supervision of Financing Guarantee Companies, art. 15; Measurement Rules "
+        "(deducting equity in other financing guarantee companies is a policy parameter)"
+    )
+    assert zh_basis in chinese and en_basis not in chinese
+    assert en_basis in english and zh_basis not in english
+    assert "any amount above 0 is a breach" in english and "大于0即违规" in chinese
