@@ -356,7 +356,10 @@ class Indicator:
 
         if not self.notes:
             return gettext(self.source)
-        return gettext("%(source)s（%(notes)s）") % {"source": gettext(self.source), "notes": gettext(self.notes)}
+        return gettext("%(source)s（%(notes)s）") % {
+            "source": gettext(self.source),
+            "notes": gettext(self.notes),
+        }
 
     def formula_text(self, params: Params) -> str:
         """The formula with the parameters in force written in (policy rows, never literals)."""

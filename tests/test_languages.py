@@ -2,6 +2,7 @@
 English in locale/en; nothing shows "中文 / English" side by side any more (issue 15)."""
 
 import ast
+import csv
 import io
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
@@ -431,3 +433,108 @@ def test_the_indicator_page_shows_source_and_notes_in_the_reader_language(
     assert zh_basis in chinese and en_basis not in chinese
     assert en_basis in english and zh_basis not in english
     assert "any amount above 0 is a breach" in english and "大于0即违规" in chinese
+
+
+# ------------------------------------------------------------------------------------- workbooks
+FILINGS_CSV_HEADER = {
+    "zh-hans": [
+        "统一社会信用代码",
+        "机构名称",
+        "地区代码",
+        "地区",
+        "报告期",
+        "状态",
+        "版本",
+        "零报告",
+        "报送时间",
+        "校验规则集",
+        "数据摘要（SHA-256）",
+        "资产总额（total_assets）",
+    ],
+    "en": [
+        "Unified social credit code",
+        "Institution name",
+        "Region code",
+        "Region",
+        "Reporting period",
+        "Status",
+        "Version",
+        "Nil report",
+        "Submitted at",
+        "Rule set",
+        "Data digest (SHA-256)",
+        "Total assets (total_assets)",
+    ],
+}
+
+
+@pytest.mark.django_db
+def test_exports_have_headers_in_the_reader_language(users, client_for) -> None:
+    client = client_for(users["sc_regulator"])
+    chinese_csv = client.get("/reporting/exports/filings.csv?period=2025Q2").content.decode("utf-8-sig")
+    chinese_xlsx = openpyxl.load_workbook(
+        io.BytesIO(client.get("/reporting/exports/aggregate.xlsx?period=2025Q2").content)
+    )
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english_csv = client.get("/reporting/exports/filings.csv?period=2025Q2").content.decode("utf-8-sig")
+    english_xlsx = openpyxl.load_workbook(
+        io.BytesIO(client.get("/reporting/exports/aggregate.xlsx?period=2025Q2").content)
+    )
+
+    assert next(csv.reader(io.StringIO(chinese_csv)))[:12] == FILINGS_CSV_HEADER["zh-hans"]
+    assert next(csv.reader(io.StringIO(english_csv)))[:12] == FILINGS_CSV_HEADER["en"]
+    head = [[c.value for c in book.active[3]][:5] for book in (chinese_xlsx, english_xlsx)]
+    assert head == [
+        ["部分", "字段代码", "项目", "单位", "合计"],
+        ["Section", "Field code", "Item", "Unit", "Total"],
+    ]
+    assert (chinese_xlsx.active.title, english_xlsx.active.title) == ("汇总", "Aggregate")
+
+
+def _template(client) -> bytes:
+    response = client.get(reverse("reporting:excel_download", kwargs={"period": str(Q2)}))
+    assert response.status_code == 200
+    return response.content
+
+
+@pytest.mark.django_db
+def test_a_template_downloaded_in_english_uploads_back(users, client_for) -> None:
+    """The reader finds the sheets by their names, which stay the same in both languages, and the
+    values by field code (column B): the headers and labels that follow the language are not read."""
+    from reporting.models import Filing
+    from tests.reporting.hostile import fill
+
+    client = client_for(users["cd_filer"])
+    chinese = openpyxl.load_workbook(io.BytesIO(_template(client)))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = _template(client)
+    english = openpyxl.load_workbook(io.BytesIO(data))
+
+    assert english.sheetnames == chinese.sheetnames == [excel.DATA_SHEET, excel.META_SHEET]
+    headers = [[c.value for c in book[excel.DATA_SHEET][excel.HEADER_ROW]][:9] for book in (chinese, english)]
+    assert headers == [
+        ["部分", "字段代码", "项目", "英文名称", "单位", "口径", "本期数", "上期数", "填报说明"],
+        [
+            "Section",
+            "Field code",
+            "Item",
+            "English name",
+            "Unit",
+            "Basis of measurement",
+            "Current period",
+            "Previous period",
+            "Filing instructions",
+        ],
+    ]
+    filled = fill(data, {"total_assets": 62028.28, "total_liabilities": 30000, "net_assets": 32028.28})
+    response = client.post(
+        reverse("reporting:excel_upload", kwargs={"period": str(Q2)}),
+        {"file": SimpleUploadedFile("report.xlsx", filled)},
+    )
+    assert response.status_code == 302
+    version = Filing.objects.get(institution=users["cd_filer"].institution).current_version
+    assert {k: version.values[k] for k in ("total_assets", "total_liabilities", "net_assets")} == {
+        "total_assets": "62028.28",
+        "total_liabilities": "30000.00",
+        "net_assets": "32028.28",
+    }
