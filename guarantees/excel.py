@@ -34,23 +34,43 @@ REQUIRED_HEADERS = {
     Sheet.GUARANTEES: ("contract_no", "client_name", "client_type", "loan_amount", "guaranteed_amount"),
     Sheet.EVENTS: ("contract_no", "kind", "occurred_on", "amount"),
 }
+# The instructions sheet follows the reader's language; the sheet names and headers of the data sheets
+# stay Chinese whatever the language: the reader finds the columns by them.
 NOTES = [
     (
-        "担保明细",
-        "每行一笔担保；担保合同编号在本机构内唯一，已报送的编号再次报送即为更正（只需报送要更正的行）。",
+        gettext_lazy("担保明细"),
+        gettext_lazy(
+            "每行一笔担保；担保合同编号在本机构内唯一，已报送的编号再次报送即为更正（只需报送要更正的行）。"
+        ),
     ),
-    ("担保事件", "每行一个解保、代偿、追偿或核销事件，以担保合同编号指向担保明细（本批次或已报送的）。"),
-    ("金额", "单位万元，最多两位小数；不得为负数。按元填报会收到量级提示，须核实后确认。"),
-    ("费率与比例", "填写小数：1.5% 填 0.015，或写作 1.5%。大于 1 的数视为错误。"),
-    ("日期", "2025-03-01、2025/3/1、2025年3月1日、20250301 或 Excel 日期单元格均可。"),
     (
-        "客户证件",
-        "企业填写统一社会信用代码；自然人（农户、个体工商户）填写身份证号码，平台只保存其密钥散列和后四位。",
+        gettext_lazy("担保事件"),
+        gettext_lazy("每行一个解保、代偿、追偿或核销事件，以担保合同编号指向担保明细（本批次或已报送的）。"),
     ),
-    ("贷款银行", "填写银行名录中的银行名称（如“中国工商银行成都分行”）；非银行债权人填写在“其他债权人”列。"),
-    ("客户类型", "小微企业、个体工商户、农户、其他。"),
-    ("事件类型", "解保、代偿、追偿、核销；代偿利息只在代偿事件填写。"),
-    ("CSV", "也可分别上传两个 CSV 文件（UTF-8 或 GBK 编码，首行为上述表头）。"),
+    (
+        gettext_lazy("金额"),
+        gettext_lazy("单位万元，最多两位小数；不得为负数。按元填报会收到量级提示，须核实后确认。"),
+    ),
+    (gettext_lazy("费率与比例"), gettext_lazy("填写小数：1.5% 填 0.015，或写作 1.5%。大于 1 的数视为错误。")),
+    (
+        gettext_lazy("日期"),
+        gettext_lazy("2025-03-01、2025/3/1、2025年3月1日、20250301 或 Excel 日期单元格均可。"),
+    ),
+    (
+        gettext_lazy("客户证件"),
+        gettext_lazy(
+            "企业填写统一社会信用代码；自然人（农户、个体工商户）填写身份证号码，平台只保存其密钥散列和后四位。"
+        ),
+    ),
+    (
+        gettext_lazy("贷款银行"),
+        gettext_lazy(
+            "填写银行名录中的银行名称（如“中国工商银行成都分行”）；非银行债权人填写在“其他债权人”列。"
+        ),
+    ),
+    (gettext_lazy("客户类型"), gettext_lazy("小微企业、个体工商户、农户、其他。")),
+    (gettext_lazy("事件类型"), gettext_lazy("解保、代偿、追偿、核销；代偿利息只在代偿事件填写。")),
+    (gettext_lazy("CSV"), gettext_lazy("也可分别上传两个 CSV 文件（UTF-8 或 GBK 编码，首行为上述表头）。")),
 ]
 
 
@@ -87,7 +107,12 @@ def template_tables() -> list[Table]:
             widths=[18] * len(COLUMNS[Sheet.GUARANTEES]),
         ),
         Table(SHEET_NAMES[Sheet.EVENTS], list(COLUMNS[Sheet.EVENTS].values()), [], widths=[18] * 5),
-        Table("填报说明", ["项目", "说明"], NOTES, widths=[14, 110]),
+        Table(
+            _("填报说明"),
+            [_("项目"), _("说明")],
+            [(str(item), str(text)) for item, text in NOTES],
+            widths=[14, 110],
+        ),
     ]
 
 
