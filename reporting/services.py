@@ -423,7 +423,7 @@ def _require_maker(actor: Actor, institution_id: int) -> None:
 def _require_checker(actor: Actor, institution_id: int) -> None:
     if not may_submit_filing(actor, institution_id):
         raise FilingError(
-            _("须由本机构审核人报送（填报人编制、审核人报送）/ only the institution's approver may submit"),
+            _("须由本机构审核人报送（填报人编制、审核人报送）"),
             code="forbidden",
         )
 
@@ -859,7 +859,7 @@ def due_setting_save(
     if not (
         1 <= days_after_quarter_end <= 90 and 0 <= remind_days_before <= 30 and 0 <= overdue_days_after <= 30
     ):
-        raise FilingError(_("天数超出范围（报送期限1–90天，提醒0–30天）/ days out of range"))
+        raise FilingError(_("天数超出范围（报送期限1–90天，提醒0–30天）"))
     setting, created = DueDateSetting.objects.update_or_create(
         region_code=region_code or "",
         effective_from=effective_from,
@@ -904,9 +904,7 @@ def tolerance_save(
     if absolute is None or absolute < 0:
         errors["absolute"] = [_("绝对容差须为不小于 0 的数")]
     if relative is None or not (0 <= relative <= 1):
-        errors["relative"] = [
-            _("相对容差须在 0 至 1 之间（小数）/ the relative tolerance must be a fraction 0–1")
-        ]
+        errors["relative"] = [_("相对容差须在 0 至 1 之间（小数）")]
     if not source.strip():
         errors["source"] = [_("请填写依据")]
     if errors:

@@ -28,7 +28,7 @@ SKIPPED_DIRS = {".venv", "node_modules", "var", "static", "__pycache__"}
 
 CJK = "\u4e00-\u9fff"
 # "无权执行该操作 / not allowed", and the older "无权执行该操作。 (Not allowed.)" (with or without the space)
-MIXED = re.compile(rf"[{CJK}][^\n]{{0,80}}? / [A-Za-z]|[{CJK}。，）] *\([A-Z][a-z]+[ .;:,)]")
+MIXED = re.compile(rf"[{CJK}][^\n]{{0,80}}? ?/ [A-Za-z]|[{CJK}。，）] *\([A-Z][a-z]+[ .;:,)]")
 # the same put together from two values: f"{p.zh} / {p.en}", f"{e.message_zh} / {e.message_en}"
 JOINED = re.compile(r"zh\}\s*(/|。\()\s*\{[^{}\n]*en\}")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -80,6 +80,8 @@ def test_the_detector_sees_both_old_forms() -> None:
     assert mixed_strings(f"x = {older!r}") == [(1, older)]
     unspaced = zh + "。" + "(Not allowed.)"
     assert mixed_strings(f"x = {unspaced!r}") == [(1, unspaced)]
+    slash = "须由审核人报送（填报人编制）" + "/ only the approver may submit"
+    assert mixed_strings(f"x = {slash!r}") == [(1, slash)]
     assert mixed_strings('x = f"已测算 {done} / {total} 份报表"') == []  # a ratio, not two languages
     assert mixed_strings(f'def f():\n    """{zh} / docstring"""\n') == []
     assert JOINED.search('f"{p.zh} / {p.en}"') and JOINED.search('f"{exc.zh}。({exc.en}.)"')
