@@ -39,12 +39,13 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, gettext_lazy
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_col_to_name
 
-from .exceptions import AppError, pick_language
+from .exceptions import AppError, Message, deferred
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTENT_TYPES = {
@@ -64,10 +65,10 @@ View = TypeVar("View", bound=Callable)
 # ================================================================================================ problems
 @dataclass(frozen=True)
 class UploadProblem:
-    """One problem with an upload; `message_zh`/`message_en` lead with where it is."""
+    """One problem with an upload: `text` is a deferred message (core.exceptions.deferred), so the
+    problem reads in the language of whoever is shown it; `message` leads with where it is."""
 
-    zh: str
-    en: str
+    text: Message
     sheet: str = ""
     row: int | None = None
     column: str = ""  # letter(s)
@@ -77,23 +78,26 @@ class UploadProblem:
         return f"{self.column}{self.row}" if self.column and self.row else ""
 
     @property
-    def message_zh(self) -> str:
+    def message(self) -> str:
+        where = {"sheet": self.sheet, "row": self.row, "column": self.column, "text": self.text}
         if self.sheet and self.row and self.column:
-            return f"工作表「{self.sheet}」第{self.row}行 {self.column}列：{self.zh}"
+            return gettext("工作表「%(sheet)s」第%(row)s行 %(column)s列：%(text)s") % where
         if self.sheet and self.row:
-            return f"工作表「{self.sheet}」第{self.row}行：{self.zh}"
-        return f"工作表「{self.sheet}」：{self.zh}" if self.sheet else self.zh
+            return gettext("工作表「%(sheet)s」第%(row)s行：%(text)s") % where
+        return gettext("工作表「%(sheet)s」：%(text)s") % where if self.sheet else str(self.text)
+
+    @property
+    def message_zh(self) -> str:
+        with translation.override("zh-hans"):
+            return self.message
 
     @property
     def message_en(self) -> str:
-        if self.sheet and self.row and self.column:
-            return f"sheet '{self.sheet}', row {self.row}, column {self.column}: {self.en}"
-        if self.sheet and self.row:
-            return f"sheet '{self.sheet}', row {self.row}: {self.en}"
-        return f"sheet '{self.sheet}': {self.en}" if self.sheet else self.en
+        with translation.override("en"):
+            return self.message
 
     def __str__(self) -> str:
-        return pick_language(self.message_zh, self.message_en)
+        return self.message
 
 
 class UploadRejected(AppError):
@@ -105,8 +109,8 @@ class UploadRejected(AppError):
         self.problems = problems
 
 
-def _reject(zh: str, en: str, **where: object) -> UploadRejected:
-    return UploadRejected([UploadProblem(zh, en, **where)])
+def _reject(text: Message, **where: object) -> UploadRejected:
+    return UploadRejected([UploadProblem(text, **where)])
 
 
 def column_letter(index: int) -> str:
@@ -163,8 +167,8 @@ class Row:
     def cell(self, column: int) -> str:
         return f"{column_letter(column)}{self.number}"
 
-    def problem(self, column: int, zh: str, en: str) -> UploadProblem:
-        return UploadProblem(zh, en, sheet=self.sheet, row=self.number, column=column_letter(column))
+    def problem(self, column: int, text: Message) -> UploadProblem:
+        return UploadProblem(text, sheet=self.sheet, row=self.number, column=column_letter(column))
 
 
 @dataclass(frozen=True)
@@ -222,19 +226,26 @@ def read_upload(
     limits = limits_for(channel)
     size = len(upload) if isinstance(upload, bytes) else upload.size
     if size == 0:
-        raise _reject("文件为空", "the file is empty")
+        raise _reject(gettext_lazy("文件为空"))
     if size > limits.bytes:
-        raise _reject(
-            f"文件大小 {megabytes(size)} MB，超过上限 {megabytes(limits.bytes)} MB",
-            f"the file is {megabytes(size)} MB, above the limit of {megabytes(limits.bytes)} MB",
-        )
+        raise _too_large(size, limits)
     data = upload if isinstance(upload, bytes) else upload.read()
     kind = _sniff(data)
     if kind == "zip":
         return _read_xlsx(data, limits, sheets, stream=stream)
     if kind == "text" and limits.csv:
         return _read_csv(data, limits, PurePosixPath(filename or "CSV").name)
-    raise _reject(*_NOT_XLSX[kind])
+    raise _reject(_NOT_XLSX[kind])
+
+
+def _too_large(size: int, limits: Limits) -> UploadRejected:
+    return _reject(
+        deferred(
+            gettext_lazy("文件大小 %(size)s MB，超过上限 %(limit)s MB"),
+            size=megabytes(size),
+            limit=megabytes(limits.bytes),
+        )
+    )
 
 
 def precheck_upload(upload: UploadedFile, *, channel: str) -> None:
@@ -243,12 +254,9 @@ def precheck_upload(upload: UploadedFile, *, channel: str) -> None:
     that reads it in full: what they find is refused at once. Leaves the upload at its start."""
     limits = limits_for(channel)
     if upload.size == 0:
-        raise _reject("文件为空", "the file is empty")
+        raise _reject(gettext_lazy("文件为空"))
     if upload.size > limits.bytes:
-        raise _reject(
-            f"文件大小 {megabytes(upload.size)} MB，超过上限 {megabytes(limits.bytes)} MB",
-            f"the file is {megabytes(upload.size)} MB, above the limit of {megabytes(limits.bytes)} MB",
-        )
+        raise _too_large(upload.size, limits)
     upload.seek(0)
     data = upload.read()
     upload.seek(0)
@@ -256,40 +264,26 @@ def precheck_upload(upload: UploadedFile, *, channel: str) -> None:
     if kind == "text" and limits.csv:
         return
     if kind != "zip":
-        raise _reject(*_NOT_XLSX[kind])
+        raise _reject(_NOT_XLSX[kind])
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _reject(
-            "文件已损坏或不完整（zip 结构无法读取）", "the file is truncated or corrupt (bad zip structure)"
-        ) from exc
+        raise _reject(_BAD_ZIP) from exc
     _check_directory(zf, infos, limits)
 
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _NOT_XLSX = {
-    "xls": (
-        "这是旧版 Excel 97-2003（.xls）文件，请在 Excel 中另存为 .xlsx 后上传",
-        "this is a legacy Excel 97-2003 (.xls) file; save it as .xlsx and upload it again",
+    "xls": gettext_lazy("这是旧版 Excel 97-2003（.xls）文件，请在 Excel 中另存为 .xlsx 后上传"),
+    "encrypted": gettext_lazy("文件已加密（设置了打开密码），请取消密码后上传"),
+    "pdf": gettext_lazy("这是 PDF 文件，不是 Excel（.xlsx）文件，请上传 .xlsx"),
+    "text": gettext_lazy(
+        "这是文本文件（可能是改了扩展名的 CSV），不是 Excel（.xlsx）文件；请在 Excel 中另存为 .xlsx 后上传"
     ),
-    "encrypted": (
-        "文件已加密（设置了打开密码），请取消密码后上传",
-        "the file is encrypted (it has an open password); remove the password and upload it again",
-    ),
-    "pdf": (
-        "这是 PDF 文件，不是 Excel（.xlsx）文件，请上传 .xlsx",
-        "this is a PDF file, not an Excel (.xlsx) file; upload an .xlsx",
-    ),
-    "text": (
-        "这是文本文件（可能是改了扩展名的 CSV），不是 Excel（.xlsx）文件；请在 Excel 中另存为 .xlsx 后上传",
-        "this is a text file (a renamed CSV?), not an Excel (.xlsx) file; save it as .xlsx in Excel",
-    ),
-    "unknown": (
-        "无法识别的文件格式，不是 Excel（.xlsx）文件，请上传 .xlsx",
-        "unrecognised file format, not an Excel (.xlsx) file; upload an .xlsx",
-    ),
+    "unknown": gettext_lazy("无法识别的文件格式，不是 Excel（.xlsx）文件，请上传 .xlsx"),
 }
+_BAD_ZIP = gettext_lazy("文件已损坏或不完整（zip 结构无法读取）")
 
 
 def _sniff(data: bytes) -> str:
@@ -330,7 +324,7 @@ _R_ATTR = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]*)(\d+)["']""")
 _CHUNK = 1024 * 1024
 _MAX_CARRY = 4 * MIB  # a single tag longer than this is no spreadsheet
 _FORMULA_CELLS_SHOWN = 20
-_BROKEN = ("工作簿内部结构损坏，无法读取", "the workbook's internal structure is broken")
+_BROKEN = gettext_lazy("工作簿内部结构损坏，无法读取")
 
 
 def _read_xlsx(
@@ -340,9 +334,7 @@ def _read_xlsx(
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _reject(
-            "文件已损坏或不完整（zip 结构无法读取）", "the file is truncated or corrupt (bad zip structure)"
-        ) from exc
+        raise _reject(_BAD_ZIP) from exc
     try:
         _check_directory(zf, infos, limits)
         by_name = {i.filename: i for i in infos}
@@ -368,65 +360,63 @@ def _read_xlsx(
     except UploadRejected:
         raise
     except Exception as exc:  # zlib, CRC, XML and calamine's own errors: all a broken file to the user
-        raise _reject(*_BROKEN) from exc
+        raise _reject(_BROKEN) from exc
 
 
 def _check_directory(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     if len(infos) > limits.entries:
         raise _reject(
-            f"压缩包条目过多（{len(infos)} 个，上限 {limits.entries} 个）",
-            f"too many zip entries ({len(infos)}; the limit is {limits.entries})",
+            deferred(
+                gettext_lazy("压缩包条目过多（%(count)s 个，上限 %(limit)s 个）"),
+                count=len(infos),
+                limit=limits.entries,
+            )
         )
     total = sum(i.file_size for i in infos)
     if total > limits.expanded_bytes:
         raise _reject(
-            f"解压后总大小超过上限 {megabytes(limits.expanded_bytes)} MB（疑似压缩炸弹）",
-            f"the uncompressed size is above the limit of {megabytes(limits.expanded_bytes)} MB (zip bomb?)",
+            deferred(
+                gettext_lazy("解压后总大小超过上限 %(limit)s MB（疑似压缩炸弹）"),
+                limit=megabytes(limits.expanded_bytes),
+            )
         )
     for i in infos:
         if i.file_size > MIB and i.file_size > limits.ratio * max(i.compress_size, 1):
             raise _reject(
-                f"条目 {i.filename[:80]} 的压缩比超过上限 {limits.ratio}:1（疑似压缩炸弹）",
-                f"entry {i.filename[:80]} is compressed more than {limits.ratio}:1 (zip bomb?)",
+                deferred(
+                    gettext_lazy("条目 %(entry)s 的压缩比超过上限 %(ratio)s:1（疑似压缩炸弹）"),
+                    entry=i.filename[:80],
+                    ratio=limits.ratio,
+                )
             )
         if i.filename.startswith("/") or ".." in i.filename.split("/") or "\\" in i.filename:
-            raise _reject(f"压缩包含非法路径 {i.filename[:80]}", f"illegal entry path {i.filename[:80]!r}")
+            raise _reject(deferred(gettext_lazy("压缩包含非法路径 %(entry)s"), entry=i.filename[:80]))
         if i.flag_bits & 0x1:
-            raise _reject("压缩包条目已加密", "an entry of the zip is encrypted")
+            raise _reject(gettext_lazy("压缩包条目已加密"))
     names = {i.filename for i in infos}
     if "mimetype" in names and zf.open("mimetype").read(64).startswith(b"application/vnd.oasis.opendocument"):
         raise _reject(
-            "这是 OpenDocument 表格（.ods）文件，请在 Excel 或 WPS 中另存为 .xlsx 后上传",
-            "this is an OpenDocument (.ods) spreadsheet; save it as .xlsx and upload it again",
+            gettext_lazy("这是 OpenDocument 表格（.ods）文件，请在 Excel 或 WPS 中另存为 .xlsx 后上传")
         )
     if any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise _reject(
-            "文件包含宏（VBA），拒绝导入；请另存为不含宏的 .xlsx 后上传",
-            "the file contains macros (VBA) and is refused; save it as a macro-free .xlsx",
-        )
+        raise _reject(gettext_lazy("文件包含宏（VBA），拒绝导入；请另存为不含宏的 .xlsx 后上传"))
     if "xl/workbook.bin" in names:
-        raise _reject(
-            "这是 Excel 二进制工作簿（.xlsb），请另存为 .xlsx 后上传",
-            "this is a binary Excel workbook (.xlsb); save it as .xlsx and upload it again",
-        )
+        raise _reject(gettext_lazy("这是 Excel 二进制工作簿（.xlsb），请另存为 .xlsx 后上传"))
     for required in _REQUIRED_PARTS:
         if required not in names:
             raise _reject(
-                f"缺少必需部件 {required}，不是有效的 Excel（.xlsx）工作簿",
-                f"part {required} is missing; not a valid Excel (.xlsx) workbook",
+                deferred(
+                    gettext_lazy("缺少必需部件 %(part)s，不是有效的 Excel（.xlsx）工作簿"), part=required
+                )
             )
     content_types = zf.open("[Content_Types].xml").read(256 * 1024)
     if b"macroEnabled" in content_types or b"vbaProject" in content_types:
-        raise _reject(
-            "文件为启用宏的工作簿（.xlsm），拒绝导入；请另存为 .xlsx 后上传",
-            "a macro-enabled workbook (.xlsm) is refused; save it as .xlsx",
-        )
+        raise _reject(gettext_lazy("文件为启用宏的工作簿（.xlsm），拒绝导入；请另存为 .xlsx 后上传"))
 
 
 def _dtd_problem(part: str) -> UploadRejected:
     return _reject(
-        f"部件 {part[:80]} 含有 DTD/实体声明（可能是 XML 炸弹），拒绝导入",
-        f"part {part[:80]} declares a DTD/entities (XML bomb?) and is refused",
+        deferred(gettext_lazy("部件 %(part)s 含有 DTD/实体声明（可能是 XML 炸弹），拒绝导入"), part=part[:80])
     )
 
 
@@ -459,8 +449,7 @@ def _scan_part(
         raise UploadRejected(
             [
                 UploadProblem(
-                    "单元格含公式；请填写数值，不要使用公式",
-                    "formulas are not accepted; enter values",
+                    gettext_lazy("单元格含公式；请填写数值，不要使用公式"),
                     sheet=name,
                     row=r,
                     column=column_letter(c - 1),
@@ -485,7 +474,7 @@ def _xml_buffers(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[tuple[b
             yield buffer, end
             carry = buffer[end:]
             if len(carry) > _MAX_CARRY:
-                raise _reject(*_BROKEN)
+                raise _reject(_BROKEN)
     if carry:
         yield carry, len(carry)
 
@@ -583,17 +572,22 @@ class _CellScan:
             else:
                 self.col, self.cell_row = self.col + 1, self.row
             if self.cell_row > limits.rows:
-                raise _reject(
-                    f"行数超过上限 {limits.rows:,}（第 {self.cell_row:,} 行）",
-                    f"more rows than the limit of {limits.rows:,} (row {self.cell_row:,})",
-                    sheet=self.sheet,
-                )
+                raise _reject(_too_many_rows(limits, self.cell_row), sheet=self.sheet)
             if self.col > limits.columns:
                 raise _reject(
-                    f"列数超过上限 {limits.columns:,}（第 {self.col:,} 列）",
-                    f"more columns than the limit of {limits.columns:,} (column {self.col:,})",
+                    deferred(
+                        gettext_lazy("列数超过上限 %(limit)s（第 %(column)s 列）"),
+                        limit=f"{limits.columns:,}",
+                        column=f"{self.col:,}",
+                    ),
                     sheet=self.sheet,
                 )
+
+
+def _too_many_rows(limits: Limits, row: int) -> Message:
+    return deferred(
+        gettext_lazy("行数超过上限 %(limit)s（第 %(row)s 行）"), limit=f"{limits.rows:,}", row=f"{row:,}"
+    )
 
 
 def _column_number(letters: bytes) -> int:
@@ -611,15 +605,14 @@ def _read_csv(data: bytes, limits: Limits, name: str) -> dict[str, Sheet]:
         try:
             for values in reader:
                 if len(rows) >= limits.rows:
-                    raise _reject(
-                        f"行数超过上限 {limits.rows:,}（第 {len(rows) + 1:,} 行）",
-                        f"more rows than the limit of {limits.rows:,} (row {len(rows) + 1:,})",
-                        sheet=name,
-                    )
+                    raise _reject(_too_many_rows(limits, len(rows) + 1), sheet=name)
                 if len(values) > limits.columns:
                     raise _reject(
-                        f"列数 {len(values):,} 超过上限 {limits.columns:,}",
-                        f"{len(values):,} columns, above the limit of {limits.columns:,}",
+                        deferred(
+                            gettext_lazy("列数 %(count)s 超过上限 %(limit)s"),
+                            count=f"{len(values):,}",
+                            limit=f"{limits.columns:,}",
+                        ),
                         sheet=name,
                         row=len(rows) + 1,
                     )
@@ -628,13 +621,12 @@ def _read_csv(data: bytes, limits: Limits, name: str) -> dict[str, Sheet]:
             continue
         except csv.Error as exc:
             raise _reject(
-                f"CSV 格式错误（{exc}）", f"malformed CSV ({exc})", sheet=name, row=reader.line_num
+                deferred(gettext_lazy("CSV 格式错误（%(error)s）"), error=str(exc)),
+                sheet=name,
+                row=reader.line_num,
             ) from exc
         return {name: Sheet(name, rows)}
-    raise _reject(
-        "无法识别文件编码，请将 CSV 保存为 UTF-8 或 GBK 编码",
-        "unrecognised text encoding; save the CSV as UTF-8 or GBK",
-    )
+    raise _reject(gettext_lazy("无法识别文件编码，请将 CSV 保存为 UTF-8 或 GBK 编码"))
 
 
 # ================================================================================================ writing

@@ -25,7 +25,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
@@ -60,10 +60,25 @@ Message = str | Promise
 
 
 def pick_language(zh: str, en: str) -> str:
-    """Of a text kept as data in two languages (an upload problem, a stored finding), the one for the
+    """Of a text kept as data in two languages (a stored finding, a field's notes), the one for the
     active language: English for English readers, Chinese for everyone else. Messages written in the
-    code go through gettext instead."""
+    code go through gettext instead (`deferred` when the message is made before it is shown)."""
     return en if (get_language() or "").startswith("en") else zh
+
+
+def _fill(message: Message, params: Mapping[str, Any]) -> str:
+    text = str(message)
+    return text % {k: str(v) if isinstance(v, Promise) else v for k, v in params.items()} if params else text
+
+
+_fill_later = lazy(_fill, str)
+
+
+def deferred(message: Message, /, **params: Any) -> Promise:
+    """`message` (a `gettext_lazy` Chinese source with %(name)s placeholders) filled with `params`, in the
+    language active each time it is turned into text: for a message made before it is shown, or shown
+    in both languages (an upload problem, a number that cannot be read). A param may be deferred too."""
+    return _fill_later(message, params)
 
 
 class AppError(Exception):

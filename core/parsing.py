@@ -26,10 +26,11 @@ import unicodedata
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import AppError, pick_language
+from .exceptions import AppError, Message, deferred
 
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,9})?$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -39,12 +40,22 @@ SHOWN = 40  # characters of the user's text quoted in a message
 
 
 class BadValue(AppError):
-    """A value that cannot be read; `zh`/`en` keep the two halves for channels that show them apart
-    (Excel problems, the live check)."""
+    """A value that cannot be read; `text` is a deferred message, so a channel that shows it later (an
+    Excel problem) shows it in its reader's language."""
 
-    def __init__(self, zh: str, en: str, *, field: str | None = None) -> None:
-        self.zh, self.en, self.field = zh, en, field
-        super().__init__(pick_language(zh, en), errors={field: [pick_language(zh, en)]} if field else None)
+    def __init__(self, text: Message, *, field: str | None = None) -> None:
+        self.text, self.field = text, field
+        super().__init__(text, errors={field: [text]} if field else None)
+
+    @property
+    def zh(self) -> str:
+        with translation.override("zh-hans"):
+            return str(self.text)
+
+    @property
+    def en(self) -> str:
+        with translation.override("en"):
+            return str(self.text)
 
 
 def quote(text: object) -> str:
@@ -72,11 +83,13 @@ def parse_decimal(
     name the field by `label` in Chinese (default: `name`) and by `name` in English."""
     label = label or name or _("数值")
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise BadValue(f"{label} 应为数字", f"{name or 'the value'} must be a number", field=name or None)
+        raise BadValue(
+            deferred(_("%(label)s 应为数字"), label=label, name=name or "the value"), field=name or None
+        )
     scale = 0
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise _bad(label, name, value, "数值超出范围", "is out of range")
+            raise _bad(_OUT_OF_RANGE, label, name, value)
         number = Decimal(repr(value))
     elif isinstance(value, Decimal | int):
         number = Decimal(value)
@@ -86,55 +99,51 @@ def parse_decimal(
             text, scale = text[:-1], 2
         elif text.endswith("%"):
             raise _bad(
-                label,
-                name,
-                value,
-                "看起来是百分比，本栏应填数值，不带 %",
-                "looks like a percentage; this field takes a plain number, without %",
+                _("%(label)s看起来是百分比，本栏应填数值，不带 %%，收到“%(text)s”"), label, name, value
             )
         if "," in text:
             if _GROUPED.match(text):
                 text = text.replace(",", "")
             elif _DECIMAL_COMMA.match(text):
                 raise _bad(
+                    _(
+                        "%(label)s含义不明确：小数请用小数点“.”（如 1234.56），逗号只能作千位分隔符，收到“%(text)s”"
+                    ),
                     label,
                     name,
                     value,
-                    "含义不明确：小数请用小数点“.”（如 1234.56），逗号只能作千位分隔符",
-                    "is ambiguous: write decimals with a point (e.g. 1234.56), a comma may only group thousands",
                 )
             else:
                 raise _bad(
+                    _("%(label)s千位分隔符位置不对（应每三位一组，如 1,234,567.89），收到“%(text)s”"),
                     label,
                     name,
                     value,
-                    "千位分隔符位置不对（应每三位一组，如 1,234,567.89）",
-                    "has misplaced thousands separators (groups of three, e.g. 1,234,567.89)",
                 )
         if not _PLAIN.match(text):
-            raise _bad(label, name, value, "应为数字", "must be a number")
+            raise _bad(_("%(label)s应为数字，收到“%(text)s”"), label, name, value)
         number = Decimal(text)
     # the magnitude before any arithmetic: Decimal("1e999999999") is fine, anything done with it overflows
     if not number.is_finite() or (number and number.adjusted() - scale >= max_digits_before_point):
-        raise _bad(label, name, value, "数值超出范围", "is out of range")
+        raise _bad(_OUT_OF_RANGE, label, name, value)
     return number.scaleb(-scale) if scale else number
 
 
-def _bad(label: object, name: str, value: object, zh: str, en: str) -> BadValue:
-    """ "{label}{zh}，收到“{text}”" / "{name} {en}, got '{text}'": the field and the user's own text."""
-    text = quote(value)
-    return BadValue(f"{label}{zh}，收到“{text}”", f"{name or 'value'} {en}, got {text!r}", field=name or None)
+_OUT_OF_RANGE = _("%(label)s数值超出范围，收到“%(text)s”")
+
+
+def _bad(message: Message, label: object, name: str, value: object) -> BadValue:
+    """The field (by its label in Chinese, its code in English) and the user's own text."""
+    return BadValue(
+        deferred(message, label=label, name=name or "value", text=quote(value)), field=name or None
+    )
 
 
 def parse_id(value: object, *, name: str = "id") -> int:
     """A database id from a form or query string ("12"); anything else is a 400, not a ValueError."""
     text = str(value if value is not None else "").strip()
     if not text.isascii() or not text.isdigit() or len(text) > 18:
-        raise BadValue(
-            f"编号“{quote(text)}”无效（{name}）",
-            f"{name}: {quote(text)!r} is not a valid id",
-            field=name,
-        )
+        raise BadValue(deferred(_("编号“%(text)s”无效（%(name)s）"), text=quote(text), name=name), field=name)
     return int(text)
 
 

@@ -25,7 +25,10 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
+from core.exceptions import Message, deferred
 from institutions.choices import CompensationScope
 from institutions.models import Agreement
 
@@ -34,13 +37,13 @@ from .models import Guarantee, GuaranteeEvent
 
 CENT = Decimal("0.01")
 RULES = {
-    "AGR-G1": ("期限", "term"),
-    "AGR-G2": ("贷款银行", "bank"),
-    "AGR-G3": ("银行分险比例", "bank share"),
-    "AGR-G4": ("再担保分险比例", "re-guarantee shares"),
-    "AGR-G5": ("代偿范围", "compensation scope"),
-    "AGR-G6": ("代偿宽限期", "grace period"),
-    "AGR-G7": ("单户上限", "single-client limit"),
+    "AGR-G1": gettext_lazy("期限"),
+    "AGR-G2": gettext_lazy("贷款银行"),
+    "AGR-G3": gettext_lazy("银行分险比例"),
+    "AGR-G4": gettext_lazy("再担保分险比例"),
+    "AGR-G5": gettext_lazy("代偿范围"),
+    "AGR-G6": gettext_lazy("代偿宽限期"),
+    "AGR-G7": gettext_lazy("单户上限"),
 }
 
 
@@ -106,25 +109,39 @@ def _pct(x: Decimal) -> str:
 def judge(terms: Terms, row: Row, *, client_total: Decimal, on: dt.date) -> list[GuaranteeFinding]:
     out: list[GuaranteeFinding] = []
 
-    def add(rule: str, zh: str, en: str) -> None:
-        out.append(GuaranteeFinding(rule, row.guarantee_id, row.contract_no, zh, en))
+    def add(rule: str, message: Message) -> None:
+        """Both renderings of one gettext message (the API gives both; the page shows the reader's)."""
+        texts = []
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                texts.append(str(message))
+        out.append(GuaranteeFinding(rule, row.guarantee_id, row.contract_no, *texts))
 
     if not terms.starts_on <= row.start_date <= terms.ends_on:
         add(
             "AGR-G1",
-            f"起始日期 {row.start_date} 不在协议期限 {terms.starts_on} 至 {terms.ends_on} 内",
-            f"starts on {row.start_date}, outside the agreement's term {terms.starts_on} – {terms.ends_on}",
+            deferred(
+                gettext_lazy("起始日期 %(start)s 不在协议期限 %(starts)s 至 %(ends)s 内"),
+                start=row.start_date,
+                starts=terms.starts_on,
+                ends=terms.ends_on,
+            ),
         )
     if row.bank_id != terms.bank_id:
-        add("AGR-G2", "贷款银行不是协议的合作银行", "the lender is not the agreement's bank")
+        add("AGR-G2", gettext_lazy("贷款银行不是协议的合作银行"))
     cap = row.loan_amount * (1 - terms.share_bank)
     if row.guaranteed_amount > cap:
         add(
             "AGR-G3",
-            f"担保金额 {row.guaranteed_amount} 万元超过借款金额 {row.loan_amount} 万元扣除银行分担"
-            f" {_pct(terms.share_bank)} 后的 {cap:z.2f} 万元",
-            f"guaranteed {row.guaranteed_amount} exceeds the loan {row.loan_amount} less the bank's share"
-            f" {_pct(terms.share_bank)} = {cap:z.2f}",
+            deferred(
+                gettext_lazy(
+                    "担保金额 %(guaranteed)s 万元超过借款金额 %(loan)s 万元扣除银行分担 %(share)s 后的 %(cap)s 万元"
+                ),
+                guaranteed=row.guaranteed_amount,
+                loan=row.loan_amount,
+                share=_pct(terms.share_bank),
+                cap=f"{cap:z.2f}",
+            ),
         )
     if (row.reguarantee_provincial_share, row.national_fund_share) != (
         terms.share_reguarantor,
@@ -132,32 +149,45 @@ def judge(terms: Terms, row: Row, *, client_total: Decimal, on: dt.date) -> list
     ):
         add(
             "AGR-G4",
-            f"再担保分险 {_pct(row.reguarantee_provincial_share)}、国家基金分险 {_pct(row.national_fund_share)}"
-            f" 与协议约定 {_pct(terms.share_reguarantor)}、{_pct(terms.share_national_fund)} 不符",
-            f"re-guarantee {_pct(row.reguarantee_provincial_share)} and National Fund"
-            f" {_pct(row.national_fund_share)} differ from the agreement's {_pct(terms.share_reguarantor)} and"
-            f" {_pct(terms.share_national_fund)}",
+            deferred(
+                gettext_lazy(
+                    "再担保分险 %(reguarantee)s、国家基金分险 %(fund)s 与协议约定 %(agreed_reguarantee)s、%(agreed_fund)s 不符"
+                ),
+                reguarantee=_pct(row.reguarantee_provincial_share),
+                fund=_pct(row.national_fund_share),
+                agreed_reguarantee=_pct(terms.share_reguarantor),
+                agreed_fund=_pct(terms.share_national_fund),
+            ),
         )
     if terms.scope == CompensationScope.PRINCIPAL and row.compensation_interest > 0:
         add(
             "AGR-G5",
-            f"协议约定仅代偿本金，但代偿了利息 {row.compensation_interest} 万元",
-            f"the agreement covers principal only, yet {row.compensation_interest} of interest was compensated",
+            deferred(
+                gettext_lazy("协议约定仅代偿本金，但代偿了利息 %(interest)s 万元"),
+                interest=row.compensation_interest,
+            ),
         )
     deadline = row.end_date + dt.timedelta(days=terms.grace_days)
     if row.balance > 0 and row.start_date <= on and on > deadline:
         add(
             "AGR-G6",
-            f"到期日 {row.end_date} 后已超过宽限期 {terms.grace_days} 天，仍有在保余额 {row.balance} 万元未解保或代偿",
-            f"{terms.grace_days} days of grace after the end date {row.end_date} have passed with"
-            f" {row.balance} still in force (neither released nor compensated)",
+            deferred(
+                gettext_lazy(
+                    "到期日 %(end)s 后已超过宽限期 %(days)s 天，仍有在保余额 %(balance)s 万元未解保或代偿"
+                ),
+                end=row.end_date,
+                days=terms.grace_days,
+                balance=row.balance,
+            ),
         )
     if terms.single_client_limit is not None and row.balance > 0 and client_total > terms.single_client_limit:
         add(
             "AGR-G7",
-            f"该客户在本协议下在保担保金额合计 {client_total} 万元，超过单户上限 {terms.single_client_limit} 万元",
-            f"the client's guarantees in force under the agreement total {client_total}, above the"
-            f" single-client limit {terms.single_client_limit}",
+            deferred(
+                gettext_lazy("该客户在本协议下在保担保金额合计 %(total)s 万元，超过单户上限 %(limit)s 万元"),
+                total=client_total,
+                limit=terms.single_client_limit,
+            ),
         )
     return out
 
@@ -175,7 +205,7 @@ class AgreementCheck:
         counts: dict[str, int] = defaultdict(int)
         for f in self.findings:
             counts[f.rule_id] += 1
-        return [(rule, RULES[rule][0], counts[rule]) for rule in RULES if counts[rule]]
+        return [(rule, str(RULES[rule]), counts[rule]) for rule in RULES if counts[rule]]
 
 
 def agreement_guarantee_findings(agreement: Agreement, on: dt.date) -> AgreementCheck:

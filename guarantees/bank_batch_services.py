@@ -13,11 +13,12 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core import audit
 from core.excel import Row, UploadProblem, UploadRejected, read_upload
-from core.exceptions import AppError
+from core.exceptions import AppError, deferred
 from core.roles import Role, has_role
 from institutions.models import Bank, Institution
 from institutions.validators import is_valid_credit_code
@@ -96,7 +97,7 @@ def parse(upload, filename: str = "") -> list[Parsed]:
     """The batch's rows, or UploadRejected with every problem (up to MAX_PROBLEMS)."""
     book = read_upload(upload, channel=CHANNEL, filename=filename)
     if not book:
-        raise UploadRejected([UploadProblem("文件中没有工作表", "the file has no sheet")])
+        raise UploadRejected([UploadProblem(gettext_lazy("文件中没有工作表"))])
     sheet = next(iter(book.values()))
     rows = iter(sheet)
     header = next(rows, None)
@@ -112,7 +113,9 @@ def parse(upload, filename: str = "") -> list[Parsed]:
         raise UploadRejected(
             [
                 UploadProblem(
-                    f"第1行缺少表头“{zh}”", f"row 1 lacks the header '{zh}' ({en})", sheet=sheet.name, row=1
+                    deferred(gettext_lazy("第1行缺少表头“%(label)s”"), label=zh, name=en),
+                    sheet=sheet.name,
+                    row=1,
                 )
                 for zh, en in missing
             ]
@@ -130,8 +133,11 @@ def parse(upload, filename: str = "") -> list[Parsed]:
             problems.append(
                 row.problem(
                     where["contract_no"],
-                    f"担保合同编号 {parsed.contract_no} 与第{seen[key]}行重复（同一担保机构）",
-                    f"contract number {parsed.contract_no} repeats row {seen[key]} (same company)",
+                    deferred(
+                        gettext_lazy("担保合同编号 %(contract)s 与第%(row)s行重复（同一担保机构）"),
+                        contract=parsed.contract_no,
+                        row=seen[key],
+                    ),
                 )
             )
             continue
@@ -142,9 +148,7 @@ def parse(upload, filename: str = "") -> list[Parsed]:
     if problems:
         raise UploadRejected(problems[:MAX_PROBLEMS])
     if not out:
-        raise UploadRejected(
-            [UploadProblem("文件中没有数据行", "the file has no data rows", sheet=sheet.name)]
-        )
+        raise UploadRejected([UploadProblem(gettext_lazy("文件中没有数据行"), sheet=sheet.name)])
     return out
 
 
@@ -159,8 +163,9 @@ def _parse_row(row: Row, where: dict[str, int], problems: list[UploadProblem]) -
         problems.append(
             row.problem(
                 where["credit_code"],
-                f"统一社会信用代码“{code[:30]}”无效（18位，校验位须正确）",
-                f"credit code {code[:30]!r} is invalid (18 characters with a valid check character)",
+                deferred(
+                    gettext_lazy("统一社会信用代码“%(code)s”无效（18位，校验位须正确）"), code=code[:30]
+                ),
             )
         )
     contract = text("contract_no")
@@ -168,8 +173,7 @@ def _parse_row(row: Row, where: dict[str, int], problems: list[UploadProblem]) -
         problems.append(
             row.problem(
                 where["contract_no"],
-                "担保合同编号为空或超过64个字符",
-                "the contract number is empty or longer than 64",
+                gettext_lazy("担保合同编号为空或超过64个字符"),
             )
         )
     amounts = {}
@@ -179,8 +183,12 @@ def _parse_row(row: Row, where: dict[str, int], problems: list[UploadProblem]) -
             problems.append(
                 row.problem(
                     where[field],
-                    f"{zh}应为不小于0、最多两位小数的数字，收到“{str(row.get(where[field]))[:30]}”",
-                    f"{en} must be a number ≥ 0 with at most 2 decimals, got {str(row.get(where[field]))[:30]!r}",
+                    deferred(
+                        gettext_lazy("%(label)s应为不小于0、最多两位小数的数字，收到“%(value)s”"),
+                        label=zh,
+                        name=en,
+                        value=str(row.get(where[field]))[:30],
+                    ),
                 )
             )
     dates = {}
@@ -190,14 +198,16 @@ def _parse_row(row: Row, where: dict[str, int], problems: list[UploadProblem]) -
             problems.append(
                 row.problem(
                     where[field],
-                    f"{zh}无法识别为日期：“{str(row.get(where[field]))[:30]}”",
-                    f"{en} is not a date: {str(row.get(where[field]))[:30]!r}",
+                    deferred(
+                        gettext_lazy("%(label)s无法识别为日期：“%(value)s”"),
+                        label=zh,
+                        name=en,
+                        value=str(row.get(where[field]))[:30],
+                    ),
                 )
             )
     if dates.get("start_date") and dates.get("end_date") and dates["end_date"] < dates["start_date"]:
-        problems.append(
-            row.problem(where["end_date"], "到期日期早于起始日期", "the end date is before the start date")
-        )
+        problems.append(row.problem(where["end_date"], gettext_lazy("到期日期早于起始日期")))
     if len(problems) > before:
         return None
     return Parsed(

@@ -18,8 +18,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 import xlsxwriter
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.excel import WORKBOOK_OPTIONS, Table, UploadProblem, UploadRejected, column_letter, read_upload
+from core.exceptions import deferred
+from core.templatetags.portal import localized
 
 from .choices import Sheet
 from .validation import COLUMNS, SHEET_NAMES, normalise_text
@@ -30,23 +34,43 @@ REQUIRED_HEADERS = {
     Sheet.GUARANTEES: ("contract_no", "client_name", "client_type", "loan_amount", "guaranteed_amount"),
     Sheet.EVENTS: ("contract_no", "kind", "occurred_on", "amount"),
 }
+# The instructions sheet follows the reader's language; the sheet names and headers of the data sheets
+# stay Chinese whatever the language: the reader finds the columns by them.
 NOTES = [
     (
-        "担保明细",
-        "每行一笔担保；担保合同编号在本机构内唯一，已报送的编号再次报送即为更正（只需报送要更正的行）。",
+        gettext_lazy("担保明细"),
+        gettext_lazy(
+            "每行一笔担保；担保合同编号在本机构内唯一，已报送的编号再次报送即为更正（只需报送要更正的行）。"
+        ),
     ),
-    ("担保事件", "每行一个解保、代偿、追偿或核销事件，以担保合同编号指向担保明细（本批次或已报送的）。"),
-    ("金额", "单位万元，最多两位小数；不得为负数。按元填报会收到量级提示，须核实后确认。"),
-    ("费率与比例", "填写小数：1.5% 填 0.015，或写作 1.5%。大于 1 的数视为错误。"),
-    ("日期", "2025-03-01、2025/3/1、2025年3月1日、20250301 或 Excel 日期单元格均可。"),
     (
-        "客户证件",
-        "企业填写统一社会信用代码；自然人（农户、个体工商户）填写身份证号码，平台只保存其密钥散列和后四位。",
+        gettext_lazy("担保事件"),
+        gettext_lazy("每行一个解保、代偿、追偿或核销事件，以担保合同编号指向担保明细（本批次或已报送的）。"),
     ),
-    ("贷款银行", "填写银行名录中的银行名称（如“中国工商银行成都分行”）；非银行债权人填写在“其他债权人”列。"),
-    ("客户类型", "小微企业、个体工商户、农户、其他。"),
-    ("事件类型", "解保、代偿、追偿、核销；代偿利息只在代偿事件填写。"),
-    ("CSV", "也可分别上传两个 CSV 文件（UTF-8 或 GBK 编码，首行为上述表头）。"),
+    (
+        gettext_lazy("金额"),
+        gettext_lazy("单位万元，最多两位小数；不得为负数。按元填报会收到量级提示，须核实后确认。"),
+    ),
+    (gettext_lazy("费率与比例"), gettext_lazy("填写小数：1.5% 填 0.015，或写作 1.5%。大于 1 的数视为错误。")),
+    (
+        gettext_lazy("日期"),
+        gettext_lazy("2025-03-01、2025/3/1、2025年3月1日、20250301 或 Excel 日期单元格均可。"),
+    ),
+    (
+        gettext_lazy("客户证件"),
+        gettext_lazy(
+            "企业填写统一社会信用代码；自然人（农户、个体工商户）填写身份证号码，平台只保存其密钥散列和后四位。"
+        ),
+    ),
+    (
+        gettext_lazy("贷款银行"),
+        gettext_lazy(
+            "填写银行名录中的银行名称（如“中国工商银行成都分行”）；非银行债权人填写在“其他债权人”列。"
+        ),
+    ),
+    (gettext_lazy("客户类型"), gettext_lazy("小微企业、个体工商户、农户、其他。")),
+    (gettext_lazy("事件类型"), gettext_lazy("解保、代偿、追偿、核销；代偿利息只在代偿事件填写。")),
+    (gettext_lazy("CSV"), gettext_lazy("也可分别上传两个 CSV 文件（UTF-8 或 GBK 编码，首行为上述表头）。")),
 ]
 
 
@@ -83,7 +107,12 @@ def template_tables() -> list[Table]:
             widths=[18] * len(COLUMNS[Sheet.GUARANTEES]),
         ),
         Table(SHEET_NAMES[Sheet.EVENTS], list(COLUMNS[Sheet.EVENTS].values()), [], widths=[18] * 5),
-        Table("填报说明", ["项目", "说明"], NOTES, widths=[14, 110]),
+        Table(
+            _("填报说明"),
+            [_("项目"), _("说明")],
+            [(str(item), str(text)) for item, text in NOTES],
+            widths=[14, 110],
+        ),
     ]
 
 
@@ -124,8 +153,7 @@ def _frame(
         if label and code is None:
             problems.append(
                 UploadProblem(
-                    f"表头“{label}”不是本模板的列（请使用下载的模板）",
-                    f"the header “{label}” is not a column of the template (use the downloaded template)",
+                    deferred(gettext_lazy("表头“%(label)s”不是本模板的列（请使用下载的模板）"), label=label),
                     sheet=name,
                     row=first_row,
                     column=column_letter(i),
@@ -134,8 +162,7 @@ def _frame(
         elif code in codes:
             problems.append(
                 UploadProblem(
-                    f"表头“{label}”重复",
-                    f"the header “{label}” repeats",
+                    deferred(gettext_lazy("表头“%(label)s”重复"), label=label),
                     sheet=name,
                     row=first_row,
                     column=column_letter(i),
@@ -147,7 +174,7 @@ def _frame(
             label = COLUMNS[sheet][code]
             problems.append(
                 UploadProblem(
-                    f"缺少必需的列“{label}”", f"the required column “{label}” ({code}) is missing", sheet=name
+                    deferred(gettext_lazy("缺少必需的列“%(label)s”"), label=label, code=code), sheet=name
                 )
             )
     if problems:
@@ -178,8 +205,11 @@ def _frame(
         raise UploadRejected(
             [
                 UploadProblem(
-                    f"数据行数 {len(numbers):,} 超过上限 {max_rows():,}",
-                    f"{len(numbers):,} data rows, above the limit of {max_rows():,}",
+                    deferred(
+                        gettext_lazy("数据行数 %(count)s 超过上限 %(limit)s"),
+                        count=f"{len(numbers):,}",
+                        limit=f"{max_rows():,}",
+                    ),
                     sheet=name,
                 )
             ]
@@ -210,8 +240,7 @@ def read_batch(files: Sequence[tuple[bytes, str]]) -> BatchRows:
                 raise UploadRejected(
                     [
                         UploadProblem(
-                            "无法识别是担保明细还是担保事件：首行应为模板的表头",
-                            "neither guarantees nor events: the first row must be the template's header",
+                            gettext_lazy("无法识别是担保明细还是担保事件：首行应为模板的表头"),
                             sheet=name,
                         )
                     ]
@@ -225,8 +254,7 @@ def read_batch(files: Sequence[tuple[bytes, str]]) -> BatchRows:
                 raise UploadRejected(
                     [
                         UploadProblem(
-                            "工作簿中没有“担保明细”或“担保事件”工作表（请使用下载的模板）",
-                            "the workbook has no sheet named 担保明细 (guarantees) or 担保事件 (events); use the template",
+                            gettext_lazy("工作簿中没有“担保明细”或“担保事件”工作表（请使用下载的模板）")
                         )
                     ]
                 )
@@ -248,8 +276,13 @@ def _add(found: dict, kind: str, name: str, values: list[list]) -> None:
         raise UploadRejected(
             [
                 UploadProblem(
-                    f"重复上传了{SHEET_NAMES[kind]}（“{found[kind][0]}”与“{name}”）",
-                    f"two files of {kind} were sent ({found[kind][0]} and {name})",
+                    deferred(
+                        gettext_lazy("重复上传了%(sheet)s（“%(first)s”与“%(second)s”）"),
+                        sheet=SHEET_NAMES[kind],
+                        kind=kind,
+                        first=found[kind][0],
+                        second=name,
+                    )
                 )
             ]
         )
@@ -290,7 +323,7 @@ def error_report(rows: BatchRows, findings: Sequence[dict]) -> bytes:
         codes = list(rows.headers.get(kind) or [c for c in COLUMNS[kind] if c in frame])
         labels = list(rows.labels.get(kind) or [COLUMNS[kind][c] for c in codes])
         notes = by_sheet.get(kind, {})
-        for _, column in notes:
+        for _row, column in notes:
             if column not in codes:
                 codes.append(column)
                 labels.append(COLUMNS[kind][column])
@@ -314,8 +347,8 @@ def error_report(rows: BatchRows, findings: Sequence[dict]) -> bytes:
                     ws.write_comment(
                         r,
                         c,
-                        "\n".join(f["message"] for f in here),
-                        {"x_scale": 3, "y_scale": 2, "author": "校验"},
+                        "\n".join(localized(f, "message") for f in here),
+                        {"x_scale": 3, "y_scale": 2, "author": _("校验")},
                     )
     book.close()
     return buffer.getvalue()

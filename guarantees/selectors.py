@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core.exceptions import AppError
@@ -476,21 +477,21 @@ def records_export_rows(*, user: User | AnonymousUser, institution: Institution,
 
 
 EXPORT_HEADER = [
-    "担保合同编号",
-    "客户名称",
-    "客户类型",
-    "证件号码",
-    "贷款银行/债权人",
-    "借款金额（万元）",
-    "担保金额（万元）",
-    "在保余额（万元）",
-    "起始日期",
-    "到期日期",
-    "年化担保费率",
-    "担保费（万元）",
-    "业务品种",
-    "政府性融资担保业务",
-    "银担“总对总”批量担保",
+    gettext_lazy("担保合同编号"),
+    gettext_lazy("客户名称"),
+    gettext_lazy("客户类型"),
+    gettext_lazy("证件号码"),
+    gettext_lazy("贷款银行/债权人"),
+    gettext_lazy("借款金额（万元）"),
+    gettext_lazy("担保金额（万元）"),
+    gettext_lazy("在保余额（万元）"),
+    gettext_lazy("起始日期"),
+    gettext_lazy("到期日期"),
+    gettext_lazy("年化担保费率"),
+    gettext_lazy("担保费（万元）"),
+    gettext_lazy("业务品种"),
+    gettext_lazy("政府性融资担保业务"),
+    gettext_lazy("银担“总对总”批量担保"),
 ]
 
 

@@ -557,7 +557,8 @@ def _fail_unreadable(*, actor: User, batch: ImportBatch, problems: Sequence[Uplo
             "sheet": p.sheet,
             "row": p.row or 0,
             "column": p.column,
-            "message": str(p),
+            "message": p.message_zh,
+            "message_en": p.message_en,
         }
         for p in problems[: ImportBatch.MAX_FINDINGS]
     ]

@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy
 
-from core.exceptions import pick_language
+from core.exceptions import Message
 from institutions.validators import is_valid_credit_code
 
 from .choices import ClientType, CounterGuarantee, EventKind, IdKind, Sheet
@@ -101,7 +103,6 @@ RATE_PLACES = Decimal("0.000001")
 SHARE_PLACES = Decimal("0.0001")
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # serial 1 = 1900-01-01 past Excel's phantom 1900-02-29
 EARLIEST, LATEST = pd.Timestamp("1990-01-01"), pd.Timestamp("2099-12-31")
-DATE_FORMATS = "2025-03-01、2025/3/1、2025年3月1日、20250301 或 Excel 日期序列号"
 _YMD = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]00:00(?::00)?)?$"
 _COMPACT = r"^(\d{4})(\d{2})(\d{2})$"
 _SERIAL = r"^\d{1,5}$"
@@ -109,12 +110,16 @@ _SERIAL = r"^\d{1,5}$"
 
 @dataclass(frozen=True)
 class Finding:
+    """`message` in Chinese and `message_en` in English, both made when the batch is checked: findings are
+    stored with the batch and shown later to readers of either language ({{ f|localized:"message" }})."""
+
     severity: str
     rule: str
     sheet: str
     row: int
     column: str
     message: str
+    message_en: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -218,8 +223,8 @@ class _SheetCheck:
                     _each(text, len) > limit,
                     "too_long",
                     column,
-                    f"内容超过 {limit} 个字符",
-                    f"longer than {limit} characters",
+                    gettext_lazy("内容超过 %(limit)s 个字符"),
+                    fixed={"limit": limit},
                 )
         return self._text[column]
 
@@ -228,20 +233,36 @@ class _SheetCheck:
         mask: pd.Series,
         rule: str,
         column: str,
-        zh: str,
-        en: str,
+        message: Message,
         severity: str = ERROR,
+        fixed: dict | None = None,
         **values: pd.Series,
     ) -> None:
-        """One finding per row in `mask`; {name} in the templates is filled from values[name] of that row
-        (a Series over all rows or only over the flagged ones)."""
+        """One finding per row in `mask`, in both languages; %(name)s in `message` (a gettext_lazy
+        source) is filled from `fixed` and from values[name] of that row (a Series over all rows or only
+        over the flagged ones)."""
         if not mask.any():
             return
         flagged = mask.index[mask.to_numpy(dtype=bool)]
         picked = {name: [_quote(v) for v in series.loc[flagged].tolist()] for name, series in values.items()}
-        sheet_zh, label = SHEET_NAMES[self.sheet], self.labels[column]
+        where = {
+            "sheet": SHEET_NAMES[self.sheet],
+            "code": self.sheet,
+            "label": self.labels[column],
+            "column": column,
+        }
+        texts = {}
+        for language in ("zh-hans", "en"):  # each template translated once, then filled row by row
+            with translation.override(language):
+                texts[language] = (
+                    gettext("工作表“%(sheet)s”第%(row)s行“%(label)s”列：%(text)s"),
+                    str(message),
+                )
         for i, row in enumerate(self.rows.loc[flagged].tolist()):
-            context = {name: items[i] for name, items in picked.items()}
+            context = {**(fixed or {}), **{name: items[i] for name, items in picked.items()}}
+            zh, en = (
+                (prefix % {**where, "row": row, "text": text % context}) for prefix, text in texts.values()
+            )
             self.findings.append(
                 Finding(
                     severity=severity,
@@ -249,12 +270,8 @@ class _SheetCheck:
                     sheet=self.sheet,
                     row=row,
                     column=column,
-                    # the rule texts stay pairs (many carry a limit): the reader's one is kept
-                    message=pick_language(
-                        f"工作表“{sheet_zh}”第{row}行“{label}”列：{zh.format(**context)}",
-                        f"sheet “{sheet_zh}” ({self.sheet}), row {row}, column “{label}” ({column}): "
-                        f"{en.format(**context)}",
-                    ),
+                    message=zh,
+                    message_en=en,
                 )
             )
 
@@ -262,7 +279,7 @@ class _SheetCheck:
     def required(self, column: str) -> pd.Series:
         """The column's text; an empty cell is an error."""
         text = self.text(column)
-        self.flag(text == "", "required", column, "必填项为空", "a value is required")
+        self.flag(text == "", "required", column, gettext_lazy("必填项为空"))
         return text
 
     def amount(self, column: str, *, required: bool = True) -> pd.Series:
@@ -271,21 +288,18 @@ class _SheetCheck:
         text = _each(self.text(column), lambda t: t.replace(",", "").replace("，", ""))
         empty = text == ""
         if required:
-            self.flag(empty, "required", column, "必填项为空", "a value is required")
+            self.flag(empty, "required", column, gettext_lazy("必填项为空"))
         number = pd.to_numeric(text.where(~empty), errors="coerce").astype(float)
         bad = ~empty & ~np.isfinite(number)
-        self.flag(bad, "not_a_number", column, "“{v}”不是数字", "“{v}” is not a number", v=text)
+        self.flag(bad, "not_a_number", column, gettext_lazy("“%(v)s”不是数字"), v=text)
         negative = ~bad & (number < 0)
-        self.flag(
-            negative, "negative", column, "金额不能为负数：{v}", "an amount cannot be negative: {v}", v=text
-        )
+        self.flag(negative, "negative", column, gettext_lazy("金额不能为负数：%(v)s"), v=text)
         too_large = ~bad & (number >= MAX_AMOUNT)
         self.flag(
             too_large,
             "too_large",
             column,
-            "金额 {v} 超出可记录范围",
-            "the amount {v} is too large to record",
+            gettext_lazy("金额 %(v)s 超出可记录范围"),
             v=text,
         )
         good = ~empty & ~bad & ~negative & ~too_large
@@ -299,31 +313,26 @@ class _SheetCheck:
         text = self.text(column)
         empty = text == ""
         if required:
-            self.flag(empty, "required", column, "必填项为空", "a value is required")
+            self.flag(empty, "required", column, gettext_lazy("必填项为空"))
         bare = _each(text, lambda t: t[:-1].strip() if t.endswith("%") else t)
         percent_sign = bare != text
         number = pd.to_numeric(bare.where(~empty), errors="coerce").astype(float)
         bad = ~empty & ~np.isfinite(number)
-        self.flag(bad, "not_a_number", column, "“{v}”不是数字", "“{v}” is not a number", v=text)
+        self.flag(bad, "not_a_number", column, gettext_lazy("“%(v)s”不是数字"), v=text)
         negative = ~bad & (number < 0)
-        self.flag(
-            negative, "negative", column, "比例不能为负数：{v}", "a rate cannot be negative: {v}", v=text
-        )
+        self.flag(negative, "negative", column, gettext_lazy("比例不能为负数：%(v)s"), v=text)
         over = ~bad & ~percent_sign & (number > 1)
         as_percent = over & (number <= 100)
         self.flag(
             as_percent,
             "rate_in_percent",
             column,
-            "应填写小数（1% 填 0.01）；{v} 大于 1，很可能是指 {v}%，即应填 {fraction}",
-            "give a fraction (1 % is 0.01); {v} is above 1 and probably means {v} %, i.e. {fraction}",
+            gettext_lazy("应填写小数（1%% 填 0.01）；%(v)s 大于 1，很可能是指 %(v)s%%，即应填 %(fraction)s"),
             v=text,
             fraction=_each(bare[as_percent], _percent_as_fraction),
         )
         above_100 = (over & ~as_percent) | (~bad & percent_sign & (number > 100))
-        self.flag(
-            above_100, "rate_above_100", column, "比例 {v} 超过 100%", "the rate {v} is above 100 %", v=text
-        )
+        self.flag(above_100, "rate_above_100", column, gettext_lazy("比例 %(v)s 超过 100%%"), v=text)
         good = ~empty & ~bad & ~negative & ~over & ~above_100
         values = pd.Series([None if required else Decimal(0).quantize(places)] * len(text), dtype=object)
         scale = percent_sign[good].map({True: Decimal(100), False: Decimal(1)}).tolist()
@@ -352,8 +361,9 @@ class _SheetCheck:
             bad,
             "not_a_date",
             column,
-            "“{v}”不是可识别的日期（可填写 " + DATE_FORMATS + "）",
-            "“{v}” is not a date (write 2025-03-01, 2025/3/1, 2025年3月1日, 20250301 or an Excel serial number)",
+            gettext_lazy(
+                "“%(v)s”不是可识别的日期（可填写 2025-03-01、2025/3/1、2025年3月1日、20250301 或 Excel 日期序列号）"
+            ),
             v=text,
         )
         return stamps.where(~bad)
@@ -365,16 +375,15 @@ class _SheetCheck:
         codes = _each(text, lambda t: lookup.get(t) or lookup.get(t.lower()))
         empty = text == ""
         if default is None:
-            self.flag(empty, "required", column, "必填项为空", "a value is required")
+            self.flag(empty, "required", column, gettext_lazy("必填项为空"))
         else:
             codes[empty] = default
-        allowed = "、".join(dict.fromkeys(words)).replace("{", "{{").replace("}", "}}")  # a template below
         self.flag(
             ~empty & codes.isna(),
             "unknown_choice",
             column,
-            "“{v}”不是可选值（可填写：" + allowed + "）",
-            "“{v}” is not one of the allowed values (" + allowed + ")",
+            gettext_lazy("“%(v)s”不是可选值（可填写：%(allowed)s）"),
+            fixed={"allowed": "、".join(dict.fromkeys(words))},
             v=text,
         )
         return codes.astype(object).where(codes.notna(), None)
@@ -389,13 +398,11 @@ class _SheetCheck:
                 above,
                 "magnitude",
                 column,
-                f"{{v}} 超过核对上限 {rule.limit.normalize():f}，"
-                + ("疑似按元而非万元填报" if money else "疑似填写了百分数")
-                + "，请核实后确认",
-                f"{{v}} is above the check limit {rule.limit.normalize():f}: "
-                + ("it may be in yuan rather than 10,000 yuan" if money else "it may be a percentage")
-                + "; check and confirm",
+                gettext_lazy("%(v)s 超过核对上限 %(limit)s，疑似按元而非万元填报，请核实后确认")
+                if money
+                else gettext_lazy("%(v)s 超过核对上限 %(limit)s，疑似填写了百分数，请核实后确认"),
                 severity=WARNING,
+                fixed={"limit": f"{rule.limit.normalize():f}"},
                 v=values,
             )
 
@@ -420,8 +427,7 @@ def _yes_no(check: _SheetCheck, column: str) -> pd.Series:
         values.isna(),
         "unknown_choice",
         column,
-        "“{v}”不是可选值（是/否）",
-        "“{v}” is not yes or no (是/否)",
+        gettext_lazy("“%(v)s”不是可选值（是/否）"),
         v=text,
     )
     return values.fillna(False).astype(bool)
@@ -438,16 +444,14 @@ def _clients(check: _SheetCheck, hash_key: bytes, known_regions: Collection[str]
         has_code == has_id,
         "one_identifier",
         "credit_code",
-        "统一社会信用代码和身份证号码须填写且只填写其一",
-        "give either the credit code or the ID number, not both and not neither",
+        gettext_lazy("统一社会信用代码和身份证号码须填写且只填写其一"),
     )
     code_ok = _per_unique(code, is_valid_credit_code).astype(bool)
     check.flag(
         has_code & ~has_id & ~code_ok,
         "bad_credit_code",
         "credit_code",
-        "统一社会信用代码“{v}”无效：应为18位且校验位符合 GB 32100-2015",
-        "the credit code “{v}” is invalid: 18 characters with a GB 32100-2015 check character",
+        gettext_lazy("统一社会信用代码“%(v)s”无效：应为18位且校验位符合 GB 32100-2015"),
         v=code,
     )
     last4 = _each(id_number, id_last_four)
@@ -456,8 +460,7 @@ def _clients(check: _SheetCheck, hash_key: bytes, known_regions: Collection[str]
         has_id & ~has_code & ~id_ok,
         "bad_id_number",
         "id_number",
-        "身份证号码（尾号{v}）无效：应为18位，出生日期真实且校验位符合 GB 11643",
-        "the ID number ending {v} is invalid: 18 characters, a real birth date and a GB 11643 check character",
+        gettext_lazy("身份证号码（尾号%(v)s）无效：应为18位，出生日期真实且校验位符合 GB 11643"),
         v=last4,
     )
     org, person = has_code & ~has_id & code_ok, has_id & ~has_code & id_ok
@@ -465,23 +468,20 @@ def _clients(check: _SheetCheck, hash_key: bytes, known_regions: Collection[str]
         person & (client_type == ClientType.SMALL_MICRO),
         "identifier_for_type",
         "credit_code",
-        "小微企业应填写统一社会信用代码",
-        "a small or micro enterprise is identified by its credit code",
+        gettext_lazy("小微企业应填写统一社会信用代码"),
     )
     check.flag(
         org & (client_type == ClientType.FARMER),
         "identifier_for_type",
         "id_number",
-        "农户应填写身份证号码",
-        "a farm household is identified by the ID number",
+        gettext_lazy("农户应填写身份证号码"),
     )
     region = check.text("region_code")
     check.flag(
         (region != "") & ~region.isin(known_regions),
         "unknown_region",
         "region_code",
-        "地区代码“{v}”不是有效的 GB/T 2260 行政区划代码",
-        "“{v}” is not a GB/T 2260 region code",
+        gettext_lazy("地区代码“%(v)s”不是有效的 GB/T 2260 行政区划代码"),
         v=region,
     )
     hashes = _per_unique(id_number[person], lambda n: id_number_hash(n, hash_key))
@@ -514,9 +514,7 @@ def _clients(check: _SheetCheck, hash_key: bytes, known_regions: Collection[str]
         differs,
         "client_inconsistent",
         "client_name",
-        "同一客户（同一证件）在第{first}行的名称、类型、行业、地区或所属集团与本行不同",
-        "the same client (same identifier) is described differently on row {first} "
-        "(name, type, industry, region or group)",
+        gettext_lazy("同一客户（同一证件）在第%(first)s行的名称、类型、行业、地区或所属集团与本行不同"),
         first=first_row.reindex(clients.index),
     )
     return clients
@@ -536,8 +534,7 @@ def _guarantees(
         repeated,
         "duplicate_contract",
         "contract_no",
-        "担保合同编号“{v}”与第{first}行重复",
-        "contract number “{v}” repeats row {first}",
+        gettext_lazy("担保合同编号“%(v)s”与第%(first)s行重复"),
         v=contract,
         first=first_row,
     )
@@ -546,15 +543,13 @@ def _guarantees(
         (bank == "") == (other == ""),
         "one_lender",
         "bank",
-        "贷款银行和其他债权人须填写且只填写其一",
-        "give either the bank or the other lender, not both and not neither",
+        gettext_lazy("贷款银行和其他债权人须填写且只填写其一"),
     )
     check.flag(
         (bank != "") & (other == "") & ~bank.isin(known_banks),
         "unknown_bank",
         "bank",
-        "贷款银行“{v}”不在银行名录中（非银行债权人请填写在“其他债权人”列）",
-        "the bank “{v}” is not in the bank registry (put a lender that is not a bank under other_lender)",
+        gettext_lazy("贷款银行“%(v)s”不在银行名录中（非银行债权人请填写在“其他债权人”列）"),
         v=bank,
     )
     loan_amount = check.amount("loan_amount")
@@ -566,8 +561,7 @@ def _guarantees(
         end < start,
         "end_before_start",
         "end_date",
-        "到期日期 {end} 早于起始日期 {start}",
-        "the end date {end} is before the start date {start}",
+        gettext_lazy("到期日期 %(end)s 早于起始日期 %(start)s"),
         end=end.dt.strftime("%Y-%m-%d"),
         start=start.dt.strftime("%Y-%m-%d"),
     )
@@ -613,8 +607,7 @@ def _events(
         (contract != "") & ~known,
         "unknown_contract",
         "contract_no",
-        "担保合同编号“{v}”既不在本批次中，也未曾报送",
-        "contract number “{v}” is neither in this batch nor stored",
+        gettext_lazy("担保合同编号“%(v)s”既不在本批次中，也未曾报送"),
         v=contract,
     )
     kind = check.choice("kind", EVENT_KINDS)
@@ -624,8 +617,7 @@ def _events(
         (kind != EventKind.COMPENSATION) & kind.notna() & _each(interest, lambda v: bool(v)).astype(bool),
         "interest_not_compensation",
         "interest",
-        "只有代偿事件填写利息",
-        "interest belongs to compensation events only",
+        gettext_lazy("只有代偿事件填写利息"),
     )
     typed = pd.DataFrame(
         {

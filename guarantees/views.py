@@ -74,8 +74,8 @@ def records_export(request: HttpRequest, fmt: str) -> HttpResponse:
     institution = _institution(request)
     filters = selectors.RecordFilter.from_query(request.GET)
     table = Table(
-        "担保业务明细",
-        selectors.EXPORT_HEADER,
+        _("担保业务明细"),
+        [str(h) for h in selectors.EXPORT_HEADER],
         selectors.records_export_rows(user=request.user, institution=institution, filters=filters),
         widths=[18, 28, 12, 22, 26, 12, 12, 12, 12, 12, 10, 10, 14, 10, 10],
     )
@@ -194,7 +194,9 @@ def borrowers(request: HttpRequest) -> HttpResponse:
             for m in g["members"]
         )
         table = Table(
-            "多机构共同客户", ["证件号码", "客户名称", "担保机构", "在保笔数", "在保余额（万元）"], rows
+            _("多机构共同客户"),
+            [_("证件号码"), _("客户名称"), _("担保机构"), _("在保笔数"), _("在保余额（万元）")],
+            rows,
         )
         return export_response(f"多机构共同客户-{on:%Y%m%d}.xlsx", table)
     return render(request, "guarantees/borrowers.html", {"groups": groups, "on": on, "q": identifier})

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Region, User
 from core.excel import Sheet, Table, UploadRejected, column_letter, read_upload, xlsx_bytes
-from core.exceptions import AppError, pick_language
+from core.exceptions import AppError
 from core.parsing import BadValue, parse_decimal, plausible_date
 from core.permissions import require
 
@@ -148,7 +148,7 @@ def _text(value) -> str:
 
 def _rows(book: dict[str, Sheet], sheet_name: str, columns: list[tuple], errors: list[CellError]) -> list:
     if sheet_name not in book:
-        errors.append(CellError(sheet_name, 1, "A", sheet_name, "缺少工作表。(Sheet missing.)"))
+        errors.append(CellError(sheet_name, 1, "A", sheet_name, _("缺少工作表。")))
         return []
     rows = iter(book[sheet_name].values)
     header = [_text(v) for v in next(rows, ())]
@@ -163,7 +163,7 @@ def _rows(book: dict[str, Sheet], sheet_name: str, columns: list[tuple], errors:
                     1,
                     column_letter(len(header)),
                     head,
-                    f"缺少必填列“{head}”。(Required column missing.)",
+                    _("缺少必填列“%(head)s”。") % {"head": head},
                 )
             )
     out = []
@@ -207,10 +207,7 @@ def _parse_decimal(value):
 
 def upload_errors(exc: UploadRejected) -> list[CellError]:
     """The guarded reader's refusal as the import's cell errors."""
-    return [
-        CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", pick_language(p.zh, p.en))
-        for p in exc.problems
-    ]
+    return [CellError(p.sheet or "—", p.row or 0, p.column or "—", "—", str(p.text)) for p in exc.problems]
 
 
 def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list, list[CellError]]:
@@ -236,19 +233,15 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
             raw = cells[name][0]
             text = _text(raw)
             if required and not text:
-                err(name, "必填。(Required.)")
+                err(name, _("必填。"))
                 continue
             try:
                 if name == "credit_code":
                     text = text.upper()
                     if not is_valid_credit_code(text):
-                        raise CellProblem(
-                            "统一社会信用代码无效（GB 32100-2015 校验位不符）。(Invalid credit code.)"
-                        )
+                        raise CellProblem(_("统一社会信用代码无效（GB 32100-2015 校验位不符）。"))
                     if text in seen_codes:
-                        raise CellProblem(
-                            f"与第{seen_codes[text]}行重复。(Duplicate of row {seen_codes[text]}.)"
-                        )
+                        raise CellProblem(_("与第%(row)s行重复。") % {"row": seen_codes[text]})
                     seen_codes[text] = row
                     item[name] = text
                 elif name == "kind":
@@ -261,9 +254,9 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
                     item[name] = text.upper()
                 elif name == "region_id":
                     if text not in known_regions:
-                        raise CellProblem(f"未知的行政区划代码“{text}”。(Unknown region code.)")
+                        raise CellProblem(_("未知的行政区划代码“%(code)s”。") % {"code": text})
                     if actor is not None and not may_change_institution(actor, None, text):
-                        raise CellProblem("该地区不在您的辖区内。(Region outside your jurisdiction.)")
+                        raise CellProblem(_("该地区不在您的辖区内。"))
                     item[name] = text
                 elif name == "level":
                     item[name] = LEVELS[text]
@@ -288,17 +281,17 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
                 elif name == "staff_count":
                     item[name] = int(text) if text else None
                     if item[name] is not None and item[name] < 0:
-                        raise CellProblem("须为非负整数。(Must be a non-negative integer.)")
+                        raise CellProblem(_("须为非负整数。"))
                 else:
                     item[name] = text
             except CellProblem as exc:
                 err(name, str(exc))
             except KeyError:
-                err(name, f"无法识别的取值“{text}”。(Unrecognised value.)")
+                err(name, _("无法识别的取值“%(value)s”。") % {"value": text})
             except (ValueError, InvalidOperation, TypeError):
-                err(name, f"格式不正确：“{text}”。(Invalid format.)")
+                err(name, _("格式不正确：“%(value)s”。") % {"value": text})
         if item.get("kind") == EntityKind.BRANCH and not item.get("parent"):
-            err("parent", "分支机构须填写上级机构信用代码。(A branch needs its parent's credit code.)")
+            err("parent", _("分支机构须填写上级机构信用代码。"))
         institutions.append(item)
 
     codes_in_file = {i.get("credit_code") for i in institutions}
@@ -325,8 +318,8 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
                     INSTITUTION_SHEET,
                     item["row"],
                     "A",
-                    "统一社会信用代码",
-                    "无权修改该机构。(Not allowed to change this institution.)",
+                    _("统一社会信用代码"),
+                    _("无权修改该机构。"),
                 )
             )
         parent = item.get("parent")
@@ -336,8 +329,8 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
                     INSTITUTION_SHEET,
                     item["row"],
                     "D",
-                    "上级机构信用代码",
-                    f"上级机构“{parent}”不存在。(Parent not found.)",
+                    _("上级机构信用代码"),
+                    _("上级机构“%(code)s”不存在。") % {"code": parent},
                 )
             )
 
@@ -354,7 +347,7 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
             raw = cells[name][0]
             text = _text(raw)
             if required and not text:
-                lerr(name, "必填。(Required.)")
+                lerr(name, _("必填。"))
                 continue
             try:
                 if name in ("issued_on", "ended_on"):
@@ -371,16 +364,12 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
                     if holder is None and item[name] not in codes_in_file:
                         holder = Institution.objects.filter(credit_code=item[name]).first()
                         if holder is None:
-                            raise CellProblem("持证机构不存在（应在“机构”表中或已登记）。(Holder not found.)")
+                            raise CellProblem(_("持证机构不存在（应在“机构”表中或已登记）。"))
                     if holder is not None and actor is not None and not may_keep_licences(actor, holder):
-                        raise CellProblem(
-                            "无权管理该机构的许可证。(Not allowed to manage this institution's licences.)"
-                        )
+                        raise CellProblem(_("无权管理该机构的许可证。"))
                 elif name == "number":
                     if text in seen_numbers:
-                        raise CellProblem(
-                            f"与第{seen_numbers[text]}行重复。(Duplicate of row {seen_numbers[text]}.)"
-                        )
+                        raise CellProblem(_("与第%(row)s行重复。") % {"row": seen_numbers[text]})
                     seen_numbers[text] = row
                     item[name] = text
                 else:
@@ -388,9 +377,9 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
             except CellProblem as exc:
                 lerr(name, str(exc))
             except KeyError:
-                lerr(name, f"无法识别的取值“{text}”。(Unrecognised value.)")
+                lerr(name, _("无法识别的取值“%(value)s”。") % {"value": text})
             except (ValueError, TypeError):
-                lerr(name, f"格式不正确：“{text}”。(Invalid format.)")
+                lerr(name, _("格式不正确：“%(value)s”。") % {"value": text})
         licences.append(item)
     return institutions, licences, errors
 
@@ -445,16 +434,12 @@ def _licence_write(actor, holder: Institution, item: dict) -> str:
         services.licence_record(actor=actor, institution=holder, number=item["number"], **row)
         return "created"
     if licence.institution_id != holder.pk:
-        raise ValidationError(
-            {"credit_code": "许可证已登记在其他机构名下。(Licence belongs to another institution.)"}
-        )
+        raise ValidationError({"credit_code": _("许可证已登记在其他机构名下。")})
     stored = _as_row(licence)
     if row == stored:
         return ""
     if licence.status != LicenceStatus.VALID:
-        raise ValidationError(
-            {"status": "已注销或吊销的许可证不能再修改。(A cancelled or revoked licence cannot be changed.)"}
-        )
+        raise ValidationError({"status": _("已注销或吊销的许可证不能再修改。")})
     edits = {k: row[k] for k in ("issued_on", "business_scope", "issuing_authority") if row[k] != stored[k]}
     if edits:
         services.licence_change(actor=actor, licence=licence, note="登记导入", **edits)

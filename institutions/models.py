@@ -502,11 +502,11 @@ class Agreement(TimeStampedModel):
         if None not in (self.share_bank, self.share_guarantor) and self.share_total != 1:
             from .rules import pct
 
-            errors["share_bank"] = _(
-                "各方分担比例之和须恰为100%%，当前为%(total)s。(Risk shares must sum to exactly 100%%.)"
-            ) % {"total": pct(self.share_total)}
+            errors["share_bank"] = _("各方分担比例之和须恰为100%%，当前为%(total)s。") % {
+                "total": pct(self.share_total)
+            }
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            errors["ends_on"] = _("到期日期早于起始日期。(End date is before the start date.)")
+            errors["ends_on"] = _("到期日期早于起始日期。")
         if errors:
             raise ValidationError(errors)
 
@@ -569,13 +569,7 @@ class Shareholder(TimeStampedModel):
         from django.core.exceptions import ValidationError
 
         if self.share_ratio is not None and not (Decimal("0.05") <= self.share_ratio <= 1):
-            raise ValidationError(
-                {
-                    "share_ratio": _(
-                        "登记持股5%%以上的股东，比例应在5%%至100%%之间。(Share must be 5%%–100%%.)"
-                    )
-                }
-            )
+            raise ValidationError({"share_ratio": _("登记持股5%%以上的股东，比例应在5%%至100%%之间。")})
 
 
 class ManagerQuerySet(ScopedQuerySet):

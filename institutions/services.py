@@ -119,9 +119,7 @@ def licence_number_validate(
     if not re.fullmatch(setting.number_pattern, number or ""):
         raise ValidationError(
             {
-                "number": _(
-                    "许可证编号“%(n)s”不符合%(abbr)s的编号格式（首字应为“%(abbr)s”）。(Licence number %(n)s does not match the province pattern.)"
-                )
+                "number": _("许可证编号“%(n)s”不符合%(abbr)s的编号格式（首字应为“%(abbr)s”）。")
                 % {"n": number, "abbr": setting.abbreviation}
             }
         )
@@ -195,9 +193,7 @@ def licence_issue(
         raise ValidationError(_("退出中或已注销的机构不能颁发许可证。"))
     setting = licence_number_validate(number, institution.region_id)  # the pattern in force today
     if Licence.objects.filter(number=number).exists():
-        raise ValidationError(
-            {"number": _("许可证编号%(n)s已存在。(Licence number already exists.)") % {"n": number}}
-        )
+        raise ValidationError({"number": _("许可证编号%(n)s已存在。") % {"n": number}})
     if Licence.objects.filter(institution=institution, status=LicenceStatus.VALID).exists():
         raise ValidationError(_("该机构已持有有效许可证。"))
     licence = Licence(
@@ -243,9 +239,7 @@ def licence_record(
     require(actor, may_handle_licences, institution, message=LICENCE_AUTHORITY)
     setting = licence_number_validate(number, institution.region_id)
     if Licence.objects.filter(number=number).exists():
-        raise ValidationError(
-            {"number": _("许可证编号%(n)s已存在。(Licence number already exists.)") % {"n": number}}
-        )
+        raise ValidationError({"number": _("许可证编号%(n)s已存在。") % {"n": number}})
     cancelled, revoked = status == LicenceStatus.CANCELLED, status == LicenceStatus.REVOKED
     licence = Licence(
         number=number,
@@ -298,7 +292,7 @@ def _lock_valid(actor: Actor, licences: Iterable[Licence]) -> list[Licence]:
         require(actor, may_handle_licences, lic.institution, message=LICENCE_AUTHORITY)
         if lic.status != LicenceStatus.VALID:
             raise ValidationError(
-                _("许可证%(n)s当前状态为“%(s)s”，不能再操作。(Licence %(n)s is not valid.)")
+                _("许可证%(n)s当前状态为“%(s)s”，不能再操作。")
                 % {"n": lic.number, "s": lic.get_status_display()}
             )
     return ordered

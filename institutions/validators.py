@@ -21,9 +21,7 @@ def is_valid_credit_code(code: str) -> bool:
 def validate_credit_code(value: str) -> None:
     if not is_valid_credit_code(value or ""):
         raise ValidationError(
-            _(
-                "统一社会信用代码“%(value)s”无效：应为18位且校验位符合GB 32100-2015。(Invalid unified social credit code.)"
-            ),
+            _("统一社会信用代码“%(value)s”无效：应为18位且校验位符合GB 32100-2015。"),
             code="invalid_credit_code",
             params={"value": value},
         )

@@ -21,9 +21,12 @@ from typing import TYPE_CHECKING
 import xlsxwriter
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.excel import WORKBOOK_OPTIONS, UploadProblem, UploadRejected, read_upload
-from core.exceptions import pick_language
+from core.exceptions import deferred, pick_language
+from core.templatetags.portal import localized
 
 from . import services
 from .choices import Channel, Unit
@@ -35,6 +38,9 @@ if TYPE_CHECKING:
 
     from .models import FieldDefinition
 
+# The sheet names are structural: the reader finds the sheets by them, so they stay the same whatever
+# language the workbook was downloaded in (headers and labels follow the reader's language; the reader
+# goes by column position and field code).
 DATA_SHEET = "季度报表"
 META_SHEET = "_meta"
 HEADER_ROW = 8  # 1-based row of the column headers; fields start below it
@@ -74,9 +80,15 @@ def workbook_for(
             for code, source in version.prefill.items():
                 override = version.overrides.get(code)
                 sources[code] = (
-                    f"[明细预填] 已修改：明细推算值 {override['derived']}，填报 {override['value']}"
+                    _("[明细预填] 已修改：明细推算值 %(derived)s，填报 %(value)s")
+                    % {"derived": override["derived"], "value": override["value"]}
                     if override
-                    else f"[明细预填] {source['source_zh']}"
+                    else _("[明细预填] %(source)s")
+                    % {
+                        "source": pick_language(
+                            source["source_zh"], source.get("source_en") or source["source_zh"]
+                        )
+                    }
                 )
     prev = services.submitted_version(institution.pk, period.previous())
     previous = prev.values if prev else {}
@@ -124,20 +136,35 @@ def workbook_for(
     ws = wb.add_worksheet(DATA_SHEET)
     # every text below is written with write_string: user text (the institution's name, a stored value)
     # stays text even when it begins with = + - @
-    ws.write_string(0, 0, f"{template.name}（模板第 {template.version} 版）", title)
+    ws.write_string(
+        0,
+        0,
+        _("%(name)s（模板第 %(version)s 版）") % {"name": template.name, "version": template.version},
+        title,
+    )
     identity = [
-        ("机构名称", institution.name),
-        ("统一社会信用代码", institution.credit_code),
-        ("报告期", str(period)),
-        ("报告期（中文）", period.label),
-        ("模板版本", str(template.version)),
-        ("单位", "万元；笔数、户数为个"),
+        (_("机构名称"), institution.name),
+        (_("统一社会信用代码"), institution.credit_code),
+        (_("报告期"), str(period)),
+        (_("报告期（中文）"), period.label),
+        (_("模板版本"), str(template.version)),
+        (_("单位"), _("万元；笔数、户数为个")),
     ]
     for i, (k, v) in enumerate(identity, start=1):
         ws.write_string(i, 0, k, label)
         ws.merge_range(i, 1, i, 3, None, ident)
         ws.write_string(i, 1, v, ident)
-    headers = ["部分", "字段代码", "项目", "Item", "单位", "口径", "本期数", "上期数", "填报说明"]
+    headers = [
+        _("部分"),
+        _("字段代码"),
+        _("项目"),
+        _("英文名称"),
+        _("单位"),
+        _("口径"),
+        _("本期数"),
+        _("上期数"),
+        _("填报说明"),
+    ]
     for c, h in enumerate(headers):
         ws.write_string(HEADER_ROW - 1, c, h, head)
     for i, f in enumerate(fields):
@@ -152,10 +179,10 @@ def workbook_for(
         comment = []
         if f.code in errors_by_field:
             fmt = money_err
-            comment += [e["message_zh"] for e in errors_by_field[f.code]]
+            comment += [str(e["message"]) for e in errors_by_field[f.code]]
         for fd in notes_by_field.get(f.code, []):
             fmt = money_err if fd.severity == "error" else (money_warn if fmt is not money_err else fmt)
-            comment.append(f"[{fd.rule_id}] {fd.message_zh}")
+            comment.append(f"[{fd.rule_id}] {pick_language(fd.message_zh, fd.message_en)}")
         if f.code in sources:
             comment.append(sources[f.code])
         value = values.get(f.code)
@@ -167,7 +194,9 @@ def workbook_for(
             except (ArithmeticError, ValueError):
                 ws.write_string(r, COL_VALUE, str(value)[:MAX_TEXT], fmt)
         if comment:
-            ws.write_comment(r, COL_VALUE, "\n".join(comment), {"x_scale": 3, "y_scale": 2, "author": "校验"})
+            ws.write_comment(
+                r, COL_VALUE, "\n".join(comment), {"x_scale": 3, "y_scale": 2, "author": _("校验")}
+            )
         if previous.get(f.code) not in (None, ""):
             ws.write_number(r, COL_PREV, float(Decimal(previous[f.code])), prev_fmt)
         else:
@@ -183,8 +212,9 @@ def workbook_for(
                     "validate": "integer",
                     "criteria": ">=",
                     "value": 0,
-                    "error_title": "须为非负整数",
-                    "error_message": f"{f.label_zh} 应填非负整数（个/笔/户）",
+                    "error_title": _("须为非负整数"),
+                    "error_message": _("%(label)s 应填非负整数（个/笔/户）")
+                    % {"label": localized(f, "label")},
                 },
             )
         else:
@@ -198,8 +228,9 @@ def workbook_for(
                     "criteria": "between",
                     "minimum": -1e12,
                     "maximum": 1e12,
-                    "error_title": "须为数字",
-                    "error_message": f"{f.label_zh} 应填数字（万元，最多两位小数）",
+                    "error_title": _("须为数字"),
+                    "error_message": _("%(label)s 应填数字（万元，最多两位小数）")
+                    % {"label": localized(f, "label")},
                 },
             )
     ws.set_column(0, 0, 10)
@@ -260,8 +291,7 @@ def parse(
             return (
                 [
                     UploadProblem(
-                        f"找不到工作表“{name}”，请使用平台下载的模板",
-                        f"sheet {name!r} not found; use the downloaded template",
+                        deferred(gettext_lazy("找不到工作表“%(sheet)s”，请使用平台下载的模板"), sheet=name)
                     )
                 ],
                 {},
@@ -280,12 +310,12 @@ def parse(
             continue
         if not isinstance(code, str) or code.strip() not in by_code:
             shown = str(code)[:40]
-            errors.append(row.problem(COL_CODE, f"未知字段代码“{shown}”", f"unknown field code {shown!r}"))
+            errors.append(row.problem(COL_CODE, deferred(gettext_lazy("未知字段代码“%(code)s”"), code=shown)))
             continue
         code = code.strip()
         if code in raw:
             errors.append(
-                row.problem(COL_CODE, f"字段代码 {code} 重复出现", f"field code {code} appears twice")
+                row.problem(COL_CODE, deferred(gettext_lazy("字段代码 %(code)s 重复出现"), code=code))
             )
             continue
         where[code] = row.number
@@ -294,8 +324,9 @@ def parse(
             errors.append(
                 row.problem(
                     COL_VALUE,
-                    f"{label}（{code}）应为数字，不能是逻辑值",
-                    f"{code} must be a number, not TRUE/FALSE",
+                    deferred(
+                        gettext_lazy("%(label)s（%(code)s）应为数字，不能是逻辑值"), label=label, code=code
+                    ),
                 )
             )
         elif isinstance(value, int | float):
@@ -306,8 +337,12 @@ def parse(
                 errors.append(
                     row.problem(
                         COL_VALUE,
-                        f"{label}（{code}）应为数字，收到 {len(text)} 个字符的文本",
-                        f"{code} must be a number, got {len(text)} characters of text",
+                        deferred(
+                            gettext_lazy("%(label)s（%(code)s）应为数字，收到 %(length)s 个字符的文本"),
+                            label=label,
+                            code=code,
+                            length=len(text),
+                        ),
                     )
                 )
             else:
@@ -316,8 +351,9 @@ def parse(
             errors.append(
                 row.problem(
                     COL_VALUE,
-                    f"{label}（{code}）应为数字，收到日期/时间",
-                    f"{code} must be a number, got a date/time",
+                    deferred(
+                        gettext_lazy("%(label)s（%(code)s）应为数字，收到日期/时间"), label=label, code=code
+                    ),
                 )
             )
     return errors, meta, raw, where
@@ -329,9 +365,9 @@ def _check_identity(
     """The _meta sheet's template version (B1), credit code (B2) and period (B3) against the upload's."""
     errors = []
 
-    def problem(key: str, default_row: int, zh: str, en: str) -> None:
+    def problem(key: str, default_row: int, text) -> None:
         errors.append(
-            UploadProblem(zh, en, sheet=META_SHEET, row=meta.get(key, ("", default_row))[1], column="B")
+            UploadProblem(text, sheet=META_SHEET, row=meta.get(key, ("", default_row))[1], column="B")
         )
 
     version = meta.get("template_version", ("", 1))[0]
@@ -339,24 +375,33 @@ def _check_identity(
         problem(
             "template_version",
             1,
-            f"模板版本为“{version[:20]}”，本报告期应使用第 {template_version} 版模板，请重新下载",
-            f"template version {version[:20]!r}; this period needs version {template_version}",
+            deferred(
+                gettext_lazy("模板版本为“%(found)s”，本报告期应使用第 %(version)s 版模板，请重新下载"),
+                found=version[:20],
+                version=template_version,
+            ),
         )
     code = meta.get("credit_code", ("", 2))[0]
     if code != institution.credit_code:
         problem(
             "credit_code",
             2,
-            f"工作簿属于其他机构（{code[:20]}），不是 {institution.credit_code}",
-            f"workbook belongs to another institution ({code[:20]})",
+            deferred(
+                gettext_lazy("工作簿属于其他机构（%(found)s），不是 %(code)s"),
+                found=code[:20],
+                code=institution.credit_code,
+            ),
         )
     p = meta.get("period", ("", 3))[0]
     if p != str(period):
         problem(
             "period",
             3,
-            f"工作簿报告期为“{p[:20]}”，与上传的报告期 {period} 不符",
-            f"workbook period {p[:20]!r} does not match {period}",
+            deferred(
+                gettext_lazy("工作簿报告期为“%(found)s”，与上传的报告期 %(period)s 不符"),
+                found=p[:20],
+                period=str(period),
+            ),
         )
     return errors
 
@@ -380,9 +425,7 @@ def import_upload(
     if value_errors:
         return ImportResult(
             errors=[
-                UploadProblem(
-                    e["message_zh"], e["message_en"], sheet=DATA_SHEET, row=e["row"], column=VALUE_COL_LETTER
-                )
+                UploadProblem(e["message"], sheet=DATA_SHEET, row=e["row"], column=VALUE_COL_LETTER)
                 for e in value_errors
             ]
         )
@@ -392,5 +435,5 @@ def import_upload(
                 actor=actor, institution=institution, period=period, values=raw, channel=Channel.EXCEL
             )
     except services.FilingError as exc:
-        return ImportResult(errors=[UploadProblem(exc.message, exc.message)])
+        return ImportResult(errors=[UploadProblem(exc.message)])
     return ImportResult(filing=filing, version=version, findings=findings)

@@ -8,9 +8,12 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, User
 from core.excel import Table, xlsx_bytes
+from core.templatetags.portal import localized
 
 from . import selectors, services
 from .choices import FilingStatus, Unit
@@ -105,14 +108,20 @@ def _column_labels(columns: list[str], names: dict[str, str]) -> dict[str, str]:
     others = [c for c in columns if c[:1].isdigit() and c not in names]
     names.update(
         {
-            code: f"{name}（省本级）"
+            code: _("%(name)s（省本级）") % {"name": name}
             for code, name in Region.objects.filter(code__in=others).values_list("code", "name")
         }
     )
-    return {c: names.get(c, c) for c in columns}
+    return {c: names.get(c) or str(TOTAL_LABELS.get(c, c)) for c in columns}
 
 
-TOTALS = ("合计", "省级机构", "市级机构", "县级机构")
+TOTALS = ("合计", "省级机构", "市级机构", "县级机构")  # the keys of the total columns
+TOTAL_LABELS = {
+    "合计": gettext_lazy("合计"),
+    "省级机构": gettext_lazy("省级机构"),
+    "市级机构": gettext_lazy("市级机构"),
+    "县级机构": gettext_lazy("县级机构"),
+}
 
 
 def _sums_sql(filings, codes: list[str], region_code: str) -> tuple[dict, dict, dict]:
@@ -162,19 +171,26 @@ def _sums_sql(filings, codes: list[str], region_code: str) -> tuple[dict, dict, 
 
 def aggregate_xlsx(*, user: User, period: Period, region_code: str, statuses=AGGREGATE_DEFAULT) -> bytes:
     fields, columns, labels, sums, counts = aggregate(user, period, region_code, statuses)
-    included = "、".join(str(FilingStatus(s).label) for s in statuses)
-    rows = [["", "", "报送机构数", "", *[counts[c] for c in columns]]]
+    included = _("、").join(str(FilingStatus(s).label) for s in statuses)
+    rows = [["", "", _("报送机构数"), "", *[counts[c] for c in columns]]]
     units = {value: str(label) for value, label in Unit.choices}  # translated once, not per field
     rows += [
-        [f.section, f.code, f.label_zh, units.get(f.unit, f.unit), *[sums[c][f.code] for c in columns]]
+        [
+            f.section,
+            f.code,
+            localized(f, "label"),
+            units.get(f.unit, f.unit),
+            *[sums[c][f.code] for c in columns],
+        ]
         for f in fields
     ]
     return xlsx_bytes(
         Table(
-            "汇总",
-            ["部分", "字段代码", "项目", "单位", *[labels[c] for c in columns]],
+            _("汇总"),
+            [_("部分"), _("字段代码"), _("项目"), _("单位"), *[labels[c] for c in columns]],
             rows,
-            title=f"{period.label} 融资担保公司季度报表汇总（{region_code or '全国'}；含状态：{included}）",
+            title=_("%(period)s 融资担保公司季度报表汇总（%(region)s；含状态：%(statuses)s）")
+            % {"period": period.label, "region": region_code or _("全国"), "statuses": included},
             widths=[8, 28, 40, 8, *[16] * len(columns)],
             freeze_columns=4,
         )
@@ -183,26 +199,27 @@ def aggregate_xlsx(*, user: User, period: Period, region_code: str, statuses=AGG
 
 def filings_table(*, user: User, period: Period) -> Table:
     """The latest submitted version of every filing of the period in the user's scope, one row each:
-    Chinese headers (field label with its code, the contract), the status as people read it, times in
-    local time; values as numbers."""
+    headers in the reader's language (field label with its code, the contract), the status as people
+    read it, times in local time; values as numbers."""
     template = services.template_for(period)
     fields = services.template_fields(template)
     codes = [f.code for f in fields]
     status = dict(selectors.filings_for(user, period).values_list("pk", "status"))
     header = [
-        "统一社会信用代码",
-        "机构名称",
-        "地区代码",
-        "地区",
-        "报告期",
-        "状态",
-        "版本",
-        "零报告",
-        "报送时间",
-        "校验规则集",
-        "数据摘要（SHA-256）",
-        *[f"{f.label_zh}（{f.code}）" for f in fields],
+        _("统一社会信用代码"),
+        _("机构名称"),
+        _("地区代码"),
+        _("地区"),
+        _("报告期"),
+        _("状态"),
+        _("版本"),
+        _("零报告"),
+        _("报送时间"),
+        _("校验规则集"),
+        _("数据摘要（SHA-256）"),
+        *[_("%(label)s（%(code)s）") % {"label": localized(f, "label"), "code": f.code} for f in fields],
     ]
+    yes, no = _("是"), _("否")
     rows = [
         [
             inst.credit_code,
@@ -212,7 +229,7 @@ def filings_table(*, user: User, period: Period) -> Table:
             period.label,
             str(FilingStatus(status[v.filing_id]).label) if v.filing_id in status else "",
             v.number,
-            "是" if v.nil_return else "否",
+            yes if v.nil_return else no,
             timezone.localtime(v.submitted_at).strftime("%Y-%m-%d %H:%M:%S") if v.submitted_at else "",
             v.ruleset_version,
             v.values_hash,
@@ -220,4 +237,4 @@ def filings_table(*, user: User, period: Period) -> Table:
         ]
         for inst, v in latest_values(user, period)
     ]
-    return Table("报表", header, rows)
+    return Table(_("报表"), header, rows)

@@ -19,9 +19,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
-from core.exceptions import AppError, pick_language
+from core.exceptions import AppError, Message, deferred
 from core.memo import per_request
 from core.parsing import BadValue, parse_decimal, quote
 from core.policy import Governing, governing
@@ -88,7 +89,7 @@ def _errors_by_field(errors: list[dict]) -> dict[str, list[str]]:
     """parse_values' error rows → {field code: [messages in the active language]} for FilingError."""
     out: dict[str, list[str]] = {}
     for e in errors:
-        out.setdefault(e["field"], []).append(pick_language(e["message_zh"], e["message_en"]))
+        out.setdefault(e["field"], []).append(str(e["message"]))
     return out
 
 
@@ -222,22 +223,19 @@ def parse_values(
 ) -> tuple[dict[str, str], list[dict]]:
     """Normalise {code: value} from any channel to {code: canonical decimal string}; empty values dropped.
 
-    Errors are dicts {field, message_zh, message_en} (plus whatever `where(code)` adds, e.g. sheet/cell).
+    Errors are dicts {field, message} (plus whatever `where(code)` adds, e.g. sheet/cell); the message is
+    deferred: it reads in the language of whoever is shown it.
     Money: finite decimals with at most 2 places; counts: whole numbers ≥ 0.
     """
     by_code = {f.code: f for f in fields}
     values, errors = {}, []
 
-    def err(code, zh, en):
-        errors.append({"field": code, "message_zh": zh, "message_en": en, **(where(code) if where else {})})
+    def err(code: str, message: Message) -> None:
+        errors.append({"field": code, "message": message, **(where(code) if where else {})})
 
     for code, value in raw.items():
         if code not in by_code:
-            err(
-                code,
-                f"未知字段代码 {code}（模板中没有此字段）",
-                f"unknown field code {code!r} (not in the template)",
-            )
+            err(code, deferred(gettext_lazy("未知字段代码 %(code)s（模板中没有此字段）"), code=code))
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
@@ -245,28 +243,33 @@ def parse_values(
         try:
             number = parse_decimal(value, name=code, label=label, max_digits_before_point=MAX_DIGITS)
         except BadValue as exc:
-            err(code, exc.zh, exc.en)
+            err(code, exc.text)
             continue
         text = quote(value)
         if by_code[code].unit == Unit.COUNT:
             if number != number.to_integral_value() or number < 0:
                 err(
                     code,
-                    f"{label}应为非负整数，收到 {text}",
-                    f"{code} must be a whole number ≥ 0, got {text}",
+                    deferred(
+                        gettext_lazy("%(label)s应为非负整数，收到 %(text)s"),
+                        label=label,
+                        code=code,
+                        text=text,
+                    ),
                 )
                 continue
             values[code] = str(int(number))
         else:
             if number != number.quantize(Decimal("0.01")):
                 ratio = 0 < abs(number) < 1  # 0.015: a rate typed into an amount
-                err(
-                    code,
-                    f"{label}最多保留两位小数（万元），收到“{text}”"
-                    + ("；看起来像百分比或比率，本栏应填金额" if ratio else ""),
-                    f"{code} allows at most 2 decimal places, got {text!r}"
-                    + ("; it looks like a percentage or ratio, this field takes an amount" if ratio else ""),
+                message = (
+                    gettext_lazy(
+                        "%(label)s最多保留两位小数（万元），收到“%(text)s”；看起来像百分比或比率，本栏应填金额"
+                    )
+                    if ratio
+                    else gettext_lazy("%(label)s最多保留两位小数（万元），收到“%(text)s”")
                 )
+                err(code, deferred(message, label=label, code=code, text=text))
                 continue
             values[code] = str(number.quantize(Decimal("0.01")))
     return values, errors
@@ -420,7 +423,7 @@ def _require_maker(actor: Actor, institution_id: int) -> None:
 def _require_checker(actor: Actor, institution_id: int) -> None:
     if not may_submit_filing(actor, institution_id):
         raise FilingError(
-            _("须由本机构审核人报送（填报人编制、审核人报送）/ only the institution's approver may submit"),
+            _("须由本机构审核人报送（填报人编制、审核人报送）"),
             code="forbidden",
         )
 
@@ -856,7 +859,7 @@ def due_setting_save(
     if not (
         1 <= days_after_quarter_end <= 90 and 0 <= remind_days_before <= 30 and 0 <= overdue_days_after <= 30
     ):
-        raise FilingError(_("天数超出范围（报送期限1–90天，提醒0–30天）/ days out of range"))
+        raise FilingError(_("天数超出范围（报送期限1–90天，提醒0–30天）"))
     setting, created = DueDateSetting.objects.update_or_create(
         region_code=region_code or "",
         effective_from=effective_from,
@@ -901,9 +904,7 @@ def tolerance_save(
     if absolute is None or absolute < 0:
         errors["absolute"] = [_("绝对容差须为不小于 0 的数")]
     if relative is None or not (0 <= relative <= 1):
-        errors["relative"] = [
-            _("相对容差须在 0 至 1 之间（小数）/ the relative tolerance must be a fraction 0–1")
-        ]
+        errors["relative"] = [_("相对容差须在 0 至 1 之间（小数）")]
     if not source.strip():
         errors["source"] = [_("请填写依据")]
     if errors:

@@ -492,16 +492,16 @@ def _publicity_table(params) -> Table:
         for e in selectors.publicity_list(**params)
     )
     return Table(
-        name="公示名单",
+        name=_("公示名单"),
         header=[
-            "政策",
-            "机构名称",
-            "统一社会信用代码",
-            "年度",
-            "金额（万元）",
-            "公示开始",
-            "公示结束",
-            "状态",
+            _("政策"),
+            _("机构名称"),
+            _("统一社会信用代码"),
+            _("年度"),
+            _("金额（万元）"),
+            _("公示开始"),
+            _("公示结束"),
+            _("状态"),
         ],
         rows=rows,
     )
@@ -562,22 +562,22 @@ def export_applications(request: HttpRequest) -> HttpResponse:
         for a in selectors.applications_for(request.user, **params).iterator(chunk_size=2000)
     )
     table = Table(
-        name="补贴申请",
+        name=_("补贴申请"),
         header=[
-            "编号",
-            "政策",
-            "机构名称",
-            "统一社会信用代码",
-            "地区",
-            "年度",
-            "状态",
-            "测算金额（万元）",
-            "核定金额（万元）",
-            "拨付金额（万元）",
-            "调整原因",
-            "不予通过原因",
-            "拨付日期",
-            "拨付凭证号",
+            _("编号"),
+            _("政策"),
+            _("机构名称"),
+            _("统一社会信用代码"),
+            _("地区"),
+            _("年度"),
+            _("状态"),
+            _("测算金额（万元）"),
+            _("核定金额（万元）"),
+            _("拨付金额（万元）"),
+            _("调整原因"),
+            _("不予通过原因"),
+            _("拨付日期"),
+            _("拨付凭证号"),
         ],
         rows=rows,
     )
@@ -606,16 +606,16 @@ def export_lines(request: HttpRequest, pk: int) -> HttpResponse:
         for line in selectors.application_lines(request.user, application).iterator(chunk_size=5000)
     )
     table = Table(
-        name="测算明细",
+        name=_("测算明细"),
         header=[
-            "项目",
-            "符合条件",
-            "说明",
-            "补贴档次",
-            "天数",
-            "计算基数（万元）",
-            "比例",
-            "金额（万元，未舍入）",
+            _("项目"),
+            _("符合条件"),
+            _("说明"),
+            _("补贴档次"),
+            _("天数"),
+            _("计算基数（万元）"),
+            _("比例"),
+            _("金额（万元，未舍入）"),
         ],
         rows=rows,
     )

@@ -348,6 +348,19 @@ class Indicator:
             return _english_names().get(self.code, self.name_zh)
         return self.name_zh
 
+    @property
+    def basis(self) -> str:
+        """Source and notes in the user's language: the Chinese texts of the definitions are the msgids,
+        their English is in the catalogue (test_languages checks that every one has it)."""
+        from django.utils.translation import gettext
+
+        if not self.notes:
+            return gettext(self.source)
+        return gettext("%(source)s（%(notes)s）") % {
+            "source": gettext(self.source),
+            "notes": gettext(self.notes),
+        }
+
     def formula_text(self, params: Params) -> str:
         """The formula with the parameters in force written in (policy rows, never literals)."""
         return self.formula.format(**_formula_values(params))

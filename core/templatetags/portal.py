@@ -35,16 +35,17 @@ def pct(value, places=2):
 
 @register.filter
 def localized(obj, name):
-    """`obj.<name>_en` when the user reads English, else `obj.<name>_zh`; objects and dicts alike:
+    """`obj.<name>_en` when the user reads English, else `obj.<name>_zh` (or `obj.<name>` where the
+    Chinese has no suffix, as in a stored batch finding); objects and dicts alike:
     {{ finding|localized:"message" }}, {{ field|localized:"label" }}."""
     from django.utils.translation import get_language
 
-    def read(suffix):
-        key = f"{name}_{suffix}"
+    def read(key):
         return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
 
     english = (get_language() or "").startswith("en")
-    return (english and read("en")) or read("zh") or ""  # English falls back to Chinese where it is missing
+    # English falls back to Chinese where it is missing
+    return (english and read(f"{name}_en")) or read(f"{name}_zh") or read(name) or ""
 
 
 # Internal values a history reader has no use for: keys, hashes, bookkeeping times.

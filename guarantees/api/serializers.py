@@ -2,6 +2,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.templatetags.portal import localized
+
 from ..models import ImportBatch
 
 
@@ -30,9 +32,12 @@ class BatchFindingSerializer(serializers.Serializer):
     sheet = serializers.CharField()
     row = serializers.IntegerField()
     column = serializers.CharField()
-    message = serializers.CharField(
-        help_text="the finding, naming sheet, row and column (in the language of the upload)"
+    message = serializers.SerializerMethodField(
+        help_text="the finding, naming sheet, row and column, in the reader's language"
     )
+
+    def get_message(self, finding: dict) -> str:
+        return localized(finding, "message")
 
 
 class BatchSerializer(serializers.ModelSerializer):

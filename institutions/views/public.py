@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy
 
 from core.excel import Table, export_response
 from core.permissions import public
@@ -41,23 +42,25 @@ def _download(
         return export_response(
             f"{name}.csv",
             Table(
-                name, [label for _key, label in columns], ([row[key] for key, _l in columns] for row in rows)
+                name,
+                [str(label) for _key, label in columns],
+                ([row[key] for key, _l in columns] for row in rows),
             ),
         )
     return None
 
 
 REGISTER_COLUMNS = [
-    ("institution", "机构名称"),
-    ("credit_code", "统一社会信用代码"),
-    ("licence_number", "许可证编号"),
-    ("region_code", "注册地代码"),
-    ("region", "注册地"),
-    ("licence_status", "许可证状态"),
-    ("institution_status", "经营状态"),
-    ("issued_on", "发证日期"),
-    ("cancelled_on", "注销日期"),
-    ("revoked_on", "吊销日期"),
+    ("institution", gettext_lazy("机构名称")),
+    ("credit_code", gettext_lazy("统一社会信用代码")),
+    ("licence_number", gettext_lazy("许可证编号")),
+    ("region_code", gettext_lazy("注册地代码")),
+    ("region", gettext_lazy("注册地")),
+    ("licence_status", gettext_lazy("许可证状态")),
+    ("institution_status", gettext_lazy("经营状态")),
+    ("issued_on", gettext_lazy("发证日期")),
+    ("cancelled_on", gettext_lazy("注销日期")),
+    ("revoked_on", gettext_lazy("吊销日期")),
 ]
 
 
@@ -110,15 +113,15 @@ def public_register(request):
 
 
 GOVLIST_COLUMNS = [
-    ("institution", "机构名称"),
-    ("credit_code", "统一社会信用代码"),
-    ("region", "注册地"),
-    ("batch", "纳入批次"),
-    ("published_on", "发布日期"),
-    ("capital_replenishment", "建立资本金持续补充机制"),
-    ("risk_compensation", "建立风险补偿机制"),
-    ("national_fund_equity", "国家融资担保基金股权投资"),
-    ("national_fund_reguarantee", "与国家融资担保基金开展再担保合作"),
+    ("institution", gettext_lazy("机构名称")),
+    ("credit_code", gettext_lazy("统一社会信用代码")),
+    ("region", gettext_lazy("注册地")),
+    ("batch", gettext_lazy("纳入批次")),
+    ("published_on", gettext_lazy("发布日期")),
+    ("capital_replenishment", gettext_lazy("建立资本金持续补充机制")),
+    ("risk_compensation", gettext_lazy("建立风险补偿机制")),
+    ("national_fund_equity", gettext_lazy("国家融资担保基金股权投资")),
+    ("national_fund_reguarantee", gettext_lazy("与国家融资担保基金开展再担保合作")),
 ]
 
 
@@ -159,15 +162,15 @@ def public_govlist(request):
 
 
 NOTICE_COLUMNS = [
-    ("id", "编号"),
-    ("title", "标题"),
-    ("kind", "类型"),
-    ("issuing_body", "发布机关"),
-    ("published_on", "公告日期"),
-    ("period_label", "公告期间"),
-    ("document_no", "文号"),
-    ("items", "条目数"),
-    ("url", "网址"),
+    ("id", gettext_lazy("编号")),
+    ("title", gettext_lazy("标题")),
+    ("kind", gettext_lazy("类型")),
+    ("issuing_body", gettext_lazy("发布机关")),
+    ("published_on", gettext_lazy("公告日期")),
+    ("period_label", gettext_lazy("公告期间")),
+    ("document_no", gettext_lazy("文号")),
+    ("items", gettext_lazy("条目数")),
+    ("url", gettext_lazy("网址")),
 ]
 
 
@@ -197,10 +200,10 @@ def public_notices(request):
 
 
 ITEM_COLUMNS = [
-    ("seq", "序号"),
-    ("institution", "机构名称"),
-    ("licence_number", "许可证编号"),
-    ("remark", "备注"),
+    ("seq", gettext_lazy("序号")),
+    ("institution", gettext_lazy("机构名称")),
+    ("licence_number", gettext_lazy("许可证编号")),
+    ("remark", gettext_lazy("备注")),
 ]
 
 

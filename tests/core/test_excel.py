@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from python_calamine import CalamineWorkbook
 
 from core.excel import Table, UploadRejected, csv_text, export_response, neutralise, read_upload, xlsx_bytes
@@ -51,8 +52,9 @@ def test_reader_gives_values_from_a1_with_addresses():
         (4, ["", -3.0, ""]),
     ]
     assert (rows[3].get(1), rows[3].get(7), rows[3].cell(1)) == (-3.0, "", "B4")
-    problem = rows[3].problem(1, "须为非负数", "must not be negative")
-    assert str(problem) == "工作表「机构」第4行 B列：须为非负数"
+    problem = rows[3].problem(1, gettext_lazy("须为非负整数。"))
+    assert str(problem) == "工作表「机构」第4行 B列：须为非负整数。"
+    assert problem.message_en == "sheet '机构', row 4, column B: Must be a non-negative integer."
     assert problem.cell == "B4"
 
 

@@ -134,7 +134,6 @@ def test_regulator_cannot_create_institution_outside_jurisdiction(users):
             "errors": {
                 "credit_code": [
                     f"统一社会信用代码“{bad['credit_code']}”无效：应为18位且校验位符合GB 32100-2015。"
-                    "(Invalid unified social credit code.)"
                 ]
             },
         },
@@ -214,11 +213,7 @@ def test_agreement_shares_must_sum_to_100(users, registry_objects):
         {
             "code": "invalid",
             "detail": "输入有误，请检查各字段",
-            "errors": {
-                "share_bank": [
-                    "各方分担比例之和须恰为100%，当前为110%。(Risk shares must sum to exactly 100%.)"
-                ]
-            },
+            "errors": {"share_bank": ["各方分担比例之和须恰为100%，当前为110%。"]},
         },
     )
     assert Agreement.objects.get(pk=agreement.pk).share_bank == agreement.share_bank

@@ -174,10 +174,7 @@ def test_errors_name_sheet_row_column_and_nothing_is_stored(users):
         ("许可证", 5, "A", "许可证编号"),
         ("许可证", 5, "D", "发证日期"),
     ]
-    assert (
-        str(exc.value.cells[1])
-        == "工作表“机构”第5行E列（注册地代码）：未知的行政区划代码“519999”。(Unknown region code.)"
-    )
+    assert str(exc.value.cells[1]) == "工作表“机构”第5行E列（注册地代码）：未知的行政区划代码“519999”。"
     # the one application error: all cells by reference, for an API client
     assert (exc.value.code, exc.value.status) == ("invalid", 400)
     assert exc.value.message == "发现 9 处错误，未写入任何数据"
@@ -192,7 +189,7 @@ def test_errors_name_sheet_row_column_and_nothing_is_stored(users):
         "许可证!A5",
         "许可证!D5",
     ]
-    assert exc.value.errors["机构!E5"] == ["未知的行政区划代码“519999”。(Unknown region code.)"]
+    assert exc.value.errors["机构!E5"] == ["未知的行政区划代码“519999”。"]
     assert Institution.objects.filter(credit_code__in=[PARENT, BRANCH]).count() == 0
     assert Licence.objects.count() == 0
 
@@ -202,11 +199,7 @@ def test_licence_number_checked_at_write_keeps_all_or_nothing(users):
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook(GOOD_INSTITUTIONS, licences), actor=users["sc_regulator"])
     assert [(e.sheet, e.row, e.column) for e in exc.value.cells] == [("许可证", 4, "A")]
-    assert exc.value.errors == {
-        "许可证!A4": [
-            "许可证编号“浙A1”不符合川的编号格式（首字应为“川”）。(Licence number 浙A1 does not match the province pattern.)"
-        ]
-    }
+    assert exc.value.errors == {"许可证!A4": ["许可证编号“浙A1”不符合川的编号格式（首字应为“川”）。"]}
     assert not Institution.objects.filter(credit_code=PARENT).exists() and Licence.objects.count() == 0
 
 
@@ -260,8 +253,8 @@ def test_city_regulator_cannot_import_outside_jurisdiction(users, mianyang_insti
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook(rows, []), actor=users["cd_regulator"])
     assert [(e.row, e.column, e.message) for e in exc.value.cells] == [
-        (4, "E", "该地区不在您的辖区内。(Region outside your jurisdiction.)"),
-        (3, "A", "无权修改该机构。(Not allowed to change this institution.)"),
+        (4, "E", "该地区不在您的辖区内。"),
+        (3, "A", "无权修改该机构。"),
     ]
     mianyang_institution.refresh_from_db()
     assert mianyang_institution.name == "绵阳测试融资担保有限公司"
@@ -320,7 +313,7 @@ def test_licence_row_outside_the_city_is_refused_and_nothing_is_stored(users, re
             2,
             "B",
             "统一社会信用代码",
-            "无权管理该机构的许可证。(Not allowed to manage this institution's licences.)",
+            "无权管理该机构的许可证。",
         )
     ]
     licence.refresh_from_db()
@@ -419,7 +412,7 @@ def test_import_refuses_what_the_licence_pages_cannot_do(users, registry_objects
     with pytest.raises(ImportFailed) as exc:
         registry_import(workbook([], [licence_row(licence, "有效")]), actor=users["sc_regulator"])
     assert [(e.row, e.column, e.message) for e in exc.value.cells] == [
-        (2, "F", "已注销或吊销的许可证不能再修改。(A cancelled or revoked licence cannot be changed.)")
+        (2, "F", "已注销或吊销的许可证不能再修改。")
     ]
     licence.refresh_from_db()
     assert licence.status == "cancelled"

@@ -28,7 +28,7 @@ def test_generated_workbook_layout(good, chengdu_institution):
         "部分",
         "字段代码",
         "项目",
-        "Item",
+        "英文名称",
         "单位",
         "口径",
         "本期数",
