@@ -91,8 +91,13 @@ def institution_upsert(*, actor: Actor, credit_code: str, **fields) -> tuple[Ins
         audit.record(actor=actor, action=audit.Action.CREATE, instance=institution)
         return institution, True
     before = audit.snapshot(institution)
+    previous_status, previous_since = institution.status, institution.status_changed_on
     for name, value in fields.items():
         setattr(institution, name, value)
+    if institution.status != previous_status and institution.status_changed_on in (None, previous_since):
+        # no date given with the new status: it takes effect today (the completeness board counts a
+        # company in the quarters that ended before it stopped operating)
+        institution.status_changed_on = timezone.localdate()
     institution.full_clean()
     after = audit.snapshot(institution)
     if after != before:
