@@ -56,7 +56,7 @@ def test_seed_demo_is_deterministic_and_rerunnable(demo):
         len(first) == 88 + 3 + 14 + subsidy_companies
     )  # + the cross-province branches of institutions.demo.BRANCHES + the notice companies
     # Only the award list files: the notice companies' licences ended in 2020, before the demo quarters.
-    assert Filing.objects.count() == 699
+    assert Filing.objects.count() == 961
     assert set(Filing.objects.values_list("institution__kind", flat=True).distinct()) == {"legal_entity"}
     assert Filing.objects.values("institution").distinct().count() == 88
     assert not Filing.objects.filter(
@@ -84,7 +84,7 @@ def test_seed_demo_rebuilds_changed_demo_filings_and_their_indicators(demo, monk
     assert rebuilt.pk != filing.pk
     assert rebuilt.indicator_values.get(code="leverage").value == Decimal("9.269522")
     assert not rebuilt.indicator_breaches.filter(threshold__code="LEV-01").exists()
-    assert Filing.objects.count() == 699
+    assert Filing.objects.count() == 961
 
 
 def test_each_demo_login_sees_its_scope(demo):

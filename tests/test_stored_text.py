@@ -49,7 +49,7 @@ def _api(user, url: str, language: str):
 
 
 def test_a_plain_text_is_kept_and_shown_as_typed():
-    assert store("部分业务不符合产业政策 / see note") == "部分业务不符合产业政策 / see note"
+    assert store("部分业务不符合产业政策 / 见附件") == "部分业务不符合产业政策 / 见附件"
     assert _in("en", lambda: show("部分业务不符合产业政策")) == "部分业务不符合产业政策"
     assert show(None) == ""
 
