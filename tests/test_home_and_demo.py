@@ -109,6 +109,40 @@ def test_regulator_home(demo, client_for):
     assert {c["name"] for c in sc.context["by_child"]} >= {"成都市", "绵阳市"}
     assert sum(c["value"] for c in sc.context["by_child"]) + sc.context["own_level_count"] == in_sichuan
 
+    # The demo's earlier quarters look like a real province's: 2024Q2 mostly filed on time, one missing.
+    board = client_for(User.objects.get(username="sc_regulator")).get(
+        "/reporting/completeness/?period=2024Q2"
+    )
+    counts = board.context["counts"]
+    assert {k: counts[k] for k in ("obliged", "filed", "accepted", "late", "missing", "overdue")} == {
+        "obliged": 88,
+        "filed": 87,
+        "accepted": 87,
+        "late": 12,
+        "missing": 1,
+        "overdue": 1,
+    }
+    guangyuan = next(c for c in board.context["by_city"] if c["code"] == "510800")
+    assert (
+        guangyuan["name"],
+        guangyuan["obliged"],
+        guangyuan["filed"],
+        guangyuan["late"],
+        guangyuan["missing"],
+    ) == (
+        "广元市",
+        8,
+        7,
+        3,
+        1,
+    )
+    missing = client_for(User.objects.get(username="sc_regulator")).get(
+        "/reporting/completeness/?period=2024Q2&state=missing"
+    )
+    assert [r["institution"].name for r in missing.context["page"].object_list] == [
+        "广元市广信农业融资担保股份有限公司"
+    ]
+
     # The page costs the same number of queries however the institutions are spread.
     client = client_for(User.objects.get(username="sc_regulator"))
     with CaptureQueriesContext(connection) as before:

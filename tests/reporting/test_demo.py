@@ -50,7 +50,7 @@ def test_seed_all_institutions_consistent_rerunnable(db):
         "returned": 6,
         "amended": 3,
     }
-    assert 40 <= stats["late"] <= 110
+    assert 55 <= stats["late"] <= 150  # about one in ten of 961
     assert Filing.objects.values("institution").distinct().count() == 88
     status = Counter(Filing.objects.filter(year=2026, quarter=3).values_list("status", flat=True))
     assert status == {"accepted": 66, "submitted": 13, "returned": 3, "draft": 2}
