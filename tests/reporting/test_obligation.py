@@ -244,3 +244,38 @@ def test_the_province_board_counts_each_quarter_by_the_status_then(client, provi
             "绵阳测试融资担保有限公司",
         ],
     )
+
+
+def test_the_migration_dates_the_existing_leavers_from_the_trail_or_their_licences():
+    import importlib
+
+    from django.apps import apps
+
+    from core import audit
+    from institutions.models import Institution
+
+    fill = importlib.import_module("institutions.migrations.0005_institution_status_changed_on")
+    audited = InstitutionFactory()
+    before = audit.snapshot(audited)
+    audited.status = "deregistered"
+    audited.save()
+    audit.record(actor=None, action=audit.Action.UPDATE, instance=audited, before=before)
+    revoked = _licensed(
+        InstitutionFactory(status="exiting"), "川A110345", dt.date(2019, 1, 1), revoked_on=dt.date(2024, 8, 2)
+    )
+    unknown = InstitutionFactory(status="suspended")
+    operating = InstitutionFactory()
+    fill.fill_status_changed_on(apps, None)
+    dates = dict(
+        Institution.objects.filter(pk__in=[audited.pk, revoked.pk, unknown.pk, operating.pk]).values_list(
+            "pk", "status_changed_on"
+        )
+    )
+    from django.utils import timezone
+
+    assert dates == {
+        audited.pk: timezone.localdate(),  # the day the trail recorded the change
+        revoked.pk: dt.date(2024, 8, 2),
+        unknown.pk: None,
+        operating.pk: None,
+    }
