@@ -1,10 +1,10 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import audit
 from core.admin import AuditedAdmin
+from core.stored_text import Message
 
 from .models import ApiKey, Region, User
 from .services import enrolment_code_issue
@@ -42,7 +42,7 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
                 action=audit.Action.SECURITY,
                 what=str(obj),
                 instance=obj,
-                note=gettext("管理后台：修改密码"),
+                note=Message("管理后台：修改密码"),
             )
         return entry
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core import audit
 from core.net import client_ip
+from core.stored_text import Message
 
 HOUR = 60 * 60
 
@@ -46,7 +47,7 @@ class PasswordResetView(auth_views.PasswordResetView):
                 actor=None,
                 action=audit.Action.SECURITY,
                 what=email[:300],
-                note=_("重置密码请求过于频繁，已拒绝"),
+                note=Message("重置密码请求过于频繁，已拒绝"),
                 changes={"ip": client_ip(request)},
             )
             message = _("重置请求过于频繁，请一小时后再试。")
@@ -64,7 +65,7 @@ class PasswordResetView(auth_views.PasswordResetView):
                 action=audit.Action.SECURITY,
                 what=str(user),
                 instance=user,
-                note=_("请求重置密码，已发送邮件"),
+                note=Message("请求重置密码，已发送邮件"),
                 changes={"ip": client_ip(self.request)},
             )
         if not users:
@@ -72,7 +73,7 @@ class PasswordResetView(auth_views.PasswordResetView):
                 actor=None,
                 action=audit.Action.SECURITY,
                 what=email[:300],
-                note=_("请求重置密码：无此邮箱的有效账户"),
+                note=Message("请求重置密码：无此邮箱的有效账户"),
                 changes={"ip": client_ip(self.request)},
             )
         return super().form_valid(form)
@@ -89,7 +90,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             action=audit.Action.SECURITY,
             what=str(form.user),
             instance=form.user,
-            note=_("通过邮件链接重置密码"),
+            note=Message("通过邮件链接重置密码"),
             changes={"ip": client_ip(self.request)},
         )
         return response

@@ -7,13 +7,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from core import audit
 from core.permissions import require
 from core.roles import Role, is_admin
+from core.stored_text import Message
 
 from .models import ApiKey, ApiKeyScope, EnrolmentCode, Region, User
 
@@ -72,7 +72,7 @@ def enrolment_code_issue(*, actor, user: User) -> str:
         action=audit.Action.SECURITY,
         what=str(user),
         instance=user,
-        note=_("签发双因素绑定授权码"),
+        note=Message("签发双因素绑定授权码"),
         changes={"devices_removed": devices},
     )
     return code
@@ -90,7 +90,7 @@ def enrolment_code_redeem(*, user: User, code: str) -> bool:
         action=audit.Action.SECURITY,
         what=str(user),
         instance=user,
-        note=_("使用绑定授权码") if used else _("绑定授权码无效"),
+        note=Message("使用绑定授权码") if used else Message("绑定授权码无效"),
     )
     return bool(used)
 
@@ -121,7 +121,7 @@ def token_revoke(*, actor, token: Token) -> None:
         action=audit.Action.SECURITY,
         what=str(token.user),
         instance=token.user,
-        note=_("吊销 API 令牌"),
+        note=Message("吊销 API 令牌"),
     )
     token.delete()
 
@@ -170,7 +170,7 @@ def api_key_create(*, actor, institution, name: str, scopes: list[str]) -> tuple
         user=user,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    audit.record(actor=actor, action=audit.Action.CREATE, instance=key, note=_("创建 API 密钥"))
+    audit.record(actor=actor, action=audit.Action.CREATE, instance=key, note=Message("创建 API 密钥"))
     return key, text
 
 
@@ -186,5 +186,5 @@ def api_key_revoke(*, actor, key: ApiKey) -> None:
             action=audit.Action.TRANSITION,
             instance=key,
             before=before,
-            note=_("吊销 API 密钥"),
+            note=Message("吊销 API 密钥"),
         )

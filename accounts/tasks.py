@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from core.jobs import job_progress, job_running
+from core.stored_text import Message
 
 from .services import regions_load
 
@@ -13,4 +14,4 @@ def regions_load_task(job_id: int) -> None:
             return
         count = regions_load()
         job_progress(job, done=count, total=count)
-        job.message = f"{count} regions"
+        job.message = Message("已更新 %(count)s 个行政区划", count=count)

@@ -3,6 +3,9 @@
 before = snapshot(obj)
 obj.status = "revoked"; obj.save()
 record(actor=user, action=AuditEvent.Action.TRANSITION, instance=obj, before=before, note=reason)
+
+A note typed by a person is kept as typed; a note the system writes is a core.stored_text.Message
+(note=Message("创建报表")), kept as msgid + params so each reader sees it in their language.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.db import models
 
 from .middleware import current_request_id
 from .models import AuditEvent
+from .stored_text import store
 
 Action = AuditEvent.Action
 
@@ -86,7 +90,7 @@ def record(
         object_id=str(instance.pk),
         object_repr=str(instance)[:300],
         changes=changes if changes is not None else diff(before, after),
-        note=note,
+        note=store(note),  # a system Message kept as msgid + params, shown in the reader's language
     )
 
 
@@ -120,5 +124,5 @@ def record_event(
         object_id=str(instance.pk) if instance is not None else object_id,
         object_repr=what[:300],
         changes=changes or {},
-        note=note,
+        note=store(note),  # a system Message kept as msgid + params, shown in the reader's language
     )

@@ -48,10 +48,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from .middleware import reset_request_id, set_request_id
 from .models import Job
+from .stored_text import Message, clip, store
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def jobs_relay(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str,
             log.error("job %s (%s) not completed after %s sends: failed", job.pk, job.task, job.send_attempts)
             job_fail(
                 job.pk,
-                _("已发送 %(send_attempts)s 次仍未完成") % {"send_attempts": job.send_attempts},
+                Message("已发送 %(send_attempts)s 次仍未完成", send_attempts=job.send_attempts),
             )
     for job in jobs:
         if job not in spent:
@@ -185,7 +185,7 @@ def job_running(job_id: int) -> Iterator[Job | None]:
                 _finish(job)
     except Exception as exc:
         log.exception("job %s failed", job_id)
-        job_fail(job_id, str(exc))
+        job_fail(job_id, getattr(exc, "message", None) or str(exc))  # an AppError's Message stays one
         raise
     finally:
         reset_request_id(token)
@@ -200,7 +200,9 @@ def job_progress(job: Job, *, done: int, total: int | None = None) -> None:
 
 def _finish(job: Job) -> None:
     now = timezone.now()
-    fields = {"done_count": job.done_count, "total": job.total, "message": job.message, "heartbeat_at": now}
+    # a Message (core.stored_text) is kept as msgid + params: each reader sees it in their language
+    message = clip(store(job.message), 2000)
+    fields = {"done_count": job.done_count, "total": job.total, "message": message, "heartbeat_at": now}
     if not job.parts.exists():  # a job with parts is done when they are
         fields.update(status=Job.Status.DONE, finished_at=now)
     Job.objects.filter(pk=job.pk).update(**fields)
@@ -215,11 +217,12 @@ def _finish(job: Job) -> None:
 def job_fail(job_id: int, message: str) -> None:
     """Fail a job that is queued (its claim rolled back, or never run) and its parent if running."""
     now = timezone.now()
+    message = clip(store(message), 2000)
     parent_id = Job.objects.filter(pk=job_id).values_list("parent_id", flat=True).first()
     Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.FAILED, message=message[:2000], finished_at=now
+        status=Job.Status.FAILED, message=message, finished_at=now
     )
     if parent_id:
         Job.objects.filter(pk=parent_id, status=Job.Status.RUNNING).update(
-            status=Job.Status.FAILED, message=message[:2000], finished_at=now
+            status=Job.Status.FAILED, message=message, finished_at=now
         )

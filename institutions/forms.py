@@ -229,11 +229,12 @@ class InstitutionForm(Bootstrap, forms.ModelForm):
             "legal_representative",
             "address",
             "status",
+            "status_changed_on",
             "is_reguarantee",
             "credit_reference_access",
             "staff_count",
         ]
-        widgets = {"established_on": DATE}
+        widgets = {"established_on": DATE, "status_changed_on": DATE}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

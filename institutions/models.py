@@ -74,6 +74,13 @@ class Institution(TimeStampedModel):
     status = models.CharField(
         _("经营状态"), max_length=16, choices=InstitutionStatus.choices, default=InstitutionStatus.OPERATING
     )
+    # when the company stopped operating (or changed status): a quarter ending before it was still due
+    status_changed_on = models.DateField(
+        _("状态变更日期"),
+        null=True,
+        blank=True,
+        help_text=_("当前经营状态的起始日期；注销、退出或暂停业务前结束的季度仍须报送"),
+    )
     is_reguarantee = models.BooleanField(_("再担保机构"), default=False)
     credit_reference_access = models.BooleanField(_("已接入征信系统"), default=False)
     staff_count = models.PositiveIntegerField(_("从业人员数"), null=True, blank=True)

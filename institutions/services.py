@@ -17,6 +17,7 @@ from core import audit
 from core.identifiers import id_last_four, id_number_hash, is_valid_id_number
 from core.permissions import require
 from core.scoping import subtree_prefix
+from core.stored_text import Message
 
 from .choices import (
     DutyKind,
@@ -90,8 +91,13 @@ def institution_upsert(*, actor: Actor, credit_code: str, **fields) -> tuple[Ins
         audit.record(actor=actor, action=audit.Action.CREATE, instance=institution)
         return institution, True
     before = audit.snapshot(institution)
+    previous_status, previous_since = institution.status, institution.status_changed_on
     for name, value in fields.items():
         setattr(institution, name, value)
+    if institution.status != previous_status and institution.status_changed_on in (None, previous_since):
+        # no date given with the new status: it takes effect today (the completeness board counts a
+        # company in the quarters that ended before it stopped operating)
+        institution.status_changed_on = timezone.localdate()
     institution.full_clean()
     after = audit.snapshot(institution)
     if after != before:
@@ -165,7 +171,10 @@ def _notice_for(
         ]
     )
     audit.record(
-        actor=actor, action=audit.Action.CREATE, instance=notice, note=_("由系统根据许可证或名单变动生成")
+        actor=actor,
+        action=audit.Action.CREATE,
+        instance=notice,
+        note=Message("由系统根据许可证或名单变动生成"),
     )
     return notice
 
@@ -553,7 +562,7 @@ def govlist_batch_send_back(*, actor: Actor, batch: GovListBatch, reason: str) -
         action=audit.Action.TRANSITION,
         instance=batch,
         before=before,
-        note=_("退回修改：%(r)s") % {"r": reason.strip()},
+        note=Message("退回修改：%(r)s", r=reason.strip()),
     )
     return batch
 
@@ -622,7 +631,7 @@ def govlist_batch_confirm(*, actor: Actor, batch: GovListBatch) -> GovListBatch:
         action=audit.Action.TRANSITION,
         instance=notice,
         before=before_publish,
-        note=_("名单批次确认后自动发布"),
+        note=Message("名单批次确认后自动发布"),
     )
     ids = [e.institution_id for e in entries]
     on = batch.published_on

@@ -1,11 +1,11 @@
 from celery import shared_task
 from django.core.files.storage import default_storage
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
 from core.jobs import job_progress, job_running
 from core.models import Job
+from core.stored_text import Message
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -41,12 +41,13 @@ def registry_import_task(job_id: int) -> None:
         else:
             total = result.institutions_created + result.institutions_updated
             job_progress(job, done=total, total=total)
-            job.message = _("新增机构 %(ic)s 家，更新 %(iu)s 家；新增许可证 %(lc)s 个，更新 %(lu)s 个") % {
-                "ic": result.institutions_created,
-                "iu": result.institutions_updated,
-                "lc": result.licences_created,
-                "lu": result.licences_updated,
-            }
+            job.message = Message(
+                "新增机构 %(ic)s 家，更新 %(iu)s 家；新增许可证 %(lc)s 个，更新 %(lu)s 个",
+                ic=result.institutions_created,
+                iu=result.institutions_updated,
+                lc=result.licences_created,
+                lu=result.licences_updated,
+            )
     if refused:
         Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED)
     default_storage.delete(path)

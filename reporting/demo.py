@@ -1,5 +1,6 @@
 """Demo filings: 8 quarters, 2024Q4–2026Q3 (fixed, so the data do not depend on the day the seed runs),
-for every demo institution. Deterministic (one RNG per institution, seeded by its credit code),
+for every demo institution, and the year's earlier quarters 2024Q1–Q3 (`history`: accepted, derived from
+2024Q4, a few late, two missing). Deterministic (one RNG per institution, seeded by its credit code),
 re-runnable (a re-run over identical data changes nothing; otherwise the demo periods are deleted
 and rebuilt) and fast (bulk inserts).
 
@@ -49,6 +50,91 @@ def demo_periods() -> list[Period]:
     while p <= LAST:
         out.append(p)
         p = p.next()
+    return out
+
+
+# The quarters of 2024 before the full series: accepted filings derived from 2024Q4 (`history`), so the
+# completeness boards of a whole year look like a real province's (mostly on time, a few late, two missing).
+HISTORY = [Period(2024, 1), Period(2024, 2), Period(2024, 3)]
+HISTORY_MISSING = {(70, HISTORY[0]), (47, HISTORY[1])}  # by position in the award list
+YTD_MONEY = (
+    "operating_income",
+    "guarantee_fee_income",
+    "fin_fee_income",
+    "extra_charges",
+    "net_profit",
+    "compensation_reserve_provision",
+    "fin_new",
+    "fin_released",
+    "nonfin_new",
+    "small_micro_agri_new",
+    "new_single_le5m",
+    "new_single_le10m",
+    "annualized_new_amount",
+    "annualized_new_amount_le5m",
+    "fee_new_le5m",
+    "annualized_new_amount_gt5m",
+    "fee_new_gt5m",
+    "compensation",
+    "recovery",
+    "loss_writeoff",
+)
+YTD_COUNTS = ("new_clients", "small_micro_agri_new_clients", "first_loan_clients", "compensation_count")
+WITH_THE_BALANCE = (  # stocks that move with the guarantee balance
+    "loan_balance",
+    "loan_small_micro_le5m",
+    "loan_farmer_le2m",
+    "loan_housing",
+    "bond_balance",
+    "bond_aa_balance",
+    "nonfin_balance",
+    "small_micro_balance",
+    "agri_balance",
+    "farmer_small_micro_balance",
+    "bank_credit_line",
+    "bank_shared_balance",
+    "bank_risk_amount",
+    "reguarantee_balance",
+    "batch_zdz_balance",
+)
+COUNTS_WITH_THE_BALANCE = (
+    "fin_inforce_count",
+    "fin_inforce_clients",
+    "small_micro_agri_clients",
+    "farmer_small_micro_clients",
+)
+
+
+def history(q4: dict[str, str], *, liability_on, liability_gap=0) -> dict[Period, dict[str, str]]:
+    """The 2024 quarters before Q4 (pure), from the 2024Q4 values: year-to-date flows at 1/4, 2/4, 3/4 of
+    the year's, the balances rolled forward from the same year-start balances, the stocks that move
+    with the guarantee balance in proportion to it, the balance sheet as at Q4. Each quarter passes the
+    rules (roll-forwards, sub-items ≤ totals, flows never falling within the year) and 2024Q4 follows
+    from 2024Q3 as the rules require."""
+    v4 = {k: Decimal(x) for k, x in q4.items()}
+    out = {}
+    for p in HISTORY:
+        share = Decimal(p.quarter) / 4
+        v = dict(v4)
+        for code in YTD_MONEY:
+            v[code] = _d(v4[code] * share)
+        for code in YTD_COUNTS:
+            v[code] = int(v4[code] * share)
+        v["fin_balance"] = v["fin_balance_opening"] + v["fin_new"] - v["fin_released"]
+        v["compensation_receivable"] = (
+            v["compensation_balance_opening"] + v["compensation"] - v["recovery"] - v["loss_writeoff"]
+        )
+        v["compensation_cumulative"] = v4["compensation_cumulative"] - v4["compensation"] + v["compensation"]
+        v["released_cumulative"] = v4["released_cumulative"] - v4["fin_released"] + v["fin_released"]
+        ratio = v["fin_balance"] / v4["fin_balance"]
+        for code in WITH_THE_BALANCE:
+            v[code] = _d(v4[code] * ratio)
+        for code in COUNTS_WITH_THE_BALANCE:
+            v[code] = int(v4[code] * ratio)
+        v["other_fin_balance"] = v["fin_balance"] - v["loan_balance"] - v["bond_balance"]
+        v["fin_liability_reported"] = liability_on(v, p.end) + Decimal(liability_gap)
+        counts = set(YTD_COUNTS) | set(COUNTS_WITH_THE_BALANCE) | {"partner_banks", "staff_count"}
+        out[p] = {k: (_n(x) if k in counts else _s(x)) for k, x in v.items()}
     return out
 
 
@@ -324,7 +410,7 @@ def seed(institutions, *, liability_on, before_replace=None) -> dict:
     """Create the demo filings of FIRST–LAST for `institutions` (the award-list order). `liability_on` as
     in `series`; `before_replace(filings)` lets a higher app drop what it keeps on filings about to be
     rebuilt (supervision's indicator runs hold their version)."""
-    periods = demo_periods()
+    periods = HISTORY + demo_periods()
     template = services.template_for(LAST)
     codes = list(template.fields.order_by("order").values_list("code", flat=True))
     inst_ids = [i.pk for i in institutions]
@@ -343,25 +429,34 @@ def seed(institutions, *, liability_on, before_replace=None) -> dict:
         data = series(
             inst.credit_code, inst.paid_in_capital, liability_on=liability_on, profile=PROFILES.get(n)
         )
+        data |= history(
+            data[FIRST],
+            liability_on=liability_on,
+            liability_gap=(PROFILES.get(n) or {}).get("liability_gap", 0),
+        )
         nil_inst = n in NIL_INSTITUTIONS
         rng = _rng(inst.credit_code + "life")
+        early = _rng(
+            inst.credit_code + "history"
+        )  # its own stream: the later quarters' draws stay as they were
         prev_values = None
         for p in periods:
             last = p == LAST
-            if (last and n in MISSING_LAST) or MISSING_EXTRA.get(n) == p:
+            if (last and n in MISSING_LAST) or MISSING_EXTRA.get(n) == p or (n, p) in HISTORY_MISSING:
                 stats["missing"] += 1
                 prev_values = None  # the next quarter is checked against this (missing) one, as services do
                 continue
             nil = nil_inst and p >= NIL_FROM
             values = {} if nil else data[p]
             due = services.due_date(inst.region_id, p, due_rows)
-            late = rng.random() < 0.1
+            draw = early if p < FIRST else rng
+            late = draw.random() < 0.1
             submitted_day = (
-                due + dt.timedelta(days=rng.randint(1, 12))
+                due + dt.timedelta(days=draw.randint(1, 12))
                 if late
-                else due - dt.timedelta(days=rng.randint(0, 12))
+                else due - dt.timedelta(days=draw.randint(0, 12))
             )
-            submitted_at = _at(submitted_day, 9 + rng.randint(0, 8))
+            submitted_at = _at(submitted_day, 9 + draw.randint(0, 8))
             if last and n in DRAFT_LAST:
                 status = FilingStatus.DRAFT
             elif last and n in RETURNED_LAST:

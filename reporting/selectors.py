@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 
 def obliged_institutions(period: Period) -> QuerySet[Institution]:
-    """Institutions that must file for `period`: operating, and holding a licence in force at the period
-    end (issued by then, not cancelled or revoked by then). Unscoped; callers narrow with `for_user`.
+    """Institutions that must file for `period`: operating at the period end (now, or until a status
+    change dated after it: `status_changed_on`), and holding a licence in force at the period end (issued
+    by then, not cancelled or revoked by then). Unscoped; callers narrow with `for_user`.
 
     A licence recorded without its issue date (the legacy register) counts from the holder's founding
     date, the earliest day it can have been issued, so no quarter before the company existed is due.
@@ -49,9 +50,10 @@ def obliged_institutions(period: Period) -> QuerySet[Institution]:
     report_in_force = ReportTemplate.objects.filter(effective_from__lte=end).filter(
         Q(effective_to__isnull=True) | Q(effective_to__gte=end)
     )
-    return Institution.objects.filter(
-        Exists(in_force), Exists(report_in_force), status=InstitutionStatus.OPERATING
-    )
+    # operating then: operating now, or its present status (deregistered, exiting, suspended) took effect
+    # after the period ended; a status without its date counts as it always did (not due)
+    operating_then = Q(status=InstitutionStatus.OPERATING) | Q(status_changed_on__gt=end)
+    return Institution.objects.filter(Exists(in_force), Exists(report_in_force)).filter(operating_then)
 
 
 def filings_for(user: Actor, period: Period | None = None) -> QuerySet[Filing]:

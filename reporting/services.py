@@ -26,6 +26,7 @@ from core.exceptions import AppError, Message, deferred
 from core.memo import per_request
 from core.parsing import BadValue, parse_decimal, quote
 from core.policy import Governing, governing
+from core.stored_text import Message
 from institutions.models import Institution
 
 from . import reconciliation, validation
@@ -460,7 +461,7 @@ def _filing_for_update(institution: Institution, period: Period, actor: Actor) -
         institution=institution, year=period.year, quarter=period.quarter
     )
     if created:
-        audit.record(actor=actor, action=audit.Action.CREATE, instance=filing, note=_("创建报表"))
+        audit.record(actor=actor, action=audit.Action.CREATE, instance=filing, note=Message("创建报表"))
     filing.created_now = created  # whether this call created it (the API answers 201 to that call only)
     return filing
 
@@ -533,7 +534,7 @@ def filing_save_draft(
         action=audit.Action.UPDATE,
         instance=version,
         before=before,
-        note=_("保存草稿（%(c)s）") % {"c": Channel(channel).label},
+        note=Message("保存草稿（%(c)s）", c=Channel(channel).label),
     )
     findings, _rs = check(
         institution_id=institution.pk,
@@ -618,7 +619,7 @@ def filing_prefill(
         actor=actor,
         action=audit.Action.UPDATE,
         instance=version,
-        note=_("从担保业务明细预填 %(n)s 个字段") % {"n": len(values)},
+        note=Message("从担保业务明细预填 %(n)s 个字段", n=len(values)),
     )
     findings, _rs = check(
         institution_id=institution.pk,
@@ -663,7 +664,7 @@ def filing_amend(*, actor: Actor, filing: Filing, reason: str) -> FilingVersion:
         action=audit.Action.TRANSITION,
         instance=filing,
         before={**before, "status": "accepted"},
-        note=_("发起更正：%(r)s") % {"r": reason.strip()},
+        note=Message("发起更正：%(r)s", r=reason.strip()),
     )
     return version
 
@@ -744,7 +745,7 @@ def filing_submit(*, actor: Actor, filing: Filing, explanations: dict | None = N
         action=audit.Action.TRANSITION,
         instance=filing,
         before=before,
-        note=_("报送第 %(n)s 版（规则集 %(rs)s）") % {"n": version.number, "rs": ruleset},
+        note=Message("报送第 %(n)s 版（规则集 %(rs)s）", n=version.number, rs=ruleset),
     )
     filing_submitted.send(sender=Filing, filing=filing, version=version, actor=actor)
     return version
@@ -795,7 +796,7 @@ def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "
         action=audit.Action.TRANSITION,
         instance=filing,
         before=before,
-        note=_("退回修改：%(c)s") % {"c": "；".join(labelled)},
+        note=Message("退回修改：%(c)s", c="；".join(labelled)),
     )
     _notify(
         _company_users(filing.institution_id),
@@ -999,7 +1000,7 @@ def review_hand_over(*, actor: Actor, filing: Filing, to) -> Filing:
         action=audit.Action.UPDATE,
         instance=filing,
         before=before,
-        note=_("转交 %(u)s 审核") % {"u": to},
+        note=Message("转交 %(u)s 审核", u=to),
     )
     return filing
 

@@ -23,8 +23,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from core.stored_text import Message
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -38,7 +39,8 @@ def money(value: Decimal) -> Decimal:
 
 class Uncomputable(ValueError):
     """The amount cannot be computed (a zero denominator, a missing yearly setting): carries the
-    reason shown to the applicant and the officer (in the language of the computation)."""
+    reason shown to the applicant and the officer (a core.stored_text.Message: stored, it is shown in
+    each reader's language)."""
 
 
 # --- 1. fee subsidy ----------------------------------------------------------------------------------
@@ -82,7 +84,7 @@ class LineResult:
     eligible: bool
     reasons: list[str] = field(
         default_factory=list
-    )  # fragments kept apart, in the language of the computation
+    )  # fragments kept apart: Messages, stored as msgid + params (core.stored_text)
     line_key: str = ""
     days: int = 0
     base: Decimal = ZERO
@@ -104,7 +106,8 @@ def _pct(value: Decimal) -> str:
     return f"{text}%"
 
 
-NOT_IN_FORCE = gettext_lazy("期间内未在保")
+NOT_IN_FORCE_MSGID = "期间内未在保"
+NOT_IN_FORCE = gettext_lazy(NOT_IN_FORCE_MSGID)
 
 
 def fee_subsidy_line(
@@ -122,7 +125,7 @@ def fee_subsidy_line(
     last = g.end_date if g.end_date <= period_end else period_end + ONE_DAY
     days = (last - first).days
     if days <= 0:
-        return LineResult(g.id, g.contract_no, False, [str(NOT_IN_FORCE)])
+        return LineResult(g.id, g.contract_no, False, [Message(NOT_IN_FORCE_MSGID)])
     reasons: list[str] = []
     for line in lines:
         # the cheap test first: most guarantees either pass a line outright or fail it on one condition
@@ -171,7 +174,7 @@ def fee_subsidy_lines(
             continue
         days = ((end if end < after else after) - (start if start > period_start else period_start)).days
         if days <= 0:
-            append(LineResult(gid, contract, False, [str(NOT_IN_FORCE)]))
+            append(LineResult(gid, contract, False, [Message(NOT_IN_FORCE_MSGID)]))
             continue
         if caps:
             over = tuple(total > cap for cap in caps)
@@ -271,27 +274,25 @@ def _judge(g: GuaranteeFacts, lines: Sequence[FeeLine], on_govlist: bool) -> tup
 def _why_not(g: GuaranteeFacts, line: FeeLine, on_govlist: bool) -> list[str]:
     why = []
     if line.product_lines and g.product_line not in line.product_lines:
-        why.append(_("%(label)s：业务品种不符") % {"label": line.label})
+        why.append(Message("%(label)s：业务品种不符", label=line.label))
     if line.client_types and g.client_type not in line.client_types:
-        why.append(_("%(label)s：客户类型不符") % {"label": line.label})
+        why.append(Message("%(label)s：客户类型不符", label=line.label))
     if g.fee_rate > line.fee_rate_max:
         rate, limit = _pct(g.fee_rate), _pct(line.fee_rate_max)
-        why.append(
-            _("%(label)s：费率%(rate)s高于%(limit)s") % {"label": line.label, "rate": rate, "limit": limit}
-        )
+        why.append(Message("%(label)s：费率%(rate)s高于%(limit)s", label=line.label, rate=rate, limit=limit))
     if line.single_client_max is not None and g.client_total > line.single_client_max:
         why.append(
-            _("%(label)s：单户担保金额%(client_total)s万元超过%(single_client_max)s万元")
-            % {
-                "label": line.label,
-                "client_total": g.client_total,
-                "single_client_max": line.single_client_max,
-            }
+            Message(
+                "%(label)s：单户担保金额%(client_total)s万元超过%(single_client_max)s万元",
+                label=line.label,
+                client_total=g.client_total,
+                single_client_max=line.single_client_max,
+            )
         )
     if line.gov_backed_only and not g.gov_backed:
-        why.append(_("%(label)s：非政府性融资担保业务") % {"label": line.label})
+        why.append(Message("%(label)s：非政府性融资担保业务", label=line.label))
     if line.govlist_only and not on_govlist:
-        why.append(_("%(label)s：机构不在政府性融资担保机构名单") % {"label": line.label})
+        why.append(Message("%(label)s：机构不在政府性融资担保机构名单", label=line.label))
     return why
 
 
@@ -375,9 +376,7 @@ def risk_compensation(
     its band's share; whole: the compensation up to the cap, at the share of the band of the total rate.
     Released 0 → Uncomputable (the rate is undefined, never 0)."""
     if released <= 0:
-        raise Uncomputable(
-            _("解保额为零，代偿率无法计算，不能核定补偿额"),
-        )
+        raise Uncomputable(Message("解保额为零，代偿率无法计算，不能核定补偿额"))
     ordered = sorted(bands, key=lambda b: b.upper)
     rate = compensation / released
     slices = []

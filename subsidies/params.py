@@ -16,16 +16,16 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.utils.translation import gettext as _
-
 from core.exceptions import AppError
+from core.stored_text import Message
 
 from .calculations import CoefficientBand, CompensationBand, FeeLine
 from .choices import CompensationMethod, SchemeKind
 
 
 def _invalid(path: str, problem: str) -> AppError:
-    message = _("补贴参数 %(path)s：%(problem)s") % {"path": path, "problem": problem}
+    # a Message: stored as an application's reason, it shows in each reader's language
+    message = Message("补贴参数 %(path)s：%(problem)s", path=path, problem=problem)
     return AppError(message, errors={"params": [message]})
 
 
@@ -33,17 +33,17 @@ def _dec(value: Any, path: str, *, minimum: Decimal = Decimal(0), maximum: Decim
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise _invalid(path, _("“%(value)s”不是数字") % {"value": value}) from None
+        raise _invalid(path, Message("“%(value)s”不是数字", value=value)) from None
     if not number.is_finite() or number < minimum or (maximum is not None and number > maximum):
         bound = f"{minimum}–{maximum}" if maximum is not None else f"≥ {minimum}"
-        raise _invalid(path, _("应在 %(bound)s 之间") % {"bound": bound})
+        raise _invalid(path, Message("应在 %(bound)s 之间", bound=bound))
     return number
 
 
 def _list(params: dict, key: str) -> list:
     value = params.get(key)
     if not isinstance(value, list) or not value:
-        raise _invalid(key, _("至少需要一项"))
+        raise _invalid(key, Message("至少需要一项"))
     return value
 
 
@@ -54,17 +54,14 @@ def fee_lines(params: dict, year: int | None = None) -> list[FeeLine]:
     for i, raw in enumerate(_list(params, "lines")):
         path = f"lines[{i}]"
         if not isinstance(raw, dict):
-            raise _invalid(path, _("应为对象"))
+            raise _invalid(path, Message("应为对象"))
         points = raw.get("points")
         if points in (None, ""):
             yearly = params.get("yearly_points") or {}
             if year is None:
                 points = Decimal(0)
             elif str(year) not in yearly:
-                raise _invalid(
-                    "yearly_points",
-                    _("未设定%(year)s年度的补贴比例") % {"year": year},
-                )
+                raise _invalid("yearly_points", Message("未设定%(year)s年度的补贴比例", year=year))
             else:
                 points = _dec(yearly[str(year)], f"yearly_points.{year}", maximum=Decimal("0.1"))
         else:
@@ -89,7 +86,7 @@ def fee_lines(params: dict, year: int | None = None) -> list[FeeLine]:
 def day_basis(params: dict) -> int:
     basis = params.get("day_basis", 365)
     if basis not in (360, 365):
-        raise _invalid("day_basis", _("计息天数基准应为 365 或 360"))
+        raise _invalid("day_basis", Message("计息天数基准应为 365 或 360"))
     return basis
 
 
@@ -119,21 +116,21 @@ def compensation_bands(params: dict) -> list[CompensationBand]:
     ]
     uppers = [b.upper for b in bands]
     if uppers != sorted(uppers) or len(set(uppers)) != len(uppers):
-        raise _invalid("bands", _("档次上限应逐档递增"))
+        raise _invalid("bands", Message("档次上限应逐档递增"))
     return bands
 
 
 def compensation_method(params: dict) -> str:
     method = params.get("method", CompensationMethod.MARGINAL)
     if method not in CompensationMethod.values:
-        raise _invalid("method", _("计算方法应为 marginal 或 whole"))
+        raise _invalid("method", Message("计算方法应为 marginal 或 whole"))
     return method
 
 
 def validate(kind: str, params: Any) -> dict:
     """Check `params` for `kind`; returns them unchanged, or AppError naming the parameter."""
     if not isinstance(params, dict):
-        raise _invalid("params", _("应为 JSON 对象"))
+        raise _invalid("params", Message("应为 JSON 对象"))
     if kind == SchemeKind.FEE_SUBSIDY:
         fee_lines(params)
         day_basis(params)
@@ -146,5 +143,5 @@ def validate(kind: str, params: Any) -> dict:
         compensation_bands(params)
         compensation_method(params)
     else:
-        raise _invalid("kind", _("未知的政策类型"))
+        raise _invalid("kind", Message("未知的政策类型"))
     return params

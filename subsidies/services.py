@@ -29,6 +29,7 @@ from core.jobs import job_enqueue, job_progress, job_running
 from core.permissions import require
 from core.roles import Actor
 from core.scoping import can_see, in_subtree
+from core.stored_text import Message, show, store
 from guarantees.choices import EventKind
 from guarantees.models import Guarantee, GuaranteeEvent, ProductLine
 from institutions.models import Institution
@@ -216,13 +217,14 @@ def fee_subsidy_evaluate(*, scheme: Scheme, institution_id: int, year: int, clai
         day_basis=basis,
         on_govlist=on_list,
         excluded=claimed_elsewhere,
-        excluded_reason=str(EXCLUDED_REASON),
+        excluded_reason=Message(EXCLUDED_REASON_MSGID),
     )
     amount, capped = calc.fee_subsidy_total(results, p.institution_cap(scheme.params))
     return results, amount, capped
 
 
-EXCLUDED_REASON = gettext_lazy("已在本政策同年度其他申请中申请")
+EXCLUDED_REASON_MSGID = "已在本政策同年度其他申请中申请"
+EXCLUDED_REASON = gettext_lazy(EXCLUDED_REASON_MSGID)
 
 
 def fee_in_sql() -> bool:
@@ -345,12 +347,12 @@ def _fee_insert_sql(
         "v_ok": [line is not None for _, (line, _r) in v],
         "v_key": [line.key if line else "" for _, (line, _r) in v],
         "v_points": [line.points if line else calc.ZERO for _, (line, _r) in v],
-        "v_reason": ["；".join(reasons) for _, (_l, reasons) in v],
+        "v_reason": [store(*reasons) for _, (_l, reasons) in v],
         "app": application.pk,
         "scheme": application.scheme_id,
         "basis": basis,
-        "excluded_reason": str(EXCLUDED_REASON),
-        "not_in_force": str(calc.NOT_IN_FORCE),
+        "excluded_reason": store(EXCLUDED_REASON),
+        "not_in_force": store(calc.NOT_IN_FORCE),
     }
     table = ApplicationLine._meta.db_table
     sql = f"""WITH {cte},
@@ -437,7 +439,7 @@ def _compute_fee(application: Application) -> tuple[dict, list[ApplicationLine]]
             label=r.label,
             eligible=r.eligible,
             claimed=r.eligible,
-            reason="；".join(r.reasons),
+            reason=store(*r.reasons),
             line_key=r.line_key,
             days=r.days,
             base=r.base,
@@ -489,9 +491,7 @@ def _compute_risk(application: Application) -> tuple[dict, list[ApplicationLine]
     if scheme.params.get("govlist_only") and application.institution_id not in government_backed_ids(
         on=end, institution_ids=[application.institution_id]
     ):
-        raise calc.Uncomputable(
-            _("机构在%(end)s不在政府性融资担保机构名单中") % {"end": end},
-        )
+        raise calc.Uncomputable(Message("机构在%(end)s不在政府性融资担保机构名单中", end=end))
     events = GuaranteeEvent.objects.filter(
         guarantee__institution_id=application.institution_id,
         occurred_on__range=(start, end),
@@ -519,7 +519,7 @@ def _compute_risk(application: Application) -> tuple[dict, list[ApplicationLine]
             guarantee_id=gid,
             label=r["label"],
             eligible=True,
-            reason=_("解保") if not r["compensation"] else _("代偿"),
+            reason=store(Message("解保") if not r["compensation"] else Message("代偿")),
             base=r["released"],
             amount=r["compensation"],
         )
@@ -546,9 +546,7 @@ def _compute_risk(application: Application) -> tuple[dict, list[ApplicationLine]
 def _compute_award(application: Application) -> tuple[dict, list[ApplicationLine]]:
     version = _award_version(application.institution_id, application.year)
     if version is None:
-        raise calc.Uncomputable(
-            _("%(year)s年度尚无已报送的季度报表，无法测算") % {"year": application.year},
-        )
+        raise calc.Uncomputable(Message("%(year)s年度尚无已报送的季度报表，无法测算", year=application.year))
     values = version.decimal_values()
     amount = values.get("annualized_new_amount_le5m") or calc.ZERO
     fees = values.get("fee_new_le5m") or calc.ZERO
@@ -558,9 +556,9 @@ def _compute_award(application: Application) -> tuple[dict, list[ApplicationLine
     eligible = coefficient is not None
     reason = ""
     if rate is None:
-        reason = _("本年新增小微企业年化担保额为零，费率无法计算")
+        reason = store(Message("本年新增小微企业年化担保额为零，费率无法计算"))
     elif not eligible:
-        reason = _("年化担保费率%(pct)s高于奖补上限") % {"pct": calc._pct(rate)}
+        reason = store(Message("年化担保费率%(pct)s高于奖补上限", pct=calc._pct(rate)))
     weighted = amount * coefficient if eligible else calc.ZERO
     line = ApplicationLine(
         application=application,
@@ -592,6 +590,11 @@ COMPUTERS = {
 }
 
 
+def _stored_reason(reason) -> str:
+    """Why the amount cannot be computed, kept so that each reader sees it in their language."""
+    return store(reason, max_length=Application._meta.get_field("uncomputable_reason").max_length)
+
+
 def _compute(application: Application) -> None:
     """Recompute and freeze: the lines, the amount and the stamp of the data used (in a draft only)."""
     ApplicationLine.objects.filter(application=application).delete()
@@ -604,12 +607,12 @@ def _compute(application: Application) -> None:
     except calc.Uncomputable as exc:
         application.computed_amount = None
         application.computation = {"kind": application.scheme.kind, "error": str(exc)}
-        application.uncomputable_reason = str(exc)[:300]
+        application.uncomputable_reason = _stored_reason(exc.args[0] if exc.args else str(exc))
         return
     except AppError as exc:  # a scheme parameter missing for the year: said as the reason
         application.computed_amount = None
         application.computation = {"kind": application.scheme.kind, "error": str(exc.message)}
-        application.uncomputable_reason = str(exc.message)[:300]
+        application.uncomputable_reason = _stored_reason(exc.message)
         return
     application.computed_amount = result["amount"]
     application.marginal_amount = result.get("marginal")
@@ -673,14 +676,14 @@ def application_compute_job(*, job_id: int) -> None:
         Application.objects.select_for_update().filter(pk=pk).first()
         application = _locked(Application(pk=pk))
         if application.status not in EDITABLE or application.computation.get("job") != job.pk:
-            job.message = _("申请已变化，未测算")
+            job.message = store(Message("申请已变化，未测算"))
             return
         try:
             _compute(application)
         except AppError as exc:  # guarantees claimed meanwhile by another application: said as the reason
             application.computed_amount = None
             application.computation = {"kind": application.scheme.kind, "error": str(exc.message)}
-            application.uncomputable_reason = str(exc.message)[:300]
+            application.uncomputable_reason = _stored_reason(exc.message)
         application.save()
         n = job.params.get("guarantees", 0)
         job_progress(job, done=n, total=n)
@@ -837,8 +840,8 @@ def application_submit(*, actor: Actor, application: Application) -> Application
         )
     if application.uncomputable_reason:
         raise AppError(
-            _("无法测算，不能申报：%(reason)s") % {"reason": application.uncomputable_reason},
-            errors={"amount": [application.uncomputable_reason]},
+            _("无法测算，不能申报：%(reason)s") % {"reason": show(application.uncomputable_reason)},
+            errors={"amount": [show(application.uncomputable_reason)]},
         )
     to = Status.RESUBMITTED if application.status == Status.RETURNED else Status.SUBMITTED
     return _transition(
@@ -985,8 +988,8 @@ def application_decide(
         )
     final, factor = _budget_final(application, amount, actor)
     note = reason.strip()
-    if factor is not None:
-        note = (note + "；" if note else "") + f"预算不足，按比例核减（系数 {factor:.6f}）"
+    if factor is not None:  # the officer's reason as typed, then the system's note in the reader's language
+        note = store(note, Message("预算不足，按比例核减（系数 %(factor)s）", factor=f"{factor:.6f}"))
     return _transition(
         application,
         actor,

@@ -24,6 +24,7 @@ from core.excel import Table, export_response
 from core.exceptions import AppError
 from core.permissions import public, signed_in
 from core.roles import Role, role_of
+from core.templatetags.portal import in_reader_language
 from institutions.models import Institution
 
 from . import selectors, services
@@ -596,7 +597,7 @@ def export_lines(request: HttpRequest, pk: int) -> HttpResponse:
         (
             line.label,
             "是" if line.eligible else "否",
-            line.reason,
+            in_reader_language(line.reason),
             line.line_key,
             line.days,
             line.base,

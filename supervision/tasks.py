@@ -10,6 +10,7 @@ the job done, so the user who triggered it watches the progress."""
 from celery import shared_task
 
 from core.jobs import job_enqueue, job_running
+from core.stored_text import Message
 
 from .models import Threshold
 from .services.compute import (
@@ -91,7 +92,11 @@ def measures_remind_job(job_id: int) -> None:
             return
         sent = measures_remind(dt.date.fromisoformat(job.params["day"]))
         job.total = job.done_count = sum(sent.values())
-        job.message = f"before={sent['before']} overdue={sent['overdue']}"
+        job.message = Message(
+            "到期前提醒 %(before)s 条，逾期提醒 %(overdue)s 条",
+            before=sent["before"],
+            overdue=sent["overdue"],
+        )
 
 
 PREVIEW_PART_KIND = "indicators.parameter_preview.part"

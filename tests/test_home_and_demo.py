@@ -56,7 +56,7 @@ def test_seed_demo_is_deterministic_and_rerunnable(demo):
         len(first) == 88 + 3 + 14 + subsidy_companies
     )  # + the cross-province branches of institutions.demo.BRANCHES + the notice companies
     # Only the award list files: the notice companies' licences ended in 2020, before the demo quarters.
-    assert Filing.objects.count() == 699
+    assert Filing.objects.count() == 961
     assert set(Filing.objects.values_list("institution__kind", flat=True).distinct()) == {"legal_entity"}
     assert Filing.objects.values("institution").distinct().count() == 88
     assert not Filing.objects.filter(
@@ -84,7 +84,7 @@ def test_seed_demo_rebuilds_changed_demo_filings_and_their_indicators(demo, monk
     assert rebuilt.pk != filing.pk
     assert rebuilt.indicator_values.get(code="leverage").value == Decimal("9.269522")
     assert not rebuilt.indicator_breaches.filter(threshold__code="LEV-01").exists()
-    assert Filing.objects.count() == 699
+    assert Filing.objects.count() == 961
 
 
 def test_each_demo_login_sees_its_scope(demo):
@@ -108,6 +108,40 @@ def test_regulator_home(demo, client_for):
     )
     assert {c["name"] for c in sc.context["by_child"]} >= {"成都市", "绵阳市"}
     assert sum(c["value"] for c in sc.context["by_child"]) + sc.context["own_level_count"] == in_sichuan
+
+    # The demo's earlier quarters look like a real province's: 2024Q2 mostly filed on time, one missing.
+    board = client_for(User.objects.get(username="sc_regulator")).get(
+        "/reporting/completeness/?period=2024Q2"
+    )
+    counts = board.context["counts"]
+    assert {k: counts[k] for k in ("obliged", "filed", "accepted", "late", "missing", "overdue")} == {
+        "obliged": 88,
+        "filed": 87,
+        "accepted": 87,
+        "late": 12,
+        "missing": 1,
+        "overdue": 1,
+    }
+    guangyuan = next(c for c in board.context["by_city"] if c["code"] == "510800")
+    assert (
+        guangyuan["name"],
+        guangyuan["obliged"],
+        guangyuan["filed"],
+        guangyuan["late"],
+        guangyuan["missing"],
+    ) == (
+        "广元市",
+        8,
+        7,
+        3,
+        1,
+    )
+    missing = client_for(User.objects.get(username="sc_regulator")).get(
+        "/reporting/completeness/?period=2024Q2&state=missing"
+    )
+    assert [r["institution"].name for r in missing.context["page"].object_list] == [
+        "广元市广信农业融资担保股份有限公司"
+    ]
 
     # The page costs the same number of queries however the institutions are spread.
     client = client_for(User.objects.get(username="sc_regulator"))
@@ -159,6 +193,9 @@ def test_demo_reports_liability_balances_as_the_weights_give_them(demo):
     breaches = IndicatorBreach.objects.filter(threshold__code="DQ-01")
     assert set(breaches.values_list("institution__name", flat=True)) == {"广元市利州区利东融资担保有限公司"}
     assert sorted(breaches.values_list("year", "quarter", "value")) == [
+        (2024, 1, Decimal("119.998")),
+        (2024, 2, Decimal("119.999")),
+        (2024, 3, Decimal("120.0005")),
         (2024, 4, Decimal("120.004")),
         (2025, 1, Decimal("119.996")),
         (2025, 2, Decimal("120.0005")),
@@ -172,7 +209,7 @@ def test_demo_reports_liability_balances_as_the_weights_give_them(demo):
     gaps = IndicatorValue.objects.filter(code="liability_report_gap", value__isnull=False).exclude(
         institution__in=breaches.values("institution")
     )
-    assert gaps.count() == 697 - 8 - 6  # computed filings less the breaching eight and the six nil returns
+    assert gaps.count() == 959 - 11 - 6  # computed filings less the breaching eleven and the six nil returns
     assert max(abs(v) for v in gaps.values_list("value", flat=True)) <= Decimal("0.005")
 
 

@@ -54,24 +54,20 @@ _INTERNAL = ("id", "pk", "updated_at", "created_at", "current_version", "values_
 
 @register.filter
 def in_reader_language(text, separator="；"):
-    """Stored text made of fragments written before messages had one language ("中文 / English", joined
-    by `separator`) in the reader's one language: the Chinese half, or for English readers the English half after the
-    fragment's subject (what precedes "：", e.g. a subsidy line's label, which is policy data in one
-    language). A fragment without " / " is shown as it is."""
-    from django.utils.translation import get_language
+    """A stored text in the reader's language (core.stored_text.show): a system message rendered now,
+    old "中文 / English" fragments by their reader's half, anything else as it is."""
+    from core.stored_text import is_stored, legacy, show
 
-    english = (get_language() or "").startswith("en")
-    parts = []
-    for fragment in str(text or "").split(separator):
-        zh, slash, en = fragment.rpartition(" / ")
-        if not slash:
-            parts.append(fragment)
-        elif english:
-            subject, colon, _rest = zh.partition("：")
-            parts.append(f"{subject}: {en}" if colon else en)
-        else:
-            parts.append(zh)
-    return ("; " if english and separator == "；" else separator).join(parts)
+    return show(text) if is_stored(text) else legacy(text, separator)
+
+
+@register.filter
+def stored_text(text):
+    """A text the system stored when something happened (a job's result, an audit note), in the
+    reader's language (core.stored_text.show); a text typed by a person as it is."""
+    from core.stored_text import show
+
+    return show(text)
 
 
 @register.filter

@@ -1,6 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.serializer_fields import StoredTextField
+
 from ..choices import BudgetMode, SchemeKind
 from ..models import Application, ApplicationLine, ApplicationStep, PublicityEntry, Scheme, SchemeRevision
 
@@ -50,6 +52,8 @@ class RevisionSerializer(serializers.ModelSerializer):
 
 
 class LineSerializer(serializers.ModelSerializer):
+    reason = StoredTextField(fragments=True)
+
     class Meta:
         model = ApplicationLine
         fields = [
@@ -68,6 +72,7 @@ class LineSerializer(serializers.ModelSerializer):
 
 class StepSerializer(serializers.ModelSerializer):
     actor = serializers.StringRelatedField()
+    note = StoredTextField()
 
     class Meta:
         model = ApplicationStep
@@ -78,6 +83,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     scheme = serializers.SlugRelatedField(slug_field="code", read_only=True)
     institution = serializers.SlugRelatedField(slug_field="credit_code", read_only=True)
     institution_name = serializers.CharField(source="institution.name", read_only=True)
+    uncomputable_reason = StoredTextField()
 
     class Meta:
         model = Application

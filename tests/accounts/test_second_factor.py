@@ -13,6 +13,7 @@ from accounts.models import EnrolmentCode, User
 from accounts.permissions import needs_second_factor
 from accounts.services import enrolment_code_issue
 from core.models import AuditEvent
+from core.stored_text import show
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +128,7 @@ def test_enrolment_with_the_administrators_code_then_the_totp_code(superuser, ca
     notes = (
         AuditEvent.objects.filter(object_repr=str(superuser)).order_by("id").values_list("note", flat=True)
     )
-    assert list(notes) == [
+    assert [show(n) for n in notes] == [
         "签发双因素绑定授权码",
         "使用绑定授权码",
         "绑定授权码无效",

@@ -17,6 +17,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from core.jobs import job_enqueue, job_running, job_send, job_task, jobs_relay, relay_wait
 from core.models import Job
+from core.stored_text import show
 from tests.processes import OwnRedis, free_port
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +147,7 @@ def test_the_relay_fails_a_job_sent_too_often_and_its_parent(settings: Settings)
     spent.refresh_from_db()
     parent.refresh_from_db()
     message = "已发送 3 次仍未完成"
-    assert (spent.status, spent.message, parent.status, parent.message) == (
+    assert (spent.status, show(spent.message), parent.status, show(parent.message)) == (
         "failed",
         message,
         "failed",

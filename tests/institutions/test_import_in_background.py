@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from core.models import Job
+from core.stored_text import show
 from institutions.models import Institution
 from tests.core.hostile import structural
 from tests.core.test_uploads import MIB, REGISTRY
@@ -39,7 +40,7 @@ def test_a_large_workbook_is_imported_by_a_job(
     assert (page.status_code, page.context["job"]) == (200, job)
     assert "已转为后台任务" in page.content.decode()
     job.refresh_from_db()  # tasks run in-process in the tests, at commit
-    assert (job.status, job.created_by, job.message) == (
+    assert (job.status, job.created_by, show(job.message)) == (
         "done",
         users["sc_regulator"],
         "新增机构 2 家，更新 0 家；新增许可证 2 个，更新 0 个",

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 
 from core.models import AuditEvent
+from core.stored_text import show
 from reporting import services, signals
 from reporting.models import DueDateSetting, Filing, FilingVersion, Notification, ValidationRule
 from reporting.periods import Period
@@ -62,7 +63,7 @@ def test_maker_checker_submit_freezes_version_with_ruleset_and_hash(users, inst)
         (filing.pk, submitted.pk, users["cd_approver"])
     ]
     notes = list(AuditEvent.objects.for_object(filing).values_list("note", flat=True))
-    assert any(n.startswith("报送第 1 版（规则集 RS-") for n in notes)
+    assert any(show(n).startswith("报送第 1 版（规则集 RS-") for n in notes)
     with pytest.raises(services.FilingError) as exc:
         services.filing_save_draft(actor=users["cd_filer"], institution=inst, period=Q2, values=GOOD_Q2)
     assert exc.value.code == "conflict"

@@ -10,6 +10,7 @@ from decimal import Decimal as D
 import pytest
 from django.db import connection
 
+from core.stored_text import store
 from subsidies import calculations as calc
 from subsidies import services
 from subsidies.choices import Status
@@ -110,7 +111,7 @@ def _compare(app: Application) -> int:
     for r in results:
         line = stored[r.guarantee_id]
         got = (line.label, line.eligible, line.claimed, line.reason, line.line_key, line.days)
-        assert got == (r.label, r.eligible, r.eligible, "；".join(r.reasons), r.line_key, r.days), r
+        assert got == (r.label, r.eligible, r.eligible, store(*r.reasons), r.line_key, r.days), r
         assert line.base == r.base and line.rate == r.rate, r
         assert line.amount == r.amount.quantize(D("1e-10"), rounding=ROUND_HALF_UP), r
     assert app.computed_amount == amount
@@ -153,7 +154,7 @@ def test_guarantees_claimed_elsewhere_are_explained_not_claimed():
     second = services.application_create(actor=filer, scheme=scheme, institution=inst, year=2025)
     _compare(second)
     reasons = set(second.lines.filter(eligible=False).values_list("reason", flat=True))
-    assert services.EXCLUDED_REASON in reasons
+    assert store(services.EXCLUDED_REASON) in reasons
     assert second.computed_amount < first.computed_amount
     assert connection.vendor in ("postgresql", "sqlite")
 

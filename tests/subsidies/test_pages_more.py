@@ -166,9 +166,9 @@ def test_application_lines_name_their_subsidy_line_and_give_reasons_in_one_langu
     english.cookies["django_language"] = "en"
     with translation.override("zh-hans"):  # the request activates English in this thread: undo it after
         dear = explained(english)["HT-DEAR"]
-    # reasons are stored in the language they were computed in (Chinese outside a request): an English
-    # reader gets them as stored, joined in English
+    # reasons are stored as msgid + params (computed outside a request, in Chinese): an English reader
+    # gets them in English; the subsidy line's name is policy data, in the one language it was written in
     assert dear == (
-        "一般线（费率≤2%，补贴0.5个百分点）：费率2.1%高于2%; 农村线（费率≤1%，补贴1个百分点）：业务品种不符; "
-        "农村线（费率≤1%，补贴1个百分点）：费率2.1%高于1%"
+        "一般线（费率≤2%，补贴0.5个百分点）: fee 2.1% above 2%; 农村线（费率≤1%，补贴1个百分点）: "
+        "product line not covered; 农村线（费率≤1%，补贴1个百分点）: fee 2.1% above 1%"
     )

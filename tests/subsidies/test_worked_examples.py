@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from core.stored_text import show
 from subsidies import services
 from subsidies.choices import Status
 from subsidies.models import Scheme
@@ -40,7 +41,7 @@ def test_banan_general_and_rural_lines():
     assert lines[ok.pk].eligible and lines[ok.pk].days == 365
     assert round(lines[ok.pk].amount, 10) == D("1.5")
     assert not lines[too_dear.pk].eligible and lines[too_dear.pk].amount == 0
-    assert "费率2.1%高于2%" in lines[too_dear.pk].reason
+    assert "费率2.1%高于2%" in show(lines[too_dear.pk].reason)
     assert lines[rural.pk].eligible and lines[rural.pk].days == 180 and lines[rural.pk].line_key == "rural"
     assert round(lines[rural.pk].amount, 5) == D("0.24658")
     # 1.50 + 0.246575… rounded once at the end
@@ -76,7 +77,7 @@ def test_liaocheng_fee_subsidy_needs_the_years_rate_then_applies_its_conditions(
     h.guarantee(inst, amount=100, fee_rate="0.009", gov_backed=False)
     s = scheme("liaocheng-fee-subsidy")
     app = services.application_create(actor=filer, scheme=s, institution=inst, year=2025)
-    assert app.computed_amount is None and "未设定2025年度的补贴比例" in app.uncomputable_reason
+    assert app.computed_amount is None and "未设定2025年度的补贴比例" in show(app.uncomputable_reason)
     bureau = h.finance("371500")
     services.scheme_update(
         actor=bureau,
@@ -108,7 +109,7 @@ def test_award_pool_worked_example():
     got = {k: (a.__class__.objects.get(pk=a.pk).proposed_amount) for k, a in apps.items()}
     assert got == {"A": D("750.00"), "B": D("250.00"), "C": D("0.00")}
     c = apps["C"].__class__.objects.get(pk=apps["C"].pk)
-    assert "高于奖补上限" in c.lines.get().reason
+    assert "高于奖补上限" in show(c.lines.get().reason)
     a = services.application_decide(actor=province, application=apps["A"], approve=True)
     assert (a.status, a.approved_amount, a.final_amount) == (Status.APPROVED, D("750.00"), D("750.00"))
 
@@ -155,7 +156,7 @@ def test_risk_compensation_nothing_released_is_refused_with_reason():
     app = services.application_create(
         actor=filer, scheme=scheme("liaocheng-risk-compensation"), institution=inst, year=2025
     )
-    assert app.computed_amount is None and "代偿率无法计算" in app.uncomputable_reason
+    assert app.computed_amount is None and "代偿率无法计算" in show(app.uncomputable_reason)
     with pytest.raises(services.AppError) as exc:
         services.application_submit(actor=approver, application=app)
     assert "无法测算" in str(exc.value.message)

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             f"regions: {regions}, institutions: {len(institutions)} (filing quarterly: {len(filers)}), "
             f"licences: {Licence.objects.count()}, published notices: {Notice.objects.filter(status='published').count()}"
         )
-        periods = reporting_demo.demo_periods()
+        periods = reporting_demo.HISTORY + reporting_demo.demo_periods()
         self.stdout.write(f"quarterly filings {periods[0]}–{periods[-1]}: {filings}")
         self.stdout.write(f"indicators: {indicators}")
         if zdz_rows:
