@@ -45,7 +45,7 @@ from django.utils.translation import gettext, gettext_lazy
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_col_to_name
 
-from .exceptions import AppError, Message, deferred
+from .exceptions import AppError, Text, deferred
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTENT_TYPES = {
@@ -68,7 +68,7 @@ class UploadProblem:
     """One problem with an upload: `text` is a deferred message (core.exceptions.deferred), so the
     problem reads in the language of whoever is shown it; `message` leads with where it is."""
 
-    text: Message
+    text: Text
     sheet: str = ""
     row: int | None = None
     column: str = ""  # letter(s)
@@ -109,7 +109,7 @@ class UploadRejected(AppError):
         self.problems = problems
 
 
-def _reject(text: Message, **where: object) -> UploadRejected:
+def _reject(text: Text, **where: object) -> UploadRejected:
     return UploadRejected([UploadProblem(text, **where)])
 
 
@@ -167,7 +167,7 @@ class Row:
     def cell(self, column: int) -> str:
         return f"{column_letter(column)}{self.number}"
 
-    def problem(self, column: int, text: Message) -> UploadProblem:
+    def problem(self, column: int, text: Text) -> UploadProblem:
         return UploadProblem(text, sheet=self.sheet, row=self.number, column=column_letter(column))
 
 
@@ -584,7 +584,7 @@ class _CellScan:
                 )
 
 
-def _too_many_rows(limits: Limits, row: int) -> Message:
+def _too_many_rows(limits: Limits, row: int) -> Text:
     return deferred(
         gettext_lazy("行数超过上限 %(limit)s（第 %(row)s 行）"), limit=f"{limits.rows:,}", row=f"{row:,}"
     )

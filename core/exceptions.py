@@ -56,7 +56,7 @@ _DRF_CODES = {
 }
 _NON_FIELD_KEYS = ("", api_settings.NON_FIELD_ERRORS_KEY, "__all__")
 
-Message = str | Promise
+Text = str | Promise
 
 
 def pick_language(zh: str, en: str) -> str:
@@ -66,7 +66,7 @@ def pick_language(zh: str, en: str) -> str:
     return en if (get_language() or "").startswith("en") else zh
 
 
-def _fill(message: Message, params: Mapping[str, Any]) -> str:
+def _fill(message: Text, params: Mapping[str, Any]) -> str:
     text = str(message)
     return text % {k: str(v) if isinstance(v, Promise) else v for k, v in params.items()} if params else text
 
@@ -74,7 +74,7 @@ def _fill(message: Message, params: Mapping[str, Any]) -> str:
 _fill_later = lazy(_fill, str)
 
 
-def deferred(message: Message, /, **params: Any) -> Promise:
+def deferred(message: Text, /, **params: Any) -> Promise:
     """`message` (a `gettext_lazy` Chinese source with %(name)s placeholders) filled with `params`, in the
     language active each time it is turned into text: for a message made before it is shown, or shown
     in both languages (an upload problem, a number that cannot be read). A param may be deferred too."""
@@ -87,10 +87,10 @@ class AppError(Exception):
 
     def __init__(
         self,
-        message: Message,
+        message: Text,
         *,
         code: str = "invalid",
-        errors: Mapping[str, Sequence[Message]] | None = None,
+        errors: Mapping[str, Sequence[Text]] | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
         if code not in STATUS_BY_CODE:
@@ -110,7 +110,7 @@ class AppError(Exception):
 
 
 def _body(
-    code: str, detail: Message, errors: Mapping[str, list[str]] | None = None, extra: Mapping | None = None
+    code: str, detail: Text, errors: Mapping[str, list[str]] | None = None, extra: Mapping | None = None
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "detail": str(detail), "errors": dict(errors or {})}
     for key, value in (extra or {}).items():

@@ -30,7 +30,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import AppError, Message, deferred
+from .exceptions import AppError, Text, deferred
 
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,9})?$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -43,7 +43,7 @@ class BadValue(AppError):
     """A value that cannot be read; `text` is a deferred message, so a channel that shows it later (an
     Excel problem) shows it in its reader's language."""
 
-    def __init__(self, text: Message, *, field: str | None = None) -> None:
+    def __init__(self, text: Text, *, field: str | None = None) -> None:
         self.text, self.field = text, field
         super().__init__(text, errors={field: [text]} if field else None)
 
@@ -132,7 +132,7 @@ def parse_decimal(
 _OUT_OF_RANGE = _("%(label)s数值超出范围，收到“%(text)s”")
 
 
-def _bad(message: Message, label: object, name: str, value: object) -> BadValue:
+def _bad(message: Text, label: object, name: str, value: object) -> BadValue:
     """The field (by its label in Chinese, its code in English) and the user's own text."""
     return BadValue(
         deferred(message, label=label, name=name or "value", text=quote(value)), field=name or None

@@ -55,7 +55,14 @@ def _encode(value):
         return {"m": value.msgid, "p": {k: _encode(v) for k, v in value.params.items()}}
     if isinstance(value, Promise):
         msgid = _lazy_msgid(value)
-        return {"m": msgid, "p": {}} if msgid is not None else str(value)
+        if msgid is not None:
+            return {"m": msgid, "p": {}}
+        args = getattr(value, "_args", ())  # core.exceptions.deferred(gettext_lazy(msgid), **params)
+        if len(args) == 2 and isinstance(args[0], Promise) and isinstance(args[1], dict):
+            inner = _lazy_msgid(args[0])
+            if inner is not None:
+                return {"m": inner, "p": {k: _encode(v) for k, v in args[1].items()}}
+        return str(value)
     if isinstance(value, bool | int | float) or value is None:
         return value
     if isinstance(value, dt.date | dt.datetime):

@@ -28,7 +28,7 @@ from django.db.models import Sum
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
-from core.exceptions import Message, deferred
+from core.exceptions import Text, deferred
 from institutions.choices import CompensationScope
 from institutions.models import Agreement
 
@@ -109,7 +109,7 @@ def _pct(x: Decimal) -> str:
 def judge(terms: Terms, row: Row, *, client_total: Decimal, on: dt.date) -> list[GuaranteeFinding]:
     out: list[GuaranteeFinding] = []
 
-    def add(rule: str, message: Message) -> None:
+    def add(rule: str, message: Text) -> None:
         """Both renderings of one gettext message (the API gives both; the page shows the reader's)."""
         texts = []
         for language in ("zh-hans", "en"):

@@ -27,7 +27,7 @@ import pandas as pd
 from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy
 
-from core.exceptions import Message
+from core.exceptions import Text
 from institutions.validators import is_valid_credit_code
 
 from .choices import ClientType, CounterGuarantee, EventKind, IdKind, Sheet
@@ -233,7 +233,7 @@ class _SheetCheck:
         mask: pd.Series,
         rule: str,
         column: str,
-        message: Message,
+        message: Text,
         severity: str = ERROR,
         fixed: dict | None = None,
         **values: pd.Series,

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import audit
-from core.exceptions import AppError, Message, deferred
+from core.exceptions import AppError, Text, deferred
 from core.memo import per_request
 from core.parsing import BadValue, parse_decimal, quote
 from core.policy import Governing, governing
@@ -231,7 +231,7 @@ def parse_values(
     by_code = {f.code: f for f in fields}
     values, errors = {}, []
 
-    def err(code: str, message: Message) -> None:
+    def err(code: str, message: Text) -> None:
         errors.append({"field": code, "message": message, **(where(code) if where else {})})
 
     for code, value in raw.items():

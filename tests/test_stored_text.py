@@ -72,6 +72,20 @@ def test_a_lazy_choice_label_in_the_params_is_rendered_for_the_reader_too():
     )
 
 
+def test_a_deferred_refusal_is_kept_as_msgid_and_params_too():
+    """An upload or parse message made with core.exceptions.deferred stores like a Message."""
+    from django.utils.translation import gettext_lazy
+
+    from core.exceptions import deferred
+
+    kept = store(deferred(gettext_lazy("%(label)s 应为数字"), label="净资产", name="net assets"))
+    assert kept == 'i18n:[{"m":"%(label)s 应为数字","p":{"label":"净资产","name":"net assets"}}]'
+    with translation.override("en"):
+        assert show(kept) == "net assets must be a number"
+    with translation.override("zh-hans"):
+        assert show(kept) == "净资产 应为数字"
+
+
 def test_a_column_limit_never_cuts_a_stored_message_in_two():
     message = Message("机构在%(end)s不在政府性融资担保机构名单中", end="2025-12-31")
     assert len(store(message)) == 64
