@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from accounts.models import Region, User
 from core.excel import Table, xlsx_bytes
+from core.scoping import subtree_prefix, visible_subtree
 
 from . import selectors, services
 from .choices import FilingStatus, Unit
-from .models import FilingVersion
+from .models import FilingQuerySet, FilingVersion
 from .periods import Period
 
 # The statuses an aggregate may include (the user chooses; by default what is accepted or under review,
@@ -56,20 +57,38 @@ def latest_values(user, period: Period):
 def aggregate(user, period: Period, region_code: str, statuses=AGGREGATE_DEFAULT):
     """(fields, columns [(label, level)], {column: {code: Decimal}}, counts) summed by region level:
     the whole jurisdiction (`region_code`, "" for the whole country), then each city, with
-    province/city/county-level institutions apart. Only filings in `statuses` count."""
+    province/city/county-level institutions apart. Only filings in `statuses` count.
+
+    On PostgreSQL a jurisdiction of a whole province, city or country is read from the summary the
+    triggers keep (`AggregateCell`: a few dozen rows instead of every version's values); a county's,
+    and everything on SQLite, is summed from the versions themselves (`_sums_direct`)."""
     template = services.template_for(period)
     fields = services.template_fields(template)
+    codes = [f.code for f in fields]
+    subtree = visible_subtree(user, FilingQuerySet.scope)
+    prefix = None if subtree is None else subtree_prefix(subtree) if subtree else ""
+    if connection.vendor == "postgresql" and prefix is not None and len(prefix) < 6:
+        sums, counts, regions = _sums_summary(period, prefix, statuses, codes)
+    else:
+        sums, counts = _sums_direct(user, period, statuses, codes)
+        regions = Region.objects.filter(code__in=list(counts)).values_list("code", "name", "level")
+    for c in TOTALS:
+        sums.setdefault(c, dict.fromkeys(codes, Decimal(0)))
+        counts.setdefault(c, 0)
+    columns = [*TOTALS, *sorted(c for c in counts if c not in TOTALS)]
+    return fields, columns, _column_labels(columns, region_code, regions), sums, counts
+
+
+TOTALS = ("合计", "省级机构", "市级机构", "县级机构")
+LEVEL_COLUMNS = {"province": "省级机构", "city": "市级机构", "county": "县级机构"}
+
+
+def _sums_direct(user, period: Period, statuses, codes: list[str]) -> tuple[dict, dict]:
+    """The sums and counts by column from the latest submitted version of each filing in the user's
+    scope: the definition the summary is checked against."""
     filings = _with_statuses(
         selectors.filings_for(user, period).filter(first_submitted_at__isnull=False), statuses
     )
-    codes = [f.code for f in fields]
-    if connection.vendor == "postgresql":
-        sums, counts, names = _sums_sql(filings, codes, region_code)
-        columns = [*TOTALS, *sorted(c for c in sums if c not in TOTALS)]
-        for c in TOTALS:
-            sums.setdefault(c, dict.fromkeys(codes, Decimal(0)))
-            counts.setdefault(c, 0)
-        return fields, columns, _column_labels(columns, names), sums, counts
     rows = (
         FilingVersion.objects.filter(filing__in=filings.values("pk"), submitted_at__isnull=False)
         .order_by("filing_id", "-number")
@@ -78,86 +97,70 @@ def aggregate(user, period: Period, region_code: str, statuses=AGGREGATE_DEFAULT
     latest = {}
     for filing_id, values, region, level in rows:
         latest.setdefault(filing_id, (values, region, level))  # first row per filing = latest version
-    cities = Region.objects.filter(level="city")  # the whole country for a jurisdiction of ""
-    names = dict(cities.filter(code__startswith=region_code[:2]).values_list("code", "name"))
-    columns = (
-        ["合计"]
-        + [f"{lvl}级机构" for lvl in ("省", "市", "县")]
-        + sorted({r[:4] + "00" for _v, r, _l in latest.values()})
-    )
-    sums = {c: dict.fromkeys(codes, Decimal(0)) for c in columns}
-    counts = dict.fromkeys(columns, 0)
-    level_col = {"province": "省级机构", "city": "市级机构", "county": "县级机构"}
+    sums, counts = {}, {}
     for values, region, level in latest.values():
         own = {code: Decimal(values[code]) for code in codes if values.get(code) not in (None, "")}
-        for c in ("合计", level_col.get(level, "县级机构"), region[:4] + "00"):
-            counts[c] += 1
-            target = sums[c]
+        for c in ("合计", LEVEL_COLUMNS.get(level, "县级机构"), region[:4] + "00"):
+            counts[c] = counts.get(c, 0) + 1
+            target = sums.setdefault(c, dict.fromkeys(codes, Decimal(0)))
             for code, v in own.items():
                 target[code] += v
-    return fields, columns, _column_labels(columns, names), sums, counts
+    return sums, counts
 
 
-def _column_labels(columns: list[str], names: dict[str, str]) -> dict[str, str]:
-    """Column headings: cities by name; a column of province-level institutions (code xx0000) by the
-    province's name too."""
-    names = dict(names)
-    others = [c for c in columns if c[:1].isdigit() and c not in names]
-    names.update(
-        {
-            code: f"{name}（省本级）"
-            for code, name in Region.objects.filter(code__in=others).values_list("code", "name")
-        }
-    )
-    return {c: names.get(c, c) for c in columns}
-
-
-TOTALS = ("合计", "省级机构", "市级机构", "县级机构")
-
-
-def _sums_sql(filings, codes: list[str], region_code: str) -> tuple[dict, dict, dict]:
-    """`aggregate`'s sums, counts and city names in one PostgreSQL statement: the latest submitted
-    version of each filing, its cells summed exactly (numeric) over grouping sets — all, institution
-    level, city (named when it lies in the jurisdiction)."""
-    inner, params = filings.order_by().values("pk").query.sql_with_params()
-    # each version's JSON is read once (jsonb_each_text), not once per cell: a large jsonb value is
-    # decompressed again by every ->> on it
+def _sums_summary(period: Period, prefix: str, statuses, codes: list[str]) -> tuple[dict, dict, list]:
+    """The sums and counts by column of the filings of a region subtree (`prefix` of its codes), from
+    the summary in one plain statement: the counted filings per bucket (`AggregateFiling`), the buckets'
+    cells (`AggregateCell`) and the cities' (code, name, level). The few dozen buckets are added up here:
+    a GROUPING SETS query over them costs more to plan than this loop."""
+    where = "year = %s AND quarter = %s AND status = ANY(%s) AND region LIKE %s"
+    params = [period.year, period.quarter, list(statuses), prefix + "%"]
     sql = f"""
-        WITH latest AS (
-            SELECT DISTINCT ON (v.filing_id) v.filing_id, v."values" AS v,
-                   CASE i.level WHEN 'province' THEN '省级机构' WHEN 'city' THEN '市级机构'
-                        ELSE '县级机构' END AS lvl,
-                   left(i.region_id, 4) || '00' AS city
-            FROM reporting_filingversion v
-            JOIN reporting_filing f ON f.id = v.filing_id
-            JOIN institutions_institution i ON i.id = f.institution_id
-            WHERE v.submitted_at IS NOT NULL AND v.filing_id IN ({inner})
-            ORDER BY v.filing_id, v.number DESC)
-        SELECT GROUPING(x.lvl), GROUPING(x.city), x.lvl, x.city, NULL, count(*)::numeric
-        FROM latest x GROUP BY GROUPING SETS ((), (x.lvl), (x.city))
+        WITH counted AS (
+            SELECT level, region, count(*)::numeric AS n FROM reporting_aggregatefiling WHERE {where}
+            GROUP BY level, region)
+        SELECT level, region, NULL, n FROM counted
         UNION ALL
-        SELECT GROUPING(x.lvl), GROUPING(x.city), x.lvl, x.city, e.key,
-               COALESCE(sum(NULLIF(e.value, '')::numeric), 0)
-        FROM latest x CROSS JOIN LATERAL jsonb_each_text(x.v) e
-        WHERE e.key = ANY(%s)
-        GROUP BY GROUPING SETS ((e.key), (x.lvl, e.key), (x.city, e.key))"""  # noqa: S608 (ORM subquery)
-    sums, counts, names = {}, {}, {}
+        SELECT level, region, code, total FROM reporting_aggregatecell WHERE {where}
+        UNION ALL
+        SELECT level, code, name, NULL FROM accounts_region WHERE code IN (SELECT region FROM counted)
+        """  # noqa: S608 (constant text)
     with connection.cursor() as cur:
-        cur.execute(sql, [*params, codes])
-        for g_lvl, g_city, lvl, city, code, value in cur.fetchall():
-            column = "合计" if g_lvl and g_city else (city if g_lvl else lvl)
-            if code is None:
-                counts[column] = int(value)
-                sums[column] = dict.fromkeys(codes, Decimal(0))
-            else:
-                sums.setdefault(column, dict.fromkeys(codes, Decimal(0)))[code] = value
-        cities = [c for c in counts if c not in TOTALS]
-        cur.execute(
-            "SELECT code, name FROM accounts_region WHERE level = 'city' AND code = ANY(%s) AND code LIKE %s",
-            [cities, region_code[:2] + "%"],
-        )
-        names = dict(cur.fetchall())
-    return sums, counts, names
+        cur.execute(sql, [*params, *params])
+        rows = cur.fetchall()
+    counts, cells, regions = {}, [], []
+    for level, region, code, value in rows:
+        if value is None:
+            regions.append((region, code, level))  # a city: code, name, level
+        elif code is None:
+            for column in ("合计", LEVEL_COLUMNS[level], region):
+                counts[column] = counts.get(column, 0) + int(value)
+        else:
+            cells.append((level, region, code, value))
+    sums = {c: dict.fromkeys(codes, Decimal(0)) for c in counts}
+    for level, region, code, value in cells:
+        if region in sums and code in sums[region]:  # a bucket whose filings all left keeps zero cells
+            sums["合计"][code] += value
+            sums[LEVEL_COLUMNS[level]][code] += value
+            sums[region][code] += value
+    return sums, counts, regions
+
+
+def aggregate_summary_rebuild() -> None:
+    """Recompute the aggregate's summary from the filings (PostgreSQL): after a restore, or to repair."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT reporting_aggregate_rebuild()")
+
+
+def _column_labels(columns: list[str], region_code: str, regions) -> dict[str, str]:
+    """Column headings from the columns' regions [(code, name, level)]: cities by name; a column of
+    province-level institutions (code xx0000) by the province's name too."""
+    labels = {c: c for c in columns}
+    for code, name, level in regions:
+        in_jurisdiction = level == "city" and code.startswith(region_code[:2])
+        labels[code] = name if in_jurisdiction else f"{name}（省本级）"
+    return labels
 
 
 def aggregate_xlsx(*, user: User, period: Period, region_code: str, statuses=AGGREGATE_DEFAULT) -> bytes:

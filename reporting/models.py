@@ -462,3 +462,70 @@ class ReconciliationTolerance(PolicyRow):
 
     def __str__(self):
         return f"{self.field_code or '*'} {self.region_code or '全国'} ±{self.absolute}/{self.relative}"
+
+
+class ExactSumField(models.Field):
+    """PostgreSQL `numeric` without precision or scale: a sum keeps every digit of its terms exactly."""
+
+    def db_type(self, connection):
+        return "numeric"
+
+
+class CodeField(models.CharField):
+    """An ASCII code compared byte by byte on PostgreSQL (the "C" collation): grouping the summary on its
+    keys is several times faster than in the database's locale."""
+
+    def db_parameters(self, connection):
+        params = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            params["collation"] = "C"
+        return params
+
+
+class AggregateFiling(models.Model):
+    """One filing the aggregate export counts, and where: its bucket (period, city of its institution,
+    institution level, status as the aggregate reads it) and the version whose values are in the sums.
+
+    Written only by the PostgreSQL triggers of migration 0007 (every write to filings, versions and
+    institutions' region or level, bulk loads included), in the writer's transaction; never on SQLite,
+    where the aggregate sums the versions directly. `reporting.exports.aggregate_summary_rebuild` redoes it."""
+
+    filing_id = models.BigIntegerField(primary_key=True)
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    region = CodeField(max_length=6, help_text="the city: left(region_id, 4) || '00'")
+    level = CodeField(max_length=8, help_text="province, city or county (anything else)")
+    status = CodeField(max_length=16, help_text="accepted also for an accepted filing being amended")
+    version_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["year", "quarter", "status"], name="aggregate_filing_period")]
+        verbose_name = _("汇总所计报表")
+        verbose_name_plural = _("汇总所计报表")
+
+    def __str__(self):
+        return f"{self.filing_id} {self.year}Q{self.quarter} {self.region} {self.level} {self.status}"
+
+
+class AggregateCell(models.Model):
+    """The exact sum of one field over the counted filings (`AggregateFiling`) of one bucket."""
+
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    region = CodeField(max_length=6)
+    level = CodeField(max_length=8)
+    status = CodeField(max_length=16)
+    code = CodeField(max_length=64)
+    total = ExactSumField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "quarter", "region", "level", "status", "code"], name="one_aggregate_cell"
+            )
+        ]
+        verbose_name = _("汇总单元格")
+        verbose_name_plural = _("汇总单元格")
+
+    def __str__(self):
+        return f"{self.year}Q{self.quarter} {self.region} {self.level} {self.status} {self.code}={self.total}"
