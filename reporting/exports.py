@@ -128,19 +128,22 @@ def _sums_summary(period: Period, prefix: str, statuses, codes: list[str]) -> tu
     with connection.cursor() as cur:
         cur.execute(sql, [*params, *params])
         rows = cur.fetchall()
-    counts, cells, regions = {}, [], []
+    counts, cells, regions, buckets = {}, [], [], set()
     for level, region, code, value in rows:
         if value is None:
             regions.append((region, code, level))  # a city: code, name, level
         elif code is None:
+            buckets.add((level, region))
             for column in ("合计", LEVEL_COLUMNS[level], region):
                 counts[column] = counts.get(column, 0) + int(value)
         else:
             cells.append((level, region, code, value))
     sums = {c: dict.fromkeys(codes, Decimal(0)) for c in counts}
+    total = sums.get("合计", {})
     for level, region, code, value in cells:
-        if region in sums and code in sums[region]:  # a bucket whose filings all left keeps zero cells
-            sums["合计"][code] += value
+        # a bucket whose filings have all left keeps its cells, at zero
+        if code in total and (level, region) in buckets:
+            total[code] += value
             sums[LEVEL_COLUMNS[level]][code] += value
             sums[region][code] += value
     return sums, counts, regions
