@@ -38,11 +38,14 @@ class ReportTemplateQuerySet(ScopedQuerySet):
 
     def in_force(self, day):
         """The template version whose effective period contains `day`."""
+        return self.in_force_first(day).first()
+
+    def in_force_first(self, day):
+        """The template versions whose effective period contains `day`, the one in force first."""
         return (
             self.filter(effective_from__lte=day)
             .filter(models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=day))
             .order_by("-version")
-            .first()
         )
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,6 +132,13 @@ def template_for(period: Period) -> ReportTemplate:
 def template_fields(template: ReportTemplate) -> list[FieldDefinition]:
     """The template's fields in order (read once per web request: core.memo)."""
     return _template_fields(template.pk)
+
+
+def fields_in_force(period: Period) -> list[FieldDefinition]:
+    """`template_fields(template_for(period))` in one query (the aggregate export's, which counts them)."""
+    in_force = ReportTemplate.objects.in_force_first(period.end).values("pk")[:1]
+    fields = list(FieldDefinition.objects.filter(template=Subquery(in_force)).order_by("order"))
+    return fields or template_fields(template_for(period))  # none: the template's absence refuses
 
 
 @per_request
