@@ -55,14 +55,14 @@ def latest_values(user, period: Period):
 
 
 def aggregate(user, period: Period, region_code: str, statuses=AGGREGATE_DEFAULT):
-    """(fields, columns [(label, level)], {column: {code: Decimal}}, counts) summed by region level:
+    """(fields [FieldHeading], columns, labels, {column: {code: Decimal}}, counts) summed by region level:
     the whole jurisdiction (`region_code`, "" for the whole country), then each city, with
     province/city/county-level institutions apart. Only filings in `statuses` count.
 
     On PostgreSQL a jurisdiction of a whole province, city or country is read from the summary the
     triggers keep (`AggregateCell`: a few dozen rows instead of every version's values); a county's,
     and everything on SQLite, is summed from the versions themselves (`_sums_direct`)."""
-    fields = services.fields_in_force(period)
+    fields = services.field_headings(period)
     codes = [f.code for f in fields]
     subtree = visible_subtree(user, FilingQuerySet.scope)
     prefix = None if subtree is None else subtree_prefix(subtree) if subtree else ""

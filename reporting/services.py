@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -134,11 +134,26 @@ def template_fields(template: ReportTemplate) -> list[FieldDefinition]:
     return _template_fields(template.pk)
 
 
-def fields_in_force(period: Period) -> list[FieldDefinition]:
-    """`template_fields(template_for(period))` in one query (the aggregate export's, which counts them)."""
+class FieldHeading(NamedTuple):
+    section: str
+    code: str
+    label_zh: str
+    unit: str
+
+
+def field_headings(period: Period) -> list[FieldHeading]:
+    """The section, code, Chinese label and unit of the fields of the template in force for `period`, in
+    order: one query, no model instances (what the aggregate export writes, which counts them)."""
     in_force = ReportTemplate.objects.in_force_first(period.end).values("pk")[:1]
-    fields = list(FieldDefinition.objects.filter(template=Subquery(in_force)).order_by("order"))
-    return fields or template_fields(template_for(period))  # none: the template's absence refuses
+    rows = (
+        FieldDefinition.objects.filter(template=Subquery(in_force))
+        .order_by("order")
+        .values_list("section", "code", "label_zh", "unit")
+    )
+    headings = [FieldHeading(*row) for row in rows]
+    if not headings:
+        template_fields(template_for(period))  # no template in force: refused as everywhere else
+    return headings
 
 
 @per_request
