@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from django.db import connection
@@ -60,7 +61,7 @@ def aggregate(user, period: Period, region_code: str, statuses=AGGREGATE_DEFAULT
     province/city/county-level institutions apart. Only filings in `statuses` count.
 
     On PostgreSQL a jurisdiction of a whole province, city or country is read from the summary the
-    triggers keep (`AggregateCell`: a few dozen rows instead of every version's values); a county's,
+    triggers keep (`AggregateBucket`: a few dozen rows instead of every version's values); a county's,
     and everything on SQLite, is summed from the versions themselves (`_sums_direct`)."""
     fields = services.field_headings(period)
     codes = [f.code for f in fields]
@@ -109,35 +110,25 @@ def _sums_direct(user, period: Period, statuses, codes: list[str]) -> tuple[dict
 
 def _sums_summary(period: Period, prefix: str, statuses, codes: list[str]) -> tuple[dict, dict, list]:
     """The sums and counts by column of the filings of a region subtree (`prefix` of its codes), from
-    the summary: counts of `AggregateFiling` and sums of `AggregateCell` over the same grouping sets
-    (all, institution level, city); then the cities' (code, name, level) apart (joined in, the
-    statement takes several times longer to plan)."""
-    where = "year = %s AND quarter = %s AND status = ANY(%s) AND region LIKE %s"
-    params = [period.year, period.quarter, list(statuses), prefix + "%"]
-    sql = f"""
-        SELECT GROUPING(level), GROUPING(region), level, region, NULL, count(*)::numeric
-        FROM reporting_aggregatefiling WHERE {where}
-        GROUP BY GROUPING SETS ((), (level), (region))
-        UNION ALL
-        SELECT GROUPING(level), GROUPING(region), level, region, code, sum(total)
-        FROM reporting_aggregatecell WHERE {where}
-        GROUP BY GROUPING SETS ((code), (level, code), (region, code))"""  # noqa: S608 (constant text)
+    the summary: one row per bucket (`AggregateBucket`, a few dozen), added up here into the whole,
+    each institution level and each city; and the cities' (code, name, level)."""
+    sql = """
+        SELECT level, region, filings, sums::text FROM reporting_aggregatebucket
+        WHERE year = %s AND quarter = %s AND status = ANY(%s) AND region LIKE %s AND filings > 0"""
     with connection.cursor() as cur:
-        cur.execute(sql, [*params, *params])
+        cur.execute(sql, [period.year, period.quarter, list(statuses), prefix + "%"])
         rows = cur.fetchall()
-    counts, cells = {}, []
-    for g_level, g_region, level, region, code, value in rows:
-        column = "合计" if g_level and g_region else (region if g_level else LEVEL_COLUMNS[level])
-        if code is None:
-            counts[column] = int(value)
-        else:
-            cells.append((column, code, value))
-    sums = {c: dict.fromkeys(codes, Decimal(0)) for c in counts}
-    for column, code, value in cells:
-        # a bucket whose filings have all left keeps its cells, at zero: a column without filings is none
-        target = sums.get(column)
-        if target is not None and code in target:
-            target[code] = value
+    sums, counts = {"合计": dict.fromkeys(codes, Decimal(0))}, {"合计": 0}
+    for level, region, filings, text in rows:
+        values = json.loads(text, parse_float=Decimal, parse_int=Decimal)  # exact, as stored
+        own = [(code, values[code]) for code in codes if code in values]
+        for column in ("合计", LEVEL_COLUMNS[level], region):
+            counts[column] = counts.get(column, 0) + filings
+            target = sums.get(column)
+            if target is None:
+                target = sums[column] = dict.fromkeys(codes, Decimal(0))
+            for code, value in own:
+                target[code] += value
     regions = Region.objects.filter(code__in=[c for c in counts if c not in TOTALS])
     return sums, counts, regions.values_list("code", "name", "level")
 

@@ -467,11 +467,11 @@ class ReconciliationTolerance(PolicyRow):
         return f"{self.field_code or '*'} {self.region_code or '全国'} ±{self.absolute}/{self.relative}"
 
 
-class ExactSumField(models.Field):
-    """PostgreSQL `numeric` without precision or scale: a sum keeps every digit of its terms exactly."""
+class ExactDecoder(json.JSONDecoder):
+    """Numbers as Decimal, exactly as stored (a float would round the sums)."""
 
-    def db_type(self, connection):
-        return "numeric"
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, parse_float=Decimal, parse_int=Decimal, **kwargs)
 
 
 class CodeField(models.CharField):
@@ -510,25 +510,27 @@ class AggregateFiling(models.Model):
         return f"{self.filing_id} {self.year}Q{self.quarter} {self.region} {self.level} {self.status}"
 
 
-class AggregateCell(models.Model):
-    """The exact sum of one field over the counted filings (`AggregateFiling`) of one bucket."""
+class AggregateBucket(models.Model):
+    """One bucket of the aggregate: how many filings `AggregateFiling` counts in it, and the exact sums of
+    their counted versions' values ({field code: number}; jsonb numbers are exact numerics). One row per
+    bucket, so an export reads a few dozen rows, whatever the number of filings."""
 
     year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField()
     region = CodeField(max_length=6)
     level = CodeField(max_length=8)
     status = CodeField(max_length=16)
-    code = CodeField(max_length=64)
-    total = ExactSumField()
+    filings = models.IntegerField(default=0)
+    sums = models.JSONField(default=dict, decoder=ExactDecoder)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "quarter", "region", "level", "status", "code"], name="one_aggregate_cell"
+                fields=["year", "quarter", "region", "level", "status"], name="one_aggregate_bucket"
             )
         ]
-        verbose_name = _("汇总单元格")
-        verbose_name_plural = _("汇总单元格")
+        verbose_name = _("汇总分组")
+        verbose_name_plural = _("汇总分组")
 
     def __str__(self):
-        return f"{self.year}Q{self.quarter} {self.region} {self.level} {self.status} {self.code}={self.total}"
+        return f"{self.year}Q{self.quarter} {self.region} {self.level} {self.status}: {self.filings}"

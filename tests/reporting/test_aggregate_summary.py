@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from reporting import exports, services
 from reporting.choices import FilingStatus
-from reporting.models import AggregateCell, AggregateFiling, Filing, FilingVersion, ReportTemplate
+from reporting.models import AggregateBucket, AggregateFiling, Filing, FilingVersion, ReportTemplate
 from reporting.periods import Period
 from tests.factories import InstitutionFactory, UserFactory
 
@@ -53,14 +53,15 @@ def _file(institution, values, *, maker, checker):
 
 
 def _kept():
-    """The summary as kept: counted filings, and the cells that are not zero."""
+    """The summary as kept: counted filings, and the buckets that count any, with their sums not zero."""
     filings = set(AggregateFiling.objects.values_list("filing_id", "region", "level", "status", "version_id"))
-    cells = {
-        (c.year, c.quarter, c.region, c.level, c.status, c.code): c.total
-        for c in AggregateCell.objects.all()
-        if c.total != 0
+    buckets = {
+        (b.year, b.quarter, b.region, b.level, b.status): (b.filings, {k: v for k, v in b.sums.items() if v})
+        for b in AggregateBucket.objects.all()
+        if b.filings
     }
-    return filings, cells
+    assert all(isinstance(v, Decimal) for _n, sums in buckets.values() for v in sums.values())
+    return filings, buckets
 
 
 def _filled(sums, counts):
@@ -186,7 +187,7 @@ def test_summary_is_exact_through_every_transition_and_jurisdiction(
 def test_rebuild_restores_a_damaged_summary(users, chengdu_institution):
     _file(chengdu_institution, GOOD_Q2, maker=users["cd_filer"], checker=users["cd_approver"])
     kept = _kept()
-    AggregateCell.objects.filter(code="total_assets").update(total=Decimal("1"))
+    AggregateBucket.objects.update(sums={"total_assets": 1})
     AggregateFiling.objects.update(status=FilingStatus.RETURNED)
     assert _kept() != kept
     call_command("rebuild_aggregate_summary", stdout=io.StringIO())

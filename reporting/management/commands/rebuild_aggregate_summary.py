@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from reporting.exports import aggregate_summary_rebuild
-from reporting.models import AggregateCell, AggregateFiling
+from reporting.models import AggregateBucket, AggregateFiling
 
 
 class Command(BaseCommand):
@@ -17,5 +17,5 @@ class Command(BaseCommand):
             return
         aggregate_summary_rebuild()
         self.stdout.write(
-            f"{AggregateFiling.objects.count()} filings counted, {AggregateCell.objects.count()} cells."
+            f"{AggregateFiling.objects.count()} filings counted, {AggregateBucket.objects.count()} buckets."
         )
