@@ -686,9 +686,17 @@ def xlsx_bytes(*tables: Table) -> bytes:
         for c, text in enumerate(table.header):
             sheet.write_string(top, c, str(text), formats["header"])
         last = top
+        write_number, write_string, decimal_format = sheet.write_number, sheet.write_string, formats[Decimal]
         for last, values in enumerate(table.rows, start=top + 1):
             for c, value in enumerate(values):
-                _write(sheet, last, c, value, formats)
+                kind = type(value)  # the two common cases written here, without a call per cell
+                if kind is Decimal:
+                    write_number(last, c, float(value), decimal_format)
+                elif kind is str:
+                    if value:
+                        write_string(last, c, value)
+                else:
+                    _write(sheet, last, c, value, formats)
         sheet.freeze_panes(top + 1, table.freeze_columns)
         sheet.autofilter(top, 0, max(last, top + 1), max(len(table.header) - 1, 0))
     book.close()
@@ -696,14 +704,7 @@ def xlsx_bytes(*tables: Table) -> bytes:
 
 
 def _write(sheet: xlsxwriter.worksheet.Worksheet, r: int, c: int, value: Value, formats: dict) -> None:
-    kind = type(value)
-    if kind is str:  # the common cases first, by exact type
-        if value:
-            sheet.write_string(r, c, value)
-        return
-    if kind is Decimal:
-        sheet.write_number(r, c, float(value), formats[Decimal])
-        return
+    """Any other cell (the exact str and Decimal are written by the caller's loop)."""
     if value is None or value == "":
         return
     if isinstance(value, str):

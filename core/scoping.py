@@ -108,6 +108,22 @@ def visible_q(user, scope: Scope) -> Q | None:
     return public
 
 
+def visible_subtree(user, scope: Scope) -> str | None:
+    """The region whose subtree is exactly what `user` reads of a model ("" for every row), or None when
+    that is not one region subtree (a company's own rows, the public's part). Mirrors `visible_q`, for
+    reads that are answered from totals kept per region rather than from the rows."""
+    if scope.everyone:
+        return ""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return ""
+    if scope.public is not None:
+        return None
+    if role in REGION_ROLES and scope.region and user.region_id:
+        return user.region_id
+    return None
+
+
 def change_q(user, scope: Scope) -> Q | None:
     """The rows `user` may change, or None when the user changes every row."""
     role = role_of(user)

@@ -3,21 +3,23 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, User
 from core.excel import Table, xlsx_bytes
+from core.scoping import subtree_prefix, visible_subtree
 from core.templatetags.portal import localized
 
 from . import selectors, services
 from .choices import FilingStatus, Unit
-from .models import FilingVersion
+from .models import FilingQuerySet, FilingVersion
 from .periods import Period
 
 # The statuses an aggregate may include (the user chooses; by default what is accepted or under review,
@@ -57,62 +59,27 @@ def latest_values(user, period: Period):
 
 
 def aggregate(user, period: Period, region_code: str, statuses=AGGREGATE_DEFAULT):
-    """(fields, columns [(label, level)], {column: {code: Decimal}}, counts) summed by region level:
+    """(fields [FieldHeading], columns, labels, {column: {code: Decimal}}, counts) summed by region level:
     the whole jurisdiction (`region_code`, "" for the whole country), then each city, with
-    province/city/county-level institutions apart. Only filings in `statuses` count."""
-    template = services.template_for(period)
-    fields = services.template_fields(template)
-    filings = _with_statuses(
-        selectors.filings_for(user, period).filter(first_submitted_at__isnull=False), statuses
-    )
+    province/city/county-level institutions apart. Only filings in `statuses` count.
+
+    On PostgreSQL a jurisdiction of a whole province, city or country is read from the summary the
+    triggers keep (`AggregateBucket`: a few dozen rows instead of every version's values); a county's,
+    and everything on SQLite, is summed from the versions themselves (`_sums_direct`)."""
+    fields = services.field_headings(period)
     codes = [f.code for f in fields]
-    if connection.vendor == "postgresql":
-        sums, counts, names = _sums_sql(filings, codes, region_code)
-        columns = [*TOTALS, *sorted(c for c in sums if c not in TOTALS)]
-        for c in TOTALS:
-            sums.setdefault(c, dict.fromkeys(codes, Decimal(0)))
-            counts.setdefault(c, 0)
-        return fields, columns, _column_labels(columns, names), sums, counts
-    rows = (
-        FilingVersion.objects.filter(filing__in=filings.values("pk"), submitted_at__isnull=False)
-        .order_by("filing_id", "-number")
-        .values_list("filing_id", "values", "filing__institution__region_id", "filing__institution__level")
-    )
-    latest = {}
-    for filing_id, values, region, level in rows:
-        latest.setdefault(filing_id, (values, region, level))  # first row per filing = latest version
-    cities = Region.objects.filter(level="city")  # the whole country for a jurisdiction of ""
-    names = dict(cities.filter(code__startswith=region_code[:2]).values_list("code", "name"))
-    columns = (
-        ["合计"]
-        + [f"{lvl}级机构" for lvl in ("省", "市", "县")]
-        + sorted({r[:4] + "00" for _v, r, _l in latest.values()})
-    )
-    sums = {c: dict.fromkeys(codes, Decimal(0)) for c in columns}
-    counts = dict.fromkeys(columns, 0)
-    level_col = {"province": "省级机构", "city": "市级机构", "county": "县级机构"}
-    for values, region, level in latest.values():
-        own = {code: Decimal(values[code]) for code in codes if values.get(code) not in (None, "")}
-        for c in ("合计", level_col.get(level, "县级机构"), region[:4] + "00"):
-            counts[c] += 1
-            target = sums[c]
-            for code, v in own.items():
-                target[code] += v
-    return fields, columns, _column_labels(columns, names), sums, counts
-
-
-def _column_labels(columns: list[str], names: dict[str, str]) -> dict[str, str]:
-    """Column headings: cities by name; a column of province-level institutions (code xx0000) by the
-    province's name too."""
-    names = dict(names)
-    others = [c for c in columns if c[:1].isdigit() and c not in names]
-    names.update(
-        {
-            code: _("%(name)s（省本级）") % {"name": name}
-            for code, name in Region.objects.filter(code__in=others).values_list("code", "name")
-        }
-    )
-    return {c: names.get(c) or str(TOTAL_LABELS.get(c, c)) for c in columns}
+    subtree = visible_subtree(user, FilingQuerySet.scope)
+    prefix = None if subtree is None else subtree_prefix(subtree) if subtree else ""
+    if connection.vendor == "postgresql" and prefix is not None and len(prefix) < 6:
+        sums, counts, regions = _sums_summary(period, prefix, statuses, codes)
+    else:
+        sums, counts = _sums_direct(user, period, statuses, codes)
+        regions = Region.objects.filter(code__in=list(counts)).values_list("code", "name", "level")
+    for c in TOTALS:
+        sums.setdefault(c, dict.fromkeys(codes, Decimal(0)))
+        counts.setdefault(c, 0)
+    columns = [*TOTALS, *sorted(c for c in counts if c not in TOTALS)]
+    return fields, columns, _column_labels(columns, region_code, regions), sums, counts
 
 
 TOTALS = ("合计", "省级机构", "市级机构", "县级机构")  # the keys of the total columns
@@ -122,51 +89,74 @@ TOTAL_LABELS = {
     "市级机构": gettext_lazy("市级机构"),
     "县级机构": gettext_lazy("县级机构"),
 }
+LEVEL_COLUMNS = {"province": "省级机构", "city": "市级机构", "county": "县级机构"}
 
 
-def _sums_sql(filings, codes: list[str], region_code: str) -> tuple[dict, dict, dict]:
-    """`aggregate`'s sums, counts and city names in one PostgreSQL statement: the latest submitted
-    version of each filing, its cells summed exactly (numeric) over grouping sets — all, institution
-    level, city (named when it lies in the jurisdiction)."""
-    inner, params = filings.order_by().values("pk").query.sql_with_params()
-    # each version's JSON is read once (jsonb_each_text), not once per cell: a large jsonb value is
-    # decompressed again by every ->> on it
-    sql = f"""
-        WITH latest AS (
-            SELECT DISTINCT ON (v.filing_id) v.filing_id, v."values" AS v,
-                   CASE i.level WHEN 'province' THEN '省级机构' WHEN 'city' THEN '市级机构'
-                        ELSE '县级机构' END AS lvl,
-                   left(i.region_id, 4) || '00' AS city
-            FROM reporting_filingversion v
-            JOIN reporting_filing f ON f.id = v.filing_id
-            JOIN institutions_institution i ON i.id = f.institution_id
-            WHERE v.submitted_at IS NOT NULL AND v.filing_id IN ({inner})
-            ORDER BY v.filing_id, v.number DESC)
-        SELECT GROUPING(x.lvl), GROUPING(x.city), x.lvl, x.city, NULL, count(*)::numeric
-        FROM latest x GROUP BY GROUPING SETS ((), (x.lvl), (x.city))
-        UNION ALL
-        SELECT GROUPING(x.lvl), GROUPING(x.city), x.lvl, x.city, e.key,
-               COALESCE(sum(NULLIF(e.value, '')::numeric), 0)
-        FROM latest x CROSS JOIN LATERAL jsonb_each_text(x.v) e
-        WHERE e.key = ANY(%s)
-        GROUP BY GROUPING SETS ((e.key), (x.lvl, e.key), (x.city, e.key))"""  # noqa: S608 (ORM subquery)
-    sums, counts, names = {}, {}, {}
+def _sums_direct(user, period: Period, statuses, codes: list[str]) -> tuple[dict, dict]:
+    """The sums and counts by column from the latest submitted version of each filing in the user's
+    scope: the definition the summary is checked against."""
+    filings = _with_statuses(
+        selectors.filings_for(user, period).filter(first_submitted_at__isnull=False), statuses
+    )
+    rows = (
+        FilingVersion.objects.filter(filing__in=filings.values("pk"), submitted_at__isnull=False)
+        .order_by("filing_id", "-number")
+        .values_list("filing_id", "values", "filing__institution__region_id", "filing__institution__level")
+    )
+    latest = {}
+    for filing_id, values, region, level in rows:
+        latest.setdefault(filing_id, (values, region, level))  # first row per filing = latest version
+    sums, counts = {}, {}
+    for values, region, level in latest.values():
+        own = {code: Decimal(values[code]) for code in codes if values.get(code) not in (None, "")}
+        for c in ("合计", LEVEL_COLUMNS.get(level, "县级机构"), region[:4] + "00"):
+            counts[c] = counts.get(c, 0) + 1
+            target = sums.setdefault(c, dict.fromkeys(codes, Decimal(0)))
+            for code, v in own.items():
+                target[code] += v
+    return sums, counts
+
+
+def _sums_summary(period: Period, prefix: str, statuses, codes: list[str]) -> tuple[dict, dict, list]:
+    """The sums and counts by column of the filings of a region subtree (`prefix` of its codes), from
+    the summary: one row per bucket (`AggregateBucket`, a few dozen), added up here into the whole,
+    each institution level and each city; and the cities' (code, name, level)."""
+    sql = """
+        SELECT level, region, filings, sums::text FROM reporting_aggregatebucket
+        WHERE year = %s AND quarter = %s AND status = ANY(%s) AND region LIKE %s AND filings > 0"""
     with connection.cursor() as cur:
-        cur.execute(sql, [*params, codes])
-        for g_lvl, g_city, lvl, city, code, value in cur.fetchall():
-            column = "合计" if g_lvl and g_city else (city if g_lvl else lvl)
-            if code is None:
-                counts[column] = int(value)
-                sums[column] = dict.fromkeys(codes, Decimal(0))
-            else:
-                sums.setdefault(column, dict.fromkeys(codes, Decimal(0)))[code] = value
-        cities = [c for c in counts if c not in TOTALS]
-        cur.execute(
-            "SELECT code, name FROM accounts_region WHERE level = 'city' AND code = ANY(%s) AND code LIKE %s",
-            [cities, region_code[:2] + "%"],
-        )
-        names = dict(cur.fetchall())
-    return sums, counts, names
+        cur.execute(sql, [period.year, period.quarter, list(statuses), prefix + "%"])
+        rows = cur.fetchall()
+    sums, counts = {"合计": dict.fromkeys(codes, Decimal(0))}, {"合计": 0}
+    for level, region, filings, text in rows:
+        values = json.loads(text, parse_float=Decimal, parse_int=Decimal)  # exact, as stored
+        own = [(code, values[code]) for code in codes if code in values]
+        for column in ("合计", LEVEL_COLUMNS[level], region):
+            counts[column] = counts.get(column, 0) + filings
+            target = sums.get(column)
+            if target is None:
+                target = sums[column] = dict.fromkeys(codes, Decimal(0))
+            for code, value in own:
+                target[code] += value
+    regions = Region.objects.filter(code__in=[c for c in counts if c not in TOTALS])
+    return sums, counts, regions.values_list("code", "name", "level")
+
+
+def aggregate_summary_rebuild() -> None:
+    """Recompute the aggregate's summary from the filings (PostgreSQL): after a restore, or to repair."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT reporting_aggregate_rebuild()")
+
+
+def _column_labels(columns: list[str], region_code: str, regions) -> dict[str, str]:
+    """Column headings from the columns' regions [(code, name, level)]: cities by name; a column of
+    province-level institutions (code xx0000) by the province's name too."""
+    labels = {c: str(TOTAL_LABELS.get(c, c)) for c in columns}
+    for code, name, level in regions:
+        in_jurisdiction = level == "city" and code.startswith(region_code[:2])
+        labels[code] = name if in_jurisdiction else _("%(name)s（省本级）") % {"name": name}
+    return labels
 
 
 def aggregate_xlsx(*, user: User, period: Period, region_code: str, statuses=AGGREGATE_DEFAULT) -> bytes:
@@ -174,11 +164,12 @@ def aggregate_xlsx(*, user: User, period: Period, region_code: str, statuses=AGG
     included = _("、").join(str(FilingStatus(s).label) for s in statuses)
     rows = [["", "", _("报送机构数"), "", *[counts[c] for c in columns]]]
     units = {value: str(label) for value, label in Unit.choices}  # translated once, not per field
+    english = (get_language() or "").startswith("en")
     rows += [
         [
             f.section,
             f.code,
-            localized(f, "label"),
+            (english and f.label_en) or f.label_zh,
             units.get(f.unit, f.unit),
             *[sums[c][f.code] for c in columns],
         ]

@@ -12,11 +12,11 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -134,6 +134,29 @@ def template_for(period: Period) -> ReportTemplate:
 def template_fields(template: ReportTemplate) -> list[FieldDefinition]:
     """The template's fields in order (read once per web request: core.memo)."""
     return _template_fields(template.pk)
+
+
+class FieldHeading(NamedTuple):
+    section: str
+    code: str
+    label_zh: str
+    label_en: str
+    unit: str
+
+
+def field_headings(period: Period) -> list[FieldHeading]:
+    """The section, code, labels and unit of the fields of the template in force for `period`, in order:
+    one query, no model instances (what the aggregate export writes, which counts them)."""
+    in_force = ReportTemplate.objects.in_force_first(period.end).values("pk")[:1]
+    rows = (
+        FieldDefinition.objects.filter(template=Subquery(in_force))
+        .order_by("order")
+        .values_list("section", "code", "label_zh", "label_en", "unit")
+    )
+    headings = [FieldHeading(*row) for row in rows]
+    if not headings:
+        template_fields(template_for(period))  # no template in force: refused as everywhere else
+    return headings
 
 
 @per_request
