@@ -181,7 +181,10 @@ class IndicatorValueQuerySet(ScopedQuerySet):
 class IndicatorValue(models.Model):
     # Derived rows, 28 per filing, written in bulk by the recompute: without database foreign keys (a
     # check per row at commit, the largest cost of a first full recompute); Django's cascade deletes
-    # them with their filing or institution. The unique (filing, code) index serves lookups by filing.
+    # them with their filing or institution. Keyed by (filing, code), with no surrogate id: its
+    # sequence and index cost a third of the first recompute's inserts. The key serves lookups by
+    # filing (and by institution, through its filings); the (code, year, quarter) index the pages.
+    pk = models.CompositePrimaryKey("filing", "code")
     filing = models.ForeignKey(
         "reporting.Filing",
         on_delete=models.CASCADE,
@@ -190,7 +193,7 @@ class IndicatorValue(models.Model):
         db_index=False,
     )
     institution = models.ForeignKey(
-        Institution, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Institution, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField()
@@ -204,7 +207,6 @@ class IndicatorValue(models.Model):
     objects = IndicatorValueQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["filing", "code"], name="one_value_per_indicator")]
         indexes = [models.Index(fields=["code", "year", "quarter"])]
 
     def __str__(self):
@@ -224,8 +226,9 @@ class IndicatorBreach(models.Model):
     stored (rounded) one; it is empty when the indicator is a ratio over capital or assets whose base is
     zero or negative — undefined, and a breach of every threshold on it."""
 
+    # no index of its own on filing: the unique (filing, threshold) index leads with it
     filing = models.ForeignKey(
-        "reporting.Filing", on_delete=models.CASCADE, related_name="indicator_breaches"
+        "reporting.Filing", on_delete=models.CASCADE, related_name="indicator_breaches", db_index=False
     )
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField()
@@ -275,8 +278,9 @@ class WarningCase(TimeStampedModel):
     latest: 1 关注, 2 警示, ≥3 严重 — the case escalates as the streak grows. A closed case reopens when
     the rule is breached again in a quarter after the one it was closed at."""
 
+    # no index of its own on institution: the unique (institution, threshold) index leads with it
     institution = models.ForeignKey(
-        Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="+"
+        Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="+", db_index=False
     )
     threshold = models.ForeignKey(
         Threshold, verbose_name=_("规则"), on_delete=models.PROTECT, related_name="cases"
@@ -362,7 +366,8 @@ class WarningCaseQuarter(models.Model):
     """One quarter in which a case's rule was breached (the case's history). A quarter that no longer
     breaches (an amended or returned filing, a changed rule) is kept, marked cleared."""
 
-    case = models.ForeignKey(WarningCase, on_delete=models.CASCADE, related_name="quarters")
+    # no index of its own on case: the unique (case, year, quarter) index leads with it
+    case = models.ForeignKey(WarningCase, on_delete=models.CASCADE, related_name="quarters", db_index=False)
     filing = models.ForeignKey("reporting.Filing", on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"))

@@ -143,7 +143,8 @@ class InstitutionIndicatorViewSet(viewsets.ViewSet):
                 _("查询参数有误"),
                 errors={"code": [_("未知指标：%(code)s") % {"code": ", ".join(unknown)}]},
             )
-        qs = IndicatorValue.objects.for_user(request.user).filter(institution=institution)
+        # through its filings: the values' primary key (filing, code) serves it, no index on institution
+        qs = IndicatorValue.objects.for_user(request.user).filter(filing__institution=institution)
         if codes:
             qs = qs.filter(code__in=codes)
         rows = qs.order_by("year", "quarter", "code").values_list(

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from core.roles import Actor
 
 CASE_SEVERITIES = (Severity.BREACH, Severity.WARNING)
+IN_LIST_MAX = 10_000  # ids per IN (...) list: SQLite and psycopg bound the parameters of a statement
 
 
 def cells_for(indicator_code: str, values: dict) -> dict:
@@ -63,16 +64,6 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
         )
     ):
         breaches[(b["institution_id"], b["threshold_id"])][Period(b["year"], b["quarter"])] = b
-    # the report cells of a case come from its latest filing's current version (decoded once per filing)
-    filing_values = dict(
-        Filing.objects.filter(
-            pk__in=IndicatorBreach.objects.filter(
-                institution_id__in=institution_ids, severity__in=CASE_SEVERITIES
-            ).values("filing_id")
-        )
-        .order_by()
-        .values_list("pk", "current_version__values")
-    )
     runs: dict[int, dict] = defaultdict(dict)  # institution -> {period: (filing, compliant thresholds)}
     for institution_id, year, quarter, filing_id, compliant in (
         IndicatorRun.objects.filter(institution_id__in=institution_ids)
@@ -101,6 +92,9 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
     events: list[tuple[WarningCase, dict, str]] = []  # (case, changes, note) to audit
     wanted_quarters: dict[tuple[int, int], dict] = {}  # (institution, threshold) -> {period: fields}
     case_of: dict[tuple[int, int], WarningCase] = {}
+
+    wanted_fields: dict[tuple[int, int], dict] = {}  # (institution, threshold) -> case fields
+    new_case = _fast_constructor(WarningCase)
 
     def update(case, fields):
         changed = _case_changes(case, fields)
@@ -136,14 +130,30 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
             "severity_rank": SEVERITY_RANK[b["severity"]],
             "level": levels[latest],
             "value": b["value"],
-            "cells": cells_for(b["indicator"], filing_values[b["filing_id"]]),
+            "cells": (b["indicator"], b["filing_id"]),  # replaced by the cells below
             "close_proposed": by is not None,
             "close_proposed_by_id": by,
         }
+        wanted_fields[(institution_id, tid)] = fields
+    # the report cells of a case come from its latest filing's current version, read (and decoded)
+    # once per such filing only
+    latest_filings = {f["cells"][1] for f in wanted_fields.values()}
+    filing_values = {}
+    ids = sorted(latest_filings)
+    for start in range(0, len(ids), IN_LIST_MAX):
+        filing_values.update(
+            Filing.objects.filter(pk__in=ids[start : start + IN_LIST_MAX])
+            .order_by()
+            .values_list("pk", "current_version__values")
+        )
+    for (institution_id, tid), fields in wanted_fields.items():
+        indicator, filing_id = fields["cells"]
+        fields["cells"] = cells_for(indicator, filing_values[filing_id])
+        latest = Period(fields["year"], fields["quarter"])
         case = cases.pop((institution_id, tid), None)
         if case is None:
-            case_of[(institution_id, tid)] = WarningCase(
-                institution_id=institution_id, threshold_id=tid, max_level=levels[latest], **fields
+            case_of[(institution_id, tid)] = new_case(
+                institution_id=institution_id, threshold_id=tid, max_level=fields["level"], **fields
             )
             new_cases.append(case_of[(institution_id, tid)])
             continue
@@ -173,16 +183,16 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
                 closed_quarter=None,
                 close_reason="",
             )
-        elif levels[latest] > case.max_level:
+        elif fields["level"] > case.max_level:
             events.append(
                 (
                     case,
-                    {"level": [case.max_level, levels[latest]]},
-                    _("连续%(n)s个季度触发，预警升级") % {"n": levels[latest]},
+                    {"level": [case.max_level, fields["level"]]},
+                    _("连续%(n)s个季度触发，预警升级") % {"n": fields["level"]},
                 )
             )
-        if levels[latest] > case.max_level:
-            fields["max_level"] = levels[latest]
+        if fields["level"] > case.max_level:
+            fields["max_level"] = fields["level"]
         update(case, fields)
     if new_cases:
         owners = case_owners({c.institution_id for c in new_cases})
@@ -240,6 +250,26 @@ def _sync_quarters(case_of: dict, wanted_quarters: dict, stored_quarters: dict) 
         WarningCaseQuarter.objects.bulk_create([WarningCaseQuarter(**row) for row in to_create])
     if to_update:
         WarningCaseQuarter.objects.bulk_update(to_update, ["filing", "severity", "level", "value", "cleared"])
+
+
+def _fast_constructor(model: type[models.Model]):
+    """A constructor of new instances from keyword values, the other fields at their defaults, through
+    the model's positional `__init__`: a first recompute opens tens of thousands of cases, and the
+    keyword form costs more per instance than writing it."""
+    fields = model._meta.concrete_fields
+    names = {f.attname for f in fields}
+    plain = {f.attname: f.get_default() for f in fields if not callable(f.default)}
+    computed = [f for f in fields if callable(f.default)]
+
+    def construct(**values):
+        unknown = values.keys() - names
+        if unknown:
+            raise TypeError(f"unknown fields of {model.__name__}: {sorted(unknown)}")
+        row = {**plain, **{f.attname: f.get_default() for f in computed if f.attname not in values}}
+        row.update(values)
+        return model(*(row[f.attname] for f in fields))
+
+    return construct
 
 
 def _bulk_insert(model: type[models.Model], objs: list[models.Model]) -> None:

@@ -195,19 +195,23 @@ def _exec(cur, sql: str, params: Iterable = ()) -> None:
 
 
 TABLES = ("spd_filing", "spd_value", "spd_judged", "spd_compliant")
-LOCK_CLASS = 0x5350  # advisory locks (class, institution id): the indicator results of an institution
+LOCK_CLASS = 0x5350  # advisory locks (class, key of the institution id): an institution's indicator results
+# The key is the id hashed to 32 bits (the two-key lock takes two integers; ids are 64-bit): two
+# institutions sharing a key only wait for each other.
+LOCK_KEY = "hashint8(i)"
 
 
 def lock_institutions(institution_ids: Iterable[int]) -> None:
     """Hold, until the transaction ends, the lock on the indicator results of each institution, taken
-    in id order (two chunks sharing institutions wait, never deadlock): computations of one
+    in key order (two chunks sharing institutions wait, never deadlock): computations of one
     institution are serialized, so one that finds no stored values may insert them without upsert."""
     if connection.vendor != "postgresql":
         return  # SQLite writes one transaction at a time
     with connection.cursor() as cur:
         _exec(
             cur,
-            "SELECT count(pg_advisory_xact_lock(%s, i)) FROM unnest(%s::int[]) AS i",
+            "SELECT count(pg_advisory_xact_lock(%s, k)) FROM ("  # noqa: S608 (constant SQL)
+            f"SELECT DISTINCT {LOCK_KEY} AS k FROM unnest(%s::bigint[]) AS i ORDER BY k) keys",
             [LOCK_CLASS, sorted(set(institution_ids))],
         )
 
@@ -314,26 +318,27 @@ def compute_chunk_sql(
         _exec(
             cur, "SELECT EXISTS (SELECT 1 FROM supervision_indicatorvalue WHERE filing_id = ANY(%s))", [ids]
         )
-        upsert = """ON CONFLICT (filing_id, code) DO UPDATE SET value = EXCLUDED.value, exact = EXCLUDED.exact,
-                base_not_positive = EXCLUDED.base_not_positive, institution_id = EXCLUDED.institution_id,
-                year = EXCLUDED.year, quarter = EXCLUDED.quarter
-            WHERE (supervision_indicatorvalue.value, supervision_indicatorvalue.exact,
-                   supervision_indicatorvalue.base_not_positive)
-                IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.exact, EXCLUDED.base_not_positive)"""
-        _exec(
-            cur,
-            f"""INSERT INTO supervision_indicatorvalue
+        columns = """INSERT INTO supervision_indicatorvalue
                 (filing_id, institution_id, year, quarter, code, value, exact, base_not_positive)
             SELECT s.filing_id, f.institution_id, f.year, f.quarter, s.code, s.value, s.exact, s.base_not_positive
-            FROM spd_value s JOIN spd_filing f ON f.filing_id = s.filing_id
-            LEFT JOIN (SELECT * FROM supervision_indicatorvalue WHERE filing_id = ANY(%s)) o
-                ON o.filing_id = s.filing_id AND o.code = s.code
-            WHERE o.id IS NULL OR (o.value, o.exact, o.base_not_positive, o.institution_id, o.year, o.quarter)
-                IS DISTINCT FROM (s.value, s.exact, s.base_not_positive, f.institution_id, f.year, f.quarter)
-            ORDER BY s.filing_id, s.code
-            {upsert if cur.fetchone()[0] else ""}""",  # noqa: S608 (constant SQL)
-            [ids],  # the stored rows by the unique index, not a scan of the whole table per chunk
-        )
+            FROM spd_value s JOIN spd_filing f ON f.filing_id = s.filing_id"""
+        if cur.fetchone()[0]:
+            _exec(
+                cur,
+                f"""{columns}
+                LEFT JOIN (SELECT * FROM supervision_indicatorvalue WHERE filing_id = ANY(%s)) o
+                    ON o.filing_id = s.filing_id AND o.code = s.code
+                WHERE o.filing_id IS NULL
+                   OR (o.value, o.exact, o.base_not_positive, o.institution_id, o.year, o.quarter)
+                    IS DISTINCT FROM (s.value, s.exact, s.base_not_positive, f.institution_id, f.year, f.quarter)
+                ORDER BY s.filing_id, s.code
+                ON CONFLICT (filing_id, code) DO UPDATE SET value = EXCLUDED.value, exact = EXCLUDED.exact,
+                    base_not_positive = EXCLUDED.base_not_positive, institution_id = EXCLUDED.institution_id,
+                    year = EXCLUDED.year, quarter = EXCLUDED.quarter""",  # noqa: S608 (constant SQL)
+                [ids],  # the stored rows by the primary key, not a scan of the whole table per chunk
+            )
+        else:
+            _exec(cur, f"{columns} ORDER BY s.filing_id, s.code")  # noqa: S608 (constant SQL)
         # 4. judging against every threshold that applies, on the exact values
         subject = "spd_filing"
         _exec(

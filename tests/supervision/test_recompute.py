@@ -88,6 +88,24 @@ def test_recompute_is_idempotent(chengdu_institution):
     )
 
 
+def test_values_are_keyed_by_filing_and_code(chengdu_institution):
+    """No surrogate id: the key is (filing, code), a second row for the same pair is refused, and the
+    values of an institution are found through its filings."""
+    from django.db import IntegrityError, transaction
+
+    f = make_filing(chengdu_institution, 2025, 2)
+    institution_indicators_compute(institution_id=chengdu_institution.pk)
+    value = IndicatorValue.objects.get(filing=f, code="leverage")
+    assert value.pk == (f.pk, "leverage")
+    assert IndicatorValue.objects.get(pk=(f.pk, "leverage")).value == value.value
+    assert not any(field.name == "id" for field in IndicatorValue._meta.concrete_fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IndicatorValue.objects.bulk_create(
+            [IndicatorValue(filing=f, institution=chengdu_institution, year=2025, quarter=2, code="leverage")]
+        )
+    assert IndicatorValue.objects.filter(filing__institution=chengdu_institution).count() == 28
+
+
 @pytest.fixture
 def spread():
     """Filings of four institutions in two provinces over two quarters, all computed."""

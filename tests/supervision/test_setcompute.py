@@ -250,7 +250,7 @@ def test_a_computation_holds_its_institutions_until_it_commits(portfolio, settin
         params = connection.get_connection_params()
         with psycopg.connect(**params, autocommit=True) as other:
             return other.execute(
-                "SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_CLASS, institution_id]
+                "SELECT pg_try_advisory_xact_lock(%s, hashint8(%s::bigint))", [LOCK_CLASS, institution_id]
             ).fetchone()[0]
 
     assert free(portfolio[0].pk)
@@ -270,3 +270,23 @@ def test_sql_first_computation_beside_stored_values_equals_python(portfolio, set
     compute_all(portfolio, sql=True, settings=settings)
     assert IndicatorValue.objects.count() == len(python[0]) == 6 * 4 * 28
     assert_same(python, snapshot())
+
+
+def test_institution_locks_take_64_bit_ids():
+    """Institution ids are 64-bit: the lock key is the id hashed to the 32 bits the two-key lock takes
+    (an id past 2^31 locks, and no other computation can take it until the transaction ends)."""
+    import psycopg
+
+    from supervision.services.setcompute import LOCK_CLASS, lock_institutions
+
+    big = 2**40 + 7
+
+    def free(institution_id):
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+            return other.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, hashint8(%s::bigint))", [LOCK_CLASS, institution_id]
+            ).fetchone()[0]
+
+    assert free(big)
+    lock_institutions([big, 5, big])
+    assert (free(big), free(5), free(6)) == (False, False, True)

@@ -182,3 +182,32 @@ def test_a_closed_case_reopens_when_the_rule_is_breached_again_and_escalation_is
     assert (case.level, case.max_level, case.status) == (3, 3, "open")
     assert AuditEvent.objects.filter(object_id=str(case.pk), actor=None).count() == 2
     assert AuditEvent.objects.filter(object_id=str(case.pk), actor=None).first().changes == {"level": [2, 3]}
+
+
+def test_new_cases_are_built_as_the_model_builds_them(chengdu_institution):
+    """The positional constructor of new cases (a first recompute opens tens of thousands) gives every
+    field the value the keyword form gives it, and refuses a field the model does not have."""
+    from supervision.models import Threshold
+    from supervision.services.cases import _fast_constructor
+
+    threshold = Threshold.objects.order_by("pk").first()
+    values = {
+        "institution_id": chengdu_institution.pk,
+        "threshold_id": threshold.pk,
+        "filing_id": 7,
+        "year": 2025,
+        "quarter": 2,
+        "severity": "breach",
+        "level": 2,
+        "value": Decimal("0.125"),
+        "cells": {"net_assets": "40000"},
+        "close_proposed_by_id": None,
+    }
+    fast = _fast_constructor(WarningCase)(**values)
+    slow = WarningCase(**values)
+    names = [f.attname for f in WarningCase._meta.concrete_fields]
+    assert [getattr(fast, n) for n in names] == [getattr(slow, n) for n in names]
+    assert (fast.status, fast.max_level, fast.reopened_count, fast.cells) == ("open", 1, 0, values["cells"])
+    assert fast.cells is not _fast_constructor(WarningCase)(**{**values, "cells": {}}).cells
+    with pytest.raises(TypeError, match="levle"):
+        _fast_constructor(WarningCase)(levle=3)
