@@ -178,7 +178,9 @@ def test_one_error_writes_nothing(banks, chengdu_institution, filer):
             "sheet": "guarantees",
             "row": 4,
             "column": "end_date",
-            "message": result.errors[0].message,
+            "message": "工作表“担保明细”第4行“到期日期”列：到期日期 2024-03-01 早于起始日期 2025-03-01",
+            "message_en": "sheet “担保明细” (guarantees), row 4, column “到期日期” (end_date): "
+            "the end date 2024-03-01 is before the start date 2025-03-01",
         }
     ]
     assert (Client.objects.count(), Guarantee.objects.count(), GuaranteeEvent.objects.count()) == (0, 0, 0)
