@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from core.models import AuditEvent
+from core.stored_text import Message, store
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +90,7 @@ def test_the_credentials_page_lists_and_revokes_ones_own_token(users, django_ass
     assert revoked.status_code == 302
     assert _get(token).status_code == 401
     assert Token.objects.filter(user=users["my_filer"]).count() == 1
-    assert AuditEvent.objects.filter(note="吊销 API 令牌").count() == 1
+    assert AuditEvent.objects.filter(note=store(Message("吊销 API 令牌"))).count() == 1
 
 
 def test_an_administrator_sees_and_revokes_every_token(users, client_for):

@@ -9,6 +9,7 @@ from django.test import Client
 from accounts.models import ApiKey
 from accounts.services import api_key_create, api_key_revoke
 from core.models import AuditEvent
+from core.stored_text import Message, store
 from reporting.models import Filing
 
 from .helpers import GOOD_Q2, history
@@ -122,7 +123,7 @@ def test_only_the_companys_approver_creates_and_revokes(users, chengdu_instituti
     )
     with pytest.raises(PermissionDenied):
         api_key_revoke(actor=users["cd_filer"], key=key)
-    assert AuditEvent.objects.filter(note="创建 API 密钥").count() == 1
+    assert AuditEvent.objects.filter(note=store(Message("创建 API 密钥"))).count() == 1
 
 
 def test_the_credentials_page_creates_lists_and_revokes_keys(
