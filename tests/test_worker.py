@@ -13,6 +13,7 @@ from accounts.models import Region
 from accounts.tasks import regions_load_task
 from core.jobs import job_enqueue
 from core.models import Job
+from core.stored_text import show
 from guarantee_portal.celery import app
 
 from .processes import database_url, worker_running
@@ -50,7 +51,12 @@ def test_worker_runs_an_enqueued_job_and_changes_the_database(worker: subprocess
                 break
             assert worker.poll() is None, "worker exited early"
             time.sleep(0.5)
-        assert (job.status, job.done_count, job.total, job.message) == ("done", 3218, 3218, "3218 regions")
+        assert (job.status, job.done_count, job.total, show(job.message)) == (
+            "done",
+            3218,
+            3218,
+            "已更新 3218 个行政区划",
+        )
         assert job.started_at is not None and job.finished_at >= job.started_at
         assert Region.objects.get(code="510104").name == "锦江区"
     finally:
