@@ -2,7 +2,7 @@
 
 Per regulator, three company users. A company user (the approver of its own institution) opens the
 quarterly form, checks it live, saves a draft and submits; when its filing was accepted it amends
-it first, when returned it files again. A regulator opens the review queue, a filing's review page,
+it first, when returned it files again. A regulator opens the review queue (the filings no colleague is reviewing), a filing's review page,
 accepts or returns it (two to one), and looks at the indicator dashboard. Think time 2–6 s."""
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ class RegulatorUser(PortalUser):
 
     @task
     def review(self) -> None:
-        queue = self.client.get("/reporting/review/", name="regulator: queue")
+        # the filings nobody is reviewing: one claimed by a colleague shows no accept button
+        queue = self.client.get("/reporting/review/?claim=free", name="regulator: queue")
         ids = REVIEW_ID.findall(queue.text)
         self.wait()
         if ids:
