@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.inbox import Task, inbox_source, menu_counter
 from core.roles import Role, role_of
 from core.scoping import region_level
+from core.stored_text import Message, store
 
 from .choices import FilingStatus
 from .models import Filing, Notification
@@ -127,16 +128,19 @@ def notify_regulators_of_submission(sender, filing, version, actor, **kwargs) ->
     """filing_submitted receiver: a message to each regulator of the filing's jurisdiction."""
     institution = filing.institution
     if version.number > 1:
-        title = _("%(i)s 报送了 %(p)s 季度报表（第 %(n)s 版）") % {
-            "i": institution.name,
-            "p": filing.period.label,
-            "n": version.number,
-        }
+        title = Message(
+            "%(i)s 报送了 %(p)s 季度报表（第 %(n)s 版）",
+            i=institution.name,
+            p=filing.period.label,
+            n=version.number,
+        )
     else:
-        title = _("%(i)s 报送了 %(p)s 季度报表") % {"i": institution.name, "p": filing.period.label}
+        title = Message("%(i)s 报送了 %(p)s 季度报表", i=institution.name, p=filing.period.label)
     Notification.objects.bulk_create(
         [
-            Notification(user=u, title=title, url=reverse("reporting:review", args=[filing.pk]))
+            Notification(
+                user=u, title=store(title, max_length=200), url=reverse("reporting:review", args=[filing.pk])
+            )
             for u in jurisdiction_regulators(institution.region_id)
         ]
     )

@@ -12,9 +12,11 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, override
 
 from accounts.models import User
 from core.permissions import require
+from core.stored_text import Message, store
 from institutions.models import Institution
 
 from . import selectors, services
@@ -41,20 +43,12 @@ def _event_for(today: dt.date, due: dt.date, setting) -> str | None:
     return None
 
 
+# Chinese msgids (English in the catalogue): stored as the message and shown in each reader's language
 _TEXT = {
-    ReminderEvent.BEFORE: ("{p}季度报表将于{d}截止，请按时报送", "The {p} quarterly report is due on {d}."),
-    ReminderEvent.DUE: (
-        "{p}季度报表今日（{d}）截止，请尽快报送",
-        "The {p} quarterly report is due today ({d}).",
-    ),
-    ReminderEvent.OVERDUE: (
-        "{p}季度报表已逾期（截止日{d}），请立即报送",
-        "The {p} quarterly report is overdue (due {d}).",
-    ),
-    ReminderEvent.MANUAL: (
-        "监管部门催报：请尽快报送{p}季度报表（截止日{d}）",
-        "Regulator reminder: file the {p} report (due {d}).",
-    ),
+    ReminderEvent.BEFORE: gettext_noop("%(p)s季度报表将于%(d)s截止，请按时报送"),
+    ReminderEvent.DUE: gettext_noop("%(p)s季度报表今日（%(d)s）截止，请尽快报送"),
+    ReminderEvent.OVERDUE: gettext_noop("%(p)s季度报表已逾期（截止日%(d)s），请立即报送"),
+    ReminderEvent.MANUAL: gettext_noop("监管部门催报：请尽快报送%(p)s季度报表（截止日%(d)s）"),
 }
 
 
@@ -73,18 +67,18 @@ def _send(
                 sent_by=actor,
             )
             users = list(User.objects.filter(institution=institution, is_active=True))
-            zh, en = _TEXT[event]
-            title = zh.format(p=period.label, d=due.isoformat())
             url = reverse("reporting:filing_edit", args=[str(period)])
-            Notification.objects.bulk_create(
-                [Notification(user=u, title=title, body=en.format(p=period, d=due), url=url) for u in users]
-            )
+            params = {"p": period.label, "d": due.isoformat()}
+            title = store(Message(_TEXT[event], **params), max_length=200)
+            Notification.objects.bulk_create([Notification(user=u, title=title, url=url) for u in users])
             reminder.recipients = len(users)
             reminder.save(update_fields=["recipients"])
+            with override(settings.LANGUAGE_CODE):  # mail in the portal's language
+                text = str(Message(_TEXT[event], **params))
             mails = [
                 (
-                    title,
-                    f"{institution.name}：\n{title}\n{en.format(p=period, d=due)}",
+                    text,
+                    f"{institution.name}：\n{text}",
                     settings.DEFAULT_FROM_EMAIL,
                     [u.email],
                 )

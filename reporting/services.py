@@ -26,7 +26,7 @@ from core.exceptions import AppError, Text, deferred
 from core.memo import per_request
 from core.parsing import BadValue, parse_decimal, quote
 from core.policy import Governing, governing
-from core.stored_text import Message
+from core.stored_text import Message, store
 from institutions.models import Institution
 
 from . import reconciliation, validation
@@ -823,7 +823,7 @@ def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "
     )
     _notify(
         _company_users(filing.institution_id),
-        title=_("%(p)s 季度报表被退回") % {"p": filing.period.label},
+        title=store(Message("%(p)s 季度报表被退回", p=filing.period.label), max_length=200),
         body="\n".join(labelled),
         url=f"/reporting/filings/{filing.pk}/",
     )

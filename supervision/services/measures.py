@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.permissions import require
+from core.stored_text import Message, store
 from institutions.choices import NoticeKind
 from institutions.models import Institution, Notice, NoticeItem
 from reporting.models import Notification
@@ -87,7 +88,7 @@ def _transition(measure: Measure, *, actor: Actor, frm, note: str = "", **fields
 
 def _notify(users, title: str, body: str, url: str) -> None:
     Notification.objects.bulk_create(
-        [Notification(user=u, title=title[:200], body=body, url=url) for u in users]
+        [Notification(user=u, title=store(title, max_length=200), body=store(body), url=url) for u in users]
     )
 
 
@@ -255,8 +256,8 @@ def measure_issue(*, actor: Actor, measure: Measure, issuing_body: str = "") -> 
         raise ValidationError(_("文号生成冲突，请重试"))
     _notify(
         _company_users(measure),
-        f"监管措施：{measure.measure_type.name}（{measure.number}）",
-        _("请于%(deadline)s前签收并答复") % {"deadline": measure.deadline},
+        Message("监管措施：%(type)s（%(number)s）", type=measure.measure_type.name, number=measure.number),
+        Message("请于%(deadline)s前签收并答复", deadline=str(measure.deadline)),
         _url(measure),
     )
     return measure
@@ -322,7 +323,7 @@ def measure_answer(*, actor: Actor, measure: Measure, text: str, evidence=None) 
     users = [u for u in (measure.proposed_by, measure.issued_by) if u is not None]
     _notify(
         list({u.pk: u for u in users}.values()),
-        f"{measure.institution.name}已答复监管措施{measure.number}",
+        Message("%(i)s已答复监管措施%(number)s", i=measure.institution.name, number=measure.number),
         "",
         _url(measure),
     )
@@ -341,7 +342,12 @@ def measure_request_more(*, actor: Actor, measure: Measure, text: str) -> Measur
         measure, actor=actor, frm=MeasureStatus.ANSWERED, note=text, status=MeasureStatus.MORE_REQUESTED
     )
     MeasureMessage.objects.create(measure=measure, kind=MessageKind.REQUEST, author=actor, text=text.strip())
-    _notify(_company_users(measure), f"监管措施{measure.number}：请补充材料", text.strip(), _url(measure))
+    _notify(
+        _company_users(measure),
+        Message("监管措施%(number)s：请补充材料", number=measure.number),
+        text.strip(),
+        _url(measure),
+    )
     return measure
 
 

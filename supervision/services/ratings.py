@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.roles import Role, acts_for, has_role
+from core.stored_text import Message, store
 from institutions.choices import NoticeKind
 from institutions.models import Institution, Notice, NoticeItem
 from reporting.models import Filing, FilingVersion, Notification
@@ -264,7 +265,15 @@ def rating_confirm(*, actor: Actor, rating: Rating) -> Rating:
         [
             Notification(
                 user=u,
-                title=f"{rating.year}年度分类评级结果：{rating.grade}级，如有异议请于{until}前提出",
+                title=store(
+                    Message(
+                        "%(year)s年度分类评级结果：%(grade)s级，如有异议请于%(until)s前提出",
+                        year=rating.year,
+                        grade=rating.grade,
+                        until=str(until),
+                    ),
+                    max_length=200,
+                ),
                 url=reverse("supervision:rating_detail", args=[rating.pk]),
             )
             for u in User.objects.filter(institution_id=rating.institution_id, is_active=True)

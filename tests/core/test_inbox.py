@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.inbox import task_count, tasks_for
+from core.stored_text import Message, store
 from institutions import services as inst_services
 from institutions.models import GovListBatch, Licence
 from reporting import services
@@ -58,7 +59,9 @@ def test_return_reaches_filer_and_approver_and_submission_reaches_the_regulators
         chengdu_institution, q2, GOOD_Q2, maker=users["cd_filer"], checker=users["cd_approver"]
     )
     # every regulator whose jurisdiction holds 510104 (the city and the province), no one else
-    titles = Notification.objects.filter(title="成都测试融资担保有限公司 报送了 2025年第2季度 季度报表")
+    titles = Notification.objects.filter(
+        title=store(Message("%(i)s 报送了 %(p)s 季度报表", i="成都测试融资担保有限公司", p="2025年第2季度"))
+    )
     assert sorted(titles.values_list("user__username", flat=True)) == ["t_cd_reg", "t_sc_reg"]
     assert titles.first().url == f"/reporting/review/{filing.pk}/"
     assert ("filing.review", 3) in kinds(users["cd_regulator"])  # 2024Q4, 2025Q1, 2025Q2 submitted
@@ -87,7 +90,15 @@ def test_return_reaches_filer_and_approver_and_submission_reaches_the_regulators
     ]
     services.filing_submit(actor=users["cd_approver"], filing=filing)
     assert Notification.objects.filter(
-        user=users["cd_regulator"], title="成都测试融资担保有限公司 报送了 2025年第2季度 季度报表（第 2 版）"
+        user=users["cd_regulator"],
+        title=store(
+            Message(
+                "%(i)s 报送了 %(p)s 季度报表（第 %(n)s 版）",
+                i="成都测试融资担保有限公司",
+                p="2025年第2季度",
+                n=2,
+            )
+        ),
     ).exists()
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from core.stored_text import Message, store
 from reporting import services
 from reporting.inbox import filing_period
 from reporting.models import Filing, Notification
@@ -114,7 +115,9 @@ def test_return_comments_read_with_field_labels(users, client_for, submitted):
         comments={"staff_count": "请核实", "fin_balance": "偏高"},
         note="请更正后重报",
     )
-    message = Notification.objects.get(user=users["cd_filer"], title="2025年第2季度 季度报表被退回")
+    message = Notification.objects.get(
+        user=users["cd_filer"], title=store(Message("%(p)s 季度报表被退回", p="2025年第2季度"))
+    )
     assert message.body == "请更正后重报\n从业人员数：请核实\n融资担保在保余额：偏高"
     body = client_for(users["cd_filer"]).get(f"/reporting/filings/{submitted.pk}/").content.decode()
     assert "<div>从业人员数：请核实</div>" in body and "<div>请更正后重报</div>" in body

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from core.models import AuditEvent
-from core.stored_text import show
+from core.stored_text import Message, show, store
 from reporting import services, signals
 from reporting.models import DueDateSetting, Filing, FilingVersion, Notification, ValidationRule
 from reporting.periods import Period
@@ -125,7 +125,10 @@ def test_return_with_field_comments_then_resubmit_as_version_2(users, inst):
     v1 = filing.current_version
     assert v1.review_comments == {"staff_count": "请核实从业人员数", "_": "请更正后重报"}
     assert (
-        Notification.objects.filter(user=users["cd_filer"], title="2025年第2季度 季度报表被退回").count() == 1
+        Notification.objects.filter(
+            user=users["cd_filer"], title=store(Message("%(p)s 季度报表被退回", p="2025年第2季度"))
+        ).count()
+        == 1
     )
     filing, v2, _ = services.filing_save_draft(
         actor=users["cd_filer"], institution=inst, period=Q2, values={"staff_count": "42"}, merge=True

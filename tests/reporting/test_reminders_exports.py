@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from core.stored_text import Message, store
 from reporting import exports, reminders, tasks
 from reporting.models import FilingVersion, Notification, Reminder
 from reporting.periods import Period
@@ -19,7 +20,7 @@ Q2 = Period(2025, 2)
 
 
 def test_scheduled_reminders_before_due_overdue_never_twice(
-    users, chengdu_institution, mianyang_institution, django_capture_on_commit_callbacks
+    users, chengdu_institution, mianyang_institution, django_capture_on_commit_callbacks, client_for
 ):
     file_and_submit(
         mianyang_institution, "2025Q1", {}, maker=users["my_filer"], checker=users["admin"], nil=True
@@ -40,11 +41,22 @@ def test_scheduled_reminders_before_due_overdue_never_twice(
     ]
     assert (
         Notification.objects.filter(
-            user=users["cd_filer"], title="2025年第2季度季度报表将于2025-07-15截止，请按时报送"
+            user=users["cd_filer"],
+            title=store(Message("%(p)s季度报表将于%(d)s截止，请按时报送", p="2025年第2季度", d="2025-07-15")),
         ).count()
         == 1
     )
     assert len(mail.outbox) == 5  # cd_filer + cd_approver for two events, my_filer once
+    assert (
+        mail.outbox[0].body
+        == "成都测试融资担保有限公司：\n2025年第1季度季度报表已逾期（截止日2025-04-15），请立即报送"
+    )
+    # one language per reader: the stored reminder is shown in each reader's language
+    reader = client_for(users["cd_filer"])
+    reader.cookies["django_language"] = "en"
+    page = reader.get("/reporting/notifications/").content.decode()
+    assert "The 2025年第2季度 quarterly report is due on 2025-07-15: please file it on time." in page
+    assert "请按时报送" not in page
     assert reminders.remind_due(dt.date(2025, 7, 12)) == {}  # same events: not again
     assert reminders.remind_due(dt.date(2025, 7, 14)) == {}
     assert reminders.remind_due(dt.date(2025, 7, 15)) == {"due": 2}
