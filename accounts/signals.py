@@ -17,6 +17,7 @@ from django.dispatch import receiver
 from core import audit
 from core.admin import AuditedAdmin
 from core.net import client_ip
+from core.stored_text import Message
 
 from .middleware import IdleSessionMiddleware
 from .models import User
@@ -79,7 +80,7 @@ def audit_admin_log_entry(sender, instance: LogEntry, created: bool, **kwargs):
         content_type=instance.content_type,
         object_id=str(instance.object_id or "")[:64],
         changes={"admin": instance.get_change_message()},
-        note="管理后台",
+        note=Message("管理后台"),
     )
 
 

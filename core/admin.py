@@ -8,6 +8,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from core import audit
+from core.stored_text import Message
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -19,7 +20,7 @@ class AuditedAdmin(admin.ModelAdmin):
             action=audit.Action.UPDATE if change else audit.Action.CREATE,
             instance=obj,
             before=before,
-            note="管理后台",
+            note=Message("管理后台"),
         )
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
@@ -29,7 +30,7 @@ class AuditedAdmin(admin.ModelAdmin):
             action=audit.Action.DELETE,
             instance=obj,
             changes={k: [v, None] for k, v in snap.items()},
-            note="管理后台",
+            note=Message("管理后台"),
         )
         super().delete_model(request, obj)
 
@@ -66,7 +67,7 @@ def _audited(func, name: str, description):
             what=f"{model_admin.model._meta.verbose_name}：{description}",
             content_type=ContentType.objects.get_for_model(model_admin.model),
             changes={"admin_action": name, "objects": pks},
-            note="管理后台批量操作",
+            note=Message("管理后台批量操作"),
         )
         return func(model_admin, request, queryset)
 

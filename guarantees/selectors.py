@@ -471,8 +471,8 @@ def records_export_rows(*, user: User | AnonymousUser, institution: Institution,
             g.fee_rate,
             g.fee_amount,
             g.product_line.name_zh,
-            "是" if g.gov_backed else "否",
-            "是" if g.batch_zdz else "否",
+            _("是") if g.gov_backed else _("否"),
+            _("是") if g.batch_zdz else _("否"),
         ]
 
 

@@ -26,6 +26,7 @@ from core.excel import Sheet, Table, UploadRejected, column_letter, read_upload,
 from core.exceptions import AppError
 from core.parsing import BadValue, parse_decimal, plausible_date
 from core.permissions import require
+from core.stored_text import Message
 
 from . import services
 from .choices import EntityKind, InstitutionStatus, LicenceStatus, Ownership
@@ -442,7 +443,7 @@ def _licence_write(actor, holder: Institution, item: dict) -> str:
         raise ValidationError({"status": _("已注销或吊销的许可证不能再修改。")})
     edits = {k: row[k] for k in ("issued_on", "business_scope", "issuing_authority") if row[k] != stored[k]}
     if edits:
-        services.licence_change(actor=actor, licence=licence, note="登记导入", **edits)
+        services.licence_change(actor=actor, licence=licence, note=Message("登记导入"), **edits)
     if status == LicenceStatus.CANCELLED:
         services.licences_cancel(actor=actor, licences=[licence], reason=row["reason"], on=row["ended_on"])
     elif status == LicenceStatus.REVOKED:

@@ -265,7 +265,7 @@ def licence_record(
     )
     licence.full_clean()
     licence.save()
-    audit.record(actor=actor, action=audit.Action.CREATE, instance=licence, note="登记导入")
+    audit.record(actor=actor, action=audit.Action.CREATE, instance=licence, note=Message("登记导入"))
     return licence
 
 

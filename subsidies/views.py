@@ -596,7 +596,7 @@ def export_lines(request: HttpRequest, pk: int) -> HttpResponse:
     rows = (
         (
             line.label,
-            "是" if line.eligible else "否",
+            _("是") if line.eligible else _("否"),
             in_reader_language(line.reason),
             line.line_key,
             line.days,

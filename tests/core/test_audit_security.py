@@ -5,10 +5,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 from core.models import AuditEvent
+from core.stored_text import Message, show, store
 from tests.factories import TEST_PASSWORD
 from tests.test_exports_formula_safe import (  # noqa: F401  (fixtures)
     export_views,
@@ -124,12 +125,14 @@ def test_a_change_in_a_third_party_model_admin_is_audited(admin_client):
     assert response.status_code == 302
     group = Group.objects.get(name="审阅组")
     event = AuditEvent.objects.get(action="create", actor=root)
-    assert (event.content_type.model_class(), event.object_id, event.object_repr, event.note) == (
+    assert (event.content_type.model_class(), event.object_id, event.object_repr, show(event.note)) == (
         Group,
         str(group.pk),
         "审阅组",
         "管理后台",
     )
+    with translation.override("en"):
+        assert show(event.note) == "Admin site"
     deleted = client.post(f"/admin/auth/group/{group.pk}/delete/", {"post": "yes"})
     assert deleted.status_code == 302
     assert AuditEvent.objects.filter(action="delete", actor=root, object_id=str(group.pk)).count() == 1
@@ -156,6 +159,6 @@ def test_a_third_party_bulk_action_is_audited_with_its_rows(admin_client):
     )
     assert response.status_code == 302
     assert PeriodicTask.objects.filter(pk__in=[t.pk for t in tasks], enabled=True).count() == 2
-    event = AuditEvent.objects.get(actor=root, note="管理后台批量操作")
+    event = AuditEvent.objects.get(actor=root, note=store(Message("管理后台批量操作")))
     assert (event.content_type.model_class(), event.action) == (PeriodicTask, "update")
     assert event.changes == {"admin_action": "enable_tasks", "objects": [str(t.pk) for t in tasks]}
