@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.serializer_fields import StoredTextField
+from core.stored_text import show
 
 from ..choices import BudgetMode, SchemeKind
 from ..models import Application, ApplicationLine, ApplicationStep, PublicityEntry, Scheme, SchemeRevision
@@ -113,6 +114,14 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "computation",
             "data_stamp",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        computation = data.get("computation")
+        if isinstance(computation, dict) and "error" in computation:
+            # the reason the computation stopped, in the reader's language (stored as a message)
+            data["computation"] = {**computation, "error": show(instance.uncomputable_reason)}
+        return data
 
 
 class ApplicationDetailSerializer(ApplicationSerializer):
