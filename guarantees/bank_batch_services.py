@@ -20,6 +20,7 @@ from core import audit
 from core.excel import Row, UploadProblem, UploadRejected, read_upload
 from core.exceptions import AppError, deferred
 from core.roles import Role, has_role
+from core.stored_text import Message
 from institutions.models import Bank, Institution
 from institutions.validators import is_valid_credit_code
 
@@ -284,8 +285,17 @@ def bank_batch_upload(*, actor: User, bank: Bank, as_of: dt.date, upload, filena
         actor=actor,
         action=audit.Action.CREATE,
         instance=batch,
-        note=f"{bank.name} {as_of} {len(objs)} 行（一致 {batch.matched}，金额不符 {batch.amount_differs}，"
-        f"机构无此记录 {batch.no_record}，批次缺少 {batch.missing_from_batch}）",
+        note=Message(
+            "%(bank)s %(as_of)s %(rows)s 行（一致 %(matched)s，金额不符 %(differs)s，机构无此记录 %(no_record)s，"
+            "批次缺少 %(missing)s）",
+            bank=bank.name,
+            as_of=str(as_of),
+            rows=len(objs),
+            matched=batch.matched,
+            differs=batch.amount_differs,
+            no_record=batch.no_record,
+            missing=batch.missing_from_batch,
+        ),
     )
     return batch
 

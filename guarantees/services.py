@@ -33,6 +33,7 @@ from core.excel import UploadProblem, UploadRejected
 from core.exceptions import AppError
 from core.jobs import job_enqueue, job_fail, job_progress, job_running
 from core.models import Job
+from core.stored_text import Message
 from institutions.models import Bank, Institution
 
 from .choices import BatchStatus, Channel
@@ -257,7 +258,7 @@ def _finish(*, actor: User, batch: ImportBatch, status: str, fields: dict) -> No
         action=audit.Action.TRANSITION,
         instance=batch,
         changes=audit.diff(before, after),
-        note="担保业务明细批次校验/入库",
+        note=Message("担保业务明细批次校验/入库"),
     )
 
 
@@ -481,7 +482,10 @@ def batch_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
     )
     batch.save(update_fields=["job"])
     audit.record(
-        actor=actor, action=audit.Action.TRANSITION, instance=batch, note="确认担保业务明细批次的量级提示"
+        actor=actor,
+        action=audit.Action.TRANSITION,
+        instance=batch,
+        note=Message("确认担保业务明细批次的量级提示"),
     )
     return batch
 

@@ -823,7 +823,7 @@ def application_recompute(*, actor: Actor, application: Application, note: str |
     application.revision += 1
     application.save()
     audit.record(
-        actor=actor, action=audit.Action.UPDATE, instance=application, before=before, note="重新测算"
+        actor=actor, action=audit.Action.UPDATE, instance=application, before=before, note=Message("重新测算")
     )
     return application
 
@@ -1033,7 +1033,7 @@ def application_publish(*, actor: Actor, application: Application, on: dt.date |
         (Status.APPROVED,),
         Status.PUBLICITY,
         amount=application.final_amount,
-        note=f"公示 {start} 至 {end}",
+        note=Message("公示 %(start)s 至 %(end)s", start=str(start), end=str(end)),
         publicity_from=start,
         publicity_to=end,
     )

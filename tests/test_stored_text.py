@@ -223,3 +223,34 @@ def test_a_system_audit_note_in_each_readers_language(users, chengdu_institution
 
     assert trail("zh-hans") == ["保存草稿（接口报送）", "创建报表"]
     assert trail("en") == ["Draft saved (API submission)", "Report created"]
+
+
+@pytest.mark.parametrize(
+    "message, english",
+    [
+        (Message("担保业务明细批次校验/入库"), "Loan-level batch checked and stored"),
+        (Message("重新测算"), "Recomputed"),
+        (Message("管理后台"), "Admin site"),
+        (
+            Message("公示 %(start)s 至 %(end)s", start="2025-09-01", end="2025-09-07"),
+            "Public notice from 2025-09-01 to 2025-09-07",
+        ),
+        (
+            Message(
+                "%(bank)s %(as_of)s %(rows)s 行（一致 %(matched)s，金额不符 %(differs)s，机构无此记录 %(no_record)s，"
+                "批次缺少 %(missing)s）",
+                bank="工行",
+                as_of="2025-06-30",
+                rows=4,
+                matched=1,
+                differs=1,
+                no_record=1,
+                missing=1,
+            ),
+            "工行 2025-06-30: 4 rows (1 matched, 1 amounts differ, 1 not in the company's records, 1 missing from the batch)",
+        ),
+    ],
+)
+def test_system_audit_notes_read_in_english(message, english):
+    with translation.override("en"):
+        assert show(store(message)) == english

@@ -189,7 +189,12 @@ def ratings_draft(*, actor: Actor, year: int) -> int:
         for s in scores:
             s.rating = rating
         RatingScore.objects.bulk_create(scores)
-        audit.record(actor=actor, action=audit.Action.UPDATE, instance=rating, note=f"{year}年度评级初稿")
+        audit.record(
+            actor=actor,
+            action=audit.Action.UPDATE,
+            instance=rating,
+            note=Message("%(year)s年度评级初稿", year=year),
+        )
     return len(ids)
 
 
