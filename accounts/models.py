@@ -45,8 +45,7 @@ class Region(models.Model):
 
     def lineage(self) -> list["Region"]:
         """Province → … → this region, read from the code (one query)."""
-        codes = {self.code[:2] + "0000", self.code[:4] + "00", self.code}
-        return sorted(Region.objects.filter(code__in=codes), key=lambda r: r.code)
+        return sorted(Region.objects.filter(code__in=lineage_codes(self.code)), key=lambda r: r.code)
 
     def contains(self, code: str) -> bool:
         return (
@@ -175,10 +174,16 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
+def lineage_codes(code: str) -> set[str]:
+    """The codes of a region's province, city and itself, read from the code (GB/T 2260)."""
+    return {code[:2] + "0000", code[:4] + "00", code}
+
+
 @per_request
 def region_full_name(code: str) -> str:
     """ "四川省成都市武侯区": the names from the province down to the region `code` (one query, once per
     web request: the page header shows it on every page)."""
-    codes = {code[:2] + "0000", code[:4] + "00", code}
-    names = Region.objects.filter(code__in=codes).order_by("code").values_list("name", flat=True)
+    names = (
+        Region.objects.filter(code__in=lineage_codes(code)).order_by("code").values_list("name", flat=True)
+    )
     return "".join(dict.fromkeys(names))

@@ -9,8 +9,8 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Region, User
 from core.excel import Table, xlsx_bytes
@@ -164,12 +164,11 @@ def aggregate_xlsx(*, user: User, period: Period, region_code: str, statuses=AGG
     included = _("、").join(str(FilingStatus(s).label) for s in statuses)
     rows = [["", "", _("报送机构数"), "", *[counts[c] for c in columns]]]
     units = {value: str(label) for value, label in Unit.choices}  # translated once, not per field
-    english = (get_language() or "").startswith("en")
     rows += [
         [
             f.section,
             f.code,
-            (english and f.label_en) or f.label_zh,
+            localized(f, "label"),
             units.get(f.unit, f.unit),
             *[sums[c][f.code] for c in columns],
         ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from core.inbox import Task, inbox_source, menu_counter
 from core.roles import Role, role_of
 from core.scoping import region_level
-from core.stored_text import Message, store
+from core.stored_text import Message
 
 from .choices import FilingStatus
 from .models import Filing, Notification
@@ -136,11 +136,8 @@ def notify_regulators_of_submission(sender, filing, version, actor, **kwargs) ->
         )
     else:
         title = Message("%(i)s 报送了 %(p)s 季度报表", i=institution.name, p=filing.period.label)
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                user=u, title=store(title, max_length=200), url=reverse("reporting:review", args=[filing.pk])
-            )
-            for u in jurisdiction_regulators(institution.region_id)
-        ]
+    Notification.objects.send(
+        jurisdiction_regulators(institution.region_id),
+        title=title,
+        url=reverse("reporting:review", args=[filing.pk]),
     )

@@ -406,6 +406,14 @@ class NotificationQuerySet(ScopedQuerySet):
             return self.none()
         return self.filter(user=user)
 
+    def send(self, users, *, title, body="", url: str = "") -> None:
+        """One message to each of `users`. A system Message (core.stored_text) is kept as msgid and
+        params, so each reader sees it in their own language; plain text as it is."""
+        from core.stored_text import store
+
+        title, body = store(title, max_length=200), store(body)
+        self.bulk_create([Notification(user=u, title=title, body=body, url=url) for u in users])
+
 
 class Notification(models.Model):
     """An in-app message to one user (reminders, returns, acceptances)."""

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop, override
 
 from accounts.models import User
 from core.permissions import require
-from core.stored_text import Message, store
+from core.stored_text import Message
 from institutions.models import Institution
 
 from . import selectors, services
@@ -69,8 +69,7 @@ def _send(
             users = list(User.objects.filter(institution=institution, is_active=True))
             url = reverse("reporting:filing_edit", args=[str(period)])
             params = {"p": period.label, "d": due.isoformat()}
-            title = store(Message(_TEXT[event], **params), max_length=200)
-            Notification.objects.bulk_create([Notification(user=u, title=title, url=url) for u in users])
+            Notification.objects.send(users, title=Message(_TEXT[event], **params), url=url)
             reminder.recipients = len(users)
             reminder.save(update_fields=["recipients"])
             with override(settings.LANGUAGE_CODE):  # mail in the portal's language

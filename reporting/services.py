@@ -26,7 +26,7 @@ from core.exceptions import AppError, Text, deferred
 from core.memo import per_request
 from core.parsing import BadValue, parse_decimal, quote
 from core.policy import Governing, governing
-from core.stored_text import Message, store
+from core.stored_text import Message
 from institutions.models import Institution
 
 from . import reconciliation, validation
@@ -458,10 +458,6 @@ def _require_reviewer(actor: Actor, filing: Filing) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- lifecycle
-def _notify(users: Iterable, *, title: str, body: str = "", url: str = "") -> None:
-    Notification.objects.bulk_create([Notification(user=u, title=title, body=body, url=url) for u in users])
-
-
 def _company_users(institution_id: int) -> list:
     from accounts.models import User
 
@@ -821,9 +817,9 @@ def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "
         before=before,
         note=Message("退回修改：%(c)s", c="；".join(labelled)),
     )
-    _notify(
+    Notification.objects.send(
         _company_users(filing.institution_id),
-        title=store(Message("%(p)s 季度报表被退回", p=filing.period.label), max_length=200),
+        title=Message("%(p)s 季度报表被退回", p=filing.period.label),
         body="\n".join(labelled),
         url=f"/reporting/filings/{filing.pk}/",
     )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.permissions import require
-from core.stored_text import Message, store
+from core.stored_text import Message
 from institutions.choices import NoticeKind
 from institutions.models import Institution, Notice, NoticeItem
 from reporting.models import Notification
@@ -87,9 +87,7 @@ def _transition(measure: Measure, *, actor: Actor, frm, note: str = "", **fields
 
 
 def _notify(users, title: str, body: str, url: str) -> None:
-    Notification.objects.bulk_create(
-        [Notification(user=u, title=store(title, max_length=200), body=store(body), url=url) for u in users]
-    )
+    Notification.objects.send(users, title=title, body=body, url=url)
 
 
 def _company_users(measure: Measure):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.roles import Role, acts_for, has_role
-from core.stored_text import Message, store
+from core.stored_text import Message
 from institutions.choices import NoticeKind
 from institutions.models import Institution, Notice, NoticeItem
 from reporting.models import Filing, FilingVersion, Notification
@@ -266,23 +266,15 @@ def rating_confirm(*, actor: Actor, rating: Rating) -> Rating:
 
     from accounts.models import User
 
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                user=u,
-                title=store(
-                    Message(
-                        "%(year)s年度分类评级结果：%(grade)s级，如有异议请于%(until)s前提出",
-                        year=rating.year,
-                        grade=rating.grade,
-                        until=str(until),
-                    ),
-                    max_length=200,
-                ),
-                url=reverse("supervision:rating_detail", args=[rating.pk]),
-            )
-            for u in User.objects.filter(institution_id=rating.institution_id, is_active=True)
-        ]
+    Notification.objects.send(
+        User.objects.filter(institution_id=rating.institution_id, is_active=True),
+        title=Message(
+            "%(year)s年度分类评级结果：%(grade)s级，如有异议请于%(until)s前提出",
+            year=rating.year,
+            grade=rating.grade,
+            until=str(until),
+        ),
+        url=reverse("supervision:rating_detail", args=[rating.pk]),
     )
     return rating
 
