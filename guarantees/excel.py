@@ -307,7 +307,8 @@ def _add(found: dict, kind: str, name: str, values: list[list]) -> None:
 
 
 def read_json(payload: bytes) -> BatchRows:
-    """A stored API batch ({"guarantees": [...], "events": [...]}): row n is the n-th item (1-based)."""
+    """A stored API batch ({"guarantees": [...], "events": [...]}): row n is the n-th item (1-based).
+    It has no sheets of its own: its error report is headed in the language of whoever downloads it."""
     data = json.loads(payload)
     rows = BatchRows(guarantees=_empty(Sheet.GUARANTEES), events=_empty(Sheet.EVENTS), report_offset=1)
     for kind in (Sheet.GUARANTEES, Sheet.EVENTS):
@@ -317,8 +318,8 @@ def read_json(payload: bytes) -> BatchRows:
             frame["source_row"] = range(1, len(items) + 1)
             setattr(rows, kind, frame)
             rows.headers[kind] = [c for c in COLUMNS[kind] if c in frame]
-            rows.labels[kind] = [COLUMNS[kind][c] for c in rows.headers[kind]]
-            rows.names[kind] = SHEET_NAMES[kind]
+            rows.labels[kind] = [str(column_title(kind, c)) for c in rows.headers[kind]]
+            rows.names[kind] = str(sheet_title(kind))
     return rows
 
 

@@ -281,11 +281,22 @@ class _SheetCheck:
                     str(message),
                     {"sheet": str(sheet_title(self.sheet)), "label": str(column_title(self.sheet, column))},
                 )
+        fixed_in = {  # a Bilingual fixed value in each message's own language
+            language: {
+                k: (v.en if language == "en" else v.zh) if isinstance(v, Bilingual) else v
+                for k, v in (fixed or {}).items()
+            }
+            for language in texts
+        }
         for i, row in enumerate(self.rows.loc[flagged].tolist()):
-            context = {**(fixed or {}), **{name: items[i] for name, items in picked.items()}}
             zh, en = (
-                (prefix % {**where, "row": row, "text": text % context})
-                for prefix, text, where in texts.values()
+                prefix
+                % {
+                    **where,
+                    "row": row,
+                    "text": text % {**fixed_in[language], **{n: items[i] for n, items in picked.items()}},
+                }
+                for language, (prefix, text, where) in texts.items()
             )
             self.findings.append(
                 Finding(
@@ -413,7 +424,7 @@ class _SheetCheck:
             "unknown_choice",
             column,
             gettext_lazy("“%(v)s”不是可选值（可填写：%(allowed)s）"),
-            fixed={"allowed": "、".join(dict.fromkeys(words))},
+            fixed={"allowed": _allowed(words, choices)},
             v=text,
         )
         return codes.astype(object).where(codes.notna(), None)
@@ -435,6 +446,15 @@ class _SheetCheck:
                 fixed={"limit": f"{rule.limit.normalize():f}"},
                 v=values,
             )
+
+
+def _allowed(words: Mapping[str, str], choices=None) -> Bilingual:
+    """The words a choice column takes, for its message: the Chinese words, and in English the English
+    labels of the same codes (the codes themselves without `choices`)."""
+    codes = dict.fromkeys(words.values())
+    with translation.override("en"):
+        english = {value: str(label) for value, label in choices.choices} if choices is not None else {}
+    return Bilingual("、".join(dict.fromkeys(words)), ", ".join(english.get(c, c) for c in codes))
 
 
 def _dates(stamps: pd.Series) -> pd.Series:

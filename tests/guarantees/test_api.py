@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from guarantees.models import Guarantee, ImportBatch
@@ -77,7 +80,26 @@ def test_json_errors_come_back_as_findings_and_nothing_is_stored(banks, users, p
         "message": "工作表“担保明细”第1行“担保金额（万元）”列：金额不能为负数：-1",
     }
     assert body["error_report"] == f"{URL}{body['id']}/report.xlsx"
-    assert api(users["cd_filer"]).get(body["error_report"]).status_code == 200
+    # the batch has no sheets of its own: its report is headed in the downloader's language
+    for language, sheet, header, message in (
+        (
+            "zh-hans",
+            "担保明细",
+            "担保金额（万元）",
+            "工作表“担保明细”第1行“担保金额（万元）”列：金额不能为负数：-1",
+        ),
+        (
+            "en",
+            "Guarantees",
+            "Guaranteed amount (10k yuan)",
+            "sheet “Guarantees”, row 1, column “Guaranteed amount (10k yuan)”: an amount cannot be negative: -1",
+        ),
+    ):
+        report = api(users["cd_filer"]).get(body["error_report"], HTTP_ACCEPT_LANGUAGE=language)
+        rows = load_workbook(io.BytesIO(report.content))[sheet]
+        headers = [c.value for c in rows[1]]
+        cell = rows.cell(2, headers.index(header) + 1)
+        assert (cell.value, cell.comment.text) == ("-1", message)
     assert Guarantee.objects.count() == 0
 
 

@@ -368,6 +368,11 @@ def test_required_values_and_choices():
     assert result.findings[1].message == (
         "工作表“担保明细”第2行“客户类型”列：“大型企业”不是可选值（可填写：小微企业、个体工商户、农户、其他）"
     )
+    # the English message lists the English words the column takes (the reader accepts them)
+    assert result.findings[1].message_en == (
+        "sheet “Guarantees”, row 2, column “Client type”: “大型企业” is not one of the allowed values "
+        "(Small or micro enterprise, Individual business, Farm household, Other)"
+    )
 
 
 def test_unknown_region():
