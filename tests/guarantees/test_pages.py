@@ -68,7 +68,7 @@ def test_records_page_by_keyset_with_constant_queries(
         selectors.PAGE_SIZE = settings_size
 
 
-QUERIES = 5  # session, user, institution, the page of rows (one query), banks for the filter
+QUERIES = 4  # session, user with institution, the page of rows (one query), banks for the filter
 
 
 def test_filters_and_drill_down(records, users, client_for, chengdu_institution):

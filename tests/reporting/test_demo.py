@@ -74,11 +74,12 @@ def test_seed_all_institutions_consistent_rerunnable(db):
         leverage.append(Decimal(v.values["fin_balance"]) / Decimal(v.values["net_assets"]))
     assert min(leverage) < Decimal("1.5") and max(leverage) > 10 and sum(1 for x in leverage if x > 10) == 4
     from core.audit import history
+    from core.stored_text import show
 
     amended = Filing.objects.filter(
         current_version__number=2, current_version__reason="补录遗漏的非融资担保业务"
     ).get()
-    notes = [e.note for e in history(amended)]
+    notes = [show(e.note) for e in history(amended)]
     assert (
         len(notes) == 1
         and notes[0].startswith("演示数据导入：第1版报送于")
