@@ -261,6 +261,11 @@ def compute_chunk_sql(
     changed: set[int] = set()
     lock_institutions(institutions)
     with connection.cursor() as cur:
+        # Derived results: the commit need not wait for its WAL to reach the disk (a chunk writes tens
+        # of megabytes of it). A crash may lose the last such commits, never half of one; with a
+        # chunk's results goes its recompute part's claim (core.jobs), so the part stays queued and
+        # the relay sends it again.
+        _exec(cur, "SET LOCAL synchronous_commit TO OFF")
         for table in TABLES:
             _exec(cur, f"DROP TABLE IF EXISTS {table}")
         if not periods:
