@@ -20,6 +20,7 @@ API, the language switch for pages; Chinese by default). A message with values k
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -64,6 +65,19 @@ def pick_language(zh: str, en: str) -> str:
     active language: English for English readers, Chinese for everyone else. Messages written in the
     code go through gettext instead (`deferred` when the message is made before it is shown)."""
     return en if (get_language() or "").startswith("en") else zh
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A name kept as data in both languages (a spreadsheet column's header, a field's label), for a
+    message param: `%(label)s` shows it in the language active when the message is rendered, so the
+    msgid and its translation carry the same placeholders. core.stored_text keeps both halves."""
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return str(pick_language(self.zh, self.en))
 
 
 def _fill(message: Text, params: Mapping[str, Any]) -> str:

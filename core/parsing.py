@@ -30,7 +30,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import AppError, Text, deferred
+from .exceptions import AppError, Bilingual, Text, deferred
 
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,9})?$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -84,7 +84,7 @@ def parse_decimal(
     label = label or name or _("数值")
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise BadValue(
-            deferred(_("%(label)s 应为数字"), label=label, name=name or "the value"), field=name or None
+            deferred(_("%(label)s 应为数字"), label=Bilingual(label, name or "the value")), field=name or None
         )
     scale = 0
     if isinstance(value, float):
@@ -135,7 +135,7 @@ _OUT_OF_RANGE = _("%(label)s数值超出范围，收到“%(text)s”")
 def _bad(message: Text, label: object, name: str, value: object) -> BadValue:
     """The field (by its label in Chinese, its code in English) and the user's own text."""
     return BadValue(
-        deferred(message, label=label, name=name or "value", text=quote(value)), field=name or None
+        deferred(message, label=Bilingual(label, name or "value"), text=quote(value)), field=name or None
     )
 
 

@@ -19,6 +19,8 @@ from decimal import Decimal
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext, override
 
+from .exceptions import Bilingual
+
 MARK = "i18n:"  # prefix of a stored message; no person types it before a JSON list
 ZH_SEPARATOR, EN_SEPARATOR = "；", "; "
 
@@ -51,6 +53,12 @@ def _lazy_msgid(value: Promise) -> str | None:
 
 
 def _encode(value):
+    if isinstance(value, Bilingual):  # a name in both languages: both kept
+        with override("zh-hans"):
+            zh = str(value.zh)
+        with override("en"):
+            en = str(value.en)
+        return {"zh": zh, "en": en}
     if isinstance(value, Message):
         return {"m": value.msgid, "p": {k: _encode(v) for k, v in value.params.items()}}
     if isinstance(value, Promise):
@@ -106,6 +114,8 @@ def _render(value):
             return gettext(msgid) % params if params else gettext(msgid)
         except (KeyError, ValueError, TypeError):  # a translation that lost a param: the source
             return msgid % params if params else msgid
+    if isinstance(value, dict) and "zh" in value and "en" in value:
+        return value["en"] if _english() else value["zh"]
     if isinstance(value, Decimal):
         return str(value)
     return value

@@ -63,7 +63,7 @@ class BankBatchSerializer(serializers.ModelSerializer):
 class BankBatchUploadSerializer(serializers.Serializer):
     bank = serializers.IntegerField(help_text="bank id (registry)")
     as_of = serializers.DateField(help_text="the date the bank's list is as of")
-    file = serializers.FileField(help_text="xlsx or CSV with the template's Chinese headers")
+    file = serializers.FileField(help_text="xlsx or CSV with the template's headers, in Chinese or English")
 
 
 class BankBatchRowSerializer(serializers.ModelSerializer):

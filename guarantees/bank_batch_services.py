@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from core import audit
 from core.excel import Row, UploadProblem, UploadRejected, read_upload
-from core.exceptions import AppError, deferred
+from core.exceptions import AppError, Bilingual, deferred
 from core.roles import Role, has_role
 from core.stored_text import Message
 from institutions.models import Bank, Institution
@@ -29,16 +29,18 @@ from .models import Guarantee
 
 CHANNEL = "bank_batch"
 MAX_PROBLEMS = 200
-# (field, Chinese header, English header): the template's columns, in order
+# (field, Chinese header, English header): the template's columns, in order. The template is written in
+# the reader's language; an upload may use either language's headers (the English in any case).
 COLUMNS = (
-    ("credit_code", "担保机构统一社会信用代码", "guarantee company credit code"),
-    ("contract_no", "担保合同编号", "guarantee contract number"),
-    ("borrower", "借款人名称", "borrower"),
-    ("loan_amount", "借款金额（万元）", "loan amount (10k yuan)"),
-    ("guaranteed_amount", "担保金额（万元）", "guaranteed amount (10k yuan)"),
-    ("start_date", "起始日期", "start date"),
-    ("end_date", "到期日期", "end date"),
+    ("credit_code", "担保机构统一社会信用代码", "Guarantee company credit code"),
+    ("contract_no", "担保合同编号", "Guarantee contract number"),
+    ("borrower", "借款人名称", "Borrower"),
+    ("loan_amount", "借款金额（万元）", "Loan amount (10k yuan)"),
+    ("guaranteed_amount", "担保金额（万元）", "Guaranteed amount (10k yuan)"),
+    ("start_date", "起始日期", "Start date"),
+    ("end_date", "到期日期", "End date"),
 )
+SHEET_TITLE = ("总对总批次", "Bank batch")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
@@ -105,16 +107,18 @@ def parse(upload, filename: str = "") -> list[Parsed]:
     problems: list[UploadProblem] = []
     where: dict[str, int] = {}
     if header is not None:
-        labels = [str(v or "").strip() for v in header.values]
-        for field, zh, _en in COLUMNS:
-            if zh in labels:
-                where[field] = labels.index(zh)
+        labels = [str(v or "").strip().casefold() for v in header.values]
+        for field, zh, en in COLUMNS:
+            for name in (zh, en.casefold()):
+                if name in labels:
+                    where[field] = labels.index(name)
+                    break
     missing = [(zh, en) for field, zh, en in COLUMNS if field not in where]
     if missing:
         raise UploadRejected(
             [
                 UploadProblem(
-                    deferred(gettext_lazy("第1行缺少表头“%(label)s”"), label=zh, name=en),
+                    deferred(gettext_lazy("第1行缺少表头“%(label)s”"), label=Bilingual(zh, en)),
                     sheet=sheet.name,
                     row=1,
                 )
@@ -186,8 +190,7 @@ def _parse_row(row: Row, where: dict[str, int], problems: list[UploadProblem]) -
                     where[field],
                     deferred(
                         gettext_lazy("%(label)s应为不小于0、最多两位小数的数字，收到“%(value)s”"),
-                        label=zh,
-                        name=en,
+                        label=Bilingual(zh, en),
                         value=str(row.get(where[field]))[:30],
                     ),
                 )
@@ -201,8 +204,7 @@ def _parse_row(row: Row, where: dict[str, int], problems: list[UploadProblem]) -
                     where[field],
                     deferred(
                         gettext_lazy("%(label)s无法识别为日期：“%(value)s”"),
-                        label=zh,
-                        name=en,
+                        label=Bilingual(zh, en),
                         value=str(row.get(where[field]))[:30],
                     ),
                 )

@@ -12,13 +12,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.excel import Table, UploadRejected, attachment, upload_channel, xlsx_bytes
-from core.exceptions import AppError
+from core.exceptions import AppError, pick_language
 from core.permissions import role_required
 from core.roles import Role
 from institutions.models import Bank
 
 from .agreement_checks import RULES, agreement_guarantee_findings
-from .bank_batch_services import COLUMNS, bank_batch_upload, may_upload_bank_batch, records_missing_from_batch
+from .bank_batch_services import (
+    COLUMNS,
+    SHEET_TITLE,
+    bank_batch_upload,
+    may_upload_bank_batch,
+    records_missing_from_batch,
+)
 from .bank_batches import BankBatch, BankBatchRow, MatchStatus
 
 regulator_pages = role_required(Role.REGULATOR)
@@ -72,7 +78,8 @@ def bank_batch_upload_view(request):
 
 @regulator_pages
 def bank_batch_template(request):
-    header = [zh for _f, zh, _en in COLUMNS]
+    """The template in the reader's language (the upload takes either language's headers)."""
+    header = [pick_language(zh, en) for _f, zh, en in COLUMNS]
     example = [
         "91510100MA00000000",
         "HT-2025-0001",
@@ -83,7 +90,9 @@ def bank_batch_template(request):
         dt.date(2026, 3, 1),
     ]
     return attachment(
-        xlsx_bytes(Table("总对总批次", header, [example], widths=[22, 18, 26, 14, 14, 12, 12])),
+        xlsx_bytes(
+            Table(pick_language(*SHEET_TITLE), header, [example], widths=[22, 18, 26, 14, 14, 12, 12])
+        ),
         "bank-batch-template.xlsx",
     )
 

@@ -2,8 +2,8 @@
 into the rows validation takes, and the error report.
 
 Every upload goes through core.excel.read_upload (channel "guarantees": size, zip directory, macros,
-DTDs, the row limit before any parser runs); this module only maps the headers (the Chinese label or the
-column code) to column codes and hands the rows over with the row number the filer sees. The error
+DTDs, the row limit before any parser runs); this module only maps the headers (the Chinese or English
+header, or the column code) to column codes and hands the rows over with the row number the filer sees. The error
 report is the uploaded data in its own layout (sheets, header order) with each finding as a comment on
 its cell — the same shape as the quarterly report's error report.
 """
@@ -22,11 +22,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.excel import WORKBOOK_OPTIONS, Table, UploadProblem, UploadRejected, column_letter, read_upload
-from core.exceptions import deferred
+from core.exceptions import deferred, pick_language
 from core.templatetags.portal import localized
 
 from .choices import Sheet
-from .validation import COLUMNS, SHEET_NAMES, normalise_text
+from .validation import (
+    COLUMNS,
+    HEADERS,
+    SHEET_NAMES,
+    SHEET_TITLES,
+    column_title,
+    normalise_text,
+    sheet_title,
+)
 
 CHANNEL = "guarantees"
 POOL_LIMIT = 20_000  # distinct values a column may have and still be pooled
@@ -34,8 +42,8 @@ REQUIRED_HEADERS = {
     Sheet.GUARANTEES: ("contract_no", "client_name", "client_type", "loan_amount", "guaranteed_amount"),
     Sheet.EVENTS: ("contract_no", "kind", "occurred_on", "amount"),
 }
-# The instructions sheet follows the reader's language; the sheet names and headers of the data sheets
-# stay Chinese whatever the language: the reader finds the columns by them.
+# The template is written in the reader's language (sheet names, headers, instructions); an upload is
+# read in either language (validation.SHEET_TITLES and HEADERS hold both).
 NOTES = [
     (
         gettext_lazy("担保明细"),
@@ -98,15 +106,21 @@ def max_rows() -> int:
 
 
 # ----------------------------------------------------------------------------------------------- template
+def template_headers(sheet: str) -> list[str]:
+    """The sheet's headers in the reader's language."""
+    return [pick_language(zh, en) for zh, en in HEADERS[sheet].values()]
+
+
 def template_tables() -> list[Table]:
+    """The template in the reader's language: the data sheets, then the instructions."""
     return [
         Table(
-            SHEET_NAMES[Sheet.GUARANTEES],
-            list(COLUMNS[Sheet.GUARANTEES].values()),
+            str(sheet_title(Sheet.GUARANTEES)),
+            template_headers(Sheet.GUARANTEES),
             [],
             widths=[18] * len(COLUMNS[Sheet.GUARANTEES]),
         ),
-        Table(SHEET_NAMES[Sheet.EVENTS], list(COLUMNS[Sheet.EVENTS].values()), [], widths=[18] * 5),
+        Table(str(sheet_title(Sheet.EVENTS)), template_headers(Sheet.EVENTS), [], widths=[18] * 5),
         Table(
             _("填报说明"),
             [_("项目"), _("说明")],
@@ -117,7 +131,7 @@ def template_tables() -> list[Table]:
 
 
 def template_csv_table(sheet: str) -> Table:
-    return Table(SHEET_NAMES[sheet], list(COLUMNS[sheet].values()), [])
+    return Table(str(sheet_title(sheet)), template_headers(sheet), [])
 
 
 # ----------------------------------------------------------------------------------------------- reading
@@ -131,9 +145,12 @@ def _sheet_kind(header: Sequence[str]) -> str | None:
 
 
 def _code_for(label: object, sheet: str) -> str | None:
+    """The column code a header names: its Chinese or English header (the English in any case) or the
+    code itself."""
     text = normalise_text(label)
-    for code, name in COLUMNS[sheet].items():
-        if text in (code, name):
+    folded = text.casefold()
+    for code, (zh, en) in HEADERS[sheet].items():
+        if text in (code, zh) or folded == en.casefold():
             return code
     return None
 
@@ -171,10 +188,10 @@ def _frame(
         codes.append(code or f"_blank{i}")
     for code in REQUIRED_HEADERS[sheet]:
         if code not in codes:
-            label = COLUMNS[sheet][code]
             problems.append(
                 UploadProblem(
-                    deferred(gettext_lazy("缺少必需的列“%(label)s”"), label=label, code=code), sheet=name
+                    deferred(gettext_lazy("缺少必需的列“%(label)s”"), label=column_title(sheet, code)),
+                    sheet=name,
                 )
             )
     if problems:
@@ -226,13 +243,13 @@ def _empty(sheet: str) -> pd.DataFrame:
 
 
 def read_batch(files: Sequence[tuple[bytes, str]]) -> BatchRows:
-    """One xlsx workbook (sheets 担保明细 and 担保事件) or one or two CSV files (guarantees and events,
-    told apart by their headers): the rows of the batch. Raises UploadRejected naming what is wrong."""
+    """One xlsx workbook (sheets 担保明细 and 担保事件, or Guarantees and Guarantee events) or one or two
+    CSV files (guarantees and events, told apart by their headers): the rows of the batch. Raises
+    UploadRejected naming what is wrong."""
     found: dict[str, tuple[str, list[list]]] = {}
+    names = [name for titles in SHEET_TITLES.values() for name in titles]
     for data, filename in files:
-        sheets = read_upload(
-            data, channel=CHANNEL, filename=filename, sheets=list(SHEET_NAMES.values()), stream=True
-        )
+        sheets = read_upload(data, channel=CHANNEL, filename=filename, sheets=names, stream=True)
         if not data.startswith(b"PK\x03\x04"):  # read_upload took it as CSV (one sheet named after the file)
             ((name, sheet),) = sheets.items()
             kind = _sheet_kind(sheet.values[0] if sheet.values else [])
@@ -247,9 +264,10 @@ def read_batch(files: Sequence[tuple[bytes, str]]) -> BatchRows:
                 )
         else:
             by_name = {sheet.name: sheet for sheet in sheets.values()}
-            for kind, sheet_name in SHEET_NAMES.items():
-                if sheet_name in by_name:
-                    _add(found, kind, sheet_name, by_name[sheet_name].rows())
+            for kind, titles in SHEET_TITLES.items():
+                for sheet_name in titles:
+                    if sheet_name in by_name:
+                        _add(found, kind, sheet_name, by_name[sheet_name].rows())
             if Sheet.GUARANTEES not in found and Sheet.EVENTS not in found:
                 raise UploadRejected(
                     [
@@ -278,8 +296,7 @@ def _add(found: dict, kind: str, name: str, values: list[list]) -> None:
                 UploadProblem(
                     deferred(
                         gettext_lazy("重复上传了%(sheet)s（“%(first)s”与“%(second)s”）"),
-                        sheet=SHEET_NAMES[kind],
-                        kind=kind,
+                        sheet=sheet_title(kind),
                         first=found[kind][0],
                         second=name,
                     )
@@ -326,7 +343,7 @@ def error_report(rows: BatchRows, findings: Sequence[dict]) -> bytes:
         for _row, column in notes:
             if column not in codes:
                 codes.append(column)
-                labels.append(COLUMNS[kind][column])
+                labels.append(str(column_title(kind, column)))
         ws = book.add_worksheet(rows.names.get(kind, SHEET_NAMES[kind])[:31])
         for c, label in enumerate(labels):
             if label:

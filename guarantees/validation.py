@@ -27,7 +27,7 @@ import pandas as pd
 from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy
 
-from core.exceptions import Text
+from core.exceptions import Bilingual, Text
 from institutions.validators import is_valid_credit_code
 
 from .choices import ClientType, CounterGuarantee, EventKind, IdKind, Sheet
@@ -36,39 +36,57 @@ from .identifiers import id_last_four, id_number_hash, is_valid_id_number, maske
 ERROR = "error"
 WARNING = "warning"
 
-SHEET_NAMES = {Sheet.GUARANTEES: "担保明细", Sheet.EVENTS: "担保事件"}
-GUARANTEE_COLUMNS = {
-    "contract_no": "担保合同编号",
-    "client_name": "客户名称",
-    "client_type": "客户类型",
-    "credit_code": "统一社会信用代码",
-    "id_number": "身份证号码",
-    "industry": "所属行业",
-    "region_code": "客户所在地区代码",
-    "group_name": "所属集团（关联方）",
-    "bank": "贷款银行",
-    "other_lender": "其他债权人",
-    "loan_amount": "借款金额（万元）",
-    "guaranteed_amount": "担保金额（万元）",
-    "start_date": "起始日期",
-    "end_date": "到期日期",
-    "fee_rate": "年化担保费率",
-    "fee_amount": "担保费（万元）",
-    "product_line": "业务品种",
-    "gov_backed": "政府性融资担保业务",
-    "batch_zdz": "银担“总对总”批量担保",
-    "reguarantee_provincial_share": "省级再担保分险比例",
-    "national_fund_share": "国家融资担保基金分险比例",
-    "counter_guarantee": "反担保方式",
+# Each sheet and each column in both languages, (Chinese, English): the template is written in the
+# reader's language and an upload is read in either (the column code is accepted too).
+SHEET_TITLES = {Sheet.GUARANTEES: ("担保明细", "Guarantees"), Sheet.EVENTS: ("担保事件", "Guarantee events")}
+HEADERS = {
+    Sheet.GUARANTEES: {
+        "contract_no": ("担保合同编号", "Guarantee contract number"),
+        "client_name": ("客户名称", "Client name"),
+        "client_type": ("客户类型", "Client type"),
+        "credit_code": ("统一社会信用代码", "Unified social credit code"),
+        "id_number": ("身份证号码", "Resident ID number"),
+        "industry": ("所属行业", "Industry"),
+        "region_code": ("客户所在地区代码", "Client region code"),
+        "group_name": ("所属集团（关联方）", "Group (related parties)"),
+        "bank": ("贷款银行", "Lending bank"),
+        "other_lender": ("其他债权人", "Other lender"),
+        "loan_amount": ("借款金额（万元）", "Loan amount (10k yuan)"),
+        "guaranteed_amount": ("担保金额（万元）", "Guaranteed amount (10k yuan)"),
+        "start_date": ("起始日期", "Start date"),
+        "end_date": ("到期日期", "End date"),
+        "fee_rate": ("年化担保费率", "Annualised fee rate"),
+        "fee_amount": ("担保费（万元）", "Guarantee fee (10k yuan)"),
+        "product_line": ("业务品种", "Product line"),
+        "gov_backed": ("政府性融资担保业务", "Government-backed business"),
+        "batch_zdz": ("银担“总对总”批量担保", "Bank–guarantee head-office batch"),
+        "reguarantee_provincial_share": ("省级再担保分险比例", "Provincial re-guarantee share"),
+        "national_fund_share": ("国家融资担保基金分险比例", "National Fund share"),
+        "counter_guarantee": ("反担保方式", "Counter-guarantee"),
+    },
+    Sheet.EVENTS: {
+        "contract_no": ("担保合同编号", "Guarantee contract number"),
+        "kind": ("事件类型", "Event type"),
+        "occurred_on": ("发生日期", "Event date"),
+        "amount": ("金额（万元）", "Amount (10k yuan)"),
+        "interest": ("代偿利息（万元）", "Compensated interest (10k yuan)"),
+    },
 }
-EVENT_COLUMNS = {
-    "contract_no": "担保合同编号",
-    "kind": "事件类型",
-    "occurred_on": "发生日期",
-    "amount": "金额（万元）",
-    "interest": "代偿利息（万元）",
-}
+SHEET_NAMES = {sheet: zh for sheet, (zh, _en) in SHEET_TITLES.items()}
+GUARANTEE_COLUMNS = {code: zh for code, (zh, _en) in HEADERS[Sheet.GUARANTEES].items()}
+EVENT_COLUMNS = {code: zh for code, (zh, _en) in HEADERS[Sheet.EVENTS].items()}
 COLUMNS = {Sheet.GUARANTEES: GUARANTEE_COLUMNS, Sheet.EVENTS: EVENT_COLUMNS}
+
+
+def sheet_title(sheet: str) -> Bilingual:
+    """The sheet's name in both languages (shown in the reader's)."""
+    return Bilingual(*SHEET_TITLES[sheet])
+
+
+def column_title(sheet: str, code: str) -> Bilingual:
+    """The column's header in both languages (shown in the reader's)."""
+    return Bilingual(*HEADERS[sheet][code])
+
 
 # Words a filer may write in a choice column, besides the code itself (plain str: a database driver
 # may dump an Enum member by its name).
@@ -92,7 +110,18 @@ COUNTER_GUARANTEES = {
     "保证": CounterGuarantee.SURETY.value,
     "其他": CounterGuarantee.OTHER.value,
 }
-YES_NO = {"是": True, "否": False, "y": True, "n": False, "1": True, "0": False, "true": True, "false": False}
+YES_NO = {
+    "是": True,
+    "否": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+    "1": True,
+    "0": False,
+    "true": True,
+    "false": False,
+}
 DEFAULT_PRODUCT_LINE = "general"
 # Text columns and the length their database column holds (test_validation checks them against the models).
 MAX_LENGTH = {"contract_no": 64, "client_name": 200, "industry": 64, "group_name": 200, "other_lender": 200}
@@ -202,7 +231,6 @@ class _SheetCheck:
         if "source_row" not in frame:  # the caller's frame is read, never changed (no copy of a large batch)
             frame = frame.assign(source_row=range(1, len(frame) + 1))
         self.sheet = sheet
-        self.labels = COLUMNS[sheet]
         self.frame = frame
         self.rows = frame["source_row"].astype(int)
         self.findings = findings
@@ -245,23 +273,19 @@ class _SheetCheck:
             return
         flagged = mask.index[mask.to_numpy(dtype=bool)]
         picked = {name: [_quote(v) for v in series.loc[flagged].tolist()] for name, series in values.items()}
-        where = {
-            "sheet": SHEET_NAMES[self.sheet],
-            "code": self.sheet,
-            "label": self.labels[column],
-            "column": column,
-        }
         texts = {}
         for language in ("zh-hans", "en"):  # each template translated once, then filled row by row
             with translation.override(language):
                 texts[language] = (
                     gettext("工作表“%(sheet)s”第%(row)s行“%(label)s”列：%(text)s"),
                     str(message),
+                    {"sheet": str(sheet_title(self.sheet)), "label": str(column_title(self.sheet, column))},
                 )
         for i, row in enumerate(self.rows.loc[flagged].tolist()):
             context = {**(fixed or {}), **{name: items[i] for name, items in picked.items()}}
             zh, en = (
-                (prefix % {**where, "row": row, "text": text % context}) for prefix, text in texts.values()
+                (prefix % {**where, "row": row, "text": text % context})
+                for prefix, text, where in texts.values()
             )
             self.findings.append(
                 Finding(
@@ -368,10 +392,16 @@ class _SheetCheck:
         )
         return stamps.where(~bad)
 
-    def choice(self, column: str, words: Mapping[str, str], *, default: str | None = None) -> pd.Series:
-        """A code from its Chinese word or the code itself; empty gives `default` (or an error)."""
+    def choice(
+        self, column: str, words: Mapping[str, str], *, default: str | None = None, choices=None
+    ) -> pd.Series:
+        """A code from its Chinese word, the code itself or (with `choices`, the TextChoices of the
+        column) its English label, in any case; empty gives `default` (or an error)."""
         text = self.text(column)
         lookup = {**{code: code for code in words.values()}, **words}
+        if choices is not None:
+            with translation.override("en"):
+                lookup.update({str(label).lower(): value for value, label in choices.choices})
         codes = _each(text, lambda t: lookup.get(t) or lookup.get(t.lower()))
         empty = text == ""
         if default is None:
@@ -436,7 +466,7 @@ def _yes_no(check: _SheetCheck, column: str) -> pd.Series:
 def _clients(check: _SheetCheck, hash_key: bytes, known_regions: Collection[str]) -> pd.DataFrame:
     """Client identity and attributes for each guarantee row (columns id_kind, id_key, id_last4, …)."""
     name = check.required("client_name")
-    client_type = check.choice("client_type", CLIENT_TYPES)
+    client_type = check.choice("client_type", CLIENT_TYPES, choices=ClientType)
     code = _each(check.text("credit_code"), str.upper)
     id_number = _each(check.text("id_number"), normalise_id_number)
     has_code, has_id = code != "", id_number != ""
@@ -585,7 +615,10 @@ def _guarantees(
             ),
             "national_fund_share": check.ratio("national_fund_share", required=False, places=SHARE_PLACES),
             "counter_guarantee": check.choice(
-                "counter_guarantee", COUNTER_GUARANTEES, default=CounterGuarantee.NONE.value
+                "counter_guarantee",
+                COUNTER_GUARANTEES,
+                default=CounterGuarantee.NONE.value,
+                choices=CounterGuarantee,
             ),
         }
     )
@@ -610,7 +643,7 @@ def _events(
         gettext_lazy("担保合同编号“%(v)s”既不在本批次中，也未曾报送"),
         v=contract,
     )
-    kind = check.choice("kind", EVENT_KINDS)
+    kind = check.choice("kind", EVENT_KINDS, choices=EventKind)
     amount = check.amount("amount")
     interest = check.amount("interest", required=False)
     check.flag(

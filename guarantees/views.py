@@ -85,13 +85,16 @@ def records_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @record_readers
 def template_download(request: HttpRequest, name: str) -> HttpResponse:
+    """The template in the reader's language (sheet names, headers, instructions)."""
     if name == "template.xlsx":
-        return attachment(xlsx_bytes(*template_tables()), "担保业务明细模板.xlsx")
+        return attachment(
+            xlsx_bytes(*template_tables()), _("%(name)s模板") % {"name": _("担保业务明细")} + ".xlsx"
+        )
     sheet = {"guarantees.csv": Sheet.GUARANTEES, "events.csv": Sheet.EVENTS}.get(name)
     if sheet is None:
         raise Http404
     table = template_csv_table(sheet)
-    return attachment(csv_text(table), f"{table.name}模板.csv")
+    return attachment(csv_text(table), _("%(name)s模板") % {"name": table.name} + ".csv")
 
 
 @upload_channel("guarantees")

@@ -9,6 +9,8 @@ import hashlib
 from decimal import Decimal
 from pathlib import Path
 
+from core.stored_text import Message
+
 from . import seed_notices
 from .choices import EntityKind, InstitutionStatus, NoticeKind, Ownership
 from .models import Institution
@@ -394,7 +396,7 @@ def _seed_notice(printed: seed_notices.SeedNotice, rows: list[dict]) -> None:
             notice = licences_cancel(
                 actor=None,
                 licences=licences,
-                reason=printed.reason,
+                reason=Message(printed.reason),  # in the catalogue: the audit note reads in each language
                 on=printed.on,
                 period_label=printed.period_label,
                 title=printed.title,
@@ -405,7 +407,7 @@ def _seed_notice(printed: seed_notices.SeedNotice, rows: list[dict]) -> None:
                 licences=licences,
                 decision_no="",
                 on=printed.on,
-                reason=printed.reason,
+                reason=Message(printed.reason),
                 title=printed.title,
             )
         # The service drafts standard wording; the published notice carries the text as printed.

@@ -18,12 +18,13 @@ from decimal import InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Region, User
 from core.excel import Sheet, Table, UploadRejected, column_letter, read_upload, xlsx_bytes
-from core.exceptions import AppError
+from core.exceptions import AppError, pick_language
 from core.parsing import BadValue, parse_decimal, plausible_date
 from core.permissions import require
 from core.stored_text import Message
@@ -34,40 +35,45 @@ from .models import Institution, Licence
 from .permissions import may_change_institution, may_keep_licences, may_keep_registry
 from .validators import is_valid_credit_code
 
+# The template is written in the reader's language (sheet names and headers); an upload is read in either
+# language: each sheet and column below in (Chinese, English), the English in any case. Choice cells take
+# the Chinese or English label (or the code).
 INSTITUTION_SHEET = "机构"
 LICENCE_SHEET = "许可证"
+SHEET_TITLES = {INSTITUTION_SHEET: ("机构", "Institutions"), LICENCE_SHEET: ("许可证", "Licences")}
 LEVELS = {"省级": "province", "市级": "city", "县级": "county"}
-YES_NO = {"是": True, "否": False, "": False}
+LEVELS |= {code: code for code in LEVELS.values()}  # the English words are the codes
+YES_NO = {"是": True, "否": False, "yes": True, "no": False, "": False}
 
-# (header, field, required)
+# (field, Chinese header, English header, required)
 INSTITUTION_COLUMNS = [
-    ("统一社会信用代码", "credit_code", True),
-    ("机构名称", "name", True),
-    ("机构类型", "kind", False),
-    ("上级机构信用代码", "parent", False),
-    ("注册地代码", "region_id", True),
-    ("机构层级", "level", True),
-    ("所有制", "ownership", False),
-    ("注册资本（万元）", "registered_capital", True),
-    ("实缴资本（万元）", "paid_in_capital", True),
-    ("成立日期", "established_on", False),
-    ("法定代表人", "legal_representative", False),
-    ("住所", "address", False),
-    ("经营状态", "status", False),
-    ("再担保机构", "is_reguarantee", False),
-    ("已接入征信系统", "credit_reference_access", False),
-    ("从业人员数", "staff_count", False),
+    ("credit_code", "统一社会信用代码", "Unified social credit code", True),
+    ("name", "机构名称", "Institution name", True),
+    ("kind", "机构类型", "Entity kind", False),
+    ("parent", "上级机构信用代码", "Parent credit code", False),
+    ("region_id", "注册地代码", "Registered region code", True),
+    ("level", "机构层级", "Level", True),
+    ("ownership", "所有制", "Ownership", False),
+    ("registered_capital", "注册资本（万元）", "Registered capital (10k yuan)", True),
+    ("paid_in_capital", "实缴资本（万元）", "Paid-in capital (10k yuan)", True),
+    ("established_on", "成立日期", "Established on", False),
+    ("legal_representative", "法定代表人", "Legal representative", False),
+    ("address", "住所", "Address", False),
+    ("status", "经营状态", "Operating status", False),
+    ("is_reguarantee", "再担保机构", "Re-guarantee institution", False),
+    ("credit_reference_access", "已接入征信系统", "Connected to credit reference", False),
+    ("staff_count", "从业人员数", "Staff count", False),
 ]
 LICENCE_COLUMNS = [
-    ("许可证编号", "number", True),
-    ("统一社会信用代码", "credit_code", True),
-    ("发证机关", "issuing_authority", False),
-    ("发证日期", "issued_on", True),
-    ("业务范围", "business_scope", False),
-    ("状态", "status", False),
-    ("注销或吊销日期", "ended_on", False),
-    ("注销或吊销原因", "reason", False),
-    ("吊销决定书文号", "decision_no", False),
+    ("number", "许可证编号", "Licence number", True),
+    ("credit_code", "统一社会信用代码", "Unified social credit code", True),
+    ("issuing_authority", "发证机关", "Issuing authority", False),
+    ("issued_on", "发证日期", "Issued on", True),
+    ("business_scope", "业务范围", "Business scope", False),
+    ("status", "状态", "Status", False),
+    ("ended_on", "注销或吊销日期", "Cancelled or revoked on", False),
+    ("reason", "注销或吊销原因", "Reason for cancellation or revocation", False),
+    ("decision_no", "吊销决定书文号", "Revocation decision number", False),
 ]
 # What the licence services call the import's columns (their errors land on these cells).
 SERVICE_FIELDS = {"on": "ended_on"}
@@ -133,10 +139,35 @@ class ImportFailed(AppError):
 
 
 def template_workbook() -> bytes:
+    """The import template in the reader's language."""
     return xlsx_bytes(
-        Table(INSTITUTION_SHEET, [h for h, _f, _r in INSTITUTION_COLUMNS], [], widths=[20] * 16),
-        Table(LICENCE_SHEET, [h for h, _f, _r in LICENCE_COLUMNS], [], widths=[20] * 7),
+        Table(
+            pick_language(*SHEET_TITLES[INSTITUTION_SHEET]),
+            [pick_language(zh, en) for _f, zh, en, _r in INSTITUTION_COLUMNS],
+            [],
+            widths=[20] * 16,
+        ),
+        Table(
+            pick_language(*SHEET_TITLES[LICENCE_SHEET]),
+            [pick_language(zh, en) for _f, zh, en, _r in LICENCE_COLUMNS],
+            [],
+            widths=[20] * 9,
+        ),
     )
+
+
+def _choice(choices, text: str, default=None):
+    """A choice's code from its Chinese or English label (any case) or the code; KeyError otherwise."""
+    if not text:
+        if default is None:
+            raise KeyError(text)
+        return default
+    words = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            words.update({str(label).casefold(): value for value, label in choices.choices})
+    words.update({value: value for value in choices.values})
+    return words[text.casefold()]
 
 
 def _text(value) -> str:
@@ -147,24 +178,49 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _rows(book: dict[str, Sheet], sheet_name: str, columns: list[tuple], errors: list[CellError]) -> list:
-    if sheet_name not in book:
-        errors.append(CellError(sheet_name, 1, "A", sheet_name, _("缺少工作表。")))
-        return []
+def _rows(
+    book: dict[str, Sheet], sheet: str, columns: list[tuple], errors: list[CellError]
+) -> tuple[str, list]:
+    """(the sheet's name as the file has it, its rows as (row number, {field: (value, column letter,
+    header as written)})). The sheet and its headers may be in either language; a header of neither is
+    an error on its cell, and so is a required column missing."""
+    names = [name for name in SHEET_TITLES[sheet] if name in book]
+    if not names:
+        title = pick_language(*SHEET_TITLES[sheet])
+        errors.append(CellError(title, 1, "A", title, _("缺少工作表。")))
+        return title, []
+    sheet_name = names[0]
     rows = iter(book[sheet_name].values)
     header = [_text(v) for v in next(rows, ())]
+    folded = [h.casefold() for h in header]
     positions = {}
-    for head, name, required in columns:
-        if head in header:
-            positions[name] = header.index(head)
-        elif required:
+    for name, zh, en, required in columns:
+        for head in (zh, en.casefold()):
+            if head in folded:
+                positions[name] = folded.index(head)
+                break
+        else:
+            if required:
+                label = pick_language(zh, en)
+                errors.append(
+                    CellError(
+                        sheet_name,
+                        1,
+                        column_letter(len(header)),
+                        label,
+                        _("缺少必填列“%(head)s”。") % {"head": label},
+                    )
+                )
+    known = {h for _n, zh, en, _r in columns for h in (zh, en.casefold())}
+    for i, head in enumerate(header):
+        if head and head.casefold() not in known:
             errors.append(
                 CellError(
                     sheet_name,
                     1,
-                    column_letter(len(header)),
+                    column_letter(i),
                     head,
-                    _("缺少必填列“%(head)s”。") % {"head": head},
+                    _("表头“%(label)s”不是本模板的列（请使用下载的模板）") % {"label": head},
                 )
             )
     out = []
@@ -172,12 +228,12 @@ def _rows(book: dict[str, Sheet], sheet_name: str, columns: list[tuple], errors:
         if not any(_text(v) for v in values):
             continue
         cells = {}
-        for head, name, _required in columns:
+        for name, _zh, _en, _required in columns:
             if name in positions:
                 idx = positions[name]
-                cells[name] = (values[idx] if idx < len(values) else None, column_letter(idx), head)
+                cells[name] = (values[idx] if idx < len(values) else None, column_letter(idx), header[idx])
         out.append((n, cells))
-    return out
+    return sheet_name, out
 
 
 def _parse_date(value):
@@ -215,20 +271,23 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
     """Check every cell; returns (institution rows, licence rows, errors)."""
     errors: list[CellError] = []
     try:
-        book = read_upload(data, channel="registry", sheets=[INSTITUTION_SHEET, LICENCE_SHEET])
+        book = read_upload(
+            data, channel="registry", sheets=[name for titles in SHEET_TITLES.values() for name in titles]
+        )
     except UploadRejected as exc:
         return [], [], upload_errors(exc)
     known_regions = set(Region.objects.values_list("code", flat=True))
     institutions, licences, seen_codes, seen_numbers = [], [], {}, {}
 
-    for row, cells in _rows(book, INSTITUTION_SHEET, INSTITUTION_COLUMNS, errors):
-        item = {"row": row}
+    institution_sheet, institution_rows = _rows(book, INSTITUTION_SHEET, INSTITUTION_COLUMNS, errors)
+    for row, cells in institution_rows:
+        item = {"row": row, "sheet": institution_sheet}
 
         def err(name, message, row=row, cells=cells):
             _value, col, head = cells.get(name, (None, "—", name))
-            errors.append(CellError(INSTITUTION_SHEET, row, col, head, message))
+            errors.append(CellError(institution_sheet, row, col, head, message))
 
-        for _head, name, required in INSTITUTION_COLUMNS:
+        for name, _zh, _en, required in INSTITUTION_COLUMNS:
             if name not in cells:
                 continue
             raw = cells[name][0]
@@ -246,11 +305,7 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
                     seen_codes[text] = row
                     item[name] = text
                 elif name == "kind":
-                    item[name] = {
-                        "法人机构": EntityKind.LEGAL_ENTITY,
-                        "分支机构": EntityKind.BRANCH,
-                        "": EntityKind.LEGAL_ENTITY,
-                    }[text]
+                    item[name] = _choice(EntityKind, text, EntityKind.LEGAL_ENTITY)
                 elif name == "parent":
                     item[name] = text.upper()
                 elif name == "region_id":
@@ -260,25 +315,17 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
                         raise CellProblem(_("该地区不在您的辖区内。"))
                     item[name] = text
                 elif name == "level":
-                    item[name] = LEVELS[text]
+                    item[name] = LEVELS[text.casefold()]
                 elif name == "ownership":
-                    item[name] = (
-                        {str(label): value for value, label in Ownership.choices}[text]
-                        if text
-                        else Ownership.STATE
-                    )
+                    item[name] = _choice(Ownership, text, Ownership.STATE)
                 elif name in ("registered_capital", "paid_in_capital"):
                     item[name] = _parse_decimal(raw)
                 elif name == "established_on":
                     item[name] = _parse_date(raw) if text else None
                 elif name == "status":
-                    item[name] = (
-                        {str(label): value for value, label in InstitutionStatus.choices}[text]
-                        if text
-                        else InstitutionStatus.OPERATING
-                    )
+                    item[name] = _choice(InstitutionStatus, text, InstitutionStatus.OPERATING)
                 elif name in ("is_reguarantee", "credit_reference_access"):
-                    item[name] = YES_NO[text]
+                    item[name] = YES_NO[text.casefold()]
                 elif name == "staff_count":
                     item[name] = int(text) if text else None
                     if item[name] is not None and item[name] < 0:
@@ -316,7 +363,7 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
         if code in existing and existing[code].pk not in changeable:
             errors.append(
                 CellError(
-                    INSTITUTION_SHEET,
+                    institution_sheet,
                     item["row"],
                     "A",
                     _("统一社会信用代码"),
@@ -327,7 +374,7 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
         if parent and parent not in codes_in_file and parent not in existing:
             errors.append(
                 CellError(
-                    INSTITUTION_SHEET,
+                    institution_sheet,
                     item["row"],
                     "D",
                     _("上级机构信用代码"),
@@ -335,14 +382,15 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
                 )
             )
 
-    for row, cells in _rows(book, LICENCE_SHEET, LICENCE_COLUMNS, errors):
-        item = {"row": row, "cells": cells}
+    licence_sheet, licence_rows = _rows(book, LICENCE_SHEET, LICENCE_COLUMNS, errors)
+    for row, cells in licence_rows:
+        item = {"row": row, "cells": cells, "sheet": licence_sheet}
 
         def lerr(name, message, row=row, cells=cells):
             _value, col, head = cells.get(name, (None, "—", name))
-            errors.append(CellError(LICENCE_SHEET, row, col, head, message))
+            errors.append(CellError(licence_sheet, row, col, head, message))
 
-        for _head, name, required in LICENCE_COLUMNS:
+        for name, _zh, _en, required in LICENCE_COLUMNS:
             if name not in cells:
                 continue
             raw = cells[name][0]
@@ -354,11 +402,7 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
                 if name in ("issued_on", "ended_on"):
                     item[name] = _parse_date(raw) if text else None
                 elif name == "status":
-                    item[name] = (
-                        {str(label): value for value, label in LicenceStatus.choices}[text]
-                        if text
-                        else LicenceStatus.VALID
-                    )
+                    item[name] = _choice(LicenceStatus, text, LicenceStatus.VALID)
                 elif name == "credit_code":
                     item[name] = text.upper()
                     holder = existing.get(item[name])
@@ -388,7 +432,7 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
 def _cell(item: dict, name: str, message: str) -> CellError:
     """An error on one licence row's cell (a field the sheet lacks names no column)."""
     _value, column, header = item["cells"].get(name, (None, "—", name))
-    return CellError(LICENCE_SHEET, item["row"], column, header, message)
+    return CellError(item["sheet"], item["row"], column, header, message)
 
 
 def _licence_errors(item: dict, exc: ValidationError | PermissionDenied) -> list[CellError]:
@@ -467,7 +511,7 @@ def registry_import(data: bytes | UploadedFile, *, actor: User | None) -> Import
     order = sorted(institutions, key=lambda i: 1 if i.get("parent") else 0)  # parents first
     saved = {}
     for item in order:
-        fields = {k: v for k, v in item.items() if k not in ("row", "credit_code", "parent")}
+        fields = {k: v for k, v in item.items() if k not in ("row", "sheet", "credit_code", "parent")}
         if item.get("parent"):
             fields["parent"] = saved.get(item["parent"]) or Institution.objects.get(
                 credit_code=item["parent"]
@@ -484,13 +528,13 @@ def registry_import(data: bytes | UploadedFile, *, actor: User | None) -> Import
         except ValidationError as exc:
             raise ImportFailed(
                 [
-                    CellError(INSTITUTION_SHEET, item["row"], "—", f, "；".join(m))
+                    CellError(item["sheet"], item["row"], "—", f, "；".join(m))
                     for f, m in exc.message_dict.items()
                 ]
             ) from exc
         except PermissionDenied as exc:
             raise ImportFailed(
-                [CellError(INSTITUTION_SHEET, item["row"], "A", "统一社会信用代码", str(exc))]
+                [CellError(item["sheet"], item["row"], "A", _("统一社会信用代码"), str(exc))]
             ) from exc
         saved[inst.credit_code] = inst
         if created:

@@ -622,10 +622,12 @@ def seed(institutions, *, liability_on, before_replace=None) -> dict:
 
 def _audit(filings, versions_by_key):
     """One audit row per demo filing saying what the seed recorded (the trail is append-only, so a
-    re-run adds rows for the new filings; the old ones keep theirs)."""
+    re-run adds rows for the new filings; the old ones keep theirs). The note is stored messages
+    (core.stored_text), read in each reader's language."""
     from django.contrib.contenttypes.models import ContentType
 
     from core.models import AuditEvent
+    from core.stored_text import Message, store
 
     ct = ContentType.objects.get_for_model(Filing)
     rows = []
@@ -633,15 +635,22 @@ def _audit(filings, versions_by_key):
         steps = []
         for v in versions_by_key[idx]:
             if v.submitted_at:
-                steps.append(
-                    f"第{v.number}版报送于{timezone.localtime(v.submitted_at):%Y-%m-%d %H:%M}"
-                    + (f"（更正原因：{v.reason}）" if v.reason else "")
-                    + ("，被退回" if v.review_comments else "")
+                step = Message(
+                    "第%(number)s版报送于%(at)s",
+                    number=v.number,
+                    at=f"{timezone.localtime(v.submitted_at):%Y-%m-%d %H:%M}",
                 )
+                if v.reason:  # the demo's own reasons are in the catalogue; any other as typed
+                    reason = Message(v.reason) if v.reason in AMENDED.values() else v.reason
+                    step = Message("%(step)s（更正原因：%(reason)s）", step=step, reason=reason)
+                if v.review_comments:
+                    step = Message("%(step)s，被退回", step=step)
+                steps.append(step)
             else:
-                steps.append(f"第{v.number}版草稿")
+                steps.append(Message("第%(number)s版草稿", number=v.number))
         if f.accepted_at:
-            steps.append(f"受理于{timezone.localtime(f.accepted_at):%Y-%m-%d}")
+            steps.append(Message("受理于%(on)s", on=f"{timezone.localtime(f.accepted_at):%Y-%m-%d}"))
+        first, *rest = steps or [""]
         rows.append(
             AuditEvent(
                 actor=None,
@@ -651,7 +660,7 @@ def _audit(filings, versions_by_key):
                 object_id=str(f.pk),
                 object_repr=f"{f.institution.name} {f.period.label}"[:300],
                 changes={},
-                note="演示数据导入：" + "；".join(steps),
+                note=store(Message("演示数据导入：%(step)s", step=first), *rest),
             )
         )
     AuditEvent.objects.bulk_create(rows, batch_size=500)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.excel import WORKBOOK_OPTIONS, UploadProblem, UploadRejected, read_upload
-from core.exceptions import deferred, pick_language
+from core.exceptions import Bilingual, deferred, pick_language
 from core.templatetags.portal import localized
 
 from . import services
@@ -319,7 +319,7 @@ def parse(
             )
             continue
         where[code] = row.number
-        label = by_code[code].label_zh
+        label = Bilingual(by_code[code].label_zh, by_code[code].label_en)
         if isinstance(value, bool):
             errors.append(
                 row.problem(

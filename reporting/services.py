@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import audit
-from core.exceptions import AppError, Text, deferred
+from core.exceptions import AppError, Bilingual, Text, deferred
 from core.memo import per_request
 from core.parsing import BadValue, parse_decimal, quote
 from core.policy import Governing, governing
@@ -280,8 +280,7 @@ def parse_values(
                     code,
                     deferred(
                         gettext_lazy("%(label)s应为非负整数，收到 %(text)s"),
-                        label=label,
-                        code=code,
+                        label=Bilingual(label, code),
                         text=text,
                     ),
                 )
@@ -297,7 +296,7 @@ def parse_values(
                     if ratio
                     else gettext_lazy("%(label)s最多保留两位小数（万元），收到“%(text)s”")
                 )
-                err(code, deferred(message, label=label, code=code, text=text))
+                err(code, deferred(message, label=Bilingual(label, code), text=text))
                 continue
             values[code] = str(number.quantize(Decimal("0.01")))
     return values, errors

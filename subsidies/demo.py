@@ -11,6 +11,7 @@ from decimal import Decimal
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
 from core.roles import Role
+from core.stored_text import Message
 from guarantees.models import Client, Guarantee, GuaranteeEvent, ProductLine
 from institutions.choices import ListAction, ListBatchStatus
 from institutions.demo import demo_credit_code
@@ -188,19 +189,21 @@ def _drive(app: Application, target: str, c: dict, reject: bool = False) -> None
     services.application_submit(actor=c["approver"], application=app)
     if target == Status.SUBMITTED:
         return
-    services.application_return(actor=c["reviewer"], application=app, note="请补充相关担保合同及缴费凭证")
+    services.application_return(
+        actor=c["reviewer"], application=app, note=Message("请补充相关担保合同及缴费凭证")
+    )
     if target == Status.RETURNED:
         return
     services.application_recompute(actor=c["filer"], application=app, note="已补充担保合同及缴费凭证")
     services.application_submit(actor=c["approver"], application=app)
     if target == Status.RESUBMITTED:
         return
-    services.application_review(actor=c["reviewer"], application=app, note="材料齐全，测算无误")
+    services.application_review(actor=c["reviewer"], application=app, note=Message("材料齐全，测算无误"))
     if target == Status.REVIEWED:
         return
     if reject:
         services.application_decide(
-            actor=c["decider"], application=app, approve=False, reason="部分业务不符合产业政策"
+            actor=c["decider"], application=app, approve=False, reason=Message("部分业务不符合产业政策")
         )
         return
     services.application_decide(actor=c["decider"], application=app, approve=True)
@@ -260,7 +263,7 @@ def seed() -> dict:
         services.scheme_update(
             actor=officers["lc_finance"],
             scheme=fee,
-            reason="2024、2025年度补贴比例（演示数据，按市财政局年度通知录入）",
+            reason=Message("2024、2025年度补贴比例（演示数据，按市财政局年度通知录入）"),
             params={**fee.params, "yearly_points": {"2024": "0.005", "2025": "0.005"}},
             budget=Decimal("200"),
         )
@@ -269,7 +272,7 @@ def seed() -> dict:
         services.scheme_update(
             actor=officers["bn_finance"],
             scheme=banan_scheme,
-            reason="年度预算（演示）",
+            reason=Message("年度预算（演示）"),
             budget=Decimal("100"),
         )
     risk = Scheme.objects.get(code="liaocheng-risk-compensation")
@@ -305,7 +308,10 @@ def _award() -> int:
         return 0
     if scheme.budget is None:
         services.scheme_update(
-            actor=province, scheme=scheme, reason="2025年度降费奖补资金池（演示数据）", budget=Decimal("3000")
+            actor=province,
+            scheme=scheme,
+            reason=Message("2025年度降费奖补资金池（演示数据）"),
+            budget=Decimal("3000"),
         )
     apps = []
     for inst in institutions:
@@ -316,7 +322,7 @@ def _award() -> int:
     for app, approver in apps[1:]:  # the first stays a draft
         services.application_submit(actor=approver, application=app)
     for app, _ in apps[2:]:  # the second waits for the city's review
-        services.application_review(actor=city, application=app, note="季度报表数据核对无误")
+        services.application_review(actor=city, application=app, note=Message("季度报表数据核对无误"))
     services.award_allocate(actor=province, scheme=scheme, year=2025)
     for app, _ in apps[2:6]:
         services.application_decide(actor=province, application=app, approve=True)

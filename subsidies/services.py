@@ -735,8 +735,13 @@ def _user(actor: Actor):
 
 
 def _step(application: Application, actor: Actor, frm: str, to: str, *, amount=None, note: str = "") -> None:
-    ApplicationStep.objects.create(
-        application=application, from_status=frm, to_status=to, actor=_user(actor), amount=amount, note=note
+    ApplicationStep.objects.create(  # a system Message kept as msgid + params (shown through stored_text)
+        application=application,
+        from_status=frm,
+        to_status=to,
+        actor=_user(actor),
+        amount=amount,
+        note=store(note),
     )
 
 
@@ -856,10 +861,11 @@ def application_submit(*, actor: Actor, application: Application) -> Application
 
 
 def _reason(value: str, field: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
+    """A required reason or note: typed text without surrounding spaces; a system Message as it is (its
+    audit note is kept as msgid + params, read in each reader's language)."""
+    if not (value or "").strip():
         raise _invalid(field, message)
-    return value
+    return value if isinstance(value, Message) else value.strip()
 
 
 @transaction.atomic
@@ -1097,7 +1103,7 @@ def award_allocate(*, actor: Actor, scheme: Scheme, year: int) -> list[calc.Awar
             proposed_amount=share.award, computed_amount=share.award, revision=F("revision") + 1
         )
         a.refresh_from_db()
-        note = _("资金池%(budget)s万元按加权金额分配") % {"budget": scheme.budget}
+        note = Message("资金池%(budget)s万元按加权金额分配", budget=str(scheme.budget))
         _step(a, actor, a.status, a.status, amount=share.award, note=note)
         audit.record(actor=actor, action=audit.Action.UPDATE, instance=a, before=before, note=note)
     return shares

@@ -3,6 +3,8 @@ accepted filing present (the filings demo creates them)."""
 
 import datetime as dt
 
+from core.stored_text import Message
+
 from . import indicators as ind
 from .models import IndicatorRun, PolicyParameter, Threshold
 from .policy_data import load_policy_data
@@ -70,7 +72,7 @@ def seed_work() -> dict:
 
     def issued(inst, code, by, facts, case=None, approver=None):
         m = propose(inst, code, by, facts, case)
-        svc.measure_approve(actor=approver or (sc if by == cd else admin), measure=m, note="同意")
+        svc.measure_approve(actor=approver or (sc if by == cd else admin), measure=m, note=Message("同意"))
         return svc.measure_issue(actor=by, measure=m)
 
     cd_case = (
@@ -88,15 +90,15 @@ def seed_work() -> dict:
     )
     done = issued(cdzx, "self_inspection", cd, "请对担保业务合规性开展自查。")
     svc.measure_answer(actor=companies["cdzx_filer"], measure=done, text="已完成自查，报告见附件。")
-    svc.measure_close(actor=cd, measure=done, conclusion="自查报告完整，问题已整改。")
+    svc.measure_close(actor=cd, measure=done, conclusion=Message("自查报告完整，问题已整改。"))
     propose(cdzx, "risk_warning", cd, "集中度指标接近上限，拟作风险提示。")
     rejected = propose(cdzx, "limit_own_funds", cd, "拟限制自有资金运用。")
-    svc.measure_reject(actor=sc, measure=rejected, note="依据不足，先行约谈。")
+    svc.measure_reject(actor=sc, measure=rejected, note=Message("依据不足，先行约谈。"))
     # Mianyang: a higher reporting frequency sent back for more; an on-site inspection with findings; an
     # approved measure not yet issued; a suspension waiting for the province; an escalated inquiry
     more = issued(mykf, "higher_frequency", sc, "请按月报送主要监管指标。")
     svc.measure_answer(actor=companies["mykf_filer"], measure=more, text="自下月起按月报送。")
-    svc.measure_request_more(actor=sc, measure=more, text="请补充报送联系人和报送时间表。")
+    svc.measure_request_more(actor=sc, measure=more, text=Message("请补充报送联系人和报送时间表。"))
     onsite = issued(mykf, "onsite", sc, "拟对公司开展现场检查。")
     svc.measure_acknowledge(actor=companies["mykf_filer"], measure=onsite)
     today = dt.date.today()
@@ -121,7 +123,7 @@ def seed_work() -> dict:
     propose(mykf, "suspend_business", sc, "风险严重，拟责令暂停新增担保业务。")
     first = issued(mykf, "inquiry", sc, "请说明未按时报送的原因。")
     svc.measure_escalate(
-        actor=sc, measure=first, measure_type=types["talk"], facts="询问后仍未答复，升级为约谈。"
+        actor=sc, measure=first, measure_type=types["talk"], facts=Message("询问后仍未答复，升级为约谈。")
     )
     # warning cases: one closed with a reason, the rest of Chengdu's handed to the city regulator
     closable = WarningCase.objects.filter(institution=cdzx).exclude(status=WarningStatus.CLOSED)
@@ -130,7 +132,7 @@ def seed_work() -> dict:
     one = closable.first()
     if one is not None:
         case_svc.warning_case_close(
-            actor=cd, case=one, note="已发出风险提示，企业已说明情况。", reason="explained"
+            actor=cd, case=one, note=Message("已发出风险提示，企业已说明情况。"), reason="explained"
         )
     period = Period.containing(today).previous()
     svc.nonfilers_draft(actor=sc, period=period, measure_type=types["inquiry"])
@@ -160,7 +162,10 @@ def seed_ratings(*, sc, cd, admin, keep_open) -> int:
     if rating is not None:
         score = rating.scores.get(item__code="GOVERNANCE")
         rating_svc.rating_adjust(
-            actor=cd, score=score, value=score.item.points, reason="现场检查确认内控制度健全、执行有效"
+            actor=cd,
+            score=score,
+            value=score.item.points,
+            reason=Message("现场检查确认内控制度健全、执行有效"),
         )
     for r in Rating.objects.filter(year=year, status="draft"):
         rating_svc.rating_confirm(actor=admin, rating=r)

@@ -20,6 +20,7 @@ class ThresholdForm(forms.ModelForm):
             "effective_from",
             "effective_to",
             "source",
+            "source_en",
             "confidence",
             "q4_only",
         ]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import pick_language
 from core.models import TimeStampedModel
 from core.policy import PolicyQuerySet, PolicyRow
 from core.scoping import Scope, ScopedQuerySet
@@ -130,6 +131,9 @@ class Threshold(PolicyRow):
     severity = models.CharField(_("性质"), max_length=16, choices=Severity.choices)
     scope = models.CharField(_("适用范围"), max_length=32, choices=ThresholdScope.choices)
     region_name = models.CharField(_("适用地区"), max_length=100, blank=True)
+    source_en = models.CharField(
+        _("依据（英文）"), max_length=300, blank=True, help_text=_("英文读者看到的依据；空白时显示中文依据")
+    )
     confidence = models.CharField(_("可信度"), max_length=200, blank=True)
     q4_only = models.BooleanField(_("仅第四季度评价"), default=False)
 
@@ -146,6 +150,12 @@ class Threshold(PolicyRow):
     @property
     def indicator_def(self):
         return INDICATORS[self.indicator]
+
+    @property
+    def source_text(self) -> str:
+        """The source in the reader's language: the English citation for English readers where one is
+        given, else the Chinese."""
+        return pick_language(self.source, self.source_en or self.source)
 
 
 class IndicatorRunQuerySet(ScopedQuerySet):

@@ -48,6 +48,7 @@ def read_thresholds(path: Path = THRESHOLDS_FILE) -> list[dict]:
                         "effective_from": _date(row["effective_from"]),
                         "effective_to": _date(row["effective_to"]),
                         "source": row["source"],
+                        "source_en": row.get("source_en", ""),
                         "confidence": row["confidence"],
                         "q4_only": "q4 only" in row["confidence"].lower(),
                     }
@@ -77,9 +78,12 @@ def read_parameters(path: Path = PARAMETERS_FILE) -> list[dict]:
 def load_policy_data(threshold_model, parameter_model) -> tuple[int, int]:
     """Create the initial policy set (rows already present, by code / key+start, are left as edited)."""
     t = p = 0
+    # a migration's historical model may predate a column of the file (source_en): only its fields
+    fields = {f.name for f in threshold_model._meta.get_fields()}
     for row in read_thresholds():
         code = row.pop("code")
-        _obj, created = threshold_model.objects.get_or_create(code=code, defaults=row)
+        defaults = {k: v for k, v in row.items() if k in fields}
+        _obj, created = threshold_model.objects.get_or_create(code=code, defaults=defaults)
         t += created
     for row in read_parameters():
         key, start = row.pop("key"), row.pop("effective_from")

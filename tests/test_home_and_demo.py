@@ -224,3 +224,65 @@ def test_error_pages_speak_the_users_language(users, client_for, settings):
     assert refused.status_code == 403 and "您的角色或辖区无权进行此操作。" in refused.content.decode()
     assert "返回工作台" in refused.content.decode()
     assert "已保存的数据不受影响" in render_to_string("500.html")
+
+
+def test_the_demo_history_reads_in_the_reader_s_language(demo):
+    """The demo's audit notes are stored messages (core.stored_text): the filing history an English
+    reader opens says in English what the seed recorded; only payment references stay as written."""
+    import re
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from core.stored_text import is_stored
+
+    plain = {
+        n for n in AuditEvent.objects.exclude(note="").values_list("note", flat=True) if not is_stored(n)
+    }
+    assert plain and all(re.fullmatch(r"(川财金|财拨)〔2026〕\d+号", n) for n in plain), plain
+
+    event = AuditEvent.objects.get(note__contains="年报审计后调整资产负债数据")
+    filing = Filing.objects.get(pk=event.object_id)
+    first, second = filing.versions.order_by("number")
+
+    def at(moment, pattern="%Y-%m-%d %H:%M"):
+        return timezone.localtime(moment).strftime(pattern)
+
+    english = (
+        f"Demo data import: version 1 submitted on {at(first.submitted_at)}; version 2 submitted on "
+        f"{at(second.submitted_at)} (reason for the amendment: Balance sheet data adjusted after the annual "
+        f"audit); accepted on {at(filing.accepted_at, '%Y-%m-%d')}"
+    )
+    chinese = (
+        f"演示数据导入：第1版报送于{at(first.submitted_at)}；第2版报送于{at(second.submitted_at)}"
+        f"（更正原因：年报审计后调整资产负债数据）；受理于{at(filing.accepted_at, '%Y-%m-%d')}"
+    )
+    client = Client()
+    client.force_login(User.objects.get(username="admin"))
+
+    def history(language):
+        client.cookies["django_language"] = language
+        html = client.get(reverse("reporting:filing", args=[filing.pk])).content.decode()
+        return re.findall(r"</span></div>\s*<div>(.*?)</div>", html)
+
+    assert english in history("en") and chinese in history("zh-hans")
+
+    from subsidies.models import ApplicationStep
+    from supervision.models import Measure
+
+    rejected = Measure.objects.get(approval_note="依据不足，先行约谈。")
+    measure_page = reverse("supervision:measure_detail", args=[rejected.pk])
+    step = ApplicationStep.objects.filter(note__contains="请补充相关担保合同及缴费凭证").first()  # its steps
+    application_page = reverse("subsidies:application", args=[step.application_id])
+
+    def notes(url, language):
+        client.cookies["django_language"] = language
+        return client.get(url).content.decode()
+
+    english_measure, english_application = notes(measure_page, "en"), notes(application_page, "en")
+    assert "<div>Insufficient grounds; a supervisory talk first.</div>" in english_measure
+    assert "<div>依据不足，先行约谈。</div>" not in english_measure
+    assert " · Please add the guarantee contracts concerned and the fee payment receipts</li>" in (
+        english_application
+    )
+    assert "<div>依据不足，先行约谈。</div>" in notes(measure_page, "zh-hans")

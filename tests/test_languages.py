@@ -366,7 +366,7 @@ def test_a_loan_level_finding_is_kept_in_both_languages() -> None:
     assert (finding.rule, finding.message, finding.message_en) == (
         "rate_in_percent",
         "工作表“担保明细”第2行“年化担保费率”列：应填写小数（1% 填 0.01）；1.5 大于 1，很可能是指 1.5%，即应填 0.015",
-        "sheet “担保明细” (guarantees), row 2, column “年化担保费率” (fee_rate): give a fraction (1 % is 0.01); "
+        "sheet “Guarantees”, row 2, column “Annualised fee rate”: give a fraction (1 % is 0.01); "
         "1.5 is above 1 and probably means 1.5 %, i.e. 0.015",
     )
     stored = finding.as_dict()  # as the batch keeps it

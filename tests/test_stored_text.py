@@ -76,10 +76,10 @@ def test_a_deferred_refusal_is_kept_as_msgid_and_params_too():
     """An upload or parse message made with core.exceptions.deferred stores like a Message."""
     from django.utils.translation import gettext_lazy
 
-    from core.exceptions import deferred
+    from core.exceptions import Bilingual, deferred
 
-    kept = store(deferred(gettext_lazy("%(label)s 应为数字"), label="净资产", name="net assets"))
-    assert kept == 'i18n:[{"m":"%(label)s 应为数字","p":{"label":"净资产","name":"net assets"}}]'
+    kept = store(deferred(gettext_lazy("%(label)s 应为数字"), label=Bilingual("净资产", "net assets")))
+    assert kept == 'i18n:[{"m":"%(label)s 应为数字","p":{"label":{"zh":"净资产","en":"net assets"}}}]'
     with translation.override("en"):
         assert show(kept) == "net assets must be a number"
     with translation.override("zh-hans"):

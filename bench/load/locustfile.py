@@ -1,18 +1,25 @@
 """The load scenario (bench/load/run.py starts everything and runs this headless).
 
 Per regulator, three company users. A company user (the approver of its own institution) opens the
-quarterly form, checks it live, saves a draft and submits; when its filing was accepted it amends
-it first, when returned it files again. A regulator opens the review queue (the filings no colleague is reviewing), a filing's review page,
-accepts or returns it (two to one), and looks at the indicator dashboard. Think time 2–6 s."""
+quarterly form, checks it live, saves a draft and submits; while the filing waits for the regulator it
+reloads the filing's page, as a person watching its status does; when the filing was accepted it amends
+it, when returned it files again. A regulator opens the review queue (the filings no colleague is
+reviewing), a filing's review page, accepts or returns it (two to one), and looks at the indicator
+dashboard. Think time 2–6 s.
+
+The measurement starts when the last user has signed in (a sign-in costs a memory-hard password hash, and
+under load the last ones finish well after locust has started every user) and lasts LOAD_STEADY_SECONDS."""
 
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import re
 import sys
 from pathlib import Path
 
+import gevent
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -27,6 +34,16 @@ _regulator_ids = itertools.count()
 TRANSITIONS = {"submit": 0, "accept": 0, "return": 0, "amend": 0}
 FILING_ID = re.compile(r"/reporting/filings/(\d+)/")
 REVIEW_ID = re.compile(r"/reporting/review/(\d+)/")
+STEADY_SECONDS = float(os.environ.get("LOAD_STEADY_SECONDS", "180"))
+_signed_in = itertools.count(1)
+
+
+def _signed_in_one(environment) -> None:
+    """Counts sign-ins; after the last one, resets the statistics and ends the run STEADY_SECONDS later."""
+    if next(_signed_in) == environment.parsed_options.num_users:
+        environment.stats.reset_all()
+        print("STEADY all users signed in; measuring", flush=True)
+        gevent.spawn_later(STEADY_SECONDS, environment.runner.quit)
 
 
 # FastHttpUser: the load generator shares the machine's two cores with the portal, and its client costs
@@ -49,6 +66,7 @@ class PortalUser(FastHttpUser):
         r = self.post("/accounts/login/", {"username": self.username, "password": LOAD_PASSWORD}, "login")
         if r.status_code != 302:
             raise RuntimeError(f"{self.username}: login answered {r.status_code}")
+        _signed_in_one(self.environment)
 
 
 class CompanyUser(PortalUser):
@@ -58,20 +76,18 @@ class CompanyUser(PortalUser):
         self.username = f"load_co{next(_company_ids):03d}"
         super().on_start()
 
+    filing_url = ""  # the filing's page while the filing waits for the regulator
+
     @task
     def file_the_quarter(self) -> None:
+        if self.filing_url:  # waiting: reload the filing's page until it is the company's turn again
+            page = self.client.get(self.filing_url, name="company: filing page")
+            if not self.act_on(page.text):
+                return
         form = self.client.get(f"/reporting/file/{PERIOD}/", name="company: open form", allow_redirects=False)
         if form.status_code == 302:  # submitted or accepted: the filing's page
-            match = FILING_ID.search(form.headers.get("Location", ""))
-            page = self.client.get(form.headers["Location"], name="company: filing page")
-            if match and f"/reporting/filings/{match.group(1)}/amend/" in page.text:
-                r = self.post(
-                    f"/reporting/filings/{match.group(1)}/amend/",
-                    {"reason": "更正压测数据"},
-                    "company: amend",
-                )
-                if r.status_code == 302 and "/reporting/file/" in r.headers.get("Location", ""):
-                    TRANSITIONS["amend"] += 1
+            self.filing_url = form.headers["Location"]
+            self.act_on(self.client.get(self.filing_url, name="company: filing page").text)
             return
         self.wait()
         values = {**GOOD_Q2, "net_profit": str(random.randint(200, 400))}
@@ -87,6 +103,25 @@ class CompanyUser(PortalUser):
         submitted = self.post(f"/reporting/filings/{match.group(1)}/submit/", {}, "company: submit")
         if submitted.status_code == 302 and "/receipt/" in submitted.headers.get("Location", ""):
             TRANSITIONS["submit"] += 1
+            self.filing_url = f"/reporting/filings/{match.group(1)}/"
+
+    def act_on(self, page: str) -> bool:
+        """The company's turn on its filing's page: amend an accepted filing, or go back to the form of a
+        returned one (True: the form is next). False while the regulator has not decided."""
+        match = FILING_ID.search(self.filing_url)
+        if match and f"/reporting/filings/{match.group(1)}/amend/" in page:
+            self.wait()
+            r = self.post(
+                f"/reporting/filings/{match.group(1)}/amend/", {"reason": "更正压测数据"}, "company: amend"
+            )
+            if r.status_code == 302 and "/reporting/file/" in r.headers.get("Location", ""):
+                TRANSITIONS["amend"] += 1
+            self.filing_url = ""
+            return False
+        if f'href="/reporting/file/{PERIOD}/"' in page:  # returned: the page offers 修改
+            self.filing_url = ""
+            return True
+        return False
 
 
 class RegulatorUser(PortalUser):

@@ -227,7 +227,7 @@ class InstitutionThresholdViewSet(viewsets.ViewSet):
                     "region_code": t.region_code,
                     "effective_from": t.effective_from,
                     "effective_to": t.effective_to,
-                    "source": t.source,
+                    "source": t.source_text,
                 }
                 for t in applying
             ]

@@ -566,7 +566,12 @@ def nonfilers_draft(*, actor: Actor, period: Period, measure_type: MeasureType) 
             for r in rows
         ]
     )
-    audit.record(actor=actor, action=audit.Action.CREATE, instance=lst, note=f"{len(rows)}")
+    audit.record(
+        actor=actor,
+        action=audit.Action.CREATE,
+        instance=lst,
+        note=Message("名单共 %(n)s 家机构", n=len(rows)),
+    )
     return lst
 
 

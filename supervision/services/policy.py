@@ -54,6 +54,7 @@ THRESHOLD_FIELDS = (
     "effective_from",
     "effective_to",
     "source",
+    "source_en",
     "confidence",
     "q4_only",
 )

@@ -179,7 +179,7 @@ def test_one_error_writes_nothing(banks, chengdu_institution, filer):
             "row": 4,
             "column": "end_date",
             "message": "工作表“担保明细”第4行“到期日期”列：到期日期 2024-03-01 早于起始日期 2025-03-01",
-            "message_en": "sheet “担保明细” (guarantees), row 4, column “到期日期” (end_date): "
+            "message_en": "sheet “Guarantees”, row 4, column “End date”: "
             "the end date 2024-03-01 is before the start date 2025-03-01",
         }
     ]

@@ -2,10 +2,12 @@
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from core.models import AuditEvent
 from institutions.demo import demo_credit_code
@@ -18,15 +20,17 @@ PARENT = demo_credit_code("510104", 7001)
 BRANCH = demo_credit_code("510703", 7002)
 
 
-def workbook(institutions, licences):
+def workbook(institutions, licences, *, english=False):
+    """The import workbook with the template's Chinese sheet names and headers (English with `english`)."""
+    pick = 2 if english else 1
     book = Workbook()
     ws = book.active
-    ws.title = "机构"
-    ws.append([h for h, _f, _r in INSTITUTION_COLUMNS])
+    ws.title = "Institutions" if english else "机构"
+    ws.append([column[pick] for column in INSTITUTION_COLUMNS])
     for row in institutions:
         ws.append(row)
-    lic = book.create_sheet("许可证")
-    lic.append([h for h, _f, _r in LICENCE_COLUMNS])
+    lic = book.create_sheet("Licences" if english else "许可证")
+    lic.append([column[pick] for column in LICENCE_COLUMNS])
     for row in licences:
         lic.append(row)
     buf = io.BytesIO()
@@ -432,3 +436,159 @@ def test_decimal_comma_and_a_year_421_are_refused_with_the_cell(users):
         f"{dt.date.today().year + 5}-12-31 之间",
     ]
     assert Institution.objects.filter(credit_code__in=[PARENT, BRANCH]).count() == 0
+
+
+# --- the template in the reader's language; either language read back -------------------------------
+
+ENGLISH_INSTITUTION_HEADERS = [
+    "Unified social credit code",
+    "Institution name",
+    "Entity kind",
+    "Parent credit code",
+    "Registered region code",
+    "Level",
+    "Ownership",
+    "Registered capital (10k yuan)",
+    "Paid-in capital (10k yuan)",
+    "Established on",
+    "Legal representative",
+    "Address",
+    "Operating status",
+    "Re-guarantee institution",
+    "Connected to credit reference",
+    "Staff count",
+]
+ENGLISH_LICENCE_HEADERS = [
+    "Licence number",
+    "Unified social credit code",
+    "Issuing authority",
+    "Issued on",
+    "Business scope",
+    "Status",
+    "Cancelled or revoked on",
+    "Reason for cancellation or revocation",
+    "Revocation decision number",
+]
+# GOOD_INSTITUTIONS and GOOD_LICENCES as an English reader fills them in
+ENGLISH_WORDS = {"法人机构": "Legal entity", "分支机构": "branch", "县级": "County", "民营": "Private"}
+ENGLISH_WORDS |= {
+    "正常经营": "Operating normally",
+    "是": "Yes",
+    "否": "no",
+    "有效": "Valid",
+    "已注销": "Cancelled",
+}
+
+
+def in_english(rows):
+    return [[ENGLISH_WORDS.get(v, v) if isinstance(v, str) else v for v in row] for row in rows]
+
+
+def registry_state():
+    institutions = Institution.objects.filter(credit_code__in=[PARENT, BRANCH]).order_by("credit_code")
+    licences = Licence.objects.filter(number__in=["川A300001", "川A300002"]).order_by("number")
+    return [
+        [
+            (i.credit_code, i.name, i.kind, i.parent.credit_code if i.parent else None, i.region_id, i.level)
+            + (i.ownership, i.registered_capital, i.paid_in_capital, i.established_on, i.legal_representative)
+            + (i.address, i.status, i.is_reguarantee, i.credit_reference_access, i.staff_count)
+            for i in institutions
+        ],
+        [
+            (
+                lic.number,
+                lic.institution.credit_code,
+                lic.issuing_authority,
+                lic.issued_on,
+                lic.business_scope,
+            )
+            + (lic.status, lic.cancelled_on)
+            for lic in licences
+        ],
+    ]
+
+
+EXPECTED_REGISTRY = [
+    [
+        (PARENT, "成都导入融资担保有限公司", "legal_entity", None, "510104", "county", "private")
+        + (Decimal("30000.00"), Decimal("30000.50"), dt.date(2015, 3, 2), "张三", "成都市锦江区", "operating")
+        + (False, True, 25),
+        (BRANCH, "成都导入融资担保有限公司绵阳分公司", "branch", PARENT, "510703", "county", "private")
+        + (Decimal("0.00"), Decimal("0.00"), None, "", "", "operating", False, False, None),
+    ],
+    [
+        ("川A300001", PARENT, "四川省地方金融监督管理局", dt.date(2016, 1, 5), "借款类担保", "valid", None),
+        (
+            "川A300002",
+            BRANCH,
+            "四川省地方金融监督管理局",
+            dt.date(2017, 2, 1),
+            "",
+            "cancelled",
+            dt.date(2020, 8, 1),
+        ),
+    ],
+]
+
+
+def template(client, language: str):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get(reverse("institutions:import") + "?template=1")
+    assert response.status_code == 200
+    return load_workbook(io.BytesIO(response.content))
+
+
+def test_the_template_in_english_has_english_sheets_and_headers(users, client_for):
+    client = client_for(users["sc_regulator"])
+    book = template(client, "en")
+    assert book.sheetnames == ["Institutions", "Licences"]
+    assert [c.value for c in book["Institutions"][1]] == ENGLISH_INSTITUTION_HEADERS
+    assert [c.value for c in book["Licences"][1]] == ENGLISH_LICENCE_HEADERS
+    chinese = template(client, "zh-hans")
+    assert chinese.sheetnames == ["机构", "许可证"]
+    assert [c.value for c in chinese["许可证"][1]] == [column[1] for column in LICENCE_COLUMNS]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_filled_in_template_of_either_language_stores_exact_values(users, client_for, language):
+    client = client_for(users["sc_regulator"])
+    book = template(client, language)
+    institutions, licences = book.worksheets
+    english = language == "en"
+    for row in in_english(GOOD_INSTITUTIONS) if english else GOOD_INSTITUTIONS:
+        institutions.append(row)
+    for row in in_english(GOOD_LICENCES) if english else GOOD_LICENCES:
+        licences.append(row)
+    upload = io.BytesIO()
+    book.save(upload)
+    upload.seek(0)
+    upload.name = "registry.xlsx"
+    page = client.post(reverse("institutions:import"), {"file": upload}).content.decode()
+    assert ("2 institutions added" if english else "新增机构 2 家") in page
+    assert registry_state() == EXPECTED_REGISTRY
+
+
+def test_a_header_of_neither_language_is_named_with_its_cell_in_both(users):
+    from django.utils import translation
+
+    data = workbook(GOOD_INSTITUTIONS, GOOD_LICENCES, english=True)
+    book = load_workbook(io.BytesIO(data))
+    book["Institutions"]["L1"] = "Domicile"  # instead of "Address"
+    out = io.BytesIO()
+    book.save(out)
+    for language, expected in (
+        (
+            "zh-hans",
+            "工作表“Institutions”第1行L列（Domicile）：表头“Domicile”不是本模板的列（请使用下载的模板）",
+        ),
+        (
+            "en",
+            "Sheet “Institutions”, row 1, column L (Domicile): the header “Domicile” is not a column of the "
+            "template (use the downloaded template)",
+        ),
+    ):
+        with translation.override(language):
+            with pytest.raises(ImportFailed) as exc:
+                registry_import(out.getvalue(), actor=users["sc_regulator"])
+            assert [str(cell) for cell in exc.value.cells] == [expected]
+    assert not Institution.objects.filter(credit_code=PARENT).exists()
