@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('supervision', '0012_drop_indexes_led_by_unique_ones'),
+        ('supervision', '0013_threshold_source_en'),
     ]
 
     operations = [
