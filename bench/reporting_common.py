@@ -4,6 +4,7 @@ if given), migrated, with N synthetic institutions and 8 quarters of demo filing
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -79,3 +80,24 @@ def measure(fn, repeat: int):
     _cur, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return best, peak / 1024 / 1024
+
+
+def compare(fn, reference, repeat: int) -> tuple[float, float]:
+    """(median seconds per call of `fn`, of `reference`) over `repeat` calls of each, taken in turns —
+    fn, reference, fn, … — so that load from elsewhere on the machine weighs on both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for side, f in enumerate((fn, reference)):
+            t0 = time.perf_counter()
+            f()
+            times[side].append(time.perf_counter() - t0)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def peak_memory(fn) -> float:
+    """Peak traced Python memory in MiB of one call (tracemalloc slows code down: never timed)."""
+    tracemalloc.start()
+    fn()
+    _cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1024 / 1024

@@ -9,7 +9,7 @@ import io
 import zipfile
 
 from bench_result import report
-from reporting_common import make_institutions, measure, setup_django
+from reporting_common import compare, make_institutions, peak_memory, setup_django
 
 
 def main():
@@ -106,12 +106,13 @@ def main():
     # the reference writes the same workbook, or its ratio would measure something else
     assert sheet_xml(raw_all()[0]) == sheet_xml(export_all()[0])
 
-    repeat = 2 if args.small else 3
-    export_all()
-    t_exp, m_exp = measure(export_all, repeat)
-    t_raw, m_raw = measure(raw_all, repeat)
+    repeat = 5 if args.small else 11
+    export_all(), raw_all()  # warm both
+    t_exp, t_raw = compare(export_all, raw_all, repeat)
+    m_exp, m_raw = peak_memory(export_all), peak_memory(raw_all)
     print(
-        f"{n} institutions × {len(periods)} quarters = {n * len(periods)} filings; 8 aggregate workbooks; best of {repeat}"
+        f"{n} institutions × {len(periods)} quarters = {n * len(periods)} filings; 8 aggregate workbooks; "
+        f"median of {repeat}, export and reference in turns"
     )
     print(f"aggregate export (query + sum + write) {t_exp * 1000:9.1f} ms   peak {m_exp:7.2f} MiB")
     print(f"raw xlsxwriter, same cell matrices     {t_raw * 1000:9.1f} ms   peak {m_raw:7.2f} MiB")

@@ -218,12 +218,8 @@ def supervision_work(user, region_code: str, year: int) -> SectionContent:
 def development(user, region_code: str, year: int) -> SectionContent:
     shares = list(
         IndicatorValue.objects.for_user(user)
-        .filter(
-            region_subtree_q("institution__region_id", region_code),
-            year=year,
-            quarter=4,
-            code="support_share_amount",
-        )
+        .of_periods([(year, 4)], ["support_share_amount"])
+        .filter(region_subtree_q("institution__region_id", region_code))
         .exclude(value=None)
         .values_list("value", flat=True)
     )
@@ -250,7 +246,8 @@ def risks(user, region_code: str, year: int) -> SectionContent:
     in_region = region_subtree_q("institution__region_id", region_code)
     leverage = list(
         IndicatorValue.objects.for_user(user)
-        .filter(in_region, year=year, quarter=4, code="leverage")
+        .of_periods([(year, 4)], ["leverage"])
+        .filter(in_region)
         .exclude(value=None)
         .values_list("value", flat=True)
     )
@@ -448,7 +445,8 @@ def annual_table_rows(user, region_code: str, year: int) -> list[list]:
     }
     leverage = dict(
         IndicatorValue.objects.for_user(user)
-        .filter(institution_id__in=[i.pk for i in insts], year=year, quarter=4, code="leverage")
+        .of_periods([(year, 4)], ["leverage"])
+        .filter(institution_id__in=[i.pk for i in insts])
         .values_list("institution_id", "value")
     )
     grades = dict(

@@ -5,6 +5,8 @@ effective dates and a source citation; computed results are stored per filing so
 plain aggregate queries and lineage can show what was computed with what.
 """
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -184,8 +186,36 @@ class IndicatorRun(models.Model):
         return f"{self.filing_id} v{self.version_id}"
 
 
+# The indicators the pages read by period (dashboard charts, peer comparison, annual report): only
+# their values are indexed by (code, year, quarter). Indexing all 28 cost a full national recompute
+# more than every other write of its values; the others are read by period through the runs.
+PERIOD_INDEXED = (
+    "leverage",
+    "average_fee_rate",
+    "compensation_rate",
+    "single_client_concentration",
+    "support_share_amount",
+    "bank_risk_share",
+)
+
+
 class IndicatorValueQuerySet(ScopedQuerySet):
     scope = Scope(region="institution__region_id", institution="institution_id")
+
+    def of_periods(
+        self, periods: Iterable[tuple[int, int]], codes: Iterable[str]
+    ) -> "IndicatorValueQuerySet":
+        """The values of some indicators in some (year, quarter) periods: by the partial (code, year,
+        quarter) index for the indicators in PERIOD_INDEXED; for any other, through the periods' runs
+        (their (year, quarter) index) and the key (filing, code) — the rows returned, not the table."""
+        codes = list(codes)
+        cond = models.Q(pk__in=[])
+        for year, quarter in periods:
+            cond |= models.Q(year=year, quarter=quarter)
+        qs = self.filter(cond, code__in=codes)
+        if set(codes) <= set(PERIOD_INDEXED):
+            return qs
+        return qs.filter(filing_id__in=IndicatorRun.objects.filter(cond).values("filing_id"))
 
 
 class IndicatorValue(models.Model):
@@ -193,7 +223,7 @@ class IndicatorValue(models.Model):
     # check per row at commit, the largest cost of a first full recompute); Django's cascade deletes
     # them with their filing or institution. Keyed by (filing, code), with no surrogate id: its
     # sequence and index cost a third of the first recompute's inserts. The key serves lookups by
-    # filing (and by institution, through its filings); the (code, year, quarter) index the pages.
+    # filing (and by institution, through its filings); by period and code through `of_periods`.
     pk = models.CompositePrimaryKey("filing", "code")
     filing = models.ForeignKey(
         "reporting.Filing",
@@ -217,7 +247,13 @@ class IndicatorValue(models.Model):
     objects = IndicatorValueQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["code", "year", "quarter"])]
+        indexes = [
+            models.Index(
+                fields=["code", "year", "quarter"],
+                condition=models.Q(code__in=PERIOD_INDEXED),
+                name="indicator_value_page_period",
+            )
+        ]
 
     def __str__(self):
         return f"{self.code}={self.value}"

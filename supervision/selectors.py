@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -104,7 +104,7 @@ def _bucket_of(value: Decimal | None, buckets: Sequence[tuple]) -> str | None:
 def distribution(
     user: Actor, period: Period, code: str, buckets: Sequence[tuple], *, gov_backed_only: bool = False
 ) -> list[dict]:
-    qs = IndicatorValue.objects.for_user(user).filter(year=period.year, quarter=period.quarter, code=code)
+    qs = IndicatorValue.objects.for_user(user).of_periods([(period.year, period.quarter)], [code])
     if gov_backed_only:
         qs = qs.filter(filing__indicator_run__gov_backed=True)
     counts = Counter()
@@ -136,12 +136,10 @@ def trends(user: Actor, period_list: list[Period], codes: list[str]) -> dict:
     """Mean of each indicator over the institutions per period (one query)."""
     if not period_list:
         return {"periods": [], "series": []}
-    cond = Q(pk__in=[])
-    for p in period_list:
-        cond |= Q(year=p.year, quarter=p.quarter)
     rows = (
         IndicatorValue.objects.for_user(user)
-        .filter(cond, code__in=codes, value__isnull=False)
+        .of_periods([(p.year, p.quarter) for p in period_list], codes)
+        .filter(value__isnull=False)
         .values("year", "quarter", "code")
         .annotate(avg=Avg("value"))
     )
@@ -218,11 +216,9 @@ def peer_position(
     city = institution.region_id[:4] + "00"
     rows = (
         IndicatorValue.objects.for_user(user)
+        .of_periods([(period.year, period.quarter)], codes)
         .filter(
             region_subtree_q("institution__region_id", city),
-            year=period.year,
-            quarter=period.quarter,
-            code__in=codes,
             value__isnull=False,
         )
         .values_list("institution_id", "code", "value")

@@ -292,7 +292,7 @@ def indicator_drill(request: HttpRequest) -> HttpResponse:
             raise Http404
         qs = (
             IndicatorValue.objects.for_user(request.user)
-            .filter(year=period.year, quarter=period.quarter, code=code)
+            .of_periods([(period.year, period.quarter)], [code])
             .select_related("institution__region")
         )
         # bounds as stored ratios (0.05, or 5%): anything that is not a number is a 400 quoting it

@@ -71,6 +71,7 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
         .values_list("institution_id", "year", "quarter", "filing_id", "compliant_thresholds")
     ):
         runs[institution_id][Period(year, quarter)] = (filing_id, compliant or [])
+    last_run = {i: max(periods) for i, periods in runs.items()}
     cases = {
         (c.institution_id, c.threshold_id): c
         for c in WarningCase.objects.filter(institution_id__in=institution_ids).order_by()
@@ -85,6 +86,9 @@ def warning_cases_sync_many(institution_ids: Iterable[int]) -> None:
         if not breached:
             run = inst_runs.get(latest)
             return run[0] if run else case_filing_id
+        last = last_run.get(institution_id)
+        if last is None or latest >= last:
+            return None  # no later quarter judged
         later = [p for p, (_f, compliant) in inst_runs.items() if p > latest and tid in compliant]
         return inst_runs[min(later)][0] if later else None
 
@@ -285,6 +289,9 @@ def _bulk_insert(model: type[models.Model], objs: list[models.Model]) -> None:
 
     meta, qn = model._meta, connection.ops.quote_name
     fields = meta.concrete_fields
+    stamped = [
+        f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
     now = timezone.now()
     with connection.cursor() as cur:
         cur.execute(
@@ -293,20 +300,19 @@ def _bulk_insert(model: type[models.Model], objs: list[models.Model]) -> None:
         )
         for obj, (pk,) in zip(objs, cur.fetchall(), strict=True):
             obj.pk = pk
-            for f in fields:  # what pre_save does for auto_now(_add) fields
-                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                    setattr(obj, f.attname, now)
+            for name in stamped:  # what pre_save does for auto_now(_add) fields
+                setattr(obj, name, now)
             obj._state.adding, obj._state.db = False, connection.alias
 
-        def cell(f, v):
-            if isinstance(f, models.JSONField):
-                return Jsonb(v)
+        def plain(v):
             return v.value if isinstance(v, enum.Enum) else v  # a choice member: its value
 
+        # each field's conversion chosen once, not per cell
+        cells = [(f.attname, Jsonb if isinstance(f, models.JSONField) else plain) for f in fields]
         columns = ", ".join(qn(f.column) for f in fields)
         with cur.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row([cell(f, getattr(obj, f.attname)) for f in fields])
+                copy.write_row([convert(getattr(obj, name)) for name, convert in cells])
 
 
 def _audit_system_events(events) -> None:

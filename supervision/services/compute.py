@@ -225,14 +225,20 @@ def filings_by_institution(filing_ids: Iterable[int] | None) -> dict[int, list[i
     """{institution id: sorted filing ids} of the given filings, institutions in id order."""
     ids = sorted(set(filing_ids))
     out: dict[int, list[int]] = defaultdict(list)
-    for start in range(0, len(ids), IN_LIST_MAX):
-        rows = (
-            Filing.objects.filter(pk__in=ids[start : start + IN_LIST_MAX])
+    if connection.vendor == "postgresql":  # one array parameter: building IN lists of 10,000 costs seconds
+        with connection.cursor() as cur:
+            cur.execute("SELECT institution_id, id FROM reporting_filing WHERE id = ANY(%s)", [ids])
+            rows = cur.fetchall()
+    else:
+        rows = [
+            row
+            for start in range(0, len(ids), IN_LIST_MAX)
+            for row in Filing.objects.filter(pk__in=ids[start : start + IN_LIST_MAX])
             .order_by()
             .values_list("institution_id", "pk")
-        )
-        for institution_id, pk in rows:
-            out[institution_id].append(pk)
+        ]
+    for institution_id, pk in rows:
+        out[institution_id].append(pk)
     return {i: sorted(out[i]) for i in sorted(out)}
 
 

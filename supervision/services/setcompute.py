@@ -261,6 +261,11 @@ def compute_chunk_sql(
     changed: set[int] = set()
     lock_institutions(institutions)
     with connection.cursor() as cur:
+        # Derived results: the commit need not wait for its WAL to reach the disk (a chunk writes tens
+        # of megabytes of it). A crash may lose the last such commits, never half of one; with a
+        # chunk's results goes its recompute part's claim (core.jobs), so the part stays queued and
+        # the relay sends it again.
+        _exec(cur, "SET LOCAL synchronous_commit TO OFF")
         for table in TABLES:
             _exec(cur, f"DROP TABLE IF EXISTS {table}")
         if not periods:
@@ -270,17 +275,20 @@ def compute_chunk_sql(
         _exec(
             cur,
             f"""CREATE TEMP TABLE spd_filing AS
+            WITH f AS MATERIALIZED (SELECT * FROM reporting_filing f WHERE {scope})
             SELECT f.id AS filing_id, f.institution_id, f.year, f.quarter, f.current_version_id AS version_id,
                    i.region_id AS region_code, {PERIOD_END} AS period_end,
                    {GOV_BACKED.format(end=PERIOD_END)} AS gov_backed,
                    {", ".join("p.p_" + n + ("::boolean" if n == "deduct_guarantee_equity" else "::numeric") + " AS p_" + n for n in PARAMS)},
                    {cells}
-            FROM reporting_filing f
+            FROM f
             JOIN reporting_filingversion fv ON fv.id = f.current_version_id
             JOIN institutions_institution i ON i.id = f.institution_id
             JOIN ({periods_sql}) p ON p.year = f.year AND p.quarter = f.quarter
-            WHERE fv.submitted_at IS NOT NULL AND {scope}""",  # noqa: S608 (constants and column names)
-            [*period_params, *scope_params],
+            WHERE fv.submitted_at IS NOT NULL""",  # noqa: S608 (constants and column names)
+            # the chunk's filings first, by their keys: joined with the periods, a planner without
+            # statistics on the filings (a table just loaded) scanned every filing of each period
+            [*scope_params, *period_params],
         )
         _exec(cur, "ALTER TABLE spd_filing ADD PRIMARY KEY (filing_id)")
         _exec(cur, "SELECT filing_id, institution_id FROM spd_filing")

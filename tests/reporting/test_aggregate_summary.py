@@ -192,3 +192,21 @@ def test_rebuild_restores_a_damaged_summary(users, chengdu_institution):
     assert _kept() != kept
     call_command("rebuild_aggregate_summary", stdout=io.StringIO())
     assert _kept() == kept
+
+
+def test_the_export_reads_headings_and_summary_in_two_statements(
+    users, chengdu_institution, mianyang_institution, django_assert_num_queries
+):
+    """Field headings, then the buckets with their sums in field order and their cities' names."""
+    _file(chengdu_institution, GOOD_Q2, maker=users["cd_filer"], checker=users["cd_approver"])
+    _file(mianyang_institution, GOOD_Q2, maker=users["my_filer"], checker=users["admin"])
+    with django_assert_num_queries(2):
+        fields, columns, labels, sums, counts = exports.aggregate(users["sc_regulator"], Q2, "510000")
+    assert columns == [*exports.TOTALS, "510100", "510700"]
+    assert [labels[c] for c in columns[4:]] == ["成都市", "绵阳市"]
+    assert counts == {"合计": 2, "省级机构": 0, "市级机构": 0, "县级机构": 2, "510100": 1, "510700": 1}
+    total_assets = Decimal(GOOD_Q2["total_assets"])
+    assert sums["合计"]["total_assets"] == 2 * total_assets
+    assert sums["510100"]["total_assets"] == sums["510700"]["total_assets"] == total_assets
+    assert sums["省级机构"]["total_assets"] == 0
+    assert len(fields) == len(sums["合计"])
