@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from django.db import connection
@@ -118,24 +119,23 @@ def _sums_direct(user, period: Period, statuses, codes: list[str]) -> tuple[dict
 
 def _sums_summary(period: Period, prefix: str, statuses, codes: list[str]) -> tuple[dict, dict, list]:
     """The sums and counts by column of the filings of a region subtree (`prefix` of its codes), from
-    the summary: one row per bucket (`AggregateBucket`, a few dozen) with its sums as numbers in the
-    order of `codes` (the JSON read once per bucket: `->>` per code would decompress it each time)
-    and its city's name and level, added up here into the whole, each institution level and each
-    city; and the cities' (code, name, level). (Grouping the buckets' JSON in the database, rather
-    than adding up these few dozen rows, takes it longer.)"""
+    the summary: one row per bucket (`AggregateBucket`, a few dozen) with its sums as JSON text, read
+    here with exact decimals, and its city's name and level, added up into the whole, each institution
+    level and each city; and the cities' (code, name, level). (Turning the JSON into numbers in the
+    database, or grouping the buckets there, takes it longer than reading the text here.)"""
     sql = """
-        SELECT b.level, b.region, b.filings, r.name, r.level,
-               ARRAY(SELECT COALESCE(e.value::numeric, 0)
-                     FROM unnest(%s::text[]) WITH ORDINALITY AS c(code, n)
-                     LEFT JOIN jsonb_each(b.sums) AS e ON e.key = c.code ORDER BY c.n)
+        SELECT b.level, b.region, b.filings, r.name, r.level, b.sums::text
         FROM reporting_aggregatebucket b
         LEFT JOIN accounts_region r ON r.code = b.region COLLATE "default"  -- the regions' key order
         WHERE b.year = %s AND b.quarter = %s AND b.status = ANY(%s) AND b.region LIKE %s AND b.filings > 0"""
     with connection.cursor() as cur:
-        cur.execute(sql, [codes, period.year, period.quarter, list(statuses), prefix + "%"])
+        cur.execute(sql, [period.year, period.quarter, list(statuses), prefix + "%"])
         rows = cur.fetchall()
-    totals, counts, regions = {"合计": [Decimal(0)] * len(codes)}, {"合计": 0}, {}
-    for level, region, filings, region_name, region_level, values in rows:  # values exact, as stored
+    zero = Decimal(0)
+    totals, counts, regions = {"合计": [zero] * len(codes)}, {"合计": 0}, {}
+    for level, region, filings, region_name, region_level, text in rows:
+        stored = json.loads(text, parse_float=Decimal, parse_int=Decimal)  # exact, as stored
+        values = [stored.get(code, zero) for code in codes]
         if region_name is not None:
             regions[region] = (region, region_name, region_level)
         for column in ("合计", LEVEL_COLUMNS[level], region):
