@@ -165,9 +165,18 @@ class IndicatorRunQuerySet(ScopedQuerySet):
 class IndicatorRun(models.Model):
     """The last computation of one filing: which version, the subject attributes used, when."""
 
-    filing = models.OneToOneField("reporting.Filing", on_delete=models.CASCADE, related_name="indicator_run")
-    version = models.ForeignKey("reporting.FilingVersion", on_delete=models.PROTECT, related_name="+")
-    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    # Derived rows, written by every recompute chunk: without database foreign keys, as the values
+    # (each key checked and share-locked at commit was a seventh of a national recompute); Django's
+    # collector still cascades and protects (on_delete) when a filing, version or institution goes.
+    filing = models.OneToOneField(
+        "reporting.Filing", on_delete=models.CASCADE, related_name="indicator_run", db_constraint=False
+    )
+    version = models.ForeignKey(
+        "reporting.FilingVersion", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField()
     region_code = models.CharField(_("计算时注册地"), max_length=6)
@@ -272,14 +281,23 @@ class IndicatorBreach(models.Model):
     stored (rounded) one; it is empty when the indicator is a ratio over capital or assets whose base is
     zero or negative — undefined, and a breach of every threshold on it."""
 
-    # no index of its own on filing: the unique (filing, threshold) index leads with it
+    # Derived rows without database foreign keys, as the runs. No index of its own on filing: the
+    # unique (filing, threshold) index leads with it.
     filing = models.ForeignKey(
-        "reporting.Filing", on_delete=models.CASCADE, related_name="indicator_breaches", db_index=False
+        "reporting.Filing",
+        on_delete=models.CASCADE,
+        related_name="indicator_breaches",
+        db_index=False,
+        db_constraint=False,
     )
-    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField()
-    threshold = models.ForeignKey(Threshold, on_delete=models.CASCADE, related_name="breaches")
+    threshold = models.ForeignKey(
+        Threshold, on_delete=models.CASCADE, related_name="breaches", db_constraint=False
+    )
     indicator = models.CharField(max_length=64)
     value = models.DecimalField(null=True, **RATIO)
     comparator = models.CharField(max_length=8)

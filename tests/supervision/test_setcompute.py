@@ -290,3 +290,30 @@ def test_institution_locks_take_64_bit_ids():
     assert free(big)
     lock_institutions([big, 5, big])
     assert (free(big), free(5), free(6)) == (False, False, True)
+
+
+def test_derived_rows_without_database_keys_still_cascade_and_protect():
+    """Runs, breaches and values carry no database foreign keys (each key was checked and share-locked
+    at every recompute chunk's commit): Django still protects a computed version from deletion and
+    deletes a threshold's breaches with it."""
+    from django.db.models import ProtectedError
+
+    institution = InstitutionFactory()
+    filing = make_filing(institution, 2025, 2, top1_client_liability="4400")
+    indicators_compute_batch(filing_ids=[filing.pk])
+    breach = IndicatorBreach.objects.get(filing=filing)
+    with pytest.raises(ProtectedError):
+        filing.current_version.delete()
+    WarningCase.objects.filter(threshold=breach.threshold).delete()  # a case protects its threshold
+    breach.threshold.delete()
+    assert (
+        IndicatorBreach.objects.filter(filing=filing).count(),
+        IndicatorRun.objects.filter(filing=filing).count(),
+        IndicatorValue.objects.filter(filing=filing).count(),
+    ) == (0, 1, 28)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text IN "
+            "('supervision_indicatorrun', 'supervision_indicatorbreach', 'supervision_indicatorvalue')"
+        )
+        assert cur.fetchone()[0] == 0
