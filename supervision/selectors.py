@@ -22,6 +22,7 @@ from reporting.periods import Period
 from . import indicators as ind
 from . import rules
 from .models import (
+    PERIOD_INDEXED,
     SEVERITY_RANK,
     Comparator,
     IndicatorBreach,
@@ -65,14 +66,7 @@ SHARE_BUCKETS = [
     ("80–90%", D("0.8"), D("0.9")),
     ("≥90%", D("0.9"), None),
 ]
-PEER_CODES = [
-    "leverage",
-    "average_fee_rate",
-    "compensation_rate",
-    "single_client_concentration",
-    "support_share_amount",
-    "bank_risk_share",
-]
+PEER_CODES = list(PERIOD_INDEXED)  # the charted indicators are the ones indexed by period
 
 
 def periods(user: Actor, n: int = 8) -> list[Period]:
