@@ -788,6 +788,10 @@ def comment_lines(template: ReportTemplate, comments: dict) -> list[str]:
     return lines + [f"{labels.get(k, k)}：{v}" for k, v in comments.items() if k != "_"]
 
 
+# A decision ends the review and its claim: the next submission of the filing is free for any reviewer.
+REVIEW_DONE = {"review_claimed_by": None, "review_claimed_at": None}
+
+
 @transaction.atomic
 def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "") -> Filing:
     """Return a submitted filing with comments per field (key "_" for a general comment)."""
@@ -805,7 +809,7 @@ def filing_return(*, actor: Actor, filing: Filing, comments: dict, note: str = "
     before = audit.snapshot(filing)
     now = timezone.now()
     if not Filing.objects.filter(pk=filing.pk, status=FilingStatus.SUBMITTED).update(
-        status=FilingStatus.RETURNED, updated_at=now
+        status=FilingStatus.RETURNED, updated_at=now, **REVIEW_DONE
     ):
         raise FilingError(_("只有已报送的报表可以退回"), code="conflict")
     FilingVersion.objects.filter(pk=filing.current_version_id).update(
@@ -836,7 +840,7 @@ def filing_accept(*, actor: Actor, filing: Filing, note: str = "") -> Filing:
     before = audit.snapshot(filing)
     now = timezone.now()
     if not Filing.objects.filter(pk=filing.pk, status=FilingStatus.SUBMITTED).update(
-        status=FilingStatus.ACCEPTED, accepted_at=now, updated_at=now
+        status=FilingStatus.ACCEPTED, accepted_at=now, updated_at=now, **REVIEW_DONE
     ):
         raise FilingError(_("只有已报送的报表可以受理"), code="conflict")
     FilingVersion.objects.filter(pk=filing.current_version_id).update(reviewed_at=now, reviewed_by=actor)

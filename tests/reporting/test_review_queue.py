@@ -216,6 +216,29 @@ def test_review_claims_on_open_lapse_and_hand_over(users, client_for, settings):
         services.review_hand_over(actor=cd, filing=filing, to=users["zj_regulator"])
 
 
+def test_a_decision_releases_the_claim_so_the_next_submission_is_free_for_every_reviewer(users, client_for):
+    from reporting import services
+
+    returned = _submitted("退回后重报融资担保有限公司", 0)
+    accepted = _submitted("受理后更正融资担保有限公司", 0)
+    cd, sc = users["cd_regulator"], users["sc_regulator"]
+    a, b = client_for(cd), client_for(sc)
+    for filing in (returned, accepted):
+        a.get(f"/reporting/review/{filing.pk}/")  # cd claims both
+    services.filing_return(actor=cd, filing=returned, comments={}, note="请核对净利润")
+    services.filing_accept(actor=cd, filing=accepted)
+    for filing in (returned, accepted):
+        filing.refresh_from_db()
+        assert (filing.review_claimed_by, filing.review_claimed_at) == (None, None)
+    # submitted again (after the return, or an amendment): nobody reviews it yet, sc may take it
+    Filing.objects.filter(pk__in=[returned.pk, accepted.pk]).update(status="submitted")
+    free = b.get("/reporting/review/?claim=free").content.decode()
+    assert "退回后重报" in free and "受理后更正" in free
+    b.get(f"/reporting/review/{accepted.pk}/")
+    services.filing_accept(actor=sc, filing=accepted)
+    assert Filing.objects.get(pk=accepted.pk).status == "accepted"
+
+
 def test_the_review_page_costs_the_same_queries_however_many_colleagues_it_offers(users, client_for):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
