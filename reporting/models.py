@@ -179,6 +179,12 @@ class Filing(TimeStampedModel):
         return self.review_claimed_by if (now or timezone.now()) - self.review_claimed_at < idle else None
 
     @property
+    def revision(self) -> str:
+        """Changes whenever the filing does (every transition writes updated_at): what a page showing the
+        filing compares to know it is out of date."""
+        return f"{self.status}.{int(self.updated_at.timestamp() * 1_000_000)}"
+
+    @property
     def is_late(self) -> bool:
         """Filed after the due date (a filing never submitted is missing, not late)."""
         if not self.due_date or not self.first_submitted_at:

@@ -9,6 +9,7 @@ concurrent submits of the same draft produce exactly one submitted version.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -146,21 +147,30 @@ class FieldHeading(NamedTuple):
 
 def field_headings(period: Period) -> list[FieldHeading]:
     """The section, code, labels and unit of the fields of the template in force for `period`, in order:
-    one query, no model instances (what the aggregate export writes, which counts them); written out
-    around the ORM's statement of the template in force, which costs more to build than to run."""
-    in_force, params = (
-        ReportTemplate.objects.in_force_first(period.end).values("pk")[:1].query.sql_with_params()
-    )
+    one query, no model instances (what the aggregate export writes, which counts them)."""
+    sql, dates = _headings_statement()
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT section, code, label_zh, label_en, unit FROM reporting_fielddefinition "  # noqa: S608
-            f'WHERE template_id = ({in_force}) ORDER BY "order"',
-            params,
-        )
+        cur.execute(sql, [connection.ops.adapt_datefield_value(period.end)] * dates)
         headings = [FieldHeading(*row) for row in cur.fetchall()]
     if not headings:
         template_fields(template_for(period))  # no template in force: refused as everywhere else
     return headings
+
+
+@functools.cache
+def _headings_statement() -> tuple[str, int]:
+    """field_headings' statement and how many times it takes the day: built once around the ORM's
+    statement of the template in force (the one definition of "in force"), which costs more to build than
+    to run, and of which only the day changes."""
+    day = dt.date(2000, 1, 1)
+    in_force, params = ReportTemplate.objects.in_force_first(day).values("pk")[:1].query.sql_with_params()
+    if any(p != connection.ops.adapt_datefield_value(day) for p in params):
+        raise TypeError(f"the statement of the template in force takes more than the day: {params}")
+    sql = (
+        "SELECT section, code, label_zh, label_en, unit FROM reporting_fielddefinition "  # noqa: S608
+        f'WHERE template_id = ({in_force}) ORDER BY "order"'
+    )
+    return sql, len(params)
 
 
 @per_request

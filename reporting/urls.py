@@ -7,6 +7,7 @@ app_name = "reporting"
 urlpatterns = [
     path("filings/", views.filing_list, name="filings"),
     path("filings/<int:pk>/", views.filing_detail, name="filing"),
+    path("filings/<int:pk>/changed/", views.filing_changed, name="filing_changed"),
     path("filings/<int:pk>/submit/", views.filing_submit, name="filing_submit"),
     path("filings/<int:pk>/amend/", views.filing_amend, name="filing_amend"),
     path("filings/<int:pk>/receipt/", views.receipt, name="receipt"),

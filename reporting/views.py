@@ -396,6 +396,21 @@ def filing_detail(request, pk):
 
 
 @signed_in
+def filing_changed(request, pk):
+    """Polled by the page of a filing awaiting review: 204 while the filing is as the page shows it
+    (`since`, its revision then), else an empty answer telling htmx to reload the page. A few
+    milliseconds instead of the whole page that people waiting for the decision would otherwise reload."""
+    revision = get_object_or_404(
+        Filing.objects.for_user(request.user).only("status", "updated_at"), pk=pk
+    ).revision
+    if revision == request.GET.get("since"):
+        return HttpResponse(status=204)
+    response = HttpResponse()
+    response["HX-Refresh"] = "true"
+    return response
+
+
+@signed_in
 @require_POST
 def filing_submit(request, pk):
     filing = _filing_or_404(request.user, pk)

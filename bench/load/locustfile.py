@@ -1,8 +1,9 @@
 """The load scenario (bench/load/run.py starts everything and runs this headless).
 
 Per regulator, three company users. A company user (the approver of its own institution) opens the
-quarterly form, checks it live, saves a draft and submits; while the filing waits for the regulator it
-reloads the filing's page, as a person watching its status does; when the filing was accepted it amends
+quarterly form, checks it live, saves a draft and submits, and opens the filing's page; while the filing
+waits for the regulator the page polls whether it changed, as its browser does (every think time here,
+every 15 s in a browser), and is reloaded when it did; when the filing was accepted the company amends
 it, when returned it files again. A regulator opens the review queue (the filings no colleague is
 reviewing), a filing's review page, accepts or returns it (two to one), and looks at the indicator
 dashboard. Think time 2–6 s.
@@ -34,6 +35,7 @@ _regulator_ids = itertools.count()
 TRANSITIONS = {"submit": 0, "accept": 0, "return": 0, "amend": 0}
 FILING_ID = re.compile(r"/reporting/filings/(\d+)/")
 REVIEW_ID = re.compile(r"/reporting/review/(\d+)/")
+POLL = re.compile(r'hx-get="(/reporting/filings/\d+/changed/\?since=[^"]+)"')
 STEADY_SECONDS = float(os.environ.get("LOAD_STEADY_SECONDS", "180"))
 _signed_in = itertools.count(1)
 
@@ -77,17 +79,21 @@ class CompanyUser(PortalUser):
         super().on_start()
 
     filing_url = ""  # the filing's page while the filing waits for the regulator
+    poll_url = ""  # what that page polls to know it changed
 
     @task
     def file_the_quarter(self) -> None:
-        if self.filing_url:  # waiting: reload the filing's page until it is the company's turn again
-            page = self.client.get(self.filing_url, name="company: filing page")
-            if not self.act_on(page.text):
+        if self.filing_url:  # waiting: the page polls until the regulator decided, then reloads
+            if self.poll_url:
+                changed = self.client.get(self.poll_url, name="company: filing page poll")
+                if changed.status_code == 204:
+                    return
+            if not self.act_on(self.open_filing_page()):
                 return
         form = self.client.get(f"/reporting/file/{PERIOD}/", name="company: open form", allow_redirects=False)
         if form.status_code == 302:  # submitted or accepted: the filing's page
             self.filing_url = form.headers["Location"]
-            self.act_on(self.client.get(self.filing_url, name="company: filing page").text)
+            self.act_on(self.open_filing_page())
             return
         self.wait()
         values = {**GOOD_Q2, "net_profit": str(random.randint(200, 400))}
@@ -104,6 +110,14 @@ class CompanyUser(PortalUser):
         if submitted.status_code == 302 and "/receipt/" in submitted.headers.get("Location", ""):
             TRANSITIONS["submit"] += 1
             self.filing_url = f"/reporting/filings/{match.group(1)}/"
+            self.wait()
+            self.open_filing_page()
+
+    def open_filing_page(self) -> str:
+        page = self.client.get(self.filing_url, name="company: filing page").text
+        found = POLL.search(page)
+        self.poll_url = found.group(1).replace("&amp;", "&") if found else ""
+        return page
 
     def act_on(self, page: str) -> bool:
         """The company's turn on its filing's page: amend an accepted filing, or go back to the form of a

@@ -340,3 +340,27 @@ def test_completeness_counts_an_institution_from_the_quarter_its_licence_took_ef
     ):
         rows = c.get(f"/reporting/completeness/?period={period}&city=510700").context["page"]
         assert [r["institution"].name for r in rows] == names
+
+
+def test_the_page_of_a_filing_awaiting_review_reloads_itself_once_it_is_decided(
+    users, client_for, submitted, django_assert_num_queries
+):
+    """While the regulator decides, the page polls a tiny answer (204: nothing changed) instead of
+    people reloading the whole page; after the decision the answer tells htmx to reload."""
+    c = client_for(users["cd_filer"])
+    page = c.get(f"/reporting/filings/{submitted.pk}/").content.decode()
+    poll = re.search(r'hx-get="([^"]+)" hx-trigger="every 15s" hx-swap="none"', page).group(1)
+    submitted.refresh_from_db()
+    assert poll == f"/reporting/filings/{submitted.pk}/changed/?since={submitted.revision}"
+    assert "等待审核；有审核结果时本页自动刷新。" in page
+    with django_assert_num_queries(3):  # session, user, the filing's status
+        unchanged = c.get(poll)
+    assert (unchanged.status_code, unchanged.content, unchanged.has_header("HX-Refresh")) == (204, b"", False)
+    # another company and another province's regulator: not found, as the page itself
+    for other in ("my_filer", "zj_regulator"):
+        assert client_for(users[other]).get(poll).status_code == 404
+    services.filing_accept(actor=users["cd_regulator"], filing=submitted)
+    decided = c.get(poll)
+    assert (decided.status_code, decided["HX-Refresh"]) == (200, "true")
+    # the accepted filing's page no longer polls
+    assert "/changed/" not in c.get(f"/reporting/filings/{submitted.pk}/").content.decode()
