@@ -341,6 +341,14 @@ def main():
         )
         print(f"SQL vs stored leverage mismatches: {mismatches}")
 
+        if connection.vendor == "postgresql":
+            python_time, differ = python_agreement(recompute_all, settings)
+            print(
+                f"the Python functions from scratch over the same data: {python_time:.1f}s; values and breaches "
+                f"that differ from the set-based results: {differ}"
+            )
+            report("indicators: set-based vs Python, values and breaches that differ", differ, 0, unit="rows")
+
         filing = Filing.objects.order_by("pk").first()
         single_sql, _ = timed(lambda: _fetch(leverage_sql([filing.pk])), repeat=20)
         single, _ = timed(lambda: filing_indicators_compute(filing=filing), repeat=20)
@@ -364,6 +372,52 @@ def main():
         print(f"dashboard queries: {full_q} with {n} institutions, {small_q} with {len(keep)} institutions")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def python_agreement(recompute_all, settings) -> tuple[float, int]:
+    """Row for row over the whole benchmark data: the set-based results are set aside, every derived row
+    is removed, the same recompute runs through the Python functions (the readable definition), and the
+    two are compared in SQL: every value (to the stored six decimals, the exact quotient to the 26th
+    significant digit, as tests/supervision/test_setcompute.py does), the zero-base flag, and every breach.
+    Returns (seconds of the Python recompute, rows that differ)."""
+    from reporting.models import Filing
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE UNLOGGED TABLE bench_sql_values AS "
+            "SELECT filing_id, code, value, exact, base_not_positive FROM supervision_indicatorvalue"
+        )
+        cur.execute(
+            "CREATE UNLOGGED TABLE bench_sql_breaches AS SELECT filing_id, threshold_id, institution_id, "
+            'year, quarter, indicator, value, comparator, "limit", severity FROM supervision_indicatorbreach'
+        )
+        cur.execute(
+            "TRUNCATE supervision_warningcase, supervision_indicatorbreach, supervision_indicatorvalue, "
+            "supervision_indicatorrun CASCADE"
+        )
+    Filing.objects.update(breach_count=0)
+    settings.INDICATORS_SET_BASED = False
+    try:
+        seconds, _ = timed(recompute_all)
+    finally:
+        settings.INDICATORS_SET_BASED = True
+    values = """
+        SELECT count(*) FROM bench_sql_values s FULL JOIN supervision_indicatorvalue p USING (filing_id, code)
+        WHERE s.filing_id IS NULL OR p.filing_id IS NULL
+           OR s.value IS DISTINCT FROM p.value OR s.base_not_positive <> p.base_not_positive
+           OR (s.exact IS NULL) <> (p.exact IS NULL)
+           OR abs(s.exact - p.exact) > abs(p.exact) * 1e-26 + 1e-29"""
+    breaches = """
+        SELECT count(*) FROM bench_sql_breaches s FULL JOIN supervision_indicatorbreach p
+            USING (filing_id, threshold_id)
+        WHERE s.filing_id IS NULL OR p.filing_id IS NULL
+           OR (s.institution_id, s.year, s.quarter, s.indicator, s.comparator, s."limit", s.severity)
+              IS DISTINCT FROM (p.institution_id, p.year, p.quarter, p.indicator, p.comparator, p."limit", p.severity)
+           OR s.value IS DISTINCT FROM p.value"""
+    differ = _fetch(values)[0][0] + _fetch(breaches)[0][0]
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE bench_sql_values, bench_sql_breaches")
+    return seconds, differ
 
 
 def whatif_bench():

@@ -90,7 +90,7 @@ def table(rows: list[dict]) -> str:
         unit = r.get("unit", "x")
 
         def fmt(v, unit=unit):
-            return f"{v:.2f}×" if unit == "x" else f"{v:.1f} {unit}"
+            return f"{v:.2f}×" if unit == "x" else f"{v:.0f} {unit}" if unit == "rows" else f"{v:.1f} {unit}"
 
         body.append(
             (
