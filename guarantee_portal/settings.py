@@ -191,6 +191,8 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * MIB)
 GUARANTEE_UPLOAD_MAX_ROWS = env.int("GUARANTEE_UPLOAD_MAX_ROWS", default=500_000)
 # A reviewer's claim on a submitted filing lapses after this many minutes without activity on it.
 REVIEW_CLAIM_IDLE_MINUTES = env.int("REVIEW_CLAIM_IDLE_MINUTES", default=30)
+# How often the page of a filing awaiting review asks whether it was decided (and then reloads).
+FILING_POLL_SECONDS = env.int("FILING_POLL_SECONDS", default=15)
 UPLOAD_LIMITS = {
     # one institution's quarterly report: 75 fields under an 8-row identity block, and the _meta sheet
     "quarterly": {"bytes": 5 * MIB, "rows": 500, "columns": 30, "entries": 100, "expanded_bytes": 30 * MIB},

@@ -387,6 +387,7 @@ def filing_detail(request, pk):
             "can_amend": own and filing.status == FilingStatus.ACCEPTED,
             "can_review": may_review(user, filing) and filing.status == FilingStatus.SUBMITTED,
             "events": audit.history(filing)[:30],
+            "poll_seconds": settings.FILING_POLL_SECONDS,
             "general_comment": (version.review_comments or {}).get("_", "") if version else "",
             "comment_lines": services.comment_lines(filing.template, version.review_comments)
             if version and version.review_comments

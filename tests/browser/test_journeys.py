@@ -15,7 +15,7 @@ from .world import GOOD_Q2, history_before, people_and_institution
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_filer_approver_regulator_with_return_and_amendment(visit):
+def test_filer_approver_regulator_with_return_and_amendment(visit, settings):
     inst, users = people_and_institution()
     period = filing_period()
     history_before(inst, users, period)
@@ -38,6 +38,10 @@ def test_filer_approver_regulator_with_return_and_amendment(visit):
     approver.click("text=确认报送", "submitted")
     filing.refresh_from_db()
     assert filing.status == "submitted"
+    # the filing's page waits for the decision, asking every FILING_POLL_SECONDS whether it came
+    settings.FILING_POLL_SECONDS = 1
+    approver.go(f"/reporting/filings/{filing.pk}/", "awaiting-review")
+    assert "等待审核；有审核结果时本页自动刷新。" in approver.text()
 
     # The regulator: told of the submission, reviews and returns it with a comment on one field.
     regulator = visit("b_cd_reg")
@@ -53,6 +57,10 @@ def test_filer_approver_regulator_with_return_and_amendment(visit):
     regulator.click("button[value=return]", "returned")
     filing.refresh_from_db()
     assert filing.status == "returned"
+    # the approver's page, left open, reloaded by itself with the return
+    approver.page.wait_for_selector("text=退回意见", timeout=10_000)
+    approver.check("reloaded-returned")
+    assert "请核实后重报" in approver.text()
 
     # The filer corrects the field the regulator marked; the approver submits version 2.
     filer.go("/", "home-returned")

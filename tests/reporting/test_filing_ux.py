@@ -349,7 +349,8 @@ def test_the_page_of_a_filing_awaiting_review_reloads_itself_once_it_is_decided(
     people reloading the whole page; after the decision the answer tells htmx to reload."""
     c = client_for(users["cd_filer"])
     page = c.get(f"/reporting/filings/{submitted.pk}/").content.decode()
-    poll = re.search(r'hx-get="([^"]+)" hx-trigger="every 15s" hx-swap="none"', page).group(1)
+    poll, seconds = re.search(r'hx-get="([^"]+)" hx-trigger="every (\d+)s" hx-swap="none"', page).groups()
+    assert seconds == "15"  # FILING_POLL_SECONDS
     submitted.refresh_from_db()
     assert poll == f"/reporting/filings/{submitted.pk}/changed/?since={submitted.revision}"
     assert "等待审核；有审核结果时本页自动刷新。" in page
