@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core import audit
-from core.excel import Row, UploadProblem, UploadRejected, read_upload
+from core.excel import Row, UploadProblem, UploadRejected, column_letter, read_upload
 from core.exceptions import AppError, Bilingual, deferred
 from core.roles import Role, has_role
 from core.stored_text import Message
@@ -114,17 +114,30 @@ def parse(upload, filename: str = "") -> list[Parsed]:
                     where[field] = labels.index(name)
                     break
     missing = [(zh, en) for field, zh, en in COLUMNS if field not in where]
-    if missing:
-        raise UploadRejected(
-            [
-                UploadProblem(
-                    deferred(gettext_lazy("第1行缺少表头“%(label)s”"), label=Bilingual(zh, en)),
-                    sheet=sheet.name,
-                    row=1,
-                )
-                for zh, en in missing
-            ]
+    header_problems = [
+        UploadProblem(
+            deferred(gettext_lazy("第1行缺少表头“%(label)s”"), label=Bilingual(zh, en)),
+            sheet=sheet.name,
+            row=1,
         )
+        for zh, en in missing
+    ]
+    # a column of neither language is refused, not ignored: a misspelt header would lose its column
+    known = {name for _field, zh, en in COLUMNS for name in (zh, en.casefold())}
+    header_problems += [
+        UploadProblem(
+            deferred(
+                gettext_lazy("表头“%(label)s”不是本模板的列（请使用下载的模板）"), label=str(value).strip()
+            ),
+            sheet=sheet.name,
+            row=1,
+            column=column_letter(i),
+        )
+        for i, value in enumerate(header.values if header is not None else ())
+        if str(value or "").strip() and str(value).strip().casefold() not in known
+    ]
+    if header_problems:
+        raise UploadRejected(header_problems)
     out: list[Parsed] = []
     seen: dict[tuple[str, str], int] = {}
     for row in rows:

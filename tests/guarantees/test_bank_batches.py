@@ -166,6 +166,23 @@ def test_duplicates_and_missing_headers_are_refused(records, users, chengdu_inst
     assert [p.message_zh for p in exc.value.problems][:1] == [
         "工作表「batch.csv」第1行：第1行缺少表头“借款人名称”"
     ]
+    # a column of neither language (here a misspelt one) is refused with its cell, not dropped
+    with pytest.raises(UploadRejected) as exc:
+        bank_batch_upload(
+            actor=users["sc_regulator"],
+            bank=bank,
+            as_of=dt.date(2025, 6, 30),
+            upload=csv_file(f"{cd},Z1,甲,1,1,2025-01-01,2025-02-01,x", header=HEADER + ",担保金額"),
+            filename="batch.csv",
+        )
+    problem = exc.value.problems[0]
+    assert [p.message_zh for p in exc.value.problems] == [
+        "工作表「batch.csv」第1行 H列：表头“担保金額”不是本模板的列（请使用下载的模板）"
+    ]
+    assert problem.message_en == (
+        "sheet 'batch.csv', row 1, column H: the header “担保金額” is not a column of the template "
+        "(use the downloaded template)"
+    )
     assert BankBatch.objects.count() == 0
 
 

@@ -339,5 +339,10 @@ def test_a_bank_batch_header_of_neither_language_is_named_in_both(zdz_records, u
         (
             "工作表「batch.csv」第1行：第1行缺少表头“借款人名称”",
             "sheet 'batch.csv', row 1: row 1 lacks the header 'Borrower'",
-        )
+        ),
+        (
+            "工作表「batch.csv」第1行 C列：表头“Debtor”不是本模板的列（请使用下载的模板）",
+            "sheet 'batch.csv', row 1, column C: the header “Debtor” is not a column of the template "
+            "(use the downloaded template)",
+        ),
     ]
