@@ -295,6 +295,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ErrorCodeEnum": "core.openapi.ERROR_CODES",
         "FilingStatusEnum": "reporting.choices.FilingStatus",
+        "InstitutionStatusEnum": "institutions.choices.InstitutionStatus",
         "SubsidyStatusEnum": "subsidies.choices.Status",
         "SubsidySchemeKindEnum": "subsidies.choices.SchemeKind",
     },

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import RegionLevel
@@ -107,6 +108,51 @@ class Institution(TimeStampedModel):
     def may_receive_licence(self) -> bool:
         """An exiting or deregistered institution is issued no new licence."""
         return self.status not in (InstitutionStatus.EXITING, InstitutionStatus.DEREGISTERED)
+
+
+class StatusChangeQuerySet(ScopedQuerySet):
+    scope = Scope(region="institution__region_id", institution="institution_id")
+
+    def on(self, day):
+        """The changes in effect on `day` (those without a date count as always), the latest first."""
+        return self.filter(models.Q(effective_on__lte=day) | models.Q(effective_on__isnull=True)).order_by(
+            models.F("effective_on").desc(nulls_last=True), "-pk"
+        )
+
+
+class StatusChange(models.Model):
+    """One change of a company's operating status and the day it took effect (None: not known; the status
+    counts as always held). A company's status on a day is that of its latest change on or before it;
+    before its first change it was operating, and one with no change recorded has always had its present
+    status (`Institution.status`, which is always the latest)."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(_("经营状态"), max_length=16, choices=InstitutionStatus.choices)
+    effective_on = models.DateField(_("生效日期"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = StatusChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = [models.F("effective_on").asc(nulls_first=True), "pk"]
+        verbose_name = _("经营状态变更")
+        verbose_name_plural = _("经营状态变更")
+        indexes = [models.Index(fields=["institution", "effective_on"])]
+
+    def __str__(self):
+        return f"{self.institution_id} {self.status} {self.effective_on}"
+
+    @staticmethod
+    def status_on(day) -> models.Expression:
+        """The status of the institution of the outer query (`OuterRef("pk")`) on `day`, as an expression."""
+        changes = StatusChange.objects.filter(institution=models.OuterRef("pk"))
+        return Coalesce(
+            models.Subquery(changes.on(day).values("status")[:1]),
+            models.Case(
+                models.When(models.Exists(changes), then=models.Value(InstitutionStatus.OPERATING)),
+                default=models.F("status"),
+            ),
+        )
 
 
 class GovListBatchQuerySet(ScopedQuerySet):

@@ -21,6 +21,7 @@ from core.stored_text import Message
 
 from .choices import (
     DutyKind,
+    InstitutionStatus,
     LicenceStatus,
     ListAction,
     ListBatchStatus,
@@ -38,6 +39,7 @@ from .models import (
     Notice,
     NoticeItem,
     ProvinceLicenceSetting,
+    StatusChange,
 )
 from .permissions import (
     may_change_agreements,
@@ -72,6 +74,19 @@ LICENCE_AUTHORITY = gettext_lazy("许可证由省级监管部门颁发、注销�
 
 
 @transaction.atomic
+def _status_changed(institution: Institution, previous_status: str | None) -> None:
+    """Keep the status history: a new status is a change from the day it takes effect; a new day for the
+    same status corrects the day of the change that brought it."""
+    latest = institution.status_changes.order_by("pk").last()
+    if institution.status == previous_status and latest is not None and latest.status == institution.status:
+        latest.effective_on = institution.status_changed_on
+        latest.save(update_fields=["effective_on"])
+    else:
+        StatusChange.objects.create(
+            institution=institution, status=institution.status, effective_on=institution.status_changed_on
+        )
+
+
 def institution_upsert(*, actor: Actor, credit_code: str, **fields) -> tuple[Institution, bool]:
     """Create the institution with this credit code, or update the fields that differ; audited.
     Returns (institution, created). Re-running with the same values changes nothing. A change of region
@@ -88,6 +103,8 @@ def institution_upsert(*, actor: Actor, credit_code: str, **fields) -> tuple[Ins
         institution = Institution(credit_code=credit_code, **fields)
         institution.full_clean()
         institution.save()
+        if institution.status != InstitutionStatus.OPERATING:  # before its first change, it operated
+            _status_changed(institution, previous_status=None)
         audit.record(actor=actor, action=audit.Action.CREATE, instance=institution)
         return institution, True
     before = audit.snapshot(institution)
@@ -102,6 +119,8 @@ def institution_upsert(*, actor: Actor, credit_code: str, **fields) -> tuple[Ins
     after = audit.snapshot(institution)
     if after != before:
         institution.save()
+        if (institution.status, institution.status_changed_on) != (previous_status, previous_since):
+            _status_changed(institution, previous_status)
         audit.record(actor=actor, action=audit.Action.UPDATE, instance=institution, before=before)
         if any(
             before.get(f.removesuffix("_id")) != after.get(f.removesuffix("_id")) for f in WATCHED_ATTRIBUTES

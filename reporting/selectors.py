@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.policy import Governing, governing
 from institutions.choices import InstitutionStatus, LicenceStatus
-from institutions.models import Institution, Licence
+from institutions.models import Institution, Licence, StatusChange
 
 from .choices import FilingStatus, ReviewParameterKey
 from .models import Filing, ReportTemplate, ReviewParameter
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 
 def obliged_institutions(period: Period) -> QuerySet[Institution]:
-    """Institutions that must file for `period`: operating at the period end (now, or until a status
-    change dated after it: `status_changed_on`), and holding a licence in force at the period end (issued
+    """Institutions that must file for `period`: operating at the period end (by their status history,
+    `StatusChange`), and holding a licence in force at the period end (issued
     by then, not cancelled or revoked by then). Unscoped; callers narrow with `for_user`.
 
     A licence recorded without its issue date (the legacy register) counts from the holder's founding
@@ -50,10 +50,12 @@ def obliged_institutions(period: Period) -> QuerySet[Institution]:
     report_in_force = ReportTemplate.objects.filter(effective_from__lte=end).filter(
         Q(effective_to__isnull=True) | Q(effective_to__gte=end)
     )
-    # operating then: operating now, or its present status (deregistered, exiting, suspended) took effect
-    # after the period ended; a status without its date counts as it always did (not due)
-    operating_then = Q(status=InstitutionStatus.OPERATING) | Q(status_changed_on__gt=end)
-    return Institution.objects.filter(Exists(in_force), Exists(report_in_force)).filter(operating_then)
+    # operating then: its status at the period end, by its history (StatusChange.status_on)
+    return (
+        Institution.objects.filter(Exists(in_force), Exists(report_in_force))
+        .alias(status_then=StatusChange.status_on(end))
+        .filter(status_then=InstitutionStatus.OPERATING)
+    )
 
 
 def filings_for(user: Actor, period: Period | None = None) -> QuerySet[Filing]:

@@ -12,12 +12,21 @@ from ..models import (
     LicenceDuty,
     Notice,
     NoticeItem,
+    StatusChange,
 )
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatusChange
+        fields = ["status", "effective_on"]
 
 
 class InstitutionSerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="credit_code", read_only=True, allow_null=True)
     parent_credit_code = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    # the status history, oldest first (the obligation to file follows it quarter by quarter)
+    status_changes = StatusChangeSerializer(many=True, read_only=True)
 
     class Meta:
         model = Institution
@@ -37,13 +46,18 @@ class InstitutionSerializer(serializers.ModelSerializer):
             "legal_representative",
             "address",
             "status",
+            "status_changed_on",
+            "status_changes",
             "is_reguarantee",
             "credit_reference_access",
             "staff_count",
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
-        extra_kwargs = {"credit_code": {"validators": []}}  # upsert by credit code
+        extra_kwargs = {
+            "credit_code": {"validators": []},  # upsert by credit code
+            "status_changed_on": {"validators": [plausible_date]},
+        }
 
 
 class LicenceDutySerializer(serializers.ModelSerializer):

@@ -39,6 +39,7 @@ class InstitutionViewSet(
         return (
             Institution.objects.for_user(self.request.user)
             .select_related("parent")
+            .prefetch_related("status_changes")
             .order_by("region_id", "name")
         )
 

@@ -163,6 +163,68 @@ def test_a_status_change_without_its_date_takes_effect_today():
     assert institution.status_changed_on == timezone.localdate()  # a change of something else keeps it
 
 
+def test_a_company_suspended_then_resumed_was_not_due_while_suspended_only():
+    """The status history, not only the present status: suspended on 2025-05-10 and operating again from
+    2025-08-20, the company owed 2025Q1 and 2025Q3 but not 2025Q2 (it was suspended on 30 June)."""
+    from institutions.models import StatusChange
+    from institutions.services import institution_upsert
+
+    company = _licensed(InstitutionFactory(), "川A110346", dt.date(2023, 3, 1))
+    code = company.credit_code
+    institution_upsert(
+        actor=None, credit_code=code, status="suspended", status_changed_on=dt.date(2025, 5, 10)
+    )
+    institution_upsert(
+        actor=None, credit_code=code, status="operating", status_changed_on=dt.date(2025, 8, 20)
+    )
+    due = {
+        str(p): obliged_institutions(p).filter(pk=company.pk).exists()
+        for p in (Period(2025, 1), Period(2025, 2), Period(2025, 3))
+    }
+    assert due == {"2025Q1": True, "2025Q2": False, "2025Q3": True}
+    # a corrected day of the present status moves its change; it adds none
+    institution_upsert(actor=None, credit_code=code, status_changed_on=dt.date(2025, 6, 30))
+    history = list(StatusChange.objects.filter(institution=company).values_list("status", "effective_on"))
+    assert history == [("suspended", dt.date(2025, 5, 10)), ("operating", dt.date(2025, 6, 30))]
+    assert obliged_institutions(Period(2025, 2)).filter(pk=company.pk).exists()  # operating on 30 June
+    # a company created already suspended has that as its first change
+    late = InstitutionFactory.build()
+    created, _ = institution_upsert(
+        actor=None,
+        credit_code=late.credit_code,
+        name="新设即暂停业务的担保公司",
+        region_id="510104",
+        level="county",
+        registered_capital=10000,
+        paid_in_capital=10000,
+        status="suspended",
+        status_changed_on=dt.date(2025, 1, 2),
+    )
+    assert list(created.status_changes.values_list("status", "effective_on")) == [
+        ("suspended", dt.date(2025, 1, 2))
+    ]
+
+
+def test_the_history_migration_starts_each_leaver_with_its_present_status():
+    import importlib
+
+    from django.apps import apps
+
+    from institutions.models import StatusChange
+
+    migration = importlib.import_module("institutions.migrations.0006_status_history")
+    dated = InstitutionFactory(status="deregistered", status_changed_on=dt.date(2024, 6, 30))
+    undated = _licensed(InstitutionFactory(status="suspended"), "川A110347", dt.date(2015, 1, 1))
+    InstitutionFactory()  # operating: nothing to record
+    migration.record_present_statuses(apps, None)
+    assert sorted(StatusChange.objects.values_list("institution_id", "status", "effective_on")) == [
+        (dated.pk, "deregistered", dt.date(2024, 6, 30)),
+        (undated.pk, "suspended", None),
+    ]
+    # an unknown day counts as always: never due
+    assert not obliged_institutions(Period(2020, 3)).filter(pk=undated.pk).exists()
+
+
 @pytest.fixture
 def province(users, chengdu_institution, mianyang_institution):
     """Chengdu: one company operating and filing, one deregistered 2025-07-15, one deregistered 2024-06-30;
