@@ -73,7 +73,6 @@ NOT_YOUR_NOTICE = gettext_lazy("无权编辑公告。")
 LICENCE_AUTHORITY = gettext_lazy("许可证由省级监管部门颁发、注销和吊销。")
 
 
-@transaction.atomic
 def _status_changed(institution: Institution, previous_status: str | None) -> None:
     """Keep the status history: a new status is a change from the day it takes effect; a new day for the
     same status corrects the day of the change that brought it."""
@@ -87,6 +86,7 @@ def _status_changed(institution: Institution, previous_status: str | None) -> No
         )
 
 
+@transaction.atomic
 def institution_upsert(*, actor: Actor, credit_code: str, **fields) -> tuple[Institution, bool]:
     """Create the institution with this credit code, or update the fields that differ; audited.
     Returns (institution, created). Re-running with the same values changes nothing. A change of region

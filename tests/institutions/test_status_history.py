@@ -4,6 +4,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from institutions.models import StatusChange
@@ -56,3 +57,22 @@ def test_the_institution_page_lists_the_history(users, client_for, mianyang_inst
     assert (
         client_for(users["zj_regulator"]).get(f"/institutions/{mianyang_institution.pk}/").status_code == 404
     )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a committing test's flush is a TRUNCATE on PostgreSQL only"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_change_outside_any_transaction_is_kept_with_its_history_in_one():
+    """As a management command or a worker calls it: the upsert opens its own transaction (it locks the
+    institution's row) and writes the change and its history together."""
+    from institutions.services import institution_upsert
+    from tests.factories import InstitutionFactory
+
+    company = InstitutionFactory()
+    institution_upsert(
+        actor=None, credit_code=company.credit_code, status="exiting", status_changed_on=dt.date(2025, 3, 1)
+    )
+    assert list(company.status_changes.values_list("status", "effective_on")) == [
+        ("exiting", dt.date(2025, 3, 1))
+    ]
