@@ -122,7 +122,8 @@ def parse(upload, filename: str = "") -> list[Parsed]:
         )
         for zh, en in missing
     ]
-    # a column of neither language is refused, not ignored: a misspelt header would lose its column
+    # a column of neither language is refused, not ignored (as the registry import does): what the bank
+    # put in a column the template does not have would otherwise be dropped unseen
     known = {name for _field, zh, en in COLUMNS for name in (zh, en.casefold())}
     header_problems += [
         UploadProblem(

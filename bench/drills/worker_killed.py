@@ -78,7 +78,8 @@ def open_transaction_seconds() -> float:
 
 def run_job(filings: list[int], reason: str, kill: Callable[[], str], *, relay: bool) -> dict:
     """Enqueue one recompute job over `filings`, call kill() once a part's transaction has been open for
-    50 ms (a part of 250 institutions takes a few hundred: the set-based computation is fast), wait for the job to finish (running the relay every second if `relay`); what happened."""
+    50 ms (a part of 250 institutions takes a few hundred: the set-based computation is fast), wait for
+    the job to finish (running the relay every second if `relay`); what happened."""
     from core.jobs import jobs_relay
     from core.models import Job
     from supervision.services.compute import indicators_recompute_enqueue
