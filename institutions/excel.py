@@ -63,6 +63,7 @@ INSTITUTION_COLUMNS = [
     ("is_reguarantee", "再担保机构", "Re-guarantee institution", False),
     ("credit_reference_access", "已接入征信系统", "Connected to credit reference", False),
     ("staff_count", "从业人员数", "Staff count", False),
+    ("status_changed_on", "状态变更日期", "Status changed on", False),
 ]
 LICENCE_COLUMNS = [
     ("number", "许可证编号", "Licence number", True),
@@ -145,13 +146,13 @@ def template_workbook() -> bytes:
             pick_language(*SHEET_TITLES[INSTITUTION_SHEET]),
             [pick_language(zh, en) for _f, zh, en, _r in INSTITUTION_COLUMNS],
             [],
-            widths=[20] * 16,
+            widths=[20] * len(INSTITUTION_COLUMNS),
         ),
         Table(
             pick_language(*SHEET_TITLES[LICENCE_SHEET]),
             [pick_language(zh, en) for _f, zh, en, _r in LICENCE_COLUMNS],
             [],
-            widths=[20] * 9,
+            widths=[20] * len(LICENCE_COLUMNS),
         ),
     )
 
@@ -322,6 +323,9 @@ def parse(data: bytes | UploadedFile, *, actor: User | None) -> tuple[list, list
                     item[name] = _parse_decimal(raw)
                 elif name == "established_on":
                     item[name] = _parse_date(raw) if text else None
+                elif name == "status_changed_on":
+                    if text:  # empty: the day already known stays (or a new status takes effect today)
+                        item[name] = _parse_date(raw)
                 elif name == "status":
                     item[name] = _choice(InstitutionStatus, text, InstitutionStatus.OPERATING)
                 elif name in ("is_reguarantee", "credit_reference_access"):

@@ -121,6 +121,40 @@ def test_import_creates_and_reimport_changes_nothing(users):
     assert Institution.objects.get(credit_code=PARENT).staff_count == 30
 
 
+def test_a_status_change_with_its_day_enters_the_history_and_an_empty_day_keeps_it(users):
+    from institutions.models import StatusChange
+
+    registry_import(workbook(GOOD_INSTITUTIONS, GOOD_LICENCES), actor=users["sc_regulator"])
+    rows = [list(r) for r in GOOD_INSTITUTIONS]
+    rows[0][12] = "暂停业务"
+    rows[0].append(dt.date(2025, 5, 10))  # the last column: the day the status took effect
+    registry_import(workbook(rows, GOOD_LICENCES), actor=users["sc_regulator"])
+    rows[0][12], rows[0][16] = (
+        "Operating normally",
+        "2025-08-20",
+    )  # either language's label, an ISO date as text
+    registry_import(workbook(rows, GOOD_LICENCES), actor=users["sc_regulator"])
+    history = [("suspended", dt.date(2025, 5, 10)), ("operating", dt.date(2025, 8, 20))]
+    assert (
+        list(
+            StatusChange.objects.filter(institution__credit_code=PARENT).values_list("status", "effective_on")
+        )
+        == history
+    )
+    rows[0][16] = None  # the day left empty: the one known stays
+    again = registry_import(workbook(rows, GOOD_LICENCES), actor=users["sc_regulator"])
+    assert (again.institutions_updated, Institution.objects.get(credit_code=PARENT).status_changed_on) == (
+        0,
+        dt.date(2025, 8, 20),
+    )
+    assert (
+        list(
+            StatusChange.objects.filter(institution__credit_code=PARENT).values_list("status", "effective_on")
+        )
+        == history
+    )
+
+
 def test_errors_name_sheet_row_column_and_nothing_is_stored(users):
     bad_institutions = [list(r) for r in GOOD_INSTITUTIONS] + [
         [
@@ -457,6 +491,7 @@ ENGLISH_INSTITUTION_HEADERS = [
     "Re-guarantee institution",
     "Connected to credit reference",
     "Staff count",
+    "Status changed on",
 ]
 ENGLISH_LICENCE_HEADERS = [
     "Licence number",
