@@ -370,7 +370,11 @@ def seed_licence_notices() -> list[Institution]:
         for row in seed_notices.rows_of(key):
             holder = by_name[row["name"]]
             by_name[row["name"]], _created = institution_upsert(
-                actor=None, credit_code=holder.credit_code, status=STATUS_AFTER[printed.kind]
+                actor=None,
+                credit_code=holder.credit_code,
+                status=STATUS_AFTER[printed.kind],
+                # from the notice's day; the cancellation notice prints none: the day it is first seeded
+                **({"status_changed_on": printed.on} if printed.on else {}),
             )
     return [by_name[name] for name in names]
 

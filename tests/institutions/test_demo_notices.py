@@ -79,6 +79,12 @@ def test_demo_seeds_the_licence_notices_of_seed_003():
     assert {
         (lic.revoked_on, lic.revocation_reason) for lic in licences.values() if lic.status == "revoked"
     } == {(dt.date(2020, 9, 29), "根据整改验收结果")}
+    # the revoked holders are exiting from the notice's day (their status history starts there)
+    assert {
+        tuple(lic.institution.status_changes.values_list("status", "effective_on"))
+        for lic in licences.values()
+        if lic.status == "revoked"
+    } == {(("exiting", dt.date(2020, 9, 29)),)}
     assert {lic.issued_on for lic in licences.values()} == {None}  # the seed gives no issue dates
     parent = Institution.objects.get(name=UNLISTED_PARENT)
     assert (parent.kind, parent.region_id, parent.status, parent.licences.count()) == (
