@@ -118,6 +118,17 @@ def column_letter(index: int) -> str:
     return xl_col_to_name(index)
 
 
+def not_a_template_column(label: str, *, sheet: str, row: int, index: int) -> UploadProblem:
+    """A header cell naming no column of the template: refused, not ignored (what a column the template
+    does not have holds would otherwise be dropped unseen)."""
+    return UploadProblem(
+        deferred(gettext_lazy("表头“%(label)s”不是本模板的列（请使用下载的模板）"), label=label),
+        sheet=sheet,
+        row=row,
+        column=column_letter(index),
+    )
+
+
 # ================================================================================================ limits
 @dataclass(frozen=True)
 class Limits:

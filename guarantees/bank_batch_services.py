@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core import audit
-from core.excel import Row, UploadProblem, UploadRejected, column_letter, read_upload
+from core.excel import Row, UploadProblem, UploadRejected, not_a_template_column, read_upload
 from core.exceptions import AppError, Bilingual, deferred
 from core.roles import Role, has_role
 from core.stored_text import Message
@@ -105,37 +105,28 @@ def parse(upload, filename: str = "") -> list[Parsed]:
     rows = iter(sheet)
     header = next(rows, None)
     problems: list[UploadProblem] = []
+    heads = [str(v or "").strip() for v in header.values] if header is not None else []
+    labels = [h.casefold() for h in heads]
     where: dict[str, int] = {}
-    if header is not None:
-        labels = [str(v or "").strip().casefold() for v in header.values]
-        for field, zh, en in COLUMNS:
-            for name in (zh, en.casefold()):
-                if name in labels:
-                    where[field] = labels.index(name)
-                    break
-    missing = [(zh, en) for field, zh, en in COLUMNS if field not in where]
+    for field, zh, en in COLUMNS:
+        for name in (zh, en.casefold()):
+            if name in labels:
+                where[field] = labels.index(name)
+                break
     header_problems = [
         UploadProblem(
             deferred(gettext_lazy("第1行缺少表头“%(label)s”"), label=Bilingual(zh, en)),
             sheet=sheet.name,
             row=1,
         )
-        for zh, en in missing
+        for field, zh, en in COLUMNS
+        if field not in where
     ]
-    # a column of neither language is refused, not ignored (as the registry import does): what the bank
-    # put in a column the template does not have would otherwise be dropped unseen
     known = {name for _field, zh, en in COLUMNS for name in (zh, en.casefold())}
     header_problems += [
-        UploadProblem(
-            deferred(
-                gettext_lazy("表头“%(label)s”不是本模板的列（请使用下载的模板）"), label=str(value).strip()
-            ),
-            sheet=sheet.name,
-            row=1,
-            column=column_letter(i),
-        )
-        for i, value in enumerate(header.values if header is not None else ())
-        if str(value or "").strip() and str(value).strip().casefold() not in known
+        not_a_template_column(head, sheet=sheet.name, row=1, index=i)
+        for i, head in enumerate(heads)
+        if head and head.casefold() not in known
     ]
     if header_problems:
         raise UploadRejected(header_problems)

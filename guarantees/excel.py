@@ -21,7 +21,15 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.excel import WORKBOOK_OPTIONS, Table, UploadProblem, UploadRejected, column_letter, read_upload
+from core.excel import (
+    WORKBOOK_OPTIONS,
+    Table,
+    UploadProblem,
+    UploadRejected,
+    column_letter,
+    not_a_template_column,
+    read_upload,
+)
 from core.exceptions import deferred, pick_language
 from core.templatetags.portal import localized
 
@@ -168,14 +176,7 @@ def _frame(
     for i, label in enumerate(header):
         code = _code_for(label, sheet) if label else None
         if label and code is None:
-            problems.append(
-                UploadProblem(
-                    deferred(gettext_lazy("表头“%(label)s”不是本模板的列（请使用下载的模板）"), label=label),
-                    sheet=name,
-                    row=first_row,
-                    column=column_letter(i),
-                )
-            )
+            problems.append(not_a_template_column(label, sheet=name, row=first_row, index=i))
         elif code in codes:
             problems.append(
                 UploadProblem(

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 def obliged_institutions(period: Period) -> QuerySet[Institution]:
     """Institutions that must file for `period`: operating at the period end (by their status history,
-    `StatusChange`), and holding a licence in force at the period end (issued
-    by then, not cancelled or revoked by then). Unscoped; callers narrow with `for_user`.
+    `StatusChange`), and holding a licence in force at the period end (issued by then, not cancelled or
+    revoked by then). Unscoped; callers narrow with `for_user`.
 
     A licence recorded without its issue date (the legacy register) counts from the holder's founding
     date, the earliest day it can have been issued, so no quarter before the company existed is due.
