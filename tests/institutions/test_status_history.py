@@ -76,3 +76,39 @@ def test_a_change_outside_any_transaction_is_kept_with_its_history_in_one():
     assert list(company.status_changes.values_list("status", "effective_on")) == [
         ("exiting", dt.date(2025, 3, 1))
     ]
+
+
+def test_the_api_list_and_the_page_cost_the_same_queries_however_long_the_histories(
+    users, client_for, mianyang_institution
+):
+    from django.test.utils import CaptureQueriesContext
+
+    from institutions.services import institution_upsert
+    from tests.factories import InstitutionFactory
+
+    api = APIClient()
+    api.force_authenticate(users["my_regulator"])
+    page = client_for(users["my_regulator"])
+
+    def queries(get, url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def counts():
+        return (
+            queries(api.get, "/api/v1/institutions/"),
+            queries(page.get, f"/institutions/{mianyang_institution.pk}/"),
+        )
+
+    before = counts()
+    for n, status in enumerate(["suspended", "operating", "suspended", "operating"]):
+        institution_upsert(
+            actor=None,
+            credit_code=mianyang_institution.credit_code,
+            status=status,
+            status_changed_on=dt.date(2024, 1 + n, 1),
+        )
+        other = InstitutionFactory(region_id="510703", status="operating")
+        institution_upsert(actor=None, credit_code=other.credit_code, status="suspended")
+    assert counts() == before
